@@ -1,0 +1,56 @@
+# Run `make help` for the list of targets.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+CATALOGUES := shared kiosk collector
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test lint format i18n i18n-compile bench clean
+
+help: ## Show this help
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(BIN)/sipas: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $@
+
+i18n-compile: $(BIN)/sipas ## Compile the translation catalogues (.po -> .mo)
+	@for c in $(CATALOGUES); do \
+	  if [ -d $$c/translations ] && ls $$c/translations/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
+	    $(BIN)/pybabel -q compile --use-fuzzy -d $$c/translations || exit 1; fi; done
+
+install: $(BIN)/sipas i18n-compile ## Create .venv and install the project with its test and dev tools
+
+run: install ## Start the demo: collector and kiosk on SQLite with sample data
+	$(BIN)/sipas demo
+
+test: install ## Run the whole test suite (collector tests on SQLite and, when reachable, PostgreSQL)
+	$(BIN)/python -m pytest
+
+lint: install ## Check style with ruff
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install ## Format the code with ruff
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+i18n: $(BIN)/sipas ## Extract messages and update the catalogues of every area, then compile them
+	@for c in $(CATALOGUES); do \
+	  [ -f $$c/babel.cfg ] || continue; \
+	  $(BIN)/pybabel -q extract -F $$c/babel.cfg --no-location --sort-output -o $$c/translations/messages.pot $$c; \
+	  for l in vi en; do \
+	    if [ -f $$c/translations/$$l/LC_MESSAGES/messages.po ]; then \
+	      $(BIN)/pybabel -q update --no-fuzzy-matching -i $$c/translations/messages.pot -d $$c/translations -l $$l; \
+	    else \
+	      $(BIN)/pybabel -q init -i $$c/translations/messages.pot -d $$c/translations -l $$l; fi; \
+	  done; done
+	@$(MAKE) --no-print-directory i18n-compile
+
+bench: install ## Run the benchmarks under bench/
+	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean: ## Remove the virtual environment and caches
+	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info
