@@ -1,0 +1,104 @@
+"""The counter kiosk: a Flask app that serves the touch survey of one office's counters."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, g, request
+from flask_babel import Babel
+
+from kiosk import db
+
+DEV_SECRET_KEY = "dev"  # noqa: S105 - refused outside debug and testing, see create_app
+HERE = Path(__file__).parent
+REPO_AREAS = HERE.parent
+
+DEFAULTS: dict[str, Any] = {
+    "SECRET_KEY": DEV_SECRET_KEY,
+    "OFFICE_NAME": "",
+    "KIOSK_ID": "",
+    #: "short" (overall question + one per factor) or "full" questionnaires at the counter.
+    "VARIANT": "short",
+    #: Seconds after the last tap when an unfinished response is closed as partial.
+    "IDLE_TIMEOUT": 60,
+    #: Seconds the thank-you screen shows before the welcome screen comes back.
+    "THANKS_SECONDS": 6,
+    #: A new response at a counter within this many seconds of its last tap is refused.
+    "GUARD_SECONDS": 5,
+    #: This many identical responses in a row at a counter within BURST_WINDOW s are flagged.
+    "BURST_SIZE": 3,
+    "BURST_WINDOW": 600,
+    #: Hash of the staff PIN (werkzeug.security.generate_password_hash); empty: staff page closed.
+    "STAFF_PIN_HASH": "",
+    "COUNTERS": [],
+    "DATABASE_URL": "",
+    "SQLITE_BUSY_TIMEOUT_MS": 3000,
+    "MAX_CONTENT_LENGTH": 16 * 1024,
+    "MAX_FORM_PARTS": 100,
+    "COLLECTOR_URL": "",
+    "COLLECTOR_TOKEN": "",
+    "BABEL_DEFAULT_LOCALE": "vi",
+    "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
+    "BABEL_TRANSLATION_DIRECTORIES": ";".join(
+        str(REPO_AREAS / area / "translations") for area in ("shared", "kiosk")
+    ),
+}
+
+LOCALES = ("vi", "en")
+
+
+def _load_toml(fh) -> dict[str, Any]:
+    return {key.upper(): value for key, value in tomllib.load(fh).items()}
+
+
+def select_locale() -> str:
+    """Vietnamese unless this screen was asked for in English (?lang=en); nothing is remembered."""
+    lang = request.args.get("lang") if request else None
+    return lang if lang in LOCALES else "vi"
+
+
+def create_app(
+    test_config: dict[str, Any] | None = None, instance_path: str | None = None
+) -> Flask:
+    app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_file("kiosk.toml", load=_load_toml, text=False, silent=True)
+    app.config.from_prefixed_env("SIPAS_KIOSK")
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+    if not app.config["DATABASE_URL"]:
+        app.config["DATABASE_URL"] = f"sqlite:///{Path(app.instance_path) / 'kiosk.sqlite3'}"
+    if app.config["SECRET_KEY"] == DEV_SECRET_KEY and not (app.debug or app.testing):
+        raise RuntimeError("set a SECRET_KEY (sipas kiosk init writes one) before serving")
+
+    from kiosk.counters import load_counters
+
+    app.extensions["kiosk_counters"] = load_counters(app.config["COUNTERS"])
+    db.init_app(app)
+    Babel(app, locale_selector=select_locale)
+
+    from kiosk import errors, staff, views
+
+    app.register_blueprint(views.bp)
+    app.register_blueprint(staff.bp)
+    errors.init_app(app)
+
+    @app.after_request
+    def _no_store(response):
+        # A shared tablet: nothing a person saw may come back from the cache for the next one.
+        response.headers.setdefault("Cache-Control", "no-store")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'",
+        )
+        return response
+
+    @app.context_processor
+    def _globals():
+        return {"lang": g.get("lang", "vi"), "office_name": app.config["OFFICE_NAME"]}
+
+    return app

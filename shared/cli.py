@@ -1,4 +1,4 @@
-"""The `sipas` command: one group per app (`sipas kiosk ...`, `sipas collector ...`) and the demo."""
+"""The `sipas` command: one group per app (`sipas kiosk`, `sipas collector`) and the demo."""
 
 from __future__ import annotations
 

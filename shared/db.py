@@ -8,7 +8,6 @@ import uuid
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase
 from uuid6 import uuid7 as _uuid7
 
 #: Constraint names that Alembic can find again; the same on SQLite and PostgreSQL.

@@ -1,0 +1,164 @@
+"""`sipas kiosk ...`: set up, run and look after a kiosk server."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import threading
+import tomllib
+from pathlib import Path
+
+import click
+from werkzeug.security import generate_password_hash
+
+from shared.questionnaires import KINDS
+
+log = logging.getLogger("kiosk")
+
+instance_option = click.option(
+    "--instance",
+    envvar="SIPAS_KIOSK_INSTANCE",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("instance/kiosk"),
+    show_default=True,
+    help="Folder with kiosk.toml and the database.",
+)
+
+
+def _app(instance: Path):
+    from kiosk import create_app
+
+    return create_app(instance_path=str(instance.resolve()))
+
+
+@click.group()
+def kiosk() -> None:
+    """The counter kiosk."""
+
+
+def _counter(spec: str) -> dict:
+    """CODE:UNIT[:KIND,KIND][:NAME]"""
+    parts = spec.split(":", 3)
+    if len(parts) < 2:
+        raise click.BadParameter(f"{spec!r}: use CODE:UNIT[:KINDS][:NAME]")
+    kinds = parts[2].split(",") if len(parts) > 2 and parts[2] else ["admin"]
+    for kind in kinds:
+        if kind not in KINDS:
+            raise click.BadParameter(f"{spec!r}: unknown kind {kind!r} (one of {KINDS})")
+    name = parts[3] if len(parts) > 3 else f"Quầy {parts[0]}"
+    return {"code": parts[0], "unit": parts[1], "kinds": kinds, "name": name}
+
+
+def _toml_value(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+@kiosk.command()
+@instance_option
+@click.option("--office", required=True, help="Name of the office, shown on the screens.")
+@click.option(
+    "--counter",
+    "counters",
+    multiple=True,
+    required=True,
+    help="CODE:UNIT[:KINDS][:NAME], e.g. 1:H40.22.01:admin or 2:H40.22.01:admin,health:Quầy 2",
+)
+@click.option("--pin", default=None, help="Staff PIN (asked for when not given).")
+@click.option("--variant", type=click.Choice(["short", "full"]), default="short")
+@click.option("--collector-url", default="", help="Where ratings are sent, e.g. https://...")
+@click.option("--collector-token", default="", help="Token from `sipas collector kiosks register`.")
+@click.option("--force", is_flag=True, help="Overwrite an existing kiosk.toml.")
+def init(instance, office, counters, pin, variant, collector_url, collector_token, force):
+    """Write the instance config (office, counters, unit codes, kinds) and create the database."""
+    path = instance / "kiosk.toml"
+    if path.exists() and not force:
+        raise click.ClickException(f"{path} exists; use --force to replace it")
+    if pin is None:
+        pin = click.prompt("Staff PIN", hide_input=True, confirmation_prompt=True)
+    if not pin.isdigit() or len(pin) < 4:
+        raise click.BadParameter("the PIN needs at least 4 digits", param_hint="--pin")
+    parsed = [_counter(spec) for spec in counters]
+    from shared.db import uuid7
+
+    settings = {
+        "office_name": office,
+        "kiosk_id": str(uuid7()),
+        "secret_key": secrets.token_hex(32),
+        "variant": variant,
+        "staff_pin_hash": generate_password_hash(pin),
+        "collector_url": collector_url,
+        "collector_token": collector_token,
+    }
+    lines = ["# Kiosk settings, written by `sipas kiosk init`. Keep this file private."]
+    lines += [f"{key} = {_toml_value(value)}" for key, value in settings.items()]
+    for c in parsed:
+        lines.append("\n[[counters]]")
+        lines += [f"{key} = {_toml_value(value)}" for key, value in c.items()]
+    instance.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    os.chmod(path, 0o600)
+    tomllib.loads(path.read_text("utf-8"))  # what was written reads back
+    app = _app(instance)
+    _upgrade(app)
+    click.echo(f"wrote {path}; counters: {', '.join(c['code'] for c in parsed)}")
+
+
+def _upgrade(app) -> None:
+    from shared.migrate import upgrade
+
+    upgrade("kiosk", app.config["DATABASE_URL"])
+
+
+@kiosk.group()
+def db() -> None:
+    """The kiosk database."""
+
+
+@db.command("upgrade")
+@instance_option
+def db_upgrade(instance):
+    """Bring the database schema up to date."""
+    _upgrade(_app(instance))
+    click.echo("database up to date")
+
+
+@kiosk.command("close-idle")
+@instance_option
+def close_idle_command(instance):
+    """Close responses left idle as partial (the server also does this by itself)."""
+    from kiosk.worker import close_idle_once
+
+    app = _app(instance)
+    click.echo(f"closed {close_idle_once(app)} idle responses")
+
+
+@kiosk.command()
+@instance_option
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5001, show_default=True)
+@click.option("--threads", default=8, show_default=True)
+def run(instance, host, port, threads):
+    """Serve the kiosk (waitress) with its background worker: idle closing and sending."""
+    from waitress import serve
+
+    from kiosk.worker import Worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    app = _app(instance)
+    _upgrade(app)
+    stop = threading.Event()
+    worker = Worker(app, stop)
+    worker.start()
+    click.echo(f"kiosk serving on http://{host}:{port}/")
+    try:
+        serve(app, host=host, port=port, threads=threads, ident="sipas-kiosk")
+    finally:
+        stop.set()
+        worker.join(timeout=5)

@@ -1,0 +1,111 @@
+"""The staff page behind a PIN: the counter's health, never a single rating."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import threading
+import time
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, current_app, render_template, request
+from werkzeug.security import check_password_hash
+from wtforms import PasswordField, validators
+
+from kiosk import db
+from kiosk.models import OPEN, Response, State
+from shared.db import utcnow
+from shared.forms import SurveyForm
+
+bp = Blueprint("staff", __name__, url_prefix="/staff")
+LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
+MAX_FAILURES = 5
+LOCKOUT_SECONDS = 60
+
+_failures: list[float] = []
+_failures_lock = threading.Lock()
+
+
+def _locked_out(now: float) -> bool:
+    with _failures_lock:
+        _failures[:] = [t for t in _failures if now - t < LOCKOUT_SECONDS]
+        return len(_failures) >= MAX_FAILURES
+
+
+def _failed(now: float) -> None:
+    with _failures_lock:
+        _failures.append(now)
+
+
+class PinForm(SurveyForm):
+    pin = PasswordField(validators=[validators.InputRequired(), validators.Length(max=32)])
+
+
+def _pin_form(formdata=None):
+    return PinForm(formdata, meta={"csrf_context": (current_app.secret_key, "staff")})
+
+
+@bp.get("/")
+def login():
+    """The PIN screen."""
+    if not current_app.config["STAFF_PIN_HASH"]:
+        abort(404)
+    return render_template("kiosk/staff_login.html", form=_pin_form())
+
+
+@bp.post("/")
+def health():
+    """The counter's health, shown only in the reply to a correct PIN (no cookie is set)."""
+    pin_hash = current_app.config["STAFF_PIN_HASH"]
+    if not pin_hash:
+        abort(404)
+    now = time.monotonic()
+    if _locked_out(now):
+        abort(429)
+    form = _pin_form(request.form)
+    if not form.validate():
+        abort(400)
+    if not check_password_hash(pin_hash, form.pin.data):
+        _failed(now)
+        return render_template("kiosk/staff_login.html", form=_pin_form(), wrong=True), 403
+    return render_template("kiosk/staff.html", **counter_health())
+
+
+def counter_health() -> dict:
+    """Figures for the staff page: today's responses, the outbox, the last send, disk space."""
+    session = db.session()
+    today = dt.datetime.now(LOCAL).replace(hour=0, minute=0, second=0, microsecond=0)
+    per_counter = dict(
+        session.execute(
+            sa.select(Response.counter, sa.func.count())
+            .where(Response.started_at >= today.astimezone(dt.UTC))
+            .group_by(Response.counter)
+        ).all()
+    )
+    queue = session.scalar(
+        sa.select(sa.func.count()).where(
+            Response.seq.is_not(None), Response.sent_at.is_(None), Response.rejected_code.is_(None)
+        )
+    )
+    rejected = session.scalars(
+        sa.select(Response).where(Response.rejected_code.is_not(None)).order_by(Response.seq)
+    ).all()
+    open_now = session.scalar(sa.select(sa.func.count()).where(Response.status == OPEN))
+    state = {s.key: s for s in session.scalars(sa.select(State))}
+    database = sa.engine.make_url(current_app.config["DATABASE_URL"]).database or "."
+    disk = shutil.disk_usage(Path(database).resolve().parent)
+    return {
+        "counters": current_app.extensions["kiosk_counters"],
+        "per_counter": per_counter,
+        "today_total": sum(per_counter.values()),
+        "queue": queue,
+        "open_now": open_now,
+        "rejected": rejected,
+        "last_send": state.get("last_send_ok"),
+        "last_error": state.get("last_send_error"),
+        "disk_free_mb": disk.free // 2**20,
+        "disk_total_mb": disk.total // 2**20,
+        "now": utcnow(),
+    }

@@ -1,0 +1,259 @@
+"""The citizen's screens: welcome, one screen per question group, reasons, thank you."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response as HTTPResponse
+
+from kiosk import db
+from kiosk.counters import Counter
+from kiosk.models import COMPLETE, Response
+from kiosk.survey import (
+    Refused,
+    Rules,
+    close_response,
+    open_response,
+    record_answers,
+    record_reasons,
+    screens,
+    start_response,
+    wants_reasons,
+)
+from shared import questionnaires
+from shared.db import utcnow
+from shared.forms import SurveyForm, survey_form, unknown_fields
+from shared.i18n import N_
+from shared.questionnaires import Questionnaire
+
+bp = Blueprint("kiosk", __name__)
+#: Seconds an error or refusal screen shows before the welcome screen comes back.
+RETURN_SECONDS = 10
+KIND_LABELS = {
+    "admin": N_("Administrative services"),
+    "health": N_("Health services"),
+    "education": N_("Education services"),
+}
+
+
+@bp.app_context_processor
+def _screen_context():
+    """`home`: the counter welcome screen (in Vietnamese) every screen returns to when idle."""
+    code = (request.view_args or {}).get("code")
+    home = None
+    if code in current_app.extensions["kiosk_counters"] and request.endpoint != "kiosk.welcome":
+        home = url_for("kiosk.welcome", code=code, lang=None)
+    return {"home": home, "idle": current_app.config["IDLE_TIMEOUT"], "kind_labels": KIND_LABELS}
+
+
+@bp.before_app_request
+def _language():
+    lang = request.args.get("lang")
+    g.lang = lang if lang in ("vi", "en") else "vi"
+
+
+@bp.url_defaults
+def _keep_language(endpoint, values):
+    if g.get("lang", "vi") != "vi" and "lang" not in values:
+        values["lang"] = g.lang
+
+
+def rules() -> Rules:
+    c = current_app.config
+    return Rules(
+        guard_seconds=c["GUARD_SECONDS"],
+        burst_size=c["BURST_SIZE"],
+        burst_window=c["BURST_WINDOW"],
+        idle_timeout=c["IDLE_TIMEOUT"],
+    )
+
+
+def _counter(code: str) -> Counter:
+    counter = current_app.extensions["kiosk_counters"].get(code)
+    if counter is None:
+        abort(404)
+    return counter
+
+
+def _questionnaire(counter: Counter, kind: str) -> Questionnaire:
+    if kind not in counter.kinds:
+        abort(404)
+    return questionnaires.current(kind, current_app.config["VARIANT"])
+
+
+def _form_class(q: Questionnaire, step: int) -> type[SurveyForm]:
+    return survey_form(screens(q)[step])
+
+
+def _bind(form_class: type[SurveyForm], scope: str, formdata=None) -> SurveyForm:
+    return form_class(formdata, meta={"csrf_context": (current_app.secret_key, scope)})
+
+
+def _posted(form_class: type[SurveyForm], scope: str) -> SurveyForm:
+    """The posted form, validated; anything malformed is a 400 and nothing is stored."""
+    if unknown_fields(form_class, request.form):
+        abort(400, description="unknown-field")
+    form = _bind(form_class, scope, request.form)
+    if not form.validate():
+        abort(400, description="invalid-form")
+    return form
+
+
+def _render_screen(counter, q, step, *, action, scope, response_id=None):
+    items = screens(q)[step]
+    form = _bind(_form_class(q, step), scope)
+    levels, _ = questionnaires.common()
+    return render_template(
+        "kiosk/screen.html",
+        counter=counter,
+        q=q,
+        items=items,
+        step=step,
+        total=len(screens(q)),
+        form=form,
+        action=action,
+        levels=levels,
+        idle=current_app.config["IDLE_TIMEOUT"],
+    )
+
+
+@bp.get("/")
+def index():
+    """The counters this kiosk serves, for setting up each tablet."""
+    return render_template("kiosk/index.html", counters=current_app.extensions["kiosk_counters"])
+
+
+@bp.get("/c/<code>")
+def welcome(code: str):
+    """The welcome screen of a counter: one big start button per questionnaire kind."""
+    counter = _counter(code)
+    return render_template("kiosk/welcome.html", counter=counter)
+
+
+@bp.route("/c/<code>/<kind>/new/<int:step>", methods=["GET", "POST"])
+def new_screen(code: str, kind: str, step: int):
+    """A question screen before anything is stored; the first answer creates the response."""
+    counter = _counter(code)
+    q = _questionnaire(counter, kind)
+    if not 0 <= step < len(screens(q)):
+        abort(404)
+    scope = f"new:{counter.code}:{kind}:{step}"
+    if request.method == "GET":
+        action = url_for(".new_screen", code=code, kind=kind, step=step)
+        return _render_screen(counter, q, step, action=action, scope=scope)
+    form = _posted(_form_class(q, step), scope)
+    answers = form.answers()
+    if not answers:
+        # Skipped: still nothing to store.
+        if step + 1 < len(screens(q)):
+            return _see_other(url_for(".new_screen", code=code, kind=kind, step=step + 1))
+        return _see_other(url_for(".thanks", code=code))
+    session = db.session()
+    try:
+        response = start_response(
+            session,
+            counter=counter,
+            questionnaire=q,
+            answers=answers,
+            nonce=form.nonce,
+            now=utcnow(),
+            rules=rules(),
+        )
+    except Refused as refused:
+        session.rollback()
+        return _refused(counter, refused)
+    going = _next(counter, q, response, step)
+    session.commit()
+    return going
+
+
+@bp.route("/c/<code>/r/<uuid:response_id>/<int:step>", methods=["GET", "POST"])
+def screen(code: str, response_id: uuid.UUID, step: int):
+    """A question screen of a response already stored; each post is committed before moving on."""
+    counter = _counter(code)
+    session = db.session()
+    try:
+        response = open_response(session, response_id, counter)
+    except Refused as refused:
+        return _refused(counter, refused)
+    q = _questionnaire(counter, response.kind)
+    if not 0 <= step < len(screens(q)):
+        abort(404)
+    scope = f"{response_id}:{step}"
+    if request.method == "GET":
+        action = url_for(".screen", code=code, response_id=response_id, step=step)
+        return _render_screen(counter, q, step, action=action, scope=scope)
+    form = _posted(_form_class(q, step), scope)
+    record_answers(session, response, form.answers(), now=utcnow())
+    going = _next(counter, q, response, step)
+    session.commit()
+    return going
+
+
+def _next(counter: Counter, q: Questionnaire, response: Response, step: int) -> HTTPResponse:
+    """Where to go after `step`; closes the response when nothing is left to ask (no commit)."""
+    if step + 1 < len(screens(q)):
+        return _see_other(
+            url_for(".screen", code=counter.code, response_id=response.id, step=step + 1)
+        )
+    if wants_reasons(response.answers):
+        return _see_other(url_for(".reasons", code=counter.code, response_id=response.id))
+    close_response(db.session(), response, COMPLETE, now=utcnow(), rules=rules())
+    return _see_other(url_for(".thanks", code=counter.code))
+
+
+def _reasons_form(q: Questionnaire) -> type[SurveyForm]:
+    _, reasons = questionnaires.common()
+    return survey_form((), reasons=[r for r in reasons if r.code in q.reasons], comment=True)
+
+
+@bp.route("/c/<code>/r/<uuid:response_id>/reasons", methods=["GET", "POST"])
+def reasons(code: str, response_id: uuid.UUID):
+    """After a low score: what went wrong (chips), and an optional comment."""
+    counter = _counter(code)
+    session = db.session()
+    try:
+        response = open_response(session, response_id, counter)
+    except Refused as refused:
+        return _refused(counter, refused)
+    q = _questionnaire(counter, response.kind)
+    scope = f"{response_id}:reasons"
+    if request.method == "GET":
+        form = _bind(_reasons_form(q), scope)
+        return render_template(
+            "kiosk/reasons.html",
+            counter=counter,
+            form=form,
+            action=url_for(".reasons", code=code, response_id=response_id),
+            idle=current_app.config["IDLE_TIMEOUT"],
+        )
+    form = _posted(_reasons_form(q), scope)
+    if "skip" not in request.form:
+        record_reasons(session, response, form.reasons.data or [], form.comment.data, now=utcnow())
+    close_response(session, response, COMPLETE, now=utcnow(), rules=rules())
+    session.commit()
+    return _see_other(url_for(".thanks", code=code))
+
+
+@bp.get("/c/<code>/thanks")
+def thanks(code: str):
+    """Thank you; the welcome screen comes back by itself, in Vietnamese, for the next person."""
+    counter = _counter(code)
+    return render_template(
+        "kiosk/thanks.html", counter=counter, idle=current_app.config["THANKS_SECONDS"]
+    )
+
+
+def _refused(counter: Counter, refused: Refused):
+    status = {"guard": 429, "replayed": 409, "ended": 409, "unknown": 404}[refused.reason]
+    return (
+        render_template(
+            "kiosk/refused.html", counter=counter, reason=refused.reason, idle=RETURN_SECONDS
+        ),
+        status,
+    )
+
+
+def _see_other(location: str) -> HTTPResponse:
+    return redirect(location, code=303)
