@@ -42,3 +42,7 @@ def demo(workdir: str, host: str, kiosk_port: int, collector_port: int) -> None:
     from shared.demo import run_demo
 
     run_demo(workdir, host=host, kiosk_port=kiosk_port, collector_port=collector_port)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,186 @@
+"""The counter tablet in real Chromium: tap through, look at every screen, measure every target."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from kiosk import create_app, db
+from kiosk.models import Response
+from shared.migrate import upgrade
+from tests.browser.conftest import LiveServer
+
+TABLET_PORTRAIT = {"width": 800, "height": 1280}
+TABLET_LANDSCAPE = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+MIN_TARGET = 64
+
+TARGETS_JS = """
+(min) => {
+  const bad = [];
+  for (const el of document.querySelectorAll(
+      'a[href], button, input:not([type=hidden]), select, textarea, label')) {
+    const r = el.getBoundingClientRect();
+    const style = getComputedStyle(el);
+    if (r.width === 0 || r.height === 0 || style.visibility === 'hidden') continue;
+    if (r.width < min || r.height < min) {
+      const text = (el.innerText || el.name || '').trim().slice(0, 30);
+      const size = `${Math.round(r.width)}x${Math.round(r.height)}`;
+      bad.push(`${el.tagName.toLowerCase()} "${text}" ${size}`);
+    }
+  }
+  return bad;
+}
+"""
+
+
+@pytest.fixture
+def kiosk_server(tmp_path):
+    url = f"sqlite:///{tmp_path / 'kiosk.sqlite3'}"
+    upgrade("kiosk", url)
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "browser-test",
+            "DATABASE_URL": url,
+            "OFFICE_NAME": "UBND xã Minh Khai",
+            "THANKS_SECONDS": 2,
+            "GUARD_SECONDS": 0,
+            "COUNTERS": [
+                {"code": "1", "name": "Quầy 1", "unit": "H40.22.01", "kinds": ["admin"]},
+                {"code": "2", "name": "Quầy 2", "unit": "H40.22.01", "kinds": ["admin", "health"]},
+            ],
+        },
+        instance_path=str(tmp_path),
+    )
+    with LiveServer(app) as server:
+        server.app = app
+        yield server
+    db.engine(app).dispose()
+
+
+def responses(app) -> list[Response]:
+    with sa.orm.Session(db.engine(app)) as session:
+        return list(session.scalars(sa.select(Response).order_by(Response.started_at)))
+
+
+def check_targets(page, where: str) -> None:
+    bad = page.evaluate(TARGETS_JS, MIN_TARGET)
+    assert bad == [], f"{where}: touch targets under {MIN_TARGET} px: {bad}"
+
+
+def shoot(page, screenshot_dir, name: str) -> None:
+    page.screenshot(path=str(screenshot_dir / f"{name}.png"), full_page=True)
+
+
+def go(page, locator, *, click=False) -> None:
+    """Tap (or click) something that loads the next screen, and wait for that screen."""
+    with page.expect_navigation():
+        locator.click() if click else locator.tap()
+
+
+def tap_face(page, label: str) -> None:
+    go(page, page.get_by_role("button", name=label, exact=True))
+
+
+@pytest.mark.parametrize(
+    ("size_name", "viewport"),
+    [("portrait", TABLET_PORTRAIT), ("landscape", TABLET_LANDSCAPE), ("phone", PHONE)],
+)
+def test_tap_through_a_full_admin_survey(
+    browser, kiosk_server, screenshot_dir, size_name, viewport
+):
+    context = browser.new_context(viewport=viewport, has_touch=True, locale="vi-VN")
+    page = context.new_page()
+    page.goto(f"{kiosk_server.url}/c/1")
+    assert page.locator("html").get_attribute("lang") == "vi"
+    check_targets(page, "welcome")
+    shoot(page, screenshot_dir, f"kiosk-{size_name}-1-welcome")
+    go(page, page.get_by_role("link", name="Bắt đầu đánh giá"))
+
+    answers = ["Rất hài lòng", "Hài lòng", "Bình thường", "Rất không hài lòng", "Hài lòng"]
+    for n, label in enumerate(answers, start=2):
+        check_targets(page, f"screen {n}")
+        shoot(page, screenshot_dir, f"kiosk-{size_name}-{n}-question")
+        # What was tapped is never echoed on the next screen.
+        tap_face(page, label)
+        assert "Bạn đã chọn" not in page.content()
+    # Last factor screen: skip it.
+    go(page, page.get_by_role("button", name="Bỏ qua"))
+    # A 1 was given: the reasons screen.
+    assert "/reasons" in page.url
+    check_targets(page, "reasons")
+    shoot(page, screenshot_dir, f"kiosk-{size_name}-8-reasons")
+    page.locator("label.chip", has_text="Chờ lâu").tap()
+    page.locator("label.chip", has_text="Thái độ").tap()
+    go(page, page.get_by_role("button", name="Gửi"))
+    assert page.url.endswith("/c/1/thanks")
+    check_targets(page, "thanks")
+    shoot(page, screenshot_dir, f"kiosk-{size_name}-9-thanks")
+    # Back to the welcome screen by itself, with nothing left in the browser.
+    page.wait_for_url(f"{kiosk_server.url}/c/1", timeout=10_000)
+    assert context.cookies() == []
+    assert page.evaluate("localStorage.length + sessionStorage.length") == 0
+
+    [response] = responses(kiosk_server.app)
+    assert response.answers == {"Q0": 5, "A0": 4, "B0": 3, "C0": 1, "D0": 4}
+    assert response.reasons == ["attitude", "waiting"]
+    assert response.status == "complete" and response.seq == 1
+    context.close()
+
+
+def test_kind_chooser_and_english(browser, kiosk_server, screenshot_dir):
+    context = browser.new_context(viewport=TABLET_LANDSCAPE, has_touch=True)
+    page = context.new_page()
+    page.goto(f"{kiosk_server.url}/c/2")
+    assert page.get_by_role("link", name="Dịch vụ hành chính công").is_visible()
+    assert page.get_by_role("link", name="Dịch vụ y tế").is_visible()
+    go(page, page.get_by_role("link", name="English"))
+    shoot(page, screenshot_dir, "kiosk-landscape-chooser-en")
+    go(page, page.get_by_role("link", name="Health services"))
+    assert page.locator("html").get_attribute("lang") == "en"
+    tap_face(page, "Satisfied")
+    [response] = responses(kiosk_server.app)
+    assert response.kind == "health" and response.answers == {"Q0": 4}
+    context.close()
+
+
+def test_works_with_javascript_off(browser, kiosk_server):
+    context = browser.new_context(viewport=TABLET_PORTRAIT, java_script_enabled=False)
+    page = context.new_page()
+    page.goto(f"{kiosk_server.url}/c/1")
+    go(page, page.get_by_role("link", name="Bắt đầu đánh giá"), click=True)
+    for label in ["Hài lòng"] * 6:
+        go(page, page.get_by_role("button", name=label, exact=True), click=True)
+    assert page.url.endswith("/c/1/thanks")
+    # Without JavaScript the page returns by <meta http-equiv="refresh">.
+    page.wait_for_url(f"{kiosk_server.url}/c/1", timeout=10_000)
+    [response] = responses(kiosk_server.app)
+    assert response.status == "complete" and set(response.answers.values()) == {4}
+    context.close()
+
+
+def test_idle_screen_returns_to_welcome(browser, tmp_path):
+    url = f"sqlite:///{tmp_path / 'kiosk.sqlite3'}"
+    upgrade("kiosk", url)
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "browser-test",
+            "DATABASE_URL": url,
+            "IDLE_TIMEOUT": 2,
+            "COUNTERS": [{"code": "1", "unit": "H40.22.01", "kinds": ["admin"]}],
+        },
+        instance_path=str(tmp_path),
+    )
+    with LiveServer(app) as server:
+        context = browser.new_context(viewport=TABLET_PORTRAIT, has_touch=True)
+        page = context.new_page()
+        page.goto(f"{server.url}/c/1/admin/new/0")
+        tap_face(page, "Hài lòng")
+        assert "/r/" in page.url
+        page.wait_for_url(f"{server.url}/c/1", timeout=10_000)
+        # The welcome screen replaced the question: Back does not lead into the old survey.
+        assert page.evaluate("history.length") <= 3
+        context.close()
+    db.engine(app).dispose()

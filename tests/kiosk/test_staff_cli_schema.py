@@ -1,0 +1,143 @@
+"""The staff page, the kiosk CLI and the database schema."""
+
+from __future__ import annotations
+
+import tomllib
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from werkzeug.security import generate_password_hash
+
+from kiosk import create_app, db, staff
+from kiosk.cli import kiosk as kiosk_cli
+from kiosk.models import Model
+from tests.kiosk.conftest import TOKEN, Tablet
+
+
+@pytest.fixture(autouse=True)
+def _reset_pin_failures():
+    staff._failures.clear()  # noqa: SLF001
+    yield
+    staff._failures.clear()  # noqa: SLF001
+
+
+def _pin_post(client, pin):
+    token = TOKEN.search(client.get("/staff/").get_data(as_text=True)).group(1)
+    return client.post("/staff/", data={"pin": pin, "csrf_token": token})
+
+
+@pytest.mark.parametrize("config_overrides", [{"STAFF_PIN_HASH": generate_password_hash("2468")}])
+def test_staff_page_shows_health_after_the_right_pin(app, client):
+    tablet = Tablet(client)
+    tablet.start()
+    for code in ("Q0", "A0", "B0", "C0", "D0", "E0"):
+        tablet.tap(code, 4)
+    tablet.start()
+    tablet.tap("Q0", 5)  # still open
+    wrong = _pin_post(client, "1111")
+    assert wrong.status_code == 403 and "Sai mã PIN." in wrong.get_data(as_text=True)
+    page = _pin_post(client, "2468")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert '<td id="today">2</td>' in text
+    assert '<td id="queue">1</td>' in text  # closed and not yet sent
+    assert "chưa lần nào" in text  # never sent
+    assert "MB" in text
+    assert client.get_cookie("session") is None
+
+
+@pytest.mark.parametrize("config_overrides", [{"STAFF_PIN_HASH": generate_password_hash("2468")}])
+def test_staff_pin_locks_out_after_repeated_failures(client):
+    for _ in range(staff.MAX_FAILURES):
+        assert _pin_post(client, "0000").status_code == 403
+    assert _pin_post(client, "2468").status_code == 429
+
+
+def test_staff_page_closed_without_a_pin(client):
+    assert client.get("/staff/").status_code == 404
+
+
+def test_staff_post_without_token_is_refused(app, client):
+    app.config["STAFF_PIN_HASH"] = generate_password_hash("2468")
+    assert client.post("/staff/", data={"pin": "2468"}).status_code == 400
+
+
+def test_migrations_match_the_models(app):
+    with db.engine(app).connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Model.metadata)
+    assert diff == []
+
+
+def test_sqlite_is_durable(app):
+    with db.engine(app).connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_init_writes_config_and_creates_the_database(tmp_path):
+    from click.testing import CliRunner
+
+    instance = tmp_path / "inst"
+    result = CliRunner().invoke(
+        kiosk_cli,
+        [
+            "init",
+            "--instance",
+            str(instance),
+            "--office",
+            "UBND xã Minh Khai",
+            "--counter",
+            "1:H40.22.01:admin",
+            "--counter",
+            "2:H40.22.01:admin,health:Quầy Y tế",
+            "--pin",
+            "2468",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    config = tomllib.loads((instance / "kiosk.toml").read_text("utf-8"))
+    assert config["office_name"] == "UBND xã Minh Khai"
+    assert [c["kinds"] for c in config["counters"]] == [["admin"], ["admin", "health"]]
+    assert config["counters"][1]["name"] == "Quầy Y tế"
+    assert "2468" not in (instance / "kiosk.toml").read_text("utf-8")
+    app = create_app(instance_path=str(instance))
+    assert app.config["SECRET_KEY"] != "dev" and len(app.config["SECRET_KEY"]) == 64
+    with db.engine(app).connect() as conn:
+        tables = set(sa.inspect(conn).get_table_names())
+    assert {"responses", "kiosk_state", "alembic_version"} <= tables
+    again = CliRunner().invoke(
+        kiosk_cli,
+        ["init", "--instance", str(instance), "--office", "X", "--counter", "1:U", "--pin", "1234"],
+    )
+    assert again.exit_code != 0 and "exists" in again.output
+    db.engine(app).dispose()
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [("1", "CODE:UNIT"), ("1:U:police", "unknown kind")],
+)
+def test_init_refuses_bad_counters(tmp_path, spec, message):
+    from click.testing import CliRunner
+
+    result = CliRunner().invoke(
+        kiosk_cli,
+        ["init", "--instance", str(tmp_path), "--office", "X", "--counter", spec, "--pin", "1234"],
+    )
+    assert result.exit_code == 2 and message in result.output
+
+
+def test_the_factory_refuses_the_development_secret_outside_testing(tmp_path):
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        create_app({"DATABASE_URL": f"sqlite:///{tmp_path}/k.db"}, instance_path=str(tmp_path))
+
+
+def test_a_bad_counter_setting_names_the_entry(tmp_path):
+    with pytest.raises(ValueError, match="counter 7: unknown kinds"):
+        create_app(
+            {"TESTING": True, "COUNTERS": [{"code": "7", "unit": "U", "kinds": ["tax"]}]},
+            instance_path=str(tmp_path),
+        )
