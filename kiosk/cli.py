@@ -141,6 +141,25 @@ def close_idle_command(instance):
 
 @kiosk.command()
 @instance_option
+def sync(instance):
+    """Send every pending response to the collector now (the server also does this by itself)."""
+    import requests
+
+    from kiosk.outbox import SendFailed
+    from kiosk.worker import drain
+
+    app = _app(instance)
+    if not (app.config["COLLECTOR_URL"] and app.config["COLLECTOR_TOKEN"]):
+        raise click.ClickException("no collector_url and collector_token in kiosk.toml")
+    try:
+        sent = drain(app, requests.Session())
+    except SendFailed as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"collector acknowledged {sent} responses")
+
+
+@kiosk.command()
+@instance_option
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5001, show_default=True)
 @click.option("--threads", default=8, show_default=True)

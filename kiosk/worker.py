@@ -1,24 +1,32 @@
-"""The kiosk's background work, in the server process: close idle responses (and send the outbox).
+"""The kiosk's background work, in the server process: close idle responses, send the outbox.
 
 One thread beside the web server keeps the kiosk a single process that a counter PC or a Raspberry
-Pi runs with one command; the database, not the thread, holds every state, so a crash loses nothing.
+Pi runs with one command, with nothing else to install or supervise. The database, not the thread,
+holds every state, so killing the process at any moment loses nothing: what was not acknowledged
+by the collector is simply sent again, and the collector answers "duplicate" for what it had.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 
+import requests
 from flask import Flask
 from sqlalchemy.exc import OperationalError
 
 from kiosk import db
+from kiosk.outbox import Backoff, SendFailed, _set_state, send_batch, send_heartbeat
 from kiosk.survey import close_idle
 from kiosk.views import rules
 from shared.db import utcnow
 
 log = logging.getLogger(__name__)
 TICK_SECONDS = 1.0
+#: Seconds between sends when all went well (ratings are not urgent; batches are cheaper).
+SEND_INTERVAL = 5.0
+HEARTBEAT_INTERVAL = 60.0
 
 
 def close_idle_once(app: Flask) -> int:
@@ -29,15 +37,50 @@ def close_idle_once(app: Flask) -> int:
         return closed
 
 
+def drain(app: Flask, http: requests.Session) -> int:
+    """Send every pending response, batch after batch; returns how many were acknowledged."""
+    url, token = app.config["COLLECTOR_URL"], app.config["COLLECTOR_TOKEN"]
+    total = 0
+    with app.app_context():
+        session = db.session()
+        try:
+            while sent := send_batch(session, http, url, token):
+                session.commit()
+                total += sent
+            session.commit()
+            send_heartbeat(session, http, url, token)
+        except SendFailed as exc:
+            session.rollback()
+            _set_state(session, "last_send_error", str(exc)[:1000], utcnow())
+            session.commit()
+            raise
+    return total
+
+
 class Worker(threading.Thread):
     def __init__(self, app: Flask, stop: threading.Event):
         super().__init__(name="kiosk-worker", daemon=True)
         self.app, self.stop = app, stop
+        self.backoff = Backoff()
+        self.http = requests.Session()
 
     def run(self) -> None:
+        next_send = 0.0
+        sending = bool(self.app.config["COLLECTOR_URL"] and self.app.config["COLLECTOR_TOKEN"])
         while not self.stop.wait(TICK_SECONDS):
             try:
                 if closed := close_idle_once(self.app):
                     log.info("closed %d idle responses as partial", closed)
             except OperationalError as exc:
                 log.error("closing idle responses failed: %s", exc.orig)
+            if not sending or time.monotonic() < next_send:
+                continue
+            try:
+                if sent := drain(self.app, self.http):
+                    log.info("collector acknowledged %d responses", sent)
+                self.backoff.reset()
+                next_send = time.monotonic() + SEND_INTERVAL
+            except (SendFailed, OperationalError) as exc:
+                delay = self.backoff.next_delay()
+                log.warning("send failed (%s); next try in %.1f s", exc, delay)
+                next_send = time.monotonic() + delay
