@@ -1,0 +1,90 @@
+"""The collector: receives responses from the kiosks, checks their hash chains, keeps them once.
+
+`create_app` follows the shape of Flask's tutorial app: defaults, then the instance folder's
+`collector.toml`, then `SIPAS_COLLECTOR_*` environment variables, then the test overrides. It does
+no I/O beyond reading its configuration: tables come from the migrations (`sipas collector db
+upgrade`).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from typing import Any
+
+from flask import Flask, redirect, render_template, request, url_for
+from flask_babel import Babel
+from flask_wtf.csrf import CSRFProtect
+from werkzeug.exceptions import HTTPException
+
+from collector import api, config, db, status
+from collector.api.errors import http_error_response
+from shared.i18n import LOCALES
+
+babel = Babel()
+csrf = CSRFProtect()
+
+
+class InsecureSecretKey(RuntimeError):
+    """Raised by `create_app` outside testing and debugging when no real secret key is set."""
+
+    def __init__(self, instance_path: str):
+        self.instance_path = instance_path
+        super().__init__(
+            "the collector has no secret key: set SIPAS_COLLECTOR_SECRET_KEY, put SECRET_KEY in "
+            f"{os.path.join(instance_path, config.CONFIG_FILE)}, or run `sipas collector db "
+            "upgrade` once to create one"
+        )
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build a collector app; `test_config` overrides all else (and may set INSTANCE_PATH)."""
+    instance_path = (test_config or {}).get("INSTANCE_PATH") or os.environ.get(
+        "SIPAS_COLLECTOR_INSTANCE_PATH"
+    )
+    app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
+    app.config.from_mapping(config.DEFAULTS)
+    secret_file = os.path.join(app.instance_path, config.SECRET_KEY_FILE)
+    if os.path.exists(secret_file):
+        with open(secret_file, encoding="utf-8") as fh:
+            app.config["SECRET_KEY"] = fh.read().strip()
+    app.config.from_file(config.CONFIG_FILE, load=tomllib.load, text=False, silent=True)
+    app.config.from_prefixed_env("SIPAS_COLLECTOR")
+    if test_config:
+        app.config.from_mapping(test_config)
+    if not app.config["DATABASE_URL"]:
+        app.config["DATABASE_URL"] = "sqlite:///" + os.path.join(
+            app.instance_path, "collector.sqlite"
+        )
+    if app.config["SECRET_KEY"] in (config.DEV_SECRET_KEY, "", None) and not (
+        app.testing or app.debug
+    ):
+        raise InsecureSecretKey(app.instance_path)
+
+    db.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale)
+    csrf.init_app(app)
+    csrf.exempt(api.bp)
+    app.register_blueprint(api.bp, url_prefix="/api/v1")
+    app.register_blueprint(status.bp, url_prefix="/kiosks")
+    app.add_url_rule("/", "index", _index)
+    app.register_error_handler(HTTPException, _http_error)
+    return app
+
+
+def _index():
+    """The start page is the kiosk status page, for now."""
+    return redirect(url_for("kiosks.status"))
+
+
+def _select_locale() -> str | None:
+    """Vietnamese unless the page was asked for in another supported language (`?lang=en`)."""
+    lang = request.args.get("lang")
+    return lang if lang in LOCALES else None
+
+
+def _http_error(exc: HTTPException):
+    """JSON in the API's error shape under /api/, a short translated page elsewhere."""
+    if request.path.startswith("/api/"):
+        return http_error_response(exc)
+    return render_template("collector/error.html", error=exc), exc.code

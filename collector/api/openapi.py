@@ -1,0 +1,283 @@
+"""The OpenAPI 3.1 description of the ingest API, written by hand: the contract other kiosk vendors
+implement. Error codes and limits come from the code that enforces them, so they cannot drift."""
+
+from __future__ import annotations
+
+import copy
+import functools
+from typing import Any
+
+from collector.config import DEFAULTS
+from collector.models import CHANNELS
+from collector.problems import ITEM_PROBLEMS, REQUEST_PROBLEMS
+from collector.validation import (
+    FLAG_RE,
+    HASH_RE,
+    MAX_COMMENT,
+    MAX_FLAGS,
+    MAX_SEQ,
+    MAX_TEXT,
+    RFC3339_RE,
+    known_reasons,
+)
+from shared.chain import CHAINED_FIELDS
+
+VERSION = "1.0.0"
+UUID_PATTERN = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+
+DESCRIPTION = f"""\
+Kiosks (and other channels) upload citizens' satisfaction responses to a collector.
+
+**Exactly once.** Each response carries an `id` (a UUID made on the device, preferably time-ordered
+UUIDv7). Sending a response again is always safe: the same id with the same content is answered
+`duplicate` and nothing new is stored; the same id with different content is `rejected` with code
+`conflict`. A kiosk marks a response as sent only when its result is `accepted` or `duplicate`.
+
+**Hash chain.** `kiosk_seq` counts a kiosk's responses 1, 2, 3, ... without gaps. `hash` is the
+lower-case hex SHA-256 of the UTF-8 JSON object made of the fields
+{", ".join(f"`{f}`" for f in CHAINED_FIELDS)} and `prev_hash` (a missing `comment` counts as null),
+keys sorted, separators `,` and `:` without spaces, non-ASCII characters unescaped, times exactly as
+sent. `prev_hash` is the `hash` of the same kiosk's response with `kiosk_seq - 1`, or 64 zeros for
+the first. The collector rejects a response whose hash does not match (`bad-hash`); a response
+whose `prev_hash` does not match the stored previous one is accepted but recorded as a broken link.
+Missing sequence numbers are recorded as gaps until they arrive.
+
+**Errors.** A bad response is rejected on its own; the others in the batch are unaffected. Errors
+of the whole request use one shape, `{{"error": {{"code", "message"}}}}`, with the codes listed in
+the `RequestError` schema.
+"""
+
+
+def _problem(codes: list[str]) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["code", "message"],
+        "properties": {
+            "code": {"type": "string", "enum": codes},
+            "message": {"type": "string"},
+        },
+    }
+
+
+def _error_reply(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RequestError"}}},
+    }
+
+
+_TEXT = {"type": "string", "minLength": 1, "maxLength": MAX_TEXT}
+_DATE_TIME = {
+    "type": "string",
+    "format": "date-time",
+    "pattern": f"^{RFC3339_RE.pattern}$",
+    "description": "RFC 3339 with seconds and an offset, e.g. 2026-03-02T08:15:00+07:00",
+}
+
+
+@functools.cache
+def _document() -> dict[str, Any]:
+    required = sorted((set(CHAINED_FIELDS) | {"prev_hash", "hash"}) - {"comment"})
+    hash_schema = {"type": "string", "pattern": f"^{HASH_RE.pattern}$"}
+    common_errors = {
+        "400": _error_reply("Malformed JSON, or a body without the documented shape"),
+        "401": _error_reply("Missing, unknown or revoked kiosk token"),
+        "413": _error_reply("Body larger than the limit"),
+        "415": _error_reply("Body not sent as application/json"),
+        "503": _error_reply("Database busy or unreachable; nothing stored, retry later"),
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "SIPAS collector ingest API",
+            "version": VERSION,
+            "description": DESCRIPTION,
+            "license": {"name": "MIT", "identifier": "MIT"},
+        },
+        "servers": [{"url": "/"}],
+        "security": [{"kioskToken": []}],
+        "paths": {
+            "/api/v1/responses": {
+                "post": {
+                    "operationId": "postResponses",
+                    "summary": "Upload a batch of responses",
+                    "description": (
+                        f"At most {DEFAULTS['API_MAX_RESPONSES']} responses and "
+                        f"{DEFAULTS['API_MAX_BODY_BYTES']} bytes per request. Send a kiosk's "
+                        "responses in kiosk_seq order."
+                    ),
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {"schema": {"$ref": "#/components/schemas/Batch"}}
+                        },
+                    },
+                    "responses": {
+                        "200": {
+                            "description": "One result per response, in the order sent",
+                            "content": {
+                                "application/json": {
+                                    "schema": {"$ref": "#/components/schemas/BatchResult"}
+                                }
+                            },
+                        },
+                        **common_errors,
+                    },
+                }
+            },
+            "/api/v1/heartbeat": {
+                "post": {
+                    "operationId": "postHeartbeat",
+                    "summary": "Report the kiosk's state and clock",
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {"$ref": "#/components/schemas/Heartbeat"}
+                            }
+                        },
+                    },
+                    "responses": {
+                        "200": {
+                            "description": "Stored; the collector's clock and the offset",
+                            "content": {
+                                "application/json": {
+                                    "schema": {"$ref": "#/components/schemas/HeartbeatReply"}
+                                }
+                            },
+                        },
+                        **common_errors,
+                    },
+                }
+            },
+            "/api/v1/openapi.json": {
+                "get": {
+                    "operationId": "getOpenapi",
+                    "summary": "This document",
+                    "security": [],
+                    "responses": {
+                        "200": {
+                            "description": "The OpenAPI 3.1 document",
+                            "content": {"application/json": {"schema": {"type": "object"}}},
+                        }
+                    },
+                }
+            },
+        },
+        "components": {
+            "securitySchemes": {
+                "kioskToken": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "The token printed by `sipas collector kiosks register`",
+                }
+            },
+            "schemas": {
+                "Batch": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["responses"],
+                    "properties": {
+                        "responses": {
+                            "type": "array",
+                            "maxItems": DEFAULTS["API_MAX_RESPONSES"],
+                            "items": {"$ref": "#/components/schemas/Response"},
+                        }
+                    },
+                },
+                "Response": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": required,
+                    "properties": {
+                        "id": {"type": "string", "format": "uuid", "pattern": UUID_PATTERN},
+                        "kiosk_seq": {"type": "integer", "minimum": 1, "maximum": MAX_SEQ},
+                        "prev_hash": hash_schema,
+                        "hash": hash_schema,
+                        "questionnaire": {**_TEXT, "examples": ["admin", "health"]},
+                        "questionnaire_version": {**_TEXT, "examples": ["2026.1-short"]},
+                        "unit": {**_TEXT, "description": "Code of the unit rated"},
+                        "counter": {**_TEXT, "minLength": 0},
+                        "channel": {"type": "string", "enum": list(CHANNELS)},
+                        "started_at": _DATE_TIME,
+                        "submitted_at": _DATE_TIME,
+                        "complete": {"type": "boolean"},
+                        "answers": {
+                            "type": "object",
+                            "description": "Question code -> 1..5, or 0 for no opinion",
+                            "propertyNames": {"pattern": "^[A-Z][A-Z0-9_]{0,15}$"},
+                            "additionalProperties": {"type": "integer", "minimum": 0, "maximum": 5},
+                        },
+                        "reasons": {
+                            "type": "array",
+                            "uniqueItems": True,
+                            "items": {"type": "string", "enum": sorted(known_reasons())},
+                        },
+                        "comment": {"type": ["string", "null"], "maxLength": MAX_COMMENT},
+                        "flags": {
+                            "type": "array",
+                            "maxItems": MAX_FLAGS,
+                            "items": {"type": "string", "pattern": f"^{FLAG_RE.pattern}$"},
+                            "examples": [["suspect-burst"]],
+                        },
+                    },
+                },
+                "BatchResult": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["results"],
+                    "properties": {
+                        "results": {
+                            "type": "array",
+                            "items": {"$ref": "#/components/schemas/ItemResult"},
+                        }
+                    },
+                },
+                "ItemResult": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["id", "status"],
+                    "properties": {
+                        "id": {"type": ["string", "null"]},
+                        "status": {"type": "string", "enum": ["accepted", "duplicate", "rejected"]},
+                        "error": _problem(sorted(ITEM_PROBLEMS)),
+                    },
+                },
+                "Heartbeat": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["kiosk_version", "queue_length", "last_seq", "clock"],
+                    "properties": {
+                        "kiosk_version": _TEXT,
+                        "queue_length": {"type": "integer", "minimum": 0, "maximum": MAX_SEQ},
+                        "last_seq": {"type": "integer", "minimum": 0, "maximum": MAX_SEQ},
+                        "clock": _DATE_TIME,
+                    },
+                },
+                "HeartbeatReply": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["received_at", "clock_offset_s"],
+                    "properties": {
+                        "received_at": {"type": "string", "format": "date-time"},
+                        "clock_offset_s": {
+                            "type": "number",
+                            "description": "Collector clock minus kiosk clock, in seconds",
+                        },
+                    },
+                },
+                "RequestError": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["error"],
+                    "properties": {"error": _problem(sorted(REQUEST_PROBLEMS))},
+                },
+            },
+        },
+    }
+
+
+def document() -> dict[str, Any]:
+    """The OpenAPI document (a fresh copy: callers may change it)."""
+    return copy.deepcopy(_document())

@@ -1,0 +1,392 @@
+"""Ingest: store each response of a kiosk's batch exactly once and keep the kiosk's chain records.
+
+Functions take a session and flush; the view (or the CLI) commits, so a batch is stored whole or not
+at all, and a kiosk that sees no reply simply sends it again: the resend is answered `duplicate`.
+
+Exactly once. The response's UUID is made on the kiosk and carries a unique constraint here. A batch
+first looks up the ids it carries; new ones are inserted with ON CONFLICT DO NOTHING, so a copy
+that another upload committed in the meantime is skipped by the database itself and then classified
+(same hash: duplicate; different hash: conflict). Uploads from one kiosk are also serialised by a
+row lock on its `kiosk_chains` row (SQLite serialises every writer anyway), which keeps the sequence
+bookkeeping below consistent.
+
+Tamper evidence. Each response's hash covers its content and the previous response's hash from the
+same kiosk (`shared.chain`). What the collector can then show:
+
+* A stored response cannot be changed unnoticed: the hash is checked on arrival (`bad-hash`), every
+  hashed field is stored as sent, and `Response.as_sent()` reproduces the hash at any later time.
+* A response deleted at the kiosk before it was sent leaves a hole in kiosk_seq: recorded as a gap.
+  Hiding the hole means renumbering and re-hashing every later response, which no longer matches
+  what the collector already holds (`seq-taken`, recorded as a fork, or a broken link).
+* A response whose prev_hash is not the stored hash of the kiosk's previous response is kept (it is
+  still a rating somebody gave) but marked `chain_ok = false` and listed as a broken link: the
+  kiosk's history was altered between the two. A gap fills itself when the late response arrives,
+  and its links on both sides are checked then.
+
+What it cannot show: someone holding a kiosk's database and token can forge a whole consistent
+chain of fake ratings before they are sent (the chain has no key the kiosk's operator lacks), and a
+database administrator at the collector can rewrite rows and hashes together. Stuffing is caught
+by other means (flags such as "suspect-burst", reports); the newest responses removed before upload
+show only as the difference between the heartbeat's last_seq and the highest seq received.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from collector.models import Answer, Kiosk, KioskChain, Response
+from collector.problems import ItemProblem, RequestProblem
+from collector.units import units_within
+from collector.validation import ValidResponse, validate_heartbeat, validate_response
+from shared.chain import GENESIS
+
+ACCEPTED, DUPLICATE, REJECTED = "accepted", "duplicate", "rejected"
+DEFAULT_MAX_RESPONSES = 500
+
+
+@dataclass(frozen=True, slots=True)
+class ItemResult:
+    #: The id as sent when it was a string, else None.
+    id: str | None
+    status: str
+    code: str | None = None
+    message: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"id": self.id, "status": self.status}
+        if self.code is not None:
+            out["error"] = {"code": self.code, "message": self.message}
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class HeartbeatResult:
+    received_at: dt.datetime
+    clock_offset_s: float
+
+
+def _sent_id(item: object) -> str | None:
+    rid = item.get("id") if isinstance(item, dict) else None
+    return rid if isinstance(rid, str) else None
+
+
+def _rejected(item: object, problem: ItemProblem) -> ItemResult:
+    return ItemResult(_sent_id(item), REJECTED, problem.code, problem.message)
+
+
+def _same_id(v: ValidResponse, stored_hash: str) -> ItemResult:
+    if stored_hash == v.hash:
+        return ItemResult(str(v.uuid), DUPLICATE)
+    return _rejected(v.raw, ItemProblem("conflict"))
+
+
+def batch_items(payload: object, max_responses: int = DEFAULT_MAX_RESPONSES) -> list[Any]:
+    """The list of responses in a request body {"responses": [...]}, or a RequestProblem."""
+    if not isinstance(payload, dict) or not isinstance(payload.get("responses"), list):
+        raise RequestProblem("invalid-request", 'the body must be {"responses": [...]}')
+    if payload.keys() != {"responses"}:
+        unknown = ", ".join(sorted(payload.keys() - {"responses"}))
+        raise RequestProblem("invalid-request", f"unknown field(s): {unknown}")
+    items = payload["responses"]
+    if len(items) > max_responses:
+        raise RequestProblem(
+            "too-many-responses", f"{len(items)} responses; at most {max_responses} per batch"
+        )
+    return items
+
+
+def ingest_batch(
+    session: Session,
+    kiosk: Kiosk,
+    payload: object,
+    received_at: dt.datetime,
+    *,
+    max_responses: int = DEFAULT_MAX_RESPONSES,
+) -> list[ItemResult]:
+    """Store a batch from `kiosk`; one result per response, in order.
+
+    Raises RequestProblem when the body is not a batch at all; a bad response only rejects itself.
+    """
+    items = batch_items(payload, max_responses)
+    results: list[ItemResult | None] = [None] * len(items)
+    valid: list[tuple[int, ValidResponse]] = []
+    for index, item in enumerate(items):
+        try:
+            valid.append((index, validate_response(item)))
+        except ItemProblem as problem:
+            results[index] = _rejected(item, problem)
+    chain = lock_chain(session, kiosk.id)
+    chain.last_contact_at = received_at
+    if valid:
+        _store(session, kiosk, chain, valid, results, received_at)
+    session.flush()
+    assert all(result is not None for result in results)
+    return results  # type: ignore[return-value]
+
+
+def lock_chain(session: Session, kiosk_id: int) -> KioskChain:
+    """The kiosk's chain row, locked until the transaction ends (on PostgreSQL; SQLite has one
+    writer at a time anyway)."""
+    return session.execute(
+        sa.select(KioskChain)
+        .where(KioskChain.kiosk_id == kiosk_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+
+
+def _store(
+    session: Session,
+    kiosk: Kiosk,
+    chain: KioskChain,
+    valid: list[tuple[int, ValidResponse]],
+    results: list[ItemResult | None],
+    received_at: dt.datetime,
+) -> None:
+    unit_ids = units_within(session, kiosk.unit_id, {v.unit for _, v in valid})
+    candidates = []
+    for index, v in valid:
+        if v.unit not in unit_ids:
+            results[index] = _rejected(v.raw, ItemProblem("unknown-unit", f"no unit {v.unit!r}"))
+        elif unit_ids[v.unit] is None:
+            message = f"this kiosk may not post for unit {v.unit!r}"
+            results[index] = _rejected(v.raw, ItemProblem("unit-not-allowed", message))
+        else:
+            candidates.append((index, v))
+    if not candidates:
+        return
+
+    R = Response
+    stored_hash: dict[uuid.UUID, str] = dict(
+        session.execute(
+            sa.select(R.uuid, R.hash).where(R.uuid.in_({v.uuid for _, v in candidates}))
+        ).all()
+    )
+    taken_seqs = set(
+        session.scalars(
+            sa.select(R.kiosk_seq).where(
+                R.kiosk_id == kiosk.id, R.kiosk_seq.in_({v.seq for _, v in candidates})
+            )
+        )
+    )
+    planned: dict[uuid.UUID, tuple[int, ValidResponse]] = {}
+    by_seq: dict[int, ValidResponse] = {}
+    repeats: list[tuple[int, ValidResponse]] = []
+    forks = set(chain.forks)
+    for index, v in candidates:
+        if v.uuid in stored_hash:
+            results[index] = _same_id(v, stored_hash[v.uuid])
+        elif v.uuid in planned:
+            repeats.append((index, v))
+        elif v.seq in taken_seqs or v.seq in by_seq:
+            results[index] = _rejected(v.raw, ItemProblem("seq-taken"))
+            forks.add(v.seq)
+        else:
+            planned[v.uuid] = (index, v)
+            by_seq[v.seq] = v
+
+    if planned:
+        inserted = _insert(session, kiosk, chain, planned, by_seq, unit_ids, received_at)
+        for rid, (index, v) in planned.items():
+            if rid in inserted:
+                results[index] = ItemResult(str(rid), ACCEPTED)
+                stored_hash[rid] = v.hash
+        lost = [(index, v) for rid, (index, v) in planned.items() if rid not in inserted]
+        if lost:
+            # Another upload committed these ids (or seqs) between our look-up and our insert.
+            stored_hash.update(
+                session.execute(
+                    sa.select(R.uuid, R.hash).where(R.uuid.in_({v.uuid for _, v in lost}))
+                ).all()
+            )
+            for index, v in lost:
+                if v.uuid in stored_hash:
+                    results[index] = _same_id(v, stored_hash[v.uuid])
+                else:
+                    results[index] = _rejected(v.raw, ItemProblem("seq-taken"))
+                    forks.add(v.seq)
+    for index, v in repeats:
+        if v.uuid in stored_hash:
+            results[index] = _same_id(v, stored_hash[v.uuid])
+        else:  # its first copy lost its kiosk_seq to a concurrent upload
+            results[index] = _rejected(v.raw, ItemProblem("seq-taken"))
+    if forks != set(chain.forks):
+        chain.forks = sorted(forks)
+
+
+def _insert(
+    session: Session,
+    kiosk: Kiosk,
+    chain: KioskChain,
+    planned: dict[uuid.UUID, tuple[int, ValidResponse]],
+    by_seq: dict[int, ValidResponse],
+    unit_ids: dict[str, int | None],
+    received_at: dt.datetime,
+) -> set[uuid.UUID]:
+    """Insert the planned responses and their answers, check their chain links and update the
+    kiosk's records; returns the ids actually inserted."""
+    R = Response
+    neighbour_seqs = {s + d for s in by_seq for d in (-1, 1)} - by_seq.keys() - {0}
+    neighbours = {
+        seq: (hash_, prev)
+        for seq, hash_, prev in session.execute(
+            sa.select(R.kiosk_seq, R.hash, R.prev_hash).where(
+                R.kiosk_id == kiosk.id, R.kiosk_seq.in_(neighbour_seqs)
+            )
+        )
+    }
+
+    def link_ok(v: ValidResponse) -> bool | None:
+        if v.seq == 1:
+            return v.prev_hash == GENESIS
+        if v.seq - 1 in by_seq:
+            return v.prev_hash == by_seq[v.seq - 1].hash
+        if v.seq - 1 in neighbours:
+            return v.prev_hash == neighbours[v.seq - 1][0]
+        return None
+
+    chain_ok = {v.seq: link_ok(v) for v in by_seq.values()}
+    rows = []
+    # Sorted ids: concurrent uploads that overlap take the unique index's locks in one order.
+    for rid in sorted(planned):
+        v = planned[rid][1]
+        raw = v.raw
+        rows.append(
+            {
+                "uuid": rid,
+                "kiosk_id": kiosk.id,
+                "kiosk_seq": v.seq,
+                "unit_id": unit_ids[v.unit],
+                "counter": raw["counter"],
+                "channel": raw["channel"],
+                "questionnaire": raw["questionnaire"],
+                "questionnaire_version": raw["questionnaire_version"],
+                "started_at": v.started_at,
+                "submitted_at": v.submitted_at,
+                "started_at_sent": raw["started_at"],
+                "submitted_at_sent": raw["submitted_at"],
+                "received_at": received_at,
+                "complete": raw["complete"],
+                "answers": raw["answers"],
+                "reasons": raw["reasons"],
+                "comment": raw.get("comment"),
+                "flags": raw["flags"],
+                "prev_hash": v.prev_hash,
+                "hash": v.hash,
+                "chain_ok": chain_ok[v.seq],
+            }
+        )
+    table = R.__table__
+    statement = _insert_ignoring_conflicts(session, table).returning(table.c.uuid, table.c.id)
+    ids: dict[uuid.UUID, int] = dict(session.execute(statement, rows).all())
+    inserted = {planned[rid][1].seq: planned[rid][1] for rid in ids}
+    if len(inserted) < len(by_seq):
+        # A response counted on as the predecessor of another was not stored after all.
+        unsure = [s for s in inserted if s - 1 in by_seq and s - 1 not in inserted]
+        if unsure:
+            session.execute(
+                sa.update(R)
+                .where(R.kiosk_id == kiosk.id, R.kiosk_seq.in_(unsure))
+                .values(chain_ok=None)
+                .execution_options(synchronize_session=False)
+            )
+            for s in unsure:
+                chain_ok[s] = None
+
+    answers: list[tuple[int, str, int]] = []
+    for rid, pk in ids.items():
+        answers.extend((pk, code, value) for code, value in planned[rid][1].raw["answers"].items())
+    _insert_answers(session, answers)
+
+    broken = set(chain.broken) | {s for s in inserted if chain_ok[s] is False}
+    for s, v in inserted.items():
+        if s + 1 in neighbours:  # a later response was waiting for this one: check its link
+            ok = neighbours[s + 1][1] == v.hash
+            session.execute(
+                sa.update(R)
+                .where(R.kiosk_id == kiosk.id, R.kiosk_seq == s + 1)
+                .values(chain_ok=ok)
+                .execution_options(synchronize_session=False)
+            )
+            if not ok:
+                broken.add(s + 1)
+    gaps = [list(g) for g in chain.gaps]
+    max_seq = chain.max_seq
+    for s in sorted(inserted):
+        max_seq = record_seq(gaps, max_seq, s)
+    chain.gaps, chain.max_seq = gaps, max_seq
+    chain.received += len(inserted)
+    if broken != set(chain.broken):
+        chain.broken = sorted(broken)
+    return set(ids)
+
+
+def record_seq(gaps: list[list[int]], max_seq: int, seq: int) -> int:
+    """Note that `seq` arrived: open a gap below it if it jumps ahead, or close the part of a gap it
+    fills. Changes `gaps` (sorted inclusive ranges) in place; returns the new highest seq."""
+    if seq > max_seq:
+        if seq > max_seq + 1:
+            gaps.append([max_seq + 1, seq - 1])
+        return seq
+    for at, (first, last) in enumerate(gaps):
+        if first <= seq <= last:
+            gaps[at : at + 1] = [r for r in ([first, seq - 1], [seq + 1, last]) if r[0] <= r[1]]
+            break
+    return max_seq
+
+
+def _insert_ignoring_conflicts(session: Session, table: sa.Table):
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:
+        raise NotImplementedError(f"the collector does not support {dialect}")
+    return insert(table).on_conflict_do_nothing()
+
+
+#: One statement for a whole batch's answers on PostgreSQL: arrays in, rows out (see
+#: shared/reference/performance.md: faster than executemany).
+_PG_ANSWERS = sa.text(
+    "INSERT INTO answers (response_id, code, value) "
+    "SELECT * FROM unnest(CAST(:ids AS bigint[]), CAST(:codes AS text[]), "
+    "CAST(:values AS smallint[]))"
+)
+
+
+def _insert_answers(session: Session, rows: Sequence[tuple[int, str, int]]) -> None:
+    if not rows:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        ids, codes, values = (list(column) for column in zip(*rows, strict=True))
+        session.execute(_PG_ANSWERS, {"ids": ids, "codes": codes, "values": values})
+    else:
+        session.execute(
+            sa.insert(Answer.__table__),
+            [{"response_id": pk, "code": code, "value": value} for pk, code, value in rows],
+        )
+
+
+def record_heartbeat(
+    session: Session, kiosk: Kiosk, payload: object, received_at: dt.datetime
+) -> HeartbeatResult:
+    """Keep the kiosk's latest heartbeat and its clock offset (collector minus kiosk)."""
+    heartbeat = validate_heartbeat(payload)
+    chain = lock_chain(session, kiosk.id)
+    offset = (received_at - heartbeat.clock_at).total_seconds()
+    chain.last_contact_at = chain.heartbeat_at = received_at
+    chain.kiosk_version = heartbeat.kiosk_version
+    chain.queue_length = heartbeat.queue_length
+    chain.last_seq = heartbeat.last_seq
+    chain.kiosk_clock = heartbeat.clock
+    chain.clock_offset_s = offset
+    session.flush()
+    return HeartbeatResult(received_at, offset)

@@ -1,0 +1,114 @@
+"""Operations on kiosks: registration with a one-time token, revocation, authentication, status.
+
+Functions take a session and flush; the caller commits.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, joinedload
+
+from collector.i18n import TranslatableError
+from collector.models import Kiosk, KioskChain, Unit
+from shared.db import utcnow
+from shared.i18n import N_
+
+
+class KioskError(TranslatableError):
+    """A kiosk operation that cannot be done; the message says why."""
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def register_kiosk(session: Session, unit_code: str, label: str = "") -> tuple[Kiosk, str]:
+    """A new kiosk for the unit and its bearer token; only the token's hash is stored."""
+    unit = session.scalar(sa.select(Unit).where(Unit.code == unit_code))
+    if unit is None:
+        raise KioskError(N_("no unit %(code)s"), code=unit_code)
+    if len(label) > 100:
+        raise KioskError(N_("the label must be at most 100 characters"))
+    token = secrets.token_urlsafe(32)
+    kiosk = Kiosk(unit=unit, label=label, token_hash=token_hash(token))
+    kiosk.chain = KioskChain(gaps=[], broken=[], forks=[])
+    session.add(kiosk)
+    session.flush()
+    return kiosk, token
+
+
+def revoke_kiosk(session: Session, kiosk_id: int, now: dt.datetime | None = None) -> Kiosk:
+    """Revoke a kiosk's token; its stored responses stay. Revoking twice keeps the first time."""
+    kiosk = session.get(Kiosk, kiosk_id)
+    if kiosk is None:
+        raise KioskError(N_("no kiosk %(id)s"), id=kiosk_id)
+    if kiosk.revoked_at is None:
+        kiosk.revoked_at = now or utcnow()
+        session.flush()
+    return kiosk
+
+
+def kiosk_for_token(session: Session, token: str) -> Kiosk | None:
+    """The kiosk holding this token, revoked or not; None for an unknown token."""
+    return session.scalar(sa.select(Kiosk).where(Kiosk.token_hash == token_hash(token)))
+
+
+@dataclass(frozen=True)
+class KioskStatus:
+    id: int
+    label: str
+    unit_code: str
+    unit_name: str
+    revoked: bool
+    last_contact_at: dt.datetime | None
+    heartbeat_at: dt.datetime | None
+    kiosk_version: str | None
+    #: Responses waiting at the kiosk at its last heartbeat.
+    backlog: int | None
+    received: int
+    max_seq: int
+    gaps: list[list[int]]
+    missing: int
+    broken: list[int]
+    forks: list[int]
+    clock_offset_s: float | None
+
+    @property
+    def healthy(self) -> bool:
+        return not (self.gaps or self.broken or self.forks)
+
+
+def kiosk_statuses(session: Session) -> list[KioskStatus]:
+    """Every kiosk with what the collector knows of it, by unit code then id."""
+    kiosks = session.scalars(
+        sa.select(Kiosk)
+        .join(Kiosk.unit)
+        .options(joinedload(Kiosk.unit), joinedload(Kiosk.chain))
+        .order_by(Unit.code, Kiosk.id)
+    )
+    return [
+        KioskStatus(
+            id=k.id,
+            label=k.label,
+            unit_code=k.unit.code,
+            unit_name=k.unit.name,
+            revoked=k.revoked_at is not None,
+            last_contact_at=k.chain.last_contact_at,
+            heartbeat_at=k.chain.heartbeat_at,
+            kiosk_version=k.chain.kiosk_version,
+            backlog=k.chain.queue_length,
+            received=k.chain.received,
+            max_seq=k.chain.max_seq,
+            gaps=[list(g) for g in k.chain.gaps],
+            missing=k.chain.missing,
+            broken=list(k.chain.broken),
+            forks=list(k.chain.forks),
+            clock_offset_s=k.chain.clock_offset_s,
+        )
+        for k in kiosks
+    ]

@@ -1,0 +1,10 @@
+"""The collector's tables. Import models from here; `metadata` is what the migrations describe."""
+
+from collector.models.base import Base
+from collector.models.kiosks import Kiosk, KioskChain
+from collector.models.responses import CHANNELS, Answer, Response
+from collector.models.units import Unit
+
+metadata = Base.metadata
+
+__all__ = ["CHANNELS", "Answer", "Base", "Kiosk", "KioskChain", "Response", "Unit", "metadata"]

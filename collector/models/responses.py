@@ -1,0 +1,104 @@
+"""Responses as received from the kiosks, and one row per answer for the reports."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from collector.models.base import Base, BigIntKey
+from collector.models.kiosks import Kiosk
+from collector.models.units import Unit
+
+CHANNELS = ("kiosk", "receipt", "poster")
+
+
+class Response(Base):
+    """One person's response. Every field the hash covers is kept exactly as the kiosk sent it, so
+    `as_sent()` reproduces the hash at any later time."""
+
+    __tablename__ = "responses"
+    __table_args__ = (
+        sa.UniqueConstraint("kiosk_id", "kiosk_seq", name="uq_responses_kiosk_id_kiosk_seq"),
+        sa.CheckConstraint("kiosk_seq >= 1", name="kiosk_seq_positive"),
+        sa.CheckConstraint(
+            "channel IN ({})".format(", ".join(f"'{c}'" for c in CHANNELS)), name="channel"
+        ),
+        sa.CheckConstraint("length(hash) = 64 AND length(prev_hash) = 64", name="hash_length"),
+        sa.CheckConstraint("comment IS NULL OR length(comment) <= 1000", name="comment_length"),
+        sa.Index("ix_responses_unit_id_submitted_at", "unit_id", "submitted_at"),
+    )
+
+    #: A compact integer key for joins; the kiosk's UUID is the identity (and carries the unique
+    #: constraint that makes a second copy impossible, even from concurrent uploads).
+    id: Mapped[int] = mapped_column(BigIntKey, primary_key=True)
+    uuid: Mapped[uuid.UUID] = mapped_column(sa.Uuid, unique=True)
+    kiosk_id: Mapped[int] = mapped_column(sa.ForeignKey("kiosks.id"))
+    #: The kiosk's gap-free sequence number (1, 2, ...); unique per kiosk.
+    kiosk_seq: Mapped[int]
+    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("units.id"))
+    counter: Mapped[str] = mapped_column(sa.String(64))
+    channel: Mapped[str] = mapped_column(sa.String(16))
+    questionnaire: Mapped[str] = mapped_column(sa.String(32))
+    questionnaire_version: Mapped[str] = mapped_column(sa.String(32))
+    #: The kiosk's times, converted to UTC for reports; the kiosk's clock may be wrong.
+    started_at: Mapped[dt.datetime]
+    submitted_at: Mapped[dt.datetime]
+    #: The same times exactly as sent (RFC 3339 with the kiosk's offset): the hash covers these.
+    started_at_sent: Mapped[str] = mapped_column(sa.String(40))
+    submitted_at_sent: Mapped[str] = mapped_column(sa.String(40))
+    #: The collector's clock when the batch arrived.
+    received_at: Mapped[dt.datetime]
+    complete: Mapped[bool]
+    #: Question code -> value 0..5, as sent (also in `answers` rows).
+    answers: Mapped[dict[str, Any]]
+    #: Low-score reason codes, as sent.
+    reasons: Mapped[list[Any]]
+    comment: Mapped[str | None] = mapped_column(sa.Text)
+    #: Marks set by the kiosk, e.g. "suspect-burst".
+    flags: Mapped[list[Any]]
+    prev_hash: Mapped[str] = mapped_column(sa.String(64))
+    hash: Mapped[str] = mapped_column(sa.String(64))
+    #: Whether prev_hash equals the stored hash of this kiosk's previous response (GENESIS for the
+    #: first); None while that response has not arrived.
+    chain_ok: Mapped[bool | None]
+
+    kiosk: Mapped[Kiosk] = relationship()
+    unit: Mapped[Unit] = relationship()
+
+    def as_sent(self) -> dict[str, Any]:
+        """The hashed fields as the kiosk sent them, for `shared.chain.response_hash`."""
+        return {
+            "id": str(self.uuid),
+            "kiosk_seq": self.kiosk_seq,
+            "questionnaire": self.questionnaire,
+            "questionnaire_version": self.questionnaire_version,
+            "unit": self.unit.code,
+            "counter": self.counter,
+            "channel": self.channel,
+            "started_at": self.started_at_sent,
+            "submitted_at": self.submitted_at_sent,
+            "complete": self.complete,
+            "answers": self.answers,
+            "reasons": self.reasons,
+            "comment": self.comment,
+            "flags": self.flags,
+        }
+
+
+class Answer(Base):
+    """One answer of one response: the table the reports count."""
+
+    __tablename__ = "answers"
+    __table_args__ = (sa.CheckConstraint("value BETWEEN 0 AND 5", name="value_range"),)
+
+    response_id: Mapped[int] = mapped_column(
+        BigIntKey, sa.ForeignKey("responses.id", ondelete="CASCADE"), primary_key=True
+    )
+    #: The question's code in the response's questionnaire version.
+    code: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    #: 1-5 on the scale, 0 for "not used / no opinion".
+    value: Mapped[int] = mapped_column(sa.SmallInteger)

@@ -1,0 +1,37 @@
+"""Administrative units: a tree of any depth whose kinds are data (province, commune, one-stop
+centre, health facility, school, counter; districts for older data)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from collector.models.base import Base
+from shared.db import utcnow
+
+
+class Unit(Base):
+    __tablename__ = "units"
+    __table_args__ = (
+        sa.CheckConstraint("length(code) BETWEEN 1 AND 64", name="code_length"),
+        sa.CheckConstraint("length(kind) BETWEEN 1 AND 32", name="kind_length"),
+        sa.CheckConstraint("parent_id <> id", name="not_own_parent"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The unit's code in the national identifier standard (or the province's own list). Codes
+    #: never change once responses point at them: the hash chain covers the code as sent.
+    code: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    #: Free text such as "province", "commune", "one-stop-centre", "health-facility", "school".
+    kind: Mapped[str] = mapped_column(sa.String(32))
+    parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("units.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    parent: Mapped[Unit | None] = relationship(remote_side=[id], back_populates="children")
+    children: Mapped[list[Unit]] = relationship(back_populates="parent")
+
+    def __repr__(self) -> str:
+        return f"<Unit {self.code} {self.kind}>"
