@@ -129,6 +129,50 @@ def test_tap_through_a_full_admin_survey(
     context.close()
 
 
+def test_tap_through_the_full_admin_questionnaire(browser, tmp_path, screenshot_dir):
+    """The full variant: every criterion of the SIPAS service-delivery part, radios per factor."""
+    from shared import questionnaires
+
+    full = questionnaires.current("admin", "full")
+    url = f"sqlite:///{tmp_path / 'kiosk.sqlite3'}"
+    upgrade("kiosk", url)
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "browser-test",
+            "DATABASE_URL": url,
+            "VARIANT": "full",
+            "GUARD_SECONDS": 0,
+            "COUNTERS": [{"code": "1", "unit": "H40.22.01", "kinds": ["admin"]}],
+        },
+        instance_path=str(tmp_path),
+    )
+    expected = {}
+    with LiveServer(app) as server:
+        for size_name, viewport in (("portrait", TABLET_PORTRAIT), ("phone", PHONE)):
+            context = browser.new_context(viewport=viewport, has_touch=True)
+            page = context.new_page()
+            page.goto(f"{server.url}/c/1/admin/new/0")
+            tap_face(page, "Hài lòng")
+            expected = {"Q0": 4}
+            for n, factor in enumerate(full.factors, start=1):
+                check_targets(page, f"full factor {factor.code}")
+                shoot(page, screenshot_dir, f"kiosk-full-{size_name}-{n}-{factor.code}")
+                for i, item in enumerate(factor.items):
+                    value = 5 - (i % 3)  # 5, 4, 3, 5, ...
+                    group = page.locator("fieldset.item").nth(i)
+                    group.locator(f"label.answer:has(input[value='{value}'])").tap()
+                    expected[item.code] = value
+                go(page, page.get_by_role("button", name="Tiếp theo"))
+            assert page.url.endswith("/c/1/thanks")
+            context.close()
+    found = responses(app)
+    assert len(found) == 2
+    assert found[-1].answers == expected and len(expected) == 17
+    assert found[-1].questionnaire_version == full.version
+    db.engine(app).dispose()
+
+
 def test_kind_chooser_and_english(browser, kiosk_server, screenshot_dir):
     context = browser.new_context(viewport=TABLET_LANDSCAPE, has_touch=True)
     page = context.new_page()
