@@ -170,6 +170,7 @@ def run(instance, host, port, threads):
     from kiosk.worker import Worker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     app = _app(instance)
     _upgrade(app)
     stop = threading.Event()

@@ -1,0 +1,199 @@
+"""`sipas demo` (what `make run` starts): a collector and a kiosk on SQLite with sample data.
+
+The first run sets everything up in the demo folder through the same commands an office would use
+(`sipas collector ...`, `sipas kiosk init`); later runs start what is there.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import click
+
+DEMO_UNIT = "00004.MC"
+DEMO_PIN = "1234"
+
+
+def _sipas(*args: str, env: dict[str, str]) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "shared.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise click.ClickException(f"sipas {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
+    return done.stdout
+
+
+def _seed_kiosk_ratings(instance: Path, count: int = 40) -> None:
+    """Ratings taken at the demo counters, still waiting in the kiosk's outbox."""
+    import datetime as dt
+    import random
+
+    from kiosk import create_app, db
+    from kiosk.counters import Counter
+    from kiosk.models import COMPLETE
+    from kiosk.survey import Rules, close_response, start_response
+    from shared import questionnaires
+
+    app = create_app(instance_path=str(instance))
+    rng = random.Random(7)  # noqa: S311 - sample data
+    rules = Rules(guard_seconds=0, burst_size=0)
+    with app.app_context():
+        session = db.session()
+        counters: list[Counter] = list(app.extensions["kiosk_counters"].values())
+        now = dt.datetime.now(dt.UTC) - dt.timedelta(hours=count)
+        for n in range(count):
+            counter = counters[n % len(counters)]
+            q = questionnaires.current(counter.kinds[n % len(counter.kinds)], "short")
+            answers = {
+                item.code: rng.choices([5, 4, 3, 2, 1, 0], [40, 38, 12, 5, 3, 2])[0]
+                for item in q.questions
+            }
+            at = now + dt.timedelta(hours=n, minutes=rng.randrange(50))
+            response = start_response(
+                session,
+                counter=counter,
+                questionnaire=q,
+                answers=answers,
+                nonce=f"demo-{n}",
+                now=at,
+                rules=rules,
+            )
+            close_response(
+                session, response, COMPLETE, now=at + dt.timedelta(seconds=40), rules=rules
+            )
+        session.commit()
+    db.engine(app).dispose()
+
+
+def set_up(root: Path, env: dict[str, str], collector_url: str) -> None:
+    click.echo(f"setting up the demo in {root}")
+    _sipas("collector", "db", "upgrade", env=env)
+    try:
+        from collector.demo import seed_demo  # the reports' sample units, accounts and ratings
+    except ImportError:
+        seed_demo = None
+    if seed_demo is not None:
+        from collector import create_app
+        from collector.db import get_session
+
+        app = create_app()
+        with app.app_context():
+            session = get_session()
+            seed_demo(session)
+            session.commit()
+    units = root / "units.csv"
+    units.write_text(
+        "code,name,parent,kind\n"
+        "01,Thành phố Hà Nội,,province\n"
+        "00004,Phường Ba Đình,01,commune\n"
+        f"{DEMO_UNIT},Bộ phận Một cửa phường Ba Đình,00004,one-stop\n",
+        encoding="utf-8",
+    )
+    _sipas("collector", "units", "import", str(units), env=env)
+    token = _sipas("collector", "kiosks", "register", "--unit", DEMO_UNIT, env=env).split()[-1]
+    _sipas(
+        "kiosk",
+        "init",
+        "--instance",
+        str(root / "kiosk"),
+        "--office",
+        "Bộ phận Một cửa phường Ba Đình",
+        "--counter",
+        f"1:{DEMO_UNIT}:admin",
+        "--counter",
+        f"2:{DEMO_UNIT}:admin,health,education:Quầy 2",
+        "--pin",
+        DEMO_PIN,
+        "--collector-url",
+        collector_url,
+        "--collector-token",
+        token,
+        env=env,
+    )
+    _seed_kiosk_ratings(root / "kiosk")
+
+
+def run_demo(workdir: str, *, host: str, kiosk_port: int, collector_port: int) -> None:
+    root = Path(workdir).resolve()
+    root.mkdir(parents=True, exist_ok=True)
+    collector_url = f"http://{host}:{collector_port}"
+    env = {
+        **os.environ,
+        "SIPAS_COLLECTOR_INSTANCE_PATH": str(root / "collector"),
+        "SIPAS_KIOSK_INSTANCE": str(root / "kiosk"),
+    }
+    os.environ.update(
+        {k: env[k] for k in ("SIPAS_COLLECTOR_INSTANCE_PATH", "SIPAS_KIOSK_INSTANCE")}
+    )
+    if not (root / "kiosk" / "kiosk.toml").exists():
+        set_up(root, env, collector_url)
+    servers = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "shared.cli",
+                "collector",
+                "run",
+                "--host",
+                host,
+                "--port",
+                str(collector_port),
+            ],
+            env=env,
+        ),
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "shared.cli",
+                "kiosk",
+                "run",
+                "--host",
+                host,
+                "--port",
+                str(kiosk_port),
+            ],
+            env=env,
+        ),
+    ]
+    kiosk_url = f"http://{host}:{kiosk_port}"
+    click.echo(
+        "\n".join(
+            [
+                "",
+                f"  Collector:        {collector_url}/",
+                f"  Kiosk status:     {collector_url}/kiosks/",
+                f"  Kiosk, counter 1: {kiosk_url}/c/1",
+                f"  Kiosk, counter 2: {kiosk_url}/c/2   (admin, health, education)",
+                f"  Kiosk staff page: {kiosk_url}/staff/   (PIN {DEMO_PIN})",
+                f"  Demo data:        {root}",
+                "",
+                "  Press Ctrl-C to stop.",
+                "",
+            ]
+        )
+    )
+    try:
+        while all(p.poll() is None for p in servers):
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for p in servers:
+            if p.poll() is None:
+                p.send_signal(signal.SIGINT)
+        for p in servers:
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
