@@ -88,7 +88,25 @@ class Questionnaire:
         return frozenset(q.code for q in self.questions)
 
     def factor(self, code: str) -> Factor:
-        return next(f for f in self.factors if f.code == code)
+        """The factor with this code; KeyError if there is none."""
+        for factor in self.factors:
+            if factor.code == code:
+                return factor
+        raise KeyError(code)
+
+
+def _table(value: object, where: str) -> dict:
+    """`value` as a TOML table, or an error naming where it was expected."""
+    if not isinstance(value, dict):
+        raise QuestionnaireError(f"{where}: expected a table, not {value!r}")
+    return value
+
+
+def _tables(value: object, where: str) -> list[dict]:
+    """`value` as an array of TOML tables, or an error naming where it was expected."""
+    if not isinstance(value, list):
+        raise QuestionnaireError(f"{where}: expected an array of tables, not {value!r}")
+    return [_table(entry, where) for entry in value]
 
 
 def _texts_of(entry: dict, where: str, keys: tuple[str, ...]) -> None:
@@ -147,20 +165,24 @@ def parse(data: dict, name: str) -> Questionnaire:
     version = data.get("version")
     if not isinstance(version, str) or not version:
         raise QuestionnaireError(f"{name}: missing version")
+    own_wording = data.get("own_wording", False)
+    if not isinstance(own_wording, bool):
+        raise QuestionnaireError(f"{name}: own_wording must be true or false, not {own_wording!r}")
     _texts_of(data, name, ("title",))
     seen: set[str] = set()
     overall = None
     if "overall" in data:
         where = f"{name}: overall question"
-        overall = Item(_code(data["overall"], where, seen), data["overall"].get("text", ""), "")
-        _texts_of(data["overall"], where, ("text",))
+        entry = _table(data["overall"], where)
+        overall = Item(_code(entry, where, seen), entry.get("text", ""), "")
+        _texts_of(entry, where, ("text",))
     factors = []
-    for fentry in data.get("factors", []):
+    for fentry in _tables(data.get("factors", []), f"{name}: factors"):
         fwhere = f"{name}: factor {fentry.get('code')!r}"
         fcode = _code(fentry, fwhere, seen)
         _texts_of(fentry, fwhere, ("title",))
         items = []
-        for ientry in fentry.get("items", []):
+        for ientry in _tables(fentry.get("items", []), f"{fwhere}: items"):
             iwhere = f"{name}: item {ientry.get('code')!r} of factor {fcode}"
             items.append(Item(_code(ientry, iwhere, seen), ientry.get("text", ""), fcode))
             _texts_of(ientry, iwhere, ("text",))
@@ -169,9 +191,9 @@ def parse(data: dict, name: str) -> Questionnaire:
         factors.append(Factor(fcode, fentry["title"], tuple(items)))
     if not factors:
         raise QuestionnaireError(f"{name}: no factors")
-    for item in data.get("items", []):
+    for item in _tables(data.get("items", []), f"{name}: items"):
         raise QuestionnaireError(f"{name}: item {item.get('code')!r} is not in a factor")
-    reasons = dict(data.get("reasons", {}))
+    reasons = dict(_table(data.get("reasons", {}), f"{name}: reasons"))
     factor_codes = {f.code for f in factors}
     for reason in common()[1]:
         if reason.code not in reasons:
@@ -179,19 +201,24 @@ def parse(data: dict, name: str) -> Questionnaire:
     for code, factor in reasons.items():
         if code not in {r.code for r in common()[1]}:
             raise QuestionnaireError(f"{name}: unknown reason {code!r}")
-        if factor and factor not in factor_codes:
+        if not isinstance(factor, str) or (factor and factor not in factor_codes):
             raise QuestionnaireError(f"{name}: reason {code!r} points to unknown factor {factor!r}")
-    if variant == "short" and (overall is None or any(len(f.items) != 1 for f in factors)):
-        raise QuestionnaireError(
-            f"{name}: a short questionnaire has one overall question and one item per factor"
-        )
+    if variant == "short":
+        if overall is None:
+            raise QuestionnaireError(f"{name}: a short questionnaire needs an overall question")
+        for f in factors:
+            if len(f.items) != 1:
+                raise QuestionnaireError(
+                    f"{name}: factor {f.code!r} has {len(f.items)} items;"
+                    " a short questionnaire has one item per factor"
+                )
     return Questionnaire(
         kind=kind,
         version=version,
         variant=variant,
         title=data["title"],
         method=method,
-        own_wording=bool(data.get("own_wording", False)),
+        own_wording=own_wording,
         source=str(data.get("source", "")),
         overall=overall,
         factors=tuple(factors),
