@@ -1,11 +1,19 @@
-"""The OpenAPI 3.1 description of the ingest API, written by hand: the contract other kiosk vendors
-implement. Error codes and limits come from the code that enforces them, so they cannot drift."""
+"""The OpenAPI 3.1 description of the collector's API, written by hand: the ingest contract other
+kiosk vendors implement. Error codes and limits come from the code that enforces them, so they
+cannot drift.
+
+Other blueprints under /api/v1 add their own paths and components with `extend(app, ...)` when
+they are set up; the served document (and the test that every /api/v1 route is described) covers
+them too.
+"""
 
 from __future__ import annotations
 
 import copy
 import functools
 from typing import Any
+
+from flask import Flask
 
 from collector.config import DEFAULTS
 from collector.models import CHANNELS
@@ -278,6 +286,22 @@ def _document() -> dict[str, Any]:
     }
 
 
-def document() -> dict[str, Any]:
-    """The OpenAPI document (a fresh copy: callers may change it)."""
-    return copy.deepcopy(_document())
+EXTENSION = "sipas_openapi"
+
+
+def extend(
+    app: Flask, paths: dict[str, Any], components: dict[str, dict[str, Any]] | None = None
+) -> None:
+    """Add path items (and components: schemas, securitySchemes, ...) to the app's document."""
+    app.extensions.setdefault(EXTENSION, []).append((paths, components or {}))
+
+
+def document(app: Flask | None = None) -> dict[str, Any]:
+    """The OpenAPI document, with what `app`'s blueprints added (a fresh copy)."""
+    doc = copy.deepcopy(_document())
+    for paths, components in app.extensions.get(EXTENSION, []) if app else []:
+        for path, item in paths.items():
+            doc["paths"].setdefault(path, {}).update(copy.deepcopy(item))
+        for section, entries in components.items():
+            doc["components"].setdefault(section, {}).update(copy.deepcopy(entries))
+    return doc

@@ -121,4 +121,4 @@ def post_heartbeat():
 @bp.get("/openapi.json")
 def openapi():
     """The OpenAPI 3.1 description of this API."""
-    return jsonify(document())
+    return jsonify(document(current_app))

@@ -35,9 +35,9 @@ def test_a_batch_is_accepted_and_stored_with_its_answers(app, kiosk):
         assert first.chain_ok is True
         assert first.submitted_at_sent == batch[0]["submitted_at"]
         codes = dict(
-            get_session().execute(
-                sa.select(Answer.code, Answer.value).where(Answer.response_id == first.id)
-            ).all()
+            get_session()
+            .execute(sa.select(Answer.code, Answer.value).where(Answer.response_id == first.id))
+            .all()
         )
         assert codes == ANSWERS
 
