@@ -39,6 +39,11 @@ DEFAULTS: dict[str, Any] = {
     "MAX_FORM_PARTS": 100,
     "COLLECTOR_URL": "",
     "COLLECTOR_TOKEN": "",
+    #: Seconds between sends when all went well (ratings are not urgent; batches are cheaper).
+    "SYNC_INTERVAL": 5,
+    #: Longest wait between two tries while the collector cannot be reached.
+    "SYNC_BACKOFF_CAP": 300,
+    "HEARTBEAT_INTERVAL": 60,
     "BABEL_DEFAULT_LOCALE": "vi",
     "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
     "BABEL_TRANSLATION_DIRECTORIES": ";".join(

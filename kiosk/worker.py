@@ -24,9 +24,6 @@ from shared.db import utcnow
 
 log = logging.getLogger(__name__)
 TICK_SECONDS = 1.0
-#: Seconds between sends when all went well (ratings are not urgent; batches are cheaper).
-SEND_INTERVAL = 5.0
-HEARTBEAT_INTERVAL = 60.0
 
 
 def close_idle_once(app: Flask) -> int:
@@ -37,7 +34,7 @@ def close_idle_once(app: Flask) -> int:
         return closed
 
 
-def drain(app: Flask, http: requests.Session) -> int:
+def drain(app: Flask, http: requests.Session, *, heartbeat: bool = True) -> int:
     """Send every pending response, batch after batch; returns how many were acknowledged."""
     url, token = app.config["COLLECTOR_URL"], app.config["COLLECTOR_TOKEN"]
     total = 0
@@ -48,7 +45,8 @@ def drain(app: Flask, http: requests.Session) -> int:
                 session.commit()
                 total += sent
             session.commit()
-            send_heartbeat(session, http, url, token)
+            if heartbeat:
+                send_heartbeat(session, http, url, token)
         except SendFailed as exc:
             session.rollback()
             _set_state(session, "last_send_error", str(exc)[:1000], utcnow())
@@ -61,11 +59,12 @@ class Worker(threading.Thread):
     def __init__(self, app: Flask, stop: threading.Event):
         super().__init__(name="kiosk-worker", daemon=True)
         self.app, self.stop = app, stop
-        self.backoff = Backoff()
+        self.backoff = Backoff(cap=float(app.config["SYNC_BACKOFF_CAP"]))
         self.http = requests.Session()
 
     def run(self) -> None:
-        next_send = 0.0
+        next_send = next_heartbeat = 0.0
+        interval = float(self.app.config["SYNC_INTERVAL"])
         sending = bool(self.app.config["COLLECTOR_URL"] and self.app.config["COLLECTOR_TOKEN"])
         while not self.stop.wait(TICK_SECONDS):
             try:
@@ -76,10 +75,13 @@ class Worker(threading.Thread):
             if not sending or time.monotonic() < next_send:
                 continue
             try:
-                if sent := drain(self.app, self.http):
+                beat = time.monotonic() >= next_heartbeat
+                if sent := drain(self.app, self.http, heartbeat=beat):
                     log.info("collector acknowledged %d responses", sent)
+                if beat:
+                    next_heartbeat = time.monotonic() + self.app.config["HEARTBEAT_INTERVAL"]
                 self.backoff.reset()
-                next_send = time.monotonic() + SEND_INTERVAL
+                next_send = time.monotonic() + interval
             except (SendFailed, OperationalError) as exc:
                 delay = self.backoff.next_delay()
                 log.warning("send failed (%s); next try in %.1f s", exc, delay)

@@ -34,43 +34,11 @@ def _sipas(*args: str, env: dict[str, str]) -> str:
 
 def _seed_kiosk_ratings(instance: Path, count: int = 40) -> None:
     """Ratings taken at the demo counters, still waiting in the kiosk's outbox."""
-    import datetime as dt
-    import random
-
     from kiosk import create_app, db
-    from kiosk.counters import Counter
-    from kiosk.models import COMPLETE
-    from kiosk.survey import Rules, close_response, start_response
-    from shared import questionnaires
+    from kiosk.sample import take_sample_ratings
 
     app = create_app(instance_path=str(instance))
-    rng = random.Random(7)  # noqa: S311 - sample data
-    rules = Rules(guard_seconds=0, burst_size=0)
-    with app.app_context():
-        session = db.session()
-        counters: list[Counter] = list(app.extensions["kiosk_counters"].values())
-        now = dt.datetime.now(dt.UTC) - dt.timedelta(hours=count)
-        for n in range(count):
-            counter = counters[n % len(counters)]
-            q = questionnaires.current(counter.kinds[n % len(counter.kinds)], "short")
-            answers = {
-                item.code: rng.choices([5, 4, 3, 2, 1, 0], [40, 38, 12, 5, 3, 2])[0]
-                for item in q.questions
-            }
-            at = now + dt.timedelta(hours=n, minutes=rng.randrange(50))
-            response = start_response(
-                session,
-                counter=counter,
-                questionnaire=q,
-                answers=answers,
-                nonce=f"demo-{n}",
-                now=at,
-                rules=rules,
-            )
-            close_response(
-                session, response, COMPLETE, now=at + dt.timedelta(seconds=40), rules=rules
-            )
-        session.commit()
+    take_sample_ratings(app, count, seed=7, every_minutes=60)
     db.engine(app).dispose()
 
 
