@@ -15,11 +15,19 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, ScriptInfo
 
 from collector import InsecureSecretKey, config, create_app
+from collector.accounts.cli import tokens, users
 from collector.db import get_session
 from collector.i18n import TranslatableError, cli_locale, ngettext
 from collector.i18n import gettext as _
-from collector.kiosks import KioskStatus, kiosk_statuses, register_kiosk, revoke_kiosk
+from collector.kiosks import (
+    KioskStatus,
+    kiosk_statuses,
+    register_kiosk,
+    revoke_kiosk,
+    rotate_token,
+)
 from collector.migrate import upgrade
+from collector.reports.cli import report
 from collector.units import add_unit, import_units, read_units_csv
 
 
@@ -148,6 +156,19 @@ def kiosks_revoke(kiosk_id: int) -> None:
     click.echo(_("Kiosk %(id)d is revoked.") % {"id": kiosk.id})
 
 
+@kiosks.command("rotate", help=_("Give a kiosk a new token; the old one stops working."))
+@click.argument("kiosk_id", type=int)
+def kiosks_rotate(kiosk_id: int) -> None:
+    session = get_session()
+    try:
+        kiosk, token = rotate_token(session, kiosk_id)
+    except TranslatableError as exc:
+        raise _fail(exc) from None
+    session.commit()
+    click.echo(_("Kiosk %(id)d has a new token (shown only this once):") % {"id": kiosk.id})
+    click.echo(token)
+
+
 @kiosks.command("status", help=_("Last contact, backlog, gaps and broken chains of every kiosk."))
 def kiosks_status() -> None:
     statuses = kiosk_statuses(get_session())
@@ -223,5 +244,9 @@ def _problem_lines(status: KioskStatus) -> list[str]:
         )
     return lines
 
+
+collector.add_command(users)
+collector.add_command(tokens)
+collector.add_command(report)
 
 __all__ = ["cli_locale", "collector"]

@@ -53,6 +53,19 @@ def revoke_kiosk(session: Session, kiosk_id: int, now: dt.datetime | None = None
     return kiosk
 
 
+def rotate_token(session: Session, kiosk_id: int) -> tuple[Kiosk, str]:
+    """A new token for a kiosk (the old one stops working); its chain and responses carry on."""
+    kiosk = session.get(Kiosk, kiosk_id)
+    if kiosk is None:
+        raise KioskError(N_("no kiosk %(id)s"), id=kiosk_id)
+    if kiosk.revoked_at is not None:
+        raise KioskError(N_("kiosk %(id)s is revoked; register a new one"), id=kiosk_id)
+    token = secrets.token_urlsafe(32)
+    kiosk.token_hash = token_hash(token)
+    session.flush()
+    return kiosk, token
+
+
 def kiosk_for_token(session: Session, token: str) -> Kiosk | None:
     """The kiosk holding this token, revoked or not; None for an unknown token."""
     return session.scalar(sa.select(Kiosk).where(Kiosk.token_hash == token_hash(token)))
