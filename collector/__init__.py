@@ -17,8 +17,10 @@ from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import HTTPException
 
-from collector import api, config, db, status
+from collector import accounts, api, config, db, reports, status
 from collector.api.errors import http_error_response
+from collector.reports import api as reports_api
+from collector.reports import views as reports_views
 from shared.i18n import LOCALES
 
 babel = Babel()
@@ -67,6 +69,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     csrf.exempt(api.bp)
     app.register_blueprint(api.bp, url_prefix="/api/v1")
     app.register_blueprint(status.bp, url_prefix="/kiosks")
+    accounts.init_app(app)
+    reports.init_app(app)
+    csrf.exempt(reports_api.bp)
+    app.register_blueprint(reports_api.bp, url_prefix="/api/v1")
+    app.register_blueprint(accounts.bp)
+    app.register_blueprint(reports_views.bp)
     app.add_url_rule("/", "index", _index)
     app.register_error_handler(HTTPException, _http_error)
     return app

@@ -1,10 +1,27 @@
 """The collector's tables. Import models from here; `metadata` is what the migrations describe."""
 
+from collector.models.accounts import ROLES, ApiToken, AuditEntry, User
 from collector.models.base import Base
 from collector.models.kiosks import Kiosk, KioskChain
+from collector.models.reports import CountsState, WeeklyCount
 from collector.models.responses import CHANNELS, Answer, Response
 from collector.models.units import Unit
 
 metadata = Base.metadata
 
-__all__ = ["CHANNELS", "Answer", "Base", "Kiosk", "KioskChain", "Response", "Unit", "metadata"]
+__all__ = [
+    "CHANNELS",
+    "ROLES",
+    "Answer",
+    "ApiToken",
+    "AuditEntry",
+    "Base",
+    "CountsState",
+    "Kiosk",
+    "KioskChain",
+    "Response",
+    "Unit",
+    "User",
+    "WeeklyCount",
+    "metadata",
+]

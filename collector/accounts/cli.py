@@ -1,0 +1,75 @@
+"""`sipas collector users ...` and `sipas collector tokens ...`."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+
+from collector.accounts.service import AccountError, add_user, create_token, revoke_token
+from collector.db import get_session
+from collector.i18n import gettext as _
+from collector.models import ROLES
+
+
+@click.group(help=_("Manager accounts."))
+def users() -> None:
+    pass
+
+
+@users.command("add", help=_("Add an account; asks for the password unless --password is given."))
+@click.argument("email")
+@click.option(
+    "--role", type=click.Choice(ROLES), required=True, help=_("admin, manager or viewer.")
+)
+@click.option("--unit", "unit_code", help=_("Code of the unit the account sees (with all below)."))
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    help=_("The password (at least 10 characters)."),
+)
+@with_appcontext
+def users_add(email: str, role: str, unit_code: str | None, password: str) -> None:
+    session = get_session()
+    try:
+        user = add_user(session, email, password, role, unit_code)
+    except AccountError as exc:
+        raise click.ClickException(exc.translate(_)) from None
+    session.commit()
+    click.echo(_("Added %(role)s %(email)s.") % {"role": user.role, "email": user.email})
+
+
+@click.group(help=_("Personal tokens for the JSON report API."))
+def tokens() -> None:
+    pass
+
+
+@tokens.command("create", help=_("Create a personal API token for an account and print it once."))
+@click.argument("email")
+@click.option("--label", default="", help=_("What the token is for."))
+@click.option("--days", default=365, show_default=True, help=_("Days until it expires (0: never)."))
+@with_appcontext
+def tokens_create(email: str, label: str, days: int) -> None:
+    session = get_session()
+    try:
+        row, token = create_token(session, email, label, days or None)
+    except AccountError as exc:
+        raise click.ClickException(exc.translate(_)) from None
+    session.commit()
+    click.echo(_("Token %(id)d created for %(email)s.") % {"id": row.id, "email": email})
+    click.echo(_("The token (shown only this once; the collector keeps only a hash):"))
+    click.echo(token)
+
+
+@tokens.command("revoke", help=_("Revoke a personal API token."))
+@click.argument("token_id", type=int)
+@with_appcontext
+def tokens_revoke(token_id: int) -> None:
+    session = get_session()
+    try:
+        revoke_token(session, token_id)
+    except AccountError as exc:
+        raise click.ClickException(exc.translate(_)) from None
+    session.commit()
+    click.echo(_("Token %(id)d is revoked.") % {"id": token_id})

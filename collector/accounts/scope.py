@@ -1,0 +1,61 @@
+"""Who may see which units: a unit and everything below it, found with one recursive query that
+runs the same on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, aliased
+
+from collector.models import Unit, User
+from collector.units import MAX_DEPTH
+
+
+def subtree_ids(session: Session, root_ids: Iterable[int]) -> set[int]:
+    """The ids of the given units and of every unit below them, at any depth."""
+    roots = list(root_ids)
+    if not roots:
+        return set()
+    start = (
+        sa.select(Unit.id.label("id"), sa.literal_column("0").label("depth"))
+        .where(Unit.id.in_(roots))
+        .cte("subtree", recursive=True)
+    )
+    child = aliased(Unit)
+    tree = start.union_all(
+        sa.select(child.id, start.c.depth + 1)
+        .join(child, child.parent_id == start.c.id)
+        .where(start.c.depth < MAX_DEPTH)
+    )
+    return set(session.scalars(sa.select(tree.c.id)))
+
+
+def visible_unit_ids(session: Session, user: User) -> set[int] | None:
+    """Every unit the user may see; None means all of them (an admin)."""
+    if user.role == "admin":
+        return None
+    if user.unit_id is None:
+        return set()
+    return subtree_ids(session, [user.unit_id])
+
+
+def can_see(session: Session, user: User, unit: Unit) -> bool:
+    visible = visible_unit_ids(session, user)
+    return visible is None or unit.id in visible
+
+
+def home_unit(session: Session, user: User) -> Unit | None:
+    """The unit a user's reports open on: their own, or for an admin the first top-level unit."""
+    if user.unit_id is not None:
+        return session.get(Unit, user.unit_id)
+    return session.scalar(sa.select(Unit).where(Unit.parent_id.is_(None)).order_by(Unit.code))
+
+
+def units_visible(session: Session, user: User) -> list[Unit]:
+    """The units the user may choose in a report, ordered by code."""
+    query = sa.select(Unit).order_by(Unit.code)
+    visible = visible_unit_ids(session, user)
+    if visible is not None:
+        query = query.where(Unit.id.in_(visible))
+    return list(session.scalars(query))

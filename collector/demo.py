@@ -1,0 +1,210 @@
+"""Sample data for the demo: a province with communes, one-stop centres, a health station and a
+school; demo accounts; and twelve weeks of ratings of all three kinds, stored through the same
+ingest path as a kiosk's uploads (hash chains included).
+
+For the demo only: the accounts have a fixed, published password.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from collector.accounts.service import add_user, find_user
+from collector.ingest import ingest_batch
+from collector.kiosks import register_kiosk
+from collector.models import Kiosk, Unit
+from collector.reports.weeks import ZONE, Week, local_today
+from collector.units import add_unit
+from shared import questionnaires
+from shared.chain import GENESIS, response_hash
+from shared.db import uuid7
+
+DEMO_PASSWORD = "demo-password"  # noqa: S105 - the demo's published password
+DEMO_ADMIN = "admin@demo.local"
+DEMO_MANAGER = "manager@demo.local"
+
+#: code, name, kind, parent, questionnaire kind (None: no ratings), base satisfied share
+UNITS: list[tuple[str, str, str, str | None, str | None, float]] = [
+    ("01", "Thành phố Hà Nội", "province", None, None, 0.0),
+    ("00001", "Phường Hoàn Kiếm", "commune", "01", None, 0.0),
+    ("00001.MC", "Bộ phận Một cửa phường Hoàn Kiếm", "one-stop-centre", "00001", "admin", 0.93),
+    ("00001.TYT", "Trạm Y tế phường Hoàn Kiếm", "health-facility", "00001", "health", 0.86),
+    ("00007", "Phường Tây Hồ", "commune", "01", None, 0.0),
+    ("00007.MC", "Bộ phận Một cửa phường Tây Hồ", "one-stop-centre", "00007", "admin", 0.84),
+    ("00007.THCS", "Trường THCS Tây Hồ", "school", "00007", "education", 0.88),
+    ("00010", "Xã Sóc Sơn", "commune", "01", None, 0.0),
+    ("00010.MC", "Bộ phận Một cửa xã Sóc Sơn", "one-stop-centre", "00010", "admin", 0.90),
+]
+
+COMMENTS = [
+    "Cán bộ hướng dẫn tận tình, cảm ơn.",
+    "Phải chờ hơi lâu vào buổi sáng.",
+    "Nên có thêm ghế ngồi chờ.",
+    "Thủ tục nhanh gọn.",
+    "Khó tìm quầy tiếp nhận, cần biển chỉ dẫn rõ hơn.",
+    "Nhân viên nhiệt tình.",
+    "Phí niêm yết chưa rõ ràng.",
+]
+
+
+@dataclass
+class ChainedKiosk:
+    """Makes a kiosk's responses in sequence with correct hashes."""
+
+    kiosk: Kiosk
+    unit: str
+    seq: int = 0
+    prev_hash: str = GENESIS
+    made: list[dict[str, Any]] = field(default_factory=list)
+
+    def response(self, **fields: Any) -> dict[str, Any]:
+        self.seq += 1
+        item = {
+            "id": str(uuid7()),
+            "kiosk_seq": self.seq,
+            "unit": self.unit,
+            "counter": "1",
+            "channel": "kiosk",
+            "complete": True,
+            "reasons": [],
+            "comment": None,
+            "flags": [],
+            **fields,
+            "prev_hash": self.prev_hash,
+        }
+        item["hash"] = response_hash(item, self.prev_hash)
+        self.prev_hash = item["hash"]
+        self.made.append(item)
+        return item
+
+
+def rfc3339(moment: dt.datetime) -> str:
+    return moment.astimezone(ZONE).isoformat(timespec="seconds")
+
+
+def _value(rng: random.Random, p_satisfied: float) -> int:
+    if rng.random() < 0.04:
+        return 0
+    if rng.random() < p_satisfied:
+        return 5 if rng.random() < 0.55 else 4
+    return rng.choice((3, 3, 3, 2, 2, 1))
+
+
+def _ratings(
+    rng: random.Random,
+    kiosk: ChainedKiosk,
+    kind: str,
+    base: float,
+    week: Week,
+    index: int,
+    now: dt.datetime,
+) -> list[dict[str, Any]]:
+    version = "2026.1" if kiosk.unit == "00001.MC" else None
+    q = questionnaires.get(kind, version) if version else questionnaires.current(kind)
+    # Some weeks are better than others; Tây Hồ's one-stop centre slips in the latest weeks.
+    drift = rng.gauss(0, 0.02) - (0.06 if kiosk.unit == "00007.MC" and index >= 10 else 0)
+    factor_bias = {f.code: rng.gauss(0, 0.04) for f in q.factors}
+    count = rng.randint(35, 70)
+    out = []
+    for _ in range(count):
+        day = rng.choices(range(7), weights=(10, 9, 9, 9, 8, 3, 0.5))[0]
+        minute = rng.randint(7 * 60 + 30, 17 * 60)
+        local = dt.datetime.combine(
+            week.monday + dt.timedelta(days=day), dt.time(minute // 60, minute % 60), ZONE
+        ) + dt.timedelta(seconds=rng.randint(0, 59))
+        if local > now:
+            continue
+        answers = {}
+        for question in q.questions:
+            p = base + drift + factor_bias.get(question.factor, 0)
+            if rng.random() < 0.03 and question is not q.questions[0]:
+                continue  # a question left unanswered
+            answers[question.code] = _value(rng, min(0.99, max(0.3, p)))
+        low = [c for c, v in answers.items() if v in (1, 2)]
+        reasons = []
+        if low:
+            reasons = rng.sample(
+                ["waiting", "procedure", "attitude", "fees", "facilities", "guidance"],
+                k=rng.randint(1, 2),
+            )
+        out.append(
+            {
+                "questionnaire": kind,
+                "questionnaire_version": q.version,
+                "counter": rng.choice(("1", "2", "3")) if kind == "admin" else "1",
+                "channel": rng.choices(("kiosk", "receipt", "poster"), weights=(7, 2, 1))[0],
+                "started_at": rfc3339(local - dt.timedelta(seconds=rng.randint(15, 90))),
+                "submitted_at": rfc3339(local),
+                "complete": rng.random() > 0.05,
+                "answers": answers,
+                "reasons": reasons,
+                "comment": rng.choice(COMMENTS) if rng.random() < 0.08 else None,
+                "flags": [],
+                "_at": local,
+            }
+        )
+    if kind == "admin" and index == 9 and kiosk.unit == "00010.MC":
+        # A burst of perfect scores in a minute: the kiosk flags them, the reports leave them out.
+        at = dt.datetime.combine(week.monday + dt.timedelta(days=2), dt.time(10, 0), ZONE)
+        for i in range(12):
+            out.append(
+                {
+                    "questionnaire": kind,
+                    "questionnaire_version": q.version,
+                    "counter": "2",
+                    "channel": "kiosk",
+                    "started_at": rfc3339(at + dt.timedelta(seconds=4 * i)),
+                    "submitted_at": rfc3339(at + dt.timedelta(seconds=4 * i + 2)),
+                    "complete": True,
+                    "answers": {question.code: 5 for question in q.questions},
+                    "reasons": [],
+                    "comment": None,
+                    "flags": ["suspect-burst"],
+                    "_at": at + dt.timedelta(seconds=4 * i + 2),
+                }
+            )
+    return out
+
+
+def seed_demo(session: Session, *, weeks: int = 12, seed: int = 0) -> None:
+    """Add the demo units, accounts and ratings (flushes; the caller commits). Safe to run twice:
+    a second run adds nothing."""
+    if session.scalar(sa.select(Unit.id).where(Unit.code == UNITS[2][0])) is not None:
+        return
+    rng = random.Random(seed)  # noqa: S311 - sample data, not secrets
+    for code, name, kind, parent, _, _ in UNITS:
+        if session.scalar(sa.select(Unit.id).where(Unit.code == code)) is None:
+            add_unit(session, code, name, kind, parent)
+    if find_user(session, DEMO_ADMIN) is None:
+        add_user(session, DEMO_ADMIN, DEMO_PASSWORD, "admin", "01")
+    if find_user(session, DEMO_MANAGER) is None:
+        add_user(session, DEMO_MANAGER, DEMO_PASSWORD, "manager", "00007")
+    now = dt.datetime.now(ZONE)
+    this_week = Week.containing(local_today())
+    for code, _, _, _, kind, base in UNITS:
+        if kind is None:
+            continue
+        kiosk, _token = register_kiosk(session, code, label="Demo")
+        chained = ChainedKiosk(kiosk, code)
+        items = []
+        for index, week in enumerate(this_week.last(weeks)):
+            items.extend(_ratings(rng, chained, kind, base, week, index, now))
+        items.sort(key=lambda item: item["_at"])
+        made = []
+        for item in items:
+            item.pop("_at")
+            made.append(chained.response(**item))
+        for start in range(0, len(made), 400):
+            results = ingest_batch(
+                session, kiosk, {"responses": made[start : start + 400]}, dt.datetime.now(dt.UTC)
+            )
+            bad = [r for r in results if r.status != "accepted"]
+            if bad:
+                raise RuntimeError(f"demo ratings rejected: {bad[:3]}")
+    session.flush()

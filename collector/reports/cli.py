@@ -1,0 +1,151 @@
+"""`sipas collector report weekly ...`: the weekly report to a file, for cron, optionally mailed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import current_app, render_template
+from flask.cli import with_appcontext
+
+from collector.db import get_session
+from collector.i18n import gettext as _
+from collector.mail import MailError, build_message, send
+from collector.reports import charts
+from collector.reports.render import (
+    kind_label,
+    method_label,
+    report_csv,
+    report_xlsx,
+    verdict_label,
+)
+from collector.reports.service import ReportNotFound, build_weekly_report
+from collector.reports.weeks import Week
+from shared import questionnaires
+
+FORMATS = (".xlsx", ".csv", ".html")
+
+
+def render_html(report: dict) -> str:
+    """The report page as one self-contained HTML file (styles inlined, no links to follow)."""
+    from flask_babel import gettext
+    from flask_babel import gettext as translate
+
+    week = Week.parse(report["week"])
+    with current_app.test_request_context(f"/reports/weekly?unit={report['unit']['code']}"):
+        labels = {"index": gettext("Index (%)"), "target": gettext("Target (%)")}
+        return render_template(
+            "collector/reports/weekly.html",
+            report=report,
+            standalone=True,
+            stylesheet=(Path(current_app.static_folder) / "collector.css").read_text("utf-8"),
+            units=[],
+            trend_charts={
+                kind: charts.trend_chart(
+                    e["trend"],
+                    e["target"],
+                    {**labels, "title": gettext("Index over the last 12 weeks")},
+                )
+                for kind, e in report["kinds"].items()
+            },
+            factor_charts={
+                kind: charts.factor_chart(
+                    [{**f, "title": translate(f["title"])} for f in e["factors"]],
+                    e["target"],
+                    {
+                        **labels,
+                        "title": gettext(
+                            "Factor indices, worst first (target %(target)s %%)",
+                            target=f"{e['target']:.0f}",
+                        ),
+                    },
+                )
+                for kind, e in report["kinds"].items()
+            },
+            kind_label=kind_label,
+            verdict_label=verdict_label,
+            method_label=method_label,
+            previous_week=str(week.previous()),
+            next_week=None,
+            is_manager=True,
+            reason_labels={r.code: gettext(r.label) for r in questionnaires.common()[1]},
+        )
+
+
+@click.group(help=_("Satisfaction reports."))
+def report() -> None:
+    pass
+
+
+@report.command(
+    "weekly", help=_("Write the weekly report of a unit to a file (.xlsx, .csv or .html).")
+)
+@click.option("--week", default="last", show_default=True, help=_("YYYY-Www, or 'last'."))
+@click.option("--unit", "unit_code", required=True, help=_("Code of the unit (with all below it)."))
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help=_("The file to write; its extension sets the format."),
+)
+@click.option(
+    "--mail", is_flag=True, help=_("Also send the file by email (settings in the config).")
+)
+@click.option("--to", "recipients", multiple=True, help=_("Recipient; default: REPORT_MAIL_TO."))
+@with_appcontext
+def weekly(week: str, unit_code: str, out: Path, mail: bool, recipients: tuple[str, ...]) -> None:
+    if out.suffix.lower() not in FORMATS:
+        raise click.BadParameter(_("the file must end in .xlsx, .csv or .html"), param_hint="--out")
+    try:
+        parsed = Week.parse(week)
+    except ValueError:
+        raise click.BadParameter(_("expected YYYY-Www or 'last'"), param_hint="--week") from None
+    session = get_session()
+    try:
+        data = build_weekly_report(
+            session, current_app.config, user=None, unit_code=unit_code, week=parsed, via="cli"
+        )
+    except ReportNotFound:
+        raise click.ClickException(_("no unit %(code)s") % {"code": unit_code}) from None
+    session.commit()
+    suffix = out.suffix.lower()
+    if suffix == ".xlsx":
+        out.write_bytes(report_xlsx(data))
+    elif suffix == ".csv":
+        out.write_bytes(report_csv(data))
+    else:
+        out.write_text(render_html(data), encoding="utf-8")
+    click.echo(_("Wrote %(path)s.") % {"path": out})
+    if not mail:
+        return
+    to = list(recipients) or list(current_app.config.get("REPORT_MAIL_TO") or [])
+    if not to:
+        raise click.ClickException(_("no recipient: pass --to or set REPORT_MAIL_TO"))
+    lines = [
+        _("Weekly satisfaction report, week %(week)s, %(unit)s.")
+        % {"week": data["week"], "unit": data["unit"]["name"]},
+        "",
+    ]
+    for kind, e in data["kinds"].items():
+        index = "-" if e["index"] is None else f"{e['index']:.2f}"
+        lines.append(
+            f"{kind_label(kind)}: {index} % ({verdict_label(e['verdict'])}, "
+            + _("target")
+            + f" {e['target']:.0f} %, "
+            + _("responses")
+            + f" {e['responses']})"
+        )
+    message = build_message(
+        current_app.config.get("MAIL_FROM", "sipas@localhost"),
+        to,
+        _("SIPAS weekly report %(week)s: %(unit)s")
+        % {"week": data["week"], "unit": data["unit"]["name"]},
+        "\n".join(lines) + "\n",
+        [out],
+    )
+    try:
+        send(current_app.config, message)
+    except MailError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(_("Sent to %(to)s.") % {"to": ", ".join(to)})

@@ -1,0 +1,85 @@
+"""What pages, the JSON API and the CLI share: find the unit in the user's scope, load, compute.
+
+The caller commits (loading brings the weekly counts up to date, and including the responses left
+out of the official figures writes a row to the audit log).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from collector.accounts.scope import can_see, home_unit
+from collector.accounts.service import audit
+from collector.models import Unit, User
+from collector.reports.loader import load_week
+from collector.reports.report import Settings, weekly_report
+from collector.reports.stats import DEFAULT_TARGETS
+from collector.reports.weeks import Week
+
+CONFIG_DEFAULTS: dict[str, Any] = {
+    #: Fewer responses than this: "not enough data" whatever the interval.
+    "REPORT_MIN_RESPONSES": 30,
+    #: kind -> year -> target in percent; the target of a year is that of the latest year not after.
+    "REPORT_TARGETS": DEFAULT_TARGETS,
+    "REPORT_BOOTSTRAP_REPS": 1000,
+    #: A fall of this many points from last week puts a unit on the alert list.
+    "REPORT_DROP_POINTS": 10.0,
+}
+
+
+class ReportNotFound(LookupError):
+    """No such unit, or one outside the user's scope (the two look the same from outside)."""
+
+
+def settings_from(config: Mapping[str, Any], include_unofficial: bool = False) -> Settings:
+    targets = config.get("REPORT_TARGETS", DEFAULT_TARGETS)
+    return Settings(
+        min_responses=int(config.get("REPORT_MIN_RESPONSES", 30)),
+        targets={kind: {int(y): float(v) for y, v in t.items()} for kind, t in targets.items()},
+        bootstrap_reps=int(config.get("REPORT_BOOTSTRAP_REPS", 1000)),
+        drop_points=float(config.get("REPORT_DROP_POINTS", 10.0)),
+        include_unofficial=include_unofficial,
+    )
+
+
+def resolve_unit(session: Session, user: User | None, code: str | None) -> Unit:
+    """The unit a report is asked for, checked against the user's scope (None: no user, the CLI)."""
+    if code:
+        unit = session.scalar(sa.select(Unit).where(Unit.code == code))
+    elif user is not None:
+        unit = home_unit(session, user)
+    else:
+        unit = session.scalar(sa.select(Unit).where(Unit.parent_id.is_(None)).order_by(Unit.code))
+    if unit is None or (user is not None and not can_see(session, user, unit)):
+        raise ReportNotFound(code)
+    return unit
+
+
+def build_weekly_report(
+    session: Session,
+    config: Mapping[str, Any],
+    *,
+    user: User | None,
+    unit_code: str | None,
+    week: Week,
+    include_unofficial: bool = False,
+    via: str = "page",
+) -> dict[str, Any]:
+    unit = resolve_unit(session, user, unit_code)
+    if include_unofficial:
+        audit(
+            session,
+            "report-included-unofficial",
+            user,
+            unit=unit.code,
+            week=str(week),
+            via=via,
+        )
+    data = load_week(session, unit.id, week)
+    report = weekly_report(data, settings_from(config, include_unofficial))
+    report["viewer_role"] = user.role if user is not None else "system"
+    return report

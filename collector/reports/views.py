@@ -1,0 +1,259 @@
+"""Report pages and downloads for logged-in users, each limited to the user's unit subtree."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    stream_with_context,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import gettext as translate  # for message ids held in data
+from flask_login import current_user
+
+from collector.accounts import role_required
+from collector.accounts.scope import units_visible
+from collector.db import get_session
+from collector.models import User
+from collector.reports import charts
+from collector.reports.exports import (
+    job_file,
+    job_status,
+    start_raw_xlsx_job,
+    stream_raw_csv,
+)
+from collector.reports.render import (
+    kind_label,
+    method_label,
+    report_csv,
+    report_xlsx,
+    verdict_label,
+)
+from collector.reports.service import ReportNotFound, build_weekly_report, resolve_unit
+from collector.reports.weeks import Week
+from shared import questionnaires
+
+bp = Blueprint("reports", __name__)
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _user() -> User:
+    return get_session().get(User, current_user.id)
+
+
+def _week_arg(name: str = "week", default: str = "last") -> Week:
+    try:
+        return Week.parse(request.args.get(name) or default)
+    except ValueError:
+        abort(400)
+
+
+def _include_arg(user: User) -> bool:
+    """The switch that puts suspicious and broken-chain responses back in (not for viewers)."""
+    wanted = request.args.get("include") == "1"
+    if wanted and user.role == "viewer":
+        abort(403)
+    return wanted
+
+
+def _report(user: User) -> dict:
+    session = get_session()
+    try:
+        report = build_weekly_report(
+            session,
+            current_app.config,
+            user=user,
+            unit_code=request.args.get("unit"),
+            week=_week_arg(),
+            include_unofficial=_include_arg(user),
+        )
+    except ReportNotFound:
+        abort(404)
+    session.commit()
+    return report
+
+
+def _pct0(entry: dict) -> str:
+    return f"{entry['target']:.0f}"
+
+
+def _chart_labels(kind: str) -> dict[str, str]:
+    return {
+        "title": kind_label(kind),
+        "index": _("Index (%)"),
+        "target": _("Target (%)"),
+    }
+
+
+@bp.get("/reports/weekly")
+@role_required()
+def weekly():
+    """The weekly report page of a unit and everything below it."""
+    user = _user()
+    report = _report(user)
+    trend_charts = {
+        kind: charts.trend_chart(
+            e["trend"],
+            e["target"],
+            {**_chart_labels(kind), "title": _("Index over the last 12 weeks")},
+        )
+        for kind, e in report["kinds"].items()
+    }
+    factor_charts = {
+        kind: charts.factor_chart(
+            [{**f, "title": translate(f["title"])} for f in e["factors"]],
+            e["target"],
+            {
+                **_chart_labels(kind),
+                "title": _("Factor indices, worst first (target %(target)s %%)", target=_pct0(e)),
+            },
+        )
+        for kind, e in report["kinds"].items()
+    }
+    week = Week.parse(report["week"])
+    return render_template(
+        "collector/reports/weekly.html",
+        report=report,
+        user=user,
+        units=units_visible(get_session(), user),
+        trend_charts=trend_charts,
+        factor_charts=factor_charts,
+        kind_label=kind_label,
+        verdict_label=verdict_label,
+        method_label=method_label,
+        previous_week=str(week.previous()),
+        next_week=str(week.plus(1)) if week.plus(1) <= Week.parse("this") else None,
+        is_manager=user.role in ("admin", "manager"),
+        reason_labels={r.code: _(r.label) for r in questionnaires.common()[1]},
+    )
+
+
+@bp.get("/reports/weekly.csv")
+@role_required()
+def weekly_csv():
+    """The weekly report as CSV (UTF-8 with BOM)."""
+    report = _report(_user())
+    name = f"sipas-{report['unit']['code']}-{report['week']}.csv"
+    return Response(
+        report_csv(report),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@bp.get("/reports/weekly.xlsx")
+@role_required()
+def weekly_xlsx():
+    """The weekly report as an Excel workbook."""
+    report = _report(_user())
+    name = f"sipas-{report['unit']['code']}-{report['week']}.xlsx"
+    return Response(
+        report_xlsx(report),
+        mimetype=XLSX,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@bp.get("/reports/alerts")
+@role_required()
+def alerts():
+    """Units whose whole interval is below target this week, and units with a sudden drop."""
+    user = _user()
+    report = _report(user)
+    return render_template(
+        "collector/reports/alerts.html",
+        report=report,
+        units=units_visible(get_session(), user),
+        kind_label=kind_label,
+        verdict_label=verdict_label,
+    )
+
+
+def _raw_range() -> tuple[Week, Week]:
+    last = _week_arg("to", "last")
+    first = _week_arg("from", str(last.plus(-51)))
+    if first > last:
+        abort(400)
+    return first, last
+
+
+@bp.get("/reports/raw.csv")
+@role_required()
+def raw_csv():
+    """Raw responses in the user's scope, streamed as CSV."""
+    session = get_session()
+    user = _user()
+    try:
+        unit = resolve_unit(session, user, request.args.get("unit"))
+    except ReportNotFound:
+        abort(404)
+    first, last = _raw_range()
+    name = f"sipas-raw-{unit.code}-{first}-{last}.csv"
+    return Response(
+        stream_with_context(stream_raw_csv(session, unit.id, first, last)),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@bp.post("/reports/raw.xlsx")
+@role_required()
+def raw_xlsx():
+    """Start writing the raw responses to XLSX in the background; go to the job's page."""
+    session = get_session()
+    user = _user()
+    try:
+        unit = resolve_unit(session, user, request.form.get("unit") or request.args.get("unit"))
+    except ReportNotFound:
+        abort(404)
+    first, last = _raw_range()
+    job = start_raw_xlsx_job(
+        current_app._get_current_object(),
+        user.id,
+        unit.id,
+        unit.code,
+        first,
+        last,
+        str(get_locale() or "vi"),
+    )
+    return redirect(url_for("reports.export_job", job=job))
+
+
+@bp.get("/reports/exports/<job>")
+@role_required()
+def export_job(job: str):
+    """A background export: a page that refreshes itself until the file is ready."""
+    status = job_status(current_app._get_current_object(), job)
+    if status is None or status["user_id"] != current_user.id:
+        abort(404)
+    if status["state"] == "done" and request.args.get("download") == "1":
+        return send_file(
+            job_file(current_app._get_current_object(), job),
+            mimetype=XLSX,
+            as_attachment=True,
+            download_name=f"sipas-raw-{status['unit']}-{status['first']}-{status['last']}.xlsx",
+        )
+    return render_template("collector/reports/export_job.html", status=status, job=job)
+
+
+@bp.get("/methodology")
+def methodology():
+    """How every figure is computed, with its source (public)."""
+    return render_template(
+        "collector/reports/methodology.html",
+        today=dt.date.today(),
+        targets=current_app.config["REPORT_TARGETS"],
+        min_responses=current_app.config["REPORT_MIN_RESPONSES"],
+        kind_label=kind_label,
+    )
