@@ -7,6 +7,8 @@ from pathlib import Path
 import click
 from flask import current_app, render_template
 from flask.cli import with_appcontext
+from flask_babel import gettext
+from flask_babel import gettext as translate  # for message ids held in data
 
 from collector.db import get_session
 from collector.i18n import gettext as _
@@ -27,49 +29,46 @@ FORMATS = (".xlsx", ".csv", ".html")
 
 
 def render_html(report: dict) -> str:
-    """The report page as one self-contained HTML file (styles inlined, no links to follow)."""
-    from flask_babel import gettext
-    from flask_babel import gettext as translate
+    """The report page as one self-contained HTML file (styles inlined), in a request context."""
 
     week = Week.parse(report["week"])
-    with current_app.test_request_context(f"/reports/weekly?unit={report['unit']['code']}"):
-        labels = {"index": gettext("Index (%)"), "target": gettext("Target (%)")}
-        return render_template(
-            "collector/reports/weekly.html",
-            report=report,
-            standalone=True,
-            stylesheet=(Path(current_app.static_folder) / "collector.css").read_text("utf-8"),
-            units=[],
-            trend_charts={
-                kind: charts.trend_chart(
-                    e["trend"],
-                    e["target"],
-                    {**labels, "title": gettext("Index over the last 12 weeks")},
-                )
-                for kind, e in report["kinds"].items()
-            },
-            factor_charts={
-                kind: charts.factor_chart(
-                    [{**f, "title": translate(f["title"])} for f in e["factors"]],
-                    e["target"],
-                    {
-                        **labels,
-                        "title": gettext(
-                            "Factor indices, worst first (target %(target)s %%)",
-                            target=f"{e['target']:.0f}",
-                        ),
-                    },
-                )
-                for kind, e in report["kinds"].items()
-            },
-            kind_label=kind_label,
-            verdict_label=verdict_label,
-            method_label=method_label,
-            previous_week=str(week.previous()),
-            next_week=None,
-            is_manager=True,
-            reason_labels={r.code: gettext(r.label) for r in questionnaires.common()[1]},
-        )
+    labels = {"index": gettext("Index (%)"), "target": gettext("Target (%)")}
+    return render_template(
+        "collector/reports/weekly.html",
+        report=report,
+        standalone=True,
+        stylesheet=(Path(current_app.static_folder) / "collector.css").read_text("utf-8"),
+        units=[],
+        trend_charts={
+            kind: charts.trend_chart(
+                e["trend"],
+                e["target"],
+                {**labels, "title": gettext("Index over the last 12 weeks")},
+            )
+            for kind, e in report["kinds"].items()
+        },
+        factor_charts={
+            kind: charts.factor_chart(
+                [{**f, "title": translate(f["title"])} for f in e["factors"]],
+                e["target"],
+                {
+                    **labels,
+                    "title": gettext(
+                        "Factor indices, worst first (target %(target)s %%)",
+                        target=f"{e['target']:.0f}",
+                    ),
+                },
+            )
+            for kind, e in report["kinds"].items()
+        },
+        kind_label=kind_label,
+        verdict_label=verdict_label,
+        method_label=method_label,
+        previous_week=str(week.previous()),
+        next_week=None,
+        is_manager=True,
+        reason_labels={r.code: gettext(r.label) for r in questionnaires.common()[1]},
+    )
 
 
 @click.group(help=_("Satisfaction reports."))
@@ -95,6 +94,13 @@ def report() -> None:
 @click.option("--to", "recipients", multiple=True, help=_("Recipient; default: REPORT_MAIL_TO."))
 @with_appcontext
 def weekly(week: str, unit_code: str, out: Path, mail: bool, recipients: tuple[str, ...]) -> None:
+    # Translations pick their language from a request; a command has none, so it gets an empty
+    # one (the configured default language).
+    with current_app.test_request_context("/"):
+        _weekly(week, unit_code, out, mail, recipients)
+
+
+def _weekly(week: str, unit_code: str, out: Path, mail: bool, recipients: tuple[str, ...]) -> None:
     if out.suffix.lower() not in FORMATS:
         raise click.BadParameter(_("the file must end in .xlsx, .csv or .html"), param_hint="--out")
     try:

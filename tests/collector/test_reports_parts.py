@@ -1,0 +1,192 @@
+"""The parts of the reports: weeks, formulas against shared.scoring, verdicts, targets, formula
+injection, the demo data, the alert list and the methodology page."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import random
+import time
+
+import numpy as np
+import pytest
+
+from collector.demo import DEMO_ADMIN, DEMO_PASSWORD, seed_demo
+from collector.reports.render import neutralise
+from collector.reports.report import layout_for
+from collector.reports.stats import (
+    DEFAULT_TARGETS,
+    bootstrap_unit_indices,
+    percentile_interval,
+    scores_from_counts,
+    target_for,
+    verdict,
+)
+from collector.reports.weeks import Week
+from shared import questionnaires, scoring
+from tests.collector.conftest import register
+from tests.collector.reports_helpers import login, make_user, post_answers
+
+
+@pytest.fixture
+def server_zone():
+    """Run a test with the process in a zone far from Vietnam's."""
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = "America/Los_Angeles"
+    time.tzset()
+    yield
+    if before is None:
+        del os.environ["TZ"]
+    else:
+        os.environ["TZ"] = before
+    time.tzset()
+
+
+def test_weeks_are_vietnamese_iso_weeks_whatever_the_server_zone(server_zone):
+    week = Week.parse("2026-W10")
+    assert week.monday == dt.date(2026, 3, 2) and week.sunday == dt.date(2026, 3, 8)
+    assert week.start_utc() == dt.datetime(2026, 3, 1, 17, tzinfo=dt.UTC)
+    assert week.end_utc() == dt.datetime(2026, 3, 8, 17, tzinfo=dt.UTC)
+    sunday_night = dt.datetime(2026, 3, 1, 16, 59, 59, tzinfo=dt.UTC)  # 23:59:59 in Hà Nội
+    monday_midnight = dt.datetime(2026, 3, 1, 17, 0, tzinfo=dt.UTC)  # 00:00 in Hà Nội
+    assert Week.of_moment(sunday_night) == Week.parse("2026-W09")
+    assert Week.of_moment(monday_midnight) == week
+    assert Week.parse("2026-W01").previous() == Week.parse("2025-W52")
+    assert Week.parse("2021-W01").previous() == Week.parse("2020-W53")
+    assert Week.parse("last", today=dt.date(2026, 3, 4)) == Week.parse("2026-W09")
+    assert [str(w) for w in week.last(3)] == ["2026-W08", "2026-W09", "2026-W10"]
+    for bad in ("2026-W54", "2026-10", "W10", ""):
+        with pytest.raises(ValueError):
+            Week.parse(bad)
+
+
+@pytest.mark.parametrize("value", ["=1+1", "+SUM(A1)", "-2+3", "@cmd", "\tx", "\r=x"])
+def test_cells_that_look_like_formulas_are_neutralised(value):
+    assert neutralise(value) == "'" + value
+
+
+@pytest.mark.parametrize("value", ["Chờ lâu", "", None, -3.5, 42, "a=b"])
+def test_other_cells_pass_unchanged(value):
+    assert neutralise(value) == value
+
+
+@pytest.mark.parametrize("kind", ["admin", "health", "education"])
+@pytest.mark.parametrize("version", ["short", "full"])
+def test_array_scores_equal_shared_scoring(kind, version):
+    q = questionnaires.current(kind, version)
+    rng = random.Random(f"{kind}{version}")  # noqa: S311
+    responses = []
+    for _ in range(60):
+        answers = {}
+        for item in q.questions:
+            if rng.random() < 0.85:
+                answers[item.code] = rng.choice((0, 1, 2, 3, 4, 4, 5, 5, 5))
+        responses.append(answers)
+    layout, _ = layout_for(kind, [q.version])
+    values = np.array(
+        [[r.get(code, np.nan) for code in layout.criteria] for r in responses], dtype=float
+    )
+    satisfied = (values >= 4).sum(axis=0)
+    answered = ((values >= 1) & (values <= 5)).sum(axis=0)
+    index, factors = scores_from_counts(layout, satisfied, answered)
+    counts = scoring.count_answers(responses)
+    assert float(index) == pytest.approx(scoring.index(q, counts))
+    for position, factor in enumerate(layout.factors):
+        assert factors[position] == pytest.approx(scoring.factor_index(q, counts, factor))
+    # The vectorised bootstrap and shared.scoring's agree on where the interval lies.
+    reps = bootstrap_unit_indices(
+        layout,
+        (values >= 4).astype(float),
+        ((values >= 1) & (values <= 5)).astype(float),
+        2000,
+        np.random.default_rng(1),
+    )
+    mine = percentile_interval(reps)
+    theirs = scoring.bootstrap_interval(q, responses, reps=2000, seed=1)
+    assert mine[0] == pytest.approx(theirs[0], abs=2.5)
+    assert mine[1] == pytest.approx(theirs[1], abs=2.5)
+
+
+def test_verdicts():
+    assert verdict(95.0, (92.0, 97.0), 100, 90, 30) == "meets"
+    assert verdict(80.0, (75.0, 85.0), 100, 90, 30) == "misses"
+    assert verdict(91.0, (88.0, 94.0), 100, 90, 30) == "not-enough-data"
+    assert verdict(99.0, (98.0, 100.0), 29, 90, 30) == "not-enough-data"
+    assert verdict(None, None, 0, 90, 30) == "not-enough-data"
+
+
+def test_targets_are_data_by_year():
+    assert target_for(DEFAULT_TARGETS, "admin", 2025) == 90
+    assert target_for(DEFAULT_TARGETS, "admin", 2027) == 90
+    assert target_for(DEFAULT_TARGETS, "admin", 2030) == 95
+    assert target_for(DEFAULT_TARGETS, "health", 2031) == 90
+    assert target_for(DEFAULT_TARGETS, "education", 2024) == 85
+    assert target_for({"admin": {"2026": 92}}, "admin", 2026) == 92
+
+
+def test_targets_can_be_configured(app, client, units):
+    app.config["REPORT_TARGETS"] = {**DEFAULT_TARGETS, "admin": {2026: 70.0}}
+    kiosk = register(app, client, "C01")
+    post_answers(
+        kiosk,
+        dict.fromkeys(("Q0", "A0", "B0", "C0", "D0", "E0"), 5),
+        "2026-03-03T09:00:00+07:00",
+        unit="O01",
+    )
+    make_user(app, "a@example.org", "admin", None)
+    login(client, "a@example.org")
+    page = client.get("/reports/weekly?week=2026-W10&unit=P01").get_data(as_text=True)
+    assert 'data-fig="admin.target">70,00 %' in page
+
+
+def test_alert_list_shows_units_below_target_and_sudden_drops(app, client, units):
+    app.config["REPORT_MIN_RESPONSES"] = 5
+    kiosk = register(app, client, "C01")
+    other = register(app, client, "C02")
+    codes = ("Q0", "A0", "B0", "C0", "D0", "E0")
+    for i in range(8):
+        # O01: all satisfied last week, half this week: a sudden drop, interval not below 90.
+        post_answers(kiosk, dict.fromkeys(codes, 5), f"2026-02-24T09:0{i}:00+07:00", unit="O01")
+        value = 5 if i % 2 else 4
+        post_answers(
+            kiosk,
+            dict.fromkeys(codes, value if i < 6 else 1),
+            f"2026-03-03T09:0{i}:00+07:00",
+            unit="O01",
+        )
+        # O02: nobody satisfied this week: the whole interval is below target.
+        post_answers(other, dict.fromkeys(codes, 2), f"2026-03-03T10:0{i}:00+07:00", unit="O02")
+    make_user(app, "a@example.org", "admin", None)
+    login(client, "a@example.org")
+    page = client.get("/reports/alerts?week=2026-W10&unit=P01").get_data(as_text=True)
+    assert 'data-unit="O02" data-kind="admin"' in page
+    assert 'data-unit="O01" data-kind="admin"' in page
+    row_o01 = page.split('data-unit="O01"')[1].split("</tr>")[0]
+    assert "giảm đột ngột" in row_o01
+    row_o02 = page.split('data-unit="O02"')[1].split("</tr>")[0]
+    assert "dưới chỉ tiêu" in row_o02
+
+
+def test_methodology_page_in_both_languages(client):
+    vi = client.get("/methodology").get_data(as_text=True)
+    assert "Cách tính các con số" in vi and "QĐ 3869/QĐ-BYT" in vi and "86,50" in vi
+    en = client.get("/methodology?lang=en").get_data(as_text=True)
+    assert "How the figures are computed" in en and "Wilson" in en
+
+
+def test_demo_data_makes_a_report_with_every_kind(app, client):
+    from collector.db import get_session
+
+    with app.app_context():
+        session = get_session()
+        seed_demo(session, weeks=3, seed=1)
+        session.commit()
+        seed_demo(session, weeks=3, seed=1)  # a second run adds nothing
+        session.commit()
+    login(client, DEMO_ADMIN, DEMO_PASSWORD)
+    page = client.get("/reports/weekly?week=this&unit=01")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    for kind in ("admin", "health", "education"):
+        assert f'id="kpi-{kind}"' in html
+    assert html.count("<svg") >= 6
