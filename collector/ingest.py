@@ -33,15 +33,17 @@ show only as the difference between the heartbeat's last_seq and the highest seq
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from collector.models import Answer, Kiosk, KioskChain, Response
+from collector.models import KioskChain, Response
 from collector.problems import ItemProblem, RequestProblem
 from collector.units import units_within
 from collector.validation import ValidResponse, validate_heartbeat, validate_response
@@ -102,15 +104,27 @@ def batch_items(payload: object, max_responses: int = DEFAULT_MAX_RESPONSES) -> 
     return items
 
 
-def ingest_batch(
-    session: Session,
-    kiosk: Kiosk,
-    payload: object,
-    received_at: dt.datetime,
-    *,
-    max_responses: int = DEFAULT_MAX_RESPONSES,
-) -> list[ItemResult]:
-    """Store a batch from `kiosk`; one result per response, in order.
+class KioskRef(Protocol):
+    """What ingest needs of a kiosk: a `Kiosk` row or `collector.kiosks.KioskRef`."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def unit_id(self) -> int: ...
+
+
+@dataclass(slots=True)
+class CheckedBatch:
+    """A batch after the checks that need no database: results so far (None: not decided yet)
+    and the responses that passed, with their positions."""
+
+    results: list[ItemResult | None]
+    valid: list[tuple[int, ValidResponse]]
+
+
+def check_batch(payload: object, max_responses: int = DEFAULT_MAX_RESPONSES) -> CheckedBatch:
+    """Check a request body without the database (so without holding any lock).
 
     Raises RequestProblem when the body is not a batch at all; a bad response only rejects itself.
     """
@@ -122,13 +136,36 @@ def ingest_batch(
             valid.append((index, validate_response(item)))
         except ItemProblem as problem:
             results[index] = _rejected(item, problem)
+    return CheckedBatch(results, valid)
+
+
+def store_batch(
+    session: Session, kiosk: KioskRef, checked: CheckedBatch, received_at: dt.datetime
+) -> list[ItemResult]:
+    """Store the checked responses from `kiosk`; one result per response, in order."""
+    results = list(checked.results)
     chain = lock_chain(session, kiosk.id)
+    if checked.valid:
+        _store(session, kiosk, chain, checked.valid, results, received_at)
     chain.last_contact_at = received_at
-    if valid:
-        _store(session, kiosk, chain, valid, results, received_at)
     session.flush()
     assert all(result is not None for result in results)
     return results  # type: ignore[return-value]
+
+
+def ingest_batch(
+    session: Session,
+    kiosk: KioskRef,
+    payload: object,
+    received_at: dt.datetime,
+    *,
+    max_responses: int = DEFAULT_MAX_RESPONSES,
+) -> list[ItemResult]:
+    """Check and store a batch from `kiosk`; one result per response, in order.
+
+    Raises RequestProblem when the body is not a batch at all; a bad response only rejects itself.
+    """
+    return store_batch(session, kiosk, check_batch(payload, max_responses), received_at)
 
 
 def lock_chain(session: Session, kiosk_id: int) -> KioskChain:
@@ -144,7 +181,7 @@ def lock_chain(session: Session, kiosk_id: int) -> KioskChain:
 
 def _store(
     session: Session,
-    kiosk: Kiosk,
+    kiosk: KioskRef,
     chain: KioskChain,
     valid: list[tuple[int, ValidResponse]],
     results: list[ItemResult | None],
@@ -223,7 +260,7 @@ def _store(
 
 def _insert(
     session: Session,
-    kiosk: Kiosk,
+    kiosk: KioskRef,
     chain: KioskChain,
     planned: dict[uuid.UUID, tuple[int, ValidResponse]],
     by_seq: dict[int, ValidResponse],
@@ -283,9 +320,7 @@ def _insert(
                 "chain_ok": chain_ok[v.seq],
             }
         )
-    table = R.__table__
-    statement = _insert_ignoring_conflicts(session, table).returning(table.c.uuid, table.c.id)
-    ids: dict[uuid.UUID, int] = dict(session.execute(statement, rows).all())
+    ids = _insert_responses(session, rows)
     inserted = {planned[rid][1].seq: planned[rid][1] for rid in ids}
     if len(inserted) < len(by_seq):
         # A response counted on as the predecessor of another was not stored after all.
@@ -342,41 +377,81 @@ def record_seq(gaps: list[list[int]], max_seq: int, seq: int) -> int:
     return max_seq
 
 
-def _insert_ignoring_conflicts(session: Session, table: sa.Table):
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    else:
-        raise NotImplementedError(f"the collector does not support {dialect}")
-    return insert(table).on_conflict_do_nothing()
-
-
-#: One statement for a whole batch's answers on PostgreSQL: arrays in, rows out (see
-#: shared/reference/performance.md: faster than executemany).
-_PG_ANSWERS = sa.text(
-    "INSERT INTO answers (response_id, code, value) "
-    "SELECT * FROM unnest(CAST(:ids AS bigint[]), CAST(:codes AS text[]), "
-    "CAST(:values AS smallint[]))"
-)
+def _insert_responses(session: Session, rows: list[dict[str, Any]]) -> dict[uuid.UUID, int]:
+    """Insert response rows, skipping any whose id (or kiosk_seq) is taken by then; returns the
+    database key of each row inserted, by UUID."""
+    if session.get_bind().dialect.name == "postgresql":
+        return _pg_copy_responses(session, rows)
+    table = Response.__table__
+    statement = sqlite_insert(table).on_conflict_do_nothing().returning(table.c.uuid, table.c.id)
+    return dict(session.execute(statement, rows).all())
 
 
 def _insert_answers(session: Session, rows: Sequence[tuple[int, str, int]]) -> None:
     if not rows:
         return
-    if session.get_bind().dialect.name == "postgresql":
-        ids, codes, values = (list(column) for column in zip(*rows, strict=True))
-        session.execute(_PG_ANSWERS, {"ids": ids, "codes": codes, "values": values})
-    else:
-        session.execute(
-            sa.insert(Answer.__table__),
-            [{"response_id": pk, "code": code, "value": value} for pk, code, value in rows],
-        )
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        # COPY is the fastest way in (see shared/reference/performance.md). Question codes come
+        # from the questionnaire registry (capitals, digits, "_"), so the text format needs no
+        # escaping.
+        buffer = "".join(f"{pk}\t{code}\t{value}\n" for pk, code, value in rows)
+        with connection.connection.driver_connection.cursor() as cursor:
+            with cursor.copy("COPY answers (response_id, code, value) FROM STDIN") as copy:
+                copy.write(buffer)
+        return
+    # Straight to the driver's executemany: SQLAlchemy's per-row parameter handling costs more
+    # than SQLite's insert here, and these are plain integers and strings.
+    connection.exec_driver_sql(_SQLITE_INSERT_ANSWERS, list(rows))
+
+
+_SQLITE_INSERT_ANSWERS = "INSERT INTO answers (response_id, code, value) VALUES (?, ?, ?)"
+
+#: Every column of `responses` but the key, for the PostgreSQL path below.
+_PG_RESPONSE_COLUMNS = [c.name for c in Response.__table__.columns if c.name != "id"]
+_PG_JSON_COLUMNS = frozenset(
+    c.name for c in Response.__table__.columns if isinstance(c.type, sa.JSON)
+)
+
+
+def _pg_value(value: Any, column: str) -> Any:
+    if column in _PG_JSON_COLUMNS:
+        return json.dumps(value, ensure_ascii=False)
+    return value
+
+
+_PG_NAMES = ", ".join(_PG_RESPONSE_COLUMNS)
+#: A private staging table per connection, emptied at every commit.
+# The column names come from the table definition, not from input.
+_PG_STAGE = (
+    "CREATE TEMP TABLE IF NOT EXISTS incoming_responses ON COMMIT DELETE ROWS AS "  # noqa: S608
+    f"SELECT {_PG_NAMES} FROM responses WITH NO DATA"
+)
+_PG_COPY = f"COPY incoming_responses ({_PG_NAMES}) FROM STDIN"
+_PG_MOVE = (
+    f"INSERT INTO responses ({_PG_NAMES}) SELECT {_PG_NAMES} FROM incoming_responses "  # noqa: S608
+    "ON CONFLICT DO NOTHING RETURNING uuid, id"
+)
+
+
+def _pg_copy_responses(session: Session, rows: list[dict[str, Any]]) -> dict[uuid.UUID, int]:
+    """COPY the rows into a staging table, then move them with ON CONFLICT DO NOTHING: COPY
+    costs the driver far less than thousands of bound parameters, and the unique constraints
+    still decide what is new."""
+    with session.connection().connection.driver_connection.cursor() as cursor:
+        cursor.execute(_PG_STAGE)
+        with cursor.copy(_PG_COPY) as copy:
+            for row in rows:
+                copy.write_row([_pg_value(row[name], name) for name in _PG_RESPONSE_COLUMNS])
+        cursor.execute(_PG_MOVE)
+        ids = dict(cursor.fetchall())
+        # Empty it now too: a second batch in the same transaction must not move these again.
+        cursor.execute("DELETE FROM incoming_responses")
+    return ids
 
 
 def record_heartbeat(
-    session: Session, kiosk: Kiosk, payload: object, received_at: dt.datetime
+    session: Session, kiosk: KioskRef, payload: object, received_at: dt.datetime
 ) -> HeartbeatResult:
     """Keep the kiosk's latest heartbeat and its clock offset (collector minus kiosk)."""
     heartbeat = validate_heartbeat(payload)

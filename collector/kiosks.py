@@ -9,6 +9,7 @@ import datetime as dt
 import hashlib
 import secrets
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload
@@ -64,6 +65,13 @@ def rotate_token(session: Session, kiosk_id: int) -> tuple[Kiosk, str]:
     kiosk.token_hash = token_hash(token)
     session.flush()
     return kiosk, token
+
+
+class KioskRef(NamedTuple):
+    """A kiosk's identity without its row: safe to keep after the session's transaction ends."""
+
+    id: int
+    unit_id: int
 
 
 def kiosk_for_token(session: Session, token: str) -> Kiosk | None:

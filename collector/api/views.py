@@ -11,8 +11,8 @@ from flask import Blueprint, current_app, g, jsonify, request
 from collector.api.errors import error_response, problem_response
 from collector.api.openapi import document
 from collector.db import get_session
-from collector.ingest import ingest_batch, record_heartbeat
-from collector.kiosks import kiosk_for_token
+from collector.ingest import check_batch, record_heartbeat, store_batch
+from collector.kiosks import KioskRef, kiosk_for_token
 from collector.problems import RequestProblem
 from shared.db import utcnow
 
@@ -35,12 +35,16 @@ def authenticate_kiosk():
     # The body is read before the database is touched: on SQLite the first query takes the write
     # lock, which must not wait on a slow kiosk link. Too large a body raises 413 here.
     request.get_data()
-    kiosk = kiosk_for_token(get_session(), token)
+    session = get_session()
+    kiosk = kiosk_for_token(session, token)
     if kiosk is None:
         return error_response("invalid-token")
     if kiosk.revoked_at is not None:
         return error_response("revoked-token")
-    g.kiosk = kiosk
+    g.kiosk = KioskRef(kiosk.id, kiosk.unit_id)
+    # End this read at once: on SQLite it holds the write lock, which the checking of the body
+    # (pure Python) does not need.
+    session.rollback()
     return None
 
 
@@ -90,15 +94,9 @@ def json_body() -> Any:
 @bp.post("/responses")
 def post_responses():
     """Store a batch of responses from the calling kiosk; one result per response, in order."""
-    payload = json_body()
+    checked = check_batch(json_body(), current_app.config["API_MAX_RESPONSES"])
     session = get_session()
-    results = ingest_batch(
-        session,
-        g.kiosk,
-        payload,
-        utcnow(),
-        max_responses=current_app.config["API_MAX_RESPONSES"],
-    )
+    results = store_batch(session, g.kiosk, checked, utcnow())
     session.commit()
     return jsonify({"results": [result.as_json() for result in results]})
 
