@@ -8,10 +8,13 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
+from collector.api import views
 from collector.db import get_session
+from collector.ingest import ingest_batch
 from collector.kiosks import revoke_kiosk
-from collector.models import Answer, KioskChain, Response
+from collector.models import Answer, Kiosk, KioskChain, Response
 from shared.chain import response_hash
+from shared.db import utcnow
 from tests.collector.conftest import ANSWERS, count, register, rehash, scalar
 
 URL = "/api/v1/responses"
@@ -276,3 +279,29 @@ def test_the_id_is_echoed_only_when_it_is_a_string(kiosk):
         "error": {"code": "invalid-value", "message": result["error"]["message"]},
     }
     assert uuid.UUID(kiosk.next()["id"]).version == 7
+
+
+def test_two_batches_in_one_transaction_are_each_stored_once(app, kiosk):
+    first, second = kiosk.batch(3), kiosk.batch(2)
+    with app.app_context():
+        session = get_session()
+        row = session.get(Kiosk, kiosk.id)
+        assert {r.status for r in ingest_batch(session, row, {"responses": first}, utcnow())} == {
+            "accepted"
+        }
+        results = ingest_batch(session, row, {"responses": first + second}, utcnow())
+        assert [r.status for r in results] == ["duplicate"] * 3 + ["accepted"] * 2
+        session.commit()
+    assert count(app, Response) == 5
+    assert count(app, Answer) == 5 * len(ANSWERS)
+
+
+def test_a_busy_database_is_503_with_retry_after(app, kiosk, monkeypatch):
+    def locked(*args, **kwargs):
+        raise sa.exc.OperationalError("INSERT ...", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(views, "store_batch", locked)
+    reply = kiosk.post(kiosk.batch(1))
+    assert reply.status_code == 503
+    assert reply.get_json()["error"]["code"] == "unavailable"
+    assert reply.headers["Retry-After"] == "5"
