@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from collector.models import CountsState, WeeklyCount
 from collector.models.reports import RESPONDENTS
+from collector.reports.stats import Layout
 from collector.reports.weeks import ZONE, Week, utc_offset_hours
 
 SUSPECT_FLAG = "suspect-burst"
@@ -138,40 +139,95 @@ def _aware(moment) -> dt.datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
-def load_counts(session: Session, unit_ids: Iterable[int], weeks: list[Week]) -> pd.DataFrame:
-    """The counts of the given units and weeks as a DataFrame (one row per count row)."""
+def _week_text(value) -> str:
+    return value if isinstance(value, str) else value.isoformat()
+
+
+def count_versions(
+    session: Session, unit_ids: Iterable[int], weeks: list[Week]
+) -> dict[str, list[str]]:
+    """kind -> questionnaire versions counted for these units and weeks."""
+    c = WeeklyCount.__table__.c
+    rows = session.connection().execute(
+        sa.select(c.questionnaire, c.questionnaire_version)
+        .where(c.week.between(weeks[0].monday, weeks[-1].monday), c.unit_id.in_(list(unit_ids)))
+        .distinct()
+    )
+    found: dict[str, list[str]] = {}
+    for kind, version in rows:
+        found.setdefault(kind, []).append(version)
+    return found
+
+
+def unit_week_indices(
+    session: Session,
+    unit_ids: Iterable[int],
+    weeks: list[Week],
+    kind: str,
+    layout: Layout,
+    include_unofficial: bool,
+) -> tuple[pd.Series, pd.Series]:
+    """Each unit's index per week by the kind's method, and its responses per week, computed
+    by the database from the weekly counts: (week text, unit id) -> value."""
+    c = WeeklyCount.__table__.c
     unit_ids = list(unit_ids)
-    columns = [
-        "week",
-        "unit_id",
-        "kind",
-        "version",
-        "code",
-        "unofficial",
-        "answered",
-        "satisfied",
-        "no_opinion",
+    where = [
+        c.questionnaire == kind,
+        c.week.between(weeks[0].monday, weeks[-1].monday),
+        c.unit_id.in_(unit_ids),
     ]
-    if not unit_ids or not weeks:
-        return pd.DataFrame(columns=columns)
-    c = WeeklyCount
-    rows = session.execute(
-        sa.select(
-            c.week,
-            c.unit_id,
-            c.questionnaire,
-            c.questionnaire_version,
-            c.code,
-            c.unofficial,
-            c.answered,
-            c.satisfied,
-            c.no_opinion,
-        ).where(
-            c.week.between(weeks[0].monday, weeks[-1].monday),
-            c.unit_id.in_(unit_ids),
+    if not include_unofficial:
+        where.append(c.unofficial == sa.false())
+    answered, satisfied = sa.func.sum(c.answered), sa.func.sum(c.satisfied)
+    share = 100.0 * sa.cast(satisfied, sa.Float) / answered
+    items = [*where, c.code.in_(layout.criteria)]
+    if layout.method == "pooled":
+        query = (
+            sa.select(c.week, c.unit_id, share)
+            .where(*items)
+            .group_by(c.week, c.unit_id)
+            .having(answered > 0)
         )
-    ).all()
-    frame = pd.DataFrame(rows, columns=columns)
-    if not frame.empty:
-        frame["week"] = pd.to_datetime(frame["week"]).dt.date
-    return frame
+    else:
+        factor_of = dict(zip(layout.criteria, layout.factor_of, strict=True))
+        criteria = (
+            sa.select(
+                c.week,
+                c.unit_id,
+                sa.case(factor_of, value=c.code).label("factor"),
+                share.label("share"),
+            )
+            .where(*items)
+            .group_by(c.week, c.unit_id, c.code)
+            .having(answered > 0)
+            .subquery("criteria")
+        )
+        factors = (
+            sa.select(
+                criteria.c.week,
+                criteria.c.unit_id,
+                sa.func.avg(criteria.c.share).label("factor_index"),
+            )
+            .group_by(criteria.c.week, criteria.c.unit_id, criteria.c.factor)
+            .subquery("factors")
+        )
+        query = sa.select(
+            factors.c.week, factors.c.unit_id, sa.func.avg(factors.c.factor_index)
+        ).group_by(factors.c.week, factors.c.unit_id)
+    connection = session.connection()
+    index = {
+        (_week_text(week), unit): float(value) for week, unit, value in connection.execute(query)
+    }
+    responses = {
+        (_week_text(week), unit): int(n)
+        for week, unit, n in connection.execute(
+            sa.select(c.week, c.unit_id, answered)
+            .where(*where, c.code == RESPONDENTS)
+            .group_by(c.week, c.unit_id)
+        )
+    }
+    names = ["week", "unit_id"]
+    return (
+        pd.Series(index, dtype=float).rename_axis(names) if index else pd.Series(dtype=float),
+        pd.Series(responses, dtype=int).rename_axis(names) if responses else pd.Series(dtype=int),
+    )

@@ -12,8 +12,10 @@ from sqlalchemy.orm import Session
 
 from collector.accounts.scope import subtree_ids
 from collector.models import Response, Unit
-from collector.reports.counts import SUSPECT_FLAG, load_counts, refresh_counts
+from collector.reports.counts import SUSPECT_FLAG, count_versions, unit_week_indices
+from collector.reports.stats import layout_for
 from collector.reports.weeks import ZONE, Week
+from shared.questionnaires import KINDS
 
 TREND_WEEKS = 12
 
@@ -45,8 +47,11 @@ class WeekData:
     #: The week's responses in the subtree (official and not), RESPONSE_COLUMNS plus
     #: `local_time`, `suspect`, `broken` and `unofficial`.
     responses: pd.DataFrame
-    #: Weekly counts of the subtree for the trend weeks (see `collector.reports.counts`).
-    counts: pd.DataFrame
+    #: kind -> questionnaire versions seen in the trend weeks.
+    versions: dict[str, list[str]]
+    #: kind -> (each unit's index per week, its responses per week), indexed by
+    #: (Monday as YYYY-MM-DD, unit id), from the weekly counts.
+    trend: dict[str, tuple[pd.Series, pd.Series]]
 
 
 def load_units(session: Session, root_id: int) -> pd.DataFrame:
@@ -82,7 +87,11 @@ def load_responses(session: Session, unit_ids: list[int], week: Week) -> pd.Data
             r.submitted_at < week.end_utc(),
         )
     ).all()
-    frame = pd.DataFrame(rows, columns=RESPONSE_COLUMNS)
+    columns = zip(*rows, strict=True) if rows else ()
+    frame = pd.DataFrame(
+        {name: list(values) for name, values in zip(RESPONSE_COLUMNS, columns, strict=False)},
+        columns=RESPONSE_COLUMNS,
+    )
     frame["submitted_at"] = pd.to_datetime(frame["submitted_at"], utc=True)
     frame["local_time"] = frame["submitted_at"].dt.tz_convert(ZONE.key)
     frame["suspect"] = [SUSPECT_FLAG in (flags or ()) for flags in frame["flags"]]
@@ -92,19 +101,35 @@ def load_responses(session: Session, unit_ids: list[int], week: Week) -> pd.Data
 
 
 def load_week(
-    session: Session, root_id: int, week: Week, trend_weeks: int = TREND_WEEKS
+    session: Session,
+    root_id: int,
+    week: Week,
+    include_unofficial: bool = False,
+    trend_weeks: int = TREND_WEEKS,
 ) -> WeekData:
     """The data of a weekly report for the unit `root_id` and everything below it.
 
-    Brings the weekly counts up to date first (a write, committed by the caller).
+    The weekly counts must be up to date (`refresh_counts`) for the trend to be.
     """
-    refresh_counts(session)
     units = load_units(session, root_id)
     ids = [int(i) for i in units["id"]]
+    weeks = week.last(trend_weeks)
+    responses = load_responses(session, ids, week)
+    versions = count_versions(session, ids, weeks)
+    pairs = responses[["kind", "version"]].drop_duplicates().itertuples(index=False)
+    for kind, version in pairs:
+        versions.setdefault(kind, [])
+        if version not in versions[kind]:
+            versions[kind].append(version)
+    trend = {}
+    for kind in KINDS:
+        layout, _ = layout_for(kind, versions.get(kind, []))
+        trend[kind] = unit_week_indices(session, ids, weeks, kind, layout, include_unofficial)
     return WeekData(
         week=week,
         root_id=root_id,
         units=units,
-        responses=load_responses(session, ids, week),
-        counts=load_counts(session, ids, week.last(trend_weeks)),
+        responses=responses,
+        versions=versions,
+        trend=trend,
     )

@@ -21,6 +21,7 @@ from collector.reports.stats import (
     DEFAULT_TARGETS,
     Layout,
     bootstrap_unit_indices,
+    layout_for,
     percentile_interval,
     roll_up,
     scores_from_counts,
@@ -28,7 +29,6 @@ from collector.reports.stats import (
     verdict,
 )
 from collector.reports.weeks import Week
-from shared import questionnaires
 from shared.questionnaires import KINDS
 from shared.scoring import wilson_interval
 
@@ -61,41 +61,6 @@ def _num(value: float | None) -> float | None:
     return None if math.isnan(value) else value
 
 
-def layout_for(kind: str, versions: list[str]) -> tuple[Layout, dict[str, Any]]:
-    """The criteria of a kind over the versions present, and texts for them."""
-    found = [q for q in (questionnaires.get(kind, v) for v in sorted(set(versions))) if q]
-    if not found:
-        found = [questionnaires.current(kind)]
-    criteria: list[str] = []
-    factor_of: list[str] = []
-    factors: list[str] = []
-    texts: dict[str, Any] = {"factors": {}, "criteria": {}, "overall": None}
-    for q in found:
-        if q.overall and texts["overall"] is None:
-            texts["overall"] = q.overall
-        for factor in q.factors:
-            if factor.code not in factors:
-                factors.append(factor.code)
-                texts["factors"][factor.code] = factor.title
-            for item in factor.items:
-                if item.code not in criteria:
-                    criteria.append(item.code)
-                    factor_of.append(factor.code)
-                    texts["criteria"][item.code] = item.text
-    texts["title"] = found[0].title
-    texts["own_wording"] = any(q.own_wording for q in found)
-    texts["source"] = found[0].source
-    return Layout(found[0].method, tuple(criteria), tuple(factor_of), tuple(factors)), texts
-
-
-def _answer_matrix(responses: pd.DataFrame, codes: list[str]) -> np.ndarray:
-    """respondents x codes, the answer values with NaN where not answered."""
-    if responses.empty:
-        return np.empty((0, len(codes)))
-    frame = pd.DataFrame.from_records(list(responses["answers"]), columns=codes)
-    return frame.to_numpy(dtype=float, na_value=np.nan)
-
-
 def _descendants(units: pd.DataFrame, root_id: int) -> dict[int, int]:
     """unit id -> the root's child above it (the root itself for the root)."""
     parent = dict(zip(units["id"].astype(int), units["parent_id"], strict=True))
@@ -115,26 +80,39 @@ class _KindScorer:
     """Scores one kind's responses: per unit, roll-ups over any set of units, and intervals."""
 
     def __init__(
-        self, kind: str, layout: Layout, responses: pd.DataFrame, settings: Settings, week: Week
+        self,
+        kind: str,
+        layout: Layout,
+        values: np.ndarray,
+        unit_of: np.ndarray,
+        settings: Settings,
+        week: Week,
     ):
         self.kind, self.layout, self.settings, self.week = kind, layout, settings, week
-        values = _answer_matrix(responses, list(layout.criteria))
         self.satisfied = (values >= 4).astype(float)
         self.answered = ((values >= 1) & (values <= 5)).astype(float)
         self.no_opinion = (values == 0).astype(float)
-        self.unit_of = responses["unit_id"].to_numpy(dtype=int)
-        self.units = sorted(set(self.unit_of.tolist()))
-        self.rows = {u: np.flatnonzero(self.unit_of == u) for u in self.units}
-        self.index: dict[int, float] = {}
-        self.factors: dict[int, np.ndarray] = {}
-        self.replicates: dict[int, np.ndarray] = {}
-        for u, rows in self.rows.items():
-            index, factors = scores_from_counts(
-                layout, self.satisfied[rows].sum(axis=0), self.answered[rows].sum(axis=0)
-            )
-            self.index[u] = float(index)
-            self.factors[u] = factors
+        self.unit_of = unit_of
+        order = np.argsort(unit_of, kind="stable")
+        units, starts, sizes = np.unique(unit_of[order], return_index=True, return_counts=True)
+        self.units = [int(u) for u in units]
+        self.rows = {
+            int(u): order[start : start + size]
+            for u, start, size in zip(units, starts, sizes, strict=True)
+        }
+        self.size = {int(u): int(n) for u, n in zip(units, sizes, strict=True)}
+        if self.units:
+            sat = np.add.reduceat(self.satisfied[order], starts, axis=0)
+            ans = np.add.reduceat(self.answered[order], starts, axis=0)
+            index, factors = scores_from_counts(layout, sat, ans)
+            self.answers = dict(zip(self.units, ans.sum(axis=1).astype(int).tolist(), strict=True))
+        else:
+            index, factors = np.array([]), np.empty((0, len(layout.factors)))
+            self.answers = {}
+        self.index = dict(zip(self.units, index.tolist(), strict=True))
+        self.factors = dict(zip(self.units, factors, strict=True))
         self.with_data = [u for u in self.units if not math.isnan(self.index[u])]
+        self.replicates: dict[int, np.ndarray] = {}
 
     def _replicates(self, unit: int) -> np.ndarray:
         if unit not in self.replicates:
@@ -149,34 +127,58 @@ class _KindScorer:
             )
         return self.replicates[unit]
 
+    def unit_summary(self, unit: int, target: float) -> dict[str, Any]:
+        """The summary of one unit's own responses."""
+        index = self.index[unit]
+        interval = None
+        if not math.isnan(index):
+            interval = percentile_interval(self._replicates(unit))
+        index_or_none = None if math.isnan(index) else index
+        return {
+            "index": index_or_none,
+            "ci95": list(interval) if interval else None,
+            "responses": self.size[unit],
+            "answers": self.answers[unit],
+            "units_with_data": 0 if index_or_none is None else 1,
+            "verdict": verdict(
+                index_or_none, interval, self.size[unit], target, self.settings.min_responses
+            ),
+            "target": target,
+        }
+
     def summary(self, unit_ids: set[int] | None, target: float) -> dict[str, Any]:
         """Index (mean of units' indices), interval, counts and verdict over some units."""
         units = [u for u in self.with_data if unit_ids is None or u in unit_ids]
         all_units = [u for u in self.units if unit_ids is None or u in unit_ids]
-        responses = int(sum(len(self.rows[u]) for u in all_units))
-        rows = np.concatenate([self.rows[u] for u in all_units]) if all_units else np.array([], int)
-        answers = int(self.answered[rows].sum()) if rows.size else 0
+        responses = sum(self.size[u] for u in all_units)
+        answers = sum(self.answers[u] for u in all_units)
         index = roll_up([self.index[u] for u in units])
         interval = None
-        if units:
-            stacked = np.vstack([self._replicates(u) for u in units])
-            interval = percentile_interval(np.nanmean(stacked, axis=0))
-        factor_values = (
-            np.nanmean(np.vstack([self.factors[u] for u in units]), axis=0)
-            if units
-            else np.full(len(self.layout.factors), np.nan)
-        )
+        if len(units) == 1:
+            interval = percentile_interval(self._replicates(units[0]))
+        elif units:
+            total = np.zeros(self.settings.bootstrap_reps)
+            for u in units:
+                total += self._replicates(u)
+            interval = percentile_interval(total / len(units))
         return {
             "index": _num(index),
             "ci95": list(interval) if interval else None,
-            "responses": responses,
-            "answers": answers,
+            "responses": int(responses),
+            "answers": int(answers),
             "units_with_data": len(units),
             "verdict": verdict(index, interval, responses, target, self.settings.min_responses),
             "target": target,
-            "factor_values": factor_values,
-            "rows": rows,
         }
+
+    def factor_values(self, unit_ids: set[int] | None) -> np.ndarray:
+        units = [u for u in self.with_data if unit_ids is None or u in unit_ids]
+        if not units:
+            return np.full(len(self.layout.factors), np.nan)
+        stacked = np.vstack([self.factors[u] for u in units])
+        with np.errstate(invalid="ignore"):
+            counts = np.sum(~np.isnan(stacked), axis=0)
+            return np.where(counts > 0, np.nansum(stacked, axis=0) / np.maximum(counts, 1), np.nan)
 
 
 def _criteria_table(scorer: _KindScorer, rows: np.ndarray, texts: dict) -> list[dict]:
@@ -204,47 +206,38 @@ def _worst_first(items: list[dict], key: str) -> list[dict]:
     return sorted(items, key=lambda d: (d[key] is None, d[key] if d[key] is not None else 0))
 
 
-def _trend(
-    counts: pd.DataFrame, kind: str, layout: Layout, weeks: list[Week], include: bool
-) -> list[dict]:
-    """Index (mean of units) and responses per week, from the weekly counts."""
-    out = []
-    frame = counts[counts["kind"] == kind] if not counts.empty else counts
-    if not include and not frame.empty:
-        frame = frame[~frame["unofficial"].astype(bool)]
-    for week in weeks:
-        rows = frame[frame["week"] == week.monday] if not frame.empty else frame
-        responses = int(rows.loc[rows["code"] == "*", "answered"].sum()) if not rows.empty else 0
-        index = None
-        items = rows[rows["code"].isin(layout.criteria)] if not rows.empty else rows
-        if not items.empty:
-            grouped = items.groupby(["unit_id", "code"])[["satisfied", "answered"]].sum()
-            sat = grouped["satisfied"].unstack("code").reindex(columns=list(layout.criteria))
-            ans = grouped["answered"].unstack("code").reindex(columns=list(layout.criteria))
-            unit_index, _ = scores_from_counts(
-                layout, sat.fillna(0).to_numpy(), ans.fillna(0).to_numpy()
-            )
-            index = roll_up(list(unit_index))
-        out.append({"week": str(week), "index": _num(index), "responses": responses})
-    return out
+def _trend(unit_index: pd.Series, responses: pd.Series, weeks: list[Week]) -> list[dict[str, Any]]:
+    """Index (mean of units) and responses per week."""
+    by_week = unit_index.groupby(level="week").mean() if not unit_index.empty else unit_index
+    n_by_week = responses.groupby(level="week").sum() if not responses.empty else responses
+    return [
+        {
+            "week": str(week),
+            "index": _num(by_week.get(week.monday.isoformat())) if not by_week.empty else None,
+            "responses": (
+                int(n_by_week.get(week.monday.isoformat(), 0)) if not n_by_week.empty else 0
+            ),
+        }
+        for week in weeks
+    ]
 
 
-def _breakdown(responses: pd.DataFrame, by: list[str], all_codes: dict[str, list[str]]) -> list:
+def _breakdown(responses: pd.DataFrame, by: list[str]) -> list[dict[str, Any]]:
     """Responses and the pooled satisfied share of answers per group and kind."""
-    out = []
     if responses.empty:
-        return out
-    for keys, group in responses.groupby(["kind", *by], sort=True):
-        kind = keys[0]
-        values = _answer_matrix(group, all_codes[kind])
-        answered = int(((values >= 1) & (values <= 5)).sum())
-        satisfied = int((values >= 4).sum())
+        return []
+    sums = responses.groupby(["kind", *by], sort=True).agg(
+        responses=("id", "size"), answered=("n_answered", "sum"), satisfied=("n_satisfied", "sum")
+    )
+    out = []
+    for keys, row in zip(sums.index, sums.itertuples(index=False), strict=True):
+        answered, satisfied = int(row.answered), int(row.satisfied)
         interval = wilson_interval(satisfied, answered)
         out.append(
             {
-                "kind": kind,
+                "kind": keys[0],
                 "group": list(keys[1:]),
-                "responses": len(group),
+                "responses": int(row.responses),
                 "answers": answered,
                 "share": 100.0 * satisfied / answered if answered else None,
                 "ci95": list(interval) if interval else None,
@@ -255,31 +248,40 @@ def _breakdown(responses: pd.DataFrame, by: list[str], all_codes: dict[str, list
 
 def _heatmap(responses: pd.DataFrame) -> dict[str, Any]:
     """Ratings and the dissatisfied share of answers (1-2 of 1-5) by weekday and local hour."""
-    cells: dict[tuple[int, int], list[int]] = {}
-    for when, answers in zip(responses["local_time"], responses["answers"], strict=True):
-        key = (when.weekday(), when.hour)
-        cell = cells.setdefault(key, [0, 0, 0])
-        cell[0] += 1
-        for value in answers.values():
-            if 1 <= value <= 5:
-                cell[1] += 1
-                cell[2] += value <= 2
-    hours = sorted({h for _, h in cells})
-    hours = list(range(min(hours), max(hours) + 1)) if hours else []
+    if responses.empty:
+        return {"hours": [], "grid": [], "peak": 0}
+    local = responses["local_time"]
+    sums = responses.groupby(
+        [local.dt.day_of_week.rename("day"), local.dt.hour.rename("hour")]
+    ).agg(ratings=("id", "size"), answered=("n_answered", "sum"), low=("n_low", "sum"))
+    cells = {key: row for key, row in zip(sums.index, sums.itertuples(index=False), strict=True)}
+    hours_seen = sorted({int(h) for _, h in cells})
+    hours = list(range(hours_seen[0], hours_seen[-1] + 1))
     grid = []
     for day in range(7):
         row = []
         for hour in hours:
-            ratings, answered, low = cells.get((day, hour), [0, 0, 0])
+            cell = cells.get((day, hour))
+            ratings = int(cell.ratings) if cell is not None else 0
+            answered = int(cell.answered) if cell is not None else 0
+            low = int(cell.low) if cell is not None else 0
             row.append(
-                {
-                    "ratings": ratings,
-                    "dissatisfied": 100.0 * low / answered if answered else None,
-                }
+                {"ratings": ratings, "dissatisfied": 100.0 * low / answered if answered else None}
             )
         grid.append(row)
-    peak = max((c[0] for c in cells.values()), default=0)
-    return {"hours": hours, "grid": grid, "peak": peak}
+    return {"hours": hours, "grid": grid, "peak": int(sums["ratings"].max())}
+
+
+def _answer_values(responses: pd.DataFrame, codes: list[str]) -> np.ndarray:
+    """respondents x codes, the answer values with NaN where not answered."""
+    column = {code: j for j, code in enumerate(codes)}
+    values = np.full((len(responses), len(codes)), np.nan)
+    for i, answers in enumerate(responses["answers"]):
+        for code, value in answers.items():
+            j = column.get(code)
+            if j is not None:
+                values[i, j] = value
+    return values
 
 
 def weekly_report(data: WeekData, settings: Settings = Settings()) -> dict[str, Any]:  # noqa: B008
@@ -303,24 +305,36 @@ def weekly_report(data: WeekData, settings: Settings = Settings()) -> dict[str, 
     trend_weeks = week.last(TREND_WEEKS)
 
     kinds: dict[str, Any] = {}
-    all_codes: dict[str, list[str]] = {}
     unit_rows: list[dict] = []
+    # Per response, over every question of its kind: answers 1-5, 4-5 and 1-2 (for breakdowns).
+    used = used.assign(n_answered=0, n_satisfied=0, n_low=0) if not used.empty else used
     for kind in KINDS:
         of_kind = used[used["kind"] == kind] if not used.empty else used
-        versions = list(of_kind["version"].unique()) if not of_kind.empty else []
-        if not data.counts.empty:
-            versions += list(data.counts.loc[data.counts["kind"] == kind, "version"].unique())
-        layout, texts = layout_for(kind, versions)
+        layout, texts = layout_for(kind, data.versions.get(kind, []))
         overall = texts["overall"].code if texts["overall"] else None
-        all_codes[kind] = list(layout.criteria) + ([overall] if overall else [])
-        trend = _trend(data.counts, kind, layout, trend_weeks, settings.include_unofficial)
+        unit_week, unit_week_n = data.trend[kind]
+        trend = _trend(unit_week, unit_week_n, trend_weeks)
         if of_kind.empty and not any(t["responses"] for t in trend):
             continue
+        codes = list(layout.criteria) + ([overall] if overall else [])
+        values = _answer_values(of_kind, codes)
+        if not of_kind.empty:
+            scale = (values >= 1) & (values <= 5)
+            used.loc[of_kind.index, "n_answered"] = scale.sum(axis=1)
+            used.loc[of_kind.index, "n_satisfied"] = (values >= 4).sum(axis=1)
+            used.loc[of_kind.index, "n_low"] = (scale & (values <= 2)).sum(axis=1)
         target = target_for(settings.targets, kind, week.monday.year)
-        scorer = _KindScorer(kind, layout, of_kind.reset_index(drop=True), settings, week)
+        scorer = _KindScorer(
+            kind,
+            layout,
+            values[:, : len(layout.criteria)],
+            of_kind["unit_id"].to_numpy(dtype=int),
+            settings,
+            week,
+        )
         top = scorer.summary(None, target)
-        rows = top.pop("rows")
-        factor_values = top.pop("factor_values")
+        rows = np.arange(len(of_kind))
+        factor_values = scorer.factor_values(None)
         criteria = _criteria_table(scorer, rows, texts)
         factors = []
         for f_index, code in enumerate(layout.factors):
@@ -354,9 +368,9 @@ def weekly_report(data: WeekData, settings: Settings = Settings()) -> dict[str, 
             "targets": {str(y): float(v) for y, v in settings.targets[kind].items()},
         }
         if overall and not of_kind.empty:
-            values = _answer_matrix(of_kind, [overall])[:, 0]
-            answered = int(((values >= 1) & (values <= 5)).sum())
-            satisfied = int((values >= 4).sum())
+            column = values[:, len(layout.criteria)]
+            answered = int(((column >= 1) & (column <= 5)).sum())
+            satisfied = int((column >= 4).sum())
             interval = wilson_interval(satisfied, answered)
             entry["overall_question"] = {
                 "code": overall,
@@ -366,8 +380,8 @@ def weekly_report(data: WeekData, settings: Settings = Settings()) -> dict[str, 
                 "ci95": list(interval) if interval else None,
             }
         if layout.method == "pooled" and rows.size:
-            answered_any = scorer.answered[rows].sum(axis=1) > 0
-            all_satisfied = (scorer.answered[rows] == scorer.satisfied[rows]).all(axis=1)
+            answered_any = scorer.answered.sum(axis=1) > 0
+            all_satisfied = (scorer.answered == scorer.satisfied).all(axis=1)
             n = int(answered_any.sum())
             k = int((answered_any & all_satisfied).sum())
             interval = wilson_interval(k, n)
@@ -377,9 +391,8 @@ def weekly_report(data: WeekData, settings: Settings = Settings()) -> dict[str, 
                 "ci95": list(interval) if interval else None,
             }
         child_rows = []
-        own = scorer.summary({data.root_id}, target)
-        if own["responses"] and children:
-            own.pop("rows"), own.pop("factor_values")
+        if data.root_id in scorer.size and children:
+            own = scorer.unit_summary(data.root_id, target)
             child_rows.append(
                 {
                     "id": data.root_id,
@@ -391,7 +404,6 @@ def weekly_report(data: WeekData, settings: Settings = Settings()) -> dict[str, 
             )
         for child in children:
             summary = scorer.summary(subtree_of_child[child], target)
-            summary.pop("rows"), summary.pop("factor_values")
             if summary["responses"]:
                 child_rows.append(
                     {
@@ -404,13 +416,11 @@ def weekly_report(data: WeekData, settings: Settings = Settings()) -> dict[str, 
                 )
         entry["children"] = _worst_first(child_rows, "index")
         # Every unit with its own responses, for the alert list.
-        previous_by_unit = _unit_previous(
-            data.counts, kind, layout, week.previous(), settings.include_unofficial
-        )
+        before_week = week.previous().monday.isoformat()
         for unit in scorer.units:
-            summary = scorer.summary({unit}, target)
-            summary.pop("rows"), summary.pop("factor_values")
-            before = previous_by_unit.get(unit)
+            summary = scorer.unit_summary(unit, target)
+            before = _num(unit_week.get((before_week, unit))) if not unit_week.empty else None
+            before_n = int(unit_week_n.get((before_week, unit), 0)) if not unit_week_n.empty else 0
             unit_rows.append(
                 {
                     "kind": kind,
@@ -418,11 +428,11 @@ def weekly_report(data: WeekData, settings: Settings = Settings()) -> dict[str, 
                     "code": code_of[unit],
                     "name": name_of[unit],
                     **summary,
-                    "previous_index": before[0] if before else None,
-                    "previous_responses": before[1] if before else 0,
+                    "previous_index": before,
+                    "previous_responses": before_n,
                     "change": (
-                        summary["index"] - before[0]
-                        if before and before[0] is not None and summary["index"] is not None
+                        summary["index"] - before
+                        if before is not None and summary["index"] is not None
                         else None
                     ),
                 }
@@ -487,16 +497,16 @@ def weekly_report(data: WeekData, settings: Settings = Settings()) -> dict[str, 
             if not unofficial.empty
             else [],
         },
-        "channels": _breakdown(used, ["channel"], all_codes),
+        "channels": _breakdown(used, ["channel"]),
         "counters": [
             {**row, "group": [code_of[int(row["group"][0])], row["group"][1]]}
-            for row in _breakdown(used, ["unit_id", "counter"], all_codes)
+            for row in _breakdown(used, ["unit_id", "counter"])
         ],
         #: Responses carry no procedure yet; the hook stays for when they do.
         "procedures": None,
         #: Responses carry no officer yet; shown to managers only, from MIN_OFFICER_RATINGS up.
         "officers": None,
-        "heatmap": _heatmap(used) if not used.empty else {"hours": [], "grid": [], "peak": 0},
+        "heatmap": _heatmap(used),
         "reasons": [
             {"code": code, "count": count, "share": 100.0 * count / with_reasons}
             for code, count in reasons.most_common()
@@ -515,29 +525,3 @@ def weekly_report(data: WeekData, settings: Settings = Settings()) -> dict[str, 
         else [],
         "comments_total": len(commented),
     }
-
-
-def _unit_previous(
-    counts: pd.DataFrame, kind: str, layout: Layout, week: Week, include: bool
-) -> dict[int, tuple[float | None, int]]:
-    """unit id -> (index, responses) of last week, from the weekly counts."""
-    if counts.empty:
-        return {}
-    frame = counts[(counts["kind"] == kind) & (counts["week"] == week.monday)]
-    if not include:
-        frame = frame[~frame["unofficial"].astype(bool)]
-    if frame.empty:
-        return {}
-    responses = frame[frame["code"] == "*"].groupby("unit_id")["answered"].sum()
-    items = frame[frame["code"].isin(layout.criteria)]
-    out: dict[int, tuple[float | None, int]] = {
-        int(u): (None, int(n)) for u, n in responses.items()
-    }
-    if not items.empty:
-        grouped = items.groupby(["unit_id", "code"])[["satisfied", "answered"]].sum()
-        sat = grouped["satisfied"].unstack("code").reindex(columns=list(layout.criteria))
-        ans = grouped["answered"].unstack("code").reindex(columns=list(layout.criteria))
-        index, _ = scores_from_counts(layout, sat.fillna(0).to_numpy(), ans.fillna(0).to_numpy())
-        for unit, value in zip(sat.index, index, strict=True):
-            out[int(unit)] = (_num(value), out.get(int(unit), (None, 0))[1])
-    return out

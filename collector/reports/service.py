@@ -6,6 +6,8 @@ out of the official figures writes a row to the audit log).
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
@@ -14,7 +16,8 @@ from sqlalchemy.orm import Session
 
 from collector.accounts.scope import can_see, home_unit
 from collector.accounts.service import audit
-from collector.models import Unit, User
+from collector.models import Response, Unit, User
+from collector.reports.counts import refresh_counts
 from collector.reports.loader import load_week
 from collector.reports.report import Settings, weekly_report
 from collector.reports.stats import DEFAULT_TARGETS
@@ -79,7 +82,44 @@ def build_weekly_report(
             week=str(week),
             via=via,
         )
-    data = load_week(session, unit.id, week)
-    report = weekly_report(data, settings_from(config, include_unofficial))
-    report["viewer_role"] = user.role if user is not None else "system"
-    return report
+    settings = settings_from(config, include_unofficial)
+    refresh_counts(session)
+    # A report depends only on the stored responses, which only grow (a chain status changes
+    # only when a new response arrives): the highest response id tells whether it is current.
+    newest = session.scalar(sa.select(sa.func.max(Response.id))) or 0
+    key = (str(session.get_bind().url), unit.id, str(week), repr(settings), newest)
+    report = _CACHE.get(key)
+    if report is None:
+        report = weekly_report(load_week(session, unit.id, week, include_unofficial), settings)
+        _CACHE.put(key, report)
+    return {**report, "viewer_role": user.role if user is not None else "system"}
+
+
+class _ReportCache:
+    """The last few reports computed in this process (they are read, never changed)."""
+
+    def __init__(self, size: int = 16):
+        self.size = size
+        self.items: OrderedDict[tuple, dict[str, Any]] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: tuple) -> dict[str, Any] | None:
+        with self.lock:
+            if key in self.items:
+                self.items.move_to_end(key)
+                return self.items[key]
+        return None
+
+    def put(self, key: tuple, report: dict[str, Any]) -> None:
+        with self.lock:
+            self.items[key] = report
+            self.items.move_to_end(key)
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.items.clear()
+
+
+_CACHE = _ReportCache()

@@ -18,12 +18,15 @@ checks them against `shared.scoring` on the same data. Wilson intervals and the 
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
+from shared import questionnaires
 from shared.scoring import rollup_mean
 
 MEETS, MISSES, NOT_ENOUGH = "meets", "misses", "not-enough-data"
@@ -76,6 +79,10 @@ class Layout:
     factor_of: tuple[str, ...]  #: factor code of each criterion
     factors: tuple[str, ...]  #: factor codes in questionnaire order
 
+    @functools.cached_property
+    def masks(self) -> np.ndarray:
+        return self.factor_masks()
+
     def factor_masks(self) -> np.ndarray:
         """factors x criteria, 1 where the criterion belongs to the factor."""
         return np.array(
@@ -83,11 +90,40 @@ class Layout:
         ).reshape(len(self.factors), len(self.criteria))
 
 
-def _nanmean(values: np.ndarray, axis: int) -> np.ndarray:
-    count = np.sum(~np.isnan(values), axis=axis)
-    total = np.nansum(values, axis=axis)
+def layout_for(kind: str, versions: list[str]) -> tuple[Layout, dict[str, Any]]:
+    """The criteria of a kind over the versions present, and texts for them."""
+    found = [q for q in (questionnaires.get(kind, v) for v in sorted(set(versions))) if q]
+    if not found:
+        found = [questionnaires.current(kind)]
+    criteria: list[str] = []
+    factor_of: list[str] = []
+    factors: list[str] = []
+    texts: dict[str, Any] = {"factors": {}, "criteria": {}, "overall": None}
+    for q in found:
+        if q.overall and texts["overall"] is None:
+            texts["overall"] = q.overall
+        for factor in q.factors:
+            if factor.code not in factors:
+                factors.append(factor.code)
+                texts["factors"][factor.code] = factor.title
+            for item in factor.items:
+                if item.code not in criteria:
+                    criteria.append(item.code)
+                    factor_of.append(factor.code)
+                    texts["criteria"][item.code] = item.text
+    texts["title"] = found[0].title
+    texts["own_wording"] = any(q.own_wording for q in found)
+    texts["source"] = found[0].source
+    return Layout(found[0].method, tuple(criteria), tuple(factor_of), tuple(factors)), texts
+
+
+def _masked_mean(values: np.ndarray, masks: np.ndarray) -> np.ndarray:
+    """For each mask row: the mean of `values` (last axis) under the mask, NaNs skipped."""
+    present = ~np.isnan(values)
+    totals = np.where(present, values, 0.0) @ masks.T
+    counts = present.astype(float) @ masks.T
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+        return np.where(counts > 0, totals / np.maximum(counts, 1), np.nan)
 
 
 def scores_from_counts(
@@ -103,17 +139,14 @@ def scores_from_counts(
         shares = np.where(
             answered > 0, 100.0 * satisfied / np.where(answered > 0, answered, 1), np.nan
         )
-    masks = layout.factor_masks()
-    factors = np.stack(
-        [_nanmean(np.where(mask > 0, shares, np.nan), axis=-1) for mask in masks], axis=-1
-    )
+    factors = _masked_mean(shares, layout.masks)
     if layout.method == "pooled":
         sat = satisfied.sum(axis=-1)
         ans = answered.sum(axis=-1)
         with np.errstate(invalid="ignore", divide="ignore"):
             index = np.where(ans > 0, 100.0 * sat / np.where(ans > 0, ans, 1), np.nan)
     else:
-        index = _nanmean(factors, axis=-1)
+        index = _masked_mean(factors, np.ones((1, len(layout.factors))))[..., 0]
     return index, factors
 
 
@@ -126,12 +159,14 @@ def bootstrap_unit_indices(
 ) -> np.ndarray:
     """`reps` bootstrap replicates of one unit's index, resampling its respondents.
 
-    `satisfied` and `answered` are respondents x criteria 0/1 matrices.
+    `satisfied` and `answered` are respondents x criteria 0/1 matrices. Each replicate weighs
+    every respondent by a Poisson(1) count: the Poisson bootstrap, which matches the classic
+    resampling of n out of n for all but the smallest groups and draws all replicates at once.
     """
     n = satisfied.shape[0]
     if n == 0:
         return np.full(reps, np.nan)
-    weights = rng.multinomial(n, np.full(n, 1.0 / n), size=reps).astype(float)
+    weights = rng.poisson(1.0, size=(reps, n)).astype(float)
     index, _ = scores_from_counts(layout, weights @ satisfied, weights @ answered)
     return index
 

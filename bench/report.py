@@ -1,0 +1,550 @@
+"""Weekly report benchmark (not a test): `.venv/bin/python bench/report.py [--scale 1.0]`.
+
+Loads a province-sized year into SQLite and into PostgreSQL: about 500 units (a province, 100
+communes, and under each a one-stop centre, a health station and two schools), 1 million responses
+over the 52 weeks of 2025 with the full questionnaires (admin 17 answers, health 32, education 18:
+about 21 million answers). `--scale 0.1` makes a tenth of the responses over the same tree.
+
+Then, for one week in the middle of the year, it times the weekly report page (GET
+/reports/weekly, HTML with charts, through the Flask app) for the province and for one commune:
+cold (a new process, the OS page cache dropped when allowed) and warm (the median of 5 repeats in
+the same process), with the process's peak resident memory. Beside them, in the same run, the bare
+baselines: one pandas groupby over the same week's answers already in memory, and one SQL GROUP BY
+over the week's answers. Also: building the weekly counts from scratch after the load (once), the
+raw CSV export's rate, and the raw XLSX export's rate (it runs in a background thread).
+
+PostgreSQL comes from SIPAS_BENCH_POSTGRES_URL or SIPAS_TEST_POSTGRES_URL (a server where the
+user may create databases); without one only SQLite runs. Prints a table for docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import resource
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+
+from bench._common import fmt, table  # noqa: E402
+
+YEAR = 2025
+WEEK = "2025-W27"
+FULL_RESPONSES = 1_000_000
+COMMUNES = 100
+KINDS = (("admin", "2026.1", 0.5), ("health", "2019.1", 0.25), ("education", "2026.1", 0.25))
+PG_ENV = ("SIPAS_BENCH_POSTGRES_URL", "SIPAS_TEST_POSTGRES_URL")
+
+
+# -- the data --------------------------------------------------------------------------------
+
+
+def unit_tree() -> list[tuple[int, str, str, str, int | None, str | None]]:
+    """(id, code, name, kind, parent id, questionnaire kind rated there)."""
+    units = [(1, "01", "Tỉnh Thử Nghiệm", "province", None, None)]
+    next_id = 2
+    for c in range(COMMUNES):
+        commune = next_id
+        units.append((commune, f"X{c:03d}", f"Xã {c:03d}", "commune", 1, None))
+        next_id += 1
+        for suffix, kind, qkind in (
+            ("MC", "one-stop-centre", "admin"),
+            ("TYT", "health-facility", "health"),
+            ("TH", "school", "education"),
+            ("THCS", "school", "education"),
+        ):
+            units.append(
+                (next_id, f"X{c:03d}.{suffix}", f"{suffix} xã {c:03d}", kind, commune, qkind)
+            )
+            next_id += 1
+    return units
+
+
+def generate(n_responses: int, seed: int = 0):
+    """Responses as column arrays, and the answers as (response id, code, value) arrays."""
+    from shared import questionnaires
+
+    rng = np.random.default_rng(seed)
+    units = unit_tree()
+    by_kind = {k: [u for u in units if u[5] == k] for k, _, _ in KINDS}
+    start = dt.datetime(YEAR, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=7))).astimezone(dt.UTC)
+    seconds = 365 * 86400
+    responses = []
+    answer_ids, answer_codes, answer_values = [], [], []
+    next_id = 1
+    for kind, version, share in KINDS:
+        q = questionnaires.get(kind, version)
+        codes = [item.code for item in q.questions]
+        n = int(n_responses * share)
+        kind_units = by_kind[kind]
+        # Each unit has its own level of satisfaction, so the report has something to rank.
+        quality = rng.uniform(0.70, 0.97, size=len(kind_units))
+        unit_index = rng.integers(0, len(kind_units), size=n)
+        offsets = np.sort(rng.integers(0, seconds, size=n))
+        p_sat = quality[unit_index][:, None]
+        draw = rng.random((n, len(codes)))
+        values = np.where(
+            draw < p_sat,
+            rng.integers(4, 6, size=(n, len(codes))),
+            rng.choice([0, 1, 2, 3, 3], size=(n, len(codes))),
+        )
+        answered = rng.random((n, len(codes))) > 0.03  # a few questions left unanswered
+        answered[:, 0] = True
+        suspect = rng.random(n) < 0.002
+        ids = np.arange(next_id, next_id + n)
+        next_id += n
+        for i in range(n):
+            row_codes = [codes[j] for j in range(len(codes)) if answered[i, j]]
+            row_values = [int(values[i, j]) for j in range(len(codes)) if answered[i, j]]
+            unit = kind_units[unit_index[i]]
+            responses.append(
+                (
+                    int(ids[i]),
+                    unit[0],
+                    kind,
+                    version,
+                    start + dt.timedelta(seconds=int(offsets[i])),
+                    dict(zip(row_codes, row_values, strict=True)),
+                    ["suspect-burst"] if suspect[i] else [],
+                    ["waiting"] if min(row_values) in (1, 2) else [],
+                )
+            )
+            answer_ids.extend([int(ids[i])] * len(row_codes))
+            answer_codes.extend(row_codes)
+            answer_values.extend(row_values)
+    return units, responses, (answer_ids, answer_codes, answer_values)
+
+
+# -- loading -----------------------------------------------------------------------------------
+
+
+def load_sqlite(path: Path, units, responses, answers) -> None:
+    from collector.migrate import upgrade
+
+    upgrade(f"sqlite:///{path}")
+    con = sqlite3.connect(path)
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute("PRAGMA synchronous=OFF")
+    created = "2025-01-01 00:00:00.000000"
+    con.executemany(
+        "INSERT INTO units (id, code, name, kind, parent_id, created_at) VALUES (?,?,?,?,?,?)",
+        [(u[0], u[1], u[2], u[3], u[4], created) for u in units],
+    )
+    rated = [u for u in units if u[5]]
+    con.executemany(
+        "INSERT INTO kiosks (id, unit_id, label, token_hash, created_at) VALUES (?,?,?,?,?)",
+        [(u[0], u[0], "bench", f"{u[0]:064x}", created) for u in rated],
+    )
+    seq: dict[int, int] = {}
+
+    def rows():
+        for rid, unit_id, kind, version, at, ans, flags, reasons in responses:
+            seq[unit_id] = seq.get(unit_id, 0) + 1
+            stamp = at.strftime("%Y-%m-%d %H:%M:%S.%f")
+            sent = at.isoformat()
+            yield (
+                rid,
+                uuid.UUID(int=rid).hex,
+                unit_id,
+                seq[unit_id],
+                unit_id,
+                "1",
+                "kiosk",
+                kind,
+                version,
+                stamp,
+                stamp,
+                sent,
+                sent,
+                stamp,
+                1,
+                json.dumps(ans),
+                json.dumps(reasons),
+                None,
+                json.dumps(flags),
+                "0" * 64,
+                f"{rid:064x}",
+                1,
+            )
+
+    con.executemany(
+        "INSERT INTO responses (id, uuid, kiosk_id, kiosk_seq, unit_id, counter, channel, "
+        "questionnaire, questionnaire_version, started_at, submitted_at, started_at_sent, "
+        "submitted_at_sent, received_at, complete, answers, reasons, comment, flags, prev_hash, "
+        "hash, chain_ok) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        rows(),
+    )
+    ids, codes, values = answers
+    con.executemany(
+        "INSERT INTO answers (response_id, code, value) VALUES (?,?,?)",
+        zip(ids, codes, values, strict=True),
+    )
+    con.commit()
+    con.execute("ANALYZE")
+    con.close()
+
+
+def load_postgres(url: str, units, responses, answers) -> None:
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    from collector.migrate import upgrade
+
+    upgrade(url)
+    u = make_url(url)
+    conninfo = f"host={u.host} port={u.port or 5432} user={u.username} dbname={u.database}"
+    if u.password:
+        conninfo += f" password={u.password}"
+    with psycopg.connect(conninfo) as con, con.cursor() as cur:
+        created = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+        with cur.copy("COPY units (id, code, name, kind, parent_id, created_at) FROM STDIN") as cp:
+            for x in units:
+                cp.write_row((x[0], x[1], x[2], x[3], x[4], created))
+        with cur.copy("COPY kiosks (id, unit_id, label, token_hash, created_at) FROM STDIN") as cp:
+            for x in units:
+                if x[5]:
+                    cp.write_row((x[0], x[0], "bench", f"{x[0]:064x}", created))
+        seq: dict[int, int] = {}
+        with cur.copy(
+            "COPY responses (id, uuid, kiosk_id, kiosk_seq, unit_id, counter, channel, "
+            "questionnaire, questionnaire_version, started_at, submitted_at, started_at_sent, "
+            "submitted_at_sent, received_at, complete, answers, reasons, comment, flags, "
+            "prev_hash, hash, chain_ok) FROM STDIN"
+        ) as cp:
+            for rid, unit_id, kind, version, at, ans, flags, reasons in responses:
+                seq[unit_id] = seq.get(unit_id, 0) + 1
+                sent = at.isoformat()
+                cp.write_row(
+                    (
+                        rid,
+                        uuid.UUID(int=rid),
+                        unit_id,
+                        seq[unit_id],
+                        unit_id,
+                        "1",
+                        "kiosk",
+                        kind,
+                        version,
+                        at,
+                        at,
+                        sent,
+                        sent,
+                        at,
+                        True,
+                        json.dumps(ans),
+                        json.dumps(reasons),
+                        None,
+                        json.dumps(flags),
+                        "0" * 64,
+                        f"{rid:064x}",
+                        True,
+                    )
+                )
+        ids, codes, values = answers
+        with cur.copy("COPY answers (response_id, code, value) FROM STDIN") as cp:
+            for row in zip(ids, codes, values, strict=True):
+                cp.write_row(row)
+        con.commit()
+    with psycopg.connect(conninfo, autocommit=True) as con:
+        con.execute("VACUUM ANALYZE")
+
+
+# -- measuring (in a fresh process) ------------------------------------------------------------
+
+
+def drop_os_cache() -> bool:
+    try:
+        os.sync()
+        Path("/proc/sys/vm/drop_caches").write_text("3\n")
+        return True
+    except OSError:
+        return False
+
+
+def measure(url: str, unit: str, instance: str) -> dict:
+    """Run in a child process: the report page for `unit`, first call then 5 more."""
+    from collector import create_app
+    from collector.accounts.service import add_user, find_user
+    from collector.db import get_session
+
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "bench",
+            "DATABASE_URL": url,
+            "INSTANCE_PATH": instance,
+            "WTF_CSRF_ENABLED": False,
+        }
+    )
+    with app.app_context():
+        session = get_session()
+        if find_user(session, "bench@example.org") is None:
+            add_user(session, "bench@example.org", "bench-password", "admin", None)
+            session.commit()
+    client = app.test_client()
+    client.post("/login", data={"email": "bench@example.org", "password": "bench-password"})
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    times = []
+    for _ in range(6):
+        t0 = time.perf_counter()
+        reply = client.get(f"/reports/weekly?week={WEEK}&unit={unit}")
+        times.append(time.perf_counter() - t0)
+        assert reply.status_code == 200, reply.status_code
+    html = reply.get_data(as_text=True)
+    return {
+        "cold": times[0],
+        "warm": statistics.median(times[1:]),
+        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "rss_before_mb": rss_before,
+        "svg": html.count("<svg"),
+        "bytes": len(html),
+    }
+
+
+def child(url: str, unit: str, instance: str, drop: bool) -> dict:
+    dropped = drop_os_cache() if drop else False
+    out = subprocess.run(
+        [sys.executable, __file__, "--measure", url, unit, instance],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    result["cache_dropped"] = dropped
+    return result
+
+
+def baselines(url: str, province_id: int) -> dict:
+    """One SQL GROUP BY over the week's answers; one pandas groupby over them in memory."""
+    import pandas as pd
+    import sqlalchemy as sa
+
+    from collector.reports.weeks import Week
+    from shared.db import make_engine
+
+    week = Week.parse(WEEK)
+    engine = make_engine(url)
+    start, end = week.start_utc(), week.end_utc()
+    if engine.dialect.name == "sqlite":
+        start, end = (m.replace(tzinfo=None).isoformat(" ") for m in (start, end))
+    group_by = sa.text(
+        "SELECT r.unit_id, a.code, a.value, COUNT(*) FROM responses r "
+        "JOIN answers a ON a.response_id = r.id "
+        "WHERE r.submitted_at >= :start AND r.submitted_at < :end "
+        "GROUP BY r.unit_id, a.code, a.value"
+    )
+    raw = sa.text(
+        "SELECT r.unit_id, a.code, a.value FROM responses r "
+        "JOIN answers a ON a.response_id = r.id "
+        "WHERE r.submitted_at >= :start AND r.submitted_at < :end"
+    )
+    with engine.connect() as conn:
+        conn.execute(group_by, {"start": start, "end": end}).all()  # warm the cache
+        t0 = time.perf_counter()
+        groups = conn.execute(group_by, {"start": start, "end": end}).all()
+        sql_s = time.perf_counter() - t0
+        frame = pd.DataFrame(
+            conn.execute(raw, {"start": start, "end": end}).all(),
+            columns=["unit_id", "code", "value"],
+        )
+    engine.dispose()
+    times = []
+    for _ in range(5):
+        t0 = time.perf_counter()
+        frame.groupby(["unit_id", "code", "value"]).size()
+        times.append(time.perf_counter() - t0)
+    return {
+        "sql_group_by": sql_s,
+        "pandas_groupby": statistics.median(times),
+        "week_answers": len(frame),
+        "groups": len(groups),
+    }
+
+
+def exports(url: str, instance: str) -> dict:
+    """Rows per second of the raw CSV stream (a quarter) and the raw XLSX writer (4 weeks)."""
+    import sqlalchemy as sa
+
+    from collector import create_app
+    from collector.db import get_session
+    from collector.reports.exports import stream_raw_csv, write_raw_xlsx
+    from collector.reports.weeks import Week
+
+    app = create_app(
+        {"TESTING": True, "SECRET_KEY": "b", "DATABASE_URL": url, "INSTANCE_PATH": instance}
+    )
+    last = Week.parse(WEEK)
+    out = {}
+    with app.test_request_context("/"):
+        session = get_session()
+        t0 = time.perf_counter()
+        size = sum(len(chunk) for chunk in stream_raw_csv(session, 1, last.plus(-12), last))
+        elapsed = time.perf_counter() - t0
+        rows = session.execute(
+            sa.text(
+                "SELECT COUNT(*) FROM responses WHERE submitted_at >= :s AND submitted_at < :e"
+            ),
+            {
+                "s": _bound(url, last.plus(-12).start_utc()),
+                "e": _bound(url, last.end_utc()),
+            },
+        ).scalar()
+        out["csv_rows_per_s"] = rows / elapsed
+        out["csv_mb"] = size / 1e6
+        path = Path(instance) / "bench.xlsx"
+        t0 = time.perf_counter()
+        xrows = write_raw_xlsx(session, 1, last.plus(-3), last, path)
+        out["xlsx_rows_per_s"] = xrows / (time.perf_counter() - t0)
+        session.rollback()
+    return out
+
+
+def _bound(url: str, moment: dt.datetime):
+    return moment.replace(tzinfo=None).isoformat(" ") if url.startswith("sqlite") else moment
+
+
+def run_backend(name: str, url: str, data, instance: str) -> list[dict]:
+    units, responses, answers = data
+    t0 = time.perf_counter()
+    if name == "sqlite":
+        load_sqlite(Path(url.removeprefix("sqlite:///")), units, responses, answers)
+    else:
+        load_postgres(url, units, responses, answers)
+    load_s = time.perf_counter() - t0
+    print(f"[{name}] loaded in {load_s:.0f} s", file=sys.stderr)
+
+    from collector import create_app
+    from collector.db import get_session
+    from collector.reports.counts import refresh_counts
+
+    app = create_app(
+        {"TESTING": True, "SECRET_KEY": "b", "DATABASE_URL": url, "INSTANCE_PATH": instance}
+    )
+    with app.app_context():
+        session = get_session()
+        t0 = time.perf_counter()
+        refresh_counts(session)
+        session.commit()
+        counts_s = time.perf_counter() - t0
+    print(f"[{name}] weekly counts built in {counts_s:.1f} s", file=sys.stderr)
+    base = baselines(url, 1)
+    print(f"[{name}] baselines {base}", file=sys.stderr)
+    rows = []
+    for label, unit in (("province", "01"), ("commune", "X042")):
+        cold = child(url, unit, instance, drop=True)
+        print(f"[{name}] {label} {cold}", file=sys.stderr)
+        rows.append(
+            {
+                "backend": name,
+                "scope": label,
+                **cold,
+                **base,
+                "load_s": load_s,
+                "counts_s": counts_s,
+            }
+        )
+    ex = exports(url, instance)
+    print(f"[{name}] exports {ex}", file=sys.stderr)
+    for row in rows:
+        row.update(ex)
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--measure", nargs=3, metavar=("URL", "UNIT", "INSTANCE"))
+    args = parser.parse_args()
+    if args.measure:
+        print(json.dumps(measure(*args.measure)))
+        return
+    n = int(FULL_RESPONSES * args.scale)
+    t0 = time.perf_counter()
+    data = generate(n)
+    answers = len(data[2][0])
+    print(
+        f"generated {len(data[1]):,} responses, {answers:,} answers, {len(data[0])} units "
+        f"in {time.perf_counter() - t0:.0f} s",
+        file=sys.stderr,
+    )
+    results = []
+    with tempfile.TemporaryDirectory(prefix="sipas-bench-") as tmp:
+        for backend in args.backends.split(","):
+            if backend == "sqlite":
+                url = f"sqlite:///{tmp}/report.sqlite"
+                results += run_backend("sqlite", url, data, tmp)
+            elif backend == "postgresql":
+                pg = next((os.environ[k] for k in PG_ENV if os.environ.get(k)), None)
+                if not pg:
+                    print("no PostgreSQL URL: skipping PostgreSQL", file=sys.stderr)
+                    continue
+                import sqlalchemy as sa
+
+                admin = sa.create_engine(pg, isolation_level="AUTOCOMMIT")
+                name = f"sipas_bench_{os.getpid()}"
+                with admin.connect() as conn:
+                    conn.exec_driver_sql(f"CREATE DATABASE {name}")
+                try:
+                    url = admin.url.set(database=name).render_as_string(hide_password=False)
+                    results += run_backend("postgresql", url, data, tmp)
+                finally:
+                    with admin.connect() as conn:
+                        conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+                    admin.dispose()
+    print()
+    print(
+        f"Scale {args.scale}: {len(data[1]):,} responses, {answers:,} answers, "
+        f"{len(data[0])} units; report week {WEEK}"
+    )
+    headers = [
+        "backend",
+        "scope",
+        "page cold s",
+        "page warm s",
+        "peak MB",
+        "SQL GROUP BY s",
+        "pandas groupby s",
+        "warm / SQL",
+        "week answers",
+        "counts build s",
+        "CSV rows/s",
+        "XLSX rows/s",
+    ]
+    rows = [
+        [
+            r["backend"],
+            r["scope"],
+            fmt(r["cold"], 2),
+            fmt(r["warm"], 2),
+            fmt(r["peak_mb"], 0),
+            fmt(r["sql_group_by"], 2),
+            fmt(r["pandas_groupby"], 3),
+            fmt(r["warm"] / r["sql_group_by"], 1),
+            f"{r['week_answers']:,}",
+            fmt(r["counts_s"], 1),
+            fmt(r["csv_rows_per_s"], 0),
+            fmt(r["xlsx_rows_per_s"], 0),
+        ]
+        for r in results
+    ]
+    print(table(headers, rows, right=set(range(2, len(headers)))))
+    print(f"OS cache dropped before cold runs: {all(r['cache_dropped'] for r in results)}")
+
+
+if __name__ == "__main__":
+    main()
