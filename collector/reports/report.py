@@ -335,7 +335,7 @@ def weekly_report(data: WeekData, settings: Settings = Settings()) -> dict[str, 
         top = scorer.summary(None, target)
         rows = np.arange(len(of_kind))
         factor_values = scorer.factor_values(None)
-        criteria = _criteria_table(scorer, rows, texts)
+        criteria = _worst_first(_criteria_table(scorer, rows, texts), "share")
         factors = []
         for f_index, code in enumerate(layout.factors):
             factors.append(
@@ -363,7 +363,7 @@ def weekly_report(data: WeekData, settings: Settings = Settings()) -> dict[str, 
             "change": change,
             "rollup": top["units_with_data"] > 1,
             "factors": _worst_first(factors, "index"),
-            "criteria": _worst_first(criteria, "share"),
+            "criteria": criteria,
             "trend": trend,
             "targets": {str(y): float(v) for y, v in settings.targets[kind].items()},
         }
@@ -498,10 +498,13 @@ def weekly_report(data: WeekData, settings: Settings = Settings()) -> dict[str, 
             else [],
         },
         "channels": _breakdown(used, ["channel"]),
-        "counters": [
-            {**row, "group": [code_of[int(row["group"][0])], row["group"][1]]}
-            for row in _breakdown(used, ["unit_id", "counter"])
-        ],
+        "counters": _worst_first(
+            [
+                {**row, "group": [code_of[int(row["group"][0])], row["group"][1]]}
+                for row in _breakdown(used, ["unit_id", "counter"])
+            ],
+            "share",
+        ),
         #: Responses carry no procedure yet; the hook stays for when they do.
         "procedures": None,
         #: Responses carry no officer yet; shown to managers only, from MIN_OFFICER_RATINGS up.

@@ -25,7 +25,7 @@ from collector.reports.stats import (
 from collector.reports.weeks import Week
 from shared import questionnaires, scoring
 from tests.collector.conftest import register
-from tests.collector.reports_helpers import login, make_user, post_answers
+from tests.collector.reports_helpers import login, make_token, make_user, post_answers
 
 
 @pytest.fixture
@@ -190,3 +190,27 @@ def test_demo_data_makes_a_report_with_every_kind(app, client):
     for kind in ("admin", "health", "education"):
         assert f'id="kpi-{kind}"' in html
     assert html.count("<svg") >= 6
+
+
+def test_versions_mixed_over_the_weeks_leave_criteria_without_answers(app, client, units):
+    """A unit that moved from the full to the short form: last week's criteria have no answers
+    this week; the page, the exports and the API show them empty, and the index uses the rest."""
+    kiosk = register(app, client, "C01")
+    full = {code: 4 for code in ("Q0", "A1", "A2", "A3", "B1", "C1", "D1", "E1")}
+    post_answers(kiosk, full, "2026-02-24T09:00:00+07:00", unit="O01", version="2026.1")
+    short = dict.fromkeys(("Q0", "A0", "B0", "C0", "D0", "E0"), 5)
+    post_answers(kiosk, short, "2026-03-03T09:00:00+07:00", unit="O01")
+    make_user(app, "a@example.org", "admin", None)
+    login(client, "a@example.org")
+    for path in ("/reports/weekly", "/reports/weekly.xlsx", "/reports/weekly.csv"):
+        assert client.get(f"{path}?week=2026-W10&unit=P01").status_code == 200
+    token = make_token(app, "a@example.org")
+    report = client.get(
+        "/api/v1/reports/weekly?week=2026-W10&unit=P01",
+        headers={"Authorization": f"Bearer {token}"},
+    ).get_json()
+    admin = report["kinds"]["admin"]
+    assert admin["index"] == 100.0
+    assert admin["factors"]["A"]["criteria"]["A1"]["satisfied_share"] is None
+    assert admin["factors"]["A"]["criteria"]["A0"]["satisfied_share"] == 100.0
+    assert admin["previous_index"] == 100.0  # last week, full form, all 4
