@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 
-DEMO_UNIT = "00004.MC"
+DEMO_UNIT = "00001.MC"  # a one-stop centre of collector.demo
 DEMO_PIN = "1234"
 
 
@@ -45,28 +45,15 @@ def _seed_kiosk_ratings(instance: Path, count: int = 40) -> None:
 def set_up(root: Path, env: dict[str, str], collector_url: str) -> None:
     click.echo(f"setting up the demo in {root}")
     _sipas("collector", "db", "upgrade", env=env)
-    try:
-        from collector.demo import seed_demo  # the reports' sample units, accounts and ratings
-    except ImportError:
-        seed_demo = None
-    if seed_demo is not None:
-        from collector import create_app
-        from collector.db import get_session
+    from collector import create_app
+    from collector.db import get_db, get_session
+    from collector.demo import seed_demo  # units, accounts and twelve weeks of ratings
 
-        app = create_app()
-        with app.app_context():
-            session = get_session()
-            seed_demo(session)
-            session.commit()
-    units = root / "units.csv"
-    units.write_text(
-        "code,name,parent,kind\n"
-        "01,Thành phố Hà Nội,,province\n"
-        "00004,Phường Ba Đình,01,commune\n"
-        f"{DEMO_UNIT},Bộ phận Một cửa phường Ba Đình,00004,one-stop\n",
-        encoding="utf-8",
-    )
-    _sipas("collector", "units", "import", str(units), env=env)
+    app = create_app()
+    with app.app_context():
+        seed_demo(get_session())
+        get_session().commit()
+        get_db().dispose()
     token = _sipas("collector", "kiosks", "register", "--unit", DEMO_UNIT, env=env).split()[-1]
     _sipas(
         "kiosk",
@@ -74,7 +61,7 @@ def set_up(root: Path, env: dict[str, str], collector_url: str) -> None:
         "--instance",
         str(root / "kiosk"),
         "--office",
-        "Bộ phận Một cửa phường Ba Đình",
+        "Bộ phận Một cửa phường Hoàn Kiếm",
         "--counter",
         f"1:{DEMO_UNIT}:admin",
         "--counter",
@@ -135,11 +122,15 @@ def run_demo(workdir: str, *, host: str, kiosk_port: int, collector_port: int) -
         ),
     ]
     kiosk_url = f"http://{host}:{kiosk_port}"
+    from collector.demo import DEMO_ADMIN, DEMO_MANAGER, DEMO_PASSWORD
+
     click.echo(
         "\n".join(
             [
                 "",
-                f"  Collector:        {collector_url}/",
+                f"  Weekly report:    {collector_url}/reports/weekly",
+                f"    log in as {DEMO_ADMIN} (or {DEMO_MANAGER}), password {DEMO_PASSWORD}",
+                f"  Methodology:      {collector_url}/methodology",
                 f"  Kiosk status:     {collector_url}/kiosks/",
                 f"  Kiosk, counter 1: {kiosk_url}/c/1",
                 f"  Kiosk, counter 2: {kiosk_url}/c/2   (admin, health, education)",
