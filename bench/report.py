@@ -23,7 +23,6 @@ import argparse
 import datetime as dt
 import json
 import os
-import resource
 import sqlite3
 import statistics
 import subprocess
@@ -298,7 +297,7 @@ def measure(url: str, unit: str, instance: str) -> dict:
     client.post("/login", data={"email": "bench@example.org", "password": "bench-password"})
     from collector.reports.service import _CACHE
 
-    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rss_before = _memory_mb("VmRSS")
 
     def page() -> float:
         t0 = time.perf_counter()
@@ -318,11 +317,20 @@ def measure(url: str, unit: str, instance: str) -> dict:
         "cold": cold,
         "warm": warm,
         "recomputed": statistics.median(recomputed),
-        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_mb": _memory_mb("VmHWM"),
         "rss_before_mb": rss_before,
         "svg": html.count("<svg"),
         "bytes": len(html),
     }
+
+
+def _memory_mb(field: str) -> float:
+    """VmRSS or VmHWM (peak) of this process, in MB. Not getrusage: its ru_maxrss survives
+    fork and exec, so a child would report its parent's peak (here, the generated year)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 def child(url: str, unit: str, instance: str, drop: bool) -> dict:

@@ -32,11 +32,18 @@ def _week_expr(dialect: str) -> str:
     return f"date(r.submitted_at, '+{hours} hours', '-6 days', 'weekday 1')"
 
 
+def suspect_sql(dialect: str, table: str = "r") -> str:
+    """SQL that is true for a response flagged as suspicious."""
+    if dialect == "postgresql":
+        return f"({table}.flags @> CAST('[\"{SUSPECT_FLAG}\"]' AS jsonb))"
+    return f"({table}.flags LIKE '%\"{SUSPECT_FLAG}\"%')"
+
+
 def _unofficial_expr(dialect: str) -> str:
     """SQL that is true for a response left out of the official figures."""
     if dialect == "postgresql":
-        return f"(r.flags @> CAST('[\"{SUSPECT_FLAG}\"]' AS jsonb) OR r.chain_ok IS FALSE)"
-    return f"(r.flags LIKE '%\"{SUSPECT_FLAG}\"%' OR coalesce(r.chain_ok, 1) = 0)"
+        return f"({suspect_sql(dialect)} OR r.chain_ok IS FALSE)"
+    return f"({suspect_sql(dialect)} OR coalesce(r.chain_ok, 1) = 0)"
 
 
 def _aggregate_sql(dialect: str, where: str) -> tuple[str, str]:

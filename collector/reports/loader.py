@@ -4,7 +4,9 @@ weekly counts for the trend. Queries only; the figures are computed in `collecto
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
@@ -12,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from collector.accounts.scope import subtree_ids
 from collector.models import Response, Unit
-from collector.reports.counts import SUSPECT_FLAG, count_versions, unit_week_indices
+from collector.reports.counts import count_versions, suspect_sql, unit_week_indices
 from collector.reports.stats import layout_for
 from collector.reports.weeks import ZONE, Week
 from shared.questionnaires import KINDS
@@ -31,7 +33,7 @@ RESPONSE_COLUMNS = [
     "answers",
     "reasons",
     "comment",
-    "flags",
+    "suspect",
     "chain_ok",
 ]
 
@@ -45,7 +47,7 @@ class WeekData:
     #: id, code, name, kind, parent_id of the root and every unit below it.
     units: pd.DataFrame
     #: The week's responses in the subtree (official and not), RESPONSE_COLUMNS plus
-    #: `local_time`, `suspect`, `broken` and `unofficial`.
+    #: `local_time`, `broken` and `unofficial`.
     responses: pd.DataFrame
     #: kind -> questionnaire versions seen in the trend weeks.
     versions: dict[str, list[str]]
@@ -63,39 +65,53 @@ def load_units(session: Session, root_id: int) -> pd.DataFrame:
     return frame.sort_values("code", kind="stable").reset_index(drop=True)
 
 
+def _json(value: Any) -> Any:
+    """A JSON column's value: SQLite hands over text, psycopg already-decoded JSONB."""
+    return json.loads(value) if isinstance(value, str) else value
+
+
 def load_responses(session: Session, unit_ids: list[int], week: Week) -> pd.DataFrame:
     """The responses of `unit_ids` submitted during `week` (local time), one row each."""
-    r = Response
-    rows = session.execute(
-        sa.select(
-            r.id,
-            r.unit_id,
-            r.questionnaire,
-            r.questionnaire_version,
-            r.channel,
-            r.counter,
-            r.submitted_at,
-            r.complete,
-            r.answers,
-            r.reasons,
-            r.comment,
-            r.flags,
-            r.chain_ok,
-        ).where(
-            r.unit_id.in_(unit_ids),
-            r.submitted_at >= week.start_utc(),
-            r.submitted_at < week.end_utc(),
+    r = Response.__table__.c
+    dialect = session.get_bind().dialect.name
+    rows = (
+        session.connection()
+        .execute(
+            sa.select(
+                r.id,
+                r.unit_id,
+                r.questionnaire,
+                r.questionnaire_version,
+                r.channel,
+                r.counter,
+                r.submitted_at,
+                r.complete,
+                # Decoded here rather than by the JSON type, which costs more than the query.
+                sa.type_coerce(r.answers, sa.Text),
+                sa.type_coerce(r.reasons, sa.Text),
+                r.comment,
+                sa.literal_column(suspect_sql(dialect, "responses"), sa.Boolean),
+                r.chain_ok,
+            ).where(
+                r.unit_id.in_(unit_ids),
+                r.submitted_at >= week.start_utc(),
+                r.submitted_at < week.end_utc(),
+            )
         )
-    ).all()
-    columns = zip(*rows, strict=True) if rows else ()
+        .all()
+    )
+    columns = list(zip(*rows, strict=True)) if rows else []
+    if columns:
+        columns[8] = [_json(v) for v in columns[8]]
+        columns[9] = [[] if v in ("[]", None) else _json(v) for v in columns[9]]
     frame = pd.DataFrame(
         {name: list(values) for name, values in zip(RESPONSE_COLUMNS, columns, strict=False)},
         columns=RESPONSE_COLUMNS,
     )
     frame["submitted_at"] = pd.to_datetime(frame["submitted_at"], utc=True)
     frame["local_time"] = frame["submitted_at"].dt.tz_convert(ZONE.key)
-    frame["suspect"] = [SUSPECT_FLAG in (flags or ()) for flags in frame["flags"]]
-    frame["broken"] = [ok is False for ok in frame["chain_ok"]]
+    frame["suspect"] = frame["suspect"].astype(bool)
+    frame["broken"] = [ok is False or ok == 0 for ok in frame["chain_ok"]]
     frame["unofficial"] = frame["suspect"] | frame["broken"]
     return frame
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from threadpoolctl import threadpool_limits
 
 from collector.accounts.scope import can_see, home_unit
 from collector.accounts.service import audit
@@ -90,7 +91,11 @@ def build_weekly_report(
     key = (str(session.get_bind().url), unit.id, str(week), repr(settings), newest)
     report = _CACHE.get(key)
     if report is None:
-        report = weekly_report(load_week(session, unit.id, week, include_unofficial), settings)
+        data = load_week(session, unit.id, week, include_unofficial)
+        # Hundreds of small matrix products (a bootstrap per unit): threads in the BLAS only
+        # get in each other's way, several times slower than one thread on a 2-core machine.
+        with threadpool_limits(limits=1, user_api="blas"):
+            report = weekly_report(data, settings)
         _CACHE.put(key, report)
     return {**report, "viewer_role": user.role if user is not None else "system"}
 
