@@ -103,7 +103,8 @@ def test_manager_sees_their_commune_and_can_switch_language(browser, report_serv
     assert options and all(o.startswith("00007") for o in options)
     page.click("text=English")
     assert page.locator("h1").inner_text() == "Weekly satisfaction report"
-    page.goto(report_server.url + "/reports/alerts?week=last")
+    page.click(".topbar >> text=Alerts")  # the language stays with the pages
+    assert page.locator("h1").inner_text() == "Alerts"
     page.screenshot(path=str(screenshot_dir / "reports-alerts.png"), full_page=True)
     context.close()
 
