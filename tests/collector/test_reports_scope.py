@@ -68,6 +68,7 @@ def test_no_page_or_export_reaches_another_subtree(client, tree, path):
     inside = client.get(path, query_string={"week": WEEK, "unit": "C01"})
     assert inside.status_code == 200
     body = inside.get_data()
+    inside.close()  # a streamed export keeps its request (and connection) open until closed
     if path.endswith(".xlsx"):
         book = load_workbook(io.BytesIO(body))
         body = "\n".join(
