@@ -20,10 +20,11 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import gettext as translate  # for message ids held in data
 from flask_login import current_user
+from sqlalchemy.orm import Session
 
 from collector.accounts import role_required
 from collector.accounts.scope import units_visible
-from collector.db import get_session
+from collector.db import get_db, get_session
 from collector.models import User
 from collector.reports import charts
 from collector.reports.exports import (
@@ -200,8 +201,16 @@ def raw_csv():
         abort(404)
     first, last = _raw_range()
     name = f"sipas-raw-{unit.code}-{first}-{last}.csv"
+    engine, root_id = get_db().engine, unit.id
+
+    def rows():
+        # The stream outlives the request's own session (closed when the view returns): it reads
+        # through a session of its own, closed when the last row is sent or the client goes.
+        with Session(engine) as stream_session:
+            yield from stream_raw_csv(stream_session, root_id, first, last)
+
     return Response(
-        stream_with_context(stream_raw_csv(session, unit.id, first, last)),
+        stream_with_context(rows()),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )

@@ -8,6 +8,7 @@ import time
 import pytest
 from openpyxl import load_workbook
 
+from collector.db import get_db
 from tests.collector.conftest import register
 from tests.collector.reports_helpers import csrf_token, login, make_token, make_user, post_answers
 
@@ -59,7 +60,7 @@ def test_pages_need_a_login(client, tree, path):
 
 
 @pytest.mark.parametrize("path", PAGES)
-def test_no_page_or_export_reaches_another_subtree(client, tree, path):
+def test_no_page_or_export_reaches_another_subtree(app, client, tree, path):
     login(client, "manager@example.org")
     for unit in OUTSIDE:
         reply = client.get(path, query_string={"week": WEEK, "unit": unit})
@@ -68,7 +69,10 @@ def test_no_page_or_export_reaches_another_subtree(client, tree, path):
     inside = client.get(path, query_string={"week": WEEK, "unit": "C01"})
     assert inside.status_code == 200
     body = inside.get_data()
-    inside.close()  # a streamed export keeps its request (and connection) open until closed
+    # Once the stream is read, no database connection stays checked out (the CSV streams
+    # through a session of its own, closed after the last row).
+    assert get_db(app).engine.pool.checkedout() == 0
+    inside.close()
     if path.endswith(".xlsx"):
         book = load_workbook(io.BytesIO(body))
         body = "\n".join(
