@@ -73,30 +73,40 @@ def build_weekly_report(
     include_unofficial: bool = False,
     via: str = "page",
 ) -> dict[str, Any]:
+    """The weekly report of a unit in the user's scope (any unit without a user, for the CLI).
+
+    Transactions: the weekly counts are derived data and are committed as soon as they are
+    brought up to date, and the reading transaction ends before the report is computed. On SQLite
+    every transaction holds the one write lock, which kiosk uploads must not wait a second for.
+    The audit row of the switch is left for the caller to commit.
+    """
     unit = resolve_unit(session, user, unit_code)
-    if include_unofficial:
-        audit(
-            session,
-            "report-included-unofficial",
-            user,
-            unit=unit.code,
-            week=str(week),
-            via=via,
-        )
+    unit_id, unit_code = unit.id, unit.code
     settings = settings_from(config, include_unofficial)
     refresh_counts(session)
+    session.commit()
     # A report depends only on the stored responses, which only grow (a chain status changes
     # only when a new response arrives): the highest response id tells whether it is current.
     newest = session.scalar(sa.select(sa.func.max(Response.id))) or 0
-    key = (str(session.get_bind().url), unit.id, str(week), repr(settings), newest)
+    key = (str(session.get_bind().url), unit_id, str(week), repr(settings), newest)
     report = _CACHE.get(key)
     if report is None:
-        data = load_week(session, unit.id, week, include_unofficial)
+        data = load_week(session, unit_id, week, include_unofficial)
+        session.rollback()  # only read: end the transaction before the long part
         # Hundreds of small matrix products (a bootstrap per unit): threads in the BLAS only
         # get in each other's way, several times slower than one thread on a 2-core machine.
         with threadpool_limits(limits=1, user_api="blas"):
             report = weekly_report(data, settings)
         _CACHE.put(key, report)
+    if include_unofficial:
+        audit(
+            session,
+            "report-included-unofficial",
+            user,
+            unit=unit_code,
+            week=str(week),
+            via=via,
+        )
     return {**report, "viewer_role": user.role if user is not None else "system"}
 
 
