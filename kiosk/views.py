@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
@@ -82,6 +83,7 @@ def _questionnaire(counter: Counter, kind: str) -> Questionnaire:
     return questionnaires.current(kind, current_app.config["VARIANT"])
 
 
+@functools.cache
 def _form_class(q: Questionnaire, step: int) -> type[SurveyForm]:
     return survey_form(screens(q)[step])
 
@@ -203,6 +205,7 @@ def _next(counter: Counter, q: Questionnaire, response: Response, step: int) -> 
     return _see_other(url_for(".thanks", code=counter.code))
 
 
+@functools.cache
 def _reasons_form(q: Questionnaire) -> type[SurveyForm]:
     _, reasons = questionnaires.common()
     return survey_form((), reasons=[r for r in reasons if r.code in q.reasons], comment=True)

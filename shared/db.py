@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
+import threading
 import uuid
 
 import sqlalchemy as sa
@@ -57,17 +59,37 @@ def utcnow() -> dt.datetime:
 
 
 def make_engine(
-    url: str, *, sqlite_synchronous: str = "FULL", busy_timeout_ms: int = 5000, **kwargs
+    url: str,
+    *,
+    sqlite_synchronous: str = "FULL",
+    busy_timeout_ms: int = 5000,
+    serialize_writes: bool = False,
+    **kwargs,
 ) -> Engine:
-    """An engine for `url`; SQLite connections get WAL, foreign keys, durable commits and
-    BEGIN IMMEDIATE, so a writer never fails half-way on a lock upgrade."""
+    """An engine for `url`. SQLite connections get WAL, foreign keys and durable commits, and
+    begin with BEGIN IMMEDIATE so that a writer never fails half-way on a lock upgrade; a read
+    that needs no lock asks for `engine.execution_options(sqlite_begin="DEFERRED")`.
+
+    `serialize_writes`: the process's threads take turns for SQLite's one write lock in a queue
+    of their own, instead of sleeping in SQLite's busy handler, where a thread can starve.
+    """
     engine = sa.create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
-        _sqlite_pragmas(engine, synchronous=sqlite_synchronous, busy_timeout_ms=busy_timeout_ms)
+        _sqlite_pragmas(
+            engine,
+            synchronous=sqlite_synchronous,
+            busy_timeout_ms=busy_timeout_ms,
+            writers=threading.Lock() if serialize_writes else None,
+        )
     return engine
 
 
-def _sqlite_pragmas(engine: Engine, *, synchronous: str, busy_timeout_ms: int) -> None:
+_HOLDS_WRITER_TURN = "sipas_holds_writer_turn"
+
+
+def _sqlite_pragmas(
+    engine: Engine, *, synchronous: str, busy_timeout_ms: int, writers: threading.Lock | None
+) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
         # Let SQLAlchemy's "begin" event below emit BEGIN itself (pysqlite's own is deferred).
@@ -81,4 +103,42 @@ def _sqlite_pragmas(engine: Engine, *, synchronous: str, busy_timeout_ms: int) -
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        mode = connection.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+        if mode != "IMMEDIATE" or writers is None:
+            connection.exec_driver_sql(f"BEGIN {mode}")
+            return
+        if not writers.acquire(timeout=busy_timeout_ms / 1000):
+            raise sa.exc.OperationalError(
+                "BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked")
+            )
+        connection.info[_HOLDS_WRITER_TURN] = True
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            _end_turn(connection.info)
+            raise
+
+    if writers is None:
+        return
+
+    def _end_turn(info) -> None:
+        if info.pop(_HOLDS_WRITER_TURN, False):
+            writers.release()
+
+    @event.listens_for(engine, "commit")
+    def _on_commit(connection):
+        _end_turn(connection.info)
+
+    @event.listens_for(engine, "rollback")
+    def _on_rollback(connection):
+        _end_turn(connection.info)
+
+    # Whatever happened, a connection going back to the pool or away gives up its turn.
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection, record):
+        if record is not None:
+            _end_turn(record.info)
+
+    @event.listens_for(engine, "invalidate")
+    def _on_invalidate(_dbapi_connection, record, _exc):
+        _end_turn(record.info)

@@ -201,3 +201,51 @@ def test_idle_response_closed_as_partial(app, tablet):
     [response] = stored(app)
     assert response.status == "partial" and response.seq == 1
     tablet.tap("B0", 4, expect=409)
+
+
+@pytest.mark.parametrize("config_overrides", [{"SQLITE_BUSY_TIMEOUT_MS": 200}])
+def test_showing_a_screen_does_not_wait_for_the_write_lock(app, client, tmp_path):
+    import sqlalchemy as sa
+
+    tablet = Tablet(client)
+    tablet.start()
+    tablet.tap("Q0", 4)
+    blocker = sa.create_engine(f"sqlite:///{tmp_path / 'kiosk.sqlite3'}")
+    with blocker.connect() as conn:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")  # someone else is writing
+        page = client.get(tablet.url)
+        conn.exec_driver_sql("ROLLBACK")
+    blocker.dispose()
+    assert page.status_code == 200
+
+
+MANY_COUNTERS = [{"code": str(n), "unit": "H40.22.01", "kinds": ["admin"]} for n in range(1, 9)]
+
+
+@pytest.mark.parametrize("config_overrides", [{"COUNTERS": MANY_COUNTERS}])
+def test_eight_tablets_at_once_lose_nothing_and_leave_no_gap(app):
+    import threading
+
+    errors = []
+
+    def tablet_work(counter):
+        try:
+            tablet = Tablet(app.test_client(), counter)
+            for _ in range(5):
+                tablet.start()
+                for code in CODES:
+                    tablet.tap(code, 4)
+        except AssertionError as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=tablet_work, args=(c["code"],)) for c in MANY_COUNTERS]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    found = sorted(stored(app), key=lambda r: r.seq)
+    assert [r.seq for r in found] == list(range(1, 41))
+    assert all(r.status == "complete" and len(r.answers) == 6 for r in found)
+    for before, after in zip(found, found[1:], strict=False):
+        assert after.prev_hash == before.hash
