@@ -32,6 +32,8 @@ class Response(Model):
         sa.CheckConstraint("(status = 'open') = (seq IS NULL)", name="seq_when_closed"),
         sa.Index("ix_responses_status_last_tap", "status", "last_tap_at"),
         sa.Index("ix_responses_counter_last_tap", "counter", "last_tap_at"),
+        # The outbox reads pending rows in sequence order: this index serves it without a sort.
+        sa.Index("ix_responses_outbox", "sent_at", "seq"),
     )
 
     #: Made on the kiosk, time-ordered (UUIDv7); the collector's key for exactly-once delivery.
@@ -58,7 +60,7 @@ class Response(Model):
     prev_hash: Mapped[str | None] = mapped_column(sa.String(64))
     hash: Mapped[str | None] = mapped_column(sa.String(64))
     #: Outbox: when the collector acknowledged it (accepted or duplicate).
-    sent_at: Mapped[dt.datetime | None] = mapped_column(index=True)
+    sent_at: Mapped[dt.datetime | None]
     #: Outbox: the collector refused it; kept and shown on the staff page, never dropped.
     rejected_code: Mapped[str | None] = mapped_column(sa.String(64))
     rejected_message: Mapped[str | None] = mapped_column(sa.String(500))

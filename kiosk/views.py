@@ -6,6 +6,7 @@ import functools
 import uuid
 
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
+from markupsafe import Markup
 from werkzeug.wrappers import Response as HTTPResponse
 
 from kiosk import db
@@ -58,6 +59,14 @@ def _language():
 def _keep_language(endpoint, values):
     if g.get("lang", "vi") != "vi" and "lang" not in values:
         values["lang"] = g.lang
+
+
+@bp.app_template_global()
+@functools.cache
+def face(value: int) -> Markup:
+    """The SVG face of an answer value, rendered once: the faces never change."""
+    # Our own template, rendered with autoescaping: safe to mark as markup.
+    return Markup(render_template("kiosk/_face.html", value=value))  # noqa: S704
 
 
 def rules() -> Rules:
