@@ -12,7 +12,7 @@ import os
 import tomllib
 from typing import Any
 
-from flask import Flask, redirect, render_template, request, url_for
+from flask import Flask, has_request_context, redirect, render_template, request, url_for
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import HTTPException
@@ -81,13 +81,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 
 def _index():
-    """The start page is the kiosk status page, for now."""
-    return redirect(url_for("kiosks.status"))
+    """The start page is the weekly report (after login)."""
+    return redirect(url_for("reports.weekly"))
 
 
 def _select_locale() -> str | None:
     """Vietnamese unless the page was asked for in another supported language (`?lang=en`)."""
-    lang = request.args.get("lang")
+    lang = request.args.get("lang") if has_request_context() else None
     return lang if lang in LOCALES else None
 
 

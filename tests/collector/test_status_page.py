@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collector import create_app
-from collector.db import get_db
+from collector.db import get_db, get_session
+from collector.units import add_unit
 from shared.chain import GENESIS
 from tests.collector.conftest import make_response
+from tests.collector.reports_helpers import login, make_user
 
 
 def test_the_page_lists_kiosks_in_vietnamese_with_their_problems(client, kiosk):
@@ -40,20 +42,32 @@ def test_a_healthy_kiosk_is_ok(client, kiosk):
     assert GENESIS not in html
 
 
-def test_the_start_page_leads_to_the_status_page(client):
+def test_the_start_page_leads_to_the_weekly_report(client):
     reply = client.get("/")
     assert reply.status_code == 302
-    assert reply.headers["Location"].endswith("/kiosks/")
+    assert reply.headers["Location"].endswith("/reports/weekly")
 
 
-def test_the_page_is_closed_in_production_until_opened(db_url, tmp_path):
+def test_the_page_is_for_administrators_in_production_unless_opened(db_url, tmp_path):
     config = {"SECRET_KEY": "s" * 32, "DATABASE_URL": db_url, "INSTANCE_PATH": str(tmp_path)}
     closed = create_app(config)
     opened = create_app({**config, "OPEN_STATUS_PAGE": True})
     try:
-        reply = closed.test_client().get("/kiosks/")
+        with closed.app_context():
+            add_unit(get_session(), "P01", "Tỉnh Một", "province")
+            get_session().commit()
+        make_user(closed, "boss@example.org", "admin", None)
+        make_user(closed, "chair@example.org", "manager", "P01")
+        anonymous = closed.test_client().get("/kiosks/")
+        assert anonymous.status_code == 302 and "/login" in anonymous.headers["Location"]
+        manager = closed.test_client()
+        assert login(manager, "chair@example.org").status_code == 302
+        reply = manager.get("/kiosks/")
         assert reply.status_code == 403
         assert "Bạn không có quyền xem trang này." in reply.get_data(as_text=True)
+        admin = closed.test_client()
+        login(admin, "boss@example.org")
+        assert admin.get("/kiosks/").status_code == 200
         assert opened.test_client().get("/kiosks/").status_code == 200
     finally:
         get_db(closed).dispose()
