@@ -161,19 +161,15 @@ def new_screen(code: str, kind: str, step: int):
             return _see_other(url_for(".new_screen", code=code, kind=kind, step=step + 1))
         return _see_other(url_for(".thanks", code=code))
     session = db.session()
-    try:
-        response = start_response(
-            session,
-            counter=counter,
-            questionnaire=q,
-            answers=answers,
-            nonce=form.nonce,
-            now=utcnow(),
-            rules=rules(),
-        )
-    except Refused as refused:
-        session.rollback()
-        return _refused(counter, refused)
+    response = start_response(
+        session,
+        counter=counter,
+        questionnaire=q,
+        answers=answers,
+        nonce=form.nonce,
+        now=utcnow(),
+        rules=rules(),
+    )
     going = _next(counter, q, response, step)
     session.commit()
     return going
@@ -184,10 +180,7 @@ def screen(code: str, response_id: uuid.UUID, step: int):
     """A question screen of a response already stored; each post is committed before moving on."""
     counter = _counter(code)
     session = db.session()
-    try:
-        response = open_response(session, response_id, counter)
-    except Refused as refused:
-        return _refused(counter, refused)
+    response = open_response(session, response_id, counter)
     q = _questionnaire(counter, response.kind)
     if not 0 <= step < len(screens(q)):
         abort(404)
@@ -225,10 +218,7 @@ def reasons(code: str, response_id: uuid.UUID):
     """After a low score: what went wrong (chips), and an optional comment."""
     counter = _counter(code)
     session = db.session()
-    try:
-        response = open_response(session, response_id, counter)
-    except Refused as refused:
-        return _refused(counter, refused)
+    response = open_response(session, response_id, counter)
     q = _questionnaire(counter, response.kind)
     scope = f"{response_id}:reasons"
     if request.method == "GET":
@@ -257,14 +247,16 @@ def thanks(code: str):
     )
 
 
-def _refused(counter: Counter, refused: Refused):
+@bp.errorhandler(Refused)
+def _refused(refused: Refused):
+    """The counter would not take this tap: say why; nothing of it was stored."""
+    db.session().rollback()
     status = {"guard": 429, "replayed": 409, "ended": 409, "unknown": 404}[refused.reason]
-    return (
-        render_template(
-            "kiosk/refused.html", counter=counter, reason=refused.reason, idle=RETURN_SECONDS
-        ),
-        status,
+    counter = _counter(request.view_args["code"])
+    page = render_template(
+        "kiosk/refused.html", counter=counter, reason=refused.reason, idle=RETURN_SECONDS
     )
+    return page, status
 
 
 def _see_other(location: str) -> HTTPResponse:

@@ -4,7 +4,6 @@ backlog reaches the collector, and a manager logs in to a weekly report with cha
 from __future__ import annotations
 
 import os
-import re
 import signal
 import socket
 import subprocess
@@ -12,9 +11,10 @@ import sys
 import time
 
 import pytest
-import requests
 
+from shared.demo import DEMO_PIN
 from tests.browser.conftest import free_port
+from tests.integration.conftest import staff_queue
 
 pytestmark = pytest.mark.slow
 
@@ -29,14 +29,6 @@ def _wait_for_port(port: int, proc: subprocess.Popen, log, timeout: float = 120)
         except OSError:
             time.sleep(0.2)
     raise AssertionError(f"port {port} never opened: {log.read_text()[-3000:]}")
-
-
-def _staff_queue(kiosk_url: str) -> int:
-    http = requests.Session()
-    page = http.get(f"{kiosk_url}/staff/", timeout=10).text
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-    health = http.post(f"{kiosk_url}/staff/", data={"pin": "1234", "csrf_token": token}, timeout=10)
-    return int(re.search(r'<td id="queue">(\d+)</td>', health.text).group(1))
 
 
 def test_demo_serves_a_kiosk_and_a_report(browser, tmp_path, screenshot_dir):
@@ -71,9 +63,9 @@ def test_demo_serves_a_kiosk_and_a_report(browser, tmp_path, screenshot_dir):
             assert f"{kiosk_url}/c/1" in printed and f"{collector_url}/reports/weekly" in printed
 
             deadline = time.monotonic() + 30
-            while _staff_queue(kiosk_url) and time.monotonic() < deadline:
+            while staff_queue(kiosk_url, DEMO_PIN) and time.monotonic() < deadline:
                 time.sleep(0.5)
-            assert _staff_queue(kiosk_url) == 0
+            assert staff_queue(kiosk_url, DEMO_PIN) == 0
 
             context = browser.new_context(viewport={"width": 800, "height": 1280}, has_touch=True)
             page = context.new_page()

@@ -34,24 +34,33 @@ TARGETS_JS = """
 """
 
 
-@pytest.fixture
-def kiosk_server(tmp_path):
+ONE_COUNTER = [{"code": "1", "unit": "H40.22.01", "kinds": ["admin"]}]
+
+
+def kiosk_app(tmp_path, **settings):
+    """A kiosk on a migrated SQLite file in `tmp_path`, with test settings and `settings`."""
     url = f"sqlite:///{tmp_path / 'kiosk.sqlite3'}"
     upgrade("kiosk", url)
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "browser-test",
-            "DATABASE_URL": url,
-            "OFFICE_NAME": "UBND xã Minh Khai",
-            "THANKS_SECONDS": 2,
-            "GUARD_SECONDS": 0,
-            "COUNTERS": [
-                {"code": "1", "name": "Quầy 1", "unit": "H40.22.01", "kinds": ["admin"]},
-                {"code": "2", "name": "Quầy 2", "unit": "H40.22.01", "kinds": ["admin", "health"]},
-            ],
-        },
-        instance_path=str(tmp_path),
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "browser-test",
+        "DATABASE_URL": url,
+        "GUARD_SECONDS": 0,
+        "COUNTERS": ONE_COUNTER,
+    }
+    return create_app({**config, **settings}, instance_path=str(tmp_path))
+
+
+@pytest.fixture
+def kiosk_server(tmp_path):
+    app = kiosk_app(
+        tmp_path,
+        OFFICE_NAME="UBND xã Minh Khai",
+        THANKS_SECONDS=2,
+        COUNTERS=[
+            {"code": "1", "name": "Quầy 1", "unit": "H40.22.01", "kinds": ["admin"]},
+            {"code": "2", "name": "Quầy 2", "unit": "H40.22.01", "kinds": ["admin", "health"]},
+        ],
     )
     with LiveServer(app) as server:
         server.app = app
@@ -134,19 +143,7 @@ def test_tap_through_the_full_admin_questionnaire(browser, tmp_path, screenshot_
     from shared import questionnaires
 
     full = questionnaires.current("admin", "full")
-    url = f"sqlite:///{tmp_path / 'kiosk.sqlite3'}"
-    upgrade("kiosk", url)
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "browser-test",
-            "DATABASE_URL": url,
-            "VARIANT": "full",
-            "GUARD_SECONDS": 0,
-            "COUNTERS": [{"code": "1", "unit": "H40.22.01", "kinds": ["admin"]}],
-        },
-        instance_path=str(tmp_path),
-    )
+    app = kiosk_app(tmp_path, VARIANT="full")
     expected = {}
     with LiveServer(app) as server:
         for size_name, viewport in (("portrait", TABLET_PORTRAIT), ("phone", PHONE)):
@@ -205,18 +202,7 @@ def test_works_with_javascript_off(browser, kiosk_server):
 
 
 def test_idle_screen_returns_to_welcome(browser, tmp_path):
-    url = f"sqlite:///{tmp_path / 'kiosk.sqlite3'}"
-    upgrade("kiosk", url)
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "browser-test",
-            "DATABASE_URL": url,
-            "IDLE_TIMEOUT": 2,
-            "COUNTERS": [{"code": "1", "unit": "H40.22.01", "kinds": ["admin"]}],
-        },
-        instance_path=str(tmp_path),
-    )
+    app = kiosk_app(tmp_path, IDLE_TIMEOUT=2)
     with LiveServer(app) as server:
         context = browser.new_context(viewport=TABLET_PORTRAIT, has_touch=True)
         page = context.new_page()

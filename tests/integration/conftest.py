@@ -106,3 +106,13 @@ class HttpTablet:
         if response.ok:
             self.url, self.page = response.url, response.text
         return response
+
+
+def staff_queue(kiosk_url: str, pin: str = "2468") -> int:
+    """The 'waiting to be sent' figure of a kiosk's staff page."""
+    http = requests.Session()
+    page = http.get(f"{kiosk_url}/staff/", timeout=10).text
+    token = re.search(TOKEN, page).group(1)
+    health = http.post(f"{kiosk_url}/staff/", data={"pin": pin, "csrf_token": token}, timeout=10)
+    assert health.status_code == 200
+    return int(re.search(r'<td id="queue">(\d+)</td>', health.text).group(1))

@@ -18,7 +18,7 @@ import requests
 import sqlalchemy as sa
 
 from kiosk.models import OPEN, Response
-from tests.integration.conftest import SIPAS, ServerProcess, free_port
+from tests.integration.conftest import SIPAS, ServerProcess, free_port, staff_queue
 from tests.integration.proxy import FaultyProxy
 
 pytestmark = pytest.mark.slow
@@ -217,17 +217,6 @@ def test_collector_down_all_day_then_back(tmp_path, collector, processes):
     assert len(collector.ids()) == 300
     # The staff page shows the backlog at zero and a successful send.
     assert staff_queue(server.url) == 0
-
-
-def staff_queue(kiosk_url: str) -> int:
-    import re
-
-    http = requests.Session()
-    page = http.get(f"{kiosk_url}/staff/", timeout=10).text
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-    health = http.post(f"{kiosk_url}/staff/", data={"pin": "2468", "csrf_token": token}, timeout=10)
-    assert health.status_code == 200
-    return int(re.search(r'<td id="queue">(\d+)</td>', health.text).group(1))
 
 
 def test_collector_killed_in_the_middle_of_a_batch(tmp_path, collector, processes):
