@@ -8,7 +8,7 @@ CATALOGUES := shared kiosk collector
 .PHONY: help install run test lint format i18n i18n-compile bench clean
 
 help: ## Show this help
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  make %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 $(BIN)/sipas: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +26,12 @@ install: $(BIN)/sipas i18n-compile ## Create .venv and install the project with 
 run: install ## Start the demo: collector and kiosk on SQLite with sample data
 	$(BIN)/sipas demo
 
-test: install ## Run the whole test suite (collector tests on SQLite and, when reachable, PostgreSQL)
+PG_URL := postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+
+test: install ## Run the whole test suite (collector tests on SQLite, and on PostgreSQL when it answers)
+	@if [ -z "$$SIPAS_TEST_POSTGRES_URL" ] && command -v pg_isready >/dev/null 2>&1 \
+	    && pg_isready -q -h 127.0.0.1 -p 5432; then \
+	  export SIPAS_TEST_POSTGRES_URL=$(PG_URL); fi; \
 	$(BIN)/python -m pytest
 
 lint: install ## Check style with ruff
@@ -50,7 +55,7 @@ i18n: $(BIN)/sipas ## Extract messages and update the catalogues of every area, 
 	@$(MAKE) --no-print-directory i18n-compile
 
 bench: install ## Run the benchmarks under bench/
-	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+	@for b in bench/[!_]*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean: ## Remove the virtual environment and caches
 	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info
