@@ -12,9 +12,19 @@ from pathlib import Path
 import click
 from werkzeug.security import generate_password_hash
 
+from shared.i18n import catalogue
 from shared.questionnaires import KINDS
 
 log = logging.getLogger("kiosk")
+TRANSLATIONS = Path(__file__).parent / "translations"
+
+
+def _(message: str) -> str:
+    """Vietnamese unless SIPAS_KIOSK_BABEL_DEFAULT_LOCALE says otherwise (the command line has no
+    request to choose a language from)."""
+    locale = os.environ.get("SIPAS_KIOSK_BABEL_DEFAULT_LOCALE", "vi")
+    return catalogue(locale, TRANSLATIONS).gettext(message)
+
 
 instance_option = click.option(
     "--instance",
@@ -22,7 +32,7 @@ instance_option = click.option(
     type=click.Path(file_okay=False, path_type=Path),
     default=Path("instance/kiosk"),
     show_default=True,
-    help="Folder with kiosk.toml and the database.",
+    help=_("Folder with kiosk.toml and the database."),
 )
 
 
@@ -32,20 +42,23 @@ def _app(instance: Path):
     return create_app(instance_path=str(instance.resolve()))
 
 
-@click.group()
+@click.group(help=_("The counter kiosk."))
 def kiosk() -> None:
-    """The counter kiosk."""
+    pass
 
 
 def _counter(spec: str) -> dict:
     """CODE:UNIT[:KIND,KIND][:NAME]"""
     parts = spec.split(":", 3)
     if len(parts) < 2:
-        raise click.BadParameter(f"{spec!r}: use CODE:UNIT[:KINDS][:NAME]")
+        raise click.BadParameter(_("%(spec)r: use CODE:UNIT[:KINDS][:NAME]") % {"spec": spec})
     kinds = parts[2].split(",") if len(parts) > 2 and parts[2] else ["admin"]
     for kind in kinds:
         if kind not in KINDS:
-            raise click.BadParameter(f"{spec!r}: unknown kind {kind!r} (one of {KINDS})")
+            raise click.BadParameter(
+                _("%(spec)r: unknown kind %(kind)r (one of %(kinds)s)")
+                % {"spec": spec, "kind": kind, "kinds": ", ".join(KINDS)}
+            )
     name = parts[3] if len(parts) > 3 else f"Quầy {parts[0]}"
     return {"code": parts[0], "unit": parts[1], "kinds": kinds, "name": name}
 
@@ -60,30 +73,33 @@ def _toml_value(value) -> str:
     return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-@kiosk.command()
+@kiosk.command(
+    help=_("Write the instance config (office, counters, units, kinds); create the database.")
+)
 @instance_option
-@click.option("--office", required=True, help="Name of the office, shown on the screens.")
+@click.option("--office", required=True, help=_("Name of the office, shown on the screens."))
 @click.option(
     "--counter",
     "counters",
     multiple=True,
     required=True,
-    help="CODE:UNIT[:KINDS][:NAME], e.g. 1:H40.22.01:admin or 2:H40.22.01:admin,health:Quầy 2",
+    help=_("CODE:UNIT[:KINDS][:NAME], e.g. 1:H40.22.01:admin or 2:H40.22.01:admin,health:Q2"),
 )
-@click.option("--pin", default=None, help="Staff PIN (asked for when not given).")
+@click.option("--pin", default=None, help=_("Staff PIN (asked for when not given)."))
 @click.option("--variant", type=click.Choice(["short", "full"]), default="short")
-@click.option("--collector-url", default="", help="Where ratings are sent, e.g. https://...")
-@click.option("--collector-token", default="", help="Token from `sipas collector kiosks register`.")
-@click.option("--force", is_flag=True, help="Overwrite an existing kiosk.toml.")
+@click.option("--collector-url", default="", help=_("Where ratings are sent, e.g. https://..."))
+@click.option(
+    "--collector-token", default="", help=_("Token from `sipas collector kiosks register`.")
+)
+@click.option("--force", is_flag=True, help=_("Overwrite an existing kiosk.toml."))
 def init(instance, office, counters, pin, variant, collector_url, collector_token, force):
-    """Write the instance config (office, counters, unit codes, kinds) and create the database."""
     path = instance / "kiosk.toml"
     if path.exists() and not force:
-        raise click.ClickException(f"{path} exists; use --force to replace it")
+        raise click.ClickException(_("%(path)s exists; use --force to replace it") % {"path": path})
     if pin is None:
-        pin = click.prompt("Staff PIN", hide_input=True, confirmation_prompt=True)
+        pin = click.prompt(_("Staff PIN"), hide_input=True, confirmation_prompt=True)
     if not pin.isdigit() or len(pin) < 4:
-        raise click.BadParameter("the PIN needs at least 4 digits", param_hint="--pin")
+        raise click.BadParameter(_("the PIN needs at least 4 digits"), param_hint="--pin")
     parsed = [_counter(spec) for spec in counters]
     from shared.db import uuid7
 
@@ -107,7 +123,8 @@ def init(instance, office, counters, pin, variant, collector_url, collector_toke
     tomllib.loads(path.read_text("utf-8"))  # what was written reads back
     app = _app(instance)
     _upgrade(app)
-    click.echo(f"wrote {path}; counters: {', '.join(c['code'] for c in parsed)}")
+    codes = ", ".join(c["code"] for c in parsed)
+    click.echo(_("wrote %(path)s; counters: %(codes)s") % {"path": path, "codes": codes})
 
 
 def _upgrade(app) -> None:
@@ -116,33 +133,32 @@ def _upgrade(app) -> None:
     upgrade("kiosk", app.config["DATABASE_URL"])
 
 
-@kiosk.group()
+@kiosk.group(help=_("The kiosk database."))
 def db() -> None:
-    """The kiosk database."""
+    pass
 
 
-@db.command("upgrade")
+@db.command("upgrade", help=_("Bring the database schema up to date."))
 @instance_option
 def db_upgrade(instance):
-    """Bring the database schema up to date."""
     _upgrade(_app(instance))
-    click.echo("database up to date")
+    click.echo(_("database up to date"))
 
 
-@kiosk.command("close-idle")
+@kiosk.command(
+    "close-idle", help=_("Close responses left idle as partial (the server also does this).")
+)
 @instance_option
 def close_idle_command(instance):
-    """Close responses left idle as partial (the server also does this by itself)."""
     from kiosk.worker import close_idle_once
 
     app = _app(instance)
-    click.echo(f"closed {close_idle_once(app)} idle responses")
+    click.echo(_("closed %(n)d idle responses") % {"n": close_idle_once(app)})
 
 
-@kiosk.command()
+@kiosk.command(help=_("Send every pending response to the collector now."))
 @instance_option
 def sync(instance):
-    """Send every pending response to the collector now (the server also does this by itself)."""
     import requests
 
     from kiosk.outbox import SendFailed
@@ -150,21 +166,20 @@ def sync(instance):
 
     app = _app(instance)
     if not (app.config["COLLECTOR_URL"] and app.config["COLLECTOR_TOKEN"]):
-        raise click.ClickException("no collector_url and collector_token in kiosk.toml")
+        raise click.ClickException(_("no collector_url and collector_token in kiosk.toml"))
     try:
         sent = drain(app, requests.Session())
     except SendFailed as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(f"collector acknowledged {sent} responses")
+    click.echo(_("collector acknowledged %(n)d responses") % {"n": sent})
 
 
-@kiosk.command()
+@kiosk.command(help=_("Serve the kiosk (waitress) with its worker: idle closing and sending."))
 @instance_option
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5001, show_default=True)
 @click.option("--threads", default=8, show_default=True)
 def run(instance, host, port, threads):
-    """Serve the kiosk (waitress) with its background worker: idle closing and sending."""
     from waitress import serve
 
     from kiosk.worker import Worker
@@ -176,7 +191,7 @@ def run(instance, host, port, threads):
     stop = threading.Event()
     worker = Worker(app, stop)
     worker.start()
-    click.echo(f"kiosk serving on http://{host}:{port}/")
+    click.echo(_("kiosk serving on %(url)s") % {"url": f"http://{host}:{port}/"})
     try:
         serve(app, host=host, port=port, threads=threads, ident="sipas-kiosk")
     finally:

@@ -112,13 +112,13 @@ def test_init_writes_config_and_creates_the_database(tmp_path):
         kiosk_cli,
         ["init", "--instance", str(instance), "--office", "X", "--counter", "1:U", "--pin", "1234"],
     )
-    assert again.exit_code != 0 and "exists" in again.output
+    assert again.exit_code != 0 and "đã có; dùng --force" in again.output
     db.engine(app).dispose()
 
 
 @pytest.mark.parametrize(
     ("spec", "message"),
-    [("1", "CODE:UNIT"), ("1:U:police", "unknown kind")],
+    [("1", "CODE:UNIT"), ("1:U:police", "loại dịch vụ 'police' không hợp lệ")],
 )
 def test_init_refuses_bad_counters(tmp_path, spec, message):
     from click.testing import CliRunner
