@@ -111,7 +111,7 @@ def _posted(form_class: type[SurveyForm], scope: str) -> SurveyForm:
     return form
 
 
-def _render_screen(counter, q, step, *, action, scope, response_id=None):
+def _render_screen(counter, q, step, *, action, scope):
     items = screens(q)[step]
     form = _bind(_form_class(q, step), scope)
     levels, _ = questionnaires.common()
