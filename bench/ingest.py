@@ -645,6 +645,11 @@ def post_all(
                 errors.append(f"kiosk {stream.index}: not all accepted: {bad}")
                 return
 
+    return _run_clients(client, streams, errors), latencies
+
+
+def _run_clients(client, streams: list[KioskStream], errors: list[str]) -> float:
+    """Run `client(stream)` in one thread per kiosk; the seconds they took, or the first errors."""
     threads = [threading.Thread(target=client, args=(s,), daemon=True) for s in streams]
     start = time.perf_counter()
     for t in threads:
@@ -654,7 +659,7 @@ def post_all(
     seconds = time.perf_counter() - start
     if errors:
         raise RuntimeError("; ".join(errors[:4]))
-    return seconds, latencies
+    return seconds
 
 
 def post_heartbeats(
@@ -683,16 +688,7 @@ def post_heartbeats(
                 errors.append(f"kiosk {stream.index}: HTTP {reply.status_code} {reply.text[:200]}")
                 return
 
-    threads = [threading.Thread(target=client, args=(s,), daemon=True) for s in streams]
-    start = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    seconds = time.perf_counter() - start
-    if errors:
-        raise RuntimeError("; ".join(errors[:4]))
-    return seconds, latencies
+    return _run_clients(client, streams, errors), latencies
 
 
 # -- the kiosk backlog ----------------------------------------------------------------------------

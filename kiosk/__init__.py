@@ -6,10 +6,11 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, g, request
+from flask import Flask, g, has_request_context, request
 from flask_babel import Babel
 
 from kiosk import db
+from shared.i18n import DEFAULT_LOCALE, LOCALES
 
 DEV_SECRET_KEY = "dev"  # noqa: S105 - refused outside debug and testing, see create_app
 HERE = Path(__file__).parent
@@ -51,8 +52,6 @@ DEFAULTS: dict[str, Any] = {
     ),
 }
 
-LOCALES = ("vi", "en")
-
 
 def _load_toml(fh) -> dict[str, Any]:
     return {key.upper(): value for key, value in tomllib.load(fh).items()}
@@ -60,8 +59,8 @@ def _load_toml(fh) -> dict[str, Any]:
 
 def select_locale() -> str:
     """Vietnamese unless this screen was asked for in English (?lang=en); nothing is remembered."""
-    lang = request.args.get("lang") if request else None
-    return lang if lang in LOCALES else "vi"
+    lang = request.args.get("lang") if has_request_context() else None
+    return lang if lang in LOCALES else DEFAULT_LOCALE
 
 
 def create_app(

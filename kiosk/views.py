@@ -9,7 +9,7 @@ from flask import Blueprint, abort, current_app, g, redirect, render_template, r
 from markupsafe import Markup
 from werkzeug.wrappers import Response as HTTPResponse
 
-from kiosk import db
+from kiosk import db, select_locale
 from kiosk.counters import Counter
 from kiosk.models import COMPLETE, Response
 from kiosk.survey import (
@@ -26,7 +26,7 @@ from kiosk.survey import (
 from shared import questionnaires
 from shared.db import utcnow
 from shared.forms import SurveyForm, survey_form, unknown_fields
-from shared.i18n import N_
+from shared.i18n import DEFAULT_LOCALE, N_
 from shared.questionnaires import Questionnaire
 
 bp = Blueprint("kiosk", __name__)
@@ -51,13 +51,12 @@ def _screen_context():
 
 @bp.before_app_request
 def _language():
-    lang = request.args.get("lang")
-    g.lang = lang if lang in ("vi", "en") else "vi"
+    g.lang = select_locale()
 
 
 @bp.url_defaults
 def _keep_language(endpoint, values):
-    if g.get("lang", "vi") != "vi" and "lang" not in values:
+    if g.get("lang", DEFAULT_LOCALE) != DEFAULT_LOCALE and "lang" not in values:
         values["lang"] = g.lang
 
 
