@@ -14,6 +14,9 @@ from collector.models.kiosks import Kiosk
 from collector.models.units import Unit
 
 CHANNELS = ("kiosk", "receipt", "poster")
+#: Channels whose responses come from a kiosk's hash chain; the others (receipt QR, counter poster)
+#: are answered on a phone and have no kiosk, sequence number or hash.
+CHAINED_CHANNELS = ("kiosk",)
 
 
 class Response(Base):
@@ -28,6 +31,12 @@ class Response(Base):
             "channel IN ({})".format(", ".join(f"'{c}'" for c in CHANNELS)), name="channel"
         ),
         sa.CheckConstraint("length(hash) = 64 AND length(prev_hash) = 64", name="hash_length"),
+        sa.CheckConstraint(
+            "(kiosk_id IS NOT NULL AND kiosk_seq IS NOT NULL AND hash IS NOT NULL"
+            " AND prev_hash IS NOT NULL) OR (kiosk_id IS NULL AND kiosk_seq IS NULL"
+            " AND hash IS NULL AND prev_hash IS NULL AND channel IN ('receipt', 'poster'))",
+            name="chained_or_phone",
+        ),
         sa.CheckConstraint("comment IS NULL OR length(comment) <= 1000", name="comment_length"),
         sa.Index("ix_responses_unit_id_submitted_at", "unit_id", "submitted_at"),
     )
@@ -36,9 +45,10 @@ class Response(Base):
     #: constraint that makes a second copy impossible, even from concurrent uploads).
     id: Mapped[int] = mapped_column(BigIntKey, primary_key=True)
     uuid: Mapped[uuid.UUID] = mapped_column(sa.Uuid, unique=True)
-    kiosk_id: Mapped[int] = mapped_column(sa.ForeignKey("kiosks.id"))
+    #: The kiosk that sent it; None for phone channels (receipt, poster), which have no chain.
+    kiosk_id: Mapped[int | None] = mapped_column(sa.ForeignKey("kiosks.id"))
     #: The kiosk's gap-free sequence number (1, 2, ...); unique per kiosk.
-    kiosk_seq: Mapped[int]
+    kiosk_seq: Mapped[int | None]
     unit_id: Mapped[int] = mapped_column(sa.ForeignKey("units.id"))
     counter: Mapped[str] = mapped_column(sa.String(64))
     channel: Mapped[str] = mapped_column(sa.String(16))
@@ -60,13 +70,17 @@ class Response(Base):
     comment: Mapped[str | None] = mapped_column(sa.Text)
     #: Marks set by the kiosk, e.g. "suspect-burst".
     flags: Mapped[list[Any]]
-    prev_hash: Mapped[str] = mapped_column(sa.String(64))
-    hash: Mapped[str] = mapped_column(sa.String(64))
+    #: The procedure code (mã thủ tục) and the officer code, when known (given at the receipt's
+    #: issue, or set on duty at the kiosk's counter).
+    procedure: Mapped[str | None] = mapped_column(sa.String(64))
+    officer: Mapped[str | None] = mapped_column(sa.String(64))
+    prev_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    hash: Mapped[str | None] = mapped_column(sa.String(64))
     #: Whether prev_hash equals the stored hash of this kiosk's previous response (GENESIS for the
     #: first); None while that response has not arrived.
     chain_ok: Mapped[bool | None]
 
-    kiosk: Mapped[Kiosk] = relationship()
+    kiosk: Mapped[Kiosk | None] = relationship()
     unit: Mapped[Unit] = relationship()
 
     def as_sent(self) -> dict[str, Any]:
