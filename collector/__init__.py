@@ -18,6 +18,7 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import HTTPException
 
 from collector import accounts, api, config, db, reports, status
+from collector.limits import limiter
 from collector.api.errors import http_error_response
 from collector.reports import api as reports_api
 from collector.reports import views as reports_views
@@ -66,6 +67,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
     csrf.init_app(app)
+    limiter.init_app(app)
     csrf.exempt(api.bp)
     app.register_blueprint(api.bp, url_prefix="/api/v1")
     app.register_blueprint(status.bp, url_prefix="/kiosks")

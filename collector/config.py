@@ -26,6 +26,9 @@ DEFAULTS = {
     "API_MAX_RESPONSES": 500,
     #: Until manager accounts exist, the kiosk status page is shown only when this is true.
     "OPEN_STATUS_PAGE": False,
+    #: Where rate-limit counters live: memory:// for one process, redis://... for several.
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_HEADERS_ENABLED": True,
     "BABEL_DEFAULT_LOCALE": "vi",
     "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
     "BABEL_TRANSLATION_DIRECTORIES": ";".join(str(d) for d in TRANSLATION_DIRECTORIES),
