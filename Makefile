@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 CATALOGUES := shared kiosk collector
+#: Extraction options of every area; tests/shared/test_catalogues.py reads this line, so the test
+#: extracts exactly what `make i18n` does (lazy strings `_l` included).
+EXTRACT_OPTS := -k _l -k lazy_gettext --no-location --sort-output
 
 .DEFAULT_GOAL := help
 .PHONY: help install run test lint format i18n i18n-compile bench clean
@@ -45,10 +48,10 @@ format: install ## Format the code with ruff
 i18n: $(BIN)/sipas ## Extract messages and update the catalogues of every area, then compile them
 	@for c in $(CATALOGUES); do \
 	  [ -f $$c/babel.cfg ] || continue; \
-	  $(BIN)/pybabel -q extract -F $$c/babel.cfg --no-location --sort-output -o $$c/translations/messages.pot $$c; \
+	  $(BIN)/pybabel -q extract -F $$c/babel.cfg $(EXTRACT_OPTS) -o $$c/translations/messages.pot $$c; \
 	  for l in vi en; do \
 	    if [ -f $$c/translations/$$l/LC_MESSAGES/messages.po ]; then \
-	      $(BIN)/pybabel -q update --no-fuzzy-matching -i $$c/translations/messages.pot -d $$c/translations -l $$l; \
+	      $(BIN)/pybabel -q update --no-fuzzy-matching --ignore-obsolete -i $$c/translations/messages.pot -d $$c/translations -l $$l; \
 	    else \
 	      $(BIN)/pybabel -q init -i $$c/translations/messages.pot -d $$c/translations -l $$l; fi; \
 	  done; done

@@ -19,6 +19,10 @@ from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parents[2]
 AREAS = [area for area in ("shared", "kiosk", "collector") if (ROOT / area / "babel.cfg").is_file()]
+#: The extraction options `make i18n` uses, read from the Makefile so both extract the same.
+EXTRACT_OPTS = re.search(
+    r"^EXTRACT_OPTS := (.+)$", (ROOT / "Makefile").read_text(encoding="utf-8"), re.M
+).group(1).split()
 NAMED = re.compile(r"%\((\w+)\)")
 BRACED = re.compile(r"\{(\w*)[^{}]*\}")
 
@@ -28,14 +32,12 @@ def area(request) -> str:
     return request.param
 
 
-@pytest.fixture(scope="module")
-def template(area: str, tmp_path_factory: pytest.TempPathFactory) -> Catalog:
-    """The messages the area's code says today, extracted as `make i18n` does."""
-    pot = tmp_path_factory.mktemp(area) / "messages.pot"
-    command = ["extract", "-F", f"{area}/babel.cfg", "--no-location", "--sort-output"]
+def extract(area: str, pot: Path, cwd: Path = ROOT) -> Catalog:
+    """Extract an area's messages exactly as `make i18n` does."""
+    command = ["extract", "-F", f"{area}/babel.cfg", *EXTRACT_OPTS]
     result = subprocess.run(
         [sys.executable, "-m", "babel.messages.frontend", "-q", *command, "-o", str(pot), area],
-        cwd=ROOT,
+        cwd=cwd,
         capture_output=True,
         text=True,
         check=False,
@@ -43,6 +45,29 @@ def template(area: str, tmp_path_factory: pytest.TempPathFactory) -> Catalog:
     assert result.returncode == 0, result.stderr
     with pot.open("rb") as fh:
         return read_po(fh)
+
+
+@pytest.fixture(scope="module")
+def template(area: str, tmp_path_factory: pytest.TempPathFactory) -> Catalog:
+    """The messages the area's code says today, extracted as `make i18n` does."""
+    return extract(area, tmp_path_factory.mktemp(area) / "messages.pot")
+
+
+def test_lazy_strings_are_extracted(tmp_path):
+    """A label written with `_l` (or `lazy_gettext`) is in the template, so the test above fails
+    when it has no Vietnamese."""
+    area = tmp_path / "area"
+    area.mkdir()
+    (area / "babel.cfg").write_text("[python: **.py]\n", encoding="utf-8")
+    (area / "forms.py").write_text(
+        "from flask_babel import lazy_gettext as _l\n"
+        "from flask_babel import lazy_gettext\n"
+        "LABEL = _l('A lazy label')\n"
+        "OTHER = lazy_gettext('Another lazy label')\n",
+        encoding="utf-8",
+    )
+    found = {message.id for message in extract("area", tmp_path / "messages.pot", cwd=tmp_path)}
+    assert {"A lazy label", "Another lazy label"} <= found
 
 
 @pytest.fixture(scope="module")
