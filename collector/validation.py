@@ -84,14 +84,19 @@ def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def storable(value: str) -> bool:
-    """Whether a string can be hashed and stored: UTF-8 encodable (no lone surrogates, which JSON
-    allows) and without NUL, which PostgreSQL text refuses."""
+def encodable(value: str) -> bool:
+    """Whether a string can be hashed: UTF-8 encodable (no lone surrogates, which JSON allows)."""
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
         return False
-    return "\x00" not in value
+    return True
+
+
+def storable(value: str) -> bool:
+    """Whether a string can be hashed and stored as sent: encodable and without NUL, which
+    PostgreSQL text refuses."""
+    return encodable(value) and "\x00" not in value
 
 
 def _text(item: Mapping[str, Any], field: str, *, empty: bool = False) -> str:
@@ -142,9 +147,11 @@ def validate_response(item: object) -> ValidResponse:
     submitted = parse_rfc3339(item["submitted_at"], "submitted_at")
     if not isinstance(item["complete"], bool):
         raise ItemProblem("invalid-value", "complete must be true or false")
+    # A comment may hold a NUL or other control characters (a citizen's text): it is cleaned by
+    # shared.text before it is stored, so the rating is kept rather than lost.
     comment = item.get("comment")
     if comment is not None and (
-        not isinstance(comment, str) or len(comment) > MAX_COMMENT or not storable(comment)
+        not isinstance(comment, str) or len(comment) > MAX_COMMENT or not encodable(comment)
     ):
         raise ItemProblem(
             "invalid-value", f"comment must be a string of at most {MAX_COMMENT} characters"
