@@ -25,7 +25,7 @@ _CONTROL_RE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 _SEP = r"[ .\-]?"
 _EMAIL_RE = re.compile(r"[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+")
 #: +84 / 0084 / 84 / (+84) / 0, then 9 or 10 more digits (mobile 0xx xxx xxxx, landline
-#: 02xx xxx xxxx), each optionally after a space, dot or dash; not inside a longer number.
+#: 02xx xxx xxxx), each optionally after a space, dot or dash; not part of a longer number.
 _PHONE_RE = re.compile(
     r"(?<![\w+])(?:\(\+84\)|\+84|0084|84(?="
     + _SEP
@@ -33,7 +33,9 @@ _PHONE_RE = re.compile(
     + _SEP
     + r"\d(?:"
     + _SEP
-    + r"\d){7,9}(?!\d)"
+    + r"\d){8,9}(?!"
+    + _SEP
+    + r"\d)"
 )
 #: CMND (9 digits) and CCCD (12 digits), contiguous or in groups of three.
 _ID_RE = re.compile(r"(?<![\w])(?:\d{12}|\d{9}|\d{3}(?:[ .]\d{3}){2,3})(?![\w])")

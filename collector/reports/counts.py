@@ -109,14 +109,14 @@ def refresh_counts(session: Session) -> int:
     # Only rows inside the reportable years are counted: one row in year 9999 or 0001 (a broken
     # kiosk clock, or written straight into the database) must not stop the counts for good.
     params = {"last": last, "newest": newest, **_range_params(dialect)}
-    in_range = "later.submitted_at >= :lo AND later.submitted_at < :hi"
     # Responses counted before whose link turned out broken when their predecessor arrived now.
     relinked = session.execute(
         sa.text(
             "SELECT DISTINCT later.submitted_at FROM responses r "
             "JOIN responses later ON later.kiosk_id = r.kiosk_id "
             "AND later.kiosk_seq = r.kiosk_seq + 1 "
-            f"WHERE r.id > :last AND r.id <= :newest AND later.id <= :last AND {in_range}"  # noqa: S608
+            "WHERE r.id > :last AND r.id <= :newest AND later.id <= :last "
+            "AND later.submitted_at >= :lo AND later.submitted_at < :hi"
         ),
         params,
     ).scalars()
