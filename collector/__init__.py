@@ -148,6 +148,8 @@ def _select_locale() -> str | None:
 
 def _http_error(exc: HTTPException):
     """JSON in the API's error shape under /api/, a short translated page elsewhere."""
+    if getattr(exc, "response", None) is not None:
+        return exc.response  # a page the raiser made itself (the login page after a rate limit)
     if request.path.startswith("/api/"):
         return http_error_response(exc)
     return render_template("collector/error.html", error=exc), exc.code
