@@ -33,6 +33,11 @@ DEFAULTS: dict[str, Any] = {
     "BURST_WINDOW": 600,
     #: Hash of the staff PIN (werkzeug.security.generate_password_hash); empty: staff page closed.
     "STAFF_PIN_HASH": "",
+    #: Wrong PINs allowed per address in a fixed window; then the staff page waits for the
+    #: window's end (at most a minute), so a passer-by cannot keep staff out for long while a
+    #: six-digit PIN still takes months to guess.
+    "STAFF_PIN_LIMIT": "5 per minute",
+    "RATELIMIT_STORAGE_URI": "memory://",
     "COUNTERS": [],
     "DATABASE_URL": "",
     "SQLITE_BUSY_TIMEOUT_MS": 3000,
@@ -82,6 +87,9 @@ def create_app(
     app.extensions["kiosk_counters"] = load_counters(app.config["COUNTERS"])
     db.init_app(app)
     Babel(app, locale_selector=select_locale)
+    from kiosk.limits import limiter
+
+    limiter.init_app(app)
 
     from kiosk import errors, staff, views
 

@@ -78,9 +78,6 @@ login_manager.session_protection = "strong"
 
 bp = Blueprint("accounts", __name__)
 
-WRONG = _l("Wrong email or password.")
-TOO_MANY = _l("Too many failed attempts. Wait a few minutes and try again.")
-
 
 class LoginForm(FlaskForm):
     email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
@@ -188,7 +185,11 @@ def _address_key() -> str:
 
 def _too_many(_limit) -> Response:
     """The login page again, with the same words whether the email has an account or not."""
-    page = render_template("collector/accounts/login.html", form=LoginForm(), problem=TOO_MANY)
+    page = render_template(
+        "collector/accounts/login.html",
+        form=LoginForm(),
+        problem=_("Too many failed attempts. Wait a few minutes and try again."),
+    )
     return make_response(page, 429)
 
 
@@ -225,7 +226,7 @@ def login():
         except LoginRefused:
             db.commit()
             status = 401
-            problem = WRONG
+            problem = _("Wrong email or password.")
         else:
             db.commit()
             session.clear()
