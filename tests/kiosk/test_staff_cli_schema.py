@@ -89,6 +89,8 @@ def test_init_writes_config_and_creates_the_database(tmp_path):
     assert [c["kinds"] for c in config["counters"]] == [["admin"], ["admin", "health"]]
     assert config["counters"][1]["name"] == "Quầy Y tế"
     assert "246813" not in (instance / "kiosk.toml").read_text("utf-8")
+    for private in ("kiosk.toml", "kiosk.sqlite3"):
+        assert (instance / private).stat().st_mode & 0o077 == 0, private
     app = create_app(instance_path=str(instance))
     assert app.config["SECRET_KEY"] != "dev" and len(app.config["SECRET_KEY"]) == 64
     with db.engine(app).connect() as conn:
