@@ -704,7 +704,7 @@ def kiosk_init(instance: Path, collector_url: str = "", token: str = "") -> None
     argv = [*SIPAS, "kiosk", "init", "--instance", str(instance), "--office", "Một cửa (bench)"]
     for c in KIOSK_COUNTERS:
         argv += ["--counter", c]
-    argv += ["--pin", "2468", "--collector-url", collector_url, "--collector-token", token]
+    argv += ["--pin", "246813", "--collector-url", collector_url, "--collector-token", token]
     done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"sipas kiosk init: {done.stdout}{done.stderr}")

@@ -62,7 +62,7 @@ from shared.migrate import upgrade  # noqa: E402
 
 TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 CODES = [item.code for item in questionnaires.current("admin", "short").questions]
-STAFF_PIN = "2468"
+STAFF_PIN = "246813"
 SURVEYS, QUICK_SURVEYS = 300, 60
 TABLETS = 16
 GUNICORN_WORKERS = 2

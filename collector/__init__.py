@@ -12,20 +12,42 @@ import os
 import tomllib
 from typing import Any
 
-from flask import Flask, has_request_context, redirect, render_template, request, url_for
+from flask import (
+    Flask,
+    abort,
+    has_request_context,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import HTTPException
 
 from collector import accounts, api, config, db, reports, status
-from collector.limits import limiter
 from collector.api.errors import http_error_response
+from collector.limits import limiter
 from collector.reports import api as reports_api
 from collector.reports import views as reports_views
 from shared.i18n import LOCALES
 
 babel = Babel()
 csrf = CSRFProtect()
+
+#: The query parameters a page hands on to its own links (language switch, week arrows). Only
+#: these reach url_for: `?endpoint=x` or `?_method=POST` would otherwise clash with its arguments.
+PAGE_ARGS = ("unit", "week", "include", "lang", "from", "to")
+
+#: Inline style is allowed for the heat-map cells and the <style> inside pygal's SVG charts;
+#: no inline script, nothing from another origin, never in a frame.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+    "script-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
+#: Pages and files with figures or personal accounts, kept out of every cache.
+PRIVATE_PREFIXES = ("/reports", "/kiosks", "/login", "/api/v1/reports")
 
 
 class InsecureSecretKey(RuntimeError):
@@ -79,7 +101,38 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(reports_views.bp)
     app.add_url_rule("/", "index", _index)
     app.register_error_handler(HTTPException, _http_error)
+    app.before_request(_refuse_nul)
+    app.after_request(_security_headers)
+    app.jinja_env.globals["page_args"] = page_args
     return app
+
+
+def page_args() -> dict[str, str]:
+    """The request's query parameters that a page passes on to its links (PAGE_ARGS only)."""
+    return {key: value for key in PAGE_ARGS if (value := request.args.get(key))}
+
+
+def _refuse_nul():
+    """400 for a NUL anywhere in the query or a form: no database stores it (PostgreSQL refuses
+    it with an error), and no real browser sends it."""
+    if any("\x00" in k or "\x00" in v for k, v in request.args.items(multi=True)):
+        abort(400)
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data") and any(
+        "\x00" in k or "\x00" in v for k, v in request.form.items(multi=True)
+    ):
+        abort(400)
+    return None
+
+
+def _security_headers(response):
+    """CSP (no framing), nosniff and no referrer on every reply; nothing private in a cache."""
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    if request.path.startswith(PRIVATE_PREFIXES):
+        response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 def _index():
@@ -95,6 +148,8 @@ def _select_locale() -> str | None:
 
 def _http_error(exc: HTTPException):
     """JSON in the API's error shape under /api/, a short translated page elsewhere."""
+    if getattr(exc, "response", None) is not None:
+        return exc.response  # a page the raiser made itself (the login page after a rate limit)
     if request.path.startswith("/api/"):
         return http_error_response(exc)
     return render_template("collector/error.html", error=exc), exc.code

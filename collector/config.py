@@ -24,6 +24,11 @@ DEFAULTS = {
     "SQLITE_SYNCHRONOUS": "FULL",
     "API_MAX_BODY_BYTES": 1024 * 1024,
     "API_MAX_RESPONSES": 500,
+    #: The plausible window of a response's times (collector.ingest.time_window): at most this
+    #: many days before the kiosk's registration (None: back to the product's epoch only) and
+    #: this many minutes after the collector's clock. Outside it: `implausible-time`.
+    "INGEST_PAST_TOLERANCE_DAYS": 365,
+    "INGEST_FUTURE_TOLERANCE_MINUTES": 24 * 60,
     #: Until manager accounts exist, the kiosk status page is shown only when this is true.
     "OPEN_STATUS_PAGE": False,
     #: Where rate-limit counters live: memory:// for one process, redis://... for several.

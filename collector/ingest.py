@@ -46,8 +46,9 @@ from sqlalchemy.orm import Session
 from collector.models import KioskChain, Response
 from collector.problems import ItemProblem, RequestProblem
 from collector.units import units_within
-from collector.validation import ValidResponse, validate_heartbeat, validate_response
+from collector.validation import MAX_COMMENT, ValidResponse, validate_heartbeat, validate_response
 from shared.chain import GENESIS
+from shared.text import clean_comment, normalise_text
 
 ACCEPTED, DUPLICATE, REJECTED = "accepted", "duplicate", "rejected"
 DEFAULT_MAX_RESPONSES = 500
@@ -104,6 +105,52 @@ def batch_items(payload: object, max_responses: int = DEFAULT_MAX_RESPONSES) -> 
     return items
 
 
+#: No response of SIPAS can be older than the product itself.
+PRODUCT_EPOCH = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class TimeWindow:
+    """The times a response may carry: not before `earliest` (the product's epoch, or the kiosk's
+    registration minus a tolerance), not after `latest` (the collector's clock plus a tolerance).
+
+    A kiosk with a broken clock (or a hostile one) cannot then file ratings in a week nobody will
+    ever report on, nor in year 9999 where date arithmetic overflows."""
+
+    earliest: dt.datetime
+    latest: dt.datetime
+
+    def check(self, v: ValidResponse) -> None:
+        for field, moment in (("started_at", v.started_at), ("submitted_at", v.submitted_at)):
+            if not self.earliest <= moment <= self.latest:
+                raise ItemProblem(
+                    "implausible-time",
+                    f"{field} {v.raw[field]} is outside the plausible window "
+                    f"{_z(self.earliest)} .. {_z(self.latest)}; check the kiosk's clock",
+                )
+
+
+def _z(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def time_window(
+    config: Any, received_at: dt.datetime, registered_at: dt.datetime | None = None
+) -> TimeWindow:
+    """The window for a batch received at `received_at` from a kiosk registered at
+    `registered_at`, with the tolerances INGEST_PAST_TOLERANCE_DAYS (before registration: a kiosk
+    may collect offline before it is registered; None: only the epoch) and
+    INGEST_FUTURE_TOLERANCE_MINUTES."""
+    earliest = PRODUCT_EPOCH
+    past_days = config.get("INGEST_PAST_TOLERANCE_DAYS", 365)
+    if registered_at is not None and past_days is not None:
+        if registered_at.tzinfo is None:
+            registered_at = registered_at.replace(tzinfo=dt.UTC)
+        earliest = max(earliest, registered_at - dt.timedelta(days=past_days))
+    future = dt.timedelta(minutes=config.get("INGEST_FUTURE_TOLERANCE_MINUTES", 24 * 60))
+    return TimeWindow(earliest, received_at + future)
+
+
 class KioskRef(Protocol):
     """What ingest needs of a kiosk: a `Kiosk` row or `collector.kiosks.KioskRef`."""
 
@@ -140,10 +187,26 @@ def check_batch(payload: object, max_responses: int = DEFAULT_MAX_RESPONSES) -> 
 
 
 def store_batch(
-    session: Session, kiosk: KioskRef, checked: CheckedBatch, received_at: dt.datetime
+    session: Session,
+    kiosk: KioskRef,
+    checked: CheckedBatch,
+    received_at: dt.datetime,
+    window: TimeWindow | None = None,
 ) -> list[ItemResult]:
-    """Store the checked responses from `kiosk`; one result per response, in order."""
+    """Store the checked responses from `kiosk`; one result per response, in order. Responses
+    with a time outside `window` (default: `time_window` with the default tolerances) are
+    rejected as `implausible-time`."""
     results = list(checked.results)
+    window = window or time_window({}, received_at)
+    plausible = []
+    for index, v in checked.valid:
+        try:
+            window.check(v)
+        except ItemProblem as problem:
+            results[index] = _rejected(v.raw, problem)
+        else:
+            plausible.append((index, v))
+    checked = CheckedBatch(results, plausible)
     chain = lock_chain(session, kiosk.id)
     if checked.valid:
         _store(session, kiosk, chain, checked.valid, results, received_at)
@@ -160,12 +223,15 @@ def ingest_batch(
     received_at: dt.datetime,
     *,
     max_responses: int = DEFAULT_MAX_RESPONSES,
+    window: TimeWindow | None = None,
 ) -> list[ItemResult]:
     """Check and store a batch from `kiosk`; one result per response, in order.
 
     Raises RequestProblem when the body is not a batch at all; a bad response only rejects itself.
     """
-    return store_batch(session, kiosk, check_batch(payload, max_responses), received_at)
+    return store_batch(
+        session, kiosk, check_batch(payload, max_responses), received_at, window=window
+    )
 
 
 def lock_chain(session: Session, kiosk_id: int) -> KioskChain:
@@ -301,7 +367,10 @@ def _insert(
                 "kiosk_id": kiosk.id,
                 "kiosk_seq": v.seq,
                 "unit_id": unit_ids[v.unit],
-                "counter": raw["counter"],
+                # Cleaned like the kiosk cleans them (shared.text): a third-party kiosk cannot
+                # bring control characters or personal data in. Text the kiosk had cleaned
+                # already is stored as sent, so as_sent() reproduces its hash.
+                "counter": normalise_text(raw["counter"]),
                 "channel": raw["channel"],
                 "questionnaire": raw["questionnaire"],
                 "questionnaire_version": raw["questionnaire_version"],
@@ -313,7 +382,7 @@ def _insert(
                 "complete": raw["complete"],
                 "answers": raw["answers"],
                 "reasons": raw["reasons"],
-                "comment": raw.get("comment"),
+                "comment": clean_comment(raw.get("comment"), MAX_COMMENT),
                 "flags": raw["flags"],
                 "prev_hash": v.prev_hash,
                 "hash": v.hash,

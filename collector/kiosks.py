@@ -72,6 +72,8 @@ class KioskRef(NamedTuple):
 
     id: int
     unit_id: int
+    #: When the kiosk was registered; bounds the times it may send (collector.ingest).
+    registered_at: dt.datetime | None = None
 
 
 def kiosk_for_token(session: Session, token: str) -> Kiosk | None:

@@ -35,6 +35,11 @@ ITEM_PROBLEMS: dict[str, str] = {
     "answer-out-of-range": "An answer value is not one of 0, 1, 2, 3, 4, 5.",
     "unknown-reason": "A reason code is not one of the known reasons.",
     "bad-hash": "The hash does not match the content and prev_hash.",
+    "implausible-time": (
+        "started_at or submitted_at is outside the plausible window: before the product's epoch "
+        "or long before the kiosk's registration, or later than the collector's clock plus a "
+        "tolerance. The kiosk's clock is probably wrong."
+    ),
     "unknown-unit": "No unit with that code.",
     "unit-not-allowed": "The kiosk is not registered to that unit or a unit above it.",
     "conflict": "A response with this id and different content is already stored.",

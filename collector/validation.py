@@ -1,5 +1,10 @@
 """Checks of one response (or heartbeat) as sent by a kiosk; pure functions, no database.
 
+The structure is checked against the OpenAPI document's schemas (`collector.api.openapi`), so the
+published contract and the checks cannot drift; the limits and patterns below feed that document.
+Only what a schema cannot say is checked here in Python: storable text, real dates, the
+questionnaire, and the hash.
+
 Strict on purpose: every field the hash covers must be stored exactly as sent, so ids must be
 canonical lower-case UUIDs, times RFC 3339 with an offset, and numbers real integers.
 """
@@ -7,11 +12,15 @@ canonical lower-case UUIDs, times RFC 3339 with an offset, and numbers real inte
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+import fastjsonschema
+from jsonschema import Draft202012Validator, ValidationError, validators
 
 from collector.models import CHANNELS
 from collector.problems import ItemProblem, RequestProblem
@@ -80,110 +89,163 @@ def _invalid(problem: type[Exception], message: str) -> Exception:
     return ItemProblem("invalid-value", message)
 
 
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def storable(value: str) -> bool:
-    """Whether a string can be hashed and stored: UTF-8 encodable (no lone surrogates, which JSON
-    allows) and without NUL, which PostgreSQL text refuses."""
+def encodable(value: str) -> bool:
+    """Whether a string can be hashed: UTF-8 encodable (no lone surrogates, which JSON allows)."""
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
         return False
-    return "\x00" not in value
+    return True
 
 
-def _text(item: Mapping[str, Any], field: str, *, empty: bool = False) -> str:
-    value = item[field]
-    if (
-        not isinstance(value, str)
-        or len(value) > MAX_TEXT
-        or (not empty and not value)
-        or not storable(value)
-    ):
-        limit = "at most" if empty else "1 to"
-        raise ItemProblem("invalid-value", f"{field} must be a string of {limit} 64 characters")
-    return value
+def storable(value: str) -> bool:
+    """Whether a string can be hashed and stored as sent: encodable and without NUL, which
+    PostgreSQL text refuses."""
+    return encodable(value) and "\x00" not in value
+
+
+#: The message of an `invalid-value` rejection, per field (the schema says the same).
+FIELD_MESSAGES = {
+    "id": "id must be a UUID in lower-case canonical form",
+    "kiosk_seq": f"kiosk_seq must be an integer from 1 to {MAX_SEQ}",
+    "prev_hash": "prev_hash must be 64 lower-case hex digits",
+    "hash": "hash must be 64 lower-case hex digits",
+    "counter": f"counter must be a string of at most {MAX_TEXT} characters",
+    "channel": f"channel must be one of {', '.join(CHANNELS)}",
+    "started_at": "started_at must be an RFC 3339 date-time with an offset",
+    "submitted_at": "submitted_at must be an RFC 3339 date-time with an offset",
+    "complete": "complete must be true or false",
+    "comment": f"comment must be a string of at most {MAX_COMMENT} characters",
+    "flags": f"flags must be a list of at most {MAX_FLAGS} lower-case words",
+    "answers": "answers must be an object of question code -> 0..5",
+    "reasons": "reasons must be a list of reason codes, each once",
+}
+#: Which problem is named when a response has several (the first check that fails wins).
+_FIELD_ORDER = {name: i for i, name in enumerate(FIELD_MESSAGES)}
+
+
+def _strict_integers():
+    """JSON Schema counts 1.0 as an integer; the hash is over the JSON as sent, so 1.0 and 1
+    differ: only real integers (and never booleans) are integers here."""
+    checker = Draft202012Validator.TYPE_CHECKER.redefine(
+        "integer", lambda _checker, value: type(value) is int
+    )
+    return validators.extend(Draft202012Validator, type_checker=checker)
+
+
+@functools.cache
+def _validator(name: str) -> Draft202012Validator:
+    """jsonschema's validator for a schema of the document: every error, with its path."""
+    # Imported here: the document itself takes its limits and patterns from this module.
+    from collector.api.openapi import schema
+
+    return _strict_integers()(schema(name))
+
+
+@functools.cache
+def _fast_validator(name: str) -> Callable[[Any], Any]:
+    """The same schema compiled to Python code by fastjsonschema: some 50 times faster than
+    jsonschema on a valid response, so it decides first; jsonschema only explains a failure."""
+    from collector.api.openapi import schema
+
+    return fastjsonschema.compile(schema(name))
+
+
+def _has_float(value: Any) -> bool:
+    kind = type(value)
+    if kind is float:
+        return True
+    if kind is dict:
+        value = value.values()
+    elif kind is not list:
+        return False
+    for inner in value:
+        kind = type(inner)
+        if kind is float or ((kind is dict or kind is list) and _has_float(inner)):
+            return True
+    return False
+
+
+def schema_errors(name: str, payload: Any) -> list[ValidationError]:
+    """What is wrong with `payload` by the document's schema `name` (empty: nothing)."""
+    try:
+        _fast_validator(name)(payload)
+    except fastjsonschema.JsonSchemaValueException:
+        pass
+    else:
+        # fastjsonschema, like the standard, counts 1.0 as an integer; the strict check decides.
+        if not _has_float(payload):
+            return []
+    return list(_validator(name).iter_errors(payload))
+
+
+def _schema_problem(item: Any, error: ValidationError) -> tuple[tuple[int, int], ItemProblem]:
+    """The catalogue's item problem for one schema error, with its rank among the others."""
+    path = list(error.absolute_path)
+    if not path:
+        if error.validator == "type":
+            return (0, 0), ItemProblem("invalid-item")
+        if error.validator == "additionalProperties":
+            known = error.schema.get("properties", {})
+            unknown = ", ".join(sorted(k for k in item if k not in known))
+            return (1, 0), ItemProblem("unknown-field", f"unknown field(s): {unknown}")
+        if error.validator == "required":
+            missing = ", ".join(sorted(set(error.schema["required"]) - item.keys()))
+            return (2, 0), ItemProblem("missing-field", f"missing field(s): {missing}")
+    field = str(path[0])
+    rank = (3, _FIELD_ORDER.get(field, len(_FIELD_ORDER)))
+    if field == "answers" and len(path) == 2 and error.validator in ("minimum", "maximum"):
+        message = f"answer to {path[1]} is {error.instance}, not 0..5"
+        return rank, ItemProblem("answer-out-of-range", message)
+    if field == "answers" and error.validator == "propertyNames":
+        return rank, ItemProblem("unknown-question", f"no question {error.instance!r}")
+    if field == "reasons" and error.validator == "enum":
+        return rank, ItemProblem("unknown-reason", f"unknown reason(s): {[error.instance]!r}")
+    if field == "answers" and len(path) == 2:
+        return rank, ItemProblem("invalid-value", f"answer to {path[1]} must be an integer")
+    message = FIELD_MESSAGES.get(field) or f"{field} must be a string of 1 to {MAX_TEXT} characters"
+    return rank, ItemProblem("invalid-value", message)
+
+
+def check_structure(item: object) -> None:
+    """Raise the item problem of the first structural error, checked against the OpenAPI
+    document's Response schema (collector.api.openapi), the one description of the contract."""
+    errors = schema_errors("Response", item)
+    if errors:
+        raise min((_schema_problem(item, e) for e in errors), key=lambda pair: pair[0])[1]
 
 
 def validate_response(item: object) -> ValidResponse:
-    """Check one response; raises ItemProblem naming the first problem found."""
-    if not isinstance(item, dict):
-        raise ItemProblem("invalid-item")
-    unknown = item.keys() - RESPONSE_FIELDS
-    if unknown:
-        raise ItemProblem("unknown-field", f"unknown field(s): {', '.join(sorted(unknown))}")
-    missing = REQUIRED_FIELDS - item.keys()
-    if missing:
-        raise ItemProblem("missing-field", f"missing field(s): {', '.join(sorted(missing))}")
+    """Check one response; raises ItemProblem naming the first problem found.
 
-    rid = item["id"]
-    try:
-        parsed_id = uuid.UUID(rid) if isinstance(rid, str) else None
-    except ValueError:
-        parsed_id = None
-    if parsed_id is None or str(parsed_id) != rid:
-        raise ItemProblem("invalid-value", "id must be a UUID in lower-case canonical form")
-    seq = item["kiosk_seq"]
-    if not _is_int(seq) or not 1 <= seq <= MAX_SEQ:
-        raise ItemProblem("invalid-value", f"kiosk_seq must be an integer from 1 to {MAX_SEQ}")
-    for field in ("prev_hash", "hash"):
-        if not isinstance(item[field], str) or not HASH_RE.fullmatch(item[field]):
-            raise ItemProblem("invalid-value", f"{field} must be 64 lower-case hex digits")
-
-    kind = _text(item, "questionnaire")
-    version = _text(item, "questionnaire_version")
-    _text(item, "unit")
-    _text(item, "counter", empty=True)
-    if item["channel"] not in CHANNELS:
-        raise ItemProblem("invalid-value", f"channel must be one of {', '.join(CHANNELS)}")
+    The structure (fields, types, lengths, patterns, enums) comes from the OpenAPI schema; what
+    follows are the checks a schema cannot make: text that can be hashed and stored, real dates,
+    the questionnaire and its questions at this collector, and the hash."""
+    check_structure(item)
+    assert isinstance(item, dict)
+    parsed_id = uuid.UUID(item["id"])
+    for field in ("questionnaire", "questionnaire_version", "unit", "counter"):
+        if not storable(item[field]):
+            raise ItemProblem("invalid-value", f"{field} must not contain NUL or lone surrogates")
+    # A comment may hold a NUL or other control characters (a citizen's text): it is cleaned by
+    # shared.text before it is stored, so the rating is kept rather than lost.
+    comment = item.get("comment")
+    if comment is not None and not encodable(comment):
+        raise ItemProblem("invalid-value", "comment must be valid Unicode text")
     started = parse_rfc3339(item["started_at"], "started_at")
     submitted = parse_rfc3339(item["submitted_at"], "submitted_at")
-    if not isinstance(item["complete"], bool):
-        raise ItemProblem("invalid-value", "complete must be true or false")
-    comment = item.get("comment")
-    if comment is not None and (
-        not isinstance(comment, str) or len(comment) > MAX_COMMENT or not storable(comment)
-    ):
-        raise ItemProblem(
-            "invalid-value", f"comment must be a string of at most {MAX_COMMENT} characters"
-        )
-    flags = item["flags"]
-    if (
-        not isinstance(flags, list)
-        or len(flags) > MAX_FLAGS
-        or not all(isinstance(f, str) and FLAG_RE.fullmatch(f) for f in flags)
-    ):
-        raise ItemProblem(
-            "invalid-value", f"flags must be a list of at most {MAX_FLAGS} lower-case words"
-        )
 
+    kind, version = item["questionnaire"], item["questionnaire_version"]
     questionnaire = questionnaires.get(kind, version)
     if questionnaire is None:
         raise ItemProblem("unknown-questionnaire", f"no questionnaire {kind!r} {version!r}")
-    answers = item["answers"]
-    if not isinstance(answers, dict):
-        raise ItemProblem("invalid-value", "answers must be an object of question code -> 0..5")
-    for code, value in answers.items():
+    for code in item["answers"]:
         if code not in questionnaire.codes:
             raise ItemProblem("unknown-question", f"no question {code!r} in {kind} {version}")
-        if not _is_int(value):
-            raise ItemProblem("invalid-value", f"answer to {code} must be an integer")
-        if value not in questionnaires.VALUES:
-            raise ItemProblem("answer-out-of-range", f"answer to {code} is {value}, not 0..5")
-    reasons = item["reasons"]
-    if not isinstance(reasons, list) or not all(isinstance(r, str) for r in reasons):
-        raise ItemProblem("invalid-value", "reasons must be a list of reason codes")
-    unknown_reasons = set(reasons) - known_reasons()
-    if unknown_reasons:
-        raise ItemProblem("unknown-reason", f"unknown reason(s): {sorted(unknown_reasons)!r}")
-    if len(set(reasons)) != len(reasons):
-        raise ItemProblem("invalid-value", "reasons must not repeat")
 
     if response_hash(item, item["prev_hash"]) != item["hash"]:
         raise ItemProblem("bad-hash")
-    return ValidResponse(item, parsed_id, seq, started, submitted)
+    return ValidResponse(item, parsed_id, item["kiosk_seq"], started, submitted)
 
 
 def known_reasons() -> frozenset[str]:
@@ -200,22 +262,30 @@ class Heartbeat:
 
 
 def validate_heartbeat(payload: object) -> Heartbeat:
-    """Check a heartbeat; raises RequestProblem("invalid-request") naming the problem."""
-    if not isinstance(payload, dict):
-        raise RequestProblem("invalid-request", "the heartbeat must be a JSON object")
-    unknown = payload.keys() - HEARTBEAT_FIELDS
-    if unknown:
-        raise RequestProblem("invalid-request", f"unknown field(s): {', '.join(sorted(unknown))}")
-    missing = HEARTBEAT_FIELDS - payload.keys()
-    if missing:
-        raise RequestProblem("invalid-request", f"missing field(s): {', '.join(sorted(missing))}")
+    """Check a heartbeat against the OpenAPI document's Heartbeat schema, then its clock; raises
+    RequestProblem("invalid-request") naming the problem."""
+    errors = schema_errors("Heartbeat", payload)
+    if errors:
+        _, problem = min((_schema_problem(payload, e) for e in errors), key=lambda p: p[0])
+        message = problem.message
+        if problem.code == "invalid-item":
+            message = "the heartbeat must be a JSON object"
+        elif problem.code == "invalid-value":
+            message = HEARTBEAT_MESSAGES.get(str(errors[0].absolute_path[0]), message)
+        raise RequestProblem("invalid-request", message)
+    assert isinstance(payload, dict)
     version = payload["kiosk_version"]
-    if not isinstance(version, str) or not 1 <= len(version) <= MAX_TEXT or not storable(version):
+    if not storable(version):
         raise RequestProblem("invalid-request", "kiosk_version must be a string of 1 to 64")
-    for field in ("queue_length", "last_seq"):
-        if not _is_int(payload[field]) or not 0 <= payload[field] <= MAX_SEQ:
-            raise RequestProblem("invalid-request", f"{field} must be an integer >= 0")
     clock_at = parse_rfc3339(payload["clock"], "clock", RequestProblem)
     return Heartbeat(
         version, payload["queue_length"], payload["last_seq"], payload["clock"], clock_at
     )
+
+
+HEARTBEAT_MESSAGES = {
+    "kiosk_version": "kiosk_version must be a string of 1 to 64",
+    "queue_length": "queue_length must be an integer >= 0",
+    "last_seq": "last_seq must be an integer >= 0",
+    "clock": "clock must be an RFC 3339 date-time with an offset",
+}

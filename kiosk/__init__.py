@@ -33,6 +33,11 @@ DEFAULTS: dict[str, Any] = {
     "BURST_WINDOW": 600,
     #: Hash of the staff PIN (werkzeug.security.generate_password_hash); empty: staff page closed.
     "STAFF_PIN_HASH": "",
+    #: Wrong PINs allowed per address in a fixed window; then the staff page waits for the
+    #: window's end (at most a minute), so a passer-by cannot keep staff out for long while a
+    #: six-digit PIN still takes months to guess.
+    "STAFF_PIN_LIMIT": "5 per minute",
+    "RATELIMIT_STORAGE_URI": "memory://",
     "COUNTERS": [],
     "DATABASE_URL": "",
     "SQLITE_BUSY_TIMEOUT_MS": 3000,
@@ -82,6 +87,9 @@ def create_app(
     app.extensions["kiosk_counters"] = load_counters(app.config["COUNTERS"])
     db.init_app(app)
     Babel(app, locale_selector=select_locale)
+    from kiosk.limits import limiter
+
+    limiter.init_app(app)
 
     from kiosk import errors, staff, views
 
@@ -95,9 +103,12 @@ def create_app(
         response.headers.setdefault("Cache-Control", "no-store")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "no-referrer")
+        # A page in someone else's frame could be made to collect taps: never framed.
+        response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault(
             "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
         )
         return response
 

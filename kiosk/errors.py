@@ -19,6 +19,7 @@ MESSAGES = {
     404: N_("This page does not exist."),
     405: N_("This screen could not be read. Please start again."),
     413: N_("What was sent is too large."),
+    429: N_("Too many tries. Please wait a minute and try again."),
     503: N_("Your rating could not be saved. Please tell the staff at the counter."),
 }
 

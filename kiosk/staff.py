@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-import threading
-import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -15,28 +13,17 @@ from werkzeug.security import check_password_hash
 from wtforms import PasswordField, validators
 
 from kiosk import db
+from kiosk.limits import limiter
 from kiosk.models import OPEN, Response, State
 from shared.db import utcnow
 from shared.forms import SurveyForm
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
-MAX_FAILURES = 5
-LOCKOUT_SECONDS = 60
-
-_failures: list[float] = []
-_failures_lock = threading.Lock()
 
 
-def _locked_out(now: float) -> bool:
-    with _failures_lock:
-        _failures[:] = [t for t in _failures if now - t < LOCKOUT_SECONDS]
-        return len(_failures) >= MAX_FAILURES
-
-
-def _failed(now: float) -> None:
-    with _failures_lock:
-        _failures.append(now)
+def _wrong_pin(response) -> bool:
+    return response.status_code == 403
 
 
 class PinForm(SurveyForm):
@@ -56,19 +43,16 @@ def login():
 
 
 @bp.post("/")
+@limiter.limit(lambda: current_app.config["STAFF_PIN_LIMIT"], deduct_when=_wrong_pin)
 def health():
     """The counter's health, shown only in the reply to a correct PIN (no cookie is set)."""
     pin_hash = current_app.config["STAFF_PIN_HASH"]
     if not pin_hash:
         abort(404)
-    now = time.monotonic()
-    if _locked_out(now):
-        abort(429)
     form = _pin_form(request.form)
     if not form.validate():
         abort(400)
     if not check_password_hash(pin_hash, form.pin.data):
-        _failed(now)
         return render_template("kiosk/staff_login.html", form=_pin_form(), wrong=True), 403
     return render_template("kiosk/staff.html", **counter_health())
 

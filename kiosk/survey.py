@@ -15,7 +15,9 @@ from kiosk.counters import Counter
 from kiosk.models import COMPLETE, OPEN, PARTIAL, Response
 from shared.chain import GENESIS, response_hash
 from shared.db import uuid7
+from shared.forms import COMMENT_MAX
 from shared.questionnaires import LOW, Item, Questionnaire
+from shared.text import clean_comment
 
 SUSPECT_BURST = "suspect-burst"
 
@@ -117,7 +119,9 @@ def record_reasons(
     now: dt.datetime,
 ) -> None:
     response.reasons = sorted(set(reasons))
-    response.comment = comment.strip() if comment and comment.strip() else None
+    # Normalised, and phone numbers, e-mails and ID numbers replaced by markers (shared.text),
+    # before the comment is hashed: it is never stored or sent with personal data in it.
+    response.comment = clean_comment(comment, COMMENT_MAX)
     response.last_tap_at = now
     session.flush()
 

@@ -6,6 +6,7 @@ import functools
 import uuid
 
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
+from flask_babel import gettext
 from markupsafe import Markup
 from werkzeug.wrappers import Response as HTTPResponse
 
@@ -28,6 +29,7 @@ from shared.db import utcnow
 from shared.forms import SurveyForm, survey_form, unknown_fields
 from shared.i18n import DEFAULT_LOCALE, N_
 from shared.questionnaires import Questionnaire
+from shared.text import has_nul
 
 bp = Blueprint("kiosk", __name__)
 #: Seconds an error or refusal screen shows before the welcome screen comes back.
@@ -220,15 +222,25 @@ def reasons(code: str, response_id: uuid.UUID):
     response = open_response(session, response_id, counter)
     q = _questionnaire(counter, response.kind)
     scope = f"{response_id}:reasons"
-    if request.method == "GET":
+    if request.method == "GET" or has_nul(request.form.get("comment", "")):
+        # A NUL cannot be stored or sent: ask again (the rating is kept) rather than lose it.
+        problem = (
+            None
+            if request.method == "GET"
+            else gettext(
+                "The comment contains a character that cannot be saved. Please type it again."
+            )
+        )
         form = _bind(_reasons_form(q), scope)
-        return render_template(
+        page = render_template(
             "kiosk/reasons.html",
             counter=counter,
             form=form,
+            problem=problem,
             action=url_for(".reasons", code=code, response_id=response_id),
             idle=current_app.config["IDLE_TIMEOUT"],
         )
+        return page, 400 if problem else 200
     form = _posted(_reasons_form(q), scope)
     if "skip" not in request.form:
         record_reasons(session, response, form.reasons.data or [], form.comment.data, now=utcnow())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sqlite3
 import threading
 import uuid
@@ -75,6 +76,7 @@ def make_engine(
     """
     engine = sa.create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
+        _private_sqlite_file(engine)
         _sqlite_pragmas(
             engine,
             synchronous=sqlite_synchronous,
@@ -85,6 +87,22 @@ def make_engine(
 
 
 _HOLDS_WRITER_TURN = "sipas_holds_writer_turn"
+
+
+def _private_sqlite_file(engine: Engine) -> None:
+    """Create a SQLite database file readable by its owner only (0600) before SQLite opens it:
+    it holds ratings and accounts, and SQLite gives its -wal and -shm files the same mode.
+    Nothing is written until the first connection (the app factories do no I/O)."""
+    path = engine.url.database
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+
+    @sa.event.listens_for(engine, "do_connect")
+    def _create_private(dialect, conn_rec, cargs, cparams):
+        try:
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except (FileExistsError, FileNotFoundError):
+            pass  # there already (keep its mode), or no such folder (SQLite says so itself)
 
 
 def _sqlite_pragmas(

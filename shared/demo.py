@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 
 DEMO_UNIT = "00001.MC"  # a one-stop centre of collector.demo
-DEMO_PIN = "1234"
+DEMO_PIN = "123456"
 
 
 def _sipas(*args: str, env: dict[str, str]) -> str:

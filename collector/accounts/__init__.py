@@ -1,5 +1,6 @@
-"""Manager accounts: login with Flask-Login and a CSRF-protected form, sessions that expire,
-lockout after repeated failures, and the `role_required` guard for the report pages.
+"""Manager accounts: login with Flask-Login and a CSRF-protected form, sessions that end (idle,
+absolute lifetime, logout and password change on the server side), rate limits on failed logins
+(Flask-Limiter, in the app's one limiter), and the `role_required` guard for the report pages.
 
 `init_app` only binds extensions and sets defaults (no I/O), like the rest of `create_app`.
 """
@@ -8,19 +9,21 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import threading
+import hashlib
+import re
 import time
-from collections import deque
 from collections.abc import Callable
 from typing import TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from flask import (
     Blueprint,
     Flask,
+    Response,
     abort,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -29,28 +32,43 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
-from collector.accounts.service import LoginPolicy, LoginRefused, audit, authenticate
+from collector.accounts.service import (
+    LoginRefused,
+    audit,
+    authenticate,
+    end_sessions,
+    normalise_email,
+)
 from collector.db import get_session
+from collector.limits import limiter
 from collector.models import User
 
 F = TypeVar("F", bound=Callable)
 
 DEFAULTS = {
-    #: Wrong passwords in a row before an account is locked, and for how long.
-    "LOGIN_MAX_FAILURES": 5,
-    "LOGIN_LOCK_MINUTES": 15,
-    #: Login attempts from one address per 15 minutes before it must wait (any account).
-    "LOGIN_MAX_ATTEMPTS_PER_ADDRESS": 30,
-    #: A session ends this many minutes after the last request, and at most after its lifetime.
+    #: Login attempts that failed (wrong or unknown email, wrong password), per Flask-Limiter
+    #: window: for one email from one address (a short lock of that pair only), for one address
+    #: whatever the email (password spraying), for one email from anywhere (a distributed
+    #: attack: at worst the account is slowed for the rest of the hour, never locked for good).
+    #: A login that succeeds never counts.
+    "LOGIN_LIMIT_PER_ACCOUNT_ADDRESS": "5 per 5 minutes",
+    "LOGIN_LIMIT_PER_ADDRESS": "30 per 15 minutes",
+    "LOGIN_LIMIT_PER_ACCOUNT": "50 per hour",
+    #: A session ends this many minutes after the last request, and at the latest
+    #: PERMANENT_SESSION_LIFETIME after the login, however busy it is.
     "SESSION_IDLE_MINUTES": 60,
     "PERMANENT_SESSION_LIFETIME": dt.timedelta(hours=10),
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
+    #: The session cookie's Secure flag: None means on, except under testing or debugging (plain
+    #: http://localhost); set False only for a collector reached without TLS on purpose.
+    "SESSION_COOKIE_SECURE_AUTO": None,
 }
 
 login_manager = LoginManager()
@@ -66,26 +84,6 @@ class LoginForm(FlaskForm):
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1024)])
 
 
-class AddressThrottle:
-    """Counts login attempts per client address in a sliding window (in this process)."""
-
-    def __init__(self, window_s: float = 15 * 60):
-        self.window_s = window_s
-        self.attempts: dict[str, deque[float]] = {}
-        self.lock = threading.Lock()
-
-    def allow(self, address: str, limit: int, now: float | None = None) -> bool:
-        now = time.monotonic() if now is None else now
-        with self.lock:
-            seen = self.attempts.setdefault(address, deque())
-            while seen and seen[0] <= now - self.window_s:
-                seen.popleft()
-            if len(seen) >= limit:
-                return False
-            seen.append(now)
-            return True
-
-
 def init_app(app: Flask) -> None:
     for key, value in DEFAULTS.items():
         # Flask has its own defaults for the session keys: replace those, keep configured values.
@@ -95,9 +93,12 @@ def init_app(app: Flask) -> None:
         app.config["PERMANENT_SESSION_LIFETIME"] = dt.timedelta(
             seconds=app.config["PERMANENT_SESSION_LIFETIME"]
         )
-    app.extensions["sipas_login_throttle"] = AddressThrottle()
+    secure = app.config["SESSION_COOKIE_SECURE_AUTO"]
+    if secure is None:
+        secure = app.config["SESSION_COOKIE_SECURE"] or not (app.testing or app.debug)
+    app.config["SESSION_COOKIE_SECURE"] = bool(secure)
     login_manager.init_app(app)
-    app.before_request(_expire_idle_session)
+    app.before_request(_check_session)
 
 
 @login_manager.user_loader
@@ -109,13 +110,20 @@ def _load_user(user_id: str) -> User | None:
     return user if user is not None and user.active else None
 
 
-def _expire_idle_session():
-    """Log out a session idle for longer than SESSION_IDLE_MINUTES."""
+def _check_session():
+    """End a session that is idle too long, older than its lifetime, or of an older epoch (the
+    user logged out or changed the password since: a copied cookie is worth nothing then)."""
     if "_user_id" not in session:
         return None
     now = int(time.time())
-    seen = session.get("seen", now)
-    if now - seen > current_app.config["SESSION_IDLE_MINUTES"] * 60:
+    seen = session.get("seen", 0)
+    lifetime = current_app.config["PERMANENT_SESSION_LIFETIME"].total_seconds()
+    if (
+        now - seen > current_app.config["SESSION_IDLE_MINUTES"] * 60
+        or now - session.get("login_at", 0) > lifetime
+        or not current_user.is_authenticated
+        or session.get("epoch") != current_user.session_epoch
+    ):
         logout_user()
         session.clear()
         return None
@@ -141,16 +149,69 @@ def role_required(*roles: str) -> Callable[[F], F]:
     return decorator
 
 
+#: Characters a browser drops or reads as a slash before it resolves a Location.
+_UNSAFE_IN_NEXT = re.compile(r"[\x00-\x20\x7f\\]")
+
+
+def is_safe_next(target: str | None) -> bool:
+    """Whether `target` is a path on this site: one leading slash, no scheme, no host, and none of
+    what browsers forgive (backslashes, tabs, newlines, spaces, a second slash, also encoded)."""
+    if not target or len(target) > 2000 or not target.startswith("/"):
+        return False
+    decoded = unquote(unquote(target))
+    for text in (target, decoded):
+        if text.startswith("//") or _UNSAFE_IN_NEXT.search(text):
+            return False
+        parts = urlsplit(text)
+        if parts.scheme or parts.netloc:
+            return False
+    return True
+
+
 def _safe_next(target: str | None) -> str:
     """Only a path on this site; anything else (another host, a scheme) goes to the reports."""
-    if target:
-        parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/") and "\\" not in target:
-            return target
-    return url_for("reports.weekly")
+    return target if is_safe_next(target) else url_for("reports.weekly")
+
+
+def _email_key() -> str:
+    """The typed email, hashed: the limiter's storage keeps no address anybody typed."""
+    email = normalise_email(request.form.get("email", ""))
+    return hashlib.sha256(email.encode("utf-8", "replace")).hexdigest()[:32]
+
+
+def _address_key() -> str:
+    return get_remote_address() or "?"
+
+
+def _too_many(_limit) -> Response:
+    """The login page again, with the same words whether the email has an account or not."""
+    page = render_template(
+        "collector/accounts/login.html",
+        form=LoginForm(),
+        problem=_("Too many failed attempts. Wait a few minutes and try again."),
+    )
+    return make_response(page, 429)
+
+
+def _failed(response: Response) -> bool:
+    return response.status_code == 401
+
+
+def _login_limit(config_key: str, key_func) -> Callable[[F], F]:
+    return limiter.limit(
+        lambda: current_app.config[config_key],
+        key_func=key_func,
+        methods=["POST"],
+        deduct_when=_failed,
+        on_breach=_too_many,
+        scope=f"login:{config_key}",
+    )
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@_login_limit("LOGIN_LIMIT_PER_ACCOUNT_ADDRESS", lambda: f"{_address_key()}|{_email_key()}")
+@_login_limit("LOGIN_LIMIT_PER_ADDRESS", _address_key)
+@_login_limit("LOGIN_LIMIT_PER_ACCOUNT", _email_key)
 def login():
     """Show the login form; on a right email and password start a session."""
     if current_user.is_authenticated:
@@ -159,36 +220,21 @@ def login():
     problem = None
     status = 200
     if form.validate_on_submit():
-        throttle: AddressThrottle = current_app.extensions["sipas_login_throttle"]
-        address = request.remote_addr or "?"
-        if not throttle.allow(address, current_app.config["LOGIN_MAX_ATTEMPTS_PER_ADDRESS"]):
-            problem = _("Too many attempts from this address. Wait a few minutes and try again.")
-            status = 429
+        db = get_session()
+        try:
+            user = authenticate(db, form.email.data, form.password.data)
+        except LoginRefused:
+            db.commit()
+            status = 401
+            problem = _("Wrong email or password.")
         else:
-            db = get_session()
-            policy = LoginPolicy(
-                current_app.config["LOGIN_MAX_FAILURES"], current_app.config["LOGIN_LOCK_MINUTES"]
-            )
-            try:
-                user = authenticate(db, form.email.data, form.password.data, policy=policy)
-            except LoginRefused as refused:
-                db.commit()
-                status = 401
-                if refused.locked:
-                    problem = _(
-                        "This account is locked after too many wrong passwords. "
-                        "Try again in %(minutes)d minutes.",
-                        minutes=current_app.config["LOGIN_LOCK_MINUTES"],
-                    )
-                else:
-                    problem = _("Wrong email or password.")
-            else:
-                db.commit()
-                session.clear()
-                session.permanent = True
-                session["seen"] = int(time.time())
-                login_user(user)
-                return redirect(_safe_next(request.args.get("next")))
+            db.commit()
+            session.clear()
+            session.permanent = True
+            now = int(time.time())
+            session.update(seen=now, login_at=now, epoch=user.session_epoch)
+            login_user(user)
+            return redirect(_safe_next(request.args.get("next")))
     elif request.method == "POST":
         status = 400
         problem = _("Enter your email and password.")
@@ -197,10 +243,12 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    """End the session."""
+    """End the session, on the server too: a copy of the cookie no longer works."""
     if current_user.is_authenticated:
         db = get_session()
-        audit(db, "logout", db.get(User, current_user.id))
+        user = db.get(User, current_user.id)
+        audit(db, "logout", user)
+        end_sessions(db, user, "logout")
         db.commit()
     logout_user()
     session.clear()

@@ -1,8 +1,8 @@
 """Accounts, logins and personal API tokens. Functions take a session and flush; the caller commits.
 
-Passwords are kept as Werkzeug hashes (scrypt, salted). After `max_failures` wrong passwords in a
-row an account is locked for a while; the login page says only that email or password is wrong, or
-that the account is locked, never which emails exist.
+Passwords are kept as Werkzeug hashes (scrypt, salted). The login page says only that email or
+password is wrong, never which emails exist; repeated failures are slowed by rate limits per
+address and account (see `collector.accounts`), never by locking the account itself.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import datetime as dt
 import hashlib
 import re
 import secrets
-from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -37,18 +36,10 @@ class AccountError(TranslatableError):
 
 
 class LoginRefused(Exception):
-    """Wrong email or password (`locked` False), or a locked account (`locked` True)."""
+    """Wrong email or password; the same for an unknown, an inactive and a known account."""
 
-    def __init__(self, locked: bool = False, until: dt.datetime | None = None):
-        self.locked = locked
-        self.until = until
-        super().__init__("account locked" if locked else "wrong email or password")
-
-
-@dataclass(frozen=True)
-class LoginPolicy:
-    max_failures: int = 5
-    lock_minutes: int = 15
+    def __init__(self):
+        super().__init__("wrong email or password")
 
 
 def normalise_email(email: str) -> str:
@@ -108,26 +99,25 @@ def authenticate(
     email: str,
     password: str,
     now: dt.datetime | None = None,
-    policy: LoginPolicy = LoginPolicy(),  # noqa: B008 - frozen, shared safely
 ) -> User:
-    """The user with this email and password, or LoginRefused. Counts failures, locks, audits."""
+    """The user with this email and password, or LoginRefused. Counts failures and audits.
+
+    Unknown, inactive and known accounts take the same path: a password hash is always checked
+    (a dummy one for an unknown email), so neither the answer nor its time tells which emails
+    have accounts. Nothing typed into the form is kept for an unknown account (it could be a
+    password typed into the wrong field). Repeated failures are slowed down by the login view's
+    rate limits (per address and account, Flask-Limiter), not by locking the account: a
+    stranger cannot lock a manager out.
+    """
     now = now or utcnow()
     user = find_user(session, email)
-    if user is None or not user.active:
-        check_password_hash(_DUMMY_HASH, password or "")
-        audit(session, "login-failed", None, email=normalise_email(email)[:254])
+    known = user is not None and user.active
+    ok = check_password_hash(user.password_hash if known else _DUMMY_HASH, password or "")
+    if not known:
+        audit(session, "login-failed", None)
         raise LoginRefused()
-    if user.locked_until is not None and user.locked_until > now:
-        audit(session, "login-refused-locked", user)
-        raise LoginRefused(locked=True, until=user.locked_until)
-    if not check_password_hash(user.password_hash, password or ""):
+    if not ok:
         user.failed_logins += 1
-        if user.failed_logins >= policy.max_failures:
-            user.locked_until = now + dt.timedelta(minutes=policy.lock_minutes)
-            user.failed_logins = 0
-            audit(session, "account-locked", user, minutes=policy.lock_minutes)
-            session.flush()
-            raise LoginRefused(locked=True, until=user.locked_until)
         audit(session, "login-failed", user)
         session.flush()
         raise LoginRefused()
@@ -139,6 +129,13 @@ def authenticate(
     return user
 
 
+def end_sessions(session: Session, user: User, reason: str) -> None:
+    """End every session of `user` at its next request (logout, password change)."""
+    user.session_epoch += 1
+    audit(session, "sessions-ended", user, reason=reason)
+    session.flush()
+
+
 def set_password(session: Session, user: User, password: str) -> None:
     if len(password) < MIN_PASSWORD:
         raise AccountError(
@@ -148,6 +145,7 @@ def set_password(session: Session, user: User, password: str) -> None:
     user.failed_logins = 0
     user.locked_until = None
     audit(session, "password-set", user)
+    end_sessions(session, user, "password-set")
 
 
 def token_hash(token: str) -> str:

@@ -286,6 +286,12 @@ def _document() -> dict[str, Any]:
     }
 
 
+def schema(name: str) -> dict[str, Any]:
+    """One schema of the document's components (e.g. "Response"): `collector.validation` checks
+    the structure of what a kiosk sends against it, so the document and the checks are one."""
+    return copy.deepcopy(_document()["components"]["schemas"][name])
+
+
 EXTENSION = "sipas_openapi"
 
 

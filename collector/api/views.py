@@ -11,7 +11,7 @@ from flask import Blueprint, current_app, g, jsonify, request
 from collector.api.errors import error_response, problem_response
 from collector.api.openapi import document
 from collector.db import get_session
-from collector.ingest import check_batch, record_heartbeat, store_batch
+from collector.ingest import check_batch, record_heartbeat, store_batch, time_window
 from collector.kiosks import KioskRef, kiosk_for_token
 from collector.problems import RequestProblem
 from shared.db import utcnow
@@ -41,7 +41,7 @@ def authenticate_kiosk():
         return error_response("invalid-token")
     if kiosk.revoked_at is not None:
         return error_response("revoked-token")
-    g.kiosk = KioskRef(kiosk.id, kiosk.unit_id)
+    g.kiosk = KioskRef(kiosk.id, kiosk.unit_id, kiosk.created_at)
     # End this read at once: on SQLite it holds the write lock, which the checking of the body
     # (pure Python) does not need.
     session.rollback()
@@ -96,7 +96,9 @@ def post_responses():
     """Store a batch of responses from the calling kiosk; one result per response, in order."""
     checked = check_batch(json_body(), current_app.config["API_MAX_RESPONSES"])
     session = get_session()
-    results = store_batch(session, g.kiosk, checked, utcnow())
+    received_at = utcnow()
+    window = time_window(current_app.config, received_at, g.kiosk.registered_at)
+    results = store_batch(session, g.kiosk, checked, received_at, window)
     session.commit()
     return jsonify({"results": [result.as_json() for result in results]})
 

@@ -37,9 +37,14 @@ class User(Base):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[dt.datetime | None]
-    #: Failed logins since the last successful one; reaching the limit locks the account.
+    #: Failed logins since the last successful one (shown to admins; the login's rate limits,
+    #: not this count, slow an attacker down).
     failed_logins: Mapped[int] = mapped_column(default=0)
+    #: No longer set: an account is never locked as a whole (a stranger could lock anybody out).
     locked_until: Mapped[dt.datetime | None]
+    #: Each session carries the epoch it was made in; logout and a password change add one, so
+    #: every session (and copied cookie) made before ends at its next request.
+    session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
 
     unit: Mapped[Unit | None] = relationship()
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user")

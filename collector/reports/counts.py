@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from collector.models import CountsState, WeeklyCount
 from collector.models.reports import RESPONDENTS
 from collector.reports.stats import Layout
-from collector.reports.weeks import ZONE, Week, utc_offset_hours
+from collector.reports.weeks import ZONE, Week, reportable_range, utc_offset_hours
 
 SUSPECT_FLAG = "suspect-burst"
 _STATE_ID = 1
@@ -106,19 +106,29 @@ def refresh_counts(session: Session) -> int:
     newest = session.scalar(sa.text("SELECT MAX(id) FROM responses")) or 0
     if newest <= last:
         return 0
+    # Only rows inside the reportable years are counted: one row in year 9999 or 0001 (a broken
+    # kiosk clock, or written straight into the database) must not stop the counts for good.
+    params = {"last": last, "newest": newest, **_range_params(dialect)}
     # Responses counted before whose link turned out broken when their predecessor arrived now.
     relinked = session.execute(
         sa.text(
             "SELECT DISTINCT later.submitted_at FROM responses r "
             "JOIN responses later ON later.kiosk_id = r.kiosk_id "
             "AND later.kiosk_seq = r.kiosk_seq + 1 "
-            "WHERE r.id > :last AND r.id <= :newest AND later.id <= :last"
+            "WHERE r.id > :last AND r.id <= :newest AND later.id <= :last "
+            "AND later.submitted_at >= :lo AND later.submitted_at < :hi"
         ),
-        {"last": last, "newest": newest},
+        params,
     ).scalars()
-    weeks = {Week.of_moment(_aware(moment)) for moment in relinked}
-    for select_sql in _aggregate_sql(dialect, "r.id > :last AND r.id <= :newest"):
-        _upsert(session, select_sql, {"last": last, "newest": newest})
+    weeks = set()
+    for moment in relinked:
+        try:
+            weeks.add(Week.of_moment(_aware(moment)))
+        except (ValueError, OverflowError, TypeError):
+            continue  # an unreadable time (SQLite keeps text): not countable in any week
+    where = "r.id > :last AND r.id <= :newest AND r.submitted_at >= :lo AND r.submitted_at < :hi"
+    for select_sql in _aggregate_sql(dialect, where):
+        _upsert(session, select_sql, params)
     for week in sorted(weeks):
         recount_week(session, week, up_to=newest)
     state.last_response_id = newest
@@ -138,6 +148,14 @@ def recount_week(session: Session, week: Week, up_to: int) -> None:
     where = "r.id <= :up_to AND r.submitted_at >= :start AND r.submitted_at < :end"
     for select_sql in _aggregate_sql(dialect, where):
         _upsert(session, select_sql, {"up_to": up_to, "start": start_p, "end": end_p})
+
+
+def _range_params(dialect: str) -> dict[str, object]:
+    """:lo and :hi, the reportable range, as the dialect compares them with submitted_at."""
+    lo, hi = reportable_range()
+    if dialect == "sqlite":
+        return {name: m.replace(tzinfo=None).isoformat(" ") for name, m in (("lo", lo), ("hi", hi))}
+    return {"lo": lo, "hi": hi}
 
 
 def _aware(moment) -> dt.datetime:

@@ -29,6 +29,7 @@ from collector.accounts.scope import subtree_ids
 from collector.db import get_session
 from collector.models import Response, Unit
 from collector.reports.counts import SUSPECT_FLAG
+from collector.reports.loader import answers_of, comment_of, reasons_of
 from collector.reports.render import BOM, neutralise, write_csv
 from collector.reports.weeks import ZONE, Week
 
@@ -88,7 +89,8 @@ def raw_rows(session: Session, root_id: int, first: Week, last: Week) -> Iterato
         .execution_options(stream_results=True, yield_per=BATCH)
     )
     for row in session.execute(query):
-        suspect = SUSPECT_FLAG in (row.flags or ())
+        flags = [f for f in row.flags if isinstance(f, str)] if isinstance(row.flags, list) else []
+        suspect = SUSPECT_FLAG in flags
         chain = {True: "ok", False: "broken", None: "pending"}[row.chain_ok]
         yield [
             str(row.uuid),
@@ -100,10 +102,10 @@ def raw_rows(session: Session, root_id: int, first: Week, last: Week) -> Iterato
             row.channel,
             row.counter,
             bool(row.complete),
-            "; ".join(f"{k}={v}" for k, v in sorted(row.answers.items())),
-            "; ".join(row.reasons or ()),
-            row.comment or "",
-            "; ".join(row.flags or ()),
+            "; ".join(f"{k}={v}" for k, v in sorted(answers_of(row.answers).items())),
+            "; ".join(reasons_of(row.reasons)),
+            comment_of(row.comment) or "",
+            "; ".join(flags),
             chain,
             not suspect and row.chain_ok is not False,
         ]

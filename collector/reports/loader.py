@@ -18,6 +18,7 @@ from collector.reports.counts import count_versions, suspect_sql, unit_week_indi
 from collector.reports.stats import layout_for
 from collector.reports.weeks import ZONE, Week
 from shared.questionnaires import KINDS
+from shared.text import normalise_text
 
 TREND_WEEKS = 12
 
@@ -70,6 +71,40 @@ def _json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
 
+def answers_of(value: Any) -> dict[str, int]:
+    """The answers of a stored row as question code -> 0..5; anything else a row might hold (it
+    is checked on arrival, but a database can be written to directly) is left out."""
+    try:
+        value = _json(value)
+    except ValueError:
+        return {}
+    if not isinstance(value, dict):
+        return {}
+    return {
+        k: v
+        for k, v in value.items()
+        if isinstance(k, str) and type(v) is int and 0 <= v <= 5  # noqa: E721 - not bool
+    }
+
+
+def reasons_of(value: Any) -> list[str]:
+    if value in ("[]", None):
+        return []
+    try:
+        value = _json(value)
+    except ValueError:
+        return []
+    if not isinstance(value, list):
+        return []
+    return [text for r in value if isinstance(r, str) and (text := normalise_text(r))]
+
+
+def comment_of(value: Any) -> str | None:
+    """A stored comment as every report shows it: normalised like on arrival (a row written
+    straight into the database may hold control characters)."""
+    return normalise_text(value) if isinstance(value, str) else None
+
+
 def load_responses(session: Session, unit_ids: list[int], week: Week) -> pd.DataFrame:
     """The responses of `unit_ids` submitted during `week` (local time), one row each."""
     r = Response.__table__.c
@@ -102,8 +137,9 @@ def load_responses(session: Session, unit_ids: list[int], week: Week) -> pd.Data
     )
     columns = list(zip(*rows, strict=True)) if rows else []
     if columns:
-        columns[8] = [_json(v) for v in columns[8]]
-        columns[9] = [[] if v in ("[]", None) else _json(v) for v in columns[9]]
+        columns[8] = [answers_of(v) for v in columns[8]]
+        columns[9] = [reasons_of(v) for v in columns[9]]
+        columns[10] = [comment_of(v) for v in columns[10]]
     frame = pd.DataFrame(
         {name: list(values) for name, values in zip(RESPONSE_COLUMNS, columns, strict=False)},
         columns=RESPONSE_COLUMNS,

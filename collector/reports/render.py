@@ -14,6 +14,7 @@ from typing import Any
 from flask_babel import gettext as _
 from flask_babel import gettext as translate  # for message ids held in data
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
@@ -22,9 +23,13 @@ BOM = "\ufeff"
 
 
 def neutralise(value: Any) -> Any:
-    """A cell value safe from formula injection; numbers and empty values pass as they are."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
+    """A cell value safe from formula injection and writable to XLSX (control characters that
+    XML 1.0 forbids are dropped: one in a stored comment must not fail a whole export);
+    numbers and empty values pass as they are."""
+    if isinstance(value, str):
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+        if value.startswith(FORMULA_START):
+            return "'" + value
     return value
 
 

@@ -202,12 +202,21 @@ def raw_csv():
     first, last = _raw_range()
     name = f"sipas-raw-{unit.code}-{first}-{last}.csv"
     engine, root_id = get_db().engine, unit.id
+    logger = current_app.logger
 
     def rows():
         # The stream outlives the request's own session (closed when the view returns): it reads
         # through a session of its own, closed when the last row is sent or the client goes.
         with Session(engine) as stream_session:
-            yield from stream_raw_csv(stream_session, root_id, first, last)
+            try:
+                yield from stream_raw_csv(stream_session, root_id, first, last)
+            except Exception:
+                # The 200 is sent already: log, say so in the file, and raise, so that the
+                # server cuts the connection before the end of the chunked body and the client
+                # sees a failed download rather than a short file that looks complete.
+                logger.exception("raw CSV export of %s failed mid-stream", name)
+                yield ("\n" + _("EXPORT FAILED: this file is incomplete.") + "\n").encode()
+                raise
 
     return Response(
         stream_with_context(rows()),

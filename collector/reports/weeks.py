@@ -13,6 +13,9 @@ from zoneinfo import ZoneInfo
 
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 WEEK_RE = re.compile(r"(\d{4})-W(\d{2})")
+#: The years a report may be about. Outside them date arithmetic (a week's end, local time) can
+#: overflow Python's dates, so weeks are refused there and stored rows there are never counted.
+FIRST_YEAR, LAST_YEAR = 2000, 2999
 
 
 @dataclass(frozen=True, order=True)
@@ -31,6 +34,8 @@ class Week:
         if not match:
             raise ValueError(f"not an ISO week: {text!r} (expected YYYY-Www)")
         year, number = int(match[1]), int(match[2])
+        if not FIRST_YEAR <= year <= LAST_YEAR:
+            raise ValueError(f"year {year} is outside {FIRST_YEAR}..{LAST_YEAR}")
         try:
             dt.date.fromisocalendar(year, number, 1)
         except ValueError:
@@ -74,6 +79,14 @@ class Week:
 
     def __str__(self) -> str:
         return f"{self.year}-W{self.number:02d}"
+
+
+def reportable_range() -> tuple[dt.datetime, dt.datetime]:
+    """The UTC moments from the first reportable week's start to the last one's end: rows outside
+    are left out of every count and export, whatever a database holds."""
+    first = Week(FIRST_YEAR, 1)
+    last = Week.containing(dt.date(LAST_YEAR, 12, 28))  # 28 December is always in the last week
+    return first.start_utc(), last.end_utc()
 
 
 def local_today() -> dt.date:

@@ -134,6 +134,9 @@ def app(db_url, tmp_path):
             "INSTANCE_PATH": str(tmp_path / "instance"),
             # Durability is not under test; NORMAL keeps the suite fast.
             "SQLITE_SYNCHRONOUS": "NORMAL",
+            # Test data keeps fixed dates in 2026, whenever the suite runs; the window's
+            # registration bound is tested on its own (test_time_window.py).
+            "INGEST_PAST_TOLERANCE_DAYS": None,
         }
     )
     yield app

@@ -1,4 +1,5 @@
-"""Accounts: login with CSRF, lockout, expiring sessions, CLI, personal tokens."""
+"""Accounts: login with CSRF, expiring sessions, CLI, personal tokens (rate limits, sessions
+ended on the server and redirects: test_login_security.py)."""
 
 from __future__ import annotations
 
@@ -7,19 +8,14 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from collector.accounts import AddressThrottle
 from collector.accounts.service import (
     AccountError,
-    LoginPolicy,
-    LoginRefused,
     add_user,
-    authenticate,
     user_for_token,
 )
 from collector.cli import collector
 from collector.db import get_session
-from collector.models import ApiToken, AuditEntry, User
-from tests.collector.conftest import count
+from collector.models import ApiToken, User
 from tests.collector.reports_helpers import PASSWORD, csrf_token, login, make_user
 
 
@@ -93,41 +89,6 @@ def test_next_only_goes_to_a_path_on_this_site(client, manager):
         data={"email": manager, "password": PASSWORD, "csrf_token": token},
     )
     assert reply.headers["Location"].endswith("/reports/weekly")
-
-
-def test_account_locks_after_repeated_failures(app, client, manager):
-    for _ in range(5):
-        login(client, manager, "wrong password!")
-    locked = login(client, manager)  # the right password no longer helps
-    assert locked.status_code == 401
-    assert "bị khóa" in locked.get_data(as_text=True)
-    with app.app_context():
-        user = get_session().scalar(sa.select(User).where(User.email == manager))
-        assert user.locked_until is not None
-    assert count(app, AuditEntry, AuditEntry.action == "account-locked") == 1
-
-
-def test_lock_expires(app, manager):
-    policy = LoginPolicy(max_failures=2, lock_minutes=15)
-    now = dt.datetime(2026, 3, 2, 8, tzinfo=dt.UTC)
-    with app.app_context():
-        session = get_session()
-        for _ in range(2):
-            with pytest.raises(LoginRefused):
-                authenticate(session, manager, "nope nope nope", now, policy)
-        with pytest.raises(LoginRefused) as refused:
-            authenticate(session, manager, PASSWORD, now + dt.timedelta(minutes=14), policy)
-        assert refused.value.locked
-        user = authenticate(session, manager, PASSWORD, now + dt.timedelta(minutes=16), policy)
-        assert user.failed_logins == 0 and user.locked_until is None
-
-
-def test_address_throttle_limits_attempts_per_window():
-    throttle = AddressThrottle(window_s=60)
-    assert all(throttle.allow("10.0.0.1", 3, now=t) for t in (0, 1, 2))
-    assert not throttle.allow("10.0.0.1", 3, now=3)
-    assert throttle.allow("10.0.0.2", 3, now=3)
-    assert throttle.allow("10.0.0.1", 3, now=61)
 
 
 def test_idle_session_expires(app, client, manager):

@@ -199,6 +199,7 @@ def test_the_real_command_sets_up_an_instance_on_first_use(tmp_path, monkeypatch
     secret = (instance / "secret_key").read_text().strip()
     assert len(secret) == 64 and (instance / "secret_key").stat().st_mode & 0o077 == 0
     assert (instance / "collector.sqlite").exists()
+    assert (instance / "collector.sqlite").stat().st_mode & 0o077 == 0  # ratings and accounts
     result = runner.invoke(main, ["collector", "units", "add", "P01", "Tỉnh", "--kind", "province"])
     assert result.exit_code == 0, result.output
     assert (instance / "secret_key").read_text().strip() == secret  # made once, then kept

@@ -108,7 +108,7 @@ class HttpTablet:
         return response
 
 
-def staff_queue(kiosk_url: str, pin: str = "2468") -> int:
+def staff_queue(kiosk_url: str, pin: str = "246813") -> int:
     """The 'waiting to be sent' figure of a kiosk's staff page."""
     http = requests.Session()
     page = http.get(f"{kiosk_url}/staff/", timeout=10).text

@@ -33,7 +33,7 @@ def kiosk_instance(tmp_path):
             "--counter",
             "2:H40.22.01:admin",
             "--pin",
-            "2468",
+            "246813",
         ],
         check=True,
         capture_output=True,

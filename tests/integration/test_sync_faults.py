@@ -144,7 +144,7 @@ class Kiosk:
                 "--counter",
                 f"2:{UNIT}:admin,health",
                 "--pin",
-                "2468",
+                "246813",
                 "--collector-url",
                 collector_url,
                 "--collector-token",

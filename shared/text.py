@@ -1,0 +1,70 @@
+"""One normalisation for every text a citizen or a device sends (comments, counter labels, officer
+and procedure codes), used by the kiosk and by the collector alike.
+
+* `normalise_text`: Unicode NFC; line ends made "\\n"; every other control character (C0, DEL, C1),
+  lone surrogate and NUL removed. Spreadsheets, PostgreSQL and the hash chain all accept the result.
+* `redact_personal`: phone numbers (Vietnamese formats), e-mail addresses and CMND/CCCD numbers
+  (9 or 12 digits) replaced by a marker, so that a comment never keeps them.
+* `clean_comment`: both, in that order; what the kiosk stores and the collector keeps.
+
+Plain functions of `str`: no Flask, no database (see tests/shared/test_purity.py).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+PHONE_MARK = "[số điện thoại]"
+EMAIL_MARK = "[email]"
+ID_MARK = "[số giấy tờ]"
+
+#: Every control character but newline (tab and carriage return are handled before), and lone
+#: surrogates, which JSON allows but UTF-8 cannot encode.
+_CONTROL_RE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+_SEP = r"[ .\-]?"
+_EMAIL_RE = re.compile(r"[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+")
+#: +84 / 0084 / 84 / (+84) / 0, then 9 or 10 more digits (mobile 0xx xxx xxxx, landline
+#: 02xx xxx xxxx), each optionally after a space, dot or dash; not part of a longer number.
+_PHONE_RE = re.compile(
+    r"(?<![\w+])(?:\(\+84\)|\+84|0084|84(?="
+    + _SEP
+    + r"[1-9])|0)"
+    + _SEP
+    + r"\d(?:"
+    + _SEP
+    + r"\d){8,9}(?!"
+    + _SEP
+    + r"\d)"
+)
+#: CMND (9 digits) and CCCD (12 digits), contiguous or in groups of three.
+_ID_RE = re.compile(r"(?<![\w])(?:\d{12}|\d{9}|\d{3}(?:[ .]\d{3}){2,3})(?![\w])")
+
+
+def has_nul(text: str) -> bool:
+    return "\x00" in text
+
+
+def normalise_text(text: str) -> str:
+    """NFC, newlines as "\\n", tabs as spaces, other control characters and NUL removed."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
+    text = _CONTROL_RE.sub("", text)
+    return unicodedata.normalize("NFC", text)
+
+
+def redact_personal(text: str) -> str:
+    """`text` with e-mail addresses, phone numbers and ID numbers replaced by markers."""
+    text = _EMAIL_RE.sub(EMAIL_MARK, text)
+    text = _PHONE_RE.sub(PHONE_MARK, text)
+    return _ID_RE.sub(ID_MARK, text)
+
+
+def clean_comment(text: str | None, max_length: int | None = None) -> str | None:
+    """A citizen's comment as it may be stored: normalised, personal data redacted, stripped;
+    None when nothing is left."""
+    if text is None:
+        return None
+    text = redact_personal(normalise_text(text)).strip()
+    if max_length is not None:
+        text = text[:max_length].rstrip()
+    return text or None
