@@ -315,6 +315,8 @@ def _insert(
                 "reasons": raw["reasons"],
                 "comment": raw.get("comment"),
                 "flags": raw["flags"],
+                "procedure": raw.get("procedure"),
+                "officer": raw.get("officer"),
                 "prev_hash": v.prev_hash,
                 "hash": v.hash,
                 "chain_ok": chain_ok[v.seq],

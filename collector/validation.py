@@ -16,10 +16,10 @@ from typing import Any
 from collector.models import CHANNELS
 from collector.problems import ItemProblem, RequestProblem
 from shared import questionnaires
-from shared.chain import CHAINED_FIELDS, response_hash
+from shared.chain import CHAINED_FIELDS, CODE_RE, OPTIONAL_CHAINED_FIELDS, response_hash
 
-RESPONSE_FIELDS = frozenset(CHAINED_FIELDS) | {"prev_hash", "hash"}
-OPTIONAL_FIELDS = frozenset({"comment"})
+RESPONSE_FIELDS = frozenset(CHAINED_FIELDS) | set(OPTIONAL_CHAINED_FIELDS) | {"prev_hash", "hash"}
+OPTIONAL_FIELDS = frozenset({"comment", *OPTIONAL_CHAINED_FIELDS})
 REQUIRED_FIELDS = RESPONSE_FIELDS - OPTIONAL_FIELDS
 HEARTBEAT_FIELDS = frozenset({"kiosk_version", "queue_length", "last_seq", "clock"})
 
@@ -149,6 +149,13 @@ def validate_response(item: object) -> ValidResponse:
         raise ItemProblem(
             "invalid-value", f"comment must be a string of at most {MAX_COMMENT} characters"
         )
+    for field in OPTIONAL_CHAINED_FIELDS:
+        code = item.get(field)
+        if code is not None and not (isinstance(code, str) and CODE_RE.fullmatch(code)):
+            raise ItemProblem(
+                "invalid-value",
+                f"{field} must be 1 to 64 letters, digits, '.', '-' or '_' (or null)",
+            )
     flags = item["flags"]
     if (
         not isinstance(flags, list)
