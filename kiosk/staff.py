@@ -153,13 +153,14 @@ def duty():
     if not current_app.config["STAFF_PIN_HASH"]:
         abort(404)
     form = _duty_form(request.form)
-    if "csrf_token" in form.errors or not form.csrf_token.data:
+    valid = form.validate()
+    if "csrf_token" in form.errors:
         abort(403)
     if form.counter.data not in current_app.extensions["kiosk_counters"]:
         abort(400)
     session = db.session()
     error = None
-    if form.validate():
+    if valid:
         officer = None if "end" in request.form else form.officer.data
         try:
             set_duty(session, form.counter.data, officer, now=utcnow())
