@@ -52,11 +52,7 @@ CODE_RE = re.compile(r"[A-Za-z0-9._-]{1,64}", re.ASCII)
 def canonical(response: Mapping[str, Any], prev_hash: str) -> bytes:
     body = {name: response.get(name) for name in CHAINED_FIELDS}
     body.update(
-        {
-            name: response[name]
-            for name in OPTIONAL_CHAINED_FIELDS
-            if response.get(name) is not None
-        }
+        {name: response[name] for name in OPTIONAL_CHAINED_FIELDS if response.get(name) is not None}
     )
     body["prev_hash"] = prev_hash
     return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()

@@ -250,9 +250,7 @@ def _procedures_and_officers(used: pd.DataFrame, code_of: dict[int, str]) -> dic
     """Results by procedure code and by officer code, from the responses' own columns (whatever
     the channel). Officers are listed only from MIN_OFFICER_RATINGS responses up; the report
     service removes them for anyone but managers and admins."""
-    procedures = [
-        {**row, "group": [row["group"][0]]} for row in _breakdown(used, ["procedure"])
-    ]
+    procedures = [{**row, "group": [row["group"][0]]} for row in _breakdown(used, ["procedure"])]
     officers, hidden = [], 0
     for row in _breakdown(used, ["unit_id", "officer"]):
         if row["responses"] < MIN_OFFICER_RATINGS:

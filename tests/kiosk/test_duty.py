@@ -88,8 +88,9 @@ def test_responses_carry_the_officer_on_duty_at_their_counter(app, client):
     for payload in payloads:
         assert validate_response(json.loads(json.dumps(payload))).hash == payload["hash"]
     # The officer is hashed: changing it breaks the hash.
-    assert response_hash({**payloads[1], "officer": "CB-08"}, payloads[1]["prev_hash"]) != (
-        payloads[1]["hash"]
+    assert (
+        response_hash({**payloads[1], "officer": "CB-08"}, payloads[1]["prev_hash"])
+        != (payloads[1]["hash"])
     )
 
 
@@ -117,9 +118,7 @@ def test_changing_and_ending_the_duty(app, client):
 
 
 @WITH_PIN
-@pytest.mark.parametrize(
-    "officer", ["Nguyễn Văn A", "CB 07", "x" * 65, "<script>", "cb/07", "a@b"]
-)
+@pytest.mark.parametrize("officer", ["Nguyễn Văn A", "CB 07", "x" * 65, "<script>", "cb/07", "a@b"])
 def test_a_bad_officer_code_is_refused_and_nothing_changes(app, client, officer):
     put_on_duty(client, "1", "CB-07")
     page = put_on_duty(client, "1", officer, expect=400)
