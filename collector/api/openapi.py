@@ -48,8 +48,9 @@ keys sorted, separators `,` and `:` without spaces, non-ASCII characters unescap
 sent. The optional fields {", ".join(f"`{f}`" for f in OPTIONAL_CHAINED_FIELDS)} are in that object
 only when the response carries them with a value; absent or null, they are left out (not written
 as null), so a response without them hashes exactly as before they existed. `prev_hash` is the
-`hash` of the same kiosk's response with `kiosk_seq - 1`, or 64 zeros for the first. The collector rejects a response whose hash does not match (`bad-hash`); a response
-whose `prev_hash` does not match the stored previous one is accepted but recorded as a broken link.
+`hash` of the same kiosk's response with `kiosk_seq - 1`, or 64 zeros for the first. The collector
+rejects a response whose hash does not match (`bad-hash`); a response whose `prev_hash` does not
+match the stored previous one is accepted but recorded as a broken link.
 Missing sequence numbers are recorded as gaps until they arrive.
 
 **Errors.** A bad response is rejected on its own; the others in the batch are unaffected. Errors

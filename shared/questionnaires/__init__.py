@@ -2,9 +2,9 @@
 
 Each questionnaire is a TOML file in `data/` (kind, version, variant, factors with their items, and
 the low-score reasons it offers with the factor each points to); the answer scale and the list of
-every reason code with its label are shared by all kinds (`data/common.toml`). Files are validated when loaded: an error names the file and the entry.
-Texts are English message ids translated through the Babel catalogue in `shared/translations`.
-"""
+every reason code with its label are shared by all kinds (`data/common.toml`). Files are validated
+when loaded: an error names the file and the entry. Texts are English message ids translated
+through the Babel catalogue in `shared/translations`."""
 
 from __future__ import annotations
 

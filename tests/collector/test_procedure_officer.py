@@ -20,7 +20,7 @@ from openpyxl import load_workbook
 from collector.db import get_session
 from collector.models import Answer, Response, Unit
 from shared.chain import GENESIS, response_hash
-from shared.db import uuid7, utcnow
+from shared.db import utcnow, uuid7
 from tests.collector.conftest import count, make_response, rehash
 from tests.collector.reports_helpers import login, make_token, make_user, post_answers
 

@@ -197,9 +197,7 @@ def test_health_and_education_offer_reasons_of_their_own(kind):
     for q in questionnaires.registry().values():
         if q.kind == kind:
             assert not {"procedure", "guidance", "attitude"} & set(q.reasons), q.version
-            assert {r for r in q.reasons if r != "other" and not r.startswith(kind)} <= {
-                "waiting"
-            }
+            assert {r for r in q.reasons if r != "other" and not r.startswith(kind)} <= {"waiting"}
         elif q.kind == "admin":
             assert "procedure" in q.reasons
 
