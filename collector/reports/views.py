@@ -40,7 +40,12 @@ from collector.reports.render import (
     report_xlsx,
     verdict_label,
 )
-from collector.reports.service import ReportNotFound, build_weekly_report, resolve_unit
+from collector.reports.service import (
+    OFFICER_ROLES,
+    ReportNotFound,
+    build_weekly_report,
+    resolve_unit,
+)
 from collector.reports.weeks import Week
 from shared import questionnaires
 
@@ -202,12 +207,13 @@ def raw_csv():
     first, last = _raw_range()
     name = f"sipas-raw-{unit.code}-{first}-{last}.csv"
     engine, root_id = get_db().engine, unit.id
+    with_officer = user.role in OFFICER_ROLES
 
     def rows():
         # The stream outlives the request's own session (closed when the view returns): it reads
         # through a session of its own, closed when the last row is sent or the client goes.
         with Session(engine) as stream_session:
-            yield from stream_raw_csv(stream_session, root_id, first, last)
+            yield from stream_raw_csv(stream_session, root_id, first, last, with_officer)
 
     return Response(
         stream_with_context(rows()),
@@ -235,6 +241,7 @@ def raw_xlsx():
         first,
         last,
         str(get_locale() or "vi"),
+        with_officer=user.role in OFFICER_ROLES,
     )
     return redirect(url_for("reports.export_job", job=job))
 

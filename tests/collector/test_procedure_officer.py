@@ -315,3 +315,22 @@ def test_phone_responses_count_by_their_own_codes(app, client, coded_week):
     for row in (procedure, officer):
         assert (row["responses"], row["answers"]) == (13, 77)
         assert row["satisfied_share"] == round(100 * 53 / 77, 2)
+
+
+def raw_csv(app, email) -> list[dict[str, str]]:
+    data = logged_in(app, email).get(
+        "/reports/raw.csv", query_string={"unit": "C01", "from": WEEK, "to": WEEK}
+    )
+    assert data.status_code == 200
+    return list(csv.DictReader(io.StringIO(data.get_data().decode("utf-8-sig"))))
+
+
+def test_raw_exports_carry_the_procedure_and_the_officer_only_for_managers(app, coded_week):
+    rows = raw_csv(app, "manager@example.org")
+    assert len(rows) == 19
+    pairs = {(r["Mã thủ tục"], r["Mã cán bộ"]) for r in rows}
+    assert pairs == {(PROC_A, "CB-01"), (PROC_B, "CB-02"), ("", "")}
+    rows = raw_csv(app, "viewer@example.org")
+    assert len(rows) == 19 and "Mã cán bộ" not in rows[0]
+    assert {r["Mã thủ tục"] for r in rows} == {PROC_A, PROC_B, ""}
+    assert not any("CB-0" in value for r in rows for value in r.values())
