@@ -312,3 +312,26 @@ def test_idle_screen_returns_to_welcome(browser, tmp_path):
         assert page.evaluate("history.length") <= 3
         context.close()
     db.engine(app).dispose()
+
+
+def test_the_officer_sets_who_is_on_duty(browser, tmp_path, screenshot_dir):
+    from werkzeug.security import generate_password_hash
+
+    app = kiosk_app(tmp_path, STAFF_PIN_HASH=generate_password_hash("2468"))
+    with LiveServer(app) as server:
+        context = browser.new_context(viewport=TABLET_PORTRAIT, has_touch=True)
+        page = context.new_page()
+        page.goto(f"{server.url}/staff/")
+        page.fill("#pin", "2468")
+        go(page, page.get_by_role("button", name="Xem tình trạng quầy"), click=True)
+        page.fill("#officer-1", "CB-07")
+        go(page, page.get_by_role("button", name="Ghi nhận trực"), click=True)
+        assert page.locator("#duty-1").inner_text() == "CB-07"
+        check_targets(page, "staff page")
+        shoot(page, screenshot_dir, "kiosk-portrait-staff-duty")
+        page.goto(f"{server.url}/c/1/admin/new/0")
+        tap_face(page, "Hài lòng")
+        [response] = responses(app)
+        assert response.officer == "CB-07"
+        context.close()
+    db.engine(app).dispose()

@@ -25,7 +25,7 @@ WITH_PIN = pytest.mark.parametrize(
     "config_overrides", [{"STAFF_PIN_HASH": generate_password_hash(PIN)}]
 )
 DUTY_TOKEN = re.compile(
-    r'action="/staff/duty" class="duty-form">\s*<input id="csrf_token" name="csrf_token" '
+    r'action="/staff/duty" class="duty-form">\s*<input id="csrf-duty-1" name="csrf_token" '
     r'type="hidden" value="([^"]+)"'
 )
 
