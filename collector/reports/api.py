@@ -152,6 +152,22 @@ _SUMMARY = {
     },
 }
 
+#: A row by procedure (`procedure`) or by officer (`unit`, `officer`).
+_GROUP = {
+    "type": "object",
+    "required": ["kind", "responses", "answers", "satisfied_share", "ci95"],
+    "properties": {
+        "kind": {"type": "string"},
+        "procedure": {"type": "string"},
+        "unit": {"type": "string"},
+        "officer": {"type": "string"},
+        "responses": {"type": "integer"},
+        "answers": {"type": "integer"},
+        "satisfied_share": {**_NUMBER_OR_NULL, "description": "Percent, two decimals"},
+        "ci95": {**_INTERVAL, "description": "95 % Wilson interval in percent"},
+    },
+}
+
 OPENAPI_PATHS: dict[str, Any] = {
     "/api/v1/reports/weekly": {
         "get": {
@@ -235,6 +251,22 @@ OPENAPI_COMPONENTS: dict[str, dict[str, Any]] = {
                 "min_responses": {"type": "integer"},
                 "includes_unofficial": {"type": "boolean"},
                 "unofficial": {"type": "object"},
+                "procedures": {
+                    "type": "array",
+                    "description": "Results by procedure code, pooled share with a Wilson interval",
+                    "items": _GROUP,
+                },
+                "officers": {
+                    "type": "array",
+                    "description": (
+                        "Results by officer code within a unit: present for managers and admins "
+                        "only, and only for officers with at least `officers_min_responses` "
+                        "responses in the week (`officers_hidden` says how many were left out)"
+                    ),
+                    "items": _GROUP,
+                },
+                "officers_hidden": {"type": "integer"},
+                "officers_min_responses": {"type": "integer"},
                 "kinds": {
                     "type": "object",
                     "additionalProperties": {

@@ -13,6 +13,7 @@ import re
 import uuid
 from dataclasses import dataclass
 
+import jsonschema
 import pytest
 import sqlalchemy as sa
 from openpyxl import load_workbook
@@ -98,9 +99,13 @@ def test_bad_codes_are_refused_and_nothing_is_stored(app, kiosk, field, value):
     assert count(app, Response) == 0
 
 
-def test_the_openapi_document_describes_the_codes(client):
+def test_the_openapi_document_describes_the_codes(client, kiosk):
     doc = client.get("/api/v1/openapi.json").get_json()
     schema = doc["components"]["schemas"]["Response"]
+    jsonschema.validate(kiosk.next(procedure=PROC_A, officer="CB-07"), schema)
+    jsonschema.validate(kiosk.next(procedure=None), schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(kiosk.next(officer="Nguyễn Văn A"), schema)
     for field in ("procedure", "officer"):
         assert field in schema["properties"] and field not in schema["required"]
         assert re.fullmatch(schema["properties"][field]["pattern"], "CB-07.a_1")
@@ -206,6 +211,8 @@ def test_managers_see_procedures_and_officers_alike_in_every_format(app, client,
     want = {key: (n, round(100 * k / a, 2), wilson(k, a)) for key, (n, a, k) in EXPECTED.items()}
 
     report = api_report(client, app, email)
+    doc = client.get("/api/v1/openapi.json").get_json()
+    jsonschema.validate(report, doc["components"]["schemas"]["WeeklyReport"])
     got = {("procedure", p["procedure"]): p for p in report["procedures"]}
     got |= {("officer", o["officer"]): o for o in report["officers"]}
     assert set(got) == set(want)  # CB-02 is not listed, nor the responses without codes
