@@ -384,6 +384,8 @@ def _insert(
                 "reasons": raw["reasons"],
                 "comment": clean_comment(raw.get("comment"), MAX_COMMENT),
                 "flags": raw["flags"],
+                "procedure": raw.get("procedure"),
+                "officer": raw.get("officer"),
                 "prev_hash": v.prev_hash,
                 "hash": v.hash,
                 "chain_ok": chain_ok[v.seq],

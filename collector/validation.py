@@ -25,10 +25,10 @@ from jsonschema import Draft202012Validator, ValidationError, validators
 from collector.models import CHANNELS
 from collector.problems import ItemProblem, RequestProblem
 from shared import questionnaires
-from shared.chain import CHAINED_FIELDS, response_hash
+from shared.chain import CHAINED_FIELDS, OPTIONAL_CHAINED_FIELDS, response_hash
 
-RESPONSE_FIELDS = frozenset(CHAINED_FIELDS) | {"prev_hash", "hash"}
-OPTIONAL_FIELDS = frozenset({"comment"})
+RESPONSE_FIELDS = frozenset(CHAINED_FIELDS) | set(OPTIONAL_CHAINED_FIELDS) | {"prev_hash", "hash"}
+OPTIONAL_FIELDS = frozenset({"comment", *OPTIONAL_CHAINED_FIELDS})
 REQUIRED_FIELDS = RESPONSE_FIELDS - OPTIONAL_FIELDS
 HEARTBEAT_FIELDS = frozenset({"kiosk_version", "queue_length", "last_seq", "clock"})
 
@@ -116,6 +116,8 @@ FIELD_MESSAGES = {
     "submitted_at": "submitted_at must be an RFC 3339 date-time with an offset",
     "complete": "complete must be true or false",
     "comment": f"comment must be a string of at most {MAX_COMMENT} characters",
+    "procedure": "procedure must be 1 to 64 letters, digits, '.', '-' or '_' (or null)",
+    "officer": "officer must be 1 to 64 letters, digits, '.', '-' or '_' (or null)",
     "flags": f"flags must be a list of at most {MAX_FLAGS} lower-case words",
     "answers": "answers must be an object of question code -> 0..5",
     "reasons": "reasons must be a list of reason codes, each once",

@@ -54,6 +54,8 @@ class Response(Model):
     reasons: Mapped[list[str]] = mapped_column(default=list)
     comment: Mapped[str | None] = mapped_column(sa.String(1000))
     flags: Mapped[list[str]] = mapped_column(default=list)
+    #: Code of the officer on duty at the counter when the response was started (`Duty`), if set.
+    officer: Mapped[str | None] = mapped_column(sa.String(64))
     #: Nonce of the signed form that started the response: a replayed first tap is refused.
     start_nonce: Mapped[str] = mapped_column(sa.String(32), unique=True)
     #: Hash-chain link (shared.chain), set when closed.
@@ -64,6 +66,19 @@ class Response(Model):
     #: Outbox: the collector refused it; kept and shown on the staff page, never dropped.
     rejected_code: Mapped[str | None] = mapped_column(sa.String(64))
     rejected_message: Mapped[str | None] = mapped_column(sa.String(500))
+
+
+class Duty(Model):
+    """Who is on duty at a counter: set on the staff page, valid until changed or the local day
+    (Vietnam time) it was set on ends."""
+
+    __tablename__ = "duties"
+
+    counter: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    officer: Mapped[str] = mapped_column(sa.String(64))
+    #: The local date (YYYY-MM-DD, Asia/Ho_Chi_Minh) the duty holds for.
+    day: Mapped[str] = mapped_column(sa.String(10))
+    set_at: Mapped[dt.datetime]
 
 
 class State(Model):

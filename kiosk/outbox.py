@@ -55,8 +55,9 @@ def _set_state(session: Session, key: str, value: str, now: dt.datetime) -> None
 
 def _payload(response: Response) -> dict:
     body = wire(response)
-    if body["comment"] is None:
-        del body["comment"]
+    for name in ("comment", "officer"):
+        if body[name] is None:
+            del body[name]
     return body
 
 

@@ -10,13 +10,16 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, render_template, request
 from werkzeug.security import check_password_hash
-from wtforms import PasswordField, validators
+from wtforms import PasswordField, StringField, validators
 
 from kiosk import db
+from kiosk.duty import BadOfficerCode, duties, set_duty
 from kiosk.limits import limiter
 from kiosk.models import OPEN, Response, State
+from shared.chain import CODE_RE
 from shared.db import utcnow
 from shared.forms import SurveyForm
+from shared.i18n import N_
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -92,4 +95,64 @@ def counter_health() -> dict:
         "disk_free_mb": disk.free // 2**20,
         "disk_total_mb": disk.total // 2**20,
         "now": utcnow(),
+        **duty_context(),
     }
+
+
+# -- The officer on duty at each counter ------------------------------------------------------
+# The duty form is only ever in the reply to a correct PIN, and its signed CSRF token (scope
+# "staff-duty", short-lived) is what proves it: no cookie, no PIN kept in the page.
+
+DUTY_FORM_SECONDS = 600
+BAD_OFFICER_CODE = N_("An officer code is 1 to 64 letters, digits, '.', '-' or '_'.")
+
+
+class DutyForm(SurveyForm):
+    counter = StringField(validators=[validators.InputRequired(), validators.Length(max=32)])
+    officer = StringField(
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+        validators=[
+            validators.Optional(),
+            validators.Length(max=64),
+            validators.Regexp(f"^{CODE_RE.pattern}$", message=BAD_OFFICER_CODE),
+        ],
+    )
+
+    class Meta:
+        csrf_time_limit = DUTY_FORM_SECONDS
+
+
+def _duty_form(formdata=None) -> DutyForm:
+    return DutyForm(formdata, meta={"csrf_context": (current_app.secret_key, "staff-duty")})
+
+
+def duty_context() -> dict:
+    """The duty forms of the staff page: who is on duty today at each counter."""
+    return {"duties": duties(db.session(), now=utcnow()), "duty_form": _duty_form()}
+
+
+@bp.post("/duty")
+def duty():
+    """Set (or end, with an empty code) the officer on duty at a counter, until the day ends."""
+    if not current_app.config["STAFF_PIN_HASH"]:
+        abort(404)
+    form = _duty_form(request.form)
+    valid = form.validate()
+    if "csrf_token" in form.errors:
+        abort(403)
+    if form.counter.data not in current_app.extensions["kiosk_counters"]:
+        abort(400)
+    session = db.session()
+    error = None
+    if valid:
+        officer = None if "end" in request.form else form.officer.data
+        try:
+            set_duty(session, form.counter.data, officer, now=utcnow())
+            session.commit()
+        except BadOfficerCode:
+            session.rollback()
+            error = BAD_OFFICER_CODE
+    else:
+        error = BAD_OFFICER_CODE
+    page = render_template("kiosk/staff.html", **counter_health(), duty_error=error)
+    return page, 400 if error else 200

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from kiosk.counters import Counter
+from kiosk.duty import on_duty
 from kiosk.models import COMPLETE, OPEN, PARTIAL, Response
 from shared.chain import GENESIS, response_hash
 from shared.db import uuid7
@@ -84,6 +85,7 @@ def start_response(
         answers=dict(answers),
         reasons=[],
         flags=[],
+        officer=on_duty(session, counter.code, now=now),
         start_nonce=nonce,
     )
     session.add(response)
@@ -200,4 +202,6 @@ def wire(response: Response) -> dict[str, Any]:
         "reasons": list(response.reasons),
         "comment": response.comment,
         "flags": list(response.flags),
+        # Hashed only when set (shared.chain): without an officer on duty it is left out.
+        "officer": response.officer,
     }

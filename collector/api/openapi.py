@@ -28,7 +28,7 @@ from collector.validation import (
     RFC3339_RE,
     known_reasons,
 )
-from shared.chain import CHAINED_FIELDS
+from shared.chain import CHAINED_FIELDS, CODE_RE, OPTIONAL_CHAINED_FIELDS
 
 VERSION = "1.0.0"
 UUID_PATTERN = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
@@ -45,9 +45,12 @@ UUIDv7). Sending a response again is always safe: the same id with the same cont
 lower-case hex SHA-256 of the UTF-8 JSON object made of the fields
 {", ".join(f"`{f}`" for f in CHAINED_FIELDS)} and `prev_hash` (a missing `comment` counts as null),
 keys sorted, separators `,` and `:` without spaces, non-ASCII characters unescaped, times exactly as
-sent. `prev_hash` is the `hash` of the same kiosk's response with `kiosk_seq - 1`, or 64 zeros for
-the first. The collector rejects a response whose hash does not match (`bad-hash`); a response
-whose `prev_hash` does not match the stored previous one is accepted but recorded as a broken link.
+sent. The optional fields {", ".join(f"`{f}`" for f in OPTIONAL_CHAINED_FIELDS)} are in that object
+only when the response carries them with a value; absent or null, they are left out (not written
+as null), so a response without them hashes exactly as before they existed. `prev_hash` is the
+`hash` of the same kiosk's response with `kiosk_seq - 1`, or 64 zeros for the first. The collector
+rejects a response whose hash does not match (`bad-hash`); a response whose `prev_hash` does not
+match the stored previous one is accepted but recorded as a broken link.
 Missing sequence numbers are recorded as gaps until they arrive.
 
 **Errors.** A bad response is rejected on its own; the others in the batch are unaffected. Errors
@@ -76,6 +79,8 @@ def _error_reply(description: str) -> dict[str, Any]:
 
 
 _TEXT = {"type": "string", "minLength": 1, "maxLength": MAX_TEXT}
+#: Procedure and officer codes: optional, hashed only when given (see the description).
+_CODE = {"type": ["string", "null"], "pattern": f"^{CODE_RE.pattern}$"}
 _DATE_TIME = {
     "type": "string",
     "format": "date-time",
@@ -223,6 +228,17 @@ def _document() -> dict[str, Any]:
                             "items": {"type": "string", "enum": sorted(known_reasons())},
                         },
                         "comment": {"type": ["string", "null"], "maxLength": MAX_COMMENT},
+                        "procedure": {
+                            **_CODE,
+                            "description": "Procedure code (mã thủ tục) of the dossier, if known",
+                            "examples": ["1.001234"],
+                        },
+                        "officer": {
+                            **_CODE,
+                            "description": "Code of the officer on duty at the counter, if set"
+                            " (a code, never a name)",
+                            "examples": ["CB-07"],
+                        },
                         "flags": {
                             "type": "array",
                             "maxItems": MAX_FLAGS,

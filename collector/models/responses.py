@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from collector.models.base import Base, BigIntKey
 from collector.models.kiosks import Kiosk
 from collector.models.units import Unit
+from shared.chain import OPTIONAL_CHAINED_FIELDS
 
 CHANNELS = ("kiosk", "receipt", "poster")
 #: Channels whose responses come from a kiosk's hash chain; the others (receipt QR, counter poster)
@@ -85,7 +86,7 @@ class Response(Base):
 
     def as_sent(self) -> dict[str, Any]:
         """The hashed fields as the kiosk sent them, for `shared.chain.response_hash`."""
-        return {
+        sent = {
             "id": str(self.uuid),
             "kiosk_seq": self.kiosk_seq,
             "questionnaire": self.questionnaire,
@@ -101,6 +102,11 @@ class Response(Base):
             "comment": self.comment,
             "flags": self.flags,
         }
+        # Optional hashed fields count only when given (shared.chain), as they were sent.
+        for name in OPTIONAL_CHAINED_FIELDS:
+            if getattr(self, name) is not None:
+                sent[name] = getattr(self, name)
+        return sent
 
 
 class Answer(Base):

@@ -10,6 +10,7 @@ from flask import Blueprint, current_app, g, jsonify, request
 from collector.accounts.service import user_for_token
 from collector.api.errors import error_response
 from collector.db import get_session
+from collector.kiosks import kiosk_for_token
 from collector.reports.render import report_json
 from collector.reports.service import ReportNotFound, build_weekly_report
 from collector.reports.weeks import Week
@@ -29,12 +30,26 @@ def authenticate_person():
         )
     session = get_session()
     user = user_for_token(session, token)
+    if user is None and request.endpoint in KIOSK_READABLE and _live_kiosk(session, token):
+        session.rollback()
+        return None
     if user is None:
         session.rollback()
         return error_response("invalid-token", "The token is not known, expired or revoked.")
     session.commit()
     g.api_user = user
     return None
+
+
+#: Endpoints a kiosk's own token may read too: a kiosk from another vendor follows the ingest
+#: contract with its own credentials and must learn the question codes and versions to send.
+KIOSK_READABLE = frozenset({"reports_api.questionnaire_definitions"})
+
+
+def _live_kiosk(session, token: str) -> bool:
+    """Whether `token` is the token of a registered kiosk that is not revoked."""
+    kiosk = kiosk_for_token(session, token)
+    return kiosk is not None and kiosk.revoked_at is None
 
 
 @bp.after_request
@@ -137,6 +152,22 @@ _SUMMARY = {
     },
 }
 
+#: A row by procedure (`procedure`) or by officer (`unit`, `officer`).
+_GROUP = {
+    "type": "object",
+    "required": ["kind", "responses", "answers", "satisfied_share", "ci95"],
+    "properties": {
+        "kind": {"type": "string"},
+        "procedure": {"type": "string"},
+        "unit": {"type": "string"},
+        "officer": {"type": "string"},
+        "responses": {"type": "integer"},
+        "answers": {"type": "integer"},
+        "satisfied_share": {**_NUMBER_OR_NULL, "description": "Percent, two decimals"},
+        "ci95": {**_INTERVAL, "description": "95 % Wilson interval in percent"},
+    },
+}
+
 OPENAPI_PATHS: dict[str, Any] = {
     "/api/v1/reports/weekly": {
         "get": {
@@ -183,13 +214,18 @@ OPENAPI_PATHS: dict[str, Any] = {
         "get": {
             "operationId": "getQuestionnaires",
             "summary": "Every questionnaire with its factors, items and codes",
-            "security": [{"personalToken": []}],
+            "description": (
+                "Readable with a personal token or with a kiosk's own token, so that a kiosk "
+                "of any vendor can learn the questionnaire versions, question codes and reason "
+                "codes it must send."
+            ),
+            "security": [{"personalToken": []}, {"kioskToken": []}],
             "responses": {
                 "200": {
                     "description": "The definitions (texts are English message ids)",
                     "content": {"application/json": {"schema": {"type": "object"}}},
                 },
-                "401": _error("Missing, unknown, expired or revoked personal token"),
+                "401": _error("Missing, unknown, expired or revoked personal or kiosk token"),
             },
         }
     },
@@ -215,6 +251,22 @@ OPENAPI_COMPONENTS: dict[str, dict[str, Any]] = {
                 "min_responses": {"type": "integer"},
                 "includes_unofficial": {"type": "boolean"},
                 "unofficial": {"type": "object"},
+                "procedures": {
+                    "type": "array",
+                    "description": "Results by procedure code, pooled share with a Wilson interval",
+                    "items": _GROUP,
+                },
+                "officers": {
+                    "type": "array",
+                    "description": (
+                        "Results by officer code within a unit: present for managers and admins "
+                        "only, and only for officers with at least `officers_min_responses` "
+                        "responses in the week (`officers_hidden` says how many were left out)"
+                    ),
+                    "items": _GROUP,
+                },
+                "officers_hidden": {"type": "integer"},
+                "officers_min_responses": {"type": "integer"},
                 "kinds": {
                     "type": "object",
                     "additionalProperties": {

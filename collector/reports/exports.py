@@ -38,7 +38,8 @@ JOB_ID_BYTES = 12
 JOB_ID_RE = re.compile(r"[A-Za-z0-9_-]{16}")
 
 
-def raw_headers() -> list[str]:
+def raw_headers(with_officer: bool = False) -> list[str]:
+    """The column titles; the officer column only for readers who may see officers."""
     return [
         _("Response id"),
         _("Time"),
@@ -55,11 +56,16 @@ def raw_headers() -> list[str]:
         _("Flags"),
         _("Chain"),
         _("In official figures"),
+        _("Procedure code"),
+        *([_("Officer code")] if with_officer else []),
     ]
 
 
-def raw_rows(session: Session, root_id: int, first: Week, last: Week) -> Iterator[list[Any]]:
-    """The responses of the subtree from the start of `first` to the end of `last`, oldest first."""
+def raw_rows(
+    session: Session, root_id: int, first: Week, last: Week, with_officer: bool = False
+) -> Iterator[list[Any]]:
+    """The responses of the subtree from the start of `first` to the end of `last`, oldest first
+    (with each one's officer code only when `with_officer`: managers and admins)."""
     ids = subtree_ids(session, [root_id])
     r = Response
     query = (
@@ -78,6 +84,8 @@ def raw_rows(session: Session, root_id: int, first: Week, last: Week) -> Iterato
             r.comment,
             r.flags,
             r.chain_ok,
+            r.procedure,
+            r.officer,
         )
         .join(Unit, Unit.id == r.unit_id)
         .where(
@@ -108,14 +116,18 @@ def raw_rows(session: Session, root_id: int, first: Week, last: Week) -> Iterato
             "; ".join(flags),
             chain,
             not suspect and row.chain_ok is not False,
+            row.procedure or "",
+            *([row.officer or ""] if with_officer else []),
         ]
 
 
-def stream_raw_csv(session: Session, root_id: int, first: Week, last: Week) -> Iterator[bytes]:
+def stream_raw_csv(
+    session: Session, root_id: int, first: Week, last: Week, with_officer: bool = False
+) -> Iterator[bytes]:
     """CSV bytes, a few thousand rows at a time, with a BOM so Excel reads Vietnamese right."""
-    yield (BOM + write_csv([raw_headers()])).encode("utf-8")
+    yield (BOM + write_csv([raw_headers(with_officer)])).encode("utf-8")
     batch: list[list[Any]] = []
-    for row in raw_rows(session, root_id, first, last):
+    for row in raw_rows(session, root_id, first, last, with_officer):
         batch.append(row)
         if len(batch) >= BATCH:
             yield write_csv(batch).encode("utf-8")
@@ -124,13 +136,20 @@ def stream_raw_csv(session: Session, root_id: int, first: Week, last: Week) -> I
         yield write_csv(batch).encode("utf-8")
 
 
-def write_raw_xlsx(session: Session, root_id: int, first: Week, last: Week, path: Path) -> int:
+def write_raw_xlsx(
+    session: Session,
+    root_id: int,
+    first: Week,
+    last: Week,
+    path: Path,
+    with_officer: bool = False,
+) -> int:
     """Write the raw responses to an XLSX file in openpyxl's write-only (streaming) mode."""
     book = Workbook(write_only=True)
     sheet = book.create_sheet(_("Responses"))
-    sheet.append(raw_headers())
+    sheet.append(raw_headers(with_officer))
     count = 0
-    for row in raw_rows(session, root_id, first, last):
+    for row in raw_rows(session, root_id, first, last, with_officer):
         sheet.append([neutralise(v) for v in row])
         count += 1
     tmp = path.with_suffix(".part")
@@ -173,7 +192,14 @@ def job_file(app: Flask, job: str) -> Path:
 
 
 def start_raw_xlsx_job(
-    app: Flask, user_id: int, root_id: int, unit_code: str, first: Week, last: Week, locale: str
+    app: Flask,
+    user_id: int,
+    root_id: int,
+    unit_code: str,
+    first: Week,
+    last: Week,
+    locale: str,
+    with_officer: bool = False,
 ) -> str:
     """Start writing the XLSX in a thread; returns the job id to poll."""
     job = secrets.token_urlsafe(JOB_ID_BYTES)
@@ -193,7 +219,9 @@ def start_raw_xlsx_job(
         with app.app_context(), force_locale(locale):
             session = get_session()
             try:
-                rows = write_raw_xlsx(session, root_id, first, last, job_file(app, job))
+                rows = write_raw_xlsx(
+                    session, root_id, first, last, job_file(app, job), with_officer
+                )
                 status.update(state="done", rows=rows)
             except Exception:  # noqa: BLE001 - the page must learn the job failed
                 app.logger.exception("raw XLSX export %s failed", job)

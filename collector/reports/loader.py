@@ -36,6 +36,8 @@ RESPONSE_COLUMNS = [
     "comment",
     "suspect",
     "chain_ok",
+    "procedure",
+    "officer",
 ]
 
 
@@ -127,6 +129,8 @@ def load_responses(session: Session, unit_ids: list[int], week: Week) -> pd.Data
                 r.comment,
                 sa.literal_column(suspect_sql(dialect, "responses"), sa.Boolean),
                 r.chain_ok,
+                r.procedure,
+                r.officer,
             ).where(
                 r.unit_id.in_(unit_ids),
                 r.submitted_at >= week.start_utc(),

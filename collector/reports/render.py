@@ -113,7 +113,31 @@ def report_json(report: dict[str, Any]) -> dict[str, Any]:
             "total": report["unofficial"]["total"],
         },
         "kinds": kinds,
+        **procedures_and_officers_json(report),
     }
+
+
+def _group_json(row: dict[str, Any], names: Sequence[str]) -> dict[str, Any]:
+    return {
+        "kind": row["kind"],
+        **dict(zip(names, row["group"], strict=True)),
+        "responses": row["responses"],
+        "answers": row["answers"],
+        "satisfied_share": r2(row["share"]),
+        "ci95": _ci(row["ci95"]),
+    }
+
+
+def procedures_and_officers_json(report: dict[str, Any]) -> dict[str, Any]:
+    """Results by procedure, and by officer when the reader may see them (managers, admins)."""
+    out: dict[str, Any] = {
+        "procedures": [_group_json(p, ["procedure"]) for p in report["procedures"]]
+    }
+    if report["officers"] is not None:
+        out["officers"] = [_group_json(o, ["unit", "officer"]) for o in report["officers"]]
+        out["officers_hidden"] = report["officers_hidden"]
+        out["officers_min_responses"] = report["officers_min"]
+    return out
 
 
 def kind_label(kind: str) -> str:
@@ -140,6 +164,43 @@ def method_label(method: str, rollup: bool) -> str:
     if rollup:
         text += " · " + _("mean of the units' indices")
     return text
+
+
+def procedures_and_officers_sections(
+    report: dict[str, Any],
+) -> list[tuple[str, list[str], list[list[Any]]]]:
+    """The tables by procedure and, for managers and admins, by officer."""
+    figures = [
+        _("Responses"),
+        _("Answers"),
+        _("Satisfied (%)"),
+        _("Interval (95%), low"),
+        _("Interval (95%), high"),
+    ]
+
+    def cells(row: dict[str, Any]) -> list[Any]:
+        ci = _ci(row["ci95"]) or [None, None]
+        return [row["responses"], row["answers"], r2(row["share"]), ci[0], ci[1]]
+
+    sections = [
+        (
+            _("By procedure"),
+            [_("Kind of service"), _("Procedure code"), *figures],
+            [[kind_label(p["kind"]), p["group"][0], *cells(p)] for p in report["procedures"]],
+        )
+    ]
+    if report["officers"] is not None:
+        sections.append(
+            (
+                _("By officer"),
+                [_("Kind of service"), _("Unit"), _("Officer code"), *figures],
+                [
+                    [kind_label(o["kind"]), o["group"][0], o["group"][1], *cells(o)]
+                    for o in report["officers"]
+                ],
+            )
+        )
+    return sections
 
 
 def table_sections(report: dict[str, Any]) -> list[tuple[str, list[str], list[list[Any]]]]:
@@ -246,6 +307,7 @@ def table_sections(report: dict[str, Any]) -> list[tuple[str, list[str], list[li
             children,
         ),
         (_("Trend"), [_("Kind of service"), _("Week"), _("Index (%)"), _("Responses")], trend),
+        *procedures_and_officers_sections(report),
         (
             _("Comments"),
             [_("Time"), _("Unit"), _("Kind of service"), _("Comment")],

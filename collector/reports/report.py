@@ -246,6 +246,26 @@ def _breakdown(responses: pd.DataFrame, by: list[str]) -> list[dict[str, Any]]:
     return out
 
 
+def _procedures_and_officers(used: pd.DataFrame, code_of: dict[int, str]) -> dict[str, Any]:
+    """Results by procedure code and by officer code, from the responses' own columns (whatever
+    the channel). Officers are listed only from MIN_OFFICER_RATINGS responses up; the report
+    service removes them for anyone but managers and admins."""
+    procedures = [{**row, "group": [row["group"][0]]} for row in _breakdown(used, ["procedure"])]
+    officers, hidden = [], 0
+    for row in _breakdown(used, ["unit_id", "officer"]):
+        if row["responses"] < MIN_OFFICER_RATINGS:
+            hidden += 1
+        else:
+            officers.append({**row, "group": [code_of[int(row["group"][0])], row["group"][1]]})
+    return {
+        "procedures": _worst_first(procedures, "share"),
+        "officers": _worst_first(officers, "share"),
+        #: Officers with fewer than MIN_OFFICER_RATINGS responses this week, not listed.
+        "officers_hidden": hidden,
+        "officers_min": MIN_OFFICER_RATINGS,
+    }
+
+
 def _heatmap(responses: pd.DataFrame) -> dict[str, Any]:
     """Ratings and the dissatisfied share of answers (1-2 of 1-5) by weekday and local hour."""
     if responses.empty:
@@ -505,10 +525,7 @@ def weekly_report(data: WeekData, settings: Settings = Settings()) -> dict[str, 
             ],
             "share",
         ),
-        #: Responses carry no procedure yet; the hook stays for when they do.
-        "procedures": None,
-        #: Responses carry no officer yet; shown to managers only, from MIN_OFFICER_RATINGS up.
-        "officers": None,
+        **_procedures_and_officers(used, code_of),
         "heatmap": _heatmap(used),
         "reasons": [
             {"code": code, "count": count, "share": 100.0 * count / with_reasons}

@@ -107,7 +107,22 @@ def build_weekly_report(
             week=str(week),
             via=via,
         )
-    return {**report, "viewer_role": user.role if user is not None else "system"}
+    return {
+        **report,
+        **_officers_for(user, report),
+        "viewer_role": user.role if user is not None else "system",
+    }
+
+
+#: Roles that see results per officer (methodology section 7: managers only, never viewers).
+OFFICER_ROLES = frozenset({"admin", "manager"})
+
+
+def _officers_for(user: User | None, report: dict[str, Any]) -> dict[str, Any]:
+    """Per-officer results are removed here, once, for every renderer (page, CSV, XLSX, JSON)."""
+    if user is None or user.role in OFFICER_ROLES:
+        return {}
+    return {"officers": None, "officers_hidden": None}
 
 
 class _ReportCache:

@@ -40,7 +40,12 @@ from collector.reports.render import (
     report_xlsx,
     verdict_label,
 )
-from collector.reports.service import ReportNotFound, build_weekly_report, resolve_unit
+from collector.reports.service import (
+    OFFICER_ROLES,
+    ReportNotFound,
+    build_weekly_report,
+    resolve_unit,
+)
 from collector.reports.weeks import Week
 from shared import questionnaires
 
@@ -203,13 +208,14 @@ def raw_csv():
     name = f"sipas-raw-{unit.code}-{first}-{last}.csv"
     engine, root_id = get_db().engine, unit.id
     logger = current_app.logger
+    with_officer = user.role in OFFICER_ROLES
 
     def rows():
         # The stream outlives the request's own session (closed when the view returns): it reads
         # through a session of its own, closed when the last row is sent or the client goes.
         with Session(engine) as stream_session:
             try:
-                yield from stream_raw_csv(stream_session, root_id, first, last)
+                yield from stream_raw_csv(stream_session, root_id, first, last, with_officer)
             except Exception:
                 # The 200 is sent already: log, say so in the file, and raise, so that the
                 # server cuts the connection before the end of the chunked body and the client
@@ -244,6 +250,7 @@ def raw_xlsx():
         first,
         last,
         str(get_locale() or "vi"),
+        with_officer=user.role in OFFICER_ROLES,
     )
     return redirect(url_for("reports.export_job", job=job))
 

@@ -1,10 +1,10 @@
 """Questionnaires as data.
 
 Each questionnaire is a TOML file in `data/` (kind, version, variant, factors with their items, and
-which factor each low-score reason points to); the answer scale and the reasons are shared by all
-kinds (`data/common.toml`). Files are validated when loaded: an error names the file and the entry.
-Texts are English message ids translated through the Babel catalogue in `shared/translations`.
-"""
+the low-score reasons it offers with the factor each points to); the answer scale and the list of
+every reason code with its label are shared by all kinds (`data/common.toml`). Files are validated
+when loaded: an error names the file and the entry. Texts are English message ids translated
+through the Babel catalogue in `shared/translations`."""
 
 from __future__ import annotations
 
@@ -195,9 +195,10 @@ def parse(data: dict, name: str) -> Questionnaire:
         raise QuestionnaireError(f"{name}: item {item.get('code')!r} is not in a factor")
     reasons = dict(_table(data.get("reasons", {}), f"{name}: reasons"))
     factor_codes = {f.code for f in factors}
-    for reason in common()[1]:
-        if reason.code not in reasons:
-            raise QuestionnaireError(f"{name}: reason {reason.code!r} is not mapped to a factor")
+    # Each questionnaire offers the reasons that fit its kind of service (a health centre has no
+    # "papers" to complain about); "other" is always there, so nobody is left without a choice.
+    if "other" not in reasons:
+        raise QuestionnaireError(f"{name}: reasons must include 'other'")
     for code, factor in reasons.items():
         if code not in {r.code for r in common()[1]}:
             raise QuestionnaireError(f"{name}: unknown reason {code!r}")

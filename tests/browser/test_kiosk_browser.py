@@ -78,6 +78,64 @@ def check_targets(page, where: str) -> None:
     assert bad == [], f"{where}: touch targets under {MIN_TARGET} px: {bad}"
 
 
+NO_OPINION_JS = """
+() => {
+  const box = (el) => { const r = el.getBoundingClientRect();
+    return {top: r.top, bottom: r.bottom, width: r.width, height: r.height}; };
+  const groups = [];
+  const single = document.querySelector('button.no-opinion');
+  if (single) {
+    groups.push({none: box(single),
+                 faces: [...document.querySelectorAll('.faces button.answer')].map(box)});
+  }
+  for (const group of document.querySelectorAll('.faces.small')) {
+    groups.push({none: box(group.querySelector('.answer.none')),
+                 faces: [...group.querySelectorAll('.answer:not(.none)')].map(box)});
+  }
+  return groups;
+}
+"""
+
+
+def check_no_opinion(page, where: str) -> None:
+    """ "No opinion" is secondary: after the five faces, smaller than each, at least 64 px high."""
+    groups = page.evaluate(NO_OPINION_JS)
+    assert groups, f"{where}: no 'no opinion' choice found"
+    for group in groups:
+        none, faces = group["none"], group["faces"]
+        assert len(faces) == 5, where
+        assert none["height"] >= MIN_TARGET, f"{where}: no opinion {none['height']} px high"
+        smallest = min(f["width"] * f["height"] for f in faces)
+        assert none["width"] * none["height"] < smallest, f"{where}: {none} vs {faces}"
+        assert none["height"] < min(f["height"] for f in faces), where
+        # After the faces: below them, or (in the six-column grid) beside them, never above.
+        assert none["top"] >= min(f["top"] for f in faces), where
+
+
+CHECKED_JS = """
+(chip) => {
+  const check = chip.querySelector('.check');
+  const tick = getComputedStyle(check, '::after');
+  return {checked: chip.querySelector('input').checked, tick: tick.content,
+          width: parseFloat(tick.borderRightWidth), visible: check.offsetWidth > 0};
+}
+"""
+
+
+def check_ticks(page, selected: list[str]) -> None:
+    """A selected reason chip shows a tick (a shape, not only a colour); the others show none."""
+    chips = page.locator("label.chip")
+    for n in range(chips.count()):
+        chip = chips.nth(n)
+        state = chip.evaluate(CHECKED_JS)
+        want = any(label in chip.inner_text() for label in selected)
+        assert state["checked"] == want and state["visible"]
+        if want:
+            assert state["tick"] != "none" and state["width"] >= 3, chip.inner_text()
+        else:
+            assert state["tick"] == "none", chip.inner_text()
+
+
 def shoot(page, screenshot_dir, name: str) -> None:
     page.screenshot(path=str(screenshot_dir / f"{name}.png"), full_page=True)
 
@@ -110,6 +168,7 @@ def test_tap_through_a_full_admin_survey(
     answers = ["Rất hài lòng", "Hài lòng", "Bình thường", "Rất không hài lòng", "Hài lòng"]
     for n, label in enumerate(answers, start=2):
         check_targets(page, f"screen {n}")
+        check_no_opinion(page, f"screen {n}")
         shoot(page, screenshot_dir, f"kiosk-{size_name}-{n}-question")
         # What was tapped is never echoed on the next screen.
         tap_face(page, label)
@@ -122,6 +181,8 @@ def test_tap_through_a_full_admin_survey(
     shoot(page, screenshot_dir, f"kiosk-{size_name}-8-reasons")
     page.locator("label.chip", has_text="Chờ lâu").tap()
     page.locator("label.chip", has_text="Thái độ").tap()
+    check_ticks(page, ["Chờ lâu", "Thái độ"])
+    shoot(page, screenshot_dir, f"kiosk-{size_name}-8-reasons-chosen")
     go(page, page.get_by_role("button", name="Gửi"))
     assert page.url.endswith("/c/1/thanks")
     check_targets(page, "thanks")
@@ -154,6 +215,7 @@ def test_tap_through_the_full_admin_questionnaire(browser, tmp_path, screenshot_
             expected = {"Q0": 4}
             for n, factor in enumerate(full.factors, start=1):
                 check_targets(page, f"full factor {factor.code}")
+                check_no_opinion(page, f"full factor {factor.code}")
                 shoot(page, screenshot_dir, f"kiosk-full-{size_name}-{n}-{factor.code}")
                 for i, item in enumerate(factor.items):
                     value = 5 - (i % 3)  # 5, 4, 3, 5, ...
@@ -201,6 +263,42 @@ def test_works_with_javascript_off(browser, kiosk_server):
     context.close()
 
 
+def test_reason_chips_show_a_tick_with_javascript_off(browser, kiosk_server, screenshot_dir):
+    context = browser.new_context(viewport=TABLET_PORTRAIT, java_script_enabled=False)
+    page = context.new_page()
+    page.goto(f"{kiosk_server.url}/c/1/admin/new/0")
+    check_no_opinion(page, "first screen, JavaScript off")
+    go(page, page.get_by_role("button", name="Rất không hài lòng", exact=True), click=True)
+    for _ in range(5):
+        go(page, page.get_by_role("button", name="Bỏ qua"), click=True)
+    assert "/reasons" in page.url
+    check_ticks(page, [])
+    page.locator("label.chip", has_text="Cơ sở vật chất").click()
+    check_ticks(page, ["Cơ sở vật chất"])
+    shoot(page, screenshot_dir, "kiosk-portrait-nojs-reasons-chosen")
+    go(page, page.get_by_role("button", name="Gửi"), click=True)
+    [response] = responses(kiosk_server.app)
+    assert response.reasons == ["facilities"] and response.answers == {"Q0": 1}
+    context.close()
+
+
+def test_health_offers_reasons_of_its_own(browser, kiosk_server, screenshot_dir):
+    context = browser.new_context(viewport=PHONE, has_touch=True)
+    page = context.new_page()
+    page.goto(f"{kiosk_server.url}/c/2/health/new/0")
+    check_no_opinion(page, "health, phone")
+    tap_face(page, "Không hài lòng")
+    for _ in range(5):
+        go(page, page.get_by_role("button", name="Bỏ qua"))
+    chips = page.locator("label.chip").all_inner_texts()
+    assert "Thái độ của bác sĩ, điều dưỡng" in [c.strip() for c in chips]
+    assert not any("thủ tục" in c or "giấy tờ" in c for c in chips), chips
+    page.locator("label.chip", has_text="Vệ sinh").tap()
+    check_ticks(page, ["Vệ sinh"])
+    shoot(page, screenshot_dir, "kiosk-phone-health-reasons-chosen")
+    context.close()
+
+
 def test_idle_screen_returns_to_welcome(browser, tmp_path):
     app = kiosk_app(tmp_path, IDLE_TIMEOUT=2)
     with LiveServer(app) as server:
@@ -212,5 +310,28 @@ def test_idle_screen_returns_to_welcome(browser, tmp_path):
         page.wait_for_url(f"{server.url}/c/1", timeout=10_000)
         # The welcome screen replaced the question: Back does not lead into the old survey.
         assert page.evaluate("history.length") <= 3
+        context.close()
+    db.engine(app).dispose()
+
+
+def test_the_officer_sets_who_is_on_duty(browser, tmp_path, screenshot_dir):
+    from werkzeug.security import generate_password_hash
+
+    app = kiosk_app(tmp_path, STAFF_PIN_HASH=generate_password_hash("2468"))
+    with LiveServer(app) as server:
+        context = browser.new_context(viewport=TABLET_PORTRAIT, has_touch=True)
+        page = context.new_page()
+        page.goto(f"{server.url}/staff/")
+        page.fill("#pin", "2468")
+        go(page, page.get_by_role("button", name="Xem tình trạng quầy"), click=True)
+        page.fill("#officer-1", "CB-07")
+        go(page, page.get_by_role("button", name="Ghi nhận trực"), click=True)
+        assert page.locator("#duty-1").inner_text() == "CB-07"
+        check_targets(page, "staff page")
+        shoot(page, screenshot_dir, "kiosk-portrait-staff-duty")
+        page.goto(f"{server.url}/c/1/admin/new/0")
+        tap_face(page, "Hài lòng")
+        [response] = responses(app)
+        assert response.officer == "CB-07"
         context.close()
     db.engine(app).dispose()

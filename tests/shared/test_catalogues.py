@@ -20,9 +20,11 @@ from babel.messages.pofile import read_po
 ROOT = Path(__file__).resolve().parents[2]
 AREAS = [area for area in ("shared", "kiosk", "collector") if (ROOT / area / "babel.cfg").is_file()]
 #: The extraction options `make i18n` uses, read from the Makefile so both extract the same.
-EXTRACT_OPTS = re.search(
-    r"^EXTRACT_OPTS := (.+)$", (ROOT / "Makefile").read_text(encoding="utf-8"), re.M
-).group(1).split()
+EXTRACT_OPTS = (
+    re.search(r"^EXTRACT_OPTS := (.+)$", (ROOT / "Makefile").read_text(encoding="utf-8"), re.M)
+    .group(1)
+    .split()
+)
 NAMED = re.compile(r"%\((\w+)\)")
 BRACED = re.compile(r"\{(\w*)[^{}]*\}")
 

@@ -80,7 +80,7 @@ def test_every_file_loads_and_is_registered(path: Path):
     q = load(path)
     assert questionnaires.get(q.kind, q.version) == q
     assert len(q.codes) == len(q.questions), "question codes must be unique"
-    assert set(q.reasons) == REASON_CODES
+    assert set(q.reasons) <= REASON_CODES and "other" in q.reasons
     factor_codes = {f.code for f in q.factors}
     for code, factor in q.reasons.items():
         assert factor in factor_codes or (code == "other" and factor == "")
@@ -185,10 +185,21 @@ def test_missing_text():
     assert "factor 'C': missing 'title'" in refused(data)
 
 
-def test_unmapped_reason():
+def test_reasons_without_other():
     data = make_data()
-    del data["reasons"]["guidance"]
-    assert "reason 'guidance' is not mapped to a factor" in refused(data)
+    del data["reasons"]["other"]
+    assert "reasons must include 'other'" in refused(data)
+
+
+@pytest.mark.parametrize("kind", ["health", "education"])
+def test_health_and_education_offer_reasons_of_their_own(kind):
+    """No administrative "procedure, papers" reasons where there is no dossier."""
+    for q in questionnaires.registry().values():
+        if q.kind == kind:
+            assert not {"procedure", "guidance", "attitude"} & set(q.reasons), q.version
+            assert {r for r in q.reasons if r != "other" and not r.startswith(kind)} <= {"waiting"}
+        elif q.kind == "admin":
+            assert "procedure" in q.reasons
 
 
 def test_unknown_reason():
