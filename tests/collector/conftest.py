@@ -134,6 +134,8 @@ def app(db_url, tmp_path):
             "INSTANCE_PATH": str(tmp_path / "instance"),
             # Durability is not under test; NORMAL keeps the suite fast.
             "SQLITE_SYNCHRONOUS": "NORMAL",
+            # Jobs run inside the request; tests/collector/test_jobs*.py run a real worker.
+            "QUEUE_URL": "immediate",
         }
     )
     yield app
