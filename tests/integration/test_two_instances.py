@@ -85,15 +85,15 @@ class Proc:
         self.out.close()
 
 
-def _wait_listening(url: str, proc: Proc, timeout: float = 60) -> None:
+def _wait_listening(url: str, proc: Proc, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.proc.poll() is not None:
             raise RuntimeError(proc.log.read_text()[-3000:])
         try:
-            requests.get(url + "/methodology", timeout=2)
+            requests.get(url + "/methodology", timeout=10)
             return
-        except requests.ConnectionError:
+        except requests.RequestException:  # not listening yet, or its workers still loading
             time.sleep(0.2)
     raise RuntimeError(f"{url} did not answer: {proc.log.read_text()[-3000:]}")
 
