@@ -42,13 +42,28 @@ def _fill_0001(engine) -> list[dict]:
         conn.execute(
             t["units"].insert(),
             [
-                {"id": 1, "code": "P01", "name": "Tỉnh", "kind": "province", "created_at": now},
+                {
+                    "id": 1,
+                    "code": "P01",
+                    "name": "Tỉnh",
+                    "kind": "province",
+                    "parent_id": None,
+                    "created_at": now,
+                },
                 {
                     "id": 2,
                     "code": "C01",
                     "name": "Xã Một",
                     "kind": "commune",
                     "parent_id": 1,
+                    "created_at": now,
+                },
+                {
+                    "id": 3,
+                    "code": "O01",
+                    "name": "Bộ phận Một cửa xã Một",
+                    "kind": "one-stop-centre",
+                    "parent_id": 2,
                     "created_at": now,
                 },
             ],
@@ -59,7 +74,7 @@ def _fill_0001(engine) -> list[dict]:
         )
         for seq in range(1, N + 1):
             answers = {"Q0": seq % 6, "A0": 5, "B0": (seq % 5) + 1, "C0": 4, "D0": 2, "E0": 0}
-            r = make_response(seq, prev, unit="C01", answers=answers, comment=f"ý kiến {seq}")
+            r = make_response(seq, prev, unit="O01", answers=answers, comment=f"ý kiến {seq}")
             prev = r["hash"]
             made.append(r)
             submitted = dt.datetime.fromisoformat(r["submitted_at"]).astimezone(dt.UTC)
@@ -71,7 +86,7 @@ def _fill_0001(engine) -> list[dict]:
                     "uuid": uuid.UUID(r["id"]),
                     "kiosk_id": 1,
                     "kiosk_seq": seq,
-                    "unit_id": 2,
+                    "unit_id": 3,
                     "counter": r["counter"],
                     "channel": "kiosk",
                     "questionnaire": r["questionnaire"],
