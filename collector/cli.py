@@ -279,7 +279,13 @@ def units_hours(code: str, spec: str) -> None:
     type=click.Choice(["refresh-counts", "silent-kiosks", "retention", "weekly-mail"]),
     help=_("Run this periodic job once, now, in this process, and exit."),
 )
-def worker(workers: int, once: str | None) -> None:
+@click.option(
+    "--scheduler/--no-scheduler",
+    default=True,
+    show_default=True,
+    help=_("Also run the periodic jobs (only one worker of a queue should)."),
+)
+def worker(workers: int, once: str | None, scheduler: bool) -> None:
     import logging
 
     from collector.tasks import BadQueueURL, get_queue
@@ -297,7 +303,7 @@ def worker(workers: int, once: str | None) -> None:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     click.echo(_("Worker started on the queue %(name)s.") % {"name": huey.name}, err=True)
     huey.create_consumer(
-        workers=workers, worker_type="thread", periodic=True, check_worker_health=True
+        workers=workers, worker_type="thread", periodic=scheduler, check_worker_health=True
     ).run()
 
 
