@@ -309,7 +309,7 @@ def run_once(args, admin: sa.Engine, pg_url: sa.URL, instances: int, workdir: Pa
 
 def drive(args, kiosks: list[tuple[str, str]], ports: list[int]) -> dict:
     day = (dt.datetime.now(ZONE) - dt.timedelta(days=1)).date().isoformat()
-    start_at = time.time() + 3
+    start_at = time.time() + 10  # time for the processes to import and connect
     jobs = []
     for p in range(args.processes):
         mine = [
@@ -339,7 +339,13 @@ def drive(args, kiosks: list[tuple[str, str]], ports: list[int]) -> dict:
         )
         for _ in jobs
     ]
-    outputs = [p.communicate(json.dumps(j))[0] for p, j in zip(procs, jobs, strict=True)]
+    # Hand every process its job before waiting for any: they all start at `start_at`.
+    for proc, job in zip(procs, jobs, strict=True):
+        proc.stdin.write(json.dumps(job))
+        proc.stdin.close()
+    outputs = [proc.stdout.read() for proc in procs]
+    for proc in procs:
+        proc.wait()
     parts = [json.loads(o) for o in outputs]
     merged: dict = {k: 0 for k in ("made", "accepted", "heartbeats", "errors", "left", "syncs")}
     for part in parts:

@@ -15,9 +15,10 @@ from collector.cli import collector
 from collector.db import get_session
 from collector.models import ExportJob, WeeklyCount
 from collector.reports.exports import app_exports_dir, job_file
-from collector.tasks import local_crontab, run_retention
+from collector.tasks import local_crontab, run_retention, run_weekly_mail
 from tests.collector.conftest import count, register
 from tests.collector.reports_helpers import csrf_token, login, make_user, post_answers
+from tests.collector.test_reports_cli import smtp  # noqa: F401 - the local SMTP server fixture
 
 WEEK = "2026-W10"
 ALL = ("Q0", "A0", "B0", "C0", "D0", "E0")
@@ -105,3 +106,25 @@ def test_the_counts_job_runs_once_from_the_cli(app, client, units, runner):
     result = runner.invoke(collector, ["worker", "--once", "refresh-counts"])
     assert result.exit_code == 0, result.output
     assert count(app, WeeklyCount) > 0
+
+
+def test_the_monday_job_mails_last_week_s_report(app, client, units, smtp):  # noqa: F811
+    controller, inbox = smtp
+    app.config.update(
+        MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port, REPORT_MAIL_TO=["so@example.org"]
+    )
+    kiosk = register(app, client, "C01")
+    last_week = dt.datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")) - dt.timedelta(days=7)
+    monday = last_week - dt.timedelta(days=last_week.weekday())
+    when = monday.replace(hour=9, minute=0, second=0, microsecond=0).isoformat()
+    post_answers(kiosk, dict.fromkeys(ALL, 5), when, unit="O01")
+    assert run_weekly_mail(app) == ["P01"]  # the top unit, as REPORT_MAIL_UNITS is empty
+    assert len(inbox.messages) == 1
+    message = inbox.messages[0]
+    assert message["To"] == "so@example.org"
+    assert "Tỉnh Thử" in message["Subject"]
+    attachment = next(message.iter_attachments())
+    assert attachment.get_filename().endswith(".xlsx")
+    app.config["REPORT_MAIL_TO"] = []
+    assert run_weekly_mail(app) == []  # nobody to send it to: nothing is sent
+    assert len(inbox.messages) == 1
