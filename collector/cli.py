@@ -245,6 +245,102 @@ def _problem_lines(status: KioskStatus) -> list[str]:
     return lines
 
 
+@units.command(
+    "hours",
+    help=_(
+        "Set a unit's opening hours, e.g. 'mon-fri=07:30-11:30,13:30-17:00;sat=07:30-11:30' "
+        "('default': the collector's)."
+    ),
+)
+@click.argument("code")
+@click.argument("spec")
+def units_hours(code: str, spec: str) -> None:
+    from collector.opening import parse_hours_spec, set_opening_hours
+
+    session = get_session()
+    try:
+        hours = None if spec == "default" else parse_hours_spec(spec)
+        set_opening_hours(session, code, hours)
+    except TranslatableError as exc:
+        raise _fail(exc) from None
+    session.commit()
+    click.echo(_("Opening hours of %(code)s are set.") % {"code": code})
+
+
+@collector.command(
+    help=_(
+        "Run the background jobs (exports, counts, silent kiosks, retention, the Monday mail) "
+        "from the queue named by QUEUE_URL, with the scheduler of the periodic ones."
+    )
+)
+@click.option("--workers", default=2, show_default=True, help=_("Jobs run at the same time."))
+@click.option(
+    "--once",
+    type=click.Choice(["refresh-counts", "silent-kiosks", "retention", "weekly-mail"]),
+    help=_("Run this periodic job once, now, in this process, and exit."),
+)
+@click.option(
+    "--scheduler/--no-scheduler",
+    default=True,
+    show_default=True,
+    help=_("Also run the periodic jobs (only one worker of a queue should)."),
+)
+def worker(workers: int, once: str | None, scheduler: bool) -> None:
+    import logging
+
+    from collector.tasks import BadQueueURL, get_queue
+
+    app = current_app._get_current_object()
+    try:
+        huey = get_queue(app)
+    except BadQueueURL as exc:
+        raise click.ClickException(str(exc)) from None
+    if once:
+        huey.sipas_jobs[once].call_local()
+        click.echo(_("Done."))
+        return
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    click.echo(_("Worker started on the queue %(name)s.") % {"name": huey.name}, err=True)
+    huey.create_consumer(
+        workers=workers, worker_type="thread", periodic=scheduler, check_worker_health=True
+    ).run()
+
+
+@collector.group(help=_("What is kept, and for how long."))
+def retention() -> None:
+    pass
+
+
+@retention.command("apply", help=_("Blank old comments, delete old responses and export files."))
+@click.option("--dry-run", is_flag=True, help=_("Only count what would go; change nothing."))
+def retention_apply(dry_run: bool) -> None:
+    from collector.reports.exports import app_exports_dir
+    from collector.retention import apply_retention
+
+    app = current_app._get_current_object()
+    session = get_session()
+    result = apply_retention(
+        session, app.config, app_exports_dir(app), dt.datetime.now(dt.UTC), dry_run=dry_run
+    )
+    if dry_run:
+        session.rollback()
+        click.echo(_("Dry run: nothing was changed."))
+    else:
+        session.commit()
+    click.echo(
+        _(
+            "Comments blanked: %(comments)d; responses deleted: %(responses)d; "
+            "export files deleted: %(files)d."
+        )
+        % {
+            "comments": result.comments_blanked,
+            "responses": result.responses_deleted,
+            "files": result.files_deleted,
+        }
+    )
+
+
 collector.add_command(users)
 collector.add_command(tokens)
 collector.add_command(report)

@@ -34,6 +34,43 @@ DEFAULTS = {
     #: Where rate-limit counters live: memory:// for one process, redis://... for several.
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_HEADERS_ENABLED": True,
+    # -- background jobs (collector.tasks) and what they keep --
+    #: The job queue: empty for an SQLite file in the instance folder (one machine, no server),
+    #: redis://host:port/db when several collector instances share one queue, "immediate" to run
+    #: every job inside the process that asks for it (no worker; periodic jobs do not run).
+    "QUEUE_URL": "",
+    "QUEUE_NAME": "sipas",
+    #: Where export files are written; empty for "exports" in the instance folder. Every instance
+    #: and the worker must see the same folder.
+    "EXPORTS_PATH": "",
+    #: Exports a user may have queued or running at once; more are refused.
+    "EXPORT_MAX_ACTIVE_PER_USER": 2,
+    #: Exports a user may ask for, counted in RATELIMIT_STORAGE_URI (so across instances).
+    "EXPORT_RATE_LIMIT": "20 per hour",
+    #: Finished export files kept per user; the oldest beyond this are deleted.
+    "EXPORT_MAX_FILES_PER_USER": 5,
+    #: Hours an export file is kept before the retention job deletes it.
+    "EXPORT_KEEP_HOURS": 24,
+    #: A job running longer than this is taken for lost (its worker died) and queued again.
+    "EXPORT_JOB_TIMEOUT_MINUTES": 30,
+    "EXPORT_MAX_ATTEMPTS": 3,
+    #: Months a free-text comment is kept before it is blanked (0: kept for ever).
+    "RETENTION_COMMENT_MONTHS": 24,
+    #: Months a response is kept before it is deleted (0: kept for ever, the default until the
+    #: province sets its legal period). Weekly counts already made are kept.
+    "RETENTION_RESPONSE_MONTHS": 0,
+    #: Default opening hours of units (None: Mon-Fri 07:30-11:30 and 13:30-17:00); see
+    #: collector.opening for the shape.
+    "OPENING_HOURS": None,
+    #: Opening-time minutes without any contact after which a kiosk is silent.
+    "SILENT_AFTER_MINUTES": 60,
+    #: Units whose weekly report the Monday job mails to REPORT_MAIL_TO (empty: the top units).
+    "REPORT_MAIL_UNITS": [],
+    #: When the periodic jobs run: crontab fields, local time.
+    "SCHEDULE_COUNTS": "*/5 * * * *",
+    "SCHEDULE_SILENT_KIOSKS": "*/15 * * * *",
+    "SCHEDULE_RETENTION": "17 * * * *",
+    "SCHEDULE_WEEKLY_MAIL": "0 7 * * 1",
     "BABEL_DEFAULT_LOCALE": "vi",
     "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
     "BABEL_TRANSLATION_DIRECTORIES": ";".join(str(d) for d in TRANSLATION_DIRECTORIES),

@@ -1,12 +1,16 @@
-"""The kiosk status page for managers: last contact, backlog, gaps and broken chains."""
+"""The kiosk status page for managers: last contact, backlog, gaps and broken chains, and the
+kiosks silent during their unit's opening hours."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+import datetime as dt
+
+from flask import Blueprint, current_app, render_template
 
 from collector.auth import login_required
 from collector.db import get_session
 from collector.kiosks import kiosk_statuses
+from collector.opening import silent_kiosks
 
 bp = Blueprint("kiosks", __name__)
 
@@ -15,4 +19,12 @@ bp = Blueprint("kiosks", __name__)
 @login_required
 def status():
     """List every kiosk with what the collector knows of it."""
-    return render_template("collector/kiosks/status.html", kiosks=kiosk_statuses(get_session()))
+    session = get_session()
+    silent = silent_kiosks(session, current_app.config, dt.datetime.now(dt.UTC))
+    return render_template(
+        "collector/kiosks/status.html",
+        kiosks=kiosk_statuses(session),
+        silent=silent,
+        silent_ids={k.id for k in silent},
+        silent_after=current_app.config["SILENT_AFTER_MINUTES"],
+    )

@@ -106,6 +106,12 @@ def run_demo(workdir: str, *, host: str, kiosk_port: int, collector_port: int) -
             ],
             env=env,
         ),
+        # The collector's background jobs (exports, counts, silent kiosks, retention) on the
+        # default SQLite queue in the collector's instance folder.
+        subprocess.Popen(
+            [sys.executable, "-m", "shared.cli", "collector", "worker", "--workers", "1"],
+            env=env,
+        ),
         subprocess.Popen(
             [
                 sys.executable,

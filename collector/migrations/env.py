@@ -53,18 +53,42 @@ def run_migrations_offline() -> None:
 def run_migrations_online() -> None:
     connection = config.attributes.get("connection")
     if connection is not None:
-        _configure(connection)
-        with context.begin_transaction():
-            context.run_migrations()
+        _run(connection)
         return
     engine = make_engine(_url())
     try:
         with engine.connect() as connection:
-            _configure(connection)
-            with context.begin_transaction():
-                context.run_migrations()
+            _run(connection)
     finally:
         engine.dispose()
+
+
+def _foreign_keys(connection, on: bool) -> None:
+    # Straight to the driver: the pragma does nothing inside a transaction, and the engine's own
+    # statements all begin one (BEGIN IMMEDIATE, see shared.db).
+    if connection.in_transaction():
+        connection.commit()
+    connection.connection.driver_connection.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+
+
+def _run(connection) -> None:
+    # SQLite batch migrations rebuild a table (create, copy, drop the old, rename). With foreign
+    # keys on, dropping the old table deletes the rows pointing at it (answers cascade away) or
+    # fails; so they are off while migrating, and checked before the migration commits.
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        _foreign_keys(connection, False)
+    try:
+        _configure(connection)
+        with context.begin_transaction():
+            context.run_migrations()
+            if sqlite:
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"the migration broke foreign keys: {broken[:5]}")
+    finally:
+        if sqlite:
+            _foreign_keys(connection, True)
 
 
 if context.is_offline_mode():

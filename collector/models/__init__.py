@@ -2,6 +2,7 @@
 
 from collector.models.accounts import ROLES, ApiToken, AuditEntry, User
 from collector.models.base import Base
+from collector.models.jobs import ExportJob
 from collector.models.kiosks import Kiosk, KioskChain
 from collector.models.reports import CountsState, WeeklyCount
 from collector.models.responses import CHANNELS, Answer, Response
@@ -17,6 +18,7 @@ __all__ = [
     "AuditEntry",
     "Base",
     "CountsState",
+    "ExportJob",
     "Kiosk",
     "KioskChain",
     "Response",

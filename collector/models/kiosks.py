@@ -73,6 +73,8 @@ class KioskChain(Base):
     kiosk_clock: Mapped[str | None] = mapped_column(sa.String(40))
     #: Collector clock minus kiosk clock, in seconds, at the heartbeat (network delay included).
     clock_offset_s: Mapped[float | None]
+    #: When the unit's managers were last told this kiosk is silent (one mail per silence).
+    silent_notified_at: Mapped[dt.datetime | None]
 
     kiosk: Mapped[Kiosk] = relationship(back_populates="chain")
 

@@ -4,6 +4,7 @@ centre, health facility, school, counter; districts for older data)."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -29,6 +30,9 @@ class Unit(Base):
     kind: Mapped[str] = mapped_column(sa.String(32))
     parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("units.id"), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    #: Weekly opening hours, local time: {"mon": [["07:30", "11:30"], ["13:30", "17:00"]], ...};
+    #: None means the collector's default (OPENING_HOURS). See collector.opening.
+    opening_hours: Mapped[dict[str, Any] | None]
 
     parent: Mapped[Unit | None] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list[Unit]] = relationship(back_populates="parent")

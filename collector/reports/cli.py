@@ -13,6 +13,7 @@ from flask_babel import gettext as translate  # for message ids held in data
 from collector.db import get_session
 from collector.i18n import gettext as _
 from collector.mail import MailError, build_message, send
+from collector.opening import silent_in
 from collector.reports import charts
 from collector.reports.render import (
     kind_label,
@@ -37,6 +38,8 @@ def render_html(report: dict) -> str:
         "collector/reports/weekly.html",
         report=report,
         standalone=True,
+        silent=silent_in(get_session(), current_app.config, report["unit"]["code"]),
+        silent_after=current_app.config["SILENT_AFTER_MINUTES"],
         stylesheet=(Path(current_app.static_folder) / "collector.css").read_text("utf-8"),
         units=[],
         trend_charts={
@@ -128,11 +131,21 @@ def _weekly(week: str, unit_code: str, out: Path, mail: bool, recipients: tuple[
     to = list(recipients) or list(current_app.config.get("REPORT_MAIL_TO") or [])
     if not to:
         raise click.ClickException(_("no recipient: pass --to or set REPORT_MAIL_TO"))
+    try:
+        mail_report(current_app.config, data, out, to)
+    except MailError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(_("Sent to %(to)s.") % {"to": ", ".join(to)})
+
+
+def mail_report(config, data: dict, attachment: Path, to: list[str]) -> None:
+    """Mail a built weekly report with its file attached (the CLI and the Monday job)."""
     lines = [
         _("Weekly satisfaction report, week %(week)s, %(unit)s.")
         % {"week": data["week"], "unit": data["unit"]["name"]},
         "",
     ]
+    silent = silent_in(get_session(), config, data["unit"]["code"])
     for kind, e in data["kinds"].items():
         index = "-" if e["index"] is None else f"{e['index']:.2f}"
         lines.append(
@@ -142,16 +155,15 @@ def _weekly(week: str, unit_code: str, out: Path, mail: bool, recipients: tuple[
             + _("responses")
             + f" {e['responses']})"
         )
+    if silent:
+        lines += ["", _("Kiosks silent during opening hours:")]
+        lines += [f"- {k.id} {k.label}, {k.unit_code} {k.unit_name}".rstrip() for k in silent]
     message = build_message(
-        current_app.config.get("MAIL_FROM", "sipas@localhost"),
+        config.get("MAIL_FROM", "sipas@localhost"),
         to,
         _("SIPAS weekly report %(week)s: %(unit)s")
         % {"week": data["week"], "unit": data["unit"]["name"]},
         "\n".join(lines) + "\n",
-        [out],
+        [attachment],
     )
-    try:
-        send(current_app.config, message)
-    except MailError as exc:
-        raise click.ClickException(str(exc)) from None
-    click.echo(_("Sent to %(to)s.") % {"to": ", ".join(to)})
+    send(config, message)

@@ -2,36 +2,42 @@
 
 A year of a province is about a million responses: neither export is ever built whole in memory
 inside a web request. The CSV streams from a server-side cursor; the XLSX (a zip file, which cannot
-be streamed while it is written) is made by a background thread into the instance folder, and the
-page polls until it is ready.
+be streamed while it is written) is a job on the queue (`collector.tasks`), made by the worker into
+the exports folder, and the page polls until it is ready.
+
+A job's state is a row of `export_jobs`, so every collector instance reports it and a restart of
+the web process or of the worker loses nothing: a job whose worker died is queued again after
+EXPORT_JOB_TIMEOUT_MINUTES. Each user may have EXPORT_MAX_ACTIVE_PER_USER jobs queued or running
+and keeps at most EXPORT_MAX_FILES_PER_USER files; files are readable by their owner only (0600) and
+are deleted after EXPORT_KEEP_HOURS by the retention job.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import re
 import secrets
-import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from openpyxl import Workbook
 from sqlalchemy.orm import Session
 
 from collector.accounts.scope import subtree_ids
-from collector.db import get_session
-from collector.models import Response, Unit
+from collector.i18n import TranslatableError
+from collector.models import ExportJob, Response, Unit, User
+from collector.models.jobs import ACTIVE_STATES
 from collector.reports.counts import SUSPECT_FLAG
 from collector.reports.loader import answers_of, comment_of, reasons_of
 from collector.reports.render import BOM, neutralise, write_csv
 from collector.reports.weeks import ZONE, Week
+from shared.db import utcnow
+from shared.i18n import N_
 
 BATCH = 2000
 JOB_ID_BYTES = 12
@@ -153,83 +159,171 @@ def write_raw_xlsx(
         sheet.append([neutralise(v) for v in row])
         count += 1
     tmp = path.with_suffix(".part")
-    book.save(tmp)
+    # Created readable by the collector's user only: an export holds every comment of a province.
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        book.save(fh)
     os.replace(tmp, path)
     return count
 
 
-# -- background jobs -------------------------------------------------------------------------
+# -- jobs ------------------------------------------------------------------------------------
 
 
-def exports_dir(app: Flask) -> Path:
-    path = Path(app.instance_path) / "exports"
-    path.mkdir(parents=True, exist_ok=True)
+class ExportRefused(TranslatableError):
+    """A user asked for more exports than allowed at once."""
+
+
+def exports_dir(config: Mapping[str, Any], instance_path: str) -> Path:
+    """The folder of export files (0700), made on first use."""
+    path = Path(config.get("EXPORTS_PATH") or Path(instance_path) / "exports")
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
     return path
 
 
-def _status_path(app: Flask, job: str) -> Path:
-    return exports_dir(app) / f"{job}.json"
+def app_exports_dir(app: Flask) -> Path:
+    return exports_dir(app.config, app.instance_path)
 
 
-def _write_status(app: Flask, job: str, status: dict[str, Any]) -> None:
-    path = _status_path(app, job)
-    tmp = path.with_suffix(".json.part")
-    tmp.write_text(json.dumps(status), encoding="utf-8")
-    os.replace(tmp, path)
+def job_file(directory: Path, job_id: str) -> Path:
+    return directory / f"{job_id}.xlsx"
 
 
-def job_status(app: Flask, job: str) -> dict[str, Any] | None:
-    if not JOB_ID_RE.fullmatch(job or ""):
+def get_job(session: Session, job_id: str) -> ExportJob | None:
+    if not JOB_ID_RE.fullmatch(job_id or ""):
         return None
-    path = _status_path(app, job)
-    if not path.exists():
-        return None
-    return json.loads(path.read_text(encoding="utf-8"))
+    return session.get(ExportJob, job_id)
 
 
-def job_file(app: Flask, job: str) -> Path:
-    return exports_dir(app) / f"{job}.xlsx"
-
-
-def start_raw_xlsx_job(
-    app: Flask,
+def create_export_job(
+    session: Session,
+    config: Mapping[str, Any],
     user_id: int,
-    root_id: int,
-    unit_code: str,
+    unit: Unit,
     first: Week,
     last: Week,
     locale: str,
-    with_officer: bool = False,
-) -> str:
-    """Start writing the XLSX in a thread; returns the job id to poll."""
-    job = secrets.token_urlsafe(JOB_ID_BYTES)
-    status = {
-        "job": job,
-        "user_id": user_id,
-        "unit": unit_code,
-        "first": str(first),
-        "last": str(last),
-        "state": "running",
-        "started_at": dt.datetime.now(dt.UTC).isoformat(),
-        "rows": None,
-    }
-    _write_status(app, job, status)
-
-    def run() -> None:
-        with app.app_context(), force_locale(locale):
-            session = get_session()
-            try:
-                rows = write_raw_xlsx(
-                    session, root_id, first, last, job_file(app, job), with_officer
-                )
-                status.update(state="done", rows=rows)
-            except Exception:  # noqa: BLE001 - the page must learn the job failed
-                app.logger.exception("raw XLSX export %s failed", job)
-                status.update(state="failed")
-            finally:
-                session.rollback()
-            status["finished_at"] = dt.datetime.now(dt.UTC).isoformat()
-            _write_status(app, job, status)
-
-    threading.Thread(target=run, name=f"export-{job}", daemon=True).start()
+) -> ExportJob:
+    """A queued job, unless the user already has the most allowed in progress."""
+    limit = int(config["EXPORT_MAX_ACTIVE_PER_USER"])
+    # Lock the user's row (PostgreSQL; SQLite has one writer) so that two requests at once
+    # cannot both pass the bound.
+    session.execute(sa.select(User.id).where(User.id == user_id).with_for_update())
+    active = session.scalar(
+        sa.select(sa.func.count())
+        .select_from(ExportJob)
+        .where(ExportJob.user_id == user_id, ExportJob.state.in_(ACTIVE_STATES))
+    )
+    if active >= limit:
+        raise ExportRefused(
+            N_(
+                "You already have %(num)d exports in progress; wait until one is ready, then "
+                "try again."
+            ),
+            num=active,
+        )
+    job = ExportJob(
+        id=secrets.token_urlsafe(JOB_ID_BYTES),
+        user_id=user_id,
+        unit_id=unit.id,
+        unit_code=unit.code,
+        first_week=str(first),
+        last_week=str(last),
+        locale=locale,
+        state="queued",
+        attempts=0,
+    )
+    session.add(job)
+    session.flush()
     return job
+
+
+def claim_job(session: Session, job_id: str, now: dt.datetime | None = None) -> ExportJob | None:
+    """Mark a queued job running for this worker; None if another has it or it is finished."""
+    claimed = session.execute(
+        sa.update(ExportJob)
+        .where(ExportJob.id == job_id, ExportJob.state == "queued")
+        .values(state="running", started_at=now or utcnow(), attempts=ExportJob.attempts + 1)
+    ).rowcount
+    if not claimed:
+        return None
+    session.flush()
+    job = session.get(ExportJob, job_id)
+    session.refresh(job)
+    return job
+
+
+def finish_job(
+    session: Session, job: ExportJob, rows: int | None, now: dt.datetime | None = None
+) -> None:
+    job.state = "done" if rows is not None else "failed"
+    job.rows = rows
+    job.finished_at = now or utcnow()
+    session.flush()
+
+
+def expire_job(session: Session, job: ExportJob, directory: Path) -> None:
+    job_file(directory, job.id).unlink(missing_ok=True)
+    job.state = "expired"
+    session.flush()
+
+
+def prune_user_files(
+    session: Session, config: Mapping[str, Any], directory: Path, user_id: int
+) -> int:
+    """Delete the user's oldest finished files beyond EXPORT_MAX_FILES_PER_USER."""
+    keep = int(config["EXPORT_MAX_FILES_PER_USER"])
+    done = session.scalars(
+        sa.select(ExportJob)
+        .where(ExportJob.user_id == user_id, ExportJob.state == "done")
+        .order_by(ExportJob.finished_at.desc(), ExportJob.id)
+    ).all()
+    for job in done[keep:]:
+        expire_job(session, job, directory)
+    return len(done[keep:])
+
+
+def expired_files(session: Session, config: Mapping[str, Any], now: dt.datetime) -> list[ExportJob]:
+    """Finished jobs whose file is older than EXPORT_KEEP_HOURS."""
+    cutoff = now - dt.timedelta(hours=float(config["EXPORT_KEEP_HOURS"]))
+    return list(
+        session.scalars(
+            sa.select(ExportJob).where(ExportJob.state == "done", ExportJob.finished_at < cutoff)
+        )
+    )
+
+
+def orphan_files(session: Session, directory: Path, older_than: dt.datetime) -> list[Path]:
+    """Files in the exports folder that no finished job owns (left by a crash), older than given."""
+    live = set(session.scalars(sa.select(ExportJob.id).where(ExportJob.state == "done")))
+    found = []
+    for path in directory.iterdir():
+        if path.is_file() and path.name.split(".")[0] not in live:
+            mtime = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC)
+            if mtime < older_than:
+                found.append(path)
+    return found
+
+
+def requeue_stale_jobs(session: Session, config: Mapping[str, Any], now: dt.datetime) -> list[str]:
+    """Jobs lost by a dead worker (running too long) or never handed to the queue (queued too
+    long): queued again, or failed after EXPORT_MAX_ATTEMPTS. Returns the ids to enqueue."""
+    cutoff = now - dt.timedelta(minutes=float(config["EXPORT_JOB_TIMEOUT_MINUTES"]))
+    stale = session.scalars(
+        sa.select(ExportJob).where(
+            sa.or_(
+                sa.and_(ExportJob.state == "running", ExportJob.started_at < cutoff),
+                sa.and_(ExportJob.state == "queued", ExportJob.created_at < cutoff),
+            )
+        )
+    ).all()
+    again = []
+    for job in stale:
+        if job.attempts >= int(config["EXPORT_MAX_ATTEMPTS"]):
+            finish_job(session, job, None, now)
+        else:
+            job.state = "queued"
+            job.created_at = now
+            again.append(job.id)
+    session.flush()
+    return again

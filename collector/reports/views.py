@@ -25,12 +25,17 @@ from sqlalchemy.orm import Session
 from collector.accounts import role_required
 from collector.accounts.scope import units_visible
 from collector.db import get_db, get_session
-from collector.models import User
+from collector.limits import limiter
+from collector.models import ExportJob, User
+from collector.opening import silent_in
 from collector.reports import charts
 from collector.reports.exports import (
+    ExportRefused,
+    app_exports_dir,
+    create_export_job,
+    finish_job,
+    get_job,
     job_file,
-    job_status,
-    start_raw_xlsx_job,
     stream_raw_csv,
 )
 from collector.reports.render import (
@@ -47,6 +52,7 @@ from collector.reports.service import (
     resolve_unit,
 )
 from collector.reports.weeks import Week
+from collector.tasks import enqueue_export
 from shared import questionnaires
 
 bp = Blueprint("reports", __name__)
@@ -132,6 +138,8 @@ def weekly():
         "collector/reports/weekly.html",
         report=report,
         user=user,
+        silent=silent_in(get_session(), current_app.config, report["unit"]["code"]),
+        silent_after=current_app.config["SILENT_AFTER_MINUTES"],
         units=units_visible(get_session(), user),
         trend_charts=trend_charts,
         factor_charts=factor_charts,
@@ -231,10 +239,15 @@ def raw_csv():
     )
 
 
+def _per_user() -> str:
+    return f"user:{current_user.get_id()}"
+
+
 @bp.post("/reports/raw.xlsx")
 @role_required()
+@limiter.limit(lambda: current_app.config["EXPORT_RATE_LIMIT"], key_func=_per_user)
 def raw_xlsx():
-    """Start writing the raw responses to XLSX in the background; go to the job's page."""
+    """Queue the raw responses' XLSX for the worker; go to the job's page."""
     session = get_session()
     user = _user()
     try:
@@ -242,34 +255,47 @@ def raw_xlsx():
     except ReportNotFound:
         abort(404)
     first, last = _raw_range()
-    job = start_raw_xlsx_job(
-        current_app._get_current_object(),
-        user.id,
-        unit.id,
-        unit.code,
-        first,
-        last,
-        str(get_locale() or "vi"),
-        with_officer=user.role in OFFICER_ROLES,
-    )
-    return redirect(url_for("reports.export_job", job=job))
+    app = current_app._get_current_object()
+    try:
+        job = create_export_job(
+            session, app.config, user.id, unit, first, last, str(get_locale() or "vi")
+        )
+    except ExportRefused as exc:
+        session.rollback()
+        return render_template(
+            "collector/reports/export_job.html", job=None, refused=exc.translate(_)
+        ), 429
+    job_id = job.id
+    session.commit()
+    try:
+        enqueue_export(app, job_id)
+    except Exception:  # noqa: BLE001 - an unreachable queue must show on the job's page
+        current_app.logger.exception("cannot queue export %s", job_id)
+        finish_job(session, session.get(ExportJob, job_id), None)
+        session.commit()
+    return redirect(url_for("reports.export_job", job=job_id))
 
 
 @bp.get("/reports/exports/<job>")
 @role_required()
 def export_job(job: str):
     """A background export: a page that refreshes itself until the file is ready."""
-    status = job_status(current_app._get_current_object(), job)
-    if status is None or status["user_id"] != current_user.id:
+    found = get_job(get_session(), job)
+    if found is None or found.user_id != current_user.id:
         abort(404)
-    if status["state"] == "done" and request.args.get("download") == "1":
+    path = job_file(app_exports_dir(current_app._get_current_object()), found.id)
+    if found.state == "done" and request.args.get("download") == "1":
+        if not path.exists():
+            abort(404)
         return send_file(
-            job_file(current_app._get_current_object(), job),
+            path,
             mimetype=XLSX,
             as_attachment=True,
-            download_name=f"sipas-raw-{status['unit']}-{status['first']}-{status['last']}.xlsx",
+            download_name=(
+                f"sipas-raw-{found.unit_code}-{found.first_week}-{found.last_week}.xlsx"
+            ),
         )
-    return render_template("collector/reports/export_job.html", status=status, job=job)
+    return render_template("collector/reports/export_job.html", job=found, refused=None)
 
 
 @bp.get("/methodology")

@@ -137,6 +137,8 @@ def app(db_url, tmp_path):
             # Test data keeps fixed dates in 2026, whenever the suite runs; the window's
             # registration bound is tested on its own (test_time_window.py).
             "INGEST_PAST_TOLERANCE_DAYS": None,
+            # Jobs run inside the request; tests/collector/test_jobs*.py run a real worker.
+            "QUEUE_URL": "immediate",
         }
     )
     yield app

@@ -1,0 +1,305 @@
+"""Background work on a Huey queue, run by `sipas collector worker` (a Huey consumer with its
+scheduler of periodic jobs).
+
+The queue is one config key, QUEUE_URL:
+- empty (the default, what `make run` uses): an SQLite file, `queue.sqlite` in the instance
+  folder; no server to run, one machine;
+- `redis://host:port/db`: Redis, for production and for several collector instances;
+- `immediate`: every job runs inside the process that asks for it (no worker; periodic jobs do not
+  run). For a single-process try-out only.
+
+Jobs: the raw XLSX export (asked for by a user), and on a schedule (crontab fields in local time,
+the SCHEDULE_* keys): the refresh of the weekly counts, the silent-kiosk check and its mails, the
+retention policy with the clean-up of export files and of lost jobs, and the Monday report mail.
+
+Each job opens an app context and owns its transaction, as a CLI command does. What a user sees of
+a job is kept in the database (`export_jobs`), not in the queue, so every instance reports it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Flask, current_app
+from flask_babel import force_locale
+from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
+
+from collector.db import get_session
+from collector.mail import MailError, build_message, send
+
+log = logging.getLogger("sipas.collector.tasks")
+
+EXTENSION = "sipas_collector_queue"
+QUEUE_FILE = "queue.sqlite"
+_lock = threading.Lock()
+
+
+class BadQueueURL(ValueError):
+    """QUEUE_URL names no queue the collector can use."""
+
+
+def check_queue_url(url: str | None) -> None:
+    """Raise BadQueueURL unless `url` is empty, "immediate", sqlite:///path or redis(s)://..."""
+    url = (url or "").strip()
+    if url in ("", "immediate") or url.startswith(("redis://", "rediss://", "unix://")):
+        return
+    if url.startswith("sqlite:///") and len(url) > len("sqlite:///"):
+        return
+    raise BadQueueURL(
+        f"QUEUE_URL {url!r}: expected empty (SQLite in the instance folder), 'immediate', "
+        "sqlite:///path or redis://host:port/db"
+    )
+
+
+def make_huey(config: dict[str, Any], instance_path: str) -> Huey:
+    """The Huey instance QUEUE_URL names (opening an SQLite queue creates its file)."""
+    url = (config.get("QUEUE_URL") or "").strip()
+    check_queue_url(url)
+    name = config.get("QUEUE_NAME") or "sipas"
+    # Job states live in the database; Huey's result store would only fill up.
+    if url == "immediate":
+        return MemoryHuey(name, immediate=True, results=False)
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        return RedisHuey(name, url=url, results=False)
+    path = url[len("sqlite:///") :] if url else os.path.join(instance_path, QUEUE_FILE)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    return SqliteHuey(name, filename=path, results=False)
+
+
+def get_queue(app: Flask | None = None) -> Huey:
+    """The app's queue with the collector's jobs registered, made on first use (the factory does
+    no I/O)."""
+    app = app or current_app._get_current_object()
+    with _lock:
+        huey = app.extensions.get(EXTENSION)
+        if huey is None:
+            huey = make_huey(app.config, app.instance_path)
+            register_jobs(huey, app)
+            app.extensions[EXTENSION] = huey
+    return huey
+
+
+def enqueue_export(app: Flask, job_id: str) -> None:
+    get_queue(app).enqueue_export(job_id)
+
+
+def local_crontab(spec: str, zone: ZoneInfo):
+    """A Huey schedule from five crontab fields, read in the collector's local time (Huey gives
+    its validators naive UTC datetimes)."""
+    minute, hour, day, month, day_of_week = spec.split()
+    test = crontab(minute=minute, hour=hour, day=day, month=month, day_of_week=day_of_week)
+
+    def validate(moment: dt.datetime) -> bool:
+        local = moment.replace(tzinfo=dt.UTC).astimezone(zone).replace(tzinfo=None)
+        return test(local)
+
+    return validate
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+# -- the jobs, each a plain function of the app ---------------------------------------------
+
+
+def run_export(app: Flask, job_id: str) -> str:
+    """Write one raw XLSX export; returns the job's final state."""
+    from collector.models import User
+    from collector.reports.exports import (
+        app_exports_dir,
+        claim_job,
+        finish_job,
+        job_file,
+        prune_user_files,
+        write_raw_xlsx,
+    )
+    from collector.reports.service import OFFICER_ROLES
+    from collector.reports.weeks import Week
+
+    with app.app_context():
+        session = get_session()
+        job = claim_job(session, job_id)
+        session.commit()
+        if job is None:
+            return "skipped"
+        directory = app_exports_dir(app)
+        # The officer column follows the role the user has when the file is written.
+        owner = session.get(User, job.user_id)
+        with_officer = owner is not None and owner.role in OFFICER_ROLES
+        try:
+            with app.test_request_context("/"), force_locale(job.locale):
+                rows = write_raw_xlsx(
+                    session,
+                    job.unit_id,
+                    Week.parse(job.first_week),
+                    Week.parse(job.last_week),
+                    job_file(directory, job.id),
+                    with_officer,
+                )
+        except Exception:  # noqa: BLE001 - the user's page must learn the job failed
+            log.exception("raw XLSX export %s failed", job_id)
+            session.rollback()
+            rows = None
+        finish_job(session, job, rows)
+        prune_user_files(session, app.config, directory, job.user_id)
+        session.commit()
+        return job.state
+
+
+def run_refresh_counts(app: Flask) -> int:
+    from collector.reports.counts import refresh_counts
+
+    with app.app_context():
+        session = get_session()
+        added = refresh_counts(session)
+        session.commit()
+        return added
+
+
+def run_silent_check(app: Flask, now: dt.datetime | None = None) -> list[int]:
+    """Mail each unit's managers about kiosks newly silent; returns the kiosks mailed about."""
+    from collector.i18n import gettext as _
+    from collector.opening import mark_notified, silent_kiosks, to_notify, unit_managers
+
+    now = now or _now()
+    with app.app_context():
+        session = get_session()
+        fresh = to_notify(silent_kiosks(session, app.config, now))
+        by_recipients: dict[tuple[str, ...], list] = {}
+        for kiosk in fresh:
+            to = unit_managers(session, kiosk.unit_id) or list(app.config["REPORT_MAIL_TO"])
+            if to:
+                by_recipients.setdefault(tuple(to), []).append(kiosk)
+        zone = ZoneInfo(app.config["BABEL_DEFAULT_TIMEZONE"])
+        mailed: list[int] = []
+        for to, kiosks in by_recipients.items():
+            lines = [_("These kiosks have not been heard from during opening hours:"), ""]
+            for k in kiosks:
+                seen = (
+                    k.last_contact_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+                    if k.last_contact_at
+                    else _("never")
+                )
+                lines.append(
+                    _("Kiosk %(id)d %(label)s, %(unit)s: last contact %(seen)s")
+                    % {"id": k.id, "label": k.label, "unit": k.unit_name, "seen": seen}
+                )
+            message = build_message(
+                app.config["MAIL_FROM"],
+                list(to),
+                _("SIPAS: %(num)d silent kiosks") % {"num": len(kiosks)},
+                "\n".join(lines) + "\n",
+            )
+            try:
+                send(app.config, message)
+            except MailError:
+                log.exception("silent-kiosk mail to %s failed", ", ".join(to))
+                continue
+            mark_notified(session, [k.id for k in kiosks], now)
+            session.commit()
+            mailed.extend(k.id for k in kiosks)
+        return mailed
+
+
+def run_retention(app: Flask, now: dt.datetime | None = None):
+    """The retention policy, then lost export jobs queued again."""
+    from collector.reports.exports import app_exports_dir, requeue_stale_jobs
+    from collector.retention import apply_retention
+
+    now = now or _now()
+    with app.app_context():
+        session = get_session()
+        result = apply_retention(session, app.config, app_exports_dir(app), now)
+        again = requeue_stale_jobs(session, app.config, now)
+        session.commit()
+    for job_id in again:
+        enqueue_export(app, job_id)
+    return result
+
+
+def run_weekly_mail(app: Flask) -> list[str]:
+    """The last week's report of each REPORT_MAIL_UNITS unit (default: the top units), mailed to
+    REPORT_MAIL_TO; returns the units sent."""
+    import sqlalchemy as sa
+
+    from collector.models import Unit
+    from collector.reports.cli import mail_report
+    from collector.reports.render import report_xlsx
+    from collector.reports.service import build_weekly_report
+    from collector.reports.weeks import Week
+
+    to = list(app.config["REPORT_MAIL_TO"] or [])
+    if not to:
+        return []
+    sent = []
+    with app.app_context(), app.test_request_context("/"):
+        session = get_session()
+        codes = list(app.config["REPORT_MAIL_UNITS"] or []) or list(
+            session.scalars(sa.select(Unit.code).where(Unit.parent_id.is_(None)))
+        )
+        with tempfile.TemporaryDirectory() as tmp:
+            for code in codes:
+                data = build_weekly_report(
+                    session,
+                    app.config,
+                    user=None,
+                    unit_code=code,
+                    week=Week.parse("last"),
+                    via="job",
+                )
+                session.commit()
+                out = Path(tmp) / f"sipas-{data['unit']['code']}-{data['week']}.xlsx"
+                out.write_bytes(report_xlsx(data))
+                try:
+                    mail_report(app.config, data, out, to)
+                except MailError:
+                    log.exception("weekly report mail of %s failed", code)
+                    continue
+                sent.append(code)
+    return sent
+
+
+def register_jobs(huey: Huey, app: Flask) -> None:
+    """Register the collector's jobs on `huey` under fixed names (the web process enqueues them
+    by name; the worker runs them)."""
+    zone = ZoneInfo(app.config["BABEL_DEFAULT_TIMEZONE"])
+
+    def schedule(key: str):
+        return local_crontab(app.config[key], zone)
+
+    @huey.task(name="sipas.export_raw_xlsx")
+    def export_raw_xlsx(job_id: str) -> str:
+        return run_export(app, job_id)
+
+    @huey.periodic_task(schedule("SCHEDULE_COUNTS"), name="sipas.refresh_counts")
+    def refresh_counts_job() -> None:
+        run_refresh_counts(app)
+
+    @huey.periodic_task(schedule("SCHEDULE_SILENT_KIOSKS"), name="sipas.silent_kiosks")
+    def silent_kiosks_job() -> None:
+        run_silent_check(app)
+
+    @huey.periodic_task(schedule("SCHEDULE_RETENTION"), name="sipas.retention")
+    def retention_job() -> None:
+        run_retention(app)
+
+    @huey.periodic_task(schedule("SCHEDULE_WEEKLY_MAIL"), name="sipas.weekly_mail")
+    def weekly_mail_job() -> None:
+        run_weekly_mail(app)
+
+    huey.enqueue_export = export_raw_xlsx  # type: ignore[attr-defined]
+    # Named tasks the worker CLI's --once runs, and tests may call.
+    huey.sipas_jobs = {  # type: ignore[attr-defined]
+        "refresh-counts": refresh_counts_job,
+        "silent-kiosks": silent_kiosks_job,
+        "retention": retention_job,
+        "weekly-mail": weekly_mail_job,
+    }
