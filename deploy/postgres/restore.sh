@@ -2,8 +2,8 @@
 # Restores a dump made by backup.sh into a NEW database, then lists what it holds:
 #   deploy/postgres/restore.sh /var/backups/sipas/sipas-20260301T023000Z.dump sipas_restored
 #
-#   SIPAS_OWNER  role that will own the restored tables (sipas_owner); the app role keeps its
-#                rights through the owner's default privileges (deploy/postgres/setup.sh).
+#   SIPAS_OWNER     role that will own the restored tables (sipas_owner)
+#   SIPAS_APP_ROLE  the app's role (sipas_app): setup.sh gives it its rights on the new database
 # The target must not exist: a restore never overwrites a database. To go back to the backup,
 # stop the collector, restore into a new database, check it, then point DATABASE_URL at it
 # (or rename the databases), and start the collector again. See docs/deploy.md.
@@ -31,7 +31,8 @@ SELECT 1 FROM pg_roles WHERE rolname = :'owner';
 SQL
 )
 if [ "$has_owner" = "1" ]; then
-  createdb --owner="$owner" --encoding=UTF8 --template=template0 "$target"
+  # The new database gets the same owner, settings and rights for the app role as the first.
+  SIPAS_DB=$target SIPAS_OWNER=$owner "$(dirname "$0")/setup.sh"
   set -- --role="$owner"
 else
   createdb --encoding=UTF8 --template=template0 "$target"

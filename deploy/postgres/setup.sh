@@ -9,7 +9,8 @@
 #   SIPAS_OWNER_PASSWORD, SIPAS_APP_PASSWORD   passwords; empty: none (peer or certificate auth)
 #
 # The app role gets the least it needs: connect, and read/insert/update/delete rows of the tables
-# the owner creates. It cannot create, alter or drop tables, create roles or databases.
+# the owner creates, and temporary tables. It cannot create, alter or drop tables, create roles or
+# databases.
 # Running the script again changes nothing that is already right.
 set -eu
 
@@ -20,7 +21,7 @@ app=${SIPAS_APP_ROLE:-sipas_app}
 psql -X -q -v ON_ERROR_STOP=1 -d "${PGDATABASE:-postgres}" \
   -v db="$db" -v owner="$owner" -v app="$app" \
   -v owner_password="${SIPAS_OWNER_PASSWORD:-}" -v app_password="${SIPAS_APP_PASSWORD:-}" <<'SQL'
-SELECT format('CREATE ROLE %I LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT', :'owner')
+SELECT format('CREATE ROLE %I LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE', :'owner')
  WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'owner') \gexec
 SELECT format('CREATE ROLE %I LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT', :'app')
  WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'app') \gexec
@@ -39,7 +40,8 @@ ALTER ROLE :"app" CONNECTION LIMIT 200;
 
 REVOKE ALL ON DATABASE :"db" FROM PUBLIC;
 GRANT CONNECT, TEMPORARY ON DATABASE :"db" TO :"owner";
-GRANT CONNECT ON DATABASE :"db" TO :"app";
+-- Temporary tables: the ingest stages a batch in one before merging it.
+GRANT CONNECT, TEMPORARY ON DATABASE :"db" TO :"app";
 
 \connect :"db"
 REVOKE CREATE ON SCHEMA public FROM PUBLIC;
