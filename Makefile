@@ -23,8 +23,8 @@ i18n-compile: $(BIN)/sipas ## Compile the translation catalogues (.po -> .mo)
 
 install: $(BIN)/sipas i18n-compile ## Create .venv and install the project with its test and dev tools
 
-run: install ## Start the demo: collector and kiosk on SQLite with sample data
-	$(BIN)/sipas demo
+run: install ## Start the demo (collector and kiosk on SQLite); English: make run ARGS="--lang en"
+	$(BIN)/sipas demo $(ARGS)
 
 PG_URL := postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 
