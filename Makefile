@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 CATALOGUES := shared kiosk collector
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint format i18n i18n-compile bench clean
+.PHONY: help install run test test-fast lint format i18n i18n-compile bench clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  make %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -32,7 +32,13 @@ test: install ## Run the whole test suite (collector tests on SQLite, and on Pos
 	@if [ -z "$$SIPAS_TEST_POSTGRES_URL" ] && command -v pg_isready >/dev/null 2>&1 \
 	    && pg_isready -q -h 127.0.0.1 -p 5432; then \
 	  export SIPAS_TEST_POSTGRES_URL=$(PG_URL); fi; \
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --cov --cov-report=term --cov-fail-under=$(COVERAGE_FLOOR)
+
+#: The least share of lines and branches the suite must cover (measured, minus a margin).
+COVERAGE_FLOOR ?= 80
+
+test-fast: install ## Run the quick part of the suite: no browser, no real server processes
+	$(BIN)/python -m pytest -q -m "not browser and not slow"
 
 lint: install ## Check style with ruff
 	$(BIN)/ruff check .
