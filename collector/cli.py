@@ -37,7 +37,9 @@ from shared.health import ConfigErrors, database_problem
 
 def default_instance() -> Path:
     """Outside the program's folder: $XDG_DATA_HOME/sipas/collector (~/.local/share/...)."""
-    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(
+        os.path.expanduser("~"), ".local", "share"
+    )
     return Path(base) / "sipas" / "collector"
 
 

@@ -46,7 +46,9 @@ def backup_database(app: Flask, target: Path, *, keep: int = 14) -> Path:
         src.close()
     if result != "ok":
         partial.unlink(missing_ok=True)
-        raise BackupFailed(N_("the copy failed its integrity check: %(result)s"), {"result": result})
+        raise BackupFailed(
+            N_("the copy failed its integrity check: %(result)s"), {"result": result}
+        )
     partial.replace(final)
     for old in sorted(target.glob(f"{PREFIX}*{SUFFIX}"))[:-keep] if keep > 0 else []:
         old.unlink()

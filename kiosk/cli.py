@@ -193,7 +193,6 @@ def run(instance, host, port, threads):
     from waitress import serve
 
     from kiosk.worker import Worker
-
     from shared import logs
 
     app = _app(instance)
@@ -214,9 +213,8 @@ def run(instance, host, port, threads):
 @instance_option
 def check(instance):
     """Check kiosk.toml, the database and the collector address without starting anything."""
-    from shared.health import ConfigErrors
-
     from kiosk import config, db
+    from shared.health import ConfigErrors
 
     if not (instance / "kiosk.toml").exists():
         text = _("no kiosk.toml in %(path)s: run `sipas kiosk init`") % {"path": instance}

@@ -43,7 +43,10 @@ def problems(settings, dev_secret_key: str) -> list[Problem]:
         found.append(
             Problem(
                 "secret_key",
-                N_("the kiosk has no SECRET_KEY: run `sipas kiosk init` or set SIPAS_KIOSK_SECRET_KEY"),
+                N_(
+                    "the kiosk has no SECRET_KEY: run `sipas kiosk init` or set "
+                    "SIPAS_KIOSK_SECRET_KEY"
+                ),
                 TRANSLATIONS,
             )
         )

@@ -45,7 +45,9 @@ def main() -> None:
     pass
 
 
-@main.command(help=_("Set up and start the demo: a collector and a kiosk on SQLite with sample data."))
+@main.command(
+    help=_("Set up and start the demo: a collector and a kiosk on SQLite with sample data.")
+)
 @click.option("--dir", "workdir", default="demo", show_default=True, type=click.Path())
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--kiosk-port", default=5001, show_default=True)

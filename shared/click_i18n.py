@@ -69,6 +69,8 @@ MESSAGES = (
     N_("Do you want to continue?"),
     N_("Press any key to continue..."),
 )
+
+
 def install(locale: str) -> None:
     """Translate click's texts into `locale` from now on (English leaves them as they are)."""
     translations = catalogue(locale)

@@ -150,15 +150,21 @@ def run_demo(
 
         lines = [
             (_("Weekly report:"), f"{collector_url}/reports/weekly"),
-            ("", _("log in as %(admin)s (or %(manager)s), password %(password)s")
-             % {"admin": DEMO_ADMIN, "manager": DEMO_MANAGER, "password": DEMO_PASSWORD}),
+            (
+                "",
+                _("log in as %(admin)s (or %(manager)s), password %(password)s")
+                % {"admin": DEMO_ADMIN, "manager": DEMO_MANAGER, "password": DEMO_PASSWORD},
+            ),
             (_("Methodology:"), f"{collector_url}/methodology"),
             (_("Kiosk status:"), f"{collector_url}/kiosks/"),
             (_("Kiosk, counter 1:"), f"{kiosk_url}/c/1"),
             (_("Kiosk, counter 2:"), f"{kiosk_url}/c/2   " + _("(admin, health, education)")),
-            (_("Kiosk staff page:"), f"{kiosk_url}/staff/   " + _("(PIN %(pin)s)") % {"pin": DEMO_PIN}),
+            (
+                _("Kiosk staff page:"),
+                f"{kiosk_url}/staff/   " + _("(PIN %(pin)s)") % {"pin": DEMO_PIN},
+            ),
             (_("Demo data:"), str(root)),
-        ]  # fmt: skip
+        ]
         width = max(len(label) for label, _value in lines) + 2
         click.echo("")
         for label, value in lines:

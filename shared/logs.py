@@ -108,7 +108,9 @@ def init_app(app: Flask, name: str) -> None:
                 "method": request.method,
                 "route": rule,
                 "status": response.status_code,
-                "duration_ms": round((time.perf_counter() - g.get("request_started", time.perf_counter())) * 1000),
+                "duration_ms": round(
+                    (time.perf_counter() - g.get("request_started", time.perf_counter())) * 1000
+                ),
             },
         )
         return response

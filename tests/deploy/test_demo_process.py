@@ -32,10 +32,22 @@ def test_sigterm_stops_the_demo_and_its_servers(tmp_path):
     log = (tmp_path / "demo.log").open("wb")
     env = {k: v for k, v in os.environ.items() if not k.startswith("SIPAS_")}
     demo = subprocess.Popen(
-        [sys.executable, "-m", "shared.cli", "demo", "--dir", str(tmp_path / "demo"),
-         "--collector-port", str(collector_port), "--kiosk-port", str(kiosk_port)],
-        stdout=log, stderr=subprocess.STDOUT, env=env,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "shared.cli",
+            "demo",
+            "--dir",
+            str(tmp_path / "demo"),
+            "--collector-port",
+            str(collector_port),
+            "--kiosk-port",
+            str(kiosk_port),
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+    )
     try:
         deadline = time.monotonic() + 240
         while time.monotonic() < deadline and demo.poll() is None:

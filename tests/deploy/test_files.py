@@ -12,9 +12,7 @@ import pytest
 from collector.config import DEFAULTS
 from tests.deploy.conftest import DEPLOY, REPO, VENV_BIN, need, run
 
-UNITS = sorted(
-    p for p in DEPLOY.rglob("*") if p.suffix in (".service", ".timer") and p.is_file()
-)
+UNITS = sorted(p for p in DEPLOY.rglob("*") if p.suffix in (".service", ".timer") and p.is_file())
 SCRIPTS = sorted(DEPLOY.rglob("*.sh"))
 
 
@@ -59,12 +57,29 @@ def _nginx_config(tmp_path) -> str:
     """The site file inside a minimal nginx.conf, with a throw-away certificate and log paths."""
     cert, key = tmp_path / "fullchain.pem", tmp_path / "privkey.pem"
     subprocess.run(
-        [need("openssl"), "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-         "-subj", "/CN=localhost", "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True,
-    )  # fmt: skip
+        [
+            need("openssl"),
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=localhost",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
     site = (DEPLOY / "collector" / "nginx-sipas-collector.conf").read_text("utf-8")
-    site = site.replace("/etc/ssl/sipas/", f"{tmp_path}/").replace("/var/log/nginx/", f"{tmp_path}/")
+    site = site.replace("/etc/ssl/sipas/", f"{tmp_path}/").replace(
+        "/var/log/nginx/", f"{tmp_path}/"
+    )
     return site
 
 
@@ -127,12 +142,13 @@ def test_the_compose_file_has_the_database_the_queue_the_web_and_the_worker():
 def test_the_gunicorn_config_loads_and_names_the_app_factory(monkeypatch):
     monkeypatch.setenv("SIPAS_GUNICORN_WORKERS", "3")
     done = run(
-        sys.executable, "-c",
+        sys.executable,
+        "-c",
         "from gunicorn.config import Config\n"
         "c = Config(); import runpy\n"
         f"ns = runpy.run_path({str(DEPLOY / 'collector' / 'gunicorn.conf.py')!r})\n"
         "[c.set(k, v) for k, v in ns.items() if k in c.settings]\n"
         "print(c.workers, c.timeout, c.wsgi_app, c.accesslog)",
-    )  # fmt: skip
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["3", "60", "collector:create_app()", "None"]

@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 import uuid
 
@@ -43,8 +42,9 @@ def wait_for(url: str, proc: subprocess.Popen, log, timeout: float = 180, **kw) 
 
 def start(args, log, env) -> subprocess.Popen:
     with log.open("ab") as out:
-        return subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=env,
-                                start_new_session=True)  # fmt: skip
+        return subprocess.Popen(
+            args, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True
+        )
 
 
 def stop(proc: subprocess.Popen) -> None:
@@ -60,8 +60,12 @@ def stop(proc: subprocess.Popen) -> None:
 @pytest.fixture
 def scratch():
     tag = uuid.uuid4().hex[:10]
-    names = {"db": f"sipas_i_{tag}", "owner": f"sipas_io_{tag}", "app": f"sipas_ia_{tag}",
-             "restored": f"sipas_ir_{tag}"}  # fmt: skip
+    names = {
+        "db": f"sipas_i_{tag}",
+        "owner": f"sipas_io_{tag}",
+        "app": f"sipas_ia_{tag}",
+        "restored": f"sipas_ir_{tag}",
+    }
     yield names
     with psycopg.connect("host=127.0.0.1 user=postgres dbname=postgres", autocommit=True) as c:
         for db in (names["db"], names["restored"]):
@@ -74,8 +78,15 @@ def test_install_rate_in_chromium_back_up_and_restore(tmp_path, scratch):
     if not os.path.exists(CHROMIUM):
         (pytest.fail if in_ci() else pytest.skip)(f"no Chromium at {CHROMIUM}")
     nginx = need("nginx")
-    pg = {**os.environ, "PGHOST": "127.0.0.1", "PGPORT": "5432", "PGUSER": "postgres",
-          "SIPAS_DB": scratch["db"], "SIPAS_OWNER": scratch["owner"], "SIPAS_APP_ROLE": scratch["app"]}  # fmt: skip
+    pg = {
+        **os.environ,
+        "PGHOST": "127.0.0.1",
+        "PGPORT": "5432",
+        "PGUSER": "postgres",
+        "SIPAS_DB": scratch["db"],
+        "SIPAS_OWNER": scratch["owner"],
+        "SIPAS_APP_ROLE": scratch["app"],
+    }
     done = run(str(DEPLOY / "postgres" / "setup.sh"), env=pg)
     assert done.returncode == 0, done.stderr
 
@@ -84,17 +95,19 @@ def test_install_rate_in_chromium_back_up_and_restore(tmp_path, scratch):
 
     web_port, http_port, https_port, kiosk_port = (free_port() for _ in range(4))
     env = {k: v for k, v in os.environ.items() if not k.startswith("SIPAS_")}
-    env.update({
-        "PATH": f"{VENV_BIN}:{env['PATH']}",
-        "SIPAS_COLLECTOR_INSTANCE_PATH": str(tmp_path / "collector"),
-        "SIPAS_COLLECTOR_SECRET_KEY": uuid.uuid4().hex,
-        "SIPAS_COLLECTOR_DATABASE_URL": db_url(scratch["db"], scratch["app"]),
-        "SIPAS_COLLECTOR_MIGRATE_DATABASE_URL": db_url(scratch["db"], scratch["owner"]),
-        "SIPAS_COLLECTOR_QUEUE_URL": REDIS,
-        "SIPAS_COLLECTOR_RATELIMIT_STORAGE_URI": REDIS,
-        "SIPAS_GUNICORN_BIND": f"127.0.0.1:{web_port}",
-        "SIPAS_GUNICORN_WORKERS": "2",
-    })  # fmt: skip
+    env.update(
+        {
+            "PATH": f"{VENV_BIN}:{env['PATH']}",
+            "SIPAS_COLLECTOR_INSTANCE_PATH": str(tmp_path / "collector"),
+            "SIPAS_COLLECTOR_SECRET_KEY": uuid.uuid4().hex,
+            "SIPAS_COLLECTOR_DATABASE_URL": db_url(scratch["db"], scratch["app"]),
+            "SIPAS_COLLECTOR_MIGRATE_DATABASE_URL": db_url(scratch["db"], scratch["owner"]),
+            "SIPAS_COLLECTOR_QUEUE_URL": REDIS,
+            "SIPAS_COLLECTOR_RATELIMIT_STORAGE_URI": REDIS,
+            "SIPAS_GUNICORN_BIND": f"127.0.0.1:{web_port}",
+            "SIPAS_GUNICORN_WORKERS": "2",
+        }
+    )
     (tmp_path / "collector").mkdir()
     procs = []
     try:
@@ -112,19 +125,27 @@ def test_install_rate_in_chromium_back_up_and_restore(tmp_path, scratch):
         site = site.replace("khaosat.example.gov.vn", "localhost")
         conf = write_nginx_conf(tmp_path, site)
         nginx_log = tmp_path / "nginx.log"
-        procs.append(start([nginx, "-p", str(tmp_path), "-c", conf, "-g", "daemon off;"], nginx_log, env))
+        procs.append(
+            start([nginx, "-p", str(tmp_path), "-c", conf, "-g", "daemon off;"], nginx_log, env)
+        )
         cert = str(tmp_path / "fullchain.pem")
         base = f"https://localhost:{https_port}"
         wait_for(f"{base}/readyz", procs[-1], nginx_log, verify=cert)
-        css = requests.get(f"{base}/static/collector.css", verify=cert, headers={"Accept-Encoding": "gzip"})
+        css = requests.get(
+            f"{base}/static/collector.css", verify=cert, headers={"Accept-Encoding": "gzip"}
+        )
         assert css.ok and css.headers.get("Cache-Control") == "public"
         big = requests.post(f"{base}/api/v1/responses", data=b"x" * (1024 * 1024 + 1), verify=cert)
         assert big.status_code == 413  # stopped by nginx: client_max_body_size
-        assert requests.get(f"http://localhost:{http_port}/", allow_redirects=False).status_code == 301
+        assert (
+            requests.get(f"http://localhost:{http_port}/", allow_redirects=False).status_code == 301
+        )
 
         sipas = [str(VENV_BIN / "sipas")]
-        for args in (["units", "add", "P01", "Tỉnh", "--kind", "province"],
-                     ["units", "add", "C01", "Xã", "--parent", "P01", "--kind", "commune"]):  # fmt: skip
+        for args in (
+            ["units", "add", "P01", "Tỉnh", "--kind", "province"],
+            ["units", "add", "C01", "Xã", "--parent", "P01", "--kind", "commune"],
+        ):
             done = run(*sipas, "collector", *args, env=env)
             assert done.returncode == 0, done.stdout + done.stderr
         done = run(*sipas, "collector", "kiosks", "register", "--unit", "C01", env=env)
@@ -133,15 +154,35 @@ def test_install_rate_in_chromium_back_up_and_restore(tmp_path, scratch):
 
         kiosk_env = {**env, "REQUESTS_CA_BUNDLE": cert, "SIPAS_KIOSK_SYNC_INTERVAL": "1"}
         instance = str(tmp_path / "kiosk")
-        done = run(*sipas, "kiosk", "init", "--instance", instance, "--office", "Một cửa",
-                   "--counter", "1:C01:admin", "--pin", "1234", "--collector-url", base,
-                   "--collector-token", token, env=kiosk_env)  # fmt: skip
+        done = run(
+            *sipas,
+            "kiosk",
+            "init",
+            "--instance",
+            instance,
+            "--office",
+            "Một cửa",
+            "--counter",
+            "1:C01:admin",
+            "--pin",
+            "1234",
+            "--collector-url",
+            base,
+            "--collector-token",
+            token,
+            env=kiosk_env,
+        )
         assert done.returncode == 0, done.stderr
         done = run(*sipas, "kiosk", "check", "--instance", instance, env=kiosk_env)
         assert done.returncode == 0 and "Cảnh báo" not in done.stderr, done.stderr
         kiosk_log = tmp_path / "kiosk.log"
-        procs.append(start([*sipas, "kiosk", "run", "--instance", instance, "--port", str(kiosk_port)],
-                           kiosk_log, kiosk_env))  # fmt: skip
+        procs.append(
+            start(
+                [*sipas, "kiosk", "run", "--instance", instance, "--port", str(kiosk_port)],
+                kiosk_log,
+                kiosk_env,
+            )
+        )
         wait_for(f"http://127.0.0.1:{kiosk_port}/readyz", procs[-1], kiosk_log)
 
         from playwright.sync_api import sync_playwright
@@ -173,9 +214,16 @@ def test_install_rate_in_chromium_back_up_and_restore(tmp_path, scratch):
         backup_env = {**pg, "PGUSER": scratch["owner"], "SIPAS_BACKUP_DIR": str(backups)}
         done = run(str(DEPLOY / "postgres" / "backup.sh"), scratch["db"], env=backup_env)
         assert done.returncode == 0, done.stderr
-        done = run(str(DEPLOY / "postgres" / "restore.sh"), done.stdout.strip(), scratch["restored"], env=pg)
+        done = run(
+            str(DEPLOY / "postgres" / "restore.sh"),
+            done.stdout.strip(),
+            scratch["restored"],
+            env=pg,
+        )
         assert done.returncode == 0, done.stderr
-        restored = sa.create_engine(db_url(scratch["restored"], scratch["app"]), poolclass=sa.NullPool)
+        restored = sa.create_engine(
+            db_url(scratch["restored"], scratch["app"]), poolclass=sa.NullPool
+        )
         with restored.connect() as conn:
             assert conn.execute(sa.select(Response.uuid)).scalars().all() == [stored[0].uuid]
         restored.dispose()
@@ -183,4 +231,7 @@ def test_install_rate_in_chromium_back_up_and_restore(tmp_path, scratch):
         for proc in reversed(procs):
             stop(proc)
     web_text = web_log.read_text("utf-8")
-    assert '"logger": "collector.access"' in web_text and "127.0.0.1" not in web_text.split("Listening")[-1]
+    assert (
+        '"logger": "collector.access"' in web_text
+        and "127.0.0.1" not in web_text.split("Listening")[-1]
+    )

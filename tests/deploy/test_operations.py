@@ -109,14 +109,26 @@ def test_collector_check_finds_migrations_behind(env, tmp_path):
 
 def test_a_bad_setting_stops_the_factory_with_its_message(env, tmp_path):
     with pytest.raises(RuntimeError) as caught:
-        create_collector({"SECRET_KEY": "s", "QUEUE_URL": "http://x", "INSTANCE_PATH": str(tmp_path)})
+        create_collector(
+            {"SECRET_KEY": "s", "QUEUE_URL": "http://x", "INSTANCE_PATH": str(tmp_path)}
+        )
     assert "QUEUE_URL 'http://x'" in str(caught.value)
 
 
 def kiosk_instance(tmp_path, **extra) -> str:
     instance = tmp_path / "k"
-    args = ["kiosk", "init", "--instance", str(instance), "--office", "Văn phòng",
-            "--counter", "1:C01:admin", "--pin", "1234"]  # fmt: skip
+    args = [
+        "kiosk",
+        "init",
+        "--instance",
+        str(instance),
+        "--office",
+        "Văn phòng",
+        "--counter",
+        "1:C01:admin",
+        "--pin",
+        "1234",
+    ]
     for key, value in extra.items():
         args += [f"--{key.replace('_', '-')}", value]
     result = sipas(*args)
@@ -183,8 +195,7 @@ def test_kiosk_backup_is_a_whole_copy_and_keeps_the_newest(env, tmp_path):
 
 def test_health_and_readiness_of_the_collector(tmp_path):
     db = tmp_path / "c.sqlite"
-    app = create_collector({"TESTING": True, "DATABASE_URL": f"sqlite:///{db}",
-                            "QUEUE_URL": REDIS})  # fmt: skip
+    app = create_collector({"TESTING": True, "DATABASE_URL": f"sqlite:///{db}", "QUEUE_URL": REDIS})
     client = app.test_client()
     assert client.get("/healthz").get_json() == {"status": "ok"}
     answer = client.get("/readyz")
@@ -213,8 +224,9 @@ def test_logs_are_json_lines_with_a_request_id_and_no_personal_data(tmp_path):
     try:
         db = tmp_path / "c.sqlite"
         upgrade(f"sqlite:///{db}")
-        app = create_collector({"TESTING": True, "WTF_CSRF_ENABLED": False,
-                                "DATABASE_URL": f"sqlite:///{db}"})  # fmt: skip
+        app = create_collector(
+            {"TESTING": True, "WTF_CSRF_ENABLED": False, "DATABASE_URL": f"sqlite:///{db}"}
+        )
         client = app.test_client()
         answer = client.post(
             "/login?next=/x",

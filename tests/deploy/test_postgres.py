@@ -39,8 +39,12 @@ def pg_env():
 @pytest.fixture
 def names(pg_env):
     tag = uuid.uuid4().hex[:10]
-    made = {"db": f"sipas_t_{tag}", "owner": f"sipas_o_{tag}", "app": f"sipas_a_{tag}",
-            "restored": f"sipas_r_{tag}"}  # fmt: skip
+    made = {
+        "db": f"sipas_t_{tag}",
+        "owner": f"sipas_o_{tag}",
+        "app": f"sipas_a_{tag}",
+        "restored": f"sipas_r_{tag}",
+    }
     yield made
     with psycopg.connect("host=127.0.0.1 user=postgres dbname=postgres", autocommit=True) as c:
         for db in (made["db"], made["restored"]):
@@ -54,8 +58,12 @@ def url(db: str, user: str) -> str:
 
 
 def setup(pg_env, names) -> None:
-    env = {**pg_env, "SIPAS_DB": names["db"], "SIPAS_OWNER": names["owner"],
-           "SIPAS_APP_ROLE": names["app"]}  # fmt: skip
+    env = {
+        **pg_env,
+        "SIPAS_DB": names["db"],
+        "SIPAS_OWNER": names["owner"],
+        "SIPAS_APP_ROLE": names["app"],
+    }
     done = run(str(DEPLOY / "postgres" / "setup.sh"), env=env)
     assert done.returncode == 0, done.stderr
 
@@ -66,24 +74,44 @@ def test_setup_gives_the_app_role_rows_but_not_tables(pg_env, names):
     upgrade(url(names["db"], names["owner"]))  # migrations run as the owner
     app_engine = sa.create_engine(url(names["db"], names["app"]), poolclass=sa.NullPool)
     with app_engine.begin() as conn:
-        conn.execute(sa.text("INSERT INTO units (code, name, kind, created_at) VALUES ('P01', 'Tỉnh', 'province', now())"))
+        conn.execute(
+            sa.text(
+                "INSERT INTO units (code, name, kind, created_at) "
+                "VALUES ('P01', 'Tỉnh', 'province', now())"
+            )
+        )
         assert conn.execute(sa.text("SELECT count(*) FROM units")).scalar() == 1
         assert conn.execute(sa.text("SHOW statement_timeout")).scalar() == "2min"
-    for ddl in ("DROP TABLE responses", "CREATE TABLE x (a int)", "ALTER TABLE units ADD b int",
-                "TRUNCATE responses", f'CREATE ROLE "{names["app"]}_x"'):  # fmt: skip
+    for ddl in (
+        "DROP TABLE responses",
+        "CREATE TABLE x (a int)",
+        "ALTER TABLE units ADD b int",
+        "TRUNCATE responses",
+        f'CREATE ROLE "{names["app"]}_x"',
+    ):
         with pytest.raises(sa.exc.ProgrammingError), app_engine.begin() as conn:
             conn.execute(sa.text(ddl))
     app_engine.dispose()
-    done = run("psql", "-X", "-At", "-d", "postgres", "-c",
-               f"SELECT rolsuper, rolcreatedb, rolcreaterole FROM pg_roles WHERE rolname = '{names['app']}'",
-               env=pg_env)  # fmt: skip
+    done = run(
+        "psql",
+        "-X",
+        "-At",
+        "-d",
+        "postgres",
+        "-c",
+        "SELECT rolsuper, rolcreatedb, rolcreaterole FROM pg_roles "
+        f"WHERE rolname = '{names['app']}'",
+        env=pg_env,
+    )
     assert done.stdout.strip() == "f|f|f"
 
 
 def test_a_backup_restores_into_a_new_database_with_the_ratings(pg_env, names, tmp_path):
     setup(pg_env, names)
     upgrade(url(names["db"], names["owner"]))
-    app = create_app({"TESTING": True, "SECRET_KEY": "t", "DATABASE_URL": url(names["db"], names["app"])})
+    app = create_app(
+        {"TESTING": True, "SECRET_KEY": "t", "DATABASE_URL": url(names["db"], names["app"])}
+    )
     with app.app_context():
         session = get_session()
         add_unit(session, "P01", "Tỉnh Thử", "province")
@@ -94,7 +122,12 @@ def test_a_backup_restores_into_a_new_database_with_the_ratings(pg_env, names, t
     assert kiosk.statuses(sent) == ["accepted"] * 3
     get_db(app).dispose()
 
-    env = {**pg_env, "PGUSER": names["owner"], "SIPAS_BACKUP_DIR": str(tmp_path), "SIPAS_BACKUP_KEEP": "2"}
+    env = {
+        **pg_env,
+        "PGUSER": names["owner"],
+        "SIPAS_BACKUP_DIR": str(tmp_path),
+        "SIPAS_BACKUP_KEEP": "2",
+    }
     dumps = []
     for _ in range(3):
         done = run(str(DEPLOY / "postgres" / "backup.sh"), names["db"], env=env)
