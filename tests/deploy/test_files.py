@@ -68,6 +68,8 @@ def _nginx_config(tmp_path) -> str:
             "1",
             "-subj",
             "/CN=localhost",
+            "-addext",
+            "subjectAltName=DNS:localhost,IP:127.0.0.1",
             "-keyout",
             str(key),
             "-out",

@@ -246,3 +246,82 @@ def test_logs_are_json_lines_with_a_request_id_and_no_personal_data(tmp_path):
     text = stream.getvalue()
     for secret in ("nguyen.van.a", "203.0.113.77", "wrong-password", "next=/x"):
         assert secret not in text
+
+
+def test_clicks_own_texts_are_vietnamese(env):
+    result = sipas("--help")
+    assert result.exit_code == 0
+    assert "Cách dùng:" in result.output and "Tùy chọn" in result.output
+    assert "Hiện hướng dẫn này rồi thoát." in result.output and "Usage:" not in result.output
+    result = sipas("kiosk", "check", "--nope")
+    assert result.exit_code == 2 and "Lỗi: Không có tùy chọn '--nope'." in result.output
+    assert "kiosk check --help' để xem hướng dẫn." in result.output
+
+
+def test_english_on_request_and_from_the_system_locale(env):
+    import os
+    import subprocess
+    import sys
+
+    base = {k: v for k, v in os.environ.items() if not k.startswith("SIPAS_")}
+    english = subprocess.run(
+        [sys.executable, "-m", "shared.cli", "--help"],
+        env={**base, "SIPAS_LANG": "en"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "Usage:" in english.stdout and "Show this message and exit." in english.stdout
+    from shared.health import cli_locale
+
+    env.setenv("LANG", "en_US.UTF-8")
+    assert cli_locale(system=True) == "en" and cli_locale() == "vi"
+    env.setenv("LANG", "C.UTF-8")
+    assert cli_locale(system=True) == "vi"
+
+
+def test_the_kiosk_install_script_puts_everything_in_place(env, tmp_path):
+    import subprocess
+
+    from tests.deploy.conftest import DEPLOY, VENV_BIN
+
+    root = tmp_path / "root"
+    done = subprocess.run(
+        [
+            str(DEPLOY / "kiosk" / "install.sh"),
+            "--office",
+            "Một cửa xã",
+            "--counter",
+            "1:C01:admin",
+            "--pin",
+            "1234",
+            "--collector-url",
+            "https://khaosat.example.gov.vn",
+            "--collector-token",
+            "t",
+        ],
+        env={
+            **__import__("os").environ,
+            "SIPAS_ROOT": str(root),
+            "SIPAS_NO_SYSTEM": "1",
+            "SIPAS_VENV": str(VENV_BIN.parent),
+            "SIPAS_SCREEN_COUNTER": "1",
+        },
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (root / "var/lib/sipas-kiosk/kiosk.toml").exists()
+    assert (root / "var/lib/sipas-kiosk/kiosk.sqlite3").exists()
+    units = sorted(p.name for p in (root / "etc/systemd/system").iterdir())
+    assert units == [
+        "sipas-kiosk-backup.service",
+        "sipas-kiosk-backup.timer",
+        "sipas-kiosk-screen.service",
+        "sipas-kiosk.service",
+    ]
+    screen = (root / "etc/sipas/kiosk-screen.env").read_text()
+    assert screen == "SIPAS_KIOSK_SCREEN_URL=http://127.0.0.1:5001/c/1\n"
+    assert (root / "opt/sipas/kiosk/__init__.py").exists()
+    assert not (root / "opt/sipas/.git").exists()
