@@ -134,7 +134,7 @@ def test_install_rate_in_chromium_back_up_and_restore(tmp_path, scratch):
         css = requests.get(
             f"{base}/static/collector.css", verify=cert, headers={"Accept-Encoding": "gzip"}
         )
-        assert css.ok and css.headers.get("Cache-Control") == "public"
+        assert css.ok and css.headers["Cache-Control"] == "max-age=604800, public"  # from nginx
         big = requests.post(f"{base}/api/v1/responses", data=b"x" * (1024 * 1024 + 1), verify=cert)
         assert big.status_code == 413  # stopped by nginx: client_max_body_size
         assert (
