@@ -55,3 +55,6 @@ logconfig_dict = {
     },
 }
 proc_name = "sipas-collector"
+#: No control socket (gunicorn 27+): it would be written in the home folder, which the unit
+#: keeps read-only; signals (systemctl reload, stop) do the same work.
+control_socket_disable = True
