@@ -11,6 +11,7 @@ itself from the catalogue of the area that raised it (Vietnamese by default).
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -153,12 +154,14 @@ def database_url_problem(url: str) -> Problem | None:
     return None
 
 
-def migration_heads(app_package: str) -> set[str]:
+@functools.cache
+def migration_heads(app_package: str) -> frozenset[str]:
+    """The newest revisions of an app's migrations (read once: they change only with the code)."""
     from alembic.script import ScriptDirectory
 
     from shared.migrate import alembic_config
 
-    return set(ScriptDirectory.from_config(alembic_config(app_package)).get_heads())
+    return frozenset(ScriptDirectory.from_config(alembic_config(app_package)).get_heads())
 
 
 def database_problem(engine: Engine, app_package: str) -> Problem | None:
