@@ -34,8 +34,9 @@ test: install ## Run the whole test suite (collector tests on SQLite, and on Pos
 	  export SIPAS_TEST_POSTGRES_URL=$(PG_URL); fi; \
 	$(BIN)/python -m pytest --cov --cov-report=term --cov-fail-under=$(COVERAGE_FLOOR)
 
-#: The least share of lines and branches the suite must cover (measured, minus a margin).
-COVERAGE_FLOOR ?= 80
+#: The least share of lines and branches `make test` must cover: the quick part alone, on SQLite,
+#: covered 90 % (2026-12); the floor leaves a few points of margin.
+COVERAGE_FLOOR ?= 86
 
 test-fast: install ## Run the quick part of the suite: no browser, no real server processes
 	$(BIN)/python -m pytest -q -m "not browser and not slow"
