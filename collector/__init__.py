@@ -30,6 +30,8 @@ from collector.api.errors import http_error_response
 from collector.limits import limiter
 from collector.reports import api as reports_api
 from collector.reports import views as reports_views
+from shared import logs
+from shared.health import ConfigErrors, Problem, health_blueprint
 from shared.i18n import LOCALES
 
 babel = Babel()
@@ -50,16 +52,12 @@ CONTENT_SECURITY_POLICY = (
 PRIVATE_PREFIXES = ("/reports", "/kiosks", "/login", "/api/v1/reports")
 
 
-class InsecureSecretKey(RuntimeError):
+class InsecureSecretKey(ConfigErrors, RuntimeError):
     """Raised by `create_app` outside testing and debugging when no real secret key is set."""
 
-    def __init__(self, instance_path: str):
+    def __init__(self, instance_path: str, problems: list[Problem]):
         self.instance_path = instance_path
-        super().__init__(
-            "the collector has no secret key: set SIPAS_COLLECTOR_SECRET_KEY, put SECRET_KEY in "
-            f"{os.path.join(instance_path, config.CONFIG_FILE)}, or run `sipas collector db "
-            "upgrade` once to create one"
-        )
+        super().__init__(problems)
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -81,10 +79,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config["DATABASE_URL"] = "sqlite:///" + os.path.join(
             app.instance_path, "collector.sqlite"
         )
-    if app.config["SECRET_KEY"] in (config.DEV_SECRET_KEY, "", None) and not (
-        app.testing or app.debug
-    ):
-        raise InsecureSecretKey(app.instance_path)
+    problems = config.problems(app.config, app.instance_path)
+    if any(p.key == "secret_key" for p in problems):
+        raise InsecureSecretKey(app.instance_path, problems)
+    if problems:
+        raise ConfigErrors(problems)
 
     db.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
@@ -104,6 +103,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.before_request(_refuse_nul)
     app.after_request(_security_headers)
     app.jinja_env.globals["page_args"] = page_args
+    app.register_blueprint(health_blueprint(config.readiness))
+    logs.init_app(app, "collector")
     return app
 
 

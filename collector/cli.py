@@ -6,8 +6,10 @@ Each command owns its transaction: it calls business functions that flush, then 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import secrets
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import click
@@ -16,7 +18,7 @@ from flask.cli import AppGroup, ScriptInfo
 
 from collector import InsecureSecretKey, config, create_app
 from collector.accounts.cli import tokens, users
-from collector.db import get_session
+from collector.db import get_db, get_session
 from collector.i18n import TranslatableError, cli_locale, ngettext
 from collector.i18n import gettext as _
 from collector.kiosks import (
@@ -29,21 +31,59 @@ from collector.kiosks import (
 from collector.migrate import upgrade
 from collector.reports.cli import report
 from collector.units import add_unit, import_units, read_units_csv
+from shared import logs
+from shared.health import ConfigErrors, database_problem
 
 
-def _app_for_cli() -> Flask:
-    """The configured app; on first use, without any secret key, one is made and kept in the
-    instance folder (the factory itself never writes)."""
+def default_instance() -> Path:
+    """Outside the program's folder: $XDG_DATA_HOME/sipas/collector (~/.local/share/...)."""
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(
+        os.path.expanduser("~"), ".local", "share"
+    )
+    return Path(base) / "sipas" / "collector"
+
+
+def sets_up(command):
+    """Marks a command that may run on an instance not set up yet (it sets it up)."""
+    command.sipas_sets_up = True
+    return command
+
+
+def _build(instance: Path) -> Flask:
+    return create_app({"INSTANCE_PATH": str(instance.resolve())})
+
+
+def _app_for_cli(instance: Path) -> Flask:
+    """The configured app for the command being run. A command that sets up (`db upgrade`, `run`)
+    makes a secret key in the instance folder on first use (the factory itself never writes); any
+    other command stops with one line when the configuration or the database is not ready."""
+    ctx = click.get_current_context(silent=True)
+    setting_up = bool(ctx and getattr(ctx.command, "sipas_sets_up", False))
     try:
-        return create_app()
-    except InsecureSecretKey as exc:
-        os.makedirs(exc.instance_path, exist_ok=True)
-        path = os.path.join(exc.instance_path, config.SECRET_KEY_FILE)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(secrets.token_hex(32) + "\n")
-        click.echo(_("Created a secret key in %(path)s") % {"path": path}, err=True)
-        return create_app()
+        try:
+            app = _build(instance)
+        except InsecureSecretKey as exc:
+            if not setting_up or len(exc.problems) > 1:
+                raise
+            _write_secret_key(exc.instance_path)
+            app = _build(instance)
+    except ConfigErrors as exc:
+        raise click.ClickException("\n".join(str(p) for p in exc.problems)) from None
+    if not setting_up:
+        problem = database_problem(get_db(app).engine, "collector")
+        if problem is not None:
+            get_db(app).dispose()
+            raise click.ClickException(str(problem))
+    return app
+
+
+def _write_secret_key(instance_path: str) -> None:
+    os.makedirs(instance_path, exist_ok=True)
+    path = os.path.join(instance_path, config.SECRET_KEY_FILE)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(secrets.token_hex(32) + "\n")
+    click.echo(_("Created a secret key in %(path)s") % {"path": path}, err=True)
 
 
 def _fail(exc: TranslatableError) -> click.ClickException:
@@ -51,11 +91,50 @@ def _fail(exc: TranslatableError) -> click.ClickException:
 
 
 @click.group(cls=AppGroup, help=_("The collector: receives responses from the kiosks."))
+@click.option(
+    "--instance",
+    envvar="SIPAS_COLLECTOR_INSTANCE_PATH",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help=_(
+        "Folder with collector.toml, the secret key and the SQLite database "
+        "(default: ~/.local/share/sipas/collector)."
+    ),
+)
 @click.pass_context
-def collector(ctx: click.Context) -> None:
+def collector(ctx: click.Context, instance: Path | None) -> None:
     info = ctx.ensure_object(ScriptInfo)
     if info.create_app is None:  # tests hand over their own app through ScriptInfo
-        info.create_app = _app_for_cli
+        instance = instance or default_instance()
+        info.data["instance"] = instance
+        info.create_app = functools.partial(_app_for_cli, instance)
+
+
+@collector.command(with_appcontext=False)
+@click.pass_context
+def check(ctx: click.Context) -> None:
+    """Check the configuration, the database and the queue without starting anything."""
+    info = ctx.ensure_object(ScriptInfo)
+    app = None
+    try:
+        if "instance" in info.data:
+            app = _build(info.data["instance"])
+        else:
+            app = info.load_app()
+        problems = list(config.readiness(app))
+    except ConfigErrors as exc:
+        problems = list(exc.problems)
+    finally:
+        if app is not None:
+            get_db(app).dispose()
+    for problem in problems:
+        click.echo(_("Problem: %(text)s") % {"text": problem}, err=True)
+    if problems:
+        ctx.exit(1)
+    click.echo(
+        _("The configuration is valid; the database is up to date%(queue)s.")
+        % {"queue": _(" and the queue answers") if app.config.get("QUEUE_URL") else ""}
+    )
 
 
 def _migrate() -> None:
@@ -64,6 +143,7 @@ def _migrate() -> None:
     upgrade(app.config["DATABASE_URL"])
 
 
+@sets_up
 @collector.command(help=_("Bring the database up to date, then serve the collector (waitress)."))
 @click.option("--host", default="127.0.0.1", show_default=True, help=_("Address to listen on."))
 @click.option("--port", default=5000, show_default=True, help=_("Port to listen on."))
@@ -72,6 +152,7 @@ def run(host: str, port: int, threads: int) -> None:
     import waitress
 
     _migrate()
+    logs.configure(current_app.config["LOG_FORMAT"])
     click.echo(_("Collector listening on http://%(host)s:%(port)d/") % {"host": host, "port": port})
     waitress.serve(current_app._get_current_object(), host=host, port=port, threads=threads)
 
@@ -81,6 +162,7 @@ def db() -> None:
     pass
 
 
+@sets_up
 @db.command("upgrade", help=_("Create or update the tables (run the migrations)."))
 def db_upgrade() -> None:
     _migrate()

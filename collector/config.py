@@ -75,3 +75,52 @@ DEFAULTS = {
     "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
     "BABEL_TRANSLATION_DIRECTORIES": ";".join(str(d) for d in TRANSLATION_DIRECTORIES),
 }
+
+#: Lines of the log: "json" (one object per line, for journald and log collectors) or "text".
+DEFAULTS["LOG_FORMAT"] = "json"
+
+TRANSLATIONS = HERE / "translations"
+
+
+def secret_key_problem(settings, instance_path: str):
+    """The development key, or none, outside testing and debugging."""
+    from shared.health import Problem
+    from shared.i18n import N_
+
+    if settings.get("SECRET_KEY") not in (DEV_SECRET_KEY, "", None):
+        return None
+    if settings.get("TESTING") or settings.get("DEBUG"):
+        return None
+    return Problem(
+        "secret_key",
+        N_(
+            "the collector has no secret key: set SIPAS_COLLECTOR_SECRET_KEY, put SECRET_KEY in "
+            "%(file)s, or run `sipas collector db upgrade` once to create one"
+        ),
+        TRANSLATIONS,
+        file=str(Path(instance_path) / CONFIG_FILE),
+    )
+
+
+def problems(settings, instance_path: str) -> list:
+    """Every mistake in the settings that can be seen without opening a connection."""
+    from shared.health import database_url_problem, queue_url_problem
+
+    found = [
+        secret_key_problem(settings, instance_path),
+        database_url_problem(settings["DATABASE_URL"]),
+        queue_url_problem(settings.get("QUEUE_URL")),
+    ]
+    return [p for p in found if p is not None]
+
+
+def readiness(app) -> list:
+    """What stops this app from working now: the database, its migrations, the queue."""
+    from collector.db import get_db
+    from shared.health import database_problem, queue_reachable_problem
+
+    found = [
+        database_problem(get_db(app).engine, "collector"),
+        queue_reachable_problem(app.config.get("QUEUE_URL")),
+    ]
+    return [p for p in found if p is not None]

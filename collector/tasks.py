@@ -33,6 +33,7 @@ from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
 
 from collector.db import get_session
 from collector.mail import MailError, build_message, send
+from shared.health import IMMEDIATE_QUEUE, queue_url_problem
 
 log = logging.getLogger("sipas.collector.tasks")
 
@@ -46,16 +47,10 @@ class BadQueueURL(ValueError):
 
 
 def check_queue_url(url: str | None) -> None:
-    """Raise BadQueueURL unless `url` is empty, "immediate", sqlite:///path or redis(s)://..."""
-    url = (url or "").strip()
-    if url in ("", "immediate") or url.startswith(("redis://", "rediss://", "unix://")):
-        return
-    if url.startswith("sqlite:///") and len(url) > len("sqlite:///"):
-        return
-    raise BadQueueURL(
-        f"QUEUE_URL {url!r}: expected empty (SQLite in the instance folder), 'immediate', "
-        "sqlite:///path or redis://host:port/db"
-    )
+    """Raise BadQueueURL unless `url` has a form `make_huey` takes (shared.health says which)."""
+    problem = queue_url_problem((url or "").strip())
+    if problem is not None:
+        raise BadQueueURL(str(problem))
 
 
 def make_huey(config: dict[str, Any], instance_path: str) -> Huey:
@@ -64,11 +59,14 @@ def make_huey(config: dict[str, Any], instance_path: str) -> Huey:
     check_queue_url(url)
     name = config.get("QUEUE_NAME") or "sipas"
     # Job states live in the database; Huey's result store would only fill up.
-    if url == "immediate":
+    if url == IMMEDIATE_QUEUE:
         return MemoryHuey(name, immediate=True, results=False)
     if url.startswith(("redis://", "rediss://", "unix://")):
         return RedisHuey(name, url=url, results=False)
-    path = url[len("sqlite:///") :] if url else os.path.join(instance_path, QUEUE_FILE)
+    if url.startswith("sqlite:///"):
+        path = url[len("sqlite://") :]
+    else:  # an absolute path, or empty: a file in the instance folder
+        path = url or os.path.join(instance_path, QUEUE_FILE)
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     return SqliteHuey(name, filename=path, results=False)
 

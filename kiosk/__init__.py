@@ -10,6 +10,8 @@ from flask import Flask, g, has_request_context, request
 from flask_babel import Babel
 
 from kiosk import db
+from shared import logs
+from shared.health import ConfigErrors, health_blueprint
 from shared.i18n import DEFAULT_LOCALE, LOCALES
 
 DEV_SECRET_KEY = "dev"  # noqa: S105 - refused outside debug and testing, see create_app
@@ -50,6 +52,8 @@ DEFAULTS: dict[str, Any] = {
     #: Longest wait between two tries while the collector cannot be reached.
     "SYNC_BACKOFF_CAP": 300,
     "HEARTBEAT_INTERVAL": 60,
+    #: Lines of the log: "json" (one object per line) or "text".
+    "LOG_FORMAT": "json",
     "BABEL_DEFAULT_LOCALE": "vi",
     "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
     "BABEL_TRANSLATION_DIRECTORIES": ";".join(
@@ -79,8 +83,11 @@ def create_app(
         app.config.from_mapping(test_config)
     if not app.config["DATABASE_URL"]:
         app.config["DATABASE_URL"] = f"sqlite:///{Path(app.instance_path) / 'kiosk.sqlite3'}"
-    if app.config["SECRET_KEY"] == DEV_SECRET_KEY and not (app.debug or app.testing):
-        raise RuntimeError("set a SECRET_KEY (sipas kiosk init writes one) before serving")
+    from kiosk import config
+
+    problems = config.problems(app.config, DEV_SECRET_KEY)
+    if problems:
+        raise ConfigErrors(problems)
 
     from kiosk.counters import load_counters
 
@@ -96,6 +103,8 @@ def create_app(
     app.register_blueprint(views.bp)
     app.register_blueprint(staff.bp)
     errors.init_app(app)
+    app.register_blueprint(health_blueprint(config.readiness))
+    logs.init_app(app, "kiosk")
 
     @app.after_request
     def _no_store(response):

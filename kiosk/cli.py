@@ -40,10 +40,20 @@ instance_option = click.option(
 )
 
 
-def _app(instance: Path):
+def _build(instance: Path):
     from kiosk import create_app
 
     return create_app(instance_path=str(instance.resolve()))
+
+
+def _app(instance: Path):
+    """The kiosk app of `instance`; a configuration mistake stops the command with one line each."""
+    from shared.health import ConfigErrors
+
+    try:
+        return _build(instance)
+    except ConfigErrors as exc:
+        raise click.ClickException("\n".join(str(p) for p in exc.problems)) from None
 
 
 @click.group(help=_("The counter kiosk."))
@@ -190,10 +200,10 @@ def run(instance, host, port, threads):
     from waitress import serve
 
     from kiosk.worker import Worker
+    from shared import logs
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
     app = _app(instance)
+    logs.configure(app.config["LOG_FORMAT"])
     _upgrade(app)
     stop = threading.Event()
     worker = Worker(app, stop)
@@ -204,3 +214,70 @@ def run(instance, host, port, threads):
     finally:
         stop.set()
         worker.join(timeout=5)
+
+
+@kiosk.command()
+@instance_option
+def check(instance):
+    """Check kiosk.toml, the database and the collector address without starting anything."""
+    from kiosk import config, db
+    from shared.health import ConfigErrors
+
+    if not (instance / "kiosk.toml").exists():
+        text = _("no kiosk.toml in %(path)s: run `sipas kiosk init`") % {"path": instance}
+        click.echo(_("Problem: %(text)s") % {"text": text}, err=True)
+        raise SystemExit(1)
+    app = None
+    try:
+        app = _build(instance)
+        problems = config.readiness(app)
+    except ConfigErrors as exc:
+        problems = list(exc.problems)
+    finally:
+        if app is not None:
+            db.engine(app).dispose()
+    for problem in problems:
+        click.echo(_("Problem: %(text)s") % {"text": problem}, err=True)
+    if problems:
+        raise SystemExit(1)
+    if app.config["COLLECTOR_URL"]:
+        warning = _collector_answers(app.config["COLLECTOR_URL"])
+        if warning:
+            # Not a mistake: the kiosk keeps its ratings and sends them when it can.
+            click.echo(_("Warning: %(text)s") % {"text": warning}, err=True)
+    click.echo(_("The configuration is valid and the database is up to date."))
+
+
+def _collector_answers(url: str) -> str | None:
+    import requests
+
+    try:
+        requests.get(url.rstrip("/") + "/healthz", timeout=3).raise_for_status()
+    except requests.RequestException as exc:
+        return _("the collector at %(url)s does not answer now (%(error)s)") % {
+            "url": url,
+            "error": type(exc).__name__,
+        }
+    return None
+
+
+@kiosk.command()
+@instance_option
+@click.option(
+    "--to",
+    "target",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help=_("Folder for the copies (default: backups/ in the instance folder)."),
+)
+@click.option("--keep", default=14, show_default=True, help=_("How many copies to keep."))
+def backup(instance, target, keep):
+    """Copy the kiosk database while it serves (SQLite's online backup), then check the copy."""
+    from kiosk.backup import BackupFailed, backup_database
+
+    app = _app(instance)
+    try:
+        path = backup_database(app, target or instance / "backups", keep=keep)
+    except BackupFailed as exc:
+        raise click.ClickException(_(exc.args[0]) % exc.args[1]) from None
+    click.echo(_("backup written to %(path)s") % {"path": path})

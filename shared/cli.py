@@ -4,6 +4,16 @@ from __future__ import annotations
 
 import click
 
+from shared import click_i18n
+from shared.health import cli_locale
+from shared.i18n import LOCALES, catalogue
+
+#: The language of the `sipas` command: SIPAS_COLLECTOR_BABEL_DEFAULT_LOCALE or
+#: SIPAS_KIOSK_BABEL_DEFAULT_LOCALE or SIPAS_LANG, Vietnamese by default; click's texts follow.
+LOCALE = cli_locale("SIPAS_COLLECTOR_BABEL_DEFAULT_LOCALE", "SIPAS_KIOSK_BABEL_DEFAULT_LOCALE")
+click_i18n.install(LOCALE)
+_ = catalogue(LOCALE).gettext
+
 
 class _LazyGroup(click.Group):
     """Imports an app's commands only when they are used, so `sipas kiosk` never loads pandas."""
@@ -27,21 +37,37 @@ class _LazyGroup(click.Group):
         return super().get_command(ctx, name)
 
 
-@click.group(cls=_LazyGroup)
+@click.group(
+    cls=_LazyGroup,
+    help=_("Citizen satisfaction with public services: counter kiosks, receipt survey, reports."),
+)
 def main() -> None:
-    """Citizen satisfaction with public services: counter kiosks, receipt survey, reports."""
+    pass
 
 
-@main.command()
+@main.command(
+    help=_("Set up and start the demo: a collector and a kiosk on SQLite with sample data.")
+)
 @click.option("--dir", "workdir", default="demo", show_default=True, type=click.Path())
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--kiosk-port", default=5001, show_default=True)
 @click.option("--collector-port", default=5000, show_default=True)
-def demo(workdir: str, host: str, kiosk_port: int, collector_port: int) -> None:
-    """Set up and start the demo: a collector and a kiosk on SQLite with sample data."""
+@click.option(
+    "--lang",
+    type=click.Choice(LOCALES),
+    default=None,
+    help=_("Language of the demo's messages (default: Vietnamese, or the system's language)."),
+)
+def demo(workdir: str, host: str, kiosk_port: int, collector_port: int, lang: str | None) -> None:
     from shared.demo import run_demo
 
-    run_demo(workdir, host=host, kiosk_port=kiosk_port, collector_port=collector_port)
+    run_demo(
+        workdir,
+        host=host,
+        kiosk_port=kiosk_port,
+        collector_port=collector_port,
+        lang=lang or cli_locale(system=True),
+    )
 
 
 if __name__ == "__main__":

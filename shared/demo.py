@@ -15,6 +15,8 @@ from pathlib import Path
 
 import click
 
+from shared.i18n import catalogue
+
 DEMO_UNIT = "00001.MC"  # a one-stop centre of collector.demo
 DEMO_PIN = "123456"
 
@@ -43,7 +45,6 @@ def _seed_kiosk_ratings(instance: Path, count: int = 40) -> None:
 
 
 def set_up(root: Path, env: dict[str, str], collector_url: str) -> None:
-    click.echo(f"setting up the demo in {root}")
     _sipas("collector", "db", "upgrade", env=env)
     from collector import create_app
     from collector.db import get_db, get_session
@@ -77,7 +78,43 @@ def set_up(root: Path, env: dict[str, str], collector_url: str) -> None:
     _seed_kiosk_ratings(root / "kiosk")
 
 
-def run_demo(workdir: str, *, host: str, kiosk_port: int, collector_port: int) -> None:
+def _wait_ready(url: str, proc: subprocess.Popen, timeout: float = 60) -> bool:
+    """Until the collector says it is ready (/readyz), so the kiosk's first send finds it."""
+    import requests
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            if requests.get(f"{url}/readyz", timeout=1).status_code == 200:
+                return True
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    return False
+
+
+def _server(name: str, host: str, port: int, env: dict[str, str]) -> subprocess.Popen:
+    command = [sys.executable, "-m", "shared.cli", name, "run", "--host", host, "--port", str(port)]
+    return subprocess.Popen(command, env=env)
+
+
+def _stop(servers: list[subprocess.Popen]) -> None:
+    """As Ctrl-C does: SIGINT to each server still running, then a kill after ten seconds."""
+    for p in servers:
+        if p.poll() is None:
+            p.send_signal(signal.SIGINT)
+    for p in servers:
+        try:
+            p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+
+def run_demo(
+    workdir: str, *, host: str, kiosk_port: int, collector_port: int, lang: str = "vi"
+) -> None:
+    _ = catalogue(lang).gettext
     root = Path(workdir).resolve()
     root.mkdir(parents=True, exist_ok=True)
     collector_url = f"http://{host}:{collector_port}"
@@ -85,80 +122,66 @@ def run_demo(workdir: str, *, host: str, kiosk_port: int, collector_port: int) -
         **os.environ,
         "SIPAS_COLLECTOR_INSTANCE_PATH": str(root / "collector"),
         "SIPAS_KIOSK_INSTANCE": str(root / "kiosk"),
+        "SIPAS_COLLECTOR_BABEL_DEFAULT_LOCALE": lang,
+        "SIPAS_KIOSK_BABEL_DEFAULT_LOCALE": lang,
+        "SIPAS_COLLECTOR_LOG_FORMAT": "text",
+        "SIPAS_KIOSK_LOG_FORMAT": "text",
     }
     os.environ.update(
         {k: env[k] for k in ("SIPAS_COLLECTOR_INSTANCE_PATH", "SIPAS_KIOSK_INSTANCE")}
     )
     if not (root / "kiosk" / "kiosk.toml").exists():
+        click.echo(_("Setting up the demo in %(path)s") % {"path": root})
         set_up(root, env, collector_url)
-    servers = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "shared.cli",
-                "collector",
-                "run",
-                "--host",
-                host,
-                "--port",
-                str(collector_port),
-            ],
-            env=env,
-        ),
+    servers: list[subprocess.Popen] = []
+
+    def _terminate(signum, frame):
+        # SIGTERM (systemd, kill, a test) stops the demo as Ctrl-C does: children first.
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        servers.append(_server("collector", host, collector_port, env))
+        if not _wait_ready(collector_url, servers[0]):
+            raise click.ClickException(_("The collector did not start; see its messages above."))
         # The collector's background jobs (exports, counts, silent kiosks, retention) on the
         # default SQLite queue in the collector's instance folder.
-        subprocess.Popen(
-            [sys.executable, "-m", "shared.cli", "collector", "worker", "--workers", "1"],
-            env=env,
-        ),
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "shared.cli",
-                "kiosk",
-                "run",
-                "--host",
-                host,
-                "--port",
-                str(kiosk_port),
-            ],
-            env=env,
-        ),
-    ]
-    kiosk_url = f"http://{host}:{kiosk_port}"
-    from collector.demo import DEMO_ADMIN, DEMO_MANAGER, DEMO_PASSWORD
-
-    click.echo(
-        "\n".join(
-            [
-                "",
-                f"  Weekly report:    {collector_url}/reports/weekly",
-                f"    log in as {DEMO_ADMIN} (or {DEMO_MANAGER}), password {DEMO_PASSWORD}",
-                f"  Methodology:      {collector_url}/methodology",
-                f"  Kiosk status:     {collector_url}/kiosks/",
-                f"  Kiosk, counter 1: {kiosk_url}/c/1",
-                f"  Kiosk, counter 2: {kiosk_url}/c/2   (admin, health, education)",
-                f"  Kiosk staff page: {kiosk_url}/staff/   (PIN {DEMO_PIN})",
-                f"  Demo data:        {root}",
-                "",
-                "  Press Ctrl-C to stop.",
-                "",
-            ]
+        servers.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "shared.cli", "collector", "worker", "--workers", "1"],
+                env=env,
+            )
         )
-    )
-    try:
+        servers.append(_server("kiosk", host, kiosk_port, env))
+        kiosk_url = f"http://{host}:{kiosk_port}"
+        from collector.demo import DEMO_ADMIN, DEMO_MANAGER, DEMO_PASSWORD
+
+        lines = [
+            (_("Weekly report:"), f"{collector_url}/reports/weekly"),
+            (
+                "",
+                _("log in as %(admin)s (or %(manager)s), password %(password)s")
+                % {"admin": DEMO_ADMIN, "manager": DEMO_MANAGER, "password": DEMO_PASSWORD},
+            ),
+            (_("Methodology:"), f"{collector_url}/methodology"),
+            (_("Kiosk status:"), f"{collector_url}/kiosks/"),
+            (_("Kiosk, counter 1:"), f"{kiosk_url}/c/1"),
+            (_("Kiosk, counter 2:"), f"{kiosk_url}/c/2   " + _("(admin, health, education)")),
+            (
+                _("Kiosk staff page:"),
+                f"{kiosk_url}/staff/   " + _("(PIN %(pin)s)") % {"pin": DEMO_PIN},
+            ),
+            (_("Demo data:"), str(root)),
+        ]
+        width = max(len(label) for label, _value in lines) + 2
+        click.echo("")
+        for label, value in lines:
+            click.echo(f"  {label.ljust(width)}{value}")
+        click.echo("\n  " + _("Press Ctrl-C to stop.") + "\n")
         while all(p.poll() is None for p in servers):
             time.sleep(0.5)
     except KeyboardInterrupt:
         pass
     finally:
-        for p in servers:
-            if p.poll() is None:
-                p.send_signal(signal.SIGINT)
-        for p in servers:
-            try:
-                p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        signal.signal(signal.SIGTERM, previous)
+        _stop(servers)
