@@ -29,6 +29,9 @@ class Unit(Base):
     kind: Mapped[str] = mapped_column(sa.String(32))
     parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("units.id"), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    #: False once deactivated: kept with its responses (a unit is never deleted), but offered no
+    #: more for new kiosks and accounts.
+    active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
 
     parent: Mapped[Unit | None] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list[Unit]] = relationship(back_populates="parent")
