@@ -59,6 +59,12 @@ def _log_in(page, base: str, email: str, password: str) -> None:
     page.click("button[type=submit]")
 
 
+def _submit(page, selector: str) -> None:
+    """Click a button that sends a form, and wait for the page it brings."""
+    with page.expect_navigation():
+        page.click(selector)
+
+
 def _shoot(page, screenshot_dir, name: str) -> None:
     assert page.evaluate(OVERFLOW_JS) == [], name
     page.screenshot(path=str(screenshot_dir / f"admin-{name}.png"), full_page=True)
@@ -77,20 +83,20 @@ def test_an_administrator_runs_the_province_in_the_browser(browser, admin_server
     csv = tmp_path / "units.csv"
     csv.write_text(UNITS_CSV, encoding="utf-8")
     page.set_input_files("input[type=file]", str(csv))
-    page.click("text=Xem trước")
+    _submit(page, "form[enctype] button")
     errors = page.locator("#import-errors li")
     assert errors.count() == 1
     assert "dòng 4" in errors.inner_text() and "KHONG-CO" in errors.inner_text()
     assert page.locator("#confirm-import").count() == 0
     _shoot(page, screenshot_dir, "import-preview-laptop")
     page.fill("#csv-text", UNITS_CSV.replace("KHONG-CO", "P01"))
-    page.click("text=Xem trước lần nữa")
+    _submit(page, "button[name=confirm][value='0']")
     assert page.locator("#import-errors").count() == 0
     assert page.locator("tr.change-add").count() == 3
-    page.click("#confirm-import")
+    _submit(page, "#confirm-import")
     assert "thêm 3" in page.locator(".flash").inner_text()
     page.fill("input[name=q]", "Xã Ba")
-    page.click("form[role=search] button")
+    _submit(page, "form[role=search] button")
     assert page.locator("#unit-C03").is_visible()
     assert page.locator("#unit-C01").count() == 0
 
@@ -99,7 +105,7 @@ def test_an_administrator_runs_the_province_in_the_browser(browser, admin_server
     page.fill("input[name=email]", MANAGER)
     page.select_option("select[name=role]", "manager")
     page.select_option("form[action$='/admin/people'] select[name=unit]", "C03")
-    page.click("form[action$='/admin/people'] button")
+    _submit(page, "form[action$='/admin/people'] button")
     temporary = page.locator("#temporary-password").inner_text()
     assert len(temporary) >= 10
 
@@ -107,7 +113,7 @@ def test_an_administrator_runs_the_province_in_the_browser(browser, admin_server
     page.click(".tabs >> text=Ki-ốt")
     page.select_option("#register select[name=unit]", "O03")
     page.fill("#register input[name=label]", "Quầy 1")
-    page.click("#register button")
+    _submit(page, "#register button")
     qr = Image.open(io.BytesIO(page.locator("#kiosk-qr").screenshot()))
     (found,) = zxingcpp.read_barcodes(qr)
     setup = json.loads(found.text)
@@ -124,15 +130,16 @@ def test_an_administrator_runs_the_province_in_the_browser(browser, admin_server
     page.fill("input[name=year]", "2026")
     page.fill("input[name=target]", "87.5")
     page.fill("input[name=source]", "Quyết định 15/QĐ-UBND")
-    page.click("form[action$='/admin/targets'] button")
+    _submit(page, "form[action$='/admin/targets'] button")
     row = page.locator("#target-health-2026")
     assert "87,5" in row.inner_text() and "Quyết định 15/QĐ-UBND" in row.inner_text()
 
     # 5. Each action is in the audit log.
     page.click(".tabs >> text=Nhật ký")
+    page.fill("input[name=person]", ADMIN)
     for action in ("units-imported", "user-added", "kiosk-registered", "target-set"):
         page.select_option("select[name=action]", action)
-        page.click("form.picker button")
+        _submit(page, "form.picker button")
         rows = page.locator("#audit tbody tr")
         assert rows.count() == 1, action
         assert ADMIN in rows.first.inner_text()
@@ -148,7 +155,9 @@ def test_an_administrator_runs_the_province_in_the_browser(browser, admin_server
     page.fill("#current", temporary)
     page.fill("#new", "mật khẩu riêng của tôi")
     page.fill("#repeat", "mật khẩu riêng của tôi")
-    page.click("button[type=submit]")
+    _submit(page, "main .login button")
+    assert page.url.endswith("/account/")
+    assert "Đã đổi mật khẩu" in page.locator(".flash").inner_text()
     page.goto(base + "/reports/weekly")
     assert "Xã Ba" in page.locator(".lead").inner_text()
     options = page.locator("select[name=unit] option").all_inner_texts()
