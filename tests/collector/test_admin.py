@@ -303,3 +303,31 @@ def test_the_audit_log_filters_by_person_action_and_date(app, client, admin):
     today = client.get("/admin/audit", query_string={"until": "2000-01-01"}).get_data(as_text=True)
     assert "data-action=" not in today
     assert client.get("/admin/audit", query_string={"since": "not a date"}).status_code == 200
+
+
+def test_the_cli_changes_units_kiosks_accounts_and_targets_with_the_same_functions(app, runner, client, units):
+    kiosk = register(app, client, "C01")
+    make_user(app, "m@example.org", "manager", "C01")
+    steps = [
+        (["units", "rename", "C02", "Xã Hai Mới"], "unit-renamed"),
+        (["units", "move", "O01", "--parent", "C02"], "unit-moved"),
+        (["units", "deactivate", "O01"], "unit-deactivated"),
+        (["kiosks", "label", str(kiosk.id), "Quầy 9"], "kiosk-relabelled"),
+        (["users", "set", "m@example.org", "--role", "viewer", "--disabled"], "user-changed"),
+        (["users", "reset-password", "m@example.org"], "password-reset"),
+        (["targets", "set", "education", "2027", "87", "--source", "QĐ 9"], "target-set"),
+    ]
+    for args, action in steps:
+        result = runner.invoke(collector, args)
+        assert result.exit_code == 0, (args, result.output)
+        (entry,) = actions(app, action)
+        assert entry.user_id is None  # the command line
+    assert parents(app)["O01"] == "C02"
+    with app.app_context():
+        user = get_session().scalar(sa.select(User).where(User.email == "m@example.org"))
+        assert (user.role, user.active, user.must_change_password) == ("viewer", False, True)
+        assert get_session().get(ReportTarget, ("education", 2027)).target == 87.0
+    # The same checks as the pages: a cycle and a bad target are refused, nothing changes.
+    assert runner.invoke(collector, ["units", "move", "P01", "--parent", "O01"]).exit_code == 1
+    assert runner.invoke(collector, ["targets", "set", "admin", "2027", "120", "--source", "x"]).exit_code == 1
+    assert parents(app)["P01"] is None and count(app, ReportTarget) == 1
