@@ -18,8 +18,8 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import HTTPException
 
 from collector import accounts, admin, api, config, db, reports, status
-from collector.limits import limiter
 from collector.api.errors import http_error_response
+from collector.limits import limiter
 from collector.reports import api as reports_api
 from collector.reports import views as reports_views
 from shared.i18n import LOCALES

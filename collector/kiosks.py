@@ -55,9 +55,7 @@ def find_kiosk(session: Session, kiosk_id: int) -> Kiosk:
     return kiosk
 
 
-def relabel_kiosk(
-    session: Session, kiosk_id: int, label: str, actor: User | None = None
-) -> Kiosk:
+def relabel_kiosk(session: Session, kiosk_id: int, label: str, actor: User | None = None) -> Kiosk:
     """Give a kiosk a new name for people (e.g. 'Counter 2')."""
     kiosk = find_kiosk(session, kiosk_id)
     _check_label(label)
@@ -83,9 +81,7 @@ def revoke_kiosk(
     return kiosk
 
 
-def rotate_token(
-    session: Session, kiosk_id: int, actor: User | None = None
-) -> tuple[Kiosk, str]:
+def rotate_token(session: Session, kiosk_id: int, actor: User | None = None) -> tuple[Kiosk, str]:
     """A new token for a kiosk (the old one stops working); its chain and responses carry on."""
     kiosk = find_kiosk(session, kiosk_id)
     if kiosk.revoked_at is not None:

@@ -137,7 +137,9 @@ def plan_import(
     for code, (line, _, _, parent) in list(wanted.items()):
         problem = None
         if parent is not None and parent not in parent_of:
-            problem = UnitError(N_("unit %(code)s: no parent unit %(parent)s"), code=code, parent=parent)
+            problem = UnitError(
+                N_("unit %(code)s: no parent unit %(parent)s"), code=code, parent=parent
+            )
         elif within is not None and not _inside(code, parent, existing, wanted, within):
             problem = UnitError(N_("unit %(code)s is outside the units you administer"), code=code)
         if problem is not None:
@@ -283,9 +285,7 @@ def rename_unit(session: Session, code: str, name: str, actor: User | None = Non
     return unit
 
 
-def move_unit(
-    session: Session, code: str, parent: str | None, actor: User | None = None
-) -> Unit:
+def move_unit(session: Session, code: str, parent: str | None, actor: User | None = None) -> Unit:
     """Put a unit (with everything below it) under another parent, or at the top with None."""
     unit = find_unit(session, code)
     new_parent = find_unit(session, parent) if parent else None
@@ -308,9 +308,7 @@ def move_unit(
     return unit
 
 
-def set_unit_active(
-    session: Session, code: str, active: bool, actor: User | None = None
-) -> Unit:
+def set_unit_active(session: Session, code: str, active: bool, actor: User | None = None) -> Unit:
     """Deactivate a unit or bring it back. Units are never deleted: responses point at them."""
     unit = find_unit(session, code)
     if unit.active != active:

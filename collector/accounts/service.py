@@ -179,7 +179,7 @@ def update_user(
     active: bool | None = None,
     actor: User | None = None,
 ) -> User:
-    """Change an account's role, unit (empty: the whole tree, admins only) or whether it may log in."""
+    """Change an account's role, unit (empty: the whole tree, admins only) or access."""
     check_manages(session, actor, user)
     new_role = user.role if role is None else role
     _check_role(new_role)
@@ -191,15 +191,20 @@ def update_user(
         raise AccountError(N_("a %(role)s needs a unit (--unit CODE)"), role=new_role)
     check_grant(session, actor, new_role, new_unit)
     new_active = user.active if active is None else active
-    if actor is not None and actor.id == user.id and (
-        new_role != user.role or new_unit is not user.unit or not new_active
+    if (
+        actor is not None
+        and actor.id == user.id
+        and (new_role != user.role or new_unit is not user.unit or not new_active)
     ):
         raise AccountError(N_("you cannot change your own role, unit or access"))
     changes: dict[str, Any] = {}
     if new_role != user.role:
         changes["role"] = [user.role, new_role]
     if new_unit is not user.unit:
-        changes["unit"] = [user.unit.code if user.unit else None, new_unit.code if new_unit else None]
+        changes["unit"] = [
+            user.unit.code if user.unit else None,
+            new_unit.code if new_unit else None,
+        ]
     if new_active != user.active:
         changes["active"] = [user.active, new_active]
     user.role, user.unit, user.active = new_role, new_unit, new_active

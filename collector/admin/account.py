@@ -14,9 +14,9 @@ from collector.accounts.service import (
     revoke_token,
     set_weekly_mail,
 )
+from collector.admin.common import acting_user, form_int
 from collector.db import get_session
 from collector.models import ApiToken
-from collector.admin.common import acting_user, form_int
 from shared.i18n import N_
 
 bp = Blueprint("account", __name__)
@@ -27,7 +27,9 @@ def _page(status: int = 200, **extra):
     tokens = get_session().scalars(
         sa.select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id.desc())
     )
-    return render_template("collector/admin/account.html", me=user, tokens=list(tokens), **extra), status
+    return render_template(
+        "collector/admin/account.html", me=user, tokens=list(tokens), **extra
+    ), status
 
 
 @bp.get("/")
@@ -57,9 +59,9 @@ def password():
             session.commit()
             flash(_("Your password is changed."))
             return redirect(url_for("account.index"))
-    return render_template(
-        "collector/admin/password.html", problem=problem, me=acting_user()
-    ), (400 if problem else 200)
+    return render_template("collector/admin/password.html", problem=problem, me=acting_user()), (
+        400 if problem else 200
+    )
 
 
 @bp.post("/tokens")

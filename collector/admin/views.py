@@ -39,7 +39,13 @@ from collector.admin.common import (
 from collector.admin.qr import kiosk_setup_payload, qr_png
 from collector.db import get_session
 from collector.i18n import TranslatableError
-from collector.kiosks import kiosk_statuses, register_kiosk, relabel_kiosk, revoke_kiosk, rotate_token
+from collector.kiosks import (
+    kiosk_statuses,
+    register_kiosk,
+    relabel_kiosk,
+    revoke_kiosk,
+    rotate_token,
+)
 from collector.models import ROLES, AuditEntry, Kiosk, Response, Unit, User
 from collector.reports.render import kind_label
 from collector.reports.targets import TargetError, effective_targets, set_target, stored_targets

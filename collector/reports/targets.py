@@ -34,7 +34,9 @@ def effective_targets(
 
 
 def stored_targets(session: Session) -> list[ReportTarget]:
-    return list(session.scalars(sa.select(ReportTarget).order_by(ReportTarget.kind, ReportTarget.year)))
+    return list(
+        session.scalars(sa.select(ReportTarget).order_by(ReportTarget.kind, ReportTarget.year))
+    )
 
 
 def set_target(

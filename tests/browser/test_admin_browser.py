@@ -37,7 +37,12 @@ def admin_server(tmp_path_factory):
     url = f"sqlite:///{folder / 'collector.sqlite'}"
     upgrade(url)
     app = create_app(
-        {"TESTING": True, "SECRET_KEY": "browser", "DATABASE_URL": url, "INSTANCE_PATH": str(folder)}
+        {
+            "TESTING": True,
+            "SECRET_KEY": "browser",
+            "DATABASE_URL": url,
+            "INSTANCE_PATH": str(folder),
+        }
     )
     with app.app_context():
         session = get_session()
@@ -70,7 +75,9 @@ def _shoot(page, screenshot_dir, name: str) -> None:
     page.screenshot(path=str(screenshot_dir / f"admin-{name}.png"), full_page=True)
 
 
-def test_an_administrator_runs_the_province_in_the_browser(browser, admin_server, screenshot_dir, tmp_path):
+def test_an_administrator_runs_the_province_in_the_browser(
+    browser, admin_server, screenshot_dir, tmp_path
+):
     base = admin_server.url
     context = browser.new_context(viewport=LAPTOP, locale="vi-VN")
     page = context.new_page()
@@ -168,7 +175,9 @@ def test_an_administrator_runs_the_province_in_the_browser(browser, admin_server
 
 
 @pytest.mark.parametrize(("name", "viewport"), [("laptop", LAPTOP), ("phone", PHONE)])
-def test_administration_pages_fit_a_laptop_and_a_phone(browser, admin_server, screenshot_dir, name, viewport):
+def test_administration_pages_fit_a_laptop_and_a_phone(
+    browser, admin_server, screenshot_dir, name, viewport
+):
     context = browser.new_context(viewport=viewport, locale="vi-VN")
     page = context.new_page()
     _log_in(page, admin_server.url, ADMIN, PASSWORD)

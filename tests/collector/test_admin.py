@@ -33,9 +33,7 @@ def admin(app, client, units):
 
 def actions(app, action: str) -> list[AuditEntry]:
     with app.app_context():
-        return list(
-            get_session().scalars(sa.select(AuditEntry).where(AuditEntry.action == action))
-        )
+        return list(get_session().scalars(sa.select(AuditEntry).where(AuditEntry.action == action)))
 
 
 def parents(app) -> dict[str, str | None]:
@@ -99,7 +97,9 @@ def test_import_after_the_fix_changes_what_the_preview_showed_and_is_audited(app
     assert entry.user_id is not None
 
 
-def test_the_cli_import_is_the_same_function_and_audited_as_the_command_line(app, runner, units, tmp_path):
+def test_the_cli_import_is_the_same_function_and_audited_as_the_command_line(
+    app, runner, units, tmp_path
+):
     path = tmp_path / "units.csv"
     path.write_text("code,name,parent,kind\nC03,Xã Ba,P01,commune\n", encoding="utf-8")
     result = runner.invoke(collector, ["units", "import", str(path)])
@@ -110,7 +110,10 @@ def test_the_cli_import_is_the_same_function_and_audited_as_the_command_line(app
 
 def test_units_add_rename_move_and_deactivate(app, client, admin):
     post = lambda path, **data: client.post(path, data={**data, "csrf_token": admin})  # noqa: E731
-    assert post("/admin/units", code="C03", name="Xã Ba", kind="commune", parent="P01").status_code == 303
+    assert (
+        post("/admin/units", code="C03", name="Xã Ba", kind="commune", parent="P01").status_code
+        == 303
+    )
     assert post("/admin/units/C03/rename", name="Xã Ba Mới").status_code == 303
     assert post("/admin/units/O01/move", parent="C03").status_code == 303
     assert parents(app)["O01"] == "C03"
@@ -153,7 +156,9 @@ def test_qr_functions_return_images_that_decode_to_the_text():
 
 
 def test_a_registered_kiosk_posts_with_the_token_from_its_qr_code(app, client, admin):
-    reply = client.post("/admin/kiosks", data={"unit": "C01", "label": "Quầy 3", "csrf_token": admin})
+    reply = client.post(
+        "/admin/kiosks", data={"unit": "C01", "label": "Quầy 3", "csrf_token": admin}
+    )
     assert reply.status_code == 200
     assert reply.headers["Cache-Control"] == "no-store"
     page = reply.get_data(as_text=True)
@@ -166,7 +171,12 @@ def test_a_registered_kiosk_posts_with_the_token_from_its_qr_code(app, client, a
     kiosk_id = setup["kiosk_id"]
     beat = client.post(
         "/api/v1/heartbeat",
-        json={"kiosk_version": "1", "queue_length": 3, "last_seq": 0, "clock": "2026-03-02T08:00:00+07:00"},
+        json={
+            "kiosk_version": "1",
+            "queue_length": 3,
+            "last_seq": 0,
+            "clock": "2026-03-02T08:00:00+07:00",
+        },
         headers={"Authorization": f"Bearer {setup['collector_token']}"},
     )
     assert beat.status_code in (200, 204), beat.get_data(as_text=True)
@@ -177,20 +187,38 @@ def test_a_registered_kiosk_posts_with_the_token_from_its_qr_code(app, client, a
     rotated = client.post(f"/admin/kiosks/{kiosk_id}/rotate", data={"csrf_token": admin})
     new = re.search(r'id="kiosk-token" class="secret">([^<]+)<', rotated.get_data(as_text=True))[1]
     assert new != setup["collector_token"]
-    old = client.post("/api/v1/heartbeat", json={}, headers={"Authorization": f"Bearer {setup['collector_token']}"})
+    old = client.post(
+        "/api/v1/heartbeat",
+        json={},
+        headers={"Authorization": f"Bearer {setup['collector_token']}"},
+    )
     assert old.status_code == 401
-    assert client.post(f"/admin/kiosks/{kiosk_id}/revoke", data={"csrf_token": admin}).status_code == 303
+    assert (
+        client.post(f"/admin/kiosks/{kiosk_id}/revoke", data={"csrf_token": admin}).status_code
+        == 303
+    )
     assert scalar(app, sa.select(Kiosk.revoked_at).where(Kiosk.id == kiosk_id)) is not None
-    assert [len(actions(app, a)) for a in ("kiosk-registered", "kiosk-token-rotated", "kiosk-revoked")] == [1, 1, 1]
+    assert [
+        len(actions(app, a)) for a in ("kiosk-registered", "kiosk-token-rotated", "kiosk-revoked")
+    ] == [1, 1, 1]
 
 
-def test_a_new_manager_must_change_the_temporary_password_then_sees_their_commune(app, client, admin):
+def test_a_new_manager_must_change_the_temporary_password_then_sees_their_commune(
+    app, client, admin
+):
     reply = client.post(
         "/admin/people",
-        data={"email": "Chu.Tich@Example.org", "role": "manager", "unit": "C02", "csrf_token": admin},
+        data={
+            "email": "Chu.Tich@Example.org",
+            "role": "manager",
+            "unit": "C02",
+            "csrf_token": admin,
+        },
     )
     assert reply.status_code == 200
-    temporary = re.search(r'id="temporary-password" class="secret">([^<]+)<', reply.get_data(as_text=True))[1]
+    temporary = re.search(
+        r'id="temporary-password" class="secret">([^<]+)<', reply.get_data(as_text=True)
+    )[1]
     client.post("/logout", data={"csrf_token": admin})
     assert login(client, "chu.tich@example.org", temporary).status_code == 302
     for path in ("/reports/weekly", "/admin/units", "/account/"):
@@ -203,7 +231,12 @@ def test_a_new_manager_must_change_the_temporary_password_then_sees_their_commun
     assert same.status_code == 400
     changed = client.post(
         "/account/password",
-        data={"current": temporary, "new": "một mật khẩu mới", "repeat": "một mật khẩu mới", "csrf_token": token},
+        data={
+            "current": temporary,
+            "new": "một mật khẩu mới",
+            "repeat": "một mật khẩu mới",
+            "csrf_token": token,
+        },
     )
     assert changed.status_code == 302
     weekly = client.get("/reports/weekly", query_string={"week": "2026-W10"})
@@ -213,7 +246,9 @@ def test_a_new_manager_must_change_the_temporary_password_then_sees_their_commun
     assert client.get("/reports/weekly", query_string={"unit": "C01"}).status_code == 404
     assert client.get("/admin/units").status_code == 403
     added = {e.details["email"]: e.user_id for e in actions(app, "user-added")}
-    assert added["chu.tich@example.org"] == scalar(app, sa.select(User.id).where(User.email == ADMIN))
+    assert added["chu.tich@example.org"] == scalar(
+        app, sa.select(User.id).where(User.email == ADMIN)
+    )
     assert added[ADMIN] is None  # the helper adds accounts as the CLI does
     assert len(actions(app, "password-changed")) == 1
 
@@ -221,12 +256,20 @@ def test_a_new_manager_must_change_the_temporary_password_then_sees_their_commun
 def test_reset_change_role_scope_and_disable(app, client, admin):
     make_user(app, "m@example.org", "manager", "C01")
     user_id = scalar(app, sa.select(User.id).where(User.email == "m@example.org"))
-    reply = client.post(f"/admin/people/{user_id}", data={"role": "viewer", "unit": "O01", "active": "1", "csrf_token": admin})
+    reply = client.post(
+        f"/admin/people/{user_id}",
+        data={"role": "viewer", "unit": "O01", "active": "1", "csrf_token": admin},
+    )
     assert reply.status_code == 303
     with app.app_context():
         user = get_session().get(User, user_id)
         assert (user.role, user.unit.code, user.active) == ("viewer", "O01", True)
-    assert client.post(f"/admin/people/{user_id}", data={"role": "viewer", "unit": "O01", "csrf_token": admin}).status_code == 303
+    assert (
+        client.post(
+            f"/admin/people/{user_id}", data={"role": "viewer", "unit": "O01", "csrf_token": admin}
+        ).status_code
+        == 303
+    )
     assert scalar(app, sa.select(User.active).where(User.id == user_id)) is False
     reset = client.post(f"/admin/people/{user_id}/reset", data={"csrf_token": admin})
     assert reset.status_code == 200
@@ -235,7 +278,13 @@ def test_reset_change_role_scope_and_disable(app, client, admin):
     assert changed.details["role"] == ["manager", "viewer"]
     # An administrator cannot take away their own rights.
     me = scalar(app, sa.select(User.id).where(User.email == ADMIN))
-    assert client.post(f"/admin/people/{me}", data={"role": "viewer", "unit": "C01", "active": "1", "csrf_token": admin}).status_code == 400
+    assert (
+        client.post(
+            f"/admin/people/{me}",
+            data={"role": "viewer", "unit": "C01", "active": "1", "csrf_token": admin},
+        ).status_code
+        == 400
+    )
     assert scalar(app, sa.select(User.role).where(User.id == me)) == "admin"
 
 
@@ -245,7 +294,13 @@ def test_a_target_set_in_the_page_is_used_by_the_reports_and_audited(app, client
     assert target_for(before.targets, "health", 2026) == 85.0
     reply = client.post(
         "/admin/targets",
-        data={"kind": "health", "year": "2026", "target": "88,5", "source": "QĐ 12/QĐ-UBND", "csrf_token": admin},
+        data={
+            "kind": "health",
+            "year": "2026",
+            "target": "88,5",
+            "source": "QĐ 12/QĐ-UBND",
+            "csrf_token": admin,
+        },
     )
     assert reply.status_code == 303
     with app.app_context():
@@ -257,20 +312,45 @@ def test_a_target_set_in_the_page_is_used_by_the_reports_and_audited(app, client
     assert "QĐ 12/QĐ-UBND" in page
     assert "≥ 88,5 %" in client.get("/methodology").get_data(as_text=True)
     (entry,) = actions(app, "target-set")
-    assert entry.details == {"kind": "health", "year": 2026, "before": None, "after": 88.5, "source": "QĐ 12/QĐ-UBND"}
-    for bad in ({"target": "0"}, {"target": "101"}, {"target": "abc"}, {"source": ""}, {"kind": "nope"}, {"year": "1999"}):
-        data = {"kind": "admin", "year": "2027", "target": "91", "source": "x", **bad, "csrf_token": admin}
+    assert entry.details == {
+        "kind": "health",
+        "year": 2026,
+        "before": None,
+        "after": 88.5,
+        "source": "QĐ 12/QĐ-UBND",
+    }
+    for bad in (
+        {"target": "0"},
+        {"target": "101"},
+        {"target": "abc"},
+        {"source": ""},
+        {"kind": "nope"},
+        {"year": "1999"},
+    ):
+        data = {
+            "kind": "admin",
+            "year": "2027",
+            "target": "91",
+            "source": "x",
+            **bad,
+            "csrf_token": admin,
+        }
         assert client.post("/admin/targets", data=data).status_code == 400, bad
     assert count(app, ReportTarget) == 1
 
 
 def test_my_account_tokens_and_mail_preference(app, client, admin):
-    reply = client.post("/account/tokens", data={"label": "Bảng tính", "days": "30", "csrf_token": admin})
+    reply = client.post(
+        "/account/tokens", data={"label": "Bảng tính", "days": "30", "csrf_token": admin}
+    )
     token = re.search(r'id="new-token" class="secret">([^<]+)<', reply.get_data(as_text=True))[1]
     api = {"Authorization": f"Bearer {token}"}
     assert client.get("/api/v1/reports/weekly?week=2026-W10", headers=api).status_code == 200
     token_id = scalar(app, sa.select(ApiToken.id))
-    assert client.post(f"/account/tokens/{token_id}/revoke", data={"csrf_token": admin}).status_code == 302
+    assert (
+        client.post(f"/account/tokens/{token_id}/revoke", data={"csrf_token": admin}).status_code
+        == 302
+    )
     assert scalar(app, sa.select(ApiToken.revoked_at)) is not None
     assert client.get("/api/v1/reports/weekly?week=2026-W10", headers=api).status_code == 401
     assert client.get("/account/").get_data(as_text=True).count(token) == 0  # shown once only
@@ -283,7 +363,12 @@ def test_my_account_tokens_and_mail_preference(app, client, admin):
 def test_a_wrong_current_password_changes_nothing(app, client, admin):
     reply = client.post(
         "/account/password",
-        data={"current": "wrong password", "new": "x" * 12, "repeat": "x" * 12, "csrf_token": admin},
+        data={
+            "current": "wrong password",
+            "new": "x" * 12,
+            "repeat": "x" * 12,
+            "csrf_token": admin,
+        },
     )
     assert reply.status_code == 400
     client.post("/logout", data={"csrf_token": admin})
@@ -294,7 +379,9 @@ def test_the_audit_log_filters_by_person_action_and_date(app, client, admin):
     register(app, client, "C02")
     make_user(app, "other@example.org", "viewer", "C02")
     client.post("/admin/units/C02/rename", data={"name": "Xã Hai Mới", "csrf_token": admin})
-    page = client.get("/admin/audit", query_string={"action": "unit-renamed"}).get_data(as_text=True)
+    page = client.get("/admin/audit", query_string={"action": "unit-renamed"}).get_data(
+        as_text=True
+    )
     assert page.count('data-action="unit-renamed"') == 1 and 'data-action="login"' not in page
     mine = client.get("/admin/audit", query_string={"person": "admin@"}).get_data(as_text=True)
     assert 'data-action="login"' in mine and 'data-action="kiosk-registered"' not in mine
@@ -305,7 +392,9 @@ def test_the_audit_log_filters_by_person_action_and_date(app, client, admin):
     assert client.get("/admin/audit", query_string={"since": "not a date"}).status_code == 200
 
 
-def test_the_cli_changes_units_kiosks_accounts_and_targets_with_the_same_functions(app, runner, client, units):
+def test_the_cli_changes_units_kiosks_accounts_and_targets_with_the_same_functions(
+    app, runner, client, units
+):
     kiosk = register(app, client, "C01")
     make_user(app, "m@example.org", "manager", "C01")
     steps = [
@@ -329,5 +418,10 @@ def test_the_cli_changes_units_kiosks_accounts_and_targets_with_the_same_functio
         assert get_session().get(ReportTarget, ("education", 2027)).target == 87.0
     # The same checks as the pages: a cycle and a bad target are refused, nothing changes.
     assert runner.invoke(collector, ["units", "move", "P01", "--parent", "O01"]).exit_code == 1
-    assert runner.invoke(collector, ["targets", "set", "admin", "2027", "120", "--source", "x"]).exit_code == 1
+    assert (
+        runner.invoke(
+            collector, ["targets", "set", "admin", "2027", "120", "--source", "x"]
+        ).exit_code
+        == 1
+    )
     assert parents(app)["P01"] is None and count(app, ReportTarget) == 1

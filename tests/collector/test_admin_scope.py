@@ -48,9 +48,7 @@ def world(app, client, units):
         session.execute(sa.update(Kiosk).where(Kiosk.id == k2.id).values(label="Quầy Hai"))
         other = find_user(session, OTHER)
         audit(session, "login", other)
-        ids = {
-            email: find_user(session, email).id for email in (ROOT, SUB, MANAGER, VIEWER, OTHER)
-        }
+        ids = {email: find_user(session, email).id for email in (ROOT, SUB, MANAGER, VIEWER, OTHER)}
         session.commit()
     return {"k1": k1.id, "k2": k2.id, **ids}
 
@@ -63,8 +61,16 @@ def cases(w) -> list[Case]:
         Case("GET", "/admin/", hidden="Xã Hai"),
         Case("GET", "/admin/units", hidden="Xã Hai"),
         Case("GET", "/admin/units?q=C0", hidden="Xã Hai"),
-        Case("POST", "/admin/units", {"code": "X9", "name": "Xã Chín", "kind": "commune", "parent": "C02"}),
-        Case("POST", "/admin/units", {"code": "T9", "name": "Tỉnh Chín", "kind": "province", "parent": ""}),
+        Case(
+            "POST",
+            "/admin/units",
+            {"code": "X9", "name": "Xã Chín", "kind": "commune", "parent": "C02"},
+        ),
+        Case(
+            "POST",
+            "/admin/units",
+            {"code": "T9", "name": "Tỉnh Chín", "kind": "province", "parent": ""},
+        ),
         Case("GET", "/admin/units/C02"),
         Case("POST", "/admin/units/C02/rename", {"name": "Xã Hai Mới"}),
         Case("POST", "/admin/units/O01/move", {"parent": "C02"}),
@@ -82,7 +88,9 @@ def cases(w) -> list[Case]:
         Case("POST", f"/admin/kiosks/{w['k2']}/revoke"),
         Case("POST", "/admin/units/C02/active", {"active": "0"}),
         Case("GET", "/admin/people", hidden=OTHER),
-        Case("POST", "/admin/people", {"email": "n1@example.org", "role": "manager", "unit": "C02"}),
+        Case(
+            "POST", "/admin/people", {"email": "n1@example.org", "role": "manager", "unit": "C02"}
+        ),
         Case("POST", "/admin/people", {"email": "n2@example.org", "role": "admin", "unit": ""}),
         Case("GET", f"/admin/people/{other}"),
         Case("GET", f"/admin/people/{root}"),
@@ -91,7 +99,11 @@ def cases(w) -> list[Case]:
         Case("POST", f"/admin/people/{manager}", {"role": "admin", "unit": "", "active": "1"}),
         Case("POST", f"/admin/people/{other}/reset"),
         Case("GET", "/admin/targets"),
-        Case("POST", "/admin/targets", {"kind": "admin", "year": "2026", "target": "92", "source": "QĐ 1"}),
+        Case(
+            "POST",
+            "/admin/targets",
+            {"kind": "admin", "year": "2026", "target": "92", "source": "QĐ 1"},
+        ),
         Case("GET", "/admin/audit", hidden=f"<td>{OTHER}</td>"),
         Case("GET", f"/admin/audit?person={OTHER}", hidden=f"<td>{OTHER}</td>"),
         # Last: the province administrator must then change their own password before going on.
@@ -119,8 +131,14 @@ def fingerprint(app) -> tuple:
 
         return (
             rows(Unit.code, Unit.name, Unit.kind, Unit.parent_id, Unit.active),
-            rows(User.email, User.role, User.unit_id, User.active, User.password_hash,
-                 User.must_change_password),
+            rows(
+                User.email,
+                User.role,
+                User.unit_id,
+                User.active,
+                User.password_hash,
+                User.must_change_password,
+            ),
             rows(Kiosk.id, Kiosk.unit_id, Kiosk.label, Kiosk.token_hash, Kiosk.revoked_at),
             rows(ReportTarget.kind, ReportTarget.year, ReportTarget.target),
             rows(ApiToken.id, ApiToken.revoked_at),
@@ -146,7 +164,9 @@ def test_the_table_covers_every_administration_route(app, world):
     for rule in app.url_map.iter_rules():
         if rule.rule.startswith("/admin"):
             for method in rule.methods - {"HEAD", "OPTIONS"}:
-                assert (rule.endpoint, method) in covered, f"{method} {rule.rule} is not in the table"
+                assert (rule.endpoint, method) in covered, (
+                    f"{method} {rule.rule} is not in the table"
+                )
     account = {r.rule for r in app.url_map.iter_rules() if r.rule.startswith("/account")}
     assert account == ACCOUNT_RULES
 
@@ -175,7 +195,9 @@ def test_a_scoped_administrator_reaches_nothing_outside_their_subtree(app, clien
     before = fingerprint(app)
     for case in cases(world):
         reply = send(client, case, token)
-        if case.method == "GET" and (case.hidden or case.path in ("/admin/unit-import", "/admin/targets")):
+        if case.method == "GET" and (
+            case.hidden or case.path in ("/admin/unit-import", "/admin/targets")
+        ):
             assert reply.status_code in (200, 302), (case.path, reply.status_code)
             if case.hidden:
                 assert case.hidden not in client.get(case.path, follow_redirects=True).get_data(

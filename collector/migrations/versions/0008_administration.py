@@ -33,16 +33,16 @@ def upgrade() -> None:
         sa.CheckConstraint(
             "target > 0 AND target <= 100", name=op.f("ck_report_targets_target_percent")
         ),
-        sa.CheckConstraint(
-            "year BETWEEN 2000 AND 2100", name=op.f("ck_report_targets_year_range")
-        ),
+        sa.CheckConstraint("year BETWEEN 2000 AND 2100", name=op.f("ck_report_targets_year_range")),
         sa.ForeignKeyConstraint(
             ["updated_by_id"], ["users.id"], name=op.f("fk_report_targets_updated_by_id_users")
         ),
         sa.PrimaryKeyConstraint("kind", "year", name=op.f("pk_report_targets")),
     )
     with op.batch_alter_table("units") as batch:
-        batch.add_column(sa.Column("active", sa.Boolean(), server_default=sa.true(), nullable=False))
+        batch.add_column(
+            sa.Column("active", sa.Boolean(), server_default=sa.true(), nullable=False)
+        )
     with op.batch_alter_table("users") as batch:
         batch.add_column(
             sa.Column(
