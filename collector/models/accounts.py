@@ -43,8 +43,8 @@ class User(Base):
     locked_until: Mapped[dt.datetime | None]
     #: Set by a password reset: the next login must choose a new password before anything else.
     must_change_password: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
-    #: Whether the Monday report of the user's unit is sent to them by e-mail.
-    weekly_mail: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    #: Whether the Monday report of the user's unit is sent to them by e-mail (they opt in).
+    weekly_mail: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     unit: Mapped[Unit | None] = relationship()
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user")

@@ -354,10 +354,17 @@ def test_my_account_tokens_and_mail_preference(app, client, admin):
     assert scalar(app, sa.select(ApiToken.revoked_at)) is not None
     assert client.get("/api/v1/reports/weekly?week=2026-W10", headers=api).status_code == 401
     assert client.get("/account/").get_data(as_text=True).count(token) == 0  # shown once only
-    assert client.post("/account/mail", data={"csrf_token": admin}).status_code == 302
     assert scalar(app, sa.select(User.weekly_mail).where(User.email == ADMIN)) is False
-    client.post("/account/mail", data={"weekly_mail": "1", "csrf_token": admin})
+    reply = client.post("/account/mail", data={"weekly_mail": "1", "csrf_token": admin})
+    assert reply.status_code == 302
     assert scalar(app, sa.select(User.weekly_mail).where(User.email == ADMIN)) is True
+    assert 'name="weekly_mail" value="1" checked' in client.get("/account/").get_data(as_text=True)
+    client.post("/account/mail", data={"csrf_token": admin})
+    assert scalar(app, sa.select(User.weekly_mail).where(User.email == ADMIN)) is False
+    assert [e.details for e in actions(app, "weekly-mail-set")] == [
+        {"receive": True},
+        {"receive": False},
+    ]
 
 
 def test_a_wrong_current_password_changes_nothing(app, client, admin):

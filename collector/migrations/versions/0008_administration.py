@@ -50,7 +50,7 @@ def upgrade() -> None:
             )
         )
         batch.add_column(
-            sa.Column("weekly_mail", sa.Boolean(), server_default=sa.true(), nullable=False)
+            sa.Column("weekly_mail", sa.Boolean(), server_default=sa.false(), nullable=False)
         )
 
 
