@@ -66,6 +66,9 @@ bp = Blueprint("admin", __name__)
 #: Largest unit CSV the import page takes (a province's whole tree is far smaller).
 MAX_CSV_BYTES = 2 * 1024 * 1024
 AUDIT_PAGE = 300
+#: Levels of the tree the unit page shows at once; deeper branches open on their unit's page (a
+#: province's schools and counters would make one page of thousands of lines).
+TREE_DEPTH = 1
 
 
 @bp.before_request
@@ -126,7 +129,7 @@ def units():
         query=query,
         count=len(every),
         root_scope=scope_of(actor) is None,
-        units=every,
+        max_depth=TREE_DEPTH,
     )
 
 
@@ -168,12 +171,16 @@ def unit(code: str):
     )
     kiosks = list(session.scalars(sa.select(Kiosk).where(Kiosk.unit_id == unit.id)))
     people = list(session.scalars(sa.select(User).where(User.unit_id == unit.id)))
+    below = list(
+        session.scalars(sa.select(Unit).where(Unit.parent_id == unit.id).order_by(Unit.code))
+    )
     return render_template(
         "collector/admin/unit.html",
         unit=unit,
         responses=responses,
         kiosks=kiosks,
         people=people,
+        below=below,
         units=_units_in_scope(actor),
     )
 
