@@ -3,6 +3,7 @@ each change to the audit log."""
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import re
@@ -163,8 +164,6 @@ def test_a_registered_kiosk_posts_with_the_token_from_its_qr_code(app, client, a
     assert reply.headers["Cache-Control"] == "no-store"
     page = reply.get_data(as_text=True)
     png = re.search(r'src="data:image/png;base64,([^"]+)"', page)[1]
-    import base64
-
     (found,) = zxingcpp.read_barcodes(Image.open(io.BytesIO(base64.b64decode(png))))
     setup = json.loads(found.text)
     assert setup["collector_token"] in page
