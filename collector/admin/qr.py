@@ -36,7 +36,7 @@ def _code(text: str) -> qrcode.QRCode:
 
 
 def qr_png(text: str) -> bytes:
-    """The text as a QR code in a PNG image."""
+    """The text as a QR code in a PNG image (needs Pillow, e.g. for a printed set-up sheet)."""
     out = io.BytesIO()
     _code(text).make_image().save(out, format="PNG")
     return out.getvalue()

@@ -36,7 +36,7 @@ from collector.admin.common import (
     unit_in_scope,
     user_in_scope,
 )
-from collector.admin.qr import kiosk_setup_payload, qr_png
+from collector.admin.qr import kiosk_setup_payload, qr_svg
 from collector.db import get_session
 from collector.i18n import TranslatableError
 from collector.kiosks import (
@@ -296,13 +296,14 @@ def kiosks():
 def _token_page(kiosk: Kiosk, token: str, rotated: bool):
     url = current_app.config.get("PUBLIC_URL") or request.url_root.rstrip("/")
     payload = kiosk_setup_payload(url, token, kiosk.unit.code, kiosk.id)
-    png = base64.b64encode(qr_png(payload)).decode("ascii")
+    # SVG: made in pure Python (a PNG needs Pillow, which the collector does not install).
+    svg = base64.b64encode(qr_svg(payload)).decode("ascii")
     reply = make_response(
         render_template(
             "collector/admin/kiosk_token.html",
             kiosk=kiosk,
             token=token,
-            qr=png,
+            qr=svg,
             collector_url=url,
             rotated=rotated,
         )
