@@ -25,7 +25,7 @@ from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import HTTPException
 
-from collector import accounts, api, config, db, reports, status
+from collector import accounts, admin, api, config, db, reports, status
 from collector.api.errors import http_error_response
 from collector.limits import limiter
 from collector.reports import api as reports_api
@@ -98,6 +98,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(reports_api.bp, url_prefix="/api/v1")
     app.register_blueprint(accounts.bp)
     app.register_blueprint(reports_views.bp)
+    admin.init_app(app)
     app.add_url_rule("/", "index", _index)
     app.register_error_handler(HTTPException, _http_error)
     app.before_request(_refuse_nul)

@@ -25,12 +25,21 @@ from collector.kiosks import (
     KioskStatus,
     kiosk_statuses,
     register_kiosk,
+    relabel_kiosk,
     revoke_kiosk,
     rotate_token,
 )
 from collector.migrate import upgrade
 from collector.reports.cli import report
-from collector.units import add_unit, import_units, read_units_csv
+from collector.reports.targets import set_target
+from collector.units import (
+    add_unit,
+    import_units,
+    move_unit,
+    read_units_csv,
+    rename_unit,
+    set_unit_active,
+)
 from shared import logs
 from shared.health import ConfigErrors, database_problem
 
@@ -204,6 +213,45 @@ def units_add(code: str, name: str, parent: str | None, kind: str) -> None:
     click.echo(_("Added unit %(code)s (%(name)s).") % {"code": unit.code, "name": unit.name})
 
 
+@units.command("rename", help=_("Give a unit a new name (its code never changes)."))
+@click.argument("code")
+@click.argument("name")
+def units_rename(code: str, name: str) -> None:
+    session = get_session()
+    try:
+        rename_unit(session, code, name)
+    except TranslatableError as exc:
+        raise _fail(exc) from None
+    session.commit()
+    click.echo(_("The unit is renamed."))
+
+
+@units.command("move", help=_("Put a unit under another parent (none: the top of the tree)."))
+@click.argument("code")
+@click.option("--parent", help=_("Code of the new unit above it."))
+def units_move(code: str, parent: str | None) -> None:
+    session = get_session()
+    try:
+        move_unit(session, code, parent)
+    except TranslatableError as exc:
+        raise _fail(exc) from None
+    session.commit()
+    click.echo(_("The unit is moved."))
+
+
+@units.command("deactivate", help=_("Deactivate a unit; it keeps its responses (never deleted)."))
+@click.argument("code")
+@click.option("--undo", is_flag=True, help=_("Activate it again."))
+def units_deactivate(code: str, undo: bool) -> None:
+    session = get_session()
+    try:
+        set_unit_active(session, code, undo)
+    except TranslatableError as exc:
+        raise _fail(exc) from None
+    session.commit()
+    click.echo(_("The unit is active again.") if undo else _("The unit is deactivated."))
+
+
 @collector.group(help=_("Kiosks and their tokens."))
 def kiosks() -> None:
     pass
@@ -249,6 +297,19 @@ def kiosks_rotate(kiosk_id: int) -> None:
     session.commit()
     click.echo(_("Kiosk %(id)d has a new token (shown only this once):") % {"id": kiosk.id})
     click.echo(token)
+
+
+@kiosks.command("label", help=_("Give a kiosk a new name for people."))
+@click.argument("kiosk_id", type=int)
+@click.argument("label")
+def kiosks_label(kiosk_id: int, label: str) -> None:
+    session = get_session()
+    try:
+        relabel_kiosk(session, kiosk_id, label)
+    except TranslatableError as exc:
+        raise _fail(exc) from None
+    session.commit()
+    click.echo(_("The kiosk is renamed."))
 
 
 @kiosks.command("status", help=_("Last contact, backlog, gaps and broken chains of every kiosk."))
@@ -421,6 +482,26 @@ def retention_apply(dry_run: bool) -> None:
             "files": result.files_deleted,
         }
     )
+
+
+@collector.group(help=_("Report targets per kind of service and year."))
+def targets() -> None:
+    pass
+
+
+@targets.command("set", help=_("Set the target of a kind of service from a year on."))
+@click.argument("kind")
+@click.argument("year", type=int)
+@click.argument("target", type=float)
+@click.option("--source", required=True, help=_("Where the figure comes from."))
+def targets_set(kind: str, year: int, target: float, source: str) -> None:
+    session = get_session()
+    try:
+        set_target(session, kind, year, target, source)
+    except TranslatableError as exc:
+        raise _fail(exc) from None
+    session.commit()
+    click.echo(_("The target is saved; reports use it from now on."))
 
 
 collector.add_command(users)

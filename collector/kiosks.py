@@ -14,8 +14,9 @@ from typing import NamedTuple
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload
 
+from collector.audit import audit
 from collector.i18n import TranslatableError
-from collector.models import Kiosk, KioskChain, Unit
+from collector.models import Kiosk, KioskChain, Unit, User
 from shared.db import utcnow
 from shared.i18n import N_
 
@@ -28,43 +29,73 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def register_kiosk(session: Session, unit_code: str, label: str = "") -> tuple[Kiosk, str]:
+def register_kiosk(
+    session: Session, unit_code: str, label: str = "", actor: User | None = None
+) -> tuple[Kiosk, str]:
     """A new kiosk for the unit and its bearer token; only the token's hash is stored."""
     unit = session.scalar(sa.select(Unit).where(Unit.code == unit_code))
     if unit is None:
         raise KioskError(N_("no unit %(code)s"), code=unit_code)
-    if len(label) > 100:
-        raise KioskError(N_("the label must be at most 100 characters"))
+    if not unit.active:
+        raise KioskError(N_("unit %(code)s is deactivated"), code=unit_code)
+    _check_label(label)
     token = secrets.token_urlsafe(32)
     kiosk = Kiosk(unit=unit, label=label, token_hash=token_hash(token))
     kiosk.chain = KioskChain(gaps=[], broken=[], forks=[])
     session.add(kiosk)
     session.flush()
+    audit(session, "kiosk-registered", actor, kiosk_id=kiosk.id, unit=unit_code, label=label)
     return kiosk, token
 
 
-def revoke_kiosk(session: Session, kiosk_id: int, now: dt.datetime | None = None) -> Kiosk:
-    """Revoke a kiosk's token; its stored responses stay. Revoking twice keeps the first time."""
+def find_kiosk(session: Session, kiosk_id: int) -> Kiosk:
     kiosk = session.get(Kiosk, kiosk_id)
     if kiosk is None:
         raise KioskError(N_("no kiosk %(id)s"), id=kiosk_id)
-    if kiosk.revoked_at is None:
-        kiosk.revoked_at = now or utcnow()
-        session.flush()
     return kiosk
 
 
-def rotate_token(session: Session, kiosk_id: int) -> tuple[Kiosk, str]:
+def relabel_kiosk(session: Session, kiosk_id: int, label: str, actor: User | None = None) -> Kiosk:
+    """Give a kiosk a new name for people (e.g. 'Counter 2')."""
+    kiosk = find_kiosk(session, kiosk_id)
+    _check_label(label)
+    before = kiosk.label
+    kiosk.label = label
+    session.flush()
+    audit(session, "kiosk-relabelled", actor, kiosk_id=kiosk_id, before=before, after=label)
+    return kiosk
+
+
+def revoke_kiosk(
+    session: Session,
+    kiosk_id: int,
+    now: dt.datetime | None = None,
+    actor: User | None = None,
+) -> Kiosk:
+    """Revoke a kiosk's token; its stored responses stay. Revoking twice keeps the first time."""
+    kiosk = find_kiosk(session, kiosk_id)
+    if kiosk.revoked_at is None:
+        kiosk.revoked_at = now or utcnow()
+        session.flush()
+        audit(session, "kiosk-revoked", actor, kiosk_id=kiosk_id)
+    return kiosk
+
+
+def rotate_token(session: Session, kiosk_id: int, actor: User | None = None) -> tuple[Kiosk, str]:
     """A new token for a kiosk (the old one stops working); its chain and responses carry on."""
-    kiosk = session.get(Kiosk, kiosk_id)
-    if kiosk is None:
-        raise KioskError(N_("no kiosk %(id)s"), id=kiosk_id)
+    kiosk = find_kiosk(session, kiosk_id)
     if kiosk.revoked_at is not None:
         raise KioskError(N_("kiosk %(id)s is revoked; register a new one"), id=kiosk_id)
     token = secrets.token_urlsafe(32)
     kiosk.token_hash = token_hash(token)
     session.flush()
+    audit(session, "kiosk-token-rotated", actor, kiosk_id=kiosk_id)
     return kiosk, token
+
+
+def _check_label(label: str) -> None:
+    if len(label) > 100:
+        raise KioskError(N_("the label must be at most 100 characters"))
 
 
 class KioskRef(NamedTuple):
@@ -106,14 +137,18 @@ class KioskStatus:
         return not (self.gaps or self.broken or self.forks)
 
 
-def kiosk_statuses(session: Session) -> list[KioskStatus]:
-    """Every kiosk with what the collector knows of it, by unit code then id."""
-    kiosks = session.scalars(
+def kiosk_statuses(session: Session, unit_ids: set[int] | None = None) -> list[KioskStatus]:
+    """Every kiosk (of the given units; None: all) with what the collector knows of it, by unit
+    code then id."""
+    query = (
         sa.select(Kiosk)
         .join(Kiosk.unit)
         .options(joinedload(Kiosk.unit), joinedload(Kiosk.chain))
         .order_by(Unit.code, Kiosk.id)
     )
+    if unit_ids is not None:
+        query = query.where(Kiosk.unit_id.in_(unit_ids))
+    kiosks = session.scalars(query)
     return [
         KioskStatus(
             id=k.id,

@@ -10,8 +10,9 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
+from collector.audit import audit
 from collector.i18n import TranslatableError
-from collector.models import Unit
+from collector.models import Unit, User
 from shared.i18n import N_
 
 KIND_RE = re.compile(r"[a-z][a-z0-9_-]{0,31}")
@@ -32,6 +33,35 @@ class ImportSummary:
     unchanged: int
 
 
+@dataclass(frozen=True)
+class PlannedRow:
+    """What importing one CSV row would do: add a unit, update it (with the values before), or
+    nothing."""
+
+    line: int
+    code: str
+    name: str
+    kind: str
+    parent: str | None
+    #: "add", "update" or "unchanged".
+    change: str
+    before: tuple[str, str, str | None] | None = None
+
+
+@dataclass(frozen=True)
+class ImportPlan:
+    rows: list[PlannedRow]
+    #: (line, problem) for every bad row; nothing is imported while there is one.
+    errors: list[tuple[int, UnitError]]
+
+    def count(self, change: str) -> int:
+        return sum(1 for row in self.rows if row.change == change)
+
+    @property
+    def summary(self) -> ImportSummary:
+        return ImportSummary(self.count("add"), self.count("update"), self.count("unchanged"))
+
+
 def check_unit(code: str, name: str, kind: str) -> None:
     if not CODE_RE.fullmatch(code or ""):
         raise UnitError(
@@ -47,7 +77,14 @@ def check_unit(code: str, name: str, kind: str) -> None:
         )
 
 
-def add_unit(session: Session, code: str, name: str, kind: str, parent: str | None = None) -> Unit:
+def add_unit(
+    session: Session,
+    code: str,
+    name: str,
+    kind: str,
+    parent: str | None = None,
+    actor: User | None = None,
+) -> Unit:
     """Add one unit under `parent` (a unit code), or at the top of the tree."""
     check_unit(code, name, kind)
     if session.scalar(sa.select(Unit.id).where(Unit.code == code)) is not None:
@@ -60,18 +97,24 @@ def add_unit(session: Session, code: str, name: str, kind: str, parent: str | No
     unit = Unit(code=code, name=name.strip(), kind=kind, parent=parent_unit)
     session.add(unit)
     session.flush()
+    audit(session, "unit-added", actor, code=code, name=unit.name, kind=kind, parent=parent)
     return unit
 
 
-def import_units(session: Session, rows: Iterable[Mapping[str, str | None]]) -> ImportSummary:
-    """Add or update units from rows with code, name, parent (a code or empty) and kind.
+def plan_import(
+    session: Session,
+    rows: Iterable[Mapping[str, str | None]],
+    within: set[int] | None = None,
+) -> ImportPlan:
+    """What importing rows with code, name, parent (a code or empty) and kind would change.
 
     Parents may come later in the rows or exist already. A unit already present gets the row's
-    name, kind and parent; its code never changes. Raises UnitError (naming the CSV line, counted
-    from the header) on the first bad row, before anything is written, or if the parents form a
-    cycle.
+    name, kind and parent; its code never changes. Every bad row gets its own error, naming its
+    CSV line (counted from the header). With `within` (unit ids), only units inside it may be
+    changed, and new units must go below one of them.
     """
-    wanted: dict[str, tuple[str, str, str | None]] = {}
+    wanted: dict[str, tuple[int, str, str, str | None]] = {}
+    errors: list[tuple[int, UnitError]] = []
     for line, row in enumerate(rows, start=2):
         code = (row.get("code") or "").strip()
         name = (row.get("name") or "").strip()
@@ -79,44 +122,121 @@ def import_units(session: Session, rows: Iterable[Mapping[str, str | None]]) -> 
         parent = (row.get("parent") or "").strip() or None
         try:
             check_unit(code, name, kind)
+            if code in wanted:
+                raise UnitError(N_("unit %(code)s appears twice"), code=code)
+            if parent == code:
+                raise UnitError(N_("unit %(code)s cannot be its own parent"), code=code)
         except UnitError as exc:
-            raise UnitError(N_("line %(line)d: %(problem)s"), line=line, problem=exc) from None
-        if code in wanted:
-            raise UnitError(N_("line %(line)d: unit %(code)s appears twice"), line=line, code=code)
-        if parent == code:
-            raise UnitError(
-                N_("line %(line)d: unit %(code)s cannot be its own parent"), line=line, code=code
-            )
-        wanted[code] = (name, kind, parent)
+            errors.append((line, _on_line(line, exc)))
+            continue
+        wanted[code] = (line, name, kind, parent)
 
     existing = {unit.code: unit for unit in session.scalars(sa.select(Unit))}
     parent_of = {code: (u.parent.code if u.parent else None) for code, u in existing.items()}
-    parent_of.update({code: parent for code, (_, _, parent) in wanted.items()})
-    for code, (_, _, parent) in wanted.items():
+    parent_of.update({code: parent for code, (_, _, _, parent) in wanted.items()})
+    for code, (line, _, _, parent) in list(wanted.items()):
+        problem = None
         if parent is not None and parent not in parent_of:
-            raise UnitError(
+            problem = UnitError(
                 N_("unit %(code)s: no parent unit %(parent)s"), code=code, parent=parent
             )
-    _check_acyclic(parent_of)
+        elif within is not None and not _inside(code, parent, existing, wanted, within):
+            problem = UnitError(N_("unit %(code)s is outside the units you administer"), code=code)
+        if problem is not None:
+            errors.append((line, _on_line(line, problem)))
+            del wanted[code]
+            if code in existing:
+                parent_of[code] = existing[code].parent.code if existing[code].parent else None
+            else:
+                parent_of.pop(code)
+    for code, through in _cycles(parent_of):
+        if code in wanted:
+            line = wanted.pop(code)[0]
+            errors.append(
+                (
+                    line,
+                    _on_line(
+                        line,
+                        UnitError(
+                            N_("unit %(code)s: its parents form a cycle through %(through)s"),
+                            code=code,
+                            through=through,
+                        ),
+                    ),
+                )
+            )
 
-    added = updated = unchanged = 0
-    for code, (name, kind, _) in wanted.items():
+    planned = []
+    for code, (line, name, kind, parent) in wanted.items():
         unit = existing.get(code)
         if unit is None:
-            existing[code] = Unit(code=code, name=name, kind=kind)
-            session.add(existing[code])
-            added += 1
-        elif (unit.name, unit.kind) != (name, kind) or parent_of[code] != (
-            unit.parent.code if unit.parent else None
-        ):
-            unit.name, unit.kind = name, kind
-            updated += 1
+            change, before = "add", None
         else:
-            unchanged += 1
-    for code, (_, _, parent) in wanted.items():
-        existing[code].parent = existing[parent] if parent else None
+            before = (unit.name, unit.kind, unit.parent.code if unit.parent else None)
+            change = "unchanged" if before == (name, kind, parent) else "update"
+        planned.append(PlannedRow(line, code, name, kind, parent, change, before))
+    errors.sort(key=lambda item: item[0])
+    return ImportPlan(planned, errors)
+
+
+def import_units(
+    session: Session,
+    rows: Iterable[Mapping[str, str | None]],
+    within: set[int] | None = None,
+    actor: User | None = None,
+) -> ImportSummary:
+    """Add or update units as `plan_import` plans it. Raises UnitError on the first bad row,
+    before anything is written."""
+    plan = plan_import(session, rows, within)
+    if plan.errors:
+        raise plan.errors[0][1]
+    existing = {unit.code: unit for unit in session.scalars(sa.select(Unit))}
+    for row in plan.rows:
+        if row.change == "add":
+            existing[row.code] = Unit(code=row.code, name=row.name, kind=row.kind)
+            session.add(existing[row.code])
+        elif row.change == "update":
+            existing[row.code].name, existing[row.code].kind = row.name, row.kind
+    for row in plan.rows:
+        existing[row.code].parent = existing[row.parent] if row.parent else None
     session.flush()
-    return ImportSummary(added, updated, unchanged)
+    summary = plan.summary
+    audit(
+        session,
+        "units-imported",
+        actor,
+        added=summary.added,
+        updated=summary.updated,
+        unchanged=summary.unchanged,
+        codes=[row.code for row in plan.rows if row.change != "unchanged"][:200],
+    )
+    return summary
+
+
+def _on_line(line: int, problem: UnitError) -> UnitError:
+    return UnitError(N_("line %(line)d: %(problem)s"), line=line, problem=problem)
+
+
+def _inside(
+    code: str,
+    parent: str | None,
+    existing: Mapping[str, Unit],
+    wanted: Mapping[str, tuple[int, str, str, str | None]],
+    within: set[int],
+) -> bool:
+    """Whether a row stays inside `within`: the unit (if it exists) and its new parent are in it,
+    where a parent added by the same file counts when it is itself placed inside."""
+    if code in existing and existing[code].id not in within:
+        return False
+    seen = {code}
+    while parent is not None:
+        if parent in existing:
+            return existing[parent].id in within
+        if parent in seen or parent not in wanted:
+            return False
+        seen.add(parent)
+        parent = wanted[parent][3]
+    return False
 
 
 def read_units_csv(text: str) -> list[dict[str, str | None]]:
@@ -132,19 +252,70 @@ def read_units_csv(text: str) -> list[dict[str, str | None]]:
     return [{k.strip(): v for k, v in row.items() if k is not None} for row in reader]
 
 
-def _check_acyclic(parent_of: Mapping[str, str | None]) -> None:
+def _cycles(parent_of: Mapping[str, str | None]) -> list[tuple[str, str]]:
+    """(code, a code on the cycle) for every unit whose chain of parents loops."""
+    found = []
     for start in parent_of:
         seen = {start}
         code = parent_of[start]
         while code is not None:
             if code in seen:
-                raise UnitError(
-                    N_("unit %(code)s: its parents form a cycle through %(through)s"),
-                    code=start,
-                    through=code,
-                )
+                found.append((start, code))
+                break
             seen.add(code)
             code = parent_of.get(code)
+    return found
+
+
+def find_unit(session: Session, code: str) -> Unit:
+    unit = session.scalar(sa.select(Unit).where(Unit.code == code))
+    if unit is None:
+        raise UnitError(N_("no unit %(code)s"), code=code)
+    return unit
+
+
+def rename_unit(session: Session, code: str, name: str, actor: User | None = None) -> Unit:
+    """Give a unit a new name (its code never changes)."""
+    unit = find_unit(session, code)
+    check_unit(code, name, unit.kind)
+    before = unit.name
+    unit.name = name.strip()
+    session.flush()
+    audit(session, "unit-renamed", actor, code=code, before=before, after=unit.name)
+    return unit
+
+
+def move_unit(session: Session, code: str, parent: str | None, actor: User | None = None) -> Unit:
+    """Put a unit (with everything below it) under another parent, or at the top with None."""
+    unit = find_unit(session, code)
+    new_parent = find_unit(session, parent) if parent else None
+    if new_parent is not None:
+        node: Unit | None = new_parent
+        for _depth in range(MAX_DEPTH + 1):
+            if node is None:
+                break
+            if node.id == unit.id:
+                raise UnitError(
+                    N_("unit %(code)s cannot go under %(parent)s, which is below it"),
+                    code=code,
+                    parent=parent,
+                )
+            node = node.parent
+    before = unit.parent.code if unit.parent else None
+    unit.parent = new_parent
+    session.flush()
+    audit(session, "unit-moved", actor, code=code, before=before, after=parent)
+    return unit
+
+
+def set_unit_active(session: Session, code: str, active: bool, actor: User | None = None) -> Unit:
+    """Deactivate a unit or bring it back. Units are never deleted: responses point at them."""
+    unit = find_unit(session, code)
+    if unit.active != active:
+        unit.active = active
+        session.flush()
+        audit(session, "unit-activated" if active else "unit-deactivated", actor, code=code)
+    return unit
 
 
 def units_within(session: Session, root_id: int, codes: Iterable[str]) -> dict[str, int | None]:

@@ -132,6 +132,12 @@ def _check_session():
     return None
 
 
+def keep_this_session(user: User) -> None:
+    """After the user changed their own password every other session has ended; this one goes
+    on, stamped with the new epoch."""
+    session["epoch"] = user.session_epoch
+
+
 def role_required(*roles: str) -> Callable[[F], F]:
     """Let through logged-in users with one of `roles` (any role when none is given)."""
 

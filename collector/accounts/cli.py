@@ -5,7 +5,15 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
-from collector.accounts.service import AccountError, add_user, create_token, revoke_token
+from collector.accounts.service import (
+    AccountError,
+    add_user,
+    create_token,
+    find_user,
+    reset_password,
+    revoke_token,
+    update_user,
+)
 from collector.db import get_session
 from collector.i18n import gettext as _
 from collector.models import ROLES
@@ -38,6 +46,40 @@ def users_add(email: str, role: str, unit_code: str | None, password: str) -> No
         raise click.ClickException(exc.translate(_)) from None
     session.commit()
     click.echo(_("Added %(role)s %(email)s.") % {"role": user.role, "email": user.email})
+
+
+def _user(session, email: str):
+    user = find_user(session, email)
+    if user is None:
+        raise click.ClickException(_("no account %(email)s") % {"email": email})
+    return user
+
+
+@users.command("set", help=_("Change an account's role, unit, or whether it may log in."))
+@click.argument("email")
+@click.option("--role", type=click.Choice(ROLES), help=_("admin, manager or viewer."))
+@click.option("--unit", "unit_code", help=_("Code of the unit the account sees (with all below)."))
+@click.option("--active/--disabled", default=None, help=_("Whether the account may log in."))
+@with_appcontext
+def users_set(email: str, role: str | None, unit_code: str | None, active: bool | None) -> None:
+    session = get_session()
+    try:
+        update_user(session, _user(session, email), role=role, unit_code=unit_code, active=active)
+    except AccountError as exc:
+        raise click.ClickException(exc.translate(_)) from None
+    session.commit()
+    click.echo(_("The account is saved."))
+
+
+@users.command("reset-password", help=_("Print a temporary password, to be changed at login."))
+@click.argument("email")
+@with_appcontext
+def users_reset_password(email: str) -> None:
+    session = get_session()
+    password = reset_password(session, _user(session, email))
+    session.commit()
+    click.echo(_("Temporary password for %(email)s") % {"email": email})
+    click.echo(password)
 
 
 @click.group(help=_("Personal tokens for the JSON report API."))

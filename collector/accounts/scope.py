@@ -32,11 +32,11 @@ def subtree_ids(session: Session, root_ids: Iterable[int]) -> set[int]:
 
 
 def visible_unit_ids(session: Session, user: User) -> set[int] | None:
-    """Every unit the user may see; None means all of them (an admin)."""
-    if user.role == "admin":
-        return None
+    """Every unit the user may see; None means all of them (an admin without a unit).
+
+    An admin with a unit is limited to its subtree, like managers and viewers."""
     if user.unit_id is None:
-        return set()
+        return None if user.role == "admin" else set()
     return subtree_ids(session, [user.unit_id])
 
 

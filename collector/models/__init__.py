@@ -4,7 +4,7 @@ from collector.models.accounts import ROLES, ApiToken, AuditEntry, User
 from collector.models.base import Base
 from collector.models.jobs import ExportJob
 from collector.models.kiosks import Kiosk, KioskChain
-from collector.models.reports import CountsState, WeeklyCount
+from collector.models.reports import CountsState, ReportTarget, WeeklyCount
 from collector.models.responses import CHANNELS, Answer, Response
 from collector.models.units import Unit
 
@@ -21,6 +21,7 @@ __all__ = [
     "ExportJob",
     "Kiosk",
     "KioskChain",
+    "ReportTarget",
     "Response",
     "Unit",
     "User",

@@ -16,8 +16,9 @@ ROLES = ("admin", "manager", "viewer")
 
 
 class User(Base):
-    """A person who reads reports. Admins see everything; managers and viewers see their unit and
-    every unit below it (viewers cannot change anything and never see per-officer results)."""
+    """A person who reads reports. Managers and viewers see their unit and every unit below it
+    (viewers cannot change anything and never see per-officer results); an admin without a unit
+    sees and administers everything, an admin with a unit only that unit's subtree."""
 
     __tablename__ = "users"
     __table_args__ = (
@@ -45,6 +46,10 @@ class User(Base):
     #: Each session carries the epoch it was made in; logout and a password change add one, so
     #: every session (and copied cookie) made before ends at its next request.
     session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: Set by a password reset: the next login must choose a new password before anything else.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    #: Whether the Monday report of the user's unit is sent to them by e-mail (they opt in).
+    weekly_mail: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     unit: Mapped[Unit | None] = relationship()
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user")

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from collector.models.base import Base, BigIntKey
+from shared.db import utcnow
 
 #: The pseudo question code whose row counts respondents rather than answers: `answered` is the
 #: number of responses and `satisfied` those whose every answered item is 4 or 5.
@@ -51,3 +52,28 @@ class CountsState(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     last_response_id: Mapped[int] = mapped_column(BigIntKey, default=0)
+
+
+class ReportTarget(Base):
+    """A target set in the administration pages for a kind of service from a year on.
+
+    It replaces the configured REPORT_TARGETS for that kind and year; kinds and years without a row
+    keep the configured value.
+    """
+
+    __tablename__ = "report_targets"
+    __table_args__ = (
+        sa.CheckConstraint("target > 0 AND target <= 100", name="target_percent"),
+        sa.CheckConstraint("year BETWEEN 2000 AND 2100", name="year_range"),
+    )
+
+    #: A questionnaire kind: "admin", "health", "education".
+    kind: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    #: The first year the target applies; it holds until the next year with a target.
+    year: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
+    #: Percent of satisfied respondents.
+    target: Mapped[float] = mapped_column(sa.Float)
+    #: Where the figure comes from, e.g. the decision that sets it.
+    source: Mapped[str] = mapped_column(sa.String(300))
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))

@@ -33,6 +33,9 @@ class Unit(Base):
     #: Weekly opening hours, local time: {"mon": [["07:30", "11:30"], ["13:30", "17:00"]], ...};
     #: None means the collector's default (OPENING_HOURS). See collector.opening.
     opening_hours: Mapped[dict[str, Any] | None]
+    #: False once deactivated: kept with its responses (a unit is never deleted), but offered no
+    #: more for new kiosks and accounts.
+    active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
 
     parent: Mapped[Unit | None] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list[Unit]] = relationship(back_populates="parent")

@@ -22,6 +22,7 @@ from collector.reports.counts import refresh_counts
 from collector.reports.loader import load_week
 from collector.reports.report import Settings, weekly_report
 from collector.reports.stats import DEFAULT_TARGETS
+from collector.reports.targets import effective_targets
 from collector.reports.weeks import Week
 
 CONFIG_DEFAULTS: dict[str, Any] = {
@@ -39,8 +40,16 @@ class ReportNotFound(LookupError):
     """No such unit, or one outside the user's scope (the two look the same from outside)."""
 
 
-def settings_from(config: Mapping[str, Any], include_unofficial: bool = False) -> Settings:
+def settings_from(
+    config: Mapping[str, Any],
+    include_unofficial: bool = False,
+    session: Session | None = None,
+) -> Settings:
+    """The report settings of the configuration; with a session, the targets stored in the
+    database replace the configured ones for their kind and year."""
     targets = config.get("REPORT_TARGETS", DEFAULT_TARGETS)
+    if session is not None:
+        targets = effective_targets(session, targets)
     return Settings(
         min_responses=int(config.get("REPORT_MIN_RESPONSES", 30)),
         targets={kind: {int(y): float(v) for y, v in t.items()} for kind, t in targets.items()},
@@ -82,7 +91,7 @@ def build_weekly_report(
     """
     unit = resolve_unit(session, user, unit_code)
     unit_id, unit_code = unit.id, unit.code
-    settings = settings_from(config, include_unofficial)
+    settings = settings_from(config, include_unofficial, session)
     refresh_counts(session)
     session.commit()
     # A report depends only on the stored responses, which only grow (a chain status changes

@@ -51,6 +51,8 @@ from collector.reports.service import (
     build_weekly_report,
     resolve_unit,
 )
+from collector.reports.stats import target_for
+from collector.reports.targets import effective_targets
 from collector.reports.weeks import Week
 from collector.tasks import enqueue_export
 from shared import questionnaires
@@ -298,13 +300,20 @@ def export_job(job: str):
     return render_template("collector/reports/export_job.html", job=found, refused=None)
 
 
+def _targets_table() -> dict[str, dict[int, float]]:
+    """Kind -> year -> the target in force, over every year any kind has one (stored or set)."""
+    targets = effective_targets(get_session(), current_app.config["REPORT_TARGETS"])
+    years = sorted({year for by_year in targets.values() for year in by_year})
+    return {kind: {year: target_for(targets, kind, year) for year in years} for kind in targets}
+
+
 @bp.get("/methodology")
 def methodology():
     """How every figure is computed, with its source (public)."""
     return render_template(
         "collector/reports/methodology.html",
         today=dt.date.today(),
-        targets=current_app.config["REPORT_TARGETS"],
+        targets=_targets_table(),
         min_responses=current_app.config["REPORT_MIN_RESPONSES"],
         kind_label=kind_label,
     )

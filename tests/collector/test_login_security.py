@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from collector import create_app
 from collector.accounts import is_safe_next
 from collector.accounts import service as account_service
-from collector.accounts.service import set_password
+from collector.accounts.service import reset_password
 from collector.db import get_session
 from collector.models import AuditEntry, User
 from tests.collector.reports_helpers import PASSWORD, csrf_token, login, make_user
@@ -56,16 +56,39 @@ def test_logout_ends_the_other_sessions_of_the_user_too(app, manager):
     assert home.get("/reports/weekly").status_code == 302
 
 
-def test_a_password_change_ends_every_session(app, client, manager):
+def test_a_password_change_ends_every_other_session(app, client, manager):
+    """Changed on the account page: the session that changed it goes on, a cookie copied
+    before (another browser) is worth nothing."""
+    other = app.test_client()
+    login(client, manager)
+    login(other, manager)
+    assert other.get("/reports/weekly").status_code == 200
+    page = client.get("/account/password").get_data(as_text=True)
+    changed = client.post(
+        "/account/password",
+        data={
+            "csrf_token": csrf_token(page),
+            "current": PASSWORD,
+            "new": "a new password, long",
+            "repeat": "a new password, long",
+        },
+    )
+    assert changed.status_code == 302
+    assert client.get("/reports/weekly").status_code == 200
+    assert other.get("/reports/weekly").status_code == 302
+    assert login(other, manager, "a new password, long").status_code == 302
+
+
+def test_a_password_reset_ends_every_session(app, client, manager):
     login(client, manager)
     assert client.get("/reports/weekly").status_code == 200
     with app.app_context():
         session = get_session()
         user = session.scalar(sa.select(User).where(User.email == manager))
-        set_password(session, user, "a new password, long")
+        temporary = reset_password(session, user)
         session.commit()
     assert client.get("/reports/weekly").status_code == 302
-    assert login(client, manager, "a new password, long").status_code == 302
+    assert login(client, manager, temporary).status_code == 302
 
 
 def test_a_busy_session_still_ends_after_its_lifetime(app, client, manager):

@@ -1,0 +1,32 @@
+"""Administration in the browser: units, kiosks, people, targets, the audit log, and each
+person's own account.
+
+The pages call the same business functions as the `sipas collector` commands; every change is a
+POST (CSRF-checked by the app's CSRFProtect), written to the audit log by those functions, and
+limited to the acting administrator's subtree.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, redirect, request, url_for
+from flask_login import current_user
+
+from collector.admin import account, views
+
+#: Pages a person who must change their password may still open.
+_OPEN_WHILE_CHANGING = {"account.password", "accounts.logout", "accounts.login", "static"}
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(views.bp, url_prefix="/admin")
+    app.register_blueprint(account.bp, url_prefix="/account")
+    app.before_request(_require_new_password)
+
+
+def _require_new_password():
+    """After a password reset, nothing but choosing a new password (and logging out)."""
+    if request.path.startswith("/api/") or request.endpoint in _OPEN_WHILE_CHANGING:
+        return None
+    if current_user.is_authenticated and current_user.must_change_password:
+        return redirect(url_for("account.password"))
+    return None

@@ -1,0 +1,107 @@
+"""My account: change my password, my personal API tokens, the Monday report by e-mail."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from collector.accounts import keep_this_session, role_required
+from collector.accounts.service import (
+    AccountError,
+    change_password,
+    create_token,
+    revoke_token,
+    set_weekly_mail,
+)
+from collector.admin.common import acting_user, form_int
+from collector.db import get_session
+from collector.models import ApiToken
+from shared.i18n import N_
+
+bp = Blueprint("account", __name__)
+
+
+def _page(status: int = 200, **extra):
+    user = acting_user()
+    tokens = get_session().scalars(
+        sa.select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id.desc())
+    )
+    return render_template(
+        "collector/admin/account.html", me=user, tokens=list(tokens), **extra
+    ), status
+
+
+@bp.get("/")
+@role_required()
+def index():
+    """My account: password, API tokens, e-mail of the Monday report."""
+    return _page()
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@role_required()
+def password():
+    """Change my password (required after a reset, before any other page)."""
+    problem = None
+    if request.method == "POST":
+        session = get_session()
+        user = acting_user()
+        new = request.form.get("new", "")
+        try:
+            if new != request.form.get("repeat", ""):
+                raise AccountError(N_("the two new passwords differ"))
+            change_password(session, user, request.form.get("current", ""), new)
+        except AccountError as exc:
+            session.commit()  # a refused change is audited too
+            problem = exc.translate(_)
+        else:
+            session.commit()
+            keep_this_session(user)
+            flash(_("Your password is changed."))
+            return redirect(url_for("account.index"))
+    return render_template("collector/admin/password.html", problem=problem, me=acting_user()), (
+        400 if problem else 200
+    )
+
+
+@bp.post("/tokens")
+@role_required()
+def token_create():
+    """Create a personal API token; it is shown once."""
+    session = get_session()
+    user = acting_user()
+    days = form_int("days", 365)
+    try:
+        row, token = create_token(
+            session, user.email, request.form.get("label", "").strip(), days or None
+        )
+    except AccountError as exc:
+        return _page(400, problem=exc.translate(_))
+    session.commit()
+    return _page(new_token=token, new_token_id=row.id)
+
+
+@bp.post("/tokens/<int:token_id>/revoke")
+@role_required()
+def token_revoke(token_id: int):
+    """Revoke one of my tokens."""
+    session = get_session()
+    try:
+        revoke_token(session, token_id, owner=acting_user())
+    except AccountError as exc:
+        return _page(404, problem=exc.translate(_))
+    session.commit()
+    flash(_("The token is revoked."))
+    return redirect(url_for("account.index"))
+
+
+@bp.post("/mail")
+@role_required()
+def mail():
+    """Whether I receive the Monday report by e-mail."""
+    session = get_session()
+    set_weekly_mail(session, acting_user(), request.form.get("weekly_mail") == "1")
+    session.commit()
+    flash(_("Your e-mail preference is saved."))
+    return redirect(url_for("account.index"))

@@ -1,0 +1,196 @@
+"""Administration in real Chromium: an administrator imports units, adds a commune's manager,
+registers a kiosk and reads its token from the QR code, changes a target, and finds each action in
+the audit log; the new manager must change the temporary password and sees only their commune."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+import zxingcpp
+from PIL import Image
+
+from collector import create_app
+from collector.accounts.service import add_user
+from collector.db import get_db, get_session
+from collector.kiosks import kiosk_for_token
+from collector.migrate import upgrade
+from collector.units import add_unit
+from tests.browser.conftest import LiveServer
+from tests.browser.test_reports_browser import LAPTOP, OVERFLOW_JS, PHONE
+
+ADMIN = "quantri@example.org"
+PASSWORD = "mật khẩu quản trị"  # noqa: S105 - a test account
+MANAGER = "chutich.xaba@example.org"
+UNITS_CSV = (
+    "code,name,parent,kind\n"
+    "C03,Xã Ba,P01,commune\n"
+    "O03,Bộ phận Một cửa xã Ba,C03,one-stop-centre\n"
+    "C04,Xã Bốn,KHONG-CO,commune\n"
+)
+
+
+@pytest.fixture(scope="module")
+def admin_server(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("admin")
+    url = f"sqlite:///{folder / 'collector.sqlite'}"
+    upgrade(url)
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "browser",
+            "DATABASE_URL": url,
+            "INSTANCE_PATH": str(folder),
+        }
+    )
+    with app.app_context():
+        session = get_session()
+        add_unit(session, "P01", "Tỉnh Thử", "province")
+        for code, name in (("C01", "Xã Một"), ("C02", "Xã Hai")):
+            add_unit(session, code, name, "commune", "P01")
+        add_user(session, ADMIN, PASSWORD, "admin")
+        session.commit()
+    with LiveServer(app) as server:
+        server.app = app
+        yield server
+    get_db(app).dispose()
+
+
+def _log_in(page, base: str, email: str, password: str) -> None:
+    page.goto(base + "/login")
+    page.fill("#email", email)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+
+
+def _submit(page, selector: str) -> None:
+    """Click a button that sends a form, and wait for the page it brings."""
+    with page.expect_navigation():
+        page.click(selector)
+
+
+def _shoot(page, screenshot_dir, name: str) -> None:
+    assert page.evaluate(OVERFLOW_JS) == [], name
+    page.screenshot(path=str(screenshot_dir / f"admin-{name}.png"), full_page=True)
+
+
+def test_an_administrator_runs_the_province_in_the_browser(
+    browser, admin_server, screenshot_dir, tmp_path
+):
+    base = admin_server.url
+    context = browser.new_context(viewport=LAPTOP, locale="vi-VN")
+    page = context.new_page()
+    _log_in(page, base, ADMIN, PASSWORD)
+    page.click(".topbar >> text=Quản trị")
+    assert page.locator("h1").inner_text() == "Đơn vị"
+
+    # 1. Import the unit CSV: the bad row is reported and nothing is written until it is fixed.
+    page.click("text=Nhập tệp CSV")
+    csv = tmp_path / "units.csv"
+    csv.write_text(UNITS_CSV, encoding="utf-8")
+    page.set_input_files("input[type=file]", str(csv))
+    _submit(page, "form[enctype] button")
+    errors = page.locator("#import-errors li")
+    assert errors.count() == 1
+    assert "dòng 4" in errors.inner_text() and "KHONG-CO" in errors.inner_text()
+    assert page.locator("#confirm-import").count() == 0
+    _shoot(page, screenshot_dir, "import-preview-laptop")
+    page.fill("#csv-text", UNITS_CSV.replace("KHONG-CO", "P01"))
+    _submit(page, "button[name=confirm][value='0']")
+    assert page.locator("#import-errors").count() == 0
+    assert page.locator("tr.change-add").count() == 3
+    _submit(page, "#confirm-import")
+    assert "thêm 3" in page.locator(".flash").inner_text()
+    page.fill("input[name=q]", "Xã Ba")
+    _submit(page, "form[role=search] button")
+    assert page.locator("#unit-C03").is_visible()
+    assert page.locator("#unit-C01").count() == 0
+
+    # 2. A manager for commune C03, with a temporary password.
+    page.click(".tabs >> text=Người dùng")
+    page.fill("input[name=email]", MANAGER)
+    page.select_option("select[name=role]", "manager")
+    page.select_option("form[action$='/admin/people'] select[name=unit]", "C03")
+    _submit(page, "form[action$='/admin/people'] button")
+    temporary = page.locator("#temporary-password").inner_text()
+    assert len(temporary) >= 10
+
+    # 3. A kiosk for the one-stop office of C03; its token read back from the QR code.
+    page.click(".tabs >> text=Ki-ốt")
+    page.select_option("#register select[name=unit]", "O03")
+    page.fill("#register input[name=label]", "Quầy 1")
+    _submit(page, "#register button")
+    qr = Image.open(io.BytesIO(page.locator("#kiosk-qr").screenshot()))
+    (found,) = zxingcpp.read_barcodes(qr)
+    setup = json.loads(found.text)
+    assert setup["collector_token"] == page.locator("#kiosk-token").inner_text()
+    assert setup["collector_url"] == base and setup["unit"] == "O03"
+    with admin_server.app.app_context():
+        kiosk = kiosk_for_token(get_session(), setup["collector_token"])
+        assert kiosk is not None and kiosk.id == setup["kiosk_id"] and kiosk.unit.code == "O03"
+    _shoot(page, screenshot_dir, "kiosk-token-laptop")
+
+    # 4. The health target of 2026, with its source.
+    page.click(".tabs >> text=Chỉ tiêu")
+    page.select_option("select[name=kind]", "health")
+    page.fill("input[name=year]", "2026")
+    page.fill("input[name=target]", "87.5")
+    page.fill("input[name=source]", "Quyết định 15/QĐ-UBND")
+    _submit(page, "form[action$='/admin/targets'] button")
+    row = page.locator("#target-health-2026")
+    assert "87,5" in row.inner_text() and "Quyết định 15/QĐ-UBND" in row.inner_text()
+
+    # 5. Each action is in the audit log.
+    page.click(".tabs >> text=Nhật ký")
+    page.fill("input[name=person]", ADMIN)
+    for action in ("units-imported", "user-added", "kiosk-registered", "target-set"):
+        page.select_option("select[name=action]", action)
+        _submit(page, "form.picker button")
+        rows = page.locator("#audit tbody tr")
+        assert rows.count() == 1, action
+        assert ADMIN in rows.first.inner_text()
+    _shoot(page, screenshot_dir, "audit-laptop")
+    context.close()
+
+    # The new manager must change the temporary password, then sees only their commune.
+    context = browser.new_context(viewport=PHONE, locale="vi-VN")
+    page = context.new_page()
+    _log_in(page, base, MANAGER, temporary)
+    page.wait_for_url("**/account/password")
+    _shoot(page, screenshot_dir, "password-phone")
+    page.fill("#current", temporary)
+    page.fill("#new", "mật khẩu riêng của tôi")
+    page.fill("#repeat", "mật khẩu riêng của tôi")
+    _submit(page, "main .login button")
+    assert page.url.endswith("/account/")
+    assert "Đã đổi mật khẩu" in page.locator(".flash").inner_text()
+    page.goto(base + "/reports/weekly")
+    assert "Xã Ba" in page.locator(".lead").inner_text()
+    options = page.locator("select[name=unit] option").all_inner_texts()
+    assert sorted(o.split(" · ")[0] for o in options) == ["C03", "O03"]
+    assert page.locator(".topbar >> text=Quản trị").count() == 0
+    assert page.goto(base + "/admin/units").status == 403
+    context.close()
+
+
+@pytest.mark.parametrize(("name", "viewport"), [("laptop", LAPTOP), ("phone", PHONE)])
+def test_administration_pages_fit_a_laptop_and_a_phone(
+    browser, admin_server, screenshot_dir, name, viewport
+):
+    context = browser.new_context(viewport=viewport, locale="vi-VN")
+    page = context.new_page()
+    _log_in(page, admin_server.url, ADMIN, PASSWORD)
+    for path, shot in [
+        ("/admin/units", "units"),
+        ("/admin/units/C01", "unit"),
+        ("/admin/kiosks", "kiosks"),
+        ("/admin/people", "people"),
+        ("/admin/targets", "targets"),
+        ("/admin/audit", "audit"),
+        ("/account/", "account"),
+    ]:
+        reply = page.goto(admin_server.url + path)
+        assert reply.status == 200, path
+        _shoot(page, screenshot_dir, f"{shot}-{name}")
+    context.close()
