@@ -27,6 +27,7 @@ from collector.kiosks import (
     rotate_token,
 )
 from collector.migrate import upgrade
+from collector.receipts.cli import integrations, receipts
 from collector.reports.cli import report
 from collector.units import add_unit, import_units, read_units_csv
 
@@ -248,5 +249,7 @@ def _problem_lines(status: KioskStatus) -> list[str]:
 collector.add_command(users)
 collector.add_command(tokens)
 collector.add_command(report)
+collector.add_command(integrations)
+collector.add_command(receipts)
 
 __all__ = ["cli_locale", "collector"]

@@ -3,6 +3,7 @@
 from collector.models.accounts import ROLES, ApiToken, AuditEntry, User
 from collector.models.base import Base
 from collector.models.kiosks import Kiosk, KioskChain
+from collector.models.receipts import RECEIPT_STATES, IntegrationToken, Receipt
 from collector.models.reports import CountsState, WeeklyCount
 from collector.models.responses import CHANNELS, Answer, Response
 from collector.models.units import Unit
@@ -17,8 +18,11 @@ __all__ = [
     "AuditEntry",
     "Base",
     "CountsState",
+    "IntegrationToken",
     "Kiosk",
     "KioskChain",
+    "RECEIPT_STATES",
+    "Receipt",
     "Response",
     "Unit",
     "User",
