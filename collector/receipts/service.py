@@ -46,8 +46,9 @@ UNIT_PART_RE = re.compile(r"^[A-Z0-9]{1,10}(\.[A-Z0-9]{1,10}){0,7}$")
 class ReceiptError(TranslatableError):
     """A receipt request that cannot be done; the message says what is wrong."""
 
-    def __init__(self, message: str, field: str = "", **params: object):
-        self.field = field
+    def __init__(self, message: str, about: str = "", **params: object):
+        #: The request field the error is about.
+        self.field = about
         super().__init__(message, **params)
 
 
@@ -310,8 +311,13 @@ def issue_receipt(
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    statement = insert(table).values(**values).on_conflict_do_nothing(index_elements=["dossier_hmac"])
-    created = session.execute(statement).rowcount == 1
+    statement = (
+        insert(table)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["dossier_hmac"])
+        .returning(table.c.id)
+    )
+    created = session.execute(statement).first() is not None
     receipt = session.scalar(sa.select(Receipt).where(Receipt.dossier_hmac == digest))
     assert receipt is not None
     return Issued(receipt, token, url, created=created)

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 import zxingcpp
 from PIL import Image
 
+from collector.cli import collector
 from collector.db import get_session
 from collector.models import Answer, IntegrationToken, Receipt, Response
 from collector.receipts.service import (
@@ -226,7 +227,7 @@ def test_token_signature_needs_no_database():
 
 def test_revoked_and_expired_codes_show_a_friendly_page(app, client, runner, itoken):
     revoked = _token(client, itoken)
-    out = runner.invoke(args=["collector", "receipts", "revoke", revoked])
+    out = runner.invoke(collector, ["receipts", "revoke", revoked])
     assert out.exit_code == 0, out.output
     page = client.get(f"/r/{revoked}")
     assert page.status_code == 410 and "không còn hiệu lực" in page.get_data(as_text=True)
@@ -345,10 +346,11 @@ def test_bad_bodies(client, itoken):
 
 def test_integration_cli_create_and_revoke(app, client, runner, units):
     made = runner.invoke(
-        args=["collector", "integrations", "create", "--unit", "C01", "--label", "Một cửa"]
+        collector,
+        ["integrations", "create", "--unit", "C01", "--label", "Một cửa"]
     )
     assert made.exit_code == 0, made.output
-    assert "chỉ hiển thị một lần" in made.output
+    assert "chỉ hiện lần này" in made.output
     token = made.output.strip().splitlines()[-1]
     assert issue(client, token).status_code == 201
     with app.app_context():
@@ -360,21 +362,22 @@ def test_integration_cli_create_and_revoke(app, client, runner, units):
         "/api/v1/questionnaires", headers={"Authorization": f"Bearer {token}"}
     )
     assert definitions.status_code == 200 and definitions.get_json()["questionnaires"]
-    gone = runner.invoke(args=["collector", "integrations", "revoke", str(row.id)])
+    gone = runner.invoke(collector, ["integrations", "revoke", str(row.id)])
     assert gone.exit_code == 0 and "thu hồi" in gone.output
     assert issue(client, token, "000.00.12.H40-260302-0005").status_code == 401
     assert (
         client.get("/api/v1/questionnaires", headers={"Authorization": f"Bearer {token}"}).status_code
         == 401
     )
-    missing = runner.invoke(args=["collector", "integrations", "create", "--unit", "ZZ"])
+    missing = runner.invoke(collector, ["integrations", "create", "--unit", "ZZ"])
     assert missing.exit_code != 0 and "ZZ" in missing.output
 
 
 def test_cli_issue_writes_png_and_svg_through_the_same_function(app, client, runner, units, tmp_path):
     png = tmp_path / "qr.png"
     out = runner.invoke(
-        args=["collector", "receipts", "issue", "--dossier", DOSSIER, "--unit", "O01",
+        collector,
+        ["receipts", "issue", "--dossier", DOSSIER, "--unit", "O01",
               "--procedure", "1.0001", "--officer", "CB-1", "--out", str(png)]
     )
     assert out.exit_code == 0, out.output
@@ -382,11 +385,12 @@ def test_cli_issue_writes_png_and_svg_through_the_same_function(app, client, run
     assert decode_png(png.read_bytes()) == url
     svg = tmp_path / "qr.svg"
     again = runner.invoke(
-        args=["collector", "receipts", "issue", "--dossier", DOSSIER, "--unit", "O01", "--out", str(svg)]
+        collector,
+        ["receipts", "issue", "--dossier", DOSSIER, "--unit", "O01", "--out", str(svg)]
     )
     assert again.exit_code == 0 and url in again.output and "đã có" in again.output
     assert svg.read_bytes().startswith(b"<?xml")
-    bad = runner.invoke(args=["collector", "receipts", "issue", "--dossier", "X-1-2", "--unit", "O01"])
+    bad = runner.invoke(collector, ["receipts", "issue", "--dossier", "X-1-2", "--unit", "O01"])
     assert bad.exit_code != 0 and "YYMMDD" in bad.output
     assert count(app, Receipt) == 1
     assert scalar(app, sa.select(Receipt.procedure)) == "1.0001"
