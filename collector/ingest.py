@@ -442,7 +442,7 @@ def _pg_copy_responses(session: Session, rows: list[dict[str, Any]]) -> dict[uui
         cursor.execute(_PG_STAGE)
         with cursor.copy(_PG_COPY) as copy:
             for row in rows:
-                copy.write_row([_pg_value(row[name], name) for name in _PG_RESPONSE_COLUMNS])
+                copy.write_row([_pg_value(row.get(name), name) for name in _PG_RESPONSE_COLUMNS])
         cursor.execute(_PG_MOVE)
         ids = dict(cursor.fetchall())
         # Empty it now too: a second batch in the same transaction must not move these again.

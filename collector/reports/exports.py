@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from collector.accounts.scope import subtree_ids
 from collector.db import get_session
 from collector.models import Response, Unit
+from collector.models.responses import CHAINED_CHANNELS
 from collector.reports.counts import SUSPECT_FLAG
 from collector.reports.render import BOM, neutralise, write_csv
 from collector.reports.weeks import ZONE, Week
@@ -90,6 +91,8 @@ def raw_rows(session: Session, root_id: int, first: Week, last: Week) -> Iterato
     for row in session.execute(query):
         suspect = SUSPECT_FLAG in (row.flags or ())
         chain = {True: "ok", False: "broken", None: "pending"}[row.chain_ok]
+        if row.channel not in CHAINED_CHANNELS:
+            chain = "none"  # phone channels have no kiosk chain; the receipt row is the evidence
         yield [
             str(row.uuid),
             row.submitted_at.astimezone(ZONE).strftime("%Y-%m-%d %H:%M:%S"),
