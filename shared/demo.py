@@ -16,6 +16,8 @@ from pathlib import Path
 import click
 
 DEMO_UNIT = "00001.MC"  # a one-stop centre of collector.demo
+#: Where the demo keeps the link of one unanswered receipt, to try on a phone.
+RECEIPT_FILE = "receipt_url.txt"
 DEMO_PIN = "1234"
 
 
@@ -49,11 +51,18 @@ def set_up(root: Path, env: dict[str, str], collector_url: str) -> None:
     from collector.db import get_db, get_session
     from collector.demo import seed_demo  # units, accounts and twelve weeks of ratings
 
-    app = create_app()
+    from collector.demo import seed_receipts
+
+    # Rate limits are for phones, not for the demo's own answers through the phone survey.
+    app = create_app({"PUBLIC_URL": collector_url, "RATELIMIT_ENABLED": False})
     with app.app_context():
         seed_demo(get_session())
         get_session().commit()
+    url = seed_receipts(app)
+    with app.app_context():
         get_db().dispose()
+    if url:
+        (root / RECEIPT_FILE).write_text(url + "\n", encoding="utf-8")
     token = _sipas("collector", "kiosks", "register", "--unit", DEMO_UNIT, env=env).split()[-1]
     _sipas(
         "kiosk",
@@ -122,6 +131,8 @@ def run_demo(workdir: str, *, host: str, kiosk_port: int, collector_port: int) -
         ),
     ]
     kiosk_url = f"http://{host}:{kiosk_port}"
+    receipt_file = root / RECEIPT_FILE
+    receipt_url = receipt_file.read_text("utf-8").strip() if receipt_file.exists() else "-"
     from collector.demo import DEMO_ADMIN, DEMO_MANAGER, DEMO_PASSWORD
 
     click.echo(
@@ -132,6 +143,8 @@ def run_demo(workdir: str, *, host: str, kiosk_port: int, collector_port: int) -
                 f"    log in as {DEMO_ADMIN} (or {DEMO_MANAGER}), password {DEMO_PASSWORD}",
                 f"  Methodology:      {collector_url}/methodology",
                 f"  Kiosk status:     {collector_url}/kiosks/",
+                f"  Receipt QR link:  {receipt_url}   (try it on a phone)",
+                f"  Counter poster:   {collector_url}/p/{DEMO_UNIT}",
                 f"  Kiosk, counter 1: {kiosk_url}/c/1",
                 f"  Kiosk, counter 2: {kiosk_url}/c/2   (admin, health, education)",
                 f"  Kiosk staff page: {kiosk_url}/staff/   (PIN {DEMO_PIN})",

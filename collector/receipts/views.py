@@ -3,7 +3,7 @@ administrators), who print it beside or onto the receipt."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, render_template, request
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -25,7 +25,7 @@ def slip(token: str):
     receipt = receipt_for_token(session, app_key(), token)
     if receipt is None or not can_see(session, current_user, receipt.unit):
         abort(404)
-    url = short_url(public_url(), token)
+    url = short_url(public_url(fallback=request.url_root), token)
     svg = qr_svg(url).decode("utf-8")
     svg = svg[svg.index("<svg") :]  # drop the XML declaration to inline it
     page = render_template(
