@@ -180,7 +180,7 @@ def survey(token: str):
         action=url_for(".answer", token=token, step=step),
         back=url_for(".survey", token=token, step=step - 1) if step else None,
         faces=faces,
-        none=none,
+        no_opinion=none,
         chosen=answers,
     )
 
@@ -262,7 +262,7 @@ def poster(code: str):
         form=form,
         action=url_for(".poster", code=unit.code),
         faces=faces,
-        none=none,
+        no_opinion=none,
     )
 
 
