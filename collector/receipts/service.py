@@ -29,7 +29,7 @@ from collector.models import IntegrationToken, Receipt, Unit
 from shared import questionnaires
 from shared.db import utcnow
 from shared.i18n import N_
-from shared.qr import qr_png, qr_svg, qr_version
+from shared.qr import qr_all, qr_png, qr_svg, qr_version
 
 NONCE_BYTES = 8
 MAC_BYTES = 6
@@ -345,6 +345,7 @@ def revoke_receipt(session: Session, key: bytes, token: str) -> Receipt:
 
 def issued_reply(issued: Issued) -> dict[str, object]:
     """The JSON reply of the API (the CLI prints the same fields)."""
+    version, png, svg = qr_all(issued.url)
     return {
         "token": issued.token,
         "url": issued.url,
@@ -354,9 +355,9 @@ def issued_reply(issued: Issued) -> dict[str, object]:
         "created": issued.created,
         "state": issued.receipt.state,
         "qr": {
-            "version": issued.qr_version(),
+            "version": version,
             "error_correction": "M",
-            "png": base64.b64encode(issued.qr_png()).decode("ascii"),
-            "svg": issued.qr_svg().decode("utf-8"),
+            "png": base64.b64encode(png).decode("ascii"),
+            "svg": svg.decode("utf-8"),
         },
     }
