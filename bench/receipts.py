@@ -48,7 +48,7 @@ GUNICORN = str(Path(PYTHON).with_name("gunicorn"))
 WORKERS = 2
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
-BASELINE_APP = '''
+BASELINE_APP = """
 import hashlib, hmac, os, json
 import sqlalchemy as sa
 from flask import Flask, request, jsonify
@@ -63,9 +63,11 @@ def receipts():
     body = json.loads(request.get_data())
     digest = hmac.new(KEY, body["dossier"].encode(), hashlib.sha256).hexdigest()
     with engine.begin() as conn:
-        conn.execute(sa.text("INSERT INTO bench_receipts (dossier_hmac) VALUES (:d)"), {"d": digest})
+        conn.execute(
+            sa.text("INSERT INTO bench_receipts (dossier_hmac) VALUES (:d)"), {"d": digest}
+        )
     return jsonify({"token": digest[:19]}), 201
-'''
+"""
 
 
 def log(message: str) -> None:
@@ -145,8 +147,21 @@ def collector_env(work: Path, url: str, base: str = "") -> dict[str, str]:
 def set_up_collector(env: dict[str, str]) -> str:
     sipas(env, "collector", "db", "upgrade")
     sipas(env, "collector", "units", "add", "C01", "Xã Một", "--kind", "commune")
-    sipas(env, "collector", "units", "add", "O01", "Một cửa", "--parent", "C01", "--kind", "one-stop-centre")
-    return sipas(env, "collector", "integrations", "create", "--unit", "C01").strip().splitlines()[-1]
+    sipas(
+        env,
+        "collector",
+        "units",
+        "add",
+        "O01",
+        "Một cửa",
+        "--parent",
+        "C01",
+        "--kind",
+        "one-stop-centre",
+    )
+    return (
+        sipas(env, "collector", "integrations", "create", "--unit", "C01").strip().splitlines()[-1]
+    )
 
 
 def bench_issue(kind: str, pg: str | None, work: Path, total: int, clients: int) -> dict:
@@ -175,7 +190,9 @@ def bench_issue(kind: str, pg: str | None, work: Path, total: int, clients: int)
         env = {**os.environ, "BENCH_URL": burl, "PYTHONPATH": f"{work / kind}:{ROOT}"}
         with gunicorn("bench_baseline:app", env, work / kind / "baseline.log") as srv:
             post_receipts(srv.base, "/receipts", "x", 20, 2, "99")
-            base_rate, base_samples = post_receipts(srv.base, "/receipts", "x", total, clients, "12")
+            base_rate, base_samples = post_receipts(
+                srv.base, "/receipts", "x", total, clients, "12"
+            )
     finally:
         bdrop()
     return {
@@ -204,7 +221,9 @@ def bench_phone(work: Path, surveys: int) -> list[list[object]]:
         for n in range(surveys):
             body = {"dossier": f"H40-260302-{n:04d}", "unit": "O01"}
             reply = issue.post(
-                srv.base + "/api/v1/receipts", json=body, headers={"Authorization": f"Bearer {token}"}
+                srv.base + "/api/v1/receipts",
+                json=body,
+                headers={"Authorization": f"Bearer {token}"},
             )
             path = "/r/" + reply.json()["token"]
             phone = requests.Session()
@@ -265,15 +284,33 @@ def main() -> None:
         log(f"phone survey: {args.surveys} surveys")
         phone = bench_phone(work, args.surveys)
     print(f"Machine: {machine()}; {load()}")
-    print(f"\nPOST /api/v1/receipts, gunicorn {WORKERS} sync workers, {args.clients} client threads, "
-          f"{args.receipts} receipts (each reply with PNG and SVG QR codes)\n")
+    print(
+        f"\nPOST /api/v1/receipts, gunicorn {WORKERS} sync workers, {args.clients} client threads, "
+        f"{args.receipts} receipts (each reply with PNG and SVG QR codes)\n"
+    )
     print(
         table(
-            ["database", "receipts/s", "p50 ms", "p99 ms", "baseline/s", "baseline p50 ms",
-             "baseline p99 ms", "slower than baseline"],
             [
-                [r["kind"], fmt(r["rate"]), fmt(r["p50"]), fmt(r["p99"]), fmt(r["base_rate"]),
-                 fmt(r["base_p50"]), fmt(r["base_p99"]), f"{r['base_rate'] / r['rate']:.1f}x"]
+                "database",
+                "receipts/s",
+                "p50 ms",
+                "p99 ms",
+                "baseline/s",
+                "baseline p50 ms",
+                "baseline p99 ms",
+                "slower than baseline",
+            ],
+            [
+                [
+                    r["kind"],
+                    fmt(r["rate"]),
+                    fmt(r["p50"]),
+                    fmt(r["p99"]),
+                    fmt(r["base_rate"]),
+                    fmt(r["base_p50"]),
+                    fmt(r["base_p99"]),
+                    f"{r['base_rate'] / r['rate']:.1f}x",
+                ]
                 for r in results
             ],
             right={1, 2, 3, 4, 5, 6, 7},

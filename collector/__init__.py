@@ -18,8 +18,8 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import HTTPException
 
 from collector import accounts, api, config, db, phone, receipts, reports, status
-from collector.limits import limiter
 from collector.api.errors import http_error_response
+from collector.limits import limiter
 from collector.receipts import api as receipts_api
 from collector.receipts import views as receipts_views
 from collector.reports import api as reports_api

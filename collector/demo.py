@@ -255,7 +255,7 @@ def seed_receipts(app, *, seed: int = 1) -> str | None:
     spare = None
     with app.app_context():
         session = get_session()
-        for code, _, kind, _, qkind, base in UNITS:
+        for code, _, _, _, qkind, base in UNITS:
             if qkind != "admin":
                 continue
             links = []
@@ -289,5 +289,7 @@ def seed_receipts(app, *, seed: int = 1) -> str | None:
             for phone in range(6):
                 form = {"csrf_token": token.group(1) if token else ""}
                 form.update({c: str(_value(rng, base)) for c in codes})
-                client.post(f"/p/{code}", data=form, environ_base={"REMOTE_ADDR": f"10.0.0.{phone}"})
+                client.post(
+                    f"/p/{code}", data=form, environ_base={"REMOTE_ADDR": f"10.0.0.{phone}"}
+                )
     return spare

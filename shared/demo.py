@@ -49,9 +49,10 @@ def set_up(root: Path, env: dict[str, str], collector_url: str) -> None:
     _sipas("collector", "db", "upgrade", env=env)
     from collector import create_app
     from collector.db import get_db, get_session
-    from collector.demo import seed_demo  # units, accounts and twelve weeks of ratings
-
-    from collector.demo import seed_receipts
+    from collector.demo import (
+        seed_demo,  # units, accounts and twelve weeks of ratings
+        seed_receipts,
+    )
 
     # Rate limits are for phones, not for the demo's own answers through the phone survey.
     app = create_app({"PUBLIC_URL": collector_url, "RATELIMIT_ENABLED": False})

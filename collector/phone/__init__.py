@@ -106,7 +106,9 @@ def _final_form(q: Questionnaire, with_reasons: bool) -> type[SurveyForm]:
 @functools.cache
 def _poster_form(q: Questionnaire) -> type[SurveyForm]:
     _, reasons = questionnaires.common()
-    return survey_form(q.questions, reasons=[r for r in reasons if r.code in q.reasons], comment=True)
+    return survey_form(
+        q.questions, reasons=[r for r in reasons if r.code in q.reasons], comment=True
+    )
 
 
 def _bind(form_class: type[SurveyForm], scope: str, formdata=None) -> SurveyForm:

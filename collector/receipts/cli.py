@@ -28,7 +28,10 @@ integrations = AppGroup(
 )
 
 
-@integrations.command("create", help=_("Make an integration token for a unit and the units below it; it is printed once."))
+@integrations.command(
+    "create",
+    help=_("Make an integration token for a unit and the units below it; it is printed once."),
+)
 @click.option("--unit", "unit_code", required=True, help=_("Code of the unit."))
 @click.option("--label", default="", help=_("A name for people, e.g. 'One-stop software'."))
 def integrations_create(unit_code: str, label: str) -> None:
@@ -61,8 +64,12 @@ def integrations_revoke(integration_id: int) -> None:
 receipts = AppGroup("receipts", help=_("Receipt rating codes (QR) for dossiers."))
 
 
-@receipts.command("issue", help=_("Issue the rating code of a dossier (the same code if it has one)."))
-@click.option("--dossier", required=True, help=_("The dossier code, e.g. 000.00.12.H40-260302-0001."))
+@receipts.command(
+    "issue", help=_("Issue the rating code of a dossier (the same code if it has one).")
+)
+@click.option(
+    "--dossier", required=True, help=_("The dossier code, e.g. 000.00.12.H40-260302-0001.")
+)
 @click.option("--unit", "unit_code", required=True, help=_("Code of the unit."))
 @click.option("--questionnaire", default="admin", show_default=True, help=_("Kind of service."))
 @click.option("--procedure", default=None, help=_("Procedure code."))
@@ -111,7 +118,10 @@ def receipts_issue(
         + ":"
     )
     click.echo(issued.url)
-    click.echo(_("Valid until %(when)s.") % {"when": issued.receipt.expires_at.isoformat(timespec="minutes")})
+    click.echo(
+        _("Valid until %(when)s.")
+        % {"when": issued.receipt.expires_at.isoformat(timespec="minutes")}
+    )
     if out:
         data = issued.qr_png() if out.lower().endswith(".png") else issued.qr_svg()
         with open(out, "wb") as fh:

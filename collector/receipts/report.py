@@ -160,7 +160,11 @@ def json_sections(report: dict[str, Any]) -> dict[str, Any]:
     return {
         "response_rate": {
             "units": [
-                {**row, "answered_share": _r2(row["answered_share"]), "opened_share": _r2(row["opened_share"])}
+                {
+                    **row,
+                    "answered_share": _r2(row["answered_share"]),
+                    "opened_share": _r2(row["opened_share"]),
+                }
                 for row in rate["units"]
             ],
             "total": {
@@ -199,8 +203,16 @@ def report_sections(report: dict[str, Any], _, kind_label, channel_label):
     if rate["units"]:
         t = rate["total"]
         rate_rows.append(
-            [_("Total"), "", t["issued"], t["opened"], t["answered"], _r2(t["answered_share"]),
-             t["expired"], t["revoked"]]
+            [
+                _("Total"),
+                "",
+                t["issued"],
+                t["opened"],
+                t["answered"],
+                _r2(t["answered_share"]),
+                t["expired"],
+                t["revoked"],
+            ]
         )
     channel_rows = []
     for row in report.get("channel_comparison") or []:

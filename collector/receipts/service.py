@@ -208,7 +208,9 @@ def parse_request(body: object) -> ReceiptRequest:
     allowed = {"dossier", "unit", "questionnaire", "procedure", "officer", "due_date"}
     unknown = sorted(set(body) - allowed)
     if unknown:
-        raise ReceiptError(N_("unknown field(s): %(fields)s"), unknown[0], fields=", ".join(unknown))
+        raise ReceiptError(
+            N_("unknown field(s): %(fields)s"), unknown[0], fields=", ".join(unknown)
+        )
     dossier = normalise_dossier(body.get("dossier"))
     unit = body.get("unit")
     if not isinstance(unit, str) or not unit.strip():

@@ -27,7 +27,10 @@ OVERFLOW_JS = """
 () => {
   const width = document.documentElement.clientWidth;
   return [...document.querySelectorAll('body *')]
-    .filter(el => { const r = el.getBoundingClientRect(); return r.width > 0 && r.right > width + 1; })
+    .filter(el => {
+      const r = el.getBoundingClientRect();
+      return r.width > 0 && r.right > width + 1;
+    })
     .map(el => el.tagName + '.' + el.className).slice(0, 10);
 }
 """
@@ -39,7 +42,12 @@ def phone_server(tmp_path_factory):
     url = f"sqlite:///{folder / 'collector.sqlite'}"
     upgrade(url)
     app = create_app(
-        {"TESTING": True, "SECRET_KEY": "browser", "DATABASE_URL": url, "INSTANCE_PATH": str(folder)}
+        {
+            "TESTING": True,
+            "SECRET_KEY": "browser",
+            "DATABASE_URL": url,
+            "INSTANCE_PATH": str(folder),
+        }
     )
     with app.app_context():
         session = get_session()
@@ -75,7 +83,8 @@ def _decode_svg(browser, svg: str) -> str:
     context = browser.new_context(viewport={"width": 400, "height": 400})
     page = context.new_page()
     page.set_content(
-        f'<body style="margin:0;background:#fff"><div style="width:300px">{svg[svg.index("<svg"):]}</div>'
+        '<body style="margin:0;background:#fff"><div style="width:300px">'
+        f"{svg[svg.index('<svg') :]}</div>"
         "<style>svg{width:300px;height:300px}</style></body>"
     )
     png = page.screenshot(clip={"x": 0, "y": 0, "width": 300, "height": 300})
@@ -97,7 +106,9 @@ def _stored(server, token_url: str):
     with server.app.app_context():
         session = get_session()
         responses = session.scalars(sa.select(Response).order_by(Response.id)).all()
-        return [(r.channel, r.procedure, r.officer, dict(r.answers), list(r.reasons)) for r in responses]
+        return [
+            (r.channel, r.procedure, r.officer, dict(r.answers), list(r.reasons)) for r in responses
+        ]
 
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["js-on", "js-off"])
@@ -122,7 +133,10 @@ def test_phone_survey_from_the_decoded_qr(browser, phone_server, screenshot_dir,
         faces = first.locator(".face-choice").all()
         none = first.locator("label.none")
         assert len(faces) == 5
-        assert none.bounding_box()["y"] > faces[0].bounding_box()["y"] + faces[0].bounding_box()["height"] - 1
+        assert (
+            none.bounding_box()["y"]
+            > faces[0].bounding_box()["y"] + faces[0].bounding_box()["height"] - 1
+        )
         assert none.bounding_box()["height"] < faces[0].bounding_box()["height"]
         page.screenshot(path=str(screenshot_dir / f"phone-{tag}-{shot}.png"), full_page=True)
         _answer_screen(
@@ -135,7 +149,8 @@ def test_phone_survey_from_the_decoded_qr(browser, phone_server, screenshot_dir,
     chips.first.click()
     # A selected chip shows a check mark, not only a colour.
     mark = page.evaluate(
-        "() => getComputedStyle(document.querySelector('.chip input:checked + span'), '::before').content"
+        "() => getComputedStyle("
+        "document.querySelector('.chip input:checked + span'), '::before').content"
     )
     assert "✓" in mark
     page.fill("textarea#comment", "<script>alert(1)</script> nhanh")

@@ -10,7 +10,9 @@ from urllib.parse import urlsplit
 from collector.db import get_session
 from collector.receipts.service import create_integration
 
-CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+CSRF_RE = re.compile(
+    r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"'
+)
 ACTION_RE = re.compile(r'<form method="post" action="([^"]+)"')
 
 
@@ -23,7 +25,12 @@ def integration(app, unit: str = "C01") -> str:
 
 
 def issue(client, token: str, dossier: str = "000.00.12.H40-260302-0001", **body: Any):
-    payload = {"dossier": dossier, "unit": body.pop("unit", "O01"), "questionnaire": "admin", **body}
+    payload = {
+        "dossier": dossier,
+        "unit": body.pop("unit", "O01"),
+        "questionnaire": "admin",
+        **body,
+    }
     return client.post(
         "/api/v1/receipts", json=payload, headers={"Authorization": f"Bearer {token}"}
     )

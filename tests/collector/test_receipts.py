@@ -278,9 +278,7 @@ def test_oversized_comment_is_refused_and_script_is_kept_as_text(app, client, it
     for _ in range(len(_screens())):
         answer_screen(client, path, 5)
     html = client.get(path).get_data(as_text=True)
-    too_long = client.post(
-        path + "/send", data={"csrf_token": csrf(html), "comment": "x" * 1001}
-    )
+    too_long = client.post(path + "/send", data={"csrf_token": csrf(html), "comment": "x" * 1001})
     assert too_long.status_code == 400 and count(app, Response) == 0
     script = "<script>alert(1)</script>\x00 Đ\u0301"
     sent = client.post(path + "/send", data={"csrf_token": csrf(html), "comment": script})
@@ -333,7 +331,12 @@ def test_integration_token_outside_its_subtree_and_bad_tokens(app, client, itoke
 
 def test_bad_bodies(client, itoken):
     headers = {"Authorization": f"Bearer {itoken}"}
-    assert client.post("/api/v1/receipts", data="{", headers=headers, content_type="application/json").status_code == 400
+    assert (
+        client.post(
+            "/api/v1/receipts", data="{", headers=headers, content_type="application/json"
+        ).status_code
+        == 400
+    )
     reply = issue(client, itoken, extra=1)
     assert reply.status_code == 400 and "extra" in reply.get_json()["error"]["message"]
     reply = issue(client, itoken, due_date="2026-02-30")
@@ -346,8 +349,7 @@ def test_bad_bodies(client, itoken):
 
 def test_integration_cli_create_and_revoke(app, client, runner, units):
     made = runner.invoke(
-        collector,
-        ["integrations", "create", "--unit", "C01", "--label", "Một cửa"]
+        collector, ["integrations", "create", "--unit", "C01", "--label", "Một cửa"]
     )
     assert made.exit_code == 0, made.output
     assert "chỉ hiện lần này" in made.output
@@ -358,35 +360,48 @@ def test_integration_cli_create_and_revoke(app, client, runner, units):
         assert token not in row.token_hash and len(row.token_hash) == 64
         assert row.last_used_at is not None
     # Integration tokens may read the questionnaires.
-    definitions = client.get(
-        "/api/v1/questionnaires", headers={"Authorization": f"Bearer {token}"}
-    )
+    definitions = client.get("/api/v1/questionnaires", headers={"Authorization": f"Bearer {token}"})
     assert definitions.status_code == 200 and definitions.get_json()["questionnaires"]
     gone = runner.invoke(collector, ["integrations", "revoke", str(row.id)])
     assert gone.exit_code == 0 and "thu hồi" in gone.output
     assert issue(client, token, "000.00.12.H40-260302-0005").status_code == 401
     assert (
-        client.get("/api/v1/questionnaires", headers={"Authorization": f"Bearer {token}"}).status_code
+        client.get(
+            "/api/v1/questionnaires", headers={"Authorization": f"Bearer {token}"}
+        ).status_code
         == 401
     )
     missing = runner.invoke(collector, ["integrations", "create", "--unit", "ZZ"])
     assert missing.exit_code != 0 and "ZZ" in missing.output
 
 
-def test_cli_issue_writes_png_and_svg_through_the_same_function(app, client, runner, units, tmp_path):
+def test_cli_issue_writes_png_and_svg_through_the_same_function(
+    app, client, runner, units, tmp_path
+):
     png = tmp_path / "qr.png"
     out = runner.invoke(
         collector,
-        ["receipts", "issue", "--dossier", DOSSIER, "--unit", "O01",
-              "--procedure", "1.0001", "--officer", "CB-1", "--out", str(png)]
+        [
+            "receipts",
+            "issue",
+            "--dossier",
+            DOSSIER,
+            "--unit",
+            "O01",
+            "--procedure",
+            "1.0001",
+            "--officer",
+            "CB-1",
+            "--out",
+            str(png),
+        ],
     )
     assert out.exit_code == 0, out.output
     url = [line for line in out.output.splitlines() if "/r/" in line][0].strip()
     assert decode_png(png.read_bytes()) == url
     svg = tmp_path / "qr.svg"
     again = runner.invoke(
-        collector,
-        ["receipts", "issue", "--dossier", DOSSIER, "--unit", "O01", "--out", str(svg)]
+        collector, ["receipts", "issue", "--dossier", DOSSIER, "--unit", "O01", "--out", str(svg)]
     )
     assert again.exit_code == 0 and url in again.output and "đã có" in again.output
     assert svg.read_bytes().startswith(b"<?xml")

@@ -11,8 +11,8 @@ import sqlalchemy as sa
 
 from collector.db import get_session
 from collector.models import Answer, Receipt, Response
-from shared.forms import screens
 from shared import questionnaires
+from shared.forms import screens
 from shared.qr import qr_svg, qr_version
 from tests.collector.conftest import count, scalar
 from tests.collector.receipts_helpers import answer_screen, csrf, integration, issue, question_codes
@@ -65,10 +65,15 @@ def test_poster_stores_walk_in_responses_and_flags_bursts(app, client, units):
     for _ in range(4):
         assert client.post("/p/O01", data=form).status_code == 303
     with app.app_context():
-        rows = get_session().execute(
-            sa.select(Response.channel, Response.flags, Response.kiosk_id, Response.counter)
-            .order_by(Response.id)
-        ).all()
+        rows = (
+            get_session()
+            .execute(
+                sa.select(
+                    Response.channel, Response.flags, Response.kiosk_id, Response.counter
+                ).order_by(Response.id)
+            )
+            .all()
+        )
     assert [r.channel for r in rows] == ["poster"] * 4
     assert all(r.kiosk_id is None and r.counter == "poster" for r in rows)
     # The third identical one in a row and the ones after it are flagged, as at a kiosk.

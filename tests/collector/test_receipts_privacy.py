@@ -33,7 +33,12 @@ def test_no_dossier_code_is_stored_in_clear(app, client, runner, units, db_url):
         url = issue(client, token, dossier, procedure="1.0001", officer="CB-1").get_json()["url"]
         answer_all(client, path_of(url), value=4, comment=f"hồ sơ {dossier[-4:]}")
     dossiers.append("H40.22-260303-0042")
-    assert runner.invoke(collector, ["receipts", "issue", "--dossier", dossiers[-1], "--unit", "O01"]).exit_code == 0
+    assert (
+        runner.invoke(
+            collector, ["receipts", "issue", "--dossier", dossiers[-1], "--unit", "O01"]
+        ).exit_code
+        == 0
+    )
     # The demo's receipts, answered through the phone survey.
     app.config["PHONE_RATE_LIMIT"] = "10000 per hour"
     with app.app_context():

@@ -22,7 +22,9 @@ from tests.collector.reports_helpers import login, make_token, make_user, post_a
 @pytest.fixture
 def filled(app, client, units):
     token = integration(app, "C01")
-    links = [issue(client, token, f"000.00.12.H40-260302-{n:04d}").get_json()["url"] for n in range(1, 6)]
+    links = [
+        issue(client, token, f"000.00.12.H40-260302-{n:04d}").get_json()["url"] for n in range(1, 6)
+    ]
     # Five issued: three answered (all 5), one opened and left, one never opened.
     for url in links[:3]:
         assert answer_all(client, "/r/" + url.rsplit("/", 1)[1], value=5).status_code == 303
@@ -53,14 +55,20 @@ def _comparison(rows, kind="admin"):
 def test_response_rate_and_channels_agree_everywhere(app, client, filled):
     api_token = make_token(app, filled["manager"])
     reply = client.get(
-        "/api/v1/reports/weekly?week=this&unit=C01", headers={"Authorization": f"Bearer {api_token}"}
+        "/api/v1/reports/weekly?week=this&unit=C01",
+        headers={"Authorization": f"Bearer {api_token}"},
     )
     assert reply.status_code == 200, reply.get_json()
     body = reply.get_json()
     rate = body["response_rate"]
     assert rate["total"] == {
-        "issued": 5, "opened": 4, "answered": 3, "expired": 0, "revoked": 0,
-        "answered_share": 60.0, "opened_share": 80.0,
+        "issued": 5,
+        "opened": 4,
+        "answered": 3,
+        "expired": 0,
+        "revoked": 0,
+        "answered_share": 60.0,
+        "opened_share": 80.0,
     }
     assert [u["code"] for u in rate["units"]] == ["O01"]
     channels = _comparison(body["channel_comparison"])
@@ -104,7 +112,9 @@ def test_response_rate_and_channels_agree_everywhere(app, client, filled):
 def test_a_report_with_only_receipt_responses_works(app, client, units):
     token = integration(app, "C01")
     url = issue(client, token).get_json()["url"]
-    answer_all(client, "/r/" + url.rsplit("/", 1)[1], value=1, reasons=["waiting"], comment="<i>x</i>")
+    answer_all(
+        client, "/r/" + url.rsplit("/", 1)[1], value=1, reasons=["waiting"], comment="<i>x</i>"
+    )
     make_user(app, "m@example.org", "manager", "C01")
     login(client, "m@example.org")
     page = client.get("/reports/weekly?unit=C01&week=this")
