@@ -270,7 +270,10 @@ def main() -> None:
     parser.add_argument("--surveys", type=int, default=30)
     parser.add_argument("--pg", default=os.environ.get("SIPAS_BENCH_POSTGRES_URL", DEFAULT_PG))
     parser.add_argument("--no-pg", action="store_true")
+    parser.add_argument("--quick", action="store_true", help="60 receipts, 5 surveys")
     args = parser.parse_args()
+    if args.quick:
+        args.receipts, args.surveys = 60, 5
     with tempfile.TemporaryDirectory(prefix="sipas-bench-receipts-") as tmp:
         work = Path(tmp)
         for sub in ("sqlite", "postgresql", "phone"):

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-import uuid
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -255,7 +254,3 @@ def store_poster(
         now=now,
         flags=flags,
     )
-
-
-def response_uuid(value: str) -> uuid.UUID:
-    return uuid.UUID(value)
