@@ -212,7 +212,7 @@ def seed_demo(session: Session, *, weeks: int = 12, seed: int = 0) -> None:
 
 
 #: Sample dossier codes per one-stop centre (Circular 01/2018 art. 19 shape).
-RECEIPTS_PER_UNIT = 24
+RECEIPTS_PER_UNIT = 12
 
 
 def _phone_answers(client, path: str, rng: random.Random, p_satisfied: float, finish: bool) -> bool:

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from collector.cli import collector
 from collector.db import get_db, get_session
-from collector.demo import UNITS, seed_demo, seed_receipts
+from collector.demo import RECEIPTS_PER_UNIT, UNITS, seed_demo, seed_receipts
 from collector.models import Receipt, Response, metadata
 from collector.reports.weeks import local_today
 from tests.collector.conftest import count
@@ -50,8 +50,10 @@ def test_no_dossier_code_is_stored_in_clear(app, client, runner, units, db_url):
         dossiers.append(f"000.00.{code[:5]}.H40-{today:%y%m%d}-0001")
 
     assert spare and client.get(path_of(spare)).status_code == 200
-    assert count(app, Receipt) == 4 + 3 * 24
-    assert count(app, Response, Response.channel == "receipt") == 3 + 3 * 16
+    # Per one-stop centre: every sixth left unopened, the one before it left half answered.
+    answered = sum(1 for i in range(RECEIPTS_PER_UNIT) if i % 6 not in (4, 5))
+    assert count(app, Receipt) == 4 + 3 * RECEIPTS_PER_UNIT
+    assert count(app, Response, Response.channel == "receipt") == 3 + 3 * answered
     assert count(app, Response, Response.channel == "poster") == 3 * 6
 
     text = _all_text(app).upper()
