@@ -30,6 +30,7 @@ from collector.kiosks import (
     rotate_token,
 )
 from collector.migrate import upgrade
+from collector.receipts.cli import integrations, receipts
 from collector.reports.cli import report
 from collector.reports.targets import set_target
 from collector.units import (
@@ -507,5 +508,7 @@ def targets_set(kind: str, year: int, target: float, source: str) -> None:
 collector.add_command(users)
 collector.add_command(tokens)
 collector.add_command(report)
+collector.add_command(integrations)
+collector.add_command(receipts)
 
 __all__ = ["cli_locale", "collector"]

@@ -138,7 +138,8 @@ def _ratings(
                 "questionnaire": kind,
                 "questionnaire_version": q.version,
                 "counter": rng.choice(("1", "2", "3")) if kind == "admin" else "1",
-                "channel": rng.choices(("kiosk", "receipt", "poster"), weights=(7, 2, 1))[0],
+                # Receipt and poster ratings come from the real phone survey (seed_receipts).
+                "channel": "kiosk",
                 "started_at": rfc3339(local - dt.timedelta(seconds=rng.randint(15, 90))),
                 "submitted_at": rfc3339(local),
                 "complete": rng.random() > 0.05,
@@ -208,3 +209,87 @@ def seed_demo(session: Session, *, weeks: int = 12, seed: int = 0) -> None:
             if bad:
                 raise RuntimeError(f"demo ratings rejected: {bad[:3]}")
     session.flush()
+
+
+#: Sample dossier codes per one-stop centre (Circular 01/2018 art. 19 shape).
+RECEIPTS_PER_UNIT = 12
+
+
+def _phone_answers(client, path: str, rng: random.Random, p_satisfied: float, finish: bool) -> bool:
+    """Answer a receipt's survey through the phone pages as a browser without JavaScript would;
+    stop half-way unless `finish`. Returns whether it was sent."""
+    import re
+
+    screens_done = 0
+    for _ in range(20):
+        html = client.get(path).get_data(as_text=True)
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
+        action = re.search(r'<form method="post" action="([^"]+)"', html)
+        if token is None or action is None:
+            return False
+        form = {"csrf_token": token.group(1), "next": "1"}
+        if action.group(1).endswith("/send"):
+            if rng.random() < 0.15:
+                form["comment"] = rng.choice(COMMENTS)
+            return client.post(action.group(1), data=form).status_code == 303
+        if not finish and screens_done >= 2:
+            return False
+        for code in dict.fromkeys(re.findall(r'type="radio" name="([A-Z][A-Z0-9_]*)"', html)):
+            form[code] = str(_value(rng, p_satisfied))
+        client.post(action.group(1), data=form)
+        screens_done += 1
+    return False
+
+
+def seed_receipts(app, *, seed: int = 1) -> str | None:
+    """Issue receipt codes for sample dossiers of each one-stop centre and answer most of them
+    through the real phone survey (some are left half answered, some never opened), plus a few
+    walk-in ratings from a counter poster. Returns the link of one unanswered receipt."""
+    from collector.db import get_session
+    from collector.receipts import app_key, public_url
+    from collector.receipts.service import ReceiptRequest, issue_receipt
+
+    rng = random.Random(seed)  # noqa: S311 - sample data, not secrets
+    client = app.test_client()
+    today = local_today()
+    spare = None
+    with app.app_context():
+        session = get_session()
+        for code, _, _, _, qkind, base in UNITS:
+            if qkind != "admin":
+                continue
+            links = []
+            for n in range(1, RECEIPTS_PER_UNIT + 1):
+                issued = issue_receipt(
+                    session,
+                    ReceiptRequest(
+                        dossier=f"000.00.{code[:5]}.H40-{today:%y%m%d}-{n:04d}",
+                        unit=code,
+                        procedure=rng.choice(("1.004227", "2.000889", "1.001612")),
+                        officer=f"CB{rng.randint(1, 4):02d}",
+                    ),
+                    key=app_key(app),
+                    public_url=public_url(app),
+                    ttl_days=app.config["RECEIPT_TTL_DAYS"],
+                )
+                links.append(issued.url)
+            session.commit()
+            for i, url in enumerate(links):
+                path = "/r/" + url.rsplit("/", 1)[1]
+                if i % 6 == 5:  # never opened
+                    spare = spare or url
+                    continue
+                # Ratings in private are somewhat lower than at the counter.
+                _phone_answers(client, path, rng, base - 0.05, finish=i % 6 != 4)
+            poster = client.get(f"/p/{code}").get_data(as_text=True)
+            import re
+
+            token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', poster)
+            codes = dict.fromkeys(re.findall(r'type="radio" name="([A-Z][A-Z0-9_]*)"', poster))
+            for phone in range(6):
+                form = {"csrf_token": token.group(1) if token else ""}
+                form.update({c: str(_value(rng, base)) for c in codes})
+                client.post(
+                    f"/p/{code}", data=form, environ_base={"REMOTE_ADDR": f"10.0.0.{phone}"}
+                )
+    return spare

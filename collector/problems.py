@@ -12,6 +12,7 @@ REQUEST_PROBLEMS: dict[str, tuple[int, str]] = {
     "invalid-request": (400, "The request body does not have the documented shape."),
     "malformed-json": (400, "The request body is not valid JSON."),
     "too-many-responses": (400, "Too many responses in one batch."),
+    "invalid-dossier": (400, "The dossier code does not follow Circular 01/2018/TT-VPCP art. 19."),
     "missing-token": (401, "An 'Authorization: Bearer <kiosk token>' header is required."),
     "invalid-token": (401, "The kiosk token is not known."),
     "revoked-token": (401, "The kiosk token has been revoked."),

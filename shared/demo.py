@@ -18,6 +18,8 @@ import click
 from shared.i18n import catalogue
 
 DEMO_UNIT = "00001.MC"  # a one-stop centre of collector.demo
+#: Where the demo keeps the link of one unanswered receipt, to try on a phone.
+RECEIPT_FILE = "receipt_url.txt"
 DEMO_PIN = "123456"
 
 
@@ -48,13 +50,21 @@ def set_up(root: Path, env: dict[str, str], collector_url: str) -> None:
     _sipas("collector", "db", "upgrade", env=env)
     from collector import create_app
     from collector.db import get_db, get_session
-    from collector.demo import seed_demo  # units, accounts and twelve weeks of ratings
+    from collector.demo import (
+        seed_demo,  # units, accounts and twelve weeks of ratings
+        seed_receipts,
+    )
 
-    app = create_app()
+    # Rate limits are for phones, not for the demo's own answers through the phone survey.
+    app = create_app({"PUBLIC_URL": collector_url, "RATELIMIT_ENABLED": False})
     with app.app_context():
         seed_demo(get_session())
         get_session().commit()
+    url = seed_receipts(app)
+    with app.app_context():
         get_db().dispose()
+    if url:
+        (root / RECEIPT_FILE).write_text(url + "\n", encoding="utf-8")
     token = _sipas("collector", "kiosks", "register", "--unit", DEMO_UNIT, env=env).split()[-1]
     _sipas(
         "kiosk",
@@ -154,6 +164,8 @@ def run_demo(
         )
         servers.append(_server("kiosk", host, kiosk_port, env))
         kiosk_url = f"http://{host}:{kiosk_port}"
+        receipt_file = root / RECEIPT_FILE
+        receipt_url = receipt_file.read_text("utf-8").strip() if receipt_file.exists() else "-"
         from collector.demo import DEMO_ADMIN, DEMO_MANAGER, DEMO_PASSWORD
 
         lines = [
@@ -165,6 +177,8 @@ def run_demo(
             ),
             (_("Methodology:"), f"{collector_url}/methodology"),
             (_("Kiosk status:"), f"{collector_url}/kiosks/"),
+            (_("Receipt QR link:"), f"{receipt_url}   " + _("(try it on a phone)")),
+            (_("Counter poster:"), f"{collector_url}/p/{DEMO_UNIT}"),
             (_("Kiosk, counter 1:"), f"{kiosk_url}/c/1"),
             (_("Kiosk, counter 2:"), f"{kiosk_url}/c/2   " + _("(admin, health, education)")),
             (

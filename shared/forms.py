@@ -99,3 +99,9 @@ def survey_form(
 def unknown_fields(form_class: type[Form], formdata: Mapping[str, object]) -> set[str]:
     """Names posted that the screen does not have (an unknown question code, say)."""
     return {name for name in formdata if name not in form_class.field_names}
+
+
+def screens(q) -> list[tuple[Item, ...]]:
+    """The question screens of a questionnaire, in order: the overall question, then one screen
+    per factor (the kiosk's order; the phone survey uses it too)."""
+    return ([(q.overall,)] if q.overall else []) + [f.items for f in q.factors]

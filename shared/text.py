@@ -19,9 +19,12 @@ PHONE_MARK = "[số điện thoại]"
 EMAIL_MARK = "[email]"
 ID_MARK = "[số giấy tờ]"
 
-#: Every control character but newline (tab and carriage return are handled before), and lone
-#: surrogates, which JSON allows but UTF-8 cannot encode.
-_CONTROL_RE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+#: Every control character but newline (tab and carriage return are handled before), lone
+#: surrogates (which JSON allows but UTF-8 cannot encode), and invisible characters that can hide
+#: or reorder text (zero-width, bidirectional controls).
+_CONTROL_RE = re.compile(
+    "[\x00-\x09\x0b-\x1f\x7f-\x9f\ud800-\udfff\u200b-\u200f\u2028-\u202e\u2066-\u2069]"
+)
 _SEP = r"[ .\-]?"
 _EMAIL_RE = re.compile(r"[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+")
 #: +84 / 0084 / 84 / (+84) / 0, then 9 or 10 more digits (mobile 0xx xxx xxxx, landline

@@ -4,6 +4,7 @@ from collector.models.accounts import ROLES, ApiToken, AuditEntry, User
 from collector.models.base import Base
 from collector.models.jobs import ExportJob
 from collector.models.kiosks import Kiosk, KioskChain
+from collector.models.receipts import RECEIPT_STATES, IntegrationToken, Receipt
 from collector.models.reports import CountsState, ReportTarget, WeeklyCount
 from collector.models.responses import CHANNELS, Answer, Response
 from collector.models.units import Unit
@@ -19,8 +20,11 @@ __all__ = [
     "Base",
     "CountsState",
     "ExportJob",
+    "IntegrationToken",
     "Kiosk",
     "KioskChain",
+    "RECEIPT_STATES",
+    "Receipt",
     "ReportTarget",
     "Response",
     "Unit",

@@ -11,6 +11,7 @@ from collector.accounts.service import user_for_token
 from collector.api.errors import error_response
 from collector.db import get_session
 from collector.kiosks import kiosk_for_token
+from collector.receipts.service import integration_for_token
 from collector.reports.render import report_json
 from collector.reports.service import ReportNotFound, build_weekly_report
 from collector.reports.weeks import Week
@@ -29,6 +30,12 @@ def authenticate_person():
             "missing-token", "An 'Authorization: Bearer <personal token>' header is required."
         )
     session = get_session()
+    if request.endpoint == "reports_api.questionnaire_definitions" and integration_for_token(
+        session, token
+    ):
+        # The questionnaires are public knowledge; integrations may read them too.
+        session.rollback()
+        return None
     user = user_for_token(session, token)
     if user is None and request.endpoint in KIOSK_READABLE and _live_kiosk(session, token):
         session.rollback()

@@ -32,6 +32,7 @@ from collector.accounts.scope import subtree_ids
 from collector.i18n import TranslatableError
 from collector.models import ExportJob, Response, Unit, User
 from collector.models.jobs import ACTIVE_STATES
+from collector.models.responses import CHAINED_CHANNELS
 from collector.reports.counts import SUSPECT_FLAG
 from collector.reports.loader import answers_of, comment_of, reasons_of
 from collector.reports.render import BOM, neutralise, write_csv
@@ -106,6 +107,8 @@ def raw_rows(
         flags = [f for f in row.flags if isinstance(f, str)] if isinstance(row.flags, list) else []
         suspect = SUSPECT_FLAG in flags
         chain = {True: "ok", False: "broken", None: "pending"}[row.chain_ok]
+        if row.channel not in CHAINED_CHANNELS:
+            chain = "none"  # phone channels have no kiosk chain; the receipt row is the evidence
         yield [
             str(row.uuid),
             row.submitted_at.astimezone(ZONE).strftime("%Y-%m-%d %H:%M:%S"),

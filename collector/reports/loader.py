@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from collector.accounts.scope import subtree_ids
 from collector.models import Response, Unit
+from collector.receipts.report import load_receipts
 from collector.reports.counts import count_versions, suspect_sql, unit_week_indices
 from collector.reports.stats import layout_for
 from collector.reports.weeks import ZONE, Week
@@ -57,6 +58,8 @@ class WeekData:
     #: kind -> (each unit's index per week, its responses per week), indexed by
     #: (Monday as YYYY-MM-DD, unit id), from the weekly counts.
     trend: dict[str, tuple[pd.Series, pd.Series]]
+    #: Receipts issued in the week per unit, with how many were opened and answered.
+    receipts: pd.DataFrame | None = None
 
 
 def load_units(session: Session, root_id: int) -> pd.DataFrame:
@@ -188,4 +191,5 @@ def load_week(
         responses=responses,
         versions=versions,
         trend=trend,
+        receipts=load_receipts(session, ids, week),
     )

@@ -18,6 +18,8 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from collector.receipts.report import json_sections, report_sections
+
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 BOM = "\ufeff"
 
@@ -114,6 +116,7 @@ def report_json(report: dict[str, Any]) -> dict[str, Any]:
         },
         "kinds": kinds,
         **procedures_and_officers_json(report),
+        **json_sections(report),
     }
 
 
@@ -333,7 +336,16 @@ def table_sections(report: dict[str, Any]) -> list[tuple[str, list[str], list[li
                 for u in report["unofficial"]["rows"]
             ],
         ),
+        *report_sections(report, _, kind_label, channel_label),
     ]
+
+
+def channel_label(channel: str) -> str:
+    return {
+        "kiosk": _("Kiosk at the counter"),
+        "receipt": _("QR on the receipt"),
+        "poster": _("QR poster"),
+    }.get(channel, channel)
 
 
 def write_csv(rows: Iterable[Sequence[Any]]) -> str:

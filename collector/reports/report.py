@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from collector.receipts.report import channel_comparison, response_rate
 from collector.reports.loader import TREND_WEEKS, WeekData
 from collector.reports.stats import (
     DEFAULT_TARGETS,
@@ -544,4 +545,6 @@ def weekly_report(data: WeekData, settings: Settings = Settings()) -> dict[str, 
         if not commented.empty
         else [],
         "comments_total": len(commented),
+        "response_rate": response_rate(data.receipts, code_of, name_of),
+        "channel_comparison": channel_comparison(data, settings),
     }

@@ -18,6 +18,7 @@ from threadpoolctl import threadpool_limits
 from collector.accounts.scope import can_see, home_unit
 from collector.accounts.service import audit
 from collector.models import Response, Unit, User
+from collector.receipts.report import receipts_version
 from collector.reports.counts import refresh_counts
 from collector.reports.loader import load_week
 from collector.reports.report import Settings, weekly_report
@@ -97,7 +98,14 @@ def build_weekly_report(
     # A report depends only on the stored responses, which only grow (a chain status changes
     # only when a new response arrives): the highest response id tells whether it is current.
     newest = session.scalar(sa.select(sa.func.max(Response.id))) or 0
-    key = (str(session.get_bind().url), unit_id, str(week), repr(settings), newest)
+    key = (
+        str(session.get_bind().url),
+        unit_id,
+        str(week),
+        repr(settings),
+        newest,
+        receipts_version(session),
+    )
     report = _CACHE.get(key)
     if report is None:
         data = load_week(session, unit_id, week, include_unofficial)

@@ -1,6 +1,6 @@
 """Export jobs in the database, units' opening hours, silent-kiosk notices
 
-Revision ID: 0007
+Revision ID: 0005
 Revises: 0004
 Create Date: 2026-12-01
 """
@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql
 
 from shared.db import UTCDateTime
 
-revision: str = "0007"
+revision: str = "0005"
 down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

@@ -1,0 +1,291 @@
+"""The phone survey: `/r/<token>` for a receipt's QR code, `/p/<unit code>` for a counter poster.
+
+Plain HTML forms built with the kiosk's form builder (`shared.forms`), with its signed CSRF token
+(no cookie needed), working without JavaScript, Vietnamese by default (`?lang=en` for English).
+A receipt's answers are kept on its row screen by screen, so the same link finishes a survey left
+half answered; nothing about the person is kept.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import get_locale
+from markupsafe import Markup
+
+from collector.db import get_session
+from collector.limits import limiter
+from collector.models import Receipt
+from collector.phone.service import (
+    BurstRule,
+    Unusable,
+    check_usable,
+    mark_opened,
+    poster_questionnaire,
+    poster_unit,
+    questionnaire_of,
+    save_progress,
+    store_poster,
+    submit_receipt,
+    wants_reasons,
+)
+from collector.receipts.service import receipt_for_token, receipt_key, token_signed
+from shared import questionnaires
+from shared.db import utcnow
+from shared.forms import SurveyForm, screens, survey_form, unknown_fields
+from shared.i18n import DEFAULT_LOCALE
+from shared.questionnaires import Questionnaire
+
+DEFAULTS = {
+    #: Requests to /r/... per client address (Flask-Limiter syntax).
+    "PHONE_RATE_LIMIT": "120 per hour",
+    #: Poster submissions per client address.
+    "POSTER_RATE_LIMIT": "5 per 10 minutes",
+    "POSTER_BURST_SIZE": 3,
+    "POSTER_BURST_WINDOW": 600,
+}
+
+bp = Blueprint("phone", __name__)
+
+
+def init_app(app: Flask) -> None:
+    for key, value in DEFAULTS.items():
+        app.config.setdefault(key, value)
+
+
+def key() -> bytes:
+    return receipt_key(current_app.secret_key, current_app.config.get("RECEIPT_SECRET"))
+
+
+@bp.url_defaults
+def _keep_language(endpoint, values):
+    lang = str(get_locale() or DEFAULT_LOCALE)
+    if lang != DEFAULT_LOCALE and "lang" not in values:
+        values["lang"] = lang
+
+
+@bp.app_template_global()
+@functools.cache
+def phone_face(value: int) -> Markup:
+    """The SVG face of an answer value (the kiosk's drawing), rendered once."""
+    # Our own template, rendered with autoescaping: safe to mark as markup.
+    return Markup(render_template("collector/phone/_face.html", value=value))  # noqa: S704
+
+
+def _phone_limit() -> str:
+    return current_app.config["PHONE_RATE_LIMIT"]
+
+
+def _poster_limit() -> str:
+    return current_app.config["POSTER_RATE_LIMIT"]
+
+
+@functools.cache
+def _screen_form(q: Questionnaire, step: int) -> type[SurveyForm]:
+    return survey_form(screens(q)[step])
+
+
+@functools.cache
+def _final_form(q: Questionnaire, with_reasons: bool) -> type[SurveyForm]:
+    _, reasons = questionnaires.common()
+    chosen = [r for r in reasons if r.code in q.reasons] if with_reasons else []
+    return survey_form((), reasons=chosen, comment=True)
+
+
+@functools.cache
+def _poster_form(q: Questionnaire) -> type[SurveyForm]:
+    _, reasons = questionnaires.common()
+    return survey_form(
+        q.questions, reasons=[r for r in reasons if r.code in q.reasons], comment=True
+    )
+
+
+def _bind(form_class: type[SurveyForm], scope: str, formdata=None) -> SurveyForm:
+    return form_class(formdata, meta={"csrf_context": (current_app.secret_key, scope)})
+
+
+def _posted(form_class: type[SurveyForm], scope: str) -> SurveyForm:
+    """The posted form, validated; anything malformed (CSRF included) is a 400, nothing stored."""
+    if unknown_fields(form_class, request.form):
+        abort(400)
+    form = _bind(form_class, scope, request.form)
+    if not form.validate():
+        abort(400)
+    return form
+
+
+def _receipt(token: str, now: dt.datetime) -> Receipt:
+    """The usable receipt of a token, or Unusable (a forged one never reaches the database)."""
+    if not token_signed(key(), token):
+        raise Unusable("forged")
+    session = get_session()
+    return check_usable(session, receipt_for_token(session, key(), token), now)
+
+
+def _see_other(location: str):
+    return redirect(location, code=303)
+
+
+def _levels():
+    levels, _ = questionnaires.common()
+    return [lv for lv in levels if lv.value > 0], [lv for lv in levels if lv.value == 0][0]
+
+
+@bp.get("/r/<token>")
+@limiter.shared_limit(_phone_limit, scope="phone-survey")
+def survey(token: str):
+    """A receipt's survey: the screen it got to, or an earlier one (`?step=`)."""
+    now = utcnow()
+    session = get_session()
+    receipt = _receipt(token, now)
+    mark_opened(session, receipt, now)
+    q = questionnaire_of(receipt)
+    progress = receipt.progress or {}
+    reached = int(progress.get("step", 0))
+    step = request.args.get("step", type=int)
+    if step is None or not 0 <= step <= reached:
+        step = reached
+    total = len(screens(q))
+    answers = progress.get("answers", {})
+    session.commit()
+    if step >= total:
+        low = wants_reasons(answers)
+        form = _bind(_final_form(q, low), f"r:{token}:final")
+        return render_template(
+            "collector/phone/final.html",
+            form=form,
+            action=url_for(".send", token=token),
+            back=url_for(".survey", token=token, step=total - 1),
+            low=low,
+            total=total,
+        )
+    items = screens(q)[step]
+    faces, none = _levels()
+    return render_template(
+        "collector/phone/screen.html",
+        q=q,
+        items=items,
+        step=step,
+        total=total,
+        form=_bind(_screen_form(q, step), f"r:{token}:{step}"),
+        action=url_for(".answer", token=token, step=step),
+        back=url_for(".survey", token=token, step=step - 1) if step else None,
+        faces=faces,
+        no_opinion=none,
+        chosen=answers,
+    )
+
+
+@bp.post("/r/<token>/<int:step>")
+@limiter.shared_limit(_phone_limit, scope="phone-survey")
+def answer(token: str, step: int):
+    """Keep one screen's answers on the receipt, then show the next screen."""
+    now = utcnow()
+    session = get_session()
+    receipt = _receipt(token, now)
+    q = questionnaire_of(receipt)
+    if not 0 <= step < len(screens(q)):
+        abort(404)
+    form = _posted(_screen_form(q, step), f"r:{token}:{step}")
+    save_progress(session, receipt, step, form.answers(), now)
+    session.commit()
+    return _see_other(url_for(".survey", token=token))
+
+
+@bp.post("/r/<token>/send")
+@limiter.shared_limit(_phone_limit, scope="phone-survey")
+def send(token: str):
+    """Store the receipt's one response; a second submission is refused and stores nothing."""
+    now = utcnow()
+    session = get_session()
+    receipt = _receipt(token, now)
+    q = questionnaire_of(receipt)
+    low = wants_reasons((receipt.progress or {}).get("answers", {}))
+    form = _posted(_final_form(q, low), f"r:{token}:final")
+    reasons = (form.reasons.data or []) if low else []
+    submit_receipt(session, receipt, reasons=reasons, comment=form.comment.data, now=now)
+    session.commit()
+    return _see_other(url_for(".thanks"))
+
+
+@bp.get("/phone/thanks")
+def thanks():
+    """Thank you."""
+    return render_template("collector/phone/thanks.html")
+
+
+@bp.route("/p/<code>", methods=["GET", "POST"])
+@limiter.limit(_poster_limit, methods=["POST"])
+@limiter.shared_limit(_phone_limit, scope="phone-survey", methods=["GET"])
+def poster(code: str):
+    """A counter poster's walk-in survey: every question on one page, sent once."""
+    session = get_session()
+    unit = poster_unit(session, code)
+    if unit is None:
+        raise Unusable("no-unit")
+    q = poster_questionnaire(unit)
+    scope = f"p:{unit.code}"
+    if request.method == "POST":
+        form = _posted(_poster_form(q), scope)
+        now = utcnow()
+        store_poster(
+            session,
+            unit,
+            q,
+            answers=form.answers(),
+            reasons=form.reasons.data or [],
+            comment=form.comment.data,
+            started_at=now,
+            now=now,
+            rule=BurstRule(
+                current_app.config["POSTER_BURST_SIZE"], current_app.config["POSTER_BURST_WINDOW"]
+            ),
+        )
+        session.commit()
+        return _see_other(url_for(".thanks"))
+    session.rollback()
+    faces, none = _levels()
+    form = _bind(_poster_form(q), scope)
+    return render_template(
+        "collector/phone/poster.html",
+        q=q,
+        unit=unit,
+        form=form,
+        action=url_for(".poster", code=unit.code),
+        faces=faces,
+        no_opinion=none,
+    )
+
+
+@bp.errorhandler(Unusable)
+def _unusable(exc: Unusable):
+    """A code that cannot be used: a friendly page; nothing was stored."""
+    session = get_session()
+    # An expired code's row was just marked so (evidence for the response rate): keep that only.
+    session.commit() if exc.reason == "expired" else session.rollback()
+    status = {"answered": 409, "expired": 410, "revoked": 410}.get(exc.reason, 404)
+    return render_template("collector/phone/unusable.html", reason=exc.reason), status
+
+
+@bp.errorhandler(429)
+def _too_many(exc):
+    """Too many requests from one client: say so, plainly."""
+    return render_template("collector/phone/unusable.html", reason="too-many"), 429
+
+
+@bp.errorhandler(400)
+def _bad_form(exc):
+    """A form that was not issued here or has expired: nothing stored; start the screen again."""
+    get_session().rollback()
+    return render_template("collector/phone/unusable.html", reason="bad-form"), 400

@@ -1,0 +1,251 @@
+"""The phone survey's business functions: a receipt's progress and its one submission, and the
+counter poster's walk-in responses. They take a session and flush; the view commits.
+
+One submission per receipt: the row moves to `answered` with a single conditional UPDATE, so of two
+submissions at once (two tabs, a double tap, a replayed post) exactly one changes the row and stores
+a response; the other changes nothing and is refused.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from collector.models import Answer, Receipt, Response, Unit
+from collector.reports.counts import SUSPECT_FLAG
+from shared import questionnaires
+from shared import text as shared_text
+from shared.db import uuid7
+from shared.forms import COMMENT_MAX
+from shared.questionnaires import LOW, Questionnaire
+
+#: The questionnaire a poster asks, by the unit's kind; other kinds use the administrative one.
+KIND_BY_UNIT_KIND = {"health-facility": "health", "school": "education"}
+
+
+class Unusable(Exception):
+    """The receipt code cannot be used (see `reason`: forged, unknown, answered, expired,
+    revoked); nothing is stored."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def clean_comment(text: str | None) -> str | None:
+    """A phone comment as it is stored: the one cleaning of citizens' text (shared.text), at
+    most COMMENT_MAX characters."""
+    return shared_text.clean_comment(text, COMMENT_MAX)
+
+
+def wants_reasons(answers: dict[str, int]) -> bool:
+    return any(value in LOW for value in answers.values())
+
+
+def questionnaire_of(receipt: Receipt) -> Questionnaire:
+    q = questionnaires.get(receipt.questionnaire, receipt.questionnaire_version)
+    if q is None:  # a version withdrawn since issue: the current full one of the kind
+        q = questionnaires.current(receipt.questionnaire, "full")
+    return q
+
+
+def check_usable(session: Session, receipt: Receipt | None, now: dt.datetime) -> Receipt:
+    """The receipt if it can still be answered; marks it expired (as evidence) when it ran out."""
+    if receipt is None:
+        raise Unusable("unknown")
+    if receipt.state == "answered":
+        raise Unusable("answered")
+    if receipt.state == "revoked":
+        raise Unusable("revoked")
+    if receipt.state == "expired" or now >= receipt.expires_at:
+        if receipt.state != "expired":
+            receipt.state = "expired"
+            receipt.progress = {}
+            session.flush()
+        raise Unusable("expired")
+    return receipt
+
+
+def mark_opened(session: Session, receipt: Receipt, now: dt.datetime) -> None:
+    if receipt.opened_at is None:
+        receipt.opened_at = now
+        if receipt.state == "issued":
+            receipt.state = "opened"
+        session.flush()
+
+
+def save_progress(
+    session: Session, receipt: Receipt, step: int, answers: dict[str, int], now: dt.datetime
+) -> None:
+    """Keep the answers of one screen (a repeated post of it is harmless) and where to go on."""
+    mark_opened(session, receipt, now)
+    progress = dict(receipt.progress or {})
+    kept = {**progress.get("answers", {}), **answers}
+    progress["answers"] = kept
+    progress["step"] = max(int(progress.get("step", 0)), step + 1)
+    receipt.progress = progress
+    session.flush()
+
+
+def _rfc3339(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def _store(
+    session: Session,
+    *,
+    unit_id: int,
+    channel: str,
+    q: Questionnaire,
+    counter: str,
+    answers: dict[str, int],
+    reasons: list[str],
+    comment: str | None,
+    started_at: dt.datetime,
+    now: dt.datetime,
+    flags: list[str],
+    procedure: str | None = None,
+    officer: str | None = None,
+) -> Response:
+    response = Response(
+        uuid=uuid7(),
+        kiosk_id=None,
+        kiosk_seq=None,
+        unit_id=unit_id,
+        counter=counter,
+        channel=channel,
+        questionnaire=q.kind,
+        questionnaire_version=q.version,
+        started_at=started_at,
+        submitted_at=now,
+        started_at_sent=_rfc3339(started_at),
+        submitted_at_sent=_rfc3339(now),
+        received_at=now,
+        complete=True,
+        answers=dict(answers),
+        reasons=sorted(set(reasons)),
+        comment=clean_comment(comment),
+        flags=flags,
+        procedure=procedure,
+        officer=officer,
+        prev_hash=None,
+        hash=None,
+        chain_ok=None,
+    )
+    session.add(response)
+    session.flush()
+    session.add_all(Answer(response_id=response.id, code=c, value=v) for c, v in answers.items())
+    session.flush()
+    return response
+
+
+def submit_receipt(
+    session: Session,
+    receipt: Receipt,
+    *,
+    reasons: list[str],
+    comment: str | None,
+    now: dt.datetime,
+) -> Response:
+    """Store the receipt's one response from its saved answers; Unusable("answered") if another
+    submission got there first (then nothing is stored)."""
+    check_usable(session, receipt, now)
+    answers = dict((receipt.progress or {}).get("answers", {}))
+    won = session.execute(
+        sa.update(Receipt)
+        .where(
+            Receipt.id == receipt.id,
+            Receipt.state.in_(("issued", "opened")),
+            Receipt.response_id.is_(None),
+        )
+        .values(state="answered", answered_at=now, progress={})
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if won != 1:
+        raise Unusable("answered")
+    q = questionnaire_of(receipt)
+    response = _store(
+        session,
+        unit_id=receipt.unit_id,
+        channel="receipt",
+        q=q,
+        counter="",
+        answers={c: v for c, v in answers.items() if c in q.codes},
+        reasons=[r for r in reasons if r in q.reasons],
+        comment=comment,
+        started_at=receipt.opened_at or receipt.issued_at,
+        now=now,
+        flags=[],
+        procedure=receipt.procedure,
+        officer=receipt.officer,
+    )
+    session.execute(
+        sa.update(Receipt)
+        .where(Receipt.id == receipt.id)
+        .values(response_id=response.id)
+        .execution_options(synchronize_session=False)
+    )
+    session.expire(receipt)
+    return response
+
+
+@dataclass(frozen=True)
+class BurstRule:
+    """Poster responses identical to the previous `size - 1` of the same unit within `window`
+    seconds are flagged, as the kiosk flags bursts at a counter."""
+
+    size: int = 3
+    window: float = 600
+
+
+def poster_unit(session: Session, code: str) -> Unit | None:
+    return session.scalar(sa.select(Unit).where(Unit.code == code))
+
+
+def poster_questionnaire(unit: Unit) -> Questionnaire:
+    return questionnaires.current(KIND_BY_UNIT_KIND.get(unit.kind, "admin"), "short")
+
+
+def store_poster(
+    session: Session,
+    unit: Unit,
+    q: Questionnaire,
+    *,
+    answers: dict[str, int],
+    reasons: list[str],
+    comment: str | None,
+    started_at: dt.datetime,
+    now: dt.datetime,
+    rule: BurstRule,
+) -> Response:
+    """A walk-in response from the unit's poster, flagged when it repeats a burst."""
+    flags = []
+    if rule.size >= 2 and answers:
+        before = session.scalars(
+            sa.select(Response.answers)
+            .where(
+                Response.unit_id == unit.id,
+                Response.channel == "poster",
+                Response.submitted_at >= now - dt.timedelta(seconds=rule.window),
+            )
+            .order_by(Response.id.desc())
+            .limit(rule.size - 1)
+        ).all()
+        if len(before) == rule.size - 1 and all(a == answers for a in before):
+            flags = [SUSPECT_FLAG]
+    return _store(
+        session,
+        unit_id=unit.id,
+        channel="poster",
+        q=q,
+        counter="poster",
+        answers=answers,
+        reasons=[r for r in reasons if r in q.reasons],
+        comment=comment,
+        started_at=min(started_at, now),
+        now=now,
+        flags=flags,
+    )

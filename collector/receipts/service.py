@@ -1,0 +1,365 @@
+"""Receipt rating codes: integration tokens, dossier codes, signed tokens, issue and revoke.
+
+Functions take a session and flush; the view or the CLI commits.
+
+The token is 14 bytes in URL-safe base64 (19 characters): 8 bytes derived from the dossier code
+under the receipt key, then the first 6 bytes of an HMAC of those 8 under the same key. A forged or
+altered token fails the HMAC before the database is asked; the dossier code cannot be read back
+from it; and issuing the same dossier again gives the same token without storing the token or the
+code (the row keeps the HMAC of the dossier code and the SHA-256 of the token).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from collector.accounts.scope import subtree_ids
+from collector.i18n import TranslatableError
+from collector.models import IntegrationToken, Receipt, Unit
+from shared import questionnaires
+from shared.db import utcnow
+from shared.i18n import N_
+from shared.qr import qr_all, qr_png, qr_svg, qr_version
+
+NONCE_BYTES = 8
+MAC_BYTES = 6
+TOKEN_CHARS = 19
+TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{19}$")
+MAX_CODE = 64
+CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+#: Circular 01/2018/TT-VPCP art. 19: unit code (segments joined by dots), received date YYMMDD,
+#: sequence of the day, e.g. 000.00.12.H40-260302-0001.
+DOSSIER_RE = re.compile(r"^(?P<unit>.+)-(?P<date>[^-]+)-(?P<seq>[^-]+)$")
+UNIT_PART_RE = re.compile(r"^[A-Z0-9]{1,10}(\.[A-Z0-9]{1,10}){0,7}$")
+
+
+class ReceiptError(TranslatableError):
+    """A receipt request that cannot be done; the message says what is wrong."""
+
+    def __init__(self, message: str, about: str = "", **params: object):
+        #: The request field the error is about.
+        self.field = about
+        super().__init__(message, **params)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("ascii")).hexdigest()
+
+
+# -- integration tokens ------------------------------------------------------------------------
+
+
+def create_integration(session: Session, unit_code: str, label: str = "") -> tuple[int, str]:
+    """A new integration token for a unit's subtree; returns its id and the token (shown once)."""
+    unit = session.scalar(sa.select(Unit).where(Unit.code == unit_code))
+    if unit is None:
+        raise ReceiptError(N_("no unit %(code)s"), "unit", code=unit_code)
+    if len(label) > 100:
+        raise ReceiptError(N_("the label must be at most 100 characters"), "label")
+    token = "int_" + secrets.token_urlsafe(32)
+    row = IntegrationToken(unit=unit, label=label, token_hash=token_hash(token))
+    session.add(row)
+    session.flush()
+    return row.id, token
+
+
+def revoke_integration(session: Session, integration_id: int) -> IntegrationToken:
+    row = session.get(IntegrationToken, integration_id)
+    if row is None:
+        raise ReceiptError(N_("no integration token %(id)s"), "id", id=integration_id)
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+        session.flush()
+    return row
+
+
+def integration_for_token(session: Session, token: str) -> IntegrationToken | None:
+    """The live integration holding this token; None if unknown or revoked."""
+    row = session.scalar(
+        sa.select(IntegrationToken).where(IntegrationToken.token_hash == token_hash(token))
+    )
+    return row if row is not None and row.revoked_at is None else None
+
+
+# -- dossier codes and tokens ------------------------------------------------------------------
+
+
+def normalise_dossier(code: object) -> str:
+    """The dossier code, upper-case and trimmed, checked against Circular 01/2018 art. 19: the
+    received date (YYMMDD) and the 4-digit sequence strictly, the unit part loosely."""
+    if not isinstance(code, str) or not code.strip():
+        raise ReceiptError(N_("the dossier code is missing"), "dossier")
+    text = code.strip().upper()
+    if len(text) > 64:
+        raise ReceiptError(N_("the dossier code is longer than 64 characters"), "dossier")
+    match = DOSSIER_RE.match(text)
+    if match is None:
+        raise ReceiptError(
+            N_("the dossier code must look like UNIT-YYMMDD-NNNN, e.g. 000.00.12.H40-260302-0001"),
+            "dossier",
+        )
+    if not UNIT_PART_RE.match(match["unit"]):
+        raise ReceiptError(
+            N_(
+                "the unit part %(part)s of the dossier code must be letters and digits in "
+                "segments joined by dots"
+            ),
+            "dossier",
+            part=match["unit"],
+        )
+    date = match["date"]
+    try:
+        if not re.fullmatch(r"\d{6}", date):
+            raise ValueError(date)
+        dt.date(2000 + int(date[:2]), int(date[2:4]), int(date[4:]))
+    except ValueError:
+        raise ReceiptError(
+            N_("the date part %(part)s of the dossier code is not a date as YYMMDD"),
+            "dossier",
+            part=date,
+        ) from None
+    if not re.fullmatch(r"\d{4}", match["seq"]):
+        raise ReceiptError(
+            N_("the sequence part %(part)s of the dossier code must be exactly 4 digits"),
+            "dossier",
+            part=match["seq"],
+        )
+    return text
+
+
+def receipt_key(secret_key: str | bytes, receipt_secret: str | None = None) -> bytes:
+    """The key for dossier HMACs and tokens: RECEIPT_SECRET when set, else derived from the app's
+    secret key (changing either invalidates every receipt code issued before)."""
+    base = receipt_secret or secret_key
+    raw = base.encode("utf-8") if isinstance(base, str) else base
+    return hmac.new(raw, b"sipas-receipts-v1", hashlib.sha256).digest()
+
+
+def _mac(key: bytes, label: bytes, data: bytes) -> bytes:
+    return hmac.new(key, label + data, hashlib.sha256).digest()
+
+
+def dossier_hmac(key: bytes, dossier: str) -> str:
+    return _mac(key, b"dossier:", dossier.encode("utf-8")).hex()
+
+
+def make_token(key: bytes, dossier: str) -> str:
+    nonce = _mac(key, b"nonce:", dossier.encode("utf-8"))[:NONCE_BYTES]
+    raw = nonce + _mac(key, b"token:", nonce)[:MAC_BYTES]
+    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+def token_signed(key: bytes, token: str) -> bool:
+    """Whether the token is one this collector made (no database needed)."""
+    if not isinstance(token, str) or not TOKEN_RE.match(token):
+        return False
+    try:
+        raw = base64.urlsafe_b64decode(token + "=")
+    except (binascii.Error, ValueError):
+        return False
+    if len(raw) != NONCE_BYTES + MAC_BYTES:
+        return False
+    # Re-encoding must give the same text: otherwise the last character's spare bits were changed.
+    if base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=") != token:
+        return False
+    nonce, mac = raw[:NONCE_BYTES], raw[NONCE_BYTES:]
+    return hmac.compare_digest(mac, _mac(key, b"token:", nonce)[:MAC_BYTES])
+
+
+# -- issue ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReceiptRequest:
+    dossier: str
+    unit: str
+    questionnaire: str = "admin"
+    procedure: str | None = None
+    officer: str | None = None
+    due_date: dt.date | None = None
+
+
+def _optional_code(value: object, field: str) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or not CODE_RE.match(value.strip()):
+        raise ReceiptError(
+            N_("%(field)s must be a code of letters, digits, '.', '_' or '-' (at most 64)"),
+            field,
+            field=field,
+        )
+    return value.strip()
+
+
+def parse_request(body: object) -> ReceiptRequest:
+    """A receipt request from a JSON body (or the CLI's options as a dict); names what is wrong."""
+    if not isinstance(body, dict):
+        raise ReceiptError(N_("the body must be a JSON object"))
+    allowed = {"dossier", "unit", "questionnaire", "procedure", "officer", "due_date"}
+    unknown = sorted(set(body) - allowed)
+    if unknown:
+        raise ReceiptError(
+            N_("unknown field(s): %(fields)s"), unknown[0], fields=", ".join(unknown)
+        )
+    dossier = normalise_dossier(body.get("dossier"))
+    unit = body.get("unit")
+    if not isinstance(unit, str) or not unit.strip():
+        raise ReceiptError(N_("the unit code is missing"), "unit")
+    kind = body.get("questionnaire") or "admin"
+    if kind not in questionnaires.KINDS:
+        raise ReceiptError(
+            N_("unknown questionnaire %(kind)s (one of %(kinds)s)"),
+            "questionnaire",
+            kind=str(kind),
+            kinds=", ".join(questionnaires.KINDS),
+        )
+    due = body.get("due_date")
+    due_date = None
+    if due not in (None, ""):
+        try:
+            if not isinstance(due, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", due):
+                raise ValueError(due)
+            due_date = dt.date.fromisoformat(due)
+        except ValueError:
+            raise ReceiptError(N_("due_date must be a date as YYYY-MM-DD"), "due_date") from None
+    return ReceiptRequest(
+        dossier=dossier,
+        unit=unit.strip(),
+        questionnaire=kind,
+        procedure=_optional_code(body.get("procedure"), "procedure"),
+        officer=_optional_code(body.get("officer"), "officer"),
+        due_date=due_date,
+    )
+
+
+@dataclass(frozen=True)
+class Issued:
+    receipt: Receipt
+    token: str
+    url: str
+    #: False when the dossier already had a code (the same one is returned).
+    created: bool
+
+    def qr_png(self) -> bytes:
+        return qr_png(self.url)
+
+    def qr_svg(self) -> bytes:
+        return qr_svg(self.url)
+
+    def qr_version(self) -> int:
+        return qr_version(self.url)
+
+
+def short_url(public_url: str, token: str) -> str:
+    return f"{public_url.rstrip('/')}/r/{token}"
+
+
+def issue_receipt(
+    session: Session,
+    request: ReceiptRequest,
+    *,
+    key: bytes,
+    public_url: str,
+    ttl_days: int,
+    integration: IntegrationToken | None = None,
+    now: dt.datetime | None = None,
+) -> Issued:
+    """The rating code of a dossier: a new one, or the one it already has."""
+    unit = session.scalar(sa.select(Unit).where(Unit.code == request.unit))
+    if unit is None:
+        raise ReceiptError(N_("no unit %(code)s"), "unit", code=request.unit)
+    if integration is not None and unit.id not in subtree_ids(session, [integration.unit_id]):
+        raise ReceiptError(
+            N_("unit %(code)s is outside this integration token's units"),
+            "unit",
+            code=request.unit,
+        )
+    token = make_token(key, request.dossier)
+    url = short_url(public_url, token)
+    digest = dossier_hmac(key, request.dossier)
+    existing = session.scalar(sa.select(Receipt).where(Receipt.dossier_hmac == digest))
+    if existing is not None:
+        return Issued(existing, token, url, created=False)
+    now = now or utcnow()
+    q = questionnaires.current(request.questionnaire, "full")
+    values = {
+        "dossier_hmac": digest,
+        "token_hash": token_hash(token),
+        "unit_id": unit.id,
+        "questionnaire": q.kind,
+        "questionnaire_version": q.version,
+        "procedure": request.procedure,
+        "officer": request.officer,
+        "due_date": request.due_date,
+        "integration_id": integration.id if integration is not None else None,
+        "state": "issued",
+        "issued_at": now,
+        "expires_at": now + dt.timedelta(days=ttl_days),
+        "progress": {},
+    }
+    # Two requests for the same dossier at once: the unique HMAC lets one insert, the other reads.
+    table = Receipt.__table__
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    statement = (
+        insert(table)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["dossier_hmac"])
+        .returning(table.c.id)
+    )
+    created = session.execute(statement).first() is not None
+    receipt = session.scalar(sa.select(Receipt).where(Receipt.dossier_hmac == digest))
+    assert receipt is not None
+    return Issued(receipt, token, url, created=created)
+
+
+def receipt_for_token(session: Session, key: bytes, token: str) -> Receipt | None:
+    """The receipt of a signed token; None for a forged one (without asking the database) or an
+    unknown one."""
+    if not token_signed(key, token):
+        return None
+    return session.scalar(sa.select(Receipt).where(Receipt.token_hash == token_hash(token)))
+
+
+def revoke_receipt(session: Session, key: bytes, token: str) -> Receipt:
+    receipt = receipt_for_token(session, key, token)
+    if receipt is None:
+        raise ReceiptError(N_("no receipt with this code"), "token")
+    if receipt.state not in ("answered", "revoked"):
+        receipt.state = "revoked"
+        receipt.revoked_at = utcnow()
+        receipt.progress = {}
+        session.flush()
+    return receipt
+
+
+def issued_reply(issued: Issued) -> dict[str, object]:
+    """The JSON reply of the API (the CLI prints the same fields)."""
+    version, png, svg = qr_all(issued.url)
+    return {
+        "token": issued.token,
+        "url": issued.url,
+        "expires_at": issued.receipt.expires_at.astimezone(dt.UTC)
+        .isoformat(timespec="seconds")
+        .replace("+00:00", "Z"),
+        "created": issued.created,
+        "state": issued.receipt.state,
+        "qr": {
+            "version": version,
+            "error_correction": "M",
+            "png": base64.b64encode(png).decode("ascii"),
+            "svg": svg.decode("utf-8"),
+        },
+    }
