@@ -139,6 +139,15 @@ def send_heartbeat(
         raise SendFailed(f"collector unreachable: {exc.__class__.__name__}") from exc
     if reply.status_code >= 300:
         raise SendFailed(f"heartbeat answered {reply.status_code}")
+    # The collector's clock minus ours: the staff page shows it, so a wrong clock is found and set
+    # before the collector starts refusing ratings as `implausible-time`.
+    try:
+        offset = float(reply.json()["clock_offset_s"])
+    except (ValueError, KeyError, TypeError):
+        return
+    now = utcnow()
+    _set_state(session, "clock_offset_s", f"{offset:.0f}", now)
+    session.commit()
 
 
 @dataclass

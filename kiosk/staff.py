@@ -60,6 +60,13 @@ def health():
     return render_template("kiosk/staff.html", **counter_health())
 
 
+def _offset(state: State | None) -> int | None:
+    try:
+        return int(state.value) if state is not None else None
+    except ValueError:
+        return None
+
+
 def counter_health() -> dict:
     """Figures for the staff page: today's responses, the outbox, the last send, disk space."""
     session = db.session()
@@ -92,6 +99,9 @@ def counter_health() -> dict:
         "rejected": rejected,
         "last_send": state.get("last_send_ok"),
         "last_error": state.get("last_send_error"),
+        "clock_offset_s": _offset(state.get("clock_offset_s")),
+        #: The collector refused ratings for their times: this machine's clock is wrong.
+        "clock_wrong": any(r.rejected_code == "implausible-time" for r in rejected),
         "disk_free_mb": disk.free // 2**20,
         "disk_total_mb": disk.total // 2**20,
         "now": utcnow(),

@@ -45,11 +45,11 @@ def test_wrong_pins_are_slowed_down_in_vietnamese(app, client):
 
 @WITH_PIN
 def test_the_right_pin_works_again_once_the_short_window_ends(app, client):
-    app.config["STAFF_PIN_LIMIT"] = "3 per 3 seconds"
+    app.config["STAFF_PIN_LIMIT"] = "3 per 8 seconds"
     for _ in range(3):
         assert _pin_post(client, "999999").status_code == 403
     assert _pin_post(client, PIN).status_code == 429
-    time.sleep(3.1)
+    time.sleep(8.2)  # a whole window after the last failure: it has ended, whenever it began
     assert _pin_post(client, PIN).status_code == 200
 
 
@@ -59,3 +59,27 @@ def test_right_pins_never_count_towards_the_lockout(app, client):
         assert _pin_post(client, PIN).status_code == 200
     assert _pin_post(client, "000000").status_code == 403
     assert _pin_post(client, PIN).status_code == 200
+
+
+@WITH_PIN
+def test_the_staff_page_says_when_the_collector_refused_ratings_for_their_time(app, client):
+    import sqlalchemy as sa
+
+    from kiosk import db
+    from kiosk.models import Response
+    from tests.kiosk.conftest import Tablet
+
+    tablet = Tablet(client)
+    tablet.start()
+    for code in ("Q0", "A0", "B0", "C0", "D0", "E0"):
+        tablet.tap(code, 4)
+    assert 'id="clock-wrong"' not in _pin_post(client, PIN).get_data(as_text=True)
+    with db.engine(app).begin() as conn:
+        conn.execute(
+            sa.update(Response).values(
+                rejected_code="implausible-time", rejected_message="submitted_at is outside"
+            )
+        )
+    page = _pin_post(client, PIN).get_data(as_text=True)
+    assert 'id="clock-wrong"' in page
+    assert "implausible-time" in page
