@@ -399,12 +399,11 @@ def _problem_lines(status: KioskStatus) -> list[str]:
 @click.argument("code")
 @click.argument("spec")
 def units_hours(code: str, spec: str) -> None:
-    from collector.opening import parse_hours_spec, set_opening_hours
+    from collector.opening import hours_from_text, set_opening_hours
 
     session = get_session()
     try:
-        hours = None if spec == "default" else parse_hours_spec(spec)
-        set_opening_hours(session, code, hours)
+        set_opening_hours(session, code, hours_from_text(spec))
     except TranslatableError as exc:
         raise _fail(exc) from None
     session.commit()

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload
 
+from collector.audit import audit
 from collector.i18n import TranslatableError
 from collector.models import Kiosk, KioskChain, Unit, User
 from shared.i18n import N_
@@ -92,6 +93,35 @@ def parse_hours_spec(spec: str) -> dict[str, list[list[str]]]:
         for day in span:
             hours[day] = parsed
     return check_hours(hours)
+
+
+def hours_from_text(spec: str) -> dict[str, list[list[str]]] | None:
+    """What `units hours` and the unit's page take: the short text, or "default" (or nothing)
+    for the collector's hours, which is None."""
+    text = (spec or "").strip()
+    if text.lower() in ("", "default"):
+        return None
+    return parse_hours_spec(text)
+
+
+def format_hours_spec(hours: Mapping[str, list[list[str]]] | None) -> str:
+    """The short text of hours, consecutive days with the same periods joined (the inverse of
+    parse_hours_spec); "" for None."""
+    if not hours:
+        return ""
+    canonical = check_hours(hours)
+    parts: list[str] = []
+    index = 0
+    while index < len(DAYS):
+        periods = canonical[DAYS[index]]
+        last = index
+        while last + 1 < len(DAYS) and canonical[DAYS[last + 1]] == periods:
+            last += 1
+        if periods:
+            days = DAYS[index] if last == index else f"{DAYS[index]}-{DAYS[last]}"
+            parts.append(days + "=" + ",".join(f"{a}-{b}" for a, b in periods))
+        index = last + 1
+    return ";".join(parts)
 
 
 def unit_hours(unit: Unit, config: Mapping[str, Any]) -> dict[str, list[list[str]]]:
@@ -223,11 +253,25 @@ def mark_notified(session: Session, kiosk_ids: Iterable[int], now: dt.datetime) 
     session.flush()
 
 
-def set_opening_hours(session: Session, unit_code: str, hours: Mapping[str, Any] | None) -> Unit:
+def set_opening_hours(
+    session: Session,
+    unit_code: str,
+    hours: Mapping[str, Any] | None,
+    actor: User | None = None,
+) -> Unit:
     """Give a unit its own opening hours (None: back to the collector's default)."""
     unit = session.scalar(sa.select(Unit).where(Unit.code == unit_code))
     if unit is None:
         raise OpeningHoursError(N_("no unit %(code)s"), code=unit_code)
+    before = unit.opening_hours
     unit.opening_hours = None if hours is None else check_hours(hours)
     session.flush()
+    audit(
+        session,
+        "unit-hours-set",
+        actor,
+        unit=unit_code,
+        before=format_hours_spec(before) or "default",
+        after=format_hours_spec(unit.opening_hours) or "default",
+    )
     return unit

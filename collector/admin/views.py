@@ -46,7 +46,15 @@ from collector.kiosks import (
     revoke_kiosk,
     rotate_token,
 )
-from collector.models import ROLES, AuditEntry, Kiosk, Response, Unit, User
+from collector.models import ROLES, AuditEntry, IntegrationToken, Kiosk, Response, Unit, User
+from collector.opening import (
+    DEFAULT_HOURS,
+    OpeningHoursError,
+    format_hours_spec,
+    hours_from_text,
+    set_opening_hours,
+)
+from collector.receipts.service import create_integration, list_integrations, revoke_integration
 from collector.reports.render import kind_label
 from collector.reports.targets import TargetError, effective_targets, set_target, stored_targets
 from collector.units import (
@@ -182,6 +190,11 @@ def unit(code: str):
         people=people,
         below=below,
         units=_units_in_scope(actor),
+        hours=format_hours_spec(unit.opening_hours),
+        default_hours=format_hours_spec(current_app.config.get("OPENING_HOURS") or DEFAULT_HOURS),
+        integrations=[
+            row for row in list_integrations(session, {unit.id}) if row.revoked_at is None
+        ],
     )
 
 
@@ -231,6 +244,23 @@ def unit_active(code: str):
     session.commit()
     flash(_("The unit is active again.") if active else _("The unit is deactivated."))
     return redirect(url_for("admin.unit", code=code), 303)
+
+
+@bp.post("/units/<code>/hours")
+def unit_hours(code: str):
+    """Set the unit's opening hours (used by the silent-kiosk check), or go back to the default."""
+    actor = acting_user()
+    unit_in_scope(code, actor)
+    session = get_session()
+    try:
+        set_opening_hours(
+            session, code, hours_from_text(request.form.get("hours", "")), actor=actor
+        )
+    except OpeningHoursError as exc:
+        return _fail(exc)
+    session.commit()
+    flash(_("The opening hours are saved."))
+    return redirect(url_for("admin.unit", code=code) + "#hours", 303)
 
 
 @bp.route("/unit-import", methods=["GET", "POST"])
@@ -467,8 +497,59 @@ def person_reset(user_id: int):
     return _password_page(user, password)
 
 
-# Integration tokens for the one-stop software belong here (list, create shown once, revoke),
-# next to the people who use them; they come with the receipt survey's integration work.
+# -- integration tokens ------------------------------------------------------------------------
+
+
+@bp.get("/integrations")
+def integrations():
+    """The one-stop software's integration tokens of the administrator's units; make and revoke."""
+    actor = acting_user()
+    return render_template(
+        "collector/admin/integrations.html",
+        integrations=list_integrations(get_session(), scope_of(actor)),
+        units=[u for u in _units_in_scope(actor) if u.active],
+        chosen=request.args.get("unit", ""),
+    )
+
+
+@bp.post("/integrations")
+def integration_create():
+    """Make an integration token for a unit and the units below it; it is shown once."""
+    actor = acting_user()
+    unit = unit_in_scope(request.form.get("unit", "").strip(), actor)
+    session = get_session()
+    try:
+        integration_id, token = create_integration(
+            session, unit.code, request.form.get("label", ""), actor=actor
+        )
+    except TranslatableError as exc:
+        return _fail(exc)
+    session.commit()
+    reply = make_response(
+        render_template(
+            "collector/admin/integration_token.html",
+            integration=session.get(IntegrationToken, integration_id),
+            token=token,
+        )
+    )
+    # The token is in this page only: keep it out of every cache and the browser history.
+    reply.headers["Cache-Control"] = "no-store"
+    return reply
+
+
+@bp.post("/integrations/<int:integration_id>/revoke")
+def integration_revoke(integration_id: int):
+    """Revoke an integration token; the receipts it issued stay."""
+    actor = acting_user()
+    row = get_session().get(IntegrationToken, integration_id)
+    scope = scope_of(actor)
+    if row is None or (scope is not None and row.unit_id not in scope):
+        abort(404)
+    session = get_session()
+    revoke_integration(session, integration_id, actor=actor)
+    session.commit()
+    flash(_("Integration token %(id)d is revoked.", id=integration_id))
+    return redirect(url_for("admin.integrations"), 303)
 
 
 # -- targets -----------------------------------------------------------------------------------

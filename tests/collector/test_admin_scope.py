@@ -12,7 +12,8 @@ import sqlalchemy as sa
 
 from collector.accounts.service import audit, find_user
 from collector.db import get_session
-from collector.models import ApiToken, Kiosk, ReportTarget, Unit, User
+from collector.models import ApiToken, IntegrationToken, Kiosk, ReportTarget, Unit, User
+from collector.receipts.service import create_integration
 from tests.collector.conftest import register
 from tests.collector.reports_helpers import csrf_token, login, make_token, make_user
 
@@ -48,9 +49,10 @@ def world(app, client, units):
         session.execute(sa.update(Kiosk).where(Kiosk.id == k2.id).values(label="Quầy Hai"))
         other = find_user(session, OTHER)
         audit(session, "login", other)
+        i2, _token = create_integration(session, "C02", "Phần mềm Hai")
         ids = {email: find_user(session, email).id for email in (ROOT, SUB, MANAGER, VIEWER, OTHER)}
         session.commit()
-    return {"k1": k1.id, "k2": k2.id, **ids}
+    return {"k1": k1.id, "k2": k2.id, "i2": i2, **ids}
 
 
 def cases(w) -> list[Case]:
@@ -86,6 +88,10 @@ def cases(w) -> list[Case]:
         Case("POST", f"/admin/kiosks/{w['k2']}/label", {"label": "đổi"}),
         Case("POST", f"/admin/kiosks/{w['k2']}/rotate"),
         Case("POST", f"/admin/kiosks/{w['k2']}/revoke"),
+        Case("POST", "/admin/units/C02/hours", {"hours": "mon-fri=07:00-11:00"}),
+        Case("GET", "/admin/integrations", hidden="Phần mềm Hai"),
+        Case("POST", "/admin/integrations", {"unit": "C02", "label": "mới"}),
+        Case("POST", f"/admin/integrations/{w['i2']}/revoke"),
         Case("POST", "/admin/units/C02/active", {"active": "0"}),
         Case("GET", "/admin/people", hidden=OTHER),
         Case(
@@ -130,7 +136,7 @@ def fingerprint(app) -> tuple:
             return sorted(tuple(map(str, row)) for row in session.execute(sa.select(*columns)))
 
         return (
-            rows(Unit.code, Unit.name, Unit.kind, Unit.parent_id, Unit.active),
+            rows(Unit.code, Unit.name, Unit.kind, Unit.parent_id, Unit.active, Unit.opening_hours),
             rows(
                 User.email,
                 User.role,
@@ -142,6 +148,12 @@ def fingerprint(app) -> tuple:
             rows(Kiosk.id, Kiosk.unit_id, Kiosk.label, Kiosk.token_hash, Kiosk.revoked_at),
             rows(ReportTarget.kind, ReportTarget.year, ReportTarget.target),
             rows(ApiToken.id, ApiToken.revoked_at),
+            rows(
+                IntegrationToken.id,
+                IntegrationToken.unit_id,
+                IntegrationToken.label,
+                IntegrationToken.revoked_at,
+            ),
         )
 
 
