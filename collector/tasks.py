@@ -24,7 +24,7 @@ import os
 import tempfile
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
@@ -34,6 +34,9 @@ from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
 from collector.db import get_session
 from collector.mail import MailError, build_message, send
 from shared.health import IMMEDIATE_QUEUE, queue_url_problem
+
+if TYPE_CHECKING:
+    from collector.models import User
 
 log = logging.getLogger("sipas.collector.tasks")
 
@@ -223,32 +226,57 @@ def run_retention(app: Flask, now: dt.datetime | None = None):
     return result
 
 
-def run_weekly_mail(app: Flask) -> list[str]:
-    """The last week's report of each REPORT_MAIL_UNITS unit (default: the top units), mailed to
-    REPORT_MAIL_TO; returns the units sent."""
+def weekly_mail_plan(session, config) -> list[tuple[User | None, str, list[str]]]:
+    """Who gets which Monday report: (the reader whose scope builds it, or None for the
+    configured mail; the unit's code; the addresses).
+
+    Each REPORT_MAIL_UNITS unit (default: the top units) goes to REPORT_MAIL_TO; and each active
+    person who chose the Monday mail on "My account" gets the report of their own scope (their
+    unit, or the top units for a person of the whole tree), read as they would read it in the
+    page (viewers read reports too, without what is for managers only)."""
     import sqlalchemy as sa
 
-    from collector.models import Unit
+    from collector.models import Unit, User
+
+    top = list(
+        session.scalars(sa.select(Unit.code).where(Unit.parent_id.is_(None)).order_by(Unit.code))
+    )
+    to = list(config.get("REPORT_MAIL_TO") or [])
+    configured = (list(config.get("REPORT_MAIL_UNITS") or []) or top) if to else []
+    plan: list[tuple[User | None, str, list[str]]] = [(None, code, to) for code in configured]
+    readers = session.scalars(
+        sa.select(User)
+        .where(User.weekly_mail.is_(True), User.active.is_(True))
+        .order_by(User.email)
+    )
+    for user in readers:
+        if user.unit is not None and not user.unit.active:
+            continue
+        for code in [user.unit.code] if user.unit is not None else top:
+            if user.email in to and code in configured:
+                continue  # the configured mail already brings them this report
+            plan.append((user, code, [user.email]))
+    return plan
+
+
+def run_weekly_mail(app: Flask) -> list[str]:
+    """The last week's reports of weekly_mail_plan, one mail each; returns the unit of each mail
+    sent (a failed mail is logged and the others still go)."""
     from collector.reports.cli import mail_report
     from collector.reports.render import report_xlsx
     from collector.reports.service import build_weekly_report
     from collector.reports.weeks import Week
 
-    to = list(app.config["REPORT_MAIL_TO"] or [])
-    if not to:
-        return []
     sent = []
     with app.app_context(), app.test_request_context("/"):
         session = get_session()
-        codes = list(app.config["REPORT_MAIL_UNITS"] or []) or list(
-            session.scalars(sa.select(Unit.code).where(Unit.parent_id.is_(None)))
-        )
+        plan = weekly_mail_plan(session, app.config)
         with tempfile.TemporaryDirectory() as tmp:
-            for code in codes:
+            for reader, code, to in plan:
                 data = build_weekly_report(
                     session,
                     app.config,
-                    user=None,
+                    user=reader,
                     unit_code=code,
                     week=Week.parse("last"),
                     via="job",
@@ -259,7 +287,7 @@ def run_weekly_mail(app: Flask) -> list[str]:
                 try:
                     mail_report(app.config, data, out, to)
                 except MailError:
-                    log.exception("weekly report mail of %s failed", code)
+                    log.exception("weekly report mail of %s to %s failed", code, ", ".join(to))
                     continue
                 sent.append(code)
     return sent
