@@ -15,6 +15,9 @@ from collector import create_app
 from collector.accounts.service import add_user
 from collector.db import get_db, get_session
 from collector.kiosks import kiosk_for_token
+from collector.models import Unit
+from collector.opening import parse_hours_spec
+from collector.receipts.service import integration_for_token
 from collector.migrate import upgrade
 from collector.units import add_unit
 from tests.browser.conftest import LiveServer
@@ -174,6 +177,67 @@ def test_an_administrator_runs_the_province_in_the_browser(
     context.close()
 
 
+@pytest.mark.parametrize(
+    ("name", "viewport", "unit"), [("laptop", LAPTOP, "C01"), ("phone", PHONE, "C02")]
+)
+def test_an_administrator_makes_an_integration_token_and_sets_opening_hours(
+    browser, admin_server, screenshot_dir, name, viewport, unit
+):
+    base = admin_server.url
+    context = browser.new_context(viewport=viewport, locale="vi-VN")
+    page = context.new_page()
+    _log_in(page, base, ADMIN, PASSWORD)
+
+    # An integration token for the one-stop software of the commune, from the unit's page.
+    page.goto(f"{base}/admin/units/{unit}")
+    page.click("text=Tạo mã tích hợp")
+    assert page.locator("#create select[name=unit]").input_value() == unit
+    page.fill("#create input[name=label]", f"Phần mềm một cửa {name}")
+    _submit(page, "#create button")
+    token = page.locator("#integration-token").inner_text()
+    assert token.startswith("int_")
+    with admin_server.app.app_context():
+        row = integration_for_token(get_session(), token)
+        assert row is not None and row.unit.code == unit
+        row_id = row.id
+    _shoot(page, screenshot_dir, f"integration-token-{name}")
+    page.click("text=← Tích hợp")
+    listed = page.locator(f"#integration-{row_id}")
+    assert f"Phần mềm một cửa {name}" in listed.inner_text() and "Đang dùng" in listed.inner_text()
+    assert token not in page.content()
+    _shoot(page, screenshot_dir, f"integrations-{name}")
+
+    # Opening hours: a bad value is refused in Vietnamese, a good one is stored and shown.
+    page.goto(f"{base}/admin/units/{unit}#hours")
+    page.fill("#hours input[name=hours]", "mon-fri=7h30-11h30")
+    _submit(page, "#hours button")
+    assert "giờ không hợp lệ 7h30" in page.content()
+    with admin_server.app.app_context():
+        stored = get_session().query(Unit).filter_by(code=unit).one().opening_hours
+        assert stored is None
+    spec = "mon-fri=07:00-11:30,13:30-17:00;sat=07:30-11:30"
+    page.goto(f"{base}/admin/units/{unit}")
+    page.fill("#hours input[name=hours]", spec)
+    _submit(page, "#hours button")
+    assert "Đã lưu giờ làm việc" in page.locator(".flash").inner_text()
+    assert page.locator("#unit-hours").inner_text() == spec
+    with admin_server.app.app_context():
+        stored = get_session().query(Unit).filter_by(code=unit).one().opening_hours
+        assert stored == parse_hours_spec(spec)
+    page.locator("#hours").scroll_into_view_if_needed()
+    _shoot(page, screenshot_dir, f"unit-hours-{name}")
+
+    # Both changes are in the audit log, with who made them.
+    page.goto(base + "/admin/audit")
+    page.fill("input[name=person]", ADMIN)
+    for action in ("integration-created", "unit-hours-set"):
+        page.select_option("select[name=action]", action)
+        _submit(page, "form.picker button")
+        text = page.locator("#audit tbody").inner_text()
+        assert ADMIN in text and unit in text, action
+    context.close()
+
+
 @pytest.mark.parametrize(("name", "viewport"), [("laptop", LAPTOP), ("phone", PHONE)])
 def test_administration_pages_fit_a_laptop_and_a_phone(
     browser, admin_server, screenshot_dir, name, viewport
@@ -186,6 +250,7 @@ def test_administration_pages_fit_a_laptop_and_a_phone(
         ("/admin/units/C01", "unit"),
         ("/admin/kiosks", "kiosks"),
         ("/admin/people", "people"),
+        ("/admin/integrations", "integrations"),
         ("/admin/targets", "targets"),
         ("/admin/audit", "audit"),
         ("/account/", "account"),
