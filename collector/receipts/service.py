@@ -74,9 +74,7 @@ def create_integration(
     row = IntegrationToken(unit=unit, label=label, token_hash=token_hash(token))
     session.add(row)
     session.flush()
-    audit(
-        session, "integration-created", actor, integration_id=row.id, unit=unit_code, label=label
-    )
+    audit(session, "integration-created", actor, integration_id=row.id, unit=unit_code, label=label)
     return row.id, token
 
 

@@ -15,10 +15,10 @@ from collector import create_app
 from collector.accounts.service import add_user
 from collector.db import get_db, get_session
 from collector.kiosks import kiosk_for_token
+from collector.migrate import upgrade
 from collector.models import Unit
 from collector.opening import parse_hours_spec
 from collector.receipts.service import integration_for_token
-from collector.migrate import upgrade
 from collector.units import add_unit
 from tests.browser.conftest import LiveServer
 from tests.browser.test_reports_browser import LAPTOP, OVERFLOW_JS, PHONE

@@ -42,9 +42,8 @@ def hours_of(app, code: str):
 
 
 def test_a_token_made_in_the_page_is_shown_once_works_and_stops_when_revoked(app, client, admin):
-    reply = client.post(
-        "/admin/integrations", data={"unit": "C01", "label": " Phần mềm một cửa ", "csrf_token": admin}
-    )
+    form = {"unit": "C01", "label": " Phần mềm một cửa ", "csrf_token": admin}
+    reply = client.post("/admin/integrations", data=form)
     assert reply.status_code == 200
     assert reply.headers["Cache-Control"] == "no-store"
     token = TOKEN_RE.search(reply.get_data(as_text=True)).group(1)
@@ -82,9 +81,10 @@ def test_a_bad_label_or_unknown_unit_stores_nothing(app, client, admin):
         "/admin/integrations", data={"unit": "C01", "label": "x" * 101, "csrf_token": admin}
     )
     assert reply.status_code == 400
-    assert client.post(
-        "/admin/integrations", data={"unit": "NOPE", "csrf_token": admin}
-    ).status_code == 404
+    assert (
+        client.post("/admin/integrations", data={"unit": "NOPE", "csrf_token": admin}).status_code
+        == 404
+    )
     with app.app_context():
         assert get_session().scalar(sa.select(sa.func.count(IntegrationToken.id))) == 0
     assert actions(app, "integration-created") == []
