@@ -65,6 +65,8 @@ DEFAULTS = {
     #: Opening-time minutes without any contact after which a kiosk is silent.
     "SILENT_AFTER_MINUTES": 60,
     #: Units whose weekly report the Monday job mails to REPORT_MAIL_TO (empty: the top units).
+    #: Besides, each active person who chose the Monday mail on "My account" gets their own
+    #: scope's report (collector.tasks.weekly_mail_plan).
     "REPORT_MAIL_UNITS": [],
     #: When the periodic jobs run: crontab fields, local time.
     "SCHEDULE_COUNTS": "*/5 * * * *",
