@@ -264,7 +264,7 @@ def run_weekly_mail(app: Flask) -> list[str]:
     sent (a failed mail is logged and the others still go)."""
     from collector.reports.cli import mail_report
     from collector.reports.render import report_xlsx
-    from collector.reports.service import build_weekly_report
+    from collector.reports.service import ReportNotFound, build_weekly_report
     from collector.reports.weeks import Week
 
     sent = []
@@ -273,14 +273,20 @@ def run_weekly_mail(app: Flask) -> list[str]:
         plan = weekly_mail_plan(session, app.config)
         with tempfile.TemporaryDirectory() as tmp:
             for reader, code, to in plan:
-                data = build_weekly_report(
-                    session,
-                    app.config,
-                    user=reader,
-                    unit_code=code,
-                    week=Week.parse("last"),
-                    via="job",
-                )
+                try:
+                    data = build_weekly_report(
+                        session,
+                        app.config,
+                        user=reader,
+                        unit_code=code,
+                        week=Week.parse("last"),
+                        via="job",
+                    )
+                except ReportNotFound:
+                    # A configured code that no longer exists: the other mails still go.
+                    log.error("weekly report mail: no unit %s", code)
+                    session.rollback()
+                    continue
                 session.commit()
                 out = Path(tmp) / f"sipas-{data['unit']['code']}-{data['week']}.xlsx"
                 out.write_bytes(report_xlsx(data))

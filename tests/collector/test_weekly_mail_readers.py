@@ -90,3 +90,17 @@ def test_each_opted_in_person_gets_the_report_of_their_own_scope(app, client, un
     _opt_in(app, "root@example.org", "so@example.org", receive=False)
     assert sorted(run_weekly_mail(app)) == ["C01", "C02"]
     assert set(_inbox(inbox)) == {"m1@example.org", "v2@example.org"}
+
+
+def test_a_configured_unit_that_is_gone_does_not_stop_the_other_mails(app, client, units, smtp):  # noqa: F811
+    controller, inbox = smtp
+    app.config.update(
+        MAIL_SERVER="127.0.0.1",
+        MAIL_PORT=controller.port,
+        REPORT_MAIL_TO=["so@example.org"],
+        REPORT_MAIL_UNITS=["KHONG-CO", "C02"],
+    )
+    make_user(app, "m1@example.org", "manager", "C01")
+    _opt_in(app, "m1@example.org")
+    assert run_weekly_mail(app) == ["C02", "C01"]
+    assert sorted(m["To"] for m in inbox.messages) == ["m1@example.org", "so@example.org"]
