@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
-from collector.accounts.scope import subtree_ids
+from collector.accounts.scope import in_subtree
 from collector.api.errors import error_response
 from collector.api.views import json_body
 from collector.db import get_session
@@ -112,7 +112,7 @@ def _qr_image(token: str, draw, mimetype: str):
         if token_signed(app_key(), token)
         else None
     )
-    if unit_id is None or unit_id not in subtree_ids(session, [g.integration.unit_id]):
+    if unit_id is None or not in_subtree(session, g.integration.unit_id, unit_id):
         session.rollback()
         return error_response("not-found", "No receipt with this code among this token's units.")
     session.rollback()

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from collector.accounts.scope import subtree_ids
+from collector.accounts.scope import in_subtree
 from collector.i18n import TranslatableError
 from collector.models import IntegrationToken, Receipt, Unit
 from shared import questionnaires
@@ -277,10 +277,10 @@ def issue_receipt(
     now: dt.datetime | None = None,
 ) -> Issued:
     """The rating code of a dossier: a new one, or the one it already has."""
-    unit = session.scalar(sa.select(Unit).where(Unit.code == request.unit))
-    if unit is None:
+    unit_id = session.scalar(sa.select(Unit.id).where(Unit.code == request.unit))
+    if unit_id is None:
         raise ReceiptError(N_("no unit %(code)s"), "unit", code=request.unit)
-    if integration is not None and unit.id not in subtree_ids(session, [integration.unit_id]):
+    if integration is not None and not in_subtree(session, integration.unit_id, unit_id):
         raise ReceiptError(
             N_("unit %(code)s is outside this integration token's units"),
             "unit",
@@ -295,7 +295,7 @@ def issue_receipt(
     values = {
         "dossier_hmac": digest,
         "token_hash": token_hash(token),
-        "unit_id": unit.id,
+        "unit_id": unit_id,
         "questionnaire": q.kind,
         "questionnaire_version": q.version,
         "procedure": request.procedure,
