@@ -137,9 +137,18 @@ def maps_mention(pid: int, needle: str) -> bool:
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A free loopback port: from SIPAS_BENCH_PORTS ("first-last") when set, so that runs sharing
+    a machine keep to their own ranges; else any the system gives."""
+    first, _, last = os.environ.get("SIPAS_BENCH_PORTS", "").partition("-")
+    candidates = range(int(first), int(last) + 1) if first and last else [0]
+    for port in candidates:
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return s.getsockname()[1]
+    raise RuntimeError(f"no free port in {first}-{last}")
 
 
 def wait_for_port(port: int, proc: subprocess.Popen, timeout: float = 30) -> None:

@@ -2,7 +2,8 @@
 
 1. `POST /api/v1/receipts` to the collector under gunicorn (2 sync workers) on SQLite
    (synchronous FULL) and on PostgreSQL, from several client threads, each receipt a new dossier:
-   receipts issued per second. Each reply carries the QR code as PNG and SVG.
+   receipts issued per second. Each reply carries the links to the QR images (drawn when
+   fetched), not the images.
 2. The baseline: a bare Flask app under the same gunicorn doing what a receipt needs at the least,
    an HMAC of the dossier code and one durable INSERT per request, on the same database kinds.
 3. The phone survey on SQLite: every screen of a receipt's survey read (GET) and answered (POST),
@@ -262,6 +263,12 @@ def bench_phone(work: Path, surveys: int) -> list[list[object]]:
     ]
 
 
+def uptime() -> str:
+    """`uptime` as printed by the system: other work on the machine skews every figure."""
+    out = subprocess.run(["uptime"], capture_output=True, text=True, check=False)
+    return out.stdout.strip() or load()
+
+
 def main() -> None:
     exit_on_sigterm()
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -274,6 +281,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.quick:
         args.receipts, args.surveys = 60, 5
+    log(f"uptime at start: {uptime()}")
     with tempfile.TemporaryDirectory(prefix="sipas-bench-receipts-") as tmp:
         work = Path(tmp)
         for sub in ("sqlite", "postgresql", "phone"):
@@ -286,10 +294,11 @@ def main() -> None:
             results.append(bench_issue(kind, args.pg, work, args.receipts, args.clients))
         log(f"phone survey: {args.surveys} surveys")
         phone = bench_phone(work, args.surveys)
+    log(f"uptime at end: {uptime()}")
     print(f"Machine: {machine()}; {load()}")
     print(
         f"\nPOST /api/v1/receipts, gunicorn {WORKERS} sync workers, {args.clients} client threads, "
-        f"{args.receipts} receipts (each reply with PNG and SVG QR codes)\n"
+        f"{args.receipts} receipts (each reply with the links to the QR images)\n"
     )
     print(
         table(

@@ -27,20 +27,12 @@ def _code(data: str, box_size: int) -> qrcode.QRCode:
     return code
 
 
-def qr_all(data: str, png_box: int = 6, svg_box: int = 10) -> tuple[int, bytes, bytes]:
-    """(version, PNG, SVG) of `data`, encoding it once."""
-    code = _code(data, png_box)
-    png = io.BytesIO()
-    code.make_image(image_factory=PyPNGImage).save(png)
-    code.box_size = svg_box
-    svg = io.BytesIO()
-    code.make_image(image_factory=qrcode.image.svg.SvgPathFillImage).save(svg)
-    return code.version, png.getvalue(), svg.getvalue()
-
-
 def qr_version(data: str) -> int:
-    """The QR version (1-40) `data` needs at level M."""
-    return _code(data, 1).version
+    """The QR version (1-40) `data` needs at level M: the size of the data only, without drawing
+    the matrix (the version `make()` then uses is the same)."""
+    code = qrcode.QRCode(error_correction=ERROR_CORRECTION)
+    code.add_data(data)
+    return code.best_fit()
 
 
 def qr_png(data: str, box_size: int = 6) -> bytes:

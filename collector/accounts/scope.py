@@ -3,6 +3,7 @@ runs the same on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 
 import sqlalchemy as sa
@@ -29,6 +30,31 @@ def subtree_ids(session: Session, root_ids: Iterable[int]) -> set[int]:
         .where(start.c.depth < MAX_DEPTH)
     )
     return set(session.scalars(sa.select(tree.c.id)))
+
+
+@functools.cache
+def _in_subtree_statement() -> sa.Select:
+    # Built once: putting the recursive query together costs more than running it.
+    start = (
+        sa.select(Unit.id.label("id"), sa.literal_column("0").label("depth"))
+        .where(Unit.id == sa.bindparam("root"))
+        .cte("subtree", recursive=True)
+    )
+    child = aliased(Unit)
+    tree = start.union_all(
+        sa.select(child.id, start.c.depth + 1)
+        .join(child, child.parent_id == start.c.id)
+        .where(start.c.depth < MAX_DEPTH)
+    )
+    return sa.select(tree.c.id).where(tree.c.id == sa.bindparam("unit")).limit(1)
+
+
+def in_subtree(session: Session, root_id: int, unit_id: int) -> bool:
+    """Whether the unit is the root or below it (the same rule as `subtree_ids`, for one unit)."""
+    if root_id == unit_id:
+        return True
+    found = session.execute(_in_subtree_statement(), {"root": root_id, "unit": unit_id})
+    return found.first() is not None
 
 
 def visible_unit_ids(session: Session, user: User) -> set[int] | None:

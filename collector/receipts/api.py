@@ -3,13 +3,17 @@ integration token (`sipas collector integrations create`)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
-from flask import Blueprint, current_app, g, jsonify, request
+import sqlalchemy as sa
+from flask import Blueprint, Response, current_app, g, jsonify, request
 
+from collector.accounts.scope import in_subtree
 from collector.api.errors import error_response
 from collector.api.views import json_body
 from collector.db import get_session
+from collector.models import Receipt
 from collector.problems import RequestProblem
 from collector.receipts import app_key, public_url
 from collector.receipts.service import (
@@ -18,10 +22,20 @@ from collector.receipts.service import (
     issue_receipt,
     issued_reply,
     parse_request,
+    short_url,
+    token_hash,
+    token_signed,
 )
 from shared.db import utcnow
+from shared.qr import qr_png, qr_svg
 
 bp = Blueprint("receipts_api", __name__)
+
+#: How stale an integration's "last used" may get: writing it on every request would add a second
+#: write per receipt, and on PostgreSQL make every request wait for the same row's lock.
+LAST_USED_EVERY = dt.timedelta(minutes=1)
+#: The images of a code never change: the caller may keep them, shared caches may not.
+QR_CACHE = "private, max-age=86400"
 
 
 def bearer_integration():
@@ -51,7 +65,7 @@ def authenticate_integration():
 
 @bp.after_request
 def no_store(response):
-    response.headers["Cache-Control"] = "no-store"
+    response.headers.setdefault("Cache-Control", "no-store")
     return response
 
 
@@ -80,9 +94,44 @@ def post_receipt():
             return error_response("forbidden", str(exc))
         code = "invalid-dossier" if exc.field == "dossier" else "invalid-request"
         return error_response(code, str(exc))
-    g.integration.last_used_at = utcnow()
+    now = utcnow()
+    last = g.integration.last_used_at
+    if last is None or now - last >= LAST_USED_EVERY:
+        g.integration.last_used_at = now
     session.commit()
-    return jsonify(issued_reply(issued)), 201 if issued.created else 200
+    reply = issued_reply(issued, public_url(fallback=request.url_root))
+    return jsonify(reply), 201 if issued.created else 200
+
+
+def _qr_image(token: str, draw, mimetype: str):
+    """A receipt's QR image for the integration that may issue for its unit; 404 otherwise."""
+    session = get_session()
+    # A forged or altered token is refused before the database is asked.
+    unit_id = (
+        session.scalar(sa.select(Receipt.unit_id).where(Receipt.token_hash == token_hash(token)))
+        if token_signed(app_key(), token)
+        else None
+    )
+    if unit_id is None or not in_subtree(session, g.integration.unit_id, unit_id):
+        session.rollback()
+        return error_response("not-found", "No receipt with this code among this token's units.")
+    session.rollback()
+    data = draw(short_url(public_url(fallback=request.url_root), token))
+    response = Response(data, mimetype=mimetype)
+    response.headers["Cache-Control"] = QR_CACHE
+    return response
+
+
+@bp.get("/receipts/<token>/qr.png")
+def receipt_qr_png(token: str):
+    """The QR code of a receipt as a PNG image, to print on the receipt."""
+    return _qr_image(token, qr_png, "image/png")
+
+
+@bp.get("/receipts/<token>/qr.svg")
+def receipt_qr_svg(token: str):
+    """The QR code of a receipt as an SVG image, to print on the receipt."""
+    return _qr_image(token, qr_svg, "image/svg+xml")
 
 
 _ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/RequestError"}}}
@@ -104,7 +153,8 @@ OPENAPI_PATHS: dict[str, Any] = {
                 "(Giấy tiếp nhận hồ sơ và hẹn trả kết quả). Issuing again for the same dossier "
                 "returns the same token (200 instead of 201). The collector stores only an HMAC "
                 "of the dossier code. The citizen rates once at the link, on a phone, until the "
-                "code expires."
+                "code expires. The reply links to the QR images (`qr_png`, `qr_svg`) instead of "
+                "carrying them: fetch them with the same integration token."
             ),
             "security": [{"integrationToken": []}],
             "requestBody": {
@@ -136,7 +186,44 @@ OPENAPI_PATHS: dict[str, Any] = {
                 "415": _error("Body not sent as application/json"),
             },
         }
-    }
+    },
+    **{
+        f"/api/v1/receipts/{{token}}/qr.{kind}": {
+            "get": {
+                "operationId": f"getReceiptQr{kind.title()}",
+                "summary": f"The QR code of a receipt as {kind.upper()}",
+                "description": (
+                    "The image encoding the receipt's short URL (error correction M), the link "
+                    f"`qr_{kind}` of the issuing reply. Only for an integration token whose units "
+                    "hold the receipt's unit; the image never changes, so it may be kept "
+                    "(`Cache-Control: private`)."
+                ),
+                "security": [{"integrationToken": []}],
+                "parameters": [
+                    {
+                        "name": "token",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{19}$"},
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": f"The QR code as {kind.upper()}",
+                        "content": {mimetype: {"schema": {"type": "string", **encoding}}},
+                    },
+                    "401": _error("Missing, unknown or revoked integration token"),
+                    "404": _error(
+                        "A forged or unknown code, or a receipt outside the token's units"
+                    ),
+                },
+            }
+        }
+        for kind, mimetype, encoding in (
+            ("png", "image/png", {"contentMediaType": "image/png"}),
+            ("svg", "image/svg+xml", {"contentMediaType": "image/svg+xml"}),
+        )
+    },
 }
 
 OPENAPI_COMPONENTS: dict[str, Any] = {
@@ -176,7 +263,16 @@ OPENAPI_COMPONENTS: dict[str, Any] = {
         "Receipt": {
             "type": "object",
             "additionalProperties": False,
-            "required": ["token", "url", "expires_at", "created", "state", "qr"],
+            "required": [
+                "token",
+                "url",
+                "expires_at",
+                "created",
+                "state",
+                "qr",
+                "qr_png",
+                "qr_svg",
+            ],
             "properties": {
                 "token": {"type": "string", "pattern": "^[A-Za-z0-9_-]{19}$"},
                 "url": {"type": "string", "format": "uri"},
@@ -189,13 +285,21 @@ OPENAPI_COMPONENTS: dict[str, Any] = {
                 "qr": {
                     "type": "object",
                     "additionalProperties": False,
-                    "required": ["version", "error_correction", "png", "svg"],
+                    "required": ["version", "error_correction"],
                     "properties": {
                         "version": {"type": "integer", "minimum": 1, "maximum": 40},
                         "error_correction": {"type": "string", "enum": ["M"]},
-                        "png": {"type": "string", "contentEncoding": "base64"},
-                        "svg": {"type": "string"},
                     },
+                },
+                "qr_png": {
+                    "type": "string",
+                    "format": "uri",
+                    "description": "GET it (integration token) for the QR code as PNG",
+                },
+                "qr_svg": {
+                    "type": "string",
+                    "format": "uri",
+                    "description": "GET it (integration token) for the QR code as SVG",
                 },
             },
         },

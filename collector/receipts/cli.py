@@ -119,8 +119,7 @@ def receipts_issue(
     )
     click.echo(issued.url)
     click.echo(
-        _("Valid until %(when)s.")
-        % {"when": issued.receipt.expires_at.isoformat(timespec="minutes")}
+        _("Valid until %(when)s.") % {"when": issued.expires_at.isoformat(timespec="minutes")}
     )
     if out:
         data = issued.qr_png() if out.lower().endswith(".png") else issued.qr_svg()

@@ -23,14 +23,14 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload
 
-from collector.accounts.scope import subtree_ids
+from collector.accounts.scope import in_subtree
 from collector.audit import audit
 from collector.i18n import TranslatableError
 from collector.models import IntegrationToken, Receipt, Unit, User
 from shared import questionnaires
 from shared.db import utcnow
 from shared.i18n import N_
-from shared.qr import qr_all, qr_png, qr_svg, qr_version
+from shared.qr import qr_png, qr_svg, qr_version
 
 NONCE_BYTES = 8
 MAC_BYTES = 6
@@ -272,7 +272,9 @@ def parse_request(body: object) -> ReceiptRequest:
 
 @dataclass(frozen=True)
 class Issued:
-    receipt: Receipt
+    receipt_id: int
+    state: str
+    expires_at: dt.datetime
     token: str
     url: str
     #: False when the dossier already had a code (the same one is returned).
@@ -303,10 +305,10 @@ def issue_receipt(
     now: dt.datetime | None = None,
 ) -> Issued:
     """The rating code of a dossier: a new one, or the one it already has."""
-    unit = session.scalar(sa.select(Unit).where(Unit.code == request.unit))
-    if unit is None:
+    unit_id = session.scalar(sa.select(Unit.id).where(Unit.code == request.unit))
+    if unit_id is None:
         raise ReceiptError(N_("no unit %(code)s"), "unit", code=request.unit)
-    if integration is not None and unit.id not in subtree_ids(session, [integration.unit_id]):
+    if integration is not None and not in_subtree(session, integration.unit_id, unit_id):
         raise ReceiptError(
             N_("unit %(code)s is outside this integration token's units"),
             "unit",
@@ -315,15 +317,13 @@ def issue_receipt(
     token = make_token(key, request.dossier)
     url = short_url(public_url, token)
     digest = dossier_hmac(key, request.dossier)
-    existing = session.scalar(sa.select(Receipt).where(Receipt.dossier_hmac == digest))
-    if existing is not None:
-        return Issued(existing, token, url, created=False)
     now = now or utcnow()
     q = questionnaires.current(request.questionnaire, "full")
+    expires_at = now + dt.timedelta(days=ttl_days)
     values = {
         "dossier_hmac": digest,
         "token_hash": token_hash(token),
-        "unit_id": unit.id,
+        "unit_id": unit_id,
         "questionnaire": q.kind,
         "questionnaire_version": q.version,
         "procedure": request.procedure,
@@ -332,10 +332,12 @@ def issue_receipt(
         "integration_id": integration.id if integration is not None else None,
         "state": "issued",
         "issued_at": now,
-        "expires_at": now + dt.timedelta(days=ttl_days),
+        "expires_at": expires_at,
         "progress": {},
     }
-    # Two requests for the same dossier at once: the unique HMAC lets one insert, the other reads.
+    # Insert first: a new dossier (the usual case) costs this one statement. The unique HMAC
+    # makes a second request for the same dossier, also one running at the same moment, insert
+    # nothing and read the row the first one made.
     table = Receipt.__table__
     if session.get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
@@ -347,10 +349,15 @@ def issue_receipt(
         .on_conflict_do_nothing(index_elements=["dossier_hmac"])
         .returning(table.c.id)
     )
-    created = session.execute(statement).first() is not None
-    receipt = session.scalar(sa.select(Receipt).where(Receipt.dossier_hmac == digest))
-    assert receipt is not None
-    return Issued(receipt, token, url, created=created)
+    new_id = session.execute(statement).scalar()
+    if new_id is not None:
+        return Issued(new_id, "issued", expires_at, token, url, created=True)
+    row = session.execute(
+        sa.select(Receipt.id, Receipt.state, Receipt.expires_at).where(
+            Receipt.dossier_hmac == digest
+        )
+    ).one()
+    return Issued(row.id, row.state, row.expires_at, token, url, created=False)
 
 
 def receipt_for_token(session: Session, key: bytes, token: str) -> Receipt | None:
@@ -373,21 +380,23 @@ def revoke_receipt(session: Session, key: bytes, token: str) -> Receipt:
     return receipt
 
 
-def issued_reply(issued: Issued) -> dict[str, object]:
-    """The JSON reply of the API (the CLI prints the same fields)."""
-    version, png, svg = qr_all(issued.url)
+def qr_link(public_url: str, token: str, kind: str) -> str:
+    """Where the API serves a receipt's QR image (`kind` "png" or "svg")."""
+    return f"{public_url.rstrip('/')}/api/v1/receipts/{token}/qr.{kind}"
+
+
+def issued_reply(issued: Issued, public_url: str) -> dict[str, object]:
+    """The JSON reply of the API (the CLI prints the same fields). The QR images are links, drawn
+    when fetched: drawing them costs far more than issuing the code."""
     return {
         "token": issued.token,
         "url": issued.url,
-        "expires_at": issued.receipt.expires_at.astimezone(dt.UTC)
+        "expires_at": issued.expires_at.astimezone(dt.UTC)
         .isoformat(timespec="seconds")
         .replace("+00:00", "Z"),
         "created": issued.created,
-        "state": issued.receipt.state,
-        "qr": {
-            "version": version,
-            "error_correction": "M",
-            "png": base64.b64encode(png).decode("ascii"),
-            "svg": svg.decode("utf-8"),
-        },
+        "state": issued.state,
+        "qr": {"version": qr_version(issued.url), "error_correction": "M"},
+        "qr_png": qr_link(public_url, issued.token, "png"),
+        "qr_svg": qr_link(public_url, issued.token, "svg"),
     }

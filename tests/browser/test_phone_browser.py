@@ -1,14 +1,15 @@
-"""The phone survey in real Chromium at 360x740: the receipt's QR code (PNG and SVG) decoded with
-zxing-cpp, the decoded link followed and the survey completed with JavaScript on and off; and a
-survey left half answered finished later from the same link."""
+"""The phone survey in real Chromium at 360x740: the receipt's QR code (PNG and SVG), fetched
+from the issuing reply's links, decoded with zxing-cpp, the decoded link followed and the survey
+completed with JavaScript on and off; and a survey left half answered finished later from the
+same link."""
 
 from __future__ import annotations
 
-import base64
 import io
 from urllib.parse import urlsplit
 
 import pytest
+import requests
 import sqlalchemy as sa
 import zxingcpp
 from PIL import Image
@@ -72,6 +73,13 @@ def _issue(server, n: int, **extra) -> dict:
     return reply.get_json()
 
 
+def _fetch(server, link: str) -> bytes:
+    """A QR image link of the issuing reply, fetched over HTTP with the integration token."""
+    reply = requests.get(link, headers={"Authorization": f"Bearer {server.token}"}, timeout=30)
+    assert reply.status_code == 200, reply.text
+    return reply.content
+
+
 def _decode(image: Image.Image) -> str:
     results = zxingcpp.read_barcodes(image)
     assert [r.format for r in results] == [zxingcpp.BarcodeFormat.QRCode]
@@ -114,8 +122,8 @@ def _stored(server, token_url: str):
 @pytest.mark.parametrize("javascript", [True, False], ids=["js-on", "js-off"])
 def test_phone_survey_from_the_decoded_qr(browser, phone_server, screenshot_dir, javascript):
     body = _issue(phone_server, 1 if javascript else 2, procedure="1.004227", officer="CB-07")
-    png_url = _decode(Image.open(io.BytesIO(base64.b64decode(body["qr"]["png"]))))
-    svg_url = _decode_svg(browser, body["qr"]["svg"])
+    png_url = _decode(Image.open(io.BytesIO(_fetch(phone_server, body["qr_png"]))))
+    svg_url = _decode_svg(browser, _fetch(phone_server, body["qr_svg"]).decode("utf-8"))
     assert png_url == svg_url == body["url"]
 
     context = browser.new_context(viewport=PHONE, java_script_enabled=javascript, locale="vi-VN")
@@ -169,7 +177,7 @@ def test_phone_survey_from_the_decoded_qr(browser, phone_server, screenshot_dir,
 
 def test_half_answered_survey_is_finished_later(browser, phone_server, screenshot_dir):
     body = _issue(phone_server, 3)
-    url = _decode(Image.open(io.BytesIO(base64.b64decode(body["qr"]["png"]))))
+    url = _decode(Image.open(io.BytesIO(_fetch(phone_server, body["qr_png"]))))
     first = browser.new_context(viewport=PHONE, locale="vi-VN")
     page = first.new_page()
     page.goto(url)

@@ -36,6 +36,11 @@ def issue(client, token: str, dossier: str = "000.00.12.H40-260302-0001", **body
     )
 
 
+def fetch_qr(client, token: str, link: str):
+    """GET a QR image link of an issuing reply with an integration token."""
+    return client.get(path_of(link), headers={"Authorization": f"Bearer {token}"})
+
+
 def path_of(url: str) -> str:
     parts = urlsplit(url)
     return parts.path + (f"?{parts.query}" if parts.query else "")

@@ -3,7 +3,6 @@ find the response; and the ways a code or a request can be bad."""
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import io
 
@@ -22,12 +21,13 @@ from collector.receipts.service import (
     receipt_key,
     token_signed,
 )
-from shared.qr import qr_version
+from shared.qr import qr_png, qr_svg, qr_version
 from tests.collector.conftest import count, scalar
 from tests.collector.receipts_helpers import (
     answer_all,
     answer_screen,
     csrf,
+    fetch_qr,
     integration,
     issue,
     path_of,
@@ -56,9 +56,17 @@ def test_issue_decode_answer_and_find_the_response(app, client, itoken):
     assert body["url"].endswith("/r/" + body["token"])
     assert body["qr"]["version"] <= 4 and body["qr"]["error_correction"] == "M"
     assert qr_version(body["url"]) == body["qr"]["version"]
-    url = decode_png(base64.b64decode(body["qr"]["png"]))
+    assert body["qr_png"].endswith(f"/api/v1/receipts/{body['token']}/qr.png")
+    png = fetch_qr(client, itoken, body["qr_png"])
+    assert png.status_code == 200 and png.mimetype == "image/png"
+    assert png.headers["Cache-Control"].startswith("private")
+    assert png.data == qr_png(body["url"])
+    url = decode_png(png.data)
     assert url == body["url"]
-    assert body["qr"]["svg"].lstrip().startswith("<?xml") and "<svg" in body["qr"]["svg"]
+    svg = fetch_qr(client, itoken, body["qr_svg"])
+    assert svg.status_code == 200 and svg.mimetype == "image/svg+xml"
+    assert svg.headers["Cache-Control"].startswith("private")
+    assert svg.data == qr_svg(body["url"]) and svg.data.lstrip().startswith(b"<?xml")
     expires = dt.datetime.fromisoformat(body["expires_at"].replace("Z", "+00:00"))
     assert dt.timedelta(days=29) < expires - dt.datetime.now(dt.UTC) <= dt.timedelta(days=30)
 
@@ -422,3 +430,43 @@ def test_openapi_documents_receipts(client):
     assert "ReceiptRequest" in doc["components"]["schemas"]
     assert "integrationToken" in doc["components"]["securitySchemes"]
     assert "/api/v1/responses" in doc["paths"]
+
+
+def test_qr_image_links_refuse_missing_wrong_and_out_of_scope_tokens(app, client, itoken):
+    body = issue(client, itoken).get_json()
+    for link in (body["qr_png"], body["qr_svg"]):
+        path = path_of(link)
+        missing = client.get(path)
+        assert missing.status_code == 401
+        assert missing.get_json()["error"]["code"] == "missing-token"
+        wrong = fetch_qr(client, "int_not-a-token", link)
+        assert wrong.status_code == 401 and wrong.get_json()["error"]["code"] == "invalid-token"
+        # An integration of a sibling unit may not fetch the codes of O01's receipts.
+        other = fetch_qr(client, integration(app, "O02"), link)
+        assert other.status_code == 404 and other.get_json()["error"]["code"] == "not-found"
+        # The parent unit's integration may.
+        assert fetch_qr(client, integration(app, "C01"), link).status_code == 200
+        from tests.collector.conftest import register
+
+        kiosk = register(app, client)
+        assert fetch_qr(client, kiosk.token, link).status_code == 401
+
+
+@pytest.mark.parametrize(
+    "mangle",
+    [
+        lambda t: t[:-1] + ("A" if t[-1] != "A" else "B"),  # altered
+        lambda t: "AAAAAAAAAAAAAAAAAAA",  # forged
+        lambda t: t[:-1],  # truncated
+    ],
+)
+def test_qr_image_links_refuse_a_forged_receipt_code(app, client, itoken, mangle):
+    body = issue(client, itoken).get_json()
+    for kind in ("png", "svg"):
+        bad = fetch_qr(
+            client, itoken, body[f"qr_{kind}"].replace(body["token"], mangle(body["token"]))
+        )
+        assert bad.status_code == 404 and bad.get_json()["error"]["code"] == "not-found"
+    # Signed by another key: refused too, although well formed.
+    other = make_token(receipt_key("another-secret"), DOSSIER)
+    assert fetch_qr(client, itoken, f"/api/v1/receipts/{other}/qr.png").status_code == 404
