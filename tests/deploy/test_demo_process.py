@@ -20,6 +20,8 @@ pytestmark = pytest.mark.slow
 
 def port_free(port: int) -> bool:
     with socket.socket() as s:
+        # Connections left in TIME_WAIT do not hold the port; only a listening server does.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", port))
         except OSError:
