@@ -39,6 +39,8 @@ test: install ## Run the whole test suite (collector tests on SQLite, and on Pos
 
 #: The least share of lines and branches `make test` must cover: the quick part alone, on SQLite,
 #: covered 90 % (2026-12); the floor leaves a few points of margin.
+#: Coverage (branch on, source kiosk, collector, shared: [tool.coverage.run] in pyproject.toml) is
+#: measured in the test process only; the servers and workers tests start as processes are not.
 COVERAGE_FLOOR ?= 86
 
 test-fast: install ## Run the quick part of the suite: no browser, no real server processes

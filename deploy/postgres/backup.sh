@@ -15,7 +15,8 @@ dir=${SIPAS_BACKUP_DIR:-/var/backups/sipas}
 keep=${SIPAS_BACKUP_KEEP:-30}
 
 mkdir -p "$dir"
-stamp=$(date -u +%Y%m%dT%H%M%SZ)
+# Microseconds: two dumps in the same second (a retry, a dump by hand) never replace each other.
+stamp=$(date -u +%Y%m%dT%H%M%S.%6NZ)
 final="$dir/$db-$stamp.dump"
 partial="$final.partial"
 trap 'rm -f "$partial"' EXIT

@@ -1,21 +1,31 @@
 """The scripted install, end to end on this machine: the collector from deploy/ (setup.sh, then
 start.sh, the image's entry script: migrations as the owner, gunicorn as the app role) behind nginx
-with TLS, on a scratch PostgreSQL database and Redis; a kiosk pointed at it over HTTPS; a rating
-tapped in Chromium reaches the collector; a backup restored into a new database holds it."""
+with TLS, on a scratch PostgreSQL database and Redis, with its worker (`sipas collector worker`, as
+its unit starts it); a kiosk pointed at it over HTTPS; a rating tapped in Chromium reaches the
+collector; an admin asks for the raw XLSX through nginx and the worker makes it (0600 on disk, the
+rating in it); a backup restored into a new database holds it."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import re
+import shlex
 import signal
+import stat
 import subprocess
 import time
 import uuid
+from pathlib import Path
+from urllib.parse import urljoin
 
 import psycopg
 import pytest
+import redis
 import requests
 import sqlalchemy as sa
+from openpyxl import load_workbook
 
 from collector.models import Response
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
@@ -24,7 +34,8 @@ from tests.deploy.test_files import _nginx_config, write_nginx_conf
 from tests.integration.conftest import free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
-REDIS = "redis://127.0.0.1:6379/4"
+REDIS = "redis://127.0.0.1:6379/8"  # this test's own db: flushed before and after
+ADMIN, PASSWORD = "admin@example.gov.vn", "mat-khau-quan-tri-1"
 
 
 def wait_for(url: str, proc: subprocess.Popen, log, timeout: float = 180, **kw) -> None:
@@ -48,9 +59,9 @@ def start(args, log, env) -> subprocess.Popen:
         )
 
 
-def stop(proc: subprocess.Popen) -> None:
+def stop(proc: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
     if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
+        os.killpg(proc.pid, sig)
         try:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
@@ -75,7 +86,68 @@ def scratch():
             c.execute(f'DROP ROLE IF EXISTS "{role}"')
 
 
-def test_install_rate_in_chromium_back_up_and_restore(tmp_path, scratch):
+def unit_command(unit: Path) -> list[str]:
+    """The ExecStart of a systemd unit, with the installed program's folder made this checkout's."""
+    line = next(x for x in unit.read_text("utf-8").splitlines() if x.startswith("ExecStart="))
+    command = line.removeprefix("ExecStart=").replace("/opt/sipas/.venv/bin", str(VENV_BIN))
+    return shlex.split(command.replace("/opt/sipas", str(REPO)))
+
+
+@pytest.fixture
+def queue_db():
+    db = redis.Redis.from_url(REDIS)
+    db.flushdb()
+    yield
+    db.flushdb()
+
+
+def csrf_token(html: str) -> str:
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
+    assert match, "no CSRF token in the page"
+    return match[1]
+
+
+def export_through_the_web(base: str, cert: str, worker, worker_log) -> tuple[str, bytes]:
+    """Log in through nginx, ask for the raw XLSX of this week, wait for the worker's file."""
+    web = requests.Session()  # verify= on each call: REQUESTS_CA_BUNDLE overrides Session.verify
+    web.headers["Referer"] = f"{base}/"  # as a browser sends it: CSRF checks it over HTTPS
+    page = web.get(f"{base}/login", verify=cert)
+    logged = web.post(
+        f"{base}/login",
+        data={"email": ADMIN, "password": PASSWORD, "csrf_token": csrf_token(page.text)},
+        allow_redirects=False,
+        verify=cert,
+    )
+    assert logged.status_code == 302, logged.text
+    weekly = web.get(f"{base}/reports/weekly", params={"unit": "C01", "week": "this"}, verify=cert)
+    assert weekly.ok, weekly.text
+    started = web.post(
+        f"{base}/reports/raw.xlsx",
+        params={"unit": "C01", "to": "this"},
+        data={"csrf_token": csrf_token(weekly.text)},
+        allow_redirects=False,
+        verify=cert,
+    )
+    assert started.status_code == 302, started.text
+    job_url = urljoin(base + "/", started.headers["Location"])
+    deadline = time.monotonic() + 90
+    state = None
+    while time.monotonic() < deadline:
+        if worker.poll() is not None:
+            pytest.fail(f"the worker exited: {worker_log.read_text()[-3000:]}")
+        job_page = web.get(job_url, verify=cert)
+        assert job_page.ok, job_page.text
+        state = re.search(r'data-state="([a-z]+)"', job_page.text)[1]
+        if state not in ("queued", "running"):
+            break
+        time.sleep(0.5)
+    assert state == "done", worker_log.read_text()[-3000:]
+    file = web.get(job_url, params={"download": "1"}, verify=cert)
+    assert file.ok and file.content.startswith(b"PK"), file.status_code
+    return job_url.rsplit("/", 1)[1].split("?")[0], file.content
+
+
+def test_install_rate_in_chromium_back_up_and_restore(tmp_path, scratch, queue_db):
     if not os.path.exists(CHROMIUM):
         (pytest.fail if in_ci() else pytest.skip)(f"no Chromium at {CHROMIUM}")
     nginx = need("nginx")
@@ -209,7 +281,29 @@ def test_install_rate_in_chromium_back_up_and_restore(tmp_path, scratch):
             time.sleep(0.5)
         engine.dispose()
         assert len(stored) == 1 and stored[0].complete, kiosk_log.read_text()[-2000:]
-        # Here the worker (`sipas collector worker`) makes the XLSX export of this rating.
+
+        # The worker as its unit starts it (ExecStart, the same environment file as the web
+        # unit), and an account made the way docs/deploy.md says; the XLSX is made by the worker.
+        done = run(
+            *sipas, "collector", "users", "add", ADMIN, "--role", "admin",
+            "--password", PASSWORD, env=env,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stdout + done.stderr
+        worker_log = tmp_path / "worker.log"
+        worker = start(
+            unit_command(DEPLOY / "collector" / "sipas-collector-worker.service"), worker_log, env
+        )
+        procs.append(worker)
+        job_id, content = export_through_the_web(base, cert, worker, worker_log)
+        sheet = load_workbook(io.BytesIO(content), read_only=True).worksheets[0]
+        rows = list(sheet.iter_rows(values_only=True))
+        assert [str(row[0]) for row in rows[1:]] == [str(stored[0].uuid)]
+        on_disk = tmp_path / "collector" / "exports" / f"{job_id}.xlsx"
+        assert on_disk.read_bytes() == content
+        assert stat.S_IMODE(on_disk.stat().st_mode) == 0o600  # every comment of a province
+        assert stat.S_IMODE(on_disk.parent.stat().st_mode) == 0o700
+        stop(worker, signal.SIGINT)  # the unit's KillSignal: the job in hand is finished first
+        assert worker.returncode == 0, worker_log.read_text()[-3000:]
 
         backups = tmp_path / "backups"
         backup_env = {**pg, "PGUSER": scratch["owner"], "SIPAS_BACKUP_DIR": str(backups)}
