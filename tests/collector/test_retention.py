@@ -31,13 +31,14 @@ def test_months_before_keeps_the_day_or_takes_the_month_s_last():
 
 
 def _ratings(app, client):
-    """Three ratings with comments: 2023, 2025 and last week."""
+    """Three ratings with comments: 26 months, 13 months and a week ago (times relative to today,
+    so that they stay inside the ingest window, which starts at the product's epoch)."""
     kiosk = register(app, client, "C01")
-    recent = (dt.datetime.now(dt.UTC) - dt.timedelta(days=7)).astimezone(
-        dt.timezone(dt.timedelta(hours=7))
-    )
-    for when in ("2023-03-01T09:00:00+07:00", "2025-03-03T09:00:00+07:00", recent.isoformat()):
-        post_answers(kiosk, dict.fromkeys(ALL, 5), when, unit="O01", comment=f"ý kiến {when}")
+    now = dt.datetime.now(dt.UTC).replace(hour=2, minute=0, second=0, microsecond=0)
+    local = dt.timezone(dt.timedelta(hours=7))
+    for when in (months_before(now, 26), months_before(now, 13), now - dt.timedelta(days=7)):
+        sent = when.astimezone(local).isoformat()
+        post_answers(kiosk, dict.fromkeys(ALL, 5), sent, unit="O01", comment=f"ý kiến {sent}")
 
 
 def _comments(app) -> list[str | None]:
@@ -52,7 +53,7 @@ def test_dry_run_changes_nothing_then_apply_blanks_old_comments(app, client, uni
     before = _comments(app)
     dry = runner.invoke(collector, ["retention", "apply", "--dry-run"])
     assert dry.exit_code == 0, dry.output
-    # 24 months by default: the 2023 comment goes, the 2025 one and last week's stay.
+    # 24 months by default: the comment of 26 months ago goes, the other two stay.
     assert "Chạy thử" in dry.output and "Ý kiến đã xoá: 1" in dry.output
     assert _comments(app) == before
     done = runner.invoke(collector, ["retention", "apply"])
@@ -68,7 +69,7 @@ def test_responses_past_the_legal_period_go_but_the_counts_stay(app, client, uni
     run_refresh_counts(app)
     with app.app_context():
         counted = get_session().scalar(sa.select(sa.func.sum(WeeklyCount.answered)))
-    app.config["RETENTION_RESPONSE_MONTHS"] = 30
+    app.config["RETENTION_RESPONSE_MONTHS"] = 25
     result = run_retention(app)
     assert result.responses_deleted == 1
     assert count(app, Response) == 2
