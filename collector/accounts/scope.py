@@ -13,47 +13,47 @@ from collector.models import Unit, User
 from collector.units import MAX_DEPTH
 
 
+@functools.cache
+def _subtree() -> sa.CTE:
+    """The given units (bound as `roots`) and every unit below them, at any depth. Built once:
+    putting the recursive query together costs more than running it."""
+    start = (
+        sa.select(Unit.id.label("id"), sa.literal_column("0").label("depth"))
+        .where(Unit.id.in_(sa.bindparam("roots", expanding=True)))
+        .cte("subtree", recursive=True)
+    )
+    child = aliased(Unit)
+    return start.union_all(
+        sa.select(child.id, start.c.depth + 1)
+        .join(child, child.parent_id == start.c.id)
+        .where(start.c.depth < MAX_DEPTH)
+    )
+
+
+@functools.cache
+def _subtree_ids_statement() -> sa.Select:
+    return sa.select(_subtree().c.id)
+
+
+@functools.cache
+def _in_subtree_statement() -> sa.Select:
+    tree = _subtree()
+    return sa.select(tree.c.id).where(tree.c.id == sa.bindparam("unit")).limit(1)
+
+
 def subtree_ids(session: Session, root_ids: Iterable[int]) -> set[int]:
     """The ids of the given units and of every unit below them, at any depth."""
     roots = list(root_ids)
     if not roots:
         return set()
-    start = (
-        sa.select(Unit.id.label("id"), sa.literal_column("0").label("depth"))
-        .where(Unit.id.in_(roots))
-        .cte("subtree", recursive=True)
-    )
-    child = aliased(Unit)
-    tree = start.union_all(
-        sa.select(child.id, start.c.depth + 1)
-        .join(child, child.parent_id == start.c.id)
-        .where(start.c.depth < MAX_DEPTH)
-    )
-    return set(session.scalars(sa.select(tree.c.id)))
-
-
-@functools.cache
-def _in_subtree_statement() -> sa.Select:
-    # Built once: putting the recursive query together costs more than running it.
-    start = (
-        sa.select(Unit.id.label("id"), sa.literal_column("0").label("depth"))
-        .where(Unit.id == sa.bindparam("root"))
-        .cte("subtree", recursive=True)
-    )
-    child = aliased(Unit)
-    tree = start.union_all(
-        sa.select(child.id, start.c.depth + 1)
-        .join(child, child.parent_id == start.c.id)
-        .where(start.c.depth < MAX_DEPTH)
-    )
-    return sa.select(tree.c.id).where(tree.c.id == sa.bindparam("unit")).limit(1)
+    return set(session.scalars(_subtree_ids_statement(), {"roots": roots}))
 
 
 def in_subtree(session: Session, root_id: int, unit_id: int) -> bool:
-    """Whether the unit is the root or below it (the same rule as `subtree_ids`, for one unit)."""
+    """Whether the unit is the root or below it (the same query as `subtree_ids`, for one unit)."""
     if root_id == unit_id:
         return True
-    found = session.execute(_in_subtree_statement(), {"root": root_id, "unit": unit_id})
+    found = session.execute(_in_subtree_statement(), {"roots": [root_id], "unit": unit_id})
     return found.first() is not None
 
 

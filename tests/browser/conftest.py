@@ -75,3 +75,20 @@ def free_port() -> int:
 
 
 __all__ = ["LiveServer", "free_port", "shutil"]
+
+
+def collector_app(folder: Path):
+    """A collector on a migrated SQLite file in `folder`, as the browser tests serve it."""
+    from collector import create_app
+    from collector.migrate import upgrade
+
+    url = f"sqlite:///{folder / 'collector.sqlite'}"
+    upgrade(url)
+    return create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "browser",
+            "DATABASE_URL": url,
+            "INSTANCE_PATH": str(folder),
+        }
+    )

@@ -11,16 +11,14 @@ import pytest
 import zxingcpp
 from PIL import Image
 
-from collector import create_app
 from collector.accounts.service import add_user
 from collector.db import get_db, get_session
 from collector.kiosks import kiosk_for_token
-from collector.migrate import upgrade
 from collector.models import Unit
 from collector.opening import parse_hours_spec
 from collector.receipts.service import integration_for_token
 from collector.units import add_unit
-from tests.browser.conftest import LiveServer
+from tests.browser.conftest import LiveServer, collector_app
 from tests.browser.test_reports_browser import LAPTOP, OVERFLOW_JS, PHONE
 
 ADMIN = "quantri@example.org"
@@ -37,16 +35,7 @@ UNITS_CSV = (
 @pytest.fixture(scope="module")
 def admin_server(tmp_path_factory):
     folder = tmp_path_factory.mktemp("admin")
-    url = f"sqlite:///{folder / 'collector.sqlite'}"
-    upgrade(url)
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "browser",
-            "DATABASE_URL": url,
-            "INSTANCE_PATH": str(folder),
-        }
-    )
+    app = collector_app(folder)
     with app.app_context():
         session = get_session()
         add_unit(session, "P01", "Tỉnh Thử", "province")

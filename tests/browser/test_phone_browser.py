@@ -14,13 +14,11 @@ import sqlalchemy as sa
 import zxingcpp
 from PIL import Image
 
-from collector import create_app
 from collector.db import get_db, get_session
-from collector.migrate import upgrade
 from collector.models import Receipt, Response
 from collector.receipts.service import create_integration
 from collector.units import add_unit
-from tests.browser.conftest import LiveServer
+from tests.browser.conftest import LiveServer, collector_app
 
 PHONE = {"width": 360, "height": 740}
 
@@ -40,16 +38,7 @@ OVERFLOW_JS = """
 @pytest.fixture(scope="module")
 def phone_server(tmp_path_factory):
     folder = tmp_path_factory.mktemp("phone")
-    url = f"sqlite:///{folder / 'collector.sqlite'}"
-    upgrade(url)
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "browser",
-            "DATABASE_URL": url,
-            "INSTANCE_PATH": str(folder),
-        }
-    )
+    app = collector_app(folder)
     with app.app_context():
         session = get_session()
         add_unit(session, "P01", "Tỉnh Thử", "province")

@@ -6,11 +6,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from collector import create_app
 from collector.db import get_db, get_session
 from collector.demo import DEMO_ADMIN, DEMO_MANAGER, DEMO_PASSWORD, seed_demo
-from collector.migrate import upgrade
-from tests.browser.conftest import LiveServer
+from tests.browser.conftest import LiveServer, collector_app
 
 LAPTOP = {"width": 1366, "height": 768}
 PHONE = {"width": 390, "height": 844}
@@ -33,16 +31,7 @@ OVERFLOW_JS = """
 @pytest.fixture(scope="module")
 def report_server(tmp_path_factory):
     folder = tmp_path_factory.mktemp("reports")
-    url = f"sqlite:///{folder / 'collector.sqlite'}"
-    upgrade(url)
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "browser",
-            "DATABASE_URL": url,
-            "INSTANCE_PATH": str(folder),
-        }
-    )
+    app = collector_app(folder)
     with app.app_context():
         session = get_session()
         seed_demo(session, weeks=12, seed=3)
