@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from openpyxl import load_workbook
 
 from collector.models import Response
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.browser.conftest import CHROMIUM
 from tests.deploy.conftest import DEPLOY, REPO, VENV_BIN, in_ci, need, run
 from tests.deploy.test_files import _nginx_config, write_nginx_conf
 from tests.integration.conftest import free_port
@@ -147,7 +147,7 @@ def export_through_the_web(base: str, cert: str, worker, worker_log) -> tuple[st
     return job_url.rsplit("/", 1)[1].split("?")[0], file.content
 
 
-def test_install_rate_in_chromium_back_up_and_restore(tmp_path, scratch, queue_db):
+def test_install_rate_in_chromium_back_up_and_restore(tmp_path, scratch, queue_db, browser):
     if not os.path.exists(CHROMIUM):
         (pytest.fail if in_ci() else pytest.skip)(f"no Chromium at {CHROMIUM}")
     nginx = need("nginx")
@@ -258,19 +258,16 @@ def test_install_rate_in_chromium_back_up_and_restore(tmp_path, scratch, queue_d
         )
         wait_for(f"http://127.0.0.1:{kiosk_port}/readyz", procs[-1], kiosk_log)
 
-        from playwright.sync_api import sync_playwright
-
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            page = browser.new_context(java_script_enabled=False).new_page()
-            page.goto(f"http://127.0.0.1:{kiosk_port}/c/1")
+        context = browser.new_context(java_script_enabled=False)
+        page = context.new_page()
+        page.goto(f"http://127.0.0.1:{kiosk_port}/c/1")
+        with page.expect_navigation():
+            page.get_by_role("link", name="Bắt đầu đánh giá").click()
+        for _ in range(6):
             with page.expect_navigation():
-                page.get_by_role("link", name="Bắt đầu đánh giá").click()
-            for _ in range(6):
-                with page.expect_navigation():
-                    page.get_by_role("button", name="Hài lòng", exact=True).click()
-            assert page.url.endswith("/c/1/thanks")
-            browser.close()
+                page.get_by_role("button", name="Hài lòng", exact=True).click()
+        assert page.url.endswith("/c/1/thanks")
+        context.close()
 
         engine = sa.create_engine(db_url(scratch["db"], scratch["app"]), poolclass=sa.NullPool)
         deadline = time.monotonic() + 60

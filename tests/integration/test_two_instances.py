@@ -9,6 +9,7 @@ The rate limit under test is the one on starting an export (EXPORT_RATE_LIMIT), 
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import re
 import signal
@@ -122,6 +123,8 @@ def province(tmp_path):
         "EXPORT_RATE_LIMIT": "3 per hour",
         "EXPORT_MAX_ACTIVE_PER_USER": 10,
         "EXPORTS_PATH": str(tmp_path / "exports"),
+        # Plain HTTP on loopback: the session cookie must not be Secure-only here.
+        "SESSION_COOKIE_SECURE_AUTO": False,
     }
     app = create_app({"INSTANCE_PATH": str(instance), **settings})
     with app.app_context():
@@ -150,7 +153,7 @@ def cluster(province, tmp_path):
     env = {
         **os.environ,
         "SIPAS_COLLECTOR_INSTANCE_PATH": str(province["instance"]),
-        **{f"SIPAS_COLLECTOR_{k}": str(v) for k, v in province["settings"].items()},
+        **{f"SIPAS_COLLECTOR_{k}": _env_value(v) for k, v in province["settings"].items()},
     }
     procs: list[Proc] = []
     ports = [free_port(), free_port()]
@@ -188,6 +191,11 @@ def cluster(province, tmp_path):
     finally:
         for proc in procs:
             proc.stop()
+
+
+def _env_value(value) -> str:
+    """A setting as the environment carries it (`from_prefixed_env` reads JSON literals)."""
+    return json.dumps(value) if isinstance(value, bool) else str(value)
 
 
 def _login(http: requests.Session, base: str) -> None:
