@@ -1,0 +1,285 @@
+"""The report as types: what every renderer (page, CSV, XLSX, JSON, CLI, mail) and the JSON API's
+OpenAPI schema read. `collector.reports.build` fills them; nothing else makes a report.
+
+Percentages are floats in 0-100, unrounded (renderers round for display); `None` means "no data".
+Intervals are (low, high) in percent. Codes (kinds, verdicts, channels, methods) are the stable
+English identifiers; renderers translate them. Times in lists are local (Asia/Ho_Chi_Minh).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+#: A 95 % interval in percent.
+Interval = tuple[float, float]
+
+#: Verdict codes (methodology section 7).
+MEETS = "meets"  #: the whole interval is above the target
+MISSES = "misses"  #: the whole interval is below the target
+TOO_CLOSE = "too-close"  #: enough responses, and the interval contains the target
+TOO_FEW = "too-few"  #: fewer responses with a valid answer than the minimum
+NO_DATA = "no-data"  #: nobody gave a valid answer
+VERDICTS = (MEETS, MISSES, TOO_CLOSE, TOO_FEW, NO_DATA)
+
+#: Trend grains.
+WEEK, MONTH = "week", "month"
+
+
+@dataclass(frozen=True)
+class UnitRef:
+    id: int
+    code: str
+    name: str
+    kind: str  #: province, district, commune, facility, school ... (the unit's own kind)
+
+
+@dataclass(frozen=True)
+class PeriodRef:
+    """The period a report is about, as the report keeps it (locale-free; renderers label it)."""
+
+    key: str  #: "2026-W48", "2026-11", "2026-Q3", "2026", "2026-10-01..2026-11-15"
+    kind: str  #: "week", "month", "quarter", "year" or "range"
+    start: dt.date  #: first local day
+    end: dt.date  #: last local day (inclusive)
+    previous: str | None  #: key of the period before (same kind and length)
+    next: str | None  #: key of the period after, None when it has not begun
+    trend_grain: str  #: WEEK or MONTH
+
+
+@dataclass(frozen=True)
+class Settings:
+    min_responses: int
+    include_unofficial: bool
+    drop_points: float  #: a fall of at least this many points puts a unit on the alert list
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The headline figure of a kind over some scope (a unit, or a unit and all below it)."""
+
+    index: float | None  #: by the kind's method; above one unit, the mean of the parts
+    ci95: Interval | None
+    n: int  #: responses with at least one valid (1-5) answer to the kind's factor items
+    responses: int  #: every response of the kind in scope, empty ones included
+    answers: int  #: valid answers to factor items
+    parts: int  #: how many parts the index is the mean of (1: a single unit's own responses)
+    pooled: float | None  #: the index of every answer in scope pooled (= index for one unit)
+    verdict: str  #: one of VERDICTS
+    target: float
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """One question: pooled over every answer in scope (a single proportion, Wilson interval)."""
+
+    code: str
+    factor: str  #: factor code ("" for the overall question)
+    text: str  #: message id (English), translated by renderers
+    share: float | None  #: answers 4-5 / answers 1-5, percent
+    ci95: Interval | None
+    satisfied: int
+    answers: int  #: answers 1-5
+    no_opinion: int  #: answers 0
+    mean: float | None  #: mean answer on 1-5
+
+
+@dataclass(frozen=True)
+class Factor:
+    """A factor (SIPAS) or section (health)."""
+
+    code: str
+    title: str  #: message id
+    index: float | None  #: by the method at one unit; the mean of the parts above one unit
+    pooled: float | None  #: over every answer in scope (for health: the section's pooled rate)
+    mean: float | None  #: mean answer on 1-5 over the factor's items, pooled
+    answers: int  #: valid answers to its items in scope
+    parts: int  #: parts the index is the mean of
+    criteria: tuple[Criterion, ...]  #: worst first
+
+
+@dataclass(frozen=True)
+class Comprehensive:
+    """Health: respondents whose every answered item is 4 or 5."""
+
+    share: float | None
+    respondents: int
+    ci95: Interval | None
+
+
+@dataclass(frozen=True)
+class UnitRow:
+    """A unit's figures: a direct child of the report's unit (with all below it), the report's
+    unit's own responses (`own`), or any unit's own responses (the alert list)."""
+
+    id: int
+    code: str
+    name: str
+    own: bool  #: the figures are the unit's own responses only
+    summary: Summary
+    factors: Mapping[str, float | None] = field(hash=False)  #: factor code -> index
+    previous_index: float | None = None
+    change: float | None = None  #: points since the previous period
+    previous_n: int = 0
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    key: str  #: "2026-W48" or "2026-11"
+    start: dt.date  #: first day (clipped to the report's period for the period's own buckets)
+    end: dt.date
+    index: float | None  #: computed exactly as the headline index, over this bucket
+    n: int
+
+
+@dataclass(frozen=True)
+class KindReport:
+    kind: str  #: "admin", "health", "education"
+    method: str  #: "sipas" or "pooled"
+    title: str  #: questionnaire title, message id
+    own_wording: bool
+    source: str
+    summary: Summary
+    previous_index: float | None  #: the same figure for the previous period
+    change: float | None
+    factors: tuple[Factor, ...]  #: worst first
+    criteria: tuple[Criterion, ...]  #: every criterion, worst first, pooled over the scope
+    overall: Criterion | None  #: the overall question, apart from the index
+    comprehensive: Comprehensive | None  #: health only
+    children: tuple[UnitRow, ...]  #: direct children (and the unit's own part), worst first
+    trend: tuple[TrendPoint, ...]
+    targets: Mapping[str, float] = field(hash=False)  #: year -> target
+
+    @property
+    def rollup(self) -> bool:
+        return self.summary.parts > 1
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """Responses and the pooled satisfied share of every answer (all the kind's questions) of one
+    group: a channel, a counter (unit, counter), a procedure or an officer (unit, officer)."""
+
+    kind: str
+    group: tuple[str, ...]
+    responses: int
+    answers: int
+    share: float | None
+    ci95: Interval | None
+
+
+@dataclass(frozen=True)
+class ChannelIndex:
+    """The headline index computed over one channel's responses only."""
+
+    kind: str
+    channel: str  #: "kiosk", "receipt", "poster"
+    summary: Summary
+    suspect_left_out: int
+
+
+@dataclass(frozen=True)
+class HeatCell:
+    ratings: int
+    dissatisfied: float | None  #: answers 1-2 / answers 1-5, percent
+
+
+@dataclass(frozen=True)
+class Heatmap:
+    hours: tuple[int, ...]  #: local hours shown, first to last with ratings
+    grid: tuple[tuple[HeatCell, ...], ...]  #: 7 rows (Monday first) x hours
+    peak: int
+
+
+@dataclass(frozen=True)
+class Reason:
+    code: str
+    count: int
+    share: float  #: of the responses that gave a reason
+
+
+@dataclass(frozen=True)
+class Comment:
+    time: dt.datetime  #: local
+    unit: str  #: unit code
+    kind: str
+    comment: str
+
+
+@dataclass(frozen=True)
+class LeftOutRow:
+    time: dt.datetime  #: local
+    unit: str
+    kind: str
+    channel: str
+    counter: str | None
+    suspect: bool
+    broken: bool
+
+
+@dataclass(frozen=True)
+class LeftOut:
+    """Responses left out of the official figures (suspicious bursts, broken hash chains)."""
+
+    suspect: int
+    broken: int
+    total: int
+    included: bool  #: the reader asked for them to be included
+    rows: tuple[LeftOutRow, ...]  #: the first MAX_LISTED
+
+
+@dataclass(frozen=True)
+class ReceiptRate:
+    code: str  #: unit code ("" for the total)
+    name: str
+    issued: int
+    opened: int
+    answered: int
+    expired: int
+    revoked: int
+    answered_share: float | None
+    opened_share: float | None
+
+
+@dataclass(frozen=True)
+class ResponseRate:
+    units: tuple[ReceiptRate, ...]
+    total: ReceiptRate
+
+
+@dataclass(frozen=True)
+class Alert:
+    kind: str
+    unit: UnitRow
+    below_target: bool  #: verdict "misses"
+    sudden_drop: bool  #: fell by at least drop_points with enough responses in both periods
+
+
+@dataclass(frozen=True)
+class Report:
+    period: PeriodRef
+    unit: UnitRef
+    settings: Settings
+    kinds: tuple[KindReport, ...]  #: kinds with data in the period or its trend, KINDS order
+    units: tuple[tuple[str, UnitRow], ...]  #: (kind, row) for every unit with own responses
+    alerts: tuple[Alert, ...]
+    left_out: LeftOut
+    channels: tuple[Breakdown, ...]
+    counters: tuple[Breakdown, ...]  #: worst first
+    procedures: tuple[Breakdown, ...]  #: worst first
+    #: None when the reader may not see officers (only managers and admins may).
+    officers: tuple[Breakdown, ...] | None
+    officers_hidden: int | None  #: officers with fewer than officers_min responses, not listed
+    officers_min: int
+    heatmap: Heatmap
+    reasons: tuple[Reason, ...]
+    reasons_responses: int
+    comments: tuple[Comment, ...]  #: newest first, the first MAX_LISTED
+    comments_total: int
+    response_rate: ResponseRate
+    channel_comparison: tuple[ChannelIndex, ...]
+    viewer_role: str = "system"
+
+    def kind(self, code: str) -> KindReport | None:
+        return next((k for k in self.kinds if k.kind == code), None)
