@@ -1,4 +1,9 @@
-"""The weekly report as JSON, CSV (UTF-8 with BOM, for Excel) and XLSX (openpyxl).
+"""The typed report (`collector.reports.model.Report`) as JSON, CSV (UTF-8 with BOM, for Excel)
+and XLSX (openpyxl).
+
+The JSON is the report's dataclasses walked generically (the same types give the OpenAPI schema),
+so it carries every field of the model. CSV and XLSX share `table_sections`, one table per part of
+the report, covering every figure the page shows.
 
 Figures are rounded to two decimals, as SIPAS results are published. Text cells that a spreadsheet
 could read as a formula (starting with =, +, -, @, tab or carriage return) get a leading apostrophe.
@@ -7,6 +12,8 @@ could read as a formula (starting with =, +, -, @, tab or carriage return) get a
 from __future__ import annotations
 
 import csv
+import datetime as dt
+import functools
 import io
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -18,10 +25,13 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from collector.receipts.report import json_sections, report_sections
+from collector.reports import model
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 BOM = "\ufeff"
+
+#: (sheet name, headers, rows)
+Table = tuple[str, list[str], list[list[Any]]]
 
 
 def neutralise(value: Any) -> Any:
@@ -39,108 +49,11 @@ def r2(value: float | None) -> float | None:
     return None if value is None else round(float(value), 2)
 
 
-def _ci(ci: Sequence[float] | None) -> list[float] | None:
-    return [r2(ci[0]), r2(ci[1])] if ci else None
+def _ci(ci: Sequence[float] | None) -> list[float | None]:
+    return [r2(ci[0]), r2(ci[1])] if ci else [None, None]
 
 
-def _summary_json(entry: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "index": r2(entry["index"]),
-        "target": r2(entry["target"]),
-        "verdict": entry["verdict"],
-        "responses": entry["responses"],
-        "answers": entry["answers"],
-        "ci95": _ci(entry["ci95"]),
-        "units_with_data": entry["units_with_data"],
-    }
-
-
-def report_json(report: dict[str, Any]) -> dict[str, Any]:
-    """The API's shape of a weekly report."""
-    kinds = {}
-    for kind, entry in report["kinds"].items():
-        out = _summary_json(entry)
-        out.update(
-            {
-                "method": entry["method"],
-                "rollup": "mean-of-units" if entry["rollup"] else "single-unit",
-                "change": r2(entry["change"]),
-                "previous_index": r2(entry["previous_index"]),
-                "factors": {
-                    f["code"]: {
-                        "index": r2(f["index"]),
-                        "criteria": {
-                            c["code"]: {
-                                "satisfied_share": r2(c["share"]),
-                                "answers": c["answers"],
-                                "no_opinion": c["no_opinion"],
-                            }
-                            for c in f["criteria"]
-                        },
-                    }
-                    for f in entry["factors"]
-                },
-                "children": {c["code"]: _summary_json(c) for c in entry["children"]},
-                "trend": [
-                    {"week": t["week"], "index": r2(t["index"]), "responses": t["responses"]}
-                    for t in entry["trend"]
-                ],
-            }
-        )
-        if "comprehensive" in entry:
-            comp = entry["comprehensive"]
-            out["comprehensive"] = {
-                "share": r2(comp["share"]),
-                "respondents": comp["respondents"],
-                "ci95": _ci(comp["ci95"]),
-            }
-        if "overall_question" in entry:
-            oq = entry["overall_question"]
-            out["overall_question"] = {
-                "code": oq["code"],
-                "satisfied_share": r2(oq["share"]),
-                "answers": oq["answers"],
-            }
-        kinds[kind] = out
-    return {
-        "week": report["week"],
-        "week_start": report["week_start"],
-        "week_end": report["week_end"],
-        "unit": {k: report["unit"][k] for k in ("code", "name", "kind")},
-        "min_responses": report["settings"]["min_responses"],
-        "includes_unofficial": report["settings"]["include_unofficial"],
-        "unofficial": {
-            "suspect": report["unofficial"]["suspect"],
-            "broken": report["unofficial"]["broken"],
-            "total": report["unofficial"]["total"],
-        },
-        "kinds": kinds,
-        **procedures_and_officers_json(report),
-        **json_sections(report),
-    }
-
-
-def _group_json(row: dict[str, Any], names: Sequence[str]) -> dict[str, Any]:
-    return {
-        "kind": row["kind"],
-        **dict(zip(names, row["group"], strict=True)),
-        "responses": row["responses"],
-        "answers": row["answers"],
-        "satisfied_share": r2(row["share"]),
-        "ci95": _ci(row["ci95"]),
-    }
-
-
-def procedures_and_officers_json(report: dict[str, Any]) -> dict[str, Any]:
-    """Results by procedure, and by officer when the reader may see them (managers, admins)."""
-    out: dict[str, Any] = {
-        "procedures": [_group_json(p, ["procedure"]) for p in report["procedures"]]
-    }
-    if report["officers"] is not None:
-        out["officers"] = [_group_json(o, ["unit", "officer"]) for o in report["officers"]]
-        out["officers_hidden"] = report["officers_hidden"]
-        out["officers_min_responses"] = report["officers_min"]
-    return out
+# -- labels (the page's templates call them too) -------------------------------------------------
 
 
 def kind_label(kind: str) -> str:
@@ -153,9 +66,11 @@ def kind_label(kind: str) -> str:
 
 def verdict_label(verdict: str) -> str:
     return {
-        "meets": _("meets the target"),
-        "misses": _("misses the target"),
-        "not-enough-data": _("not enough data"),
+        model.MEETS: _("meets the target"),
+        model.MISSES: _("misses the target"),
+        model.TOO_CLOSE: _("too close to call"),
+        model.TOO_FEW: _("too few responses"),
+        model.NO_DATA: _("no data"),
     }.get(verdict, verdict)
 
 
@@ -165,179 +80,8 @@ def method_label(method: str, rollup: bool) -> str:
         "pooled": _("Pooled rate of satisfied answers (Ministry of Health)"),
     }.get(method, method)
     if rollup:
-        text += " · " + _("mean of the units' indices")
+        text += " · " + _("mean of the direct parts' indices")
     return text
-
-
-def procedures_and_officers_sections(
-    report: dict[str, Any],
-) -> list[tuple[str, list[str], list[list[Any]]]]:
-    """The tables by procedure and, for managers and admins, by officer."""
-    figures = [
-        _("Responses"),
-        _("Answers"),
-        _("Satisfied (%)"),
-        _("Interval (95%), low"),
-        _("Interval (95%), high"),
-    ]
-
-    def cells(row: dict[str, Any]) -> list[Any]:
-        ci = _ci(row["ci95"]) or [None, None]
-        return [row["responses"], row["answers"], r2(row["share"]), ci[0], ci[1]]
-
-    sections = [
-        (
-            _("By procedure"),
-            [_("Kind of service"), _("Procedure code"), *figures],
-            [[kind_label(p["kind"]), p["group"][0], *cells(p)] for p in report["procedures"]],
-        )
-    ]
-    if report["officers"] is not None:
-        sections.append(
-            (
-                _("By officer"),
-                [_("Kind of service"), _("Unit"), _("Officer code"), *figures],
-                [
-                    [kind_label(o["kind"]), o["group"][0], o["group"][1], *cells(o)]
-                    for o in report["officers"]
-                ],
-            )
-        )
-    return sections
-
-
-def table_sections(report: dict[str, Any]) -> list[tuple[str, list[str], list[list[Any]]]]:
-    """The report as (sheet name, headers, rows) tables, shared by CSV and XLSX."""
-    unit = f"{report['unit']['code']} {report['unit']['name']}"
-    summary_head = [
-        _("Kind of service"),
-        _("Unit"),
-        _("Week"),
-        _("Index (%)"),
-        _("Interval (95%), low"),
-        _("Interval (95%), high"),
-        _("Target (%)"),
-        _("Verdict"),
-        _("Responses"),
-        _("Answers"),
-        _("Change from last week (points)"),
-        _("Method"),
-    ]
-    summary = []
-    factors = []
-    criteria = []
-    children = []
-    trend = []
-    for kind, e in report["kinds"].items():
-        ci = _ci(e["ci95"]) or [None, None]
-        summary.append(
-            [
-                kind_label(kind),
-                unit,
-                report["week"],
-                r2(e["index"]),
-                ci[0],
-                ci[1],
-                r2(e["target"]),
-                verdict_label(e["verdict"]),
-                e["responses"],
-                e["answers"],
-                r2(e["change"]),
-                method_label(e["method"], e["rollup"]),
-            ]
-        )
-        for f in e["factors"]:
-            factors.append([kind_label(kind), f["code"], translate(f["title"]), r2(f["index"])])
-        for c in e["criteria"]:
-            cci = _ci(c["ci95"]) or [None, None]
-            criteria.append(
-                [
-                    kind_label(kind),
-                    c["code"],
-                    translate(c["text"]),
-                    r2(c["share"]),
-                    cci[0],
-                    cci[1],
-                    c["answers"],
-                    c["no_opinion"],
-                ]
-            )
-        for c in e["children"]:
-            cci = _ci(c["ci95"]) or [None, None]
-            children.append(
-                [
-                    kind_label(kind),
-                    c["code"],
-                    c["name"],
-                    r2(c["index"]),
-                    cci[0],
-                    cci[1],
-                    c["responses"],
-                    verdict_label(c["verdict"]),
-                ]
-            )
-        for t in e["trend"]:
-            trend.append([kind_label(kind), t["week"], r2(t["index"]), t["responses"]])
-    return [
-        (_("Summary"), summary_head, summary),
-        (_("Factors"), [_("Kind of service"), _("Code"), _("Factor"), _("Index (%)")], factors),
-        (
-            _("Criteria"),
-            [
-                _("Kind of service"),
-                _("Code"),
-                _("Criterion"),
-                _("Satisfied (%)"),
-                _("Interval (95%), low"),
-                _("Interval (95%), high"),
-                _("Answers"),
-                _("No opinion"),
-            ],
-            criteria,
-        ),
-        (
-            _("Units below"),
-            [
-                _("Kind of service"),
-                _("Code"),
-                _("Unit"),
-                _("Index (%)"),
-                _("Interval (95%), low"),
-                _("Interval (95%), high"),
-                _("Responses"),
-                _("Verdict"),
-            ],
-            children,
-        ),
-        (_("Trend"), [_("Kind of service"), _("Week"), _("Index (%)"), _("Responses")], trend),
-        *procedures_and_officers_sections(report),
-        (
-            _("Comments"),
-            [_("Time"), _("Unit"), _("Kind of service"), _("Comment")],
-            [
-                [c["time"], c["unit"], kind_label(c["kind"]), c["comment"]]
-                for c in report["comments"]
-            ],
-        ),
-        (
-            _("Left out"),
-            [_("Time"), _("Unit"), _("Kind of service"), _("Counter"), _("Why")],
-            [
-                [
-                    u["time"],
-                    u["unit"],
-                    kind_label(u["kind"]),
-                    u["counter"],
-                    ", ".join(
-                        ([_("suspicious")] if u["suspect"] else [])
-                        + ([_("broken chain")] if u["broken"] else [])
-                    ),
-                ]
-                for u in report["unofficial"]["rows"]
-            ],
-        ),
-        *report_sections(report, _, kind_label, channel_label),
-    ]
 
 
 def channel_label(channel: str) -> str:
@@ -348,6 +92,545 @@ def channel_label(channel: str) -> str:
     }.get(channel, channel)
 
 
+def reason_label(code: str) -> str:
+    """A reason code in words, translated."""
+    label = _reason_labels().get(code)
+    return translate(label) if label else code
+
+
+@functools.cache
+def _reason_labels() -> dict[str, str]:
+    """Reason code -> message id (translated when shown)."""
+    from shared import questionnaires
+
+    return {r.code: r.label for r in questionnaires.common()[1]}
+
+
+def period_label(period: model.PeriodRef) -> str:
+    """The period in words, in the current locale ("Quý 3/2026 (01/07 - 30/09/2026)")."""
+    try:
+        from collector.reports.periods import label
+    except ImportError:  # pragma: no cover - until the periods module is in place
+        return period.key
+    return label(period)
+
+
+def _yes(flag: bool) -> str:
+    return _("yes") if flag else _("no")
+
+
+def _day(value: dt.date | dt.datetime) -> str:
+    return (
+        value.isoformat(sep=" ", timespec="minutes")
+        if isinstance(value, dt.datetime)
+        else (value.isoformat())
+    )
+
+
+def weekday_label(day: int) -> str:
+    return [
+        _("Monday"),
+        _("Tuesday"),
+        _("Wednesday"),
+        _("Thursday"),
+        _("Friday"),
+        _("Saturday"),
+        _("Sunday"),
+    ][day]
+
+
+# -- JSON ----------------------------------------------------------------------------------------
+
+
+@functools.cache
+def _adapter():
+    from pydantic import TypeAdapter
+
+    return TypeAdapter(model.Report)
+
+
+def _rounded(value: Any) -> Any:
+    if isinstance(value, float):
+        return round(value, 2)
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rounded(v) for v in value]
+    return value
+
+
+def report_json(report: model.Report) -> dict[str, Any]:
+    """The report's dataclasses as JSON values (dates ISO, floats to two decimals): every field,
+    in the shape `report_schema` describes."""
+    return _rounded(_adapter().dump_python(report, mode="json"))
+
+
+def report_schema(ref_template: str = "#/components/schemas/{model}") -> dict[str, Any]:
+    """The JSON schema of `report_json`'s output, from the same types; `$defs` holds the types
+    it refers to (by `ref_template`)."""
+    return _adapter().json_schema(ref_template=ref_template, mode="serialization")
+
+
+# -- tables for CSV and XLSX ---------------------------------------------------------------------
+
+
+def _figures() -> list[str]:
+    return [
+        _("Responses"),
+        _("Answers"),
+        _("Satisfied (%)"),
+        _("Interval (95%), low"),
+        _("Interval (95%), high"),
+    ]
+
+
+def _breakdown_cells(b: model.Breakdown) -> list[Any]:
+    return [b.responses, b.answers, r2(b.share), *_ci(b.ci95)]
+
+
+def _report_table(report: model.Report) -> Table:
+    """Key-value rows: the report's scope, period and settings, and the counts of its lists."""
+    p, s = report.period, report.settings
+    rows = [
+        [_("Unit code"), report.unit.code],
+        [_("Unit"), report.unit.name],
+        [_("Period"), p.key],
+        [_("Period, in words"), period_label(p)],
+        [_("First day"), _day(p.start)],
+        [_("Last day"), _day(p.end)],
+        [_("Previous period"), p.previous],
+        [_("Next period"), p.next],
+        [_("Trend by"), {model.WEEK: _("week"), model.MONTH: _("month")}.get(p.trend_grain)],
+        [_("Minimum responses for a verdict"), s.min_responses],
+        [_("Left-out responses included"), _yes(s.include_unofficial)],
+        [_("Drop that raises an alert (points)"), r2(s.drop_points)],
+        [_("Left out: suspicious"), report.left_out.suspect],
+        [_("Left out: broken chain"), report.left_out.broken],
+        [_("Left out: total"), report.left_out.total],
+        [_("Responses giving a reason"), report.reasons_responses],
+        [_("Comments"), report.comments_total],
+        [_("Busiest hour: ratings"), report.heatmap.peak],
+    ]
+    if report.officers is not None:
+        rows += [
+            [_("Officers not listed (too few responses)"), report.officers_hidden],
+            [_("Minimum responses to list an officer"), report.officers_min],
+        ]
+    return (_("Report"), [_("Item"), _("Value")], rows)
+
+
+def _summary_table(report: model.Report) -> Table:
+    unit = f"{report.unit.code} {report.unit.name}"
+    head = [
+        _("Kind of service"),
+        _("Unit"),
+        _("Period"),
+        _("Period, in words"),
+        _("Index (%)"),
+        _("Interval (95%), low"),
+        _("Interval (95%), high"),
+        _("Target (%)"),
+        _("Verdict"),
+        _("Responses with an answer (n)"),
+        _("Responses"),
+        _("Answers"),
+        _("Parts"),
+        _("Pooled index (%)"),
+        _("Change (points)"),
+        _("Previous period (%)"),
+        _("Method"),
+        _("Questionnaire"),
+    ]
+    rows = []
+    for k in report.kinds:
+        s = k.summary
+        rows.append(
+            [
+                kind_label(k.kind),
+                unit,
+                report.period.key,
+                period_label(report.period),
+                r2(s.index),
+                *_ci(s.ci95),
+                r2(s.target),
+                verdict_label(s.verdict),
+                s.n,
+                s.responses,
+                s.answers,
+                s.parts,
+                r2(s.pooled),
+                r2(k.change),
+                r2(k.previous_index),
+                method_label(k.method, k.rollup),
+                translate(k.title),
+            ]
+        )
+    return (_("Summary"), head, rows)
+
+
+def _criterion_cells(c: model.Criterion) -> list[Any]:
+    return [r2(c.share), *_ci(c.ci95), c.satisfied, c.answers, c.no_opinion, r2(c.mean)]
+
+
+def _criterion_head() -> list[str]:
+    return [
+        _("Satisfied (%)"),
+        _("Interval (95%), low"),
+        _("Interval (95%), high"),
+        _("Satisfied answers"),
+        _("Answers"),
+        _("No opinion"),
+        _("Mean score (1-5)"),
+    ]
+
+
+def _kind_tables(report: model.Report) -> list[Table]:
+    overall, comprehensive, targets = [], [], []
+    factors, criteria, children, child_factors, trend = [], [], [], [], []
+    for k in report.kinds:
+        kind = kind_label(k.kind)
+        if k.overall is not None:
+            c = k.overall
+            overall.append([kind, c.code, translate(c.text), *_criterion_cells(c)])
+        if k.comprehensive is not None:
+            comp = k.comprehensive
+            comprehensive.append([kind, r2(comp.share), *_ci(comp.ci95), comp.respondents])
+        for year, target in sorted(k.targets.items()):
+            targets.append([kind, int(year), r2(target)])
+        for f in k.factors:
+            factors.append(
+                [
+                    kind,
+                    f.code,
+                    translate(f.title),
+                    r2(f.index),
+                    r2(f.pooled),
+                    r2(f.mean),
+                    f.answers,
+                    f.parts,
+                ]
+            )
+        for c in k.criteria:
+            criteria.append([kind, c.factor, c.code, translate(c.text), *_criterion_cells(c)])
+        for row in k.children:
+            s = row.summary
+            children.append(
+                [
+                    kind,
+                    row.code,
+                    row.name,
+                    _yes(row.own),
+                    r2(s.index),
+                    *_ci(s.ci95),
+                    s.n,
+                    s.responses,
+                    s.parts,
+                    verdict_label(s.verdict),
+                    r2(row.previous_index),
+                    r2(row.change),
+                ]
+            )
+            for code, value in row.factors.items():
+                child_factors.append([kind, row.code, _yes(row.own), code, r2(value)])
+        for t in k.trend:
+            trend.append([kind, t.key, _day(t.start), _day(t.end), r2(t.index), t.n])
+    k_ = _("Kind of service")
+    return [
+        _summary_table(report),
+        (
+            _("Overall question"),
+            [k_, _("Code"), _("Question"), *_criterion_head()],
+            overall,
+        ),
+        (
+            _("Comprehensive"),
+            [
+                k_,
+                _("Satisfied with everything (%)"),
+                _("Interval (95%), low"),
+                _("Interval (95%), high"),
+                _("Respondents"),
+            ],
+            comprehensive,
+        ),
+        (
+            _("Factors"),
+            [
+                k_,
+                _("Code"),
+                _("Factor"),
+                _("Index (%)"),
+                _("Pooled (%)"),
+                _("Mean score (1-5)"),
+                _("Answers"),
+                _("Parts"),
+            ],
+            factors,
+        ),
+        (
+            _("Criteria"),
+            [k_, _("Factor code"), _("Code"), _("Criterion"), *_criterion_head()],
+            criteria,
+        ),
+        (
+            _("Units below"),
+            [
+                k_,
+                _("Code"),
+                _("Unit"),
+                _("Own responses"),
+                _("Index (%)"),
+                _("Interval (95%), low"),
+                _("Interval (95%), high"),
+                _("Responses with an answer (n)"),
+                _("Responses"),
+                _("Parts"),
+                _("Verdict"),
+                _("Previous period (%)"),
+                _("Change (points)"),
+            ],
+            children,
+        ),
+        (
+            _("Units below by factor"),
+            [k_, _("Code"), _("Own responses"), _("Factor code"), _("Index (%)")],
+            child_factors,
+        ),
+        (
+            _("Trend"),
+            [
+                k_,
+                _("Period"),
+                _("First day"),
+                _("Last day"),
+                _("Index (%)"),
+                _("Responses with an answer (n)"),
+            ],
+            trend,
+        ),
+        (_("Targets"), [k_, _("Year"), _("Target (%)")], targets),
+    ]
+
+
+def _unit_row_cells(row: model.UnitRow) -> list[Any]:
+    s = row.summary
+    return [
+        row.code,
+        row.name,
+        r2(s.index),
+        *_ci(s.ci95),
+        s.n,
+        s.responses,
+        verdict_label(s.verdict),
+        r2(row.previous_index),
+        r2(row.change),
+        row.previous_n,
+    ]
+
+
+def _unit_row_head() -> list[str]:
+    return [
+        _("Code"),
+        _("Unit"),
+        _("Index (%)"),
+        _("Interval (95%), low"),
+        _("Interval (95%), high"),
+        _("Responses with an answer (n)"),
+        _("Responses"),
+        _("Verdict"),
+        _("Previous period (%)"),
+        _("Change (points)"),
+        _("Previous period: n"),
+    ]
+
+
+def _unit_tables(report: model.Report) -> list[Table]:
+    k_ = _("Kind of service")
+    return [
+        (
+            _("Alerts"),
+            [k_, *_unit_row_head(), _("Below the target"), _("Sudden drop")],
+            [
+                [
+                    kind_label(a.kind),
+                    *_unit_row_cells(a.unit),
+                    _yes(a.below_target),
+                    _yes(a.sudden_drop),
+                ]
+                for a in report.alerts
+            ],
+        ),
+        (
+            _("Every unit"),
+            [k_, *_unit_row_head()],
+            [[kind_label(kind), *_unit_row_cells(row)] for kind, row in report.units],
+        ),
+    ]
+
+
+def _breakdown_tables(report: model.Report) -> list[Table]:
+    k_ = _("Kind of service")
+    tables = [
+        (
+            _("By channel"),
+            [k_, _("Channel"), *_figures()],
+            [
+                [kind_label(b.kind), channel_label(b.group[0]), *_breakdown_cells(b)]
+                for b in report.channels
+            ],
+        ),
+        (
+            _("By counter"),
+            [k_, _("Unit"), _("Counter"), *_figures()],
+            [[kind_label(b.kind), *b.group[:2], *_breakdown_cells(b)] for b in report.counters],
+        ),
+        (
+            _("By procedure"),
+            [k_, _("Procedure code"), *_figures()],
+            [[kind_label(b.kind), b.group[0], *_breakdown_cells(b)] for b in report.procedures],
+        ),
+    ]
+    if report.officers is not None:
+        tables.append(
+            (
+                _("By officer"),
+                [k_, _("Unit"), _("Officer code"), *_figures()],
+                [[kind_label(b.kind), *b.group[:2], *_breakdown_cells(b)] for b in report.officers],
+            )
+        )
+    return tables
+
+
+def _heatmap_table(report: model.Report) -> Table:
+    heat = report.heatmap
+    rows = [
+        [weekday_label(day), hour, cell.ratings, r2(cell.dissatisfied)]
+        for day, cells in enumerate(heat.grid)
+        for hour, cell in zip(heat.hours, cells, strict=True)
+    ]
+    return (
+        _("Hours"),
+        [_("Weekday"), _("Hour"), _("Ratings"), _("Dissatisfied (%)")],
+        rows,
+    )
+
+
+def _receipt_cells(row: model.ReceiptRate, code: str) -> list[Any]:
+    return [
+        code,
+        row.name,
+        row.issued,
+        row.opened,
+        row.answered,
+        r2(row.answered_share),
+        r2(row.opened_share),
+        row.expired,
+        row.revoked,
+    ]
+
+
+def _receipt_tables(report: model.Report) -> list[Table]:
+    """The response rate (receipts issued, opened, answered) and the channel comparison."""
+    rate = report.response_rate
+    rate_rows = [_receipt_cells(row, row.code) for row in rate.units]
+    if rate.units:
+        rate_rows.append(_receipt_cells(rate.total, _("Total")))
+    return [
+        (
+            _("Response rate"),
+            [
+                _("Code"),
+                _("Unit"),
+                _("Receipts issued"),
+                _("Opened"),
+                _("Answered"),
+                _("Answered (%)"),
+                _("Opened (%)"),
+                _("Expired unanswered"),
+                _("Revoked"),
+            ],
+            rate_rows,
+        ),
+        (
+            _("Channels"),
+            [
+                _("Kind of service"),
+                _("Channel"),
+                _("Index (%)"),
+                _("Interval (95%), low"),
+                _("Interval (95%), high"),
+                _("Responses with an answer (n)"),
+                _("Responses"),
+                _("Parts"),
+                _("Verdict"),
+                _("Suspicious, left out"),
+            ],
+            [
+                [
+                    kind_label(c.kind),
+                    channel_label(c.channel),
+                    r2(c.summary.index),
+                    *_ci(c.summary.ci95),
+                    c.summary.n,
+                    c.summary.responses,
+                    c.summary.parts,
+                    verdict_label(c.summary.verdict),
+                    c.suspect_left_out,
+                ]
+                for c in report.channel_comparison
+            ],
+        ),
+    ]
+
+
+def _why(row: model.LeftOutRow) -> str:
+    return ", ".join(
+        ([_("suspicious")] if row.suspect else []) + ([_("broken chain")] if row.broken else [])
+    )
+
+
+def table_sections(report: model.Report) -> list[Table]:
+    """The report as (sheet name, headers, rows) tables, shared by CSV and XLSX: every figure of
+    the model (officers only when the reader may see them)."""
+    k_ = _("Kind of service")
+    return [
+        _report_table(report),
+        *_kind_tables(report),
+        *_unit_tables(report),
+        *_breakdown_tables(report),
+        _heatmap_table(report),
+        (
+            _("Reasons"),
+            [_("Code"), _("Reason"), _("Responses"), _("Share (%)")],
+            [[r.code, reason_label(r.code), r.count, r2(r.share)] for r in report.reasons],
+        ),
+        (
+            _("Comments"),
+            [_("Time"), _("Unit"), k_, _("Comment")],
+            [[_day(c.time), c.unit, kind_label(c.kind), c.comment] for c in report.comments],
+        ),
+        (
+            _("Left out"),
+            [_("Time"), _("Unit"), k_, _("Channel"), _("Counter"), _("Why")],
+            [
+                [
+                    _day(u.time),
+                    u.unit,
+                    kind_label(u.kind),
+                    channel_label(u.channel),
+                    u.counter,
+                    _why(u),
+                ]
+                for u in report.left_out.rows
+            ],
+        ),
+        *_receipt_tables(report),
+    ]
+
+
+# -- files ---------------------------------------------------------------------------------------
+
+
 def write_csv(rows: Iterable[Sequence[Any]]) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf)
@@ -356,22 +639,29 @@ def write_csv(rows: Iterable[Sequence[Any]]) -> str:
     return buf.getvalue()
 
 
-def report_csv(report: dict[str, Any]) -> bytes:
-    """One CSV: each section's header and rows, a blank line between sections."""
+def report_csv(report: model.Report) -> bytes:
+    """One CSV: each section's name, header and rows, a blank line between sections."""
     out = [BOM]
     for name, head, rows in table_sections(report):
         out.append(write_csv([[name], head, *rows, []]))
     return "".join(out).encode("utf-8")
 
 
-def report_xlsx(report: dict[str, Any]) -> bytes:
+def sheet_name(name: str) -> str:
+    """A valid sheet title: at most 31 characters, none of []:*?/\\."""
+    for bad in "[]:*?/\\":
+        name = name.replace(bad, " ")
+    return name[:31].strip()
+
+
+def report_xlsx(report: model.Report) -> bytes:
     """One sheet per section, headers bold, figures as numbers."""
     book = Workbook()
     book.remove(book.active)
     bold = Font(bold=True)
     fill = PatternFill("solid", fgColor="E8EEF4")
     for name, head, rows in table_sections(report):
-        sheet = book.create_sheet(name[:31])
+        sheet = book.create_sheet(sheet_name(name))
         sheet.append([neutralise(h) for h in head])
         for cell in sheet[1]:
             cell.font, cell.fill = bold, fill
