@@ -12,9 +12,8 @@ from collector.api.errors import error_response
 from collector.db import get_session
 from collector.kiosks import kiosk_for_token
 from collector.receipts.service import integration_for_token
-from collector.reports.render import report_json
-from collector.reports.service import ReportNotFound, build_weekly_report
-from collector.reports.weeks import Week
+from collector.reports import service
+from collector.reports.render import report_json, report_schema
 from shared import questionnaires
 
 bp = Blueprint("reports_api", __name__)
@@ -65,31 +64,38 @@ def no_store(response):
     return response
 
 
+@bp.get("/reports")
 @bp.get("/reports/weekly")
-def weekly_report():
-    """The weekly report of `unit` (default: the token's own unit) for `week` (default: last)."""
+def report():
+    """The report of `unit` (default: the token's own unit) for `period` (default: the last
+    complete week); `week` is the older name of `period`."""
+    from collector.reports.periods import Period, PeriodError
+
+    text = request.args.get("period") or request.args.get("week") or "last"
     try:
-        week = Week.parse(request.args.get("week") or "last")
-    except ValueError as exc:
+        period = Period.parse(text)
+    except PeriodError as exc:
+        if exc.code == "future":
+            return error_response("not-found", "The period has not begun.")
         return error_response("invalid-request", str(exc))
     include = request.args.get("include") == "1"
     if include and g.api_user.role == "viewer":
         return error_response("forbidden", "Viewers cannot include left-out responses.")
     session = get_session()
     try:
-        report = build_weekly_report(
+        built = service.build_report_for(
             session,
             current_app.config,
             user=g.api_user,
             unit_code=request.args.get("unit"),
-            week=week,
+            period=period,
             include_unofficial=include,
             via="api",
         )
-    except ReportNotFound:
+    except service.ReportNotFound:
         return error_response("not-found", "No such unit in your scope.")
     session.commit()
-    return jsonify(report_json(report))
+    return jsonify(report_json(built))
 
 
 @bp.get("/questionnaires")
@@ -137,56 +143,44 @@ def _error(description: str) -> dict[str, Any]:
     }
 
 
-_NUMBER_OR_NULL = {"type": ["number", "null"]}
-_INTERVAL = {
-    "type": ["array", "null"],
-    "items": {"type": "number"},
-    "minItems": 2,
-    "maxItems": 2,
-    "description": "95 % interval in percent: bootstrap over respondents for indices",
-}
-_SUMMARY = {
-    "type": "object",
-    "required": ["index", "target", "verdict", "responses", "ci95"],
-    "properties": {
-        "index": {**_NUMBER_OR_NULL, "description": "Percent, two decimals"},
-        "target": {"type": "number"},
-        "verdict": {"type": "string", "enum": ["meets", "misses", "not-enough-data"]},
-        "responses": {"type": "integer"},
-        "answers": {"type": "integer"},
-        "ci95": _INTERVAL,
-        "units_with_data": {"type": "integer"},
-    },
-}
+#: Component names of the report's types: "Report", "ReportKindReport", "ReportSummary", ...
+SCHEMA_PREFIX = "Report"
 
-#: A row by procedure (`procedure`) or by officer (`unit`, `officer`).
-_GROUP = {
-    "type": "object",
-    "required": ["kind", "responses", "answers", "satisfied_share", "ci95"],
-    "properties": {
-        "kind": {"type": "string"},
-        "procedure": {"type": "string"},
-        "unit": {"type": "string"},
-        "officer": {"type": "string"},
-        "responses": {"type": "integer"},
-        "answers": {"type": "integer"},
-        "satisfied_share": {**_NUMBER_OR_NULL, "description": "Percent, two decimals"},
-        "ci95": {**_INTERVAL, "description": "95 % Wilson interval in percent"},
-    },
-}
 
-OPENAPI_PATHS: dict[str, Any] = {
-    "/api/v1/reports/weekly": {
+def report_components() -> dict[str, Any]:
+    """The report's JSON schema, from the same types as the JSON, as OpenAPI components."""
+    schema = report_schema(ref_template="#/components/schemas/" + SCHEMA_PREFIX + "{model}")
+    defs = schema.pop("$defs", {})
+    components = {SCHEMA_PREFIX + name: body for name, body in defs.items()}
+    components[SCHEMA_PREFIX] = schema
+    return components
+
+
+def _report_operation(operation_id: str, summary: str, parameter: str) -> dict[str, Any]:
+    return {
         "get": {
-            "operationId": "getWeeklyReport",
-            "summary": "The weekly satisfaction report of a unit and every unit below it",
+            "operationId": operation_id,
+            "summary": summary,
+            "description": (
+                "Every figure of the report page, from the typed report: per kind of service "
+                "the index with its interval, verdict, counts and parts; factors, criteria, the "
+                "overall question, comprehensive satisfaction (health), the units below, the "
+                "trend, alerts, breakdowns by channel, counter, procedure and (for managers and "
+                "admins only) officer, hours, reasons, comments, responses left out, the "
+                "response rate of receipts and the index per channel. Percentages have two "
+                "decimals; null means no data."
+            ),
             "security": [{"personalToken": []}],
             "parameters": [
                 {
-                    "name": "week",
+                    "name": parameter,
                     "in": "query",
-                    "schema": {"type": "string", "pattern": r"^(\d{4}-W\d{2}|last|this)$"},
-                    "description": "ISO week in Vietnam time; default: last",
+                    "schema": {"type": "string", "maxLength": 40},
+                    "description": (
+                        "A week (2026-W48), month (2026-11), quarter (2026-Q3), year (2026), "
+                        "date range (2026-10-01..2026-11-15), 'last' (the last complete week) "
+                        "or 'this', in Vietnam time; default: last"
+                    ),
                 },
                 {
                     "name": "unit",
@@ -203,20 +197,31 @@ OPENAPI_PATHS: dict[str, Any] = {
             ],
             "responses": {
                 "200": {
-                    "description": "Per kind of service: index, target, verdict, counts, interval",
+                    "description": "The report",
                     "content": {
                         "application/json": {
-                            "schema": {"$ref": "#/components/schemas/WeeklyReport"}
+                            "schema": {"$ref": "#/components/schemas/" + SCHEMA_PREFIX}
                         }
                     },
                 },
-                "400": _error("Not an ISO week"),
+                "400": _error("Not a period, or one outside the calendar"),
                 "401": _error("Missing, unknown, expired or revoked personal token"),
                 "403": _error("Viewers cannot include left-out responses"),
-                "404": _error("No such unit in the token owner's scope"),
+                "404": _error("No such unit in the token owner's scope, or a period not begun"),
             },
         }
-    },
+    }
+
+
+OPENAPI_PATHS: dict[str, Any] = {
+    "/api/v1/reports": _report_operation(
+        "getReport",
+        "The satisfaction report of a unit and every unit below it, for any period",
+        "period",
+    ),
+    "/api/v1/reports/weekly": _report_operation(
+        "getWeeklyReport", "The same report (older address; `week` is `period`)", "week"
+    ),
     "/api/v1/questionnaires": {
         "get": {
             "operationId": "getQuestionnaires",
@@ -246,61 +251,5 @@ OPENAPI_COMPONENTS: dict[str, dict[str, Any]] = {
             "description": "A token printed by `sipas collector tokens create EMAIL`",
         }
     },
-    "schemas": {
-        "WeeklyReport": {
-            "type": "object",
-            "required": ["week", "unit", "kinds"],
-            "properties": {
-                "week": {"type": "string"},
-                "week_start": {"type": "string", "format": "date"},
-                "week_end": {"type": "string", "format": "date"},
-                "unit": {"type": "object"},
-                "min_responses": {"type": "integer"},
-                "includes_unofficial": {"type": "boolean"},
-                "unofficial": {"type": "object"},
-                "procedures": {
-                    "type": "array",
-                    "description": "Results by procedure code, pooled share with a Wilson interval",
-                    "items": _GROUP,
-                },
-                "officers": {
-                    "type": "array",
-                    "description": (
-                        "Results by officer code within a unit: present for managers and admins "
-                        "only, and only for officers with at least `officers_min_responses` "
-                        "responses in the week (`officers_hidden` says how many were left out)"
-                    ),
-                    "items": _GROUP,
-                },
-                "officers_hidden": {"type": "integer"},
-                "officers_min_responses": {"type": "integer"},
-                "kinds": {
-                    "type": "object",
-                    "additionalProperties": {
-                        "allOf": [
-                            _SUMMARY,
-                            {
-                                "type": "object",
-                                "required": ["method", "factors", "children"],
-                                "properties": {
-                                    "method": {"type": "string", "enum": ["sipas", "pooled"]},
-                                    "rollup": {
-                                        "type": "string",
-                                        "enum": ["mean-of-units", "single-unit"],
-                                    },
-                                    "change": _NUMBER_OR_NULL,
-                                    "factors": {"type": "object"},
-                                    "children": {
-                                        "type": "object",
-                                        "additionalProperties": _SUMMARY,
-                                    },
-                                    "trend": {"type": "array"},
-                                },
-                            },
-                        ]
-                    },
-                },
-            },
-        }
-    },
+    "schemas": report_components(),
 }
