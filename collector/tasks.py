@@ -262,10 +262,10 @@ def weekly_mail_plan(session, config) -> list[tuple[User | None, str, list[str]]
 def run_weekly_mail(app: Flask) -> list[str]:
     """The last week's reports of weekly_mail_plan, one mail each; returns the unit of each mail
     sent (a failed mail is logged and the others still go)."""
+    from collector.reports import service
     from collector.reports.cli import mail_report
+    from collector.reports.periods import Period
     from collector.reports.render import report_xlsx
-    from collector.reports.service import ReportNotFound, build_weekly_report
-    from collector.reports.weeks import Week
 
     sent = []
     with app.app_context(), app.test_request_context("/"):
@@ -274,24 +274,24 @@ def run_weekly_mail(app: Flask) -> list[str]:
         with tempfile.TemporaryDirectory() as tmp:
             for reader, code, to in plan:
                 try:
-                    data = build_weekly_report(
+                    built = service.build_report_for(
                         session,
                         app.config,
                         user=reader,
                         unit_code=code,
-                        week=Week.parse("last"),
+                        period=Period.parse("last"),
                         via="job",
                     )
-                except ReportNotFound:
+                except service.ReportNotFound:
                     # A configured code that no longer exists: the other mails still go.
                     log.error("weekly report mail: no unit %s", code)
                     session.rollback()
                     continue
                 session.commit()
-                out = Path(tmp) / f"sipas-{data['unit']['code']}-{data['week']}.xlsx"
-                out.write_bytes(report_xlsx(data))
+                out = Path(tmp) / f"sipas-{built.unit.code}-{built.period.key}.xlsx"
+                out.write_bytes(report_xlsx(built))
                 try:
-                    mail_report(app.config, data, out, to)
+                    mail_report(app.config, built, out, to)
                 except MailError:
                     log.exception("weekly report mail of %s to %s failed", code, ", ".join(to))
                     continue

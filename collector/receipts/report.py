@@ -3,14 +3,13 @@ opened and answered per unit in the week) and the channel comparison (the index 
 and poster responses side by side, each with its interval).
 
 Self-contained: `load_receipts` is called by the loader, `response_rate` and `channel_comparison`
-by `weekly_report`, `report_sections` by the CSV/XLSX renderer and `json_sections` by the JSON API.
+by `weekly_report`; the renderers (`collector.reports.render`) show them from the typed report.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -149,111 +148,3 @@ def channel_comparison(data, settings) -> list[dict[str, Any]]:
                 }
             )
     return out
-
-
-def _r2(value: float | None) -> float | None:
-    return None if value is None or np.isnan(value) else round(float(value), 2)
-
-
-def json_sections(report: dict[str, Any]) -> dict[str, Any]:
-    rate = report.get("response_rate") or {"units": [], "total": {}}
-    return {
-        "response_rate": {
-            "units": [
-                {
-                    **row,
-                    "answered_share": _r2(row["answered_share"]),
-                    "opened_share": _r2(row["opened_share"]),
-                }
-                for row in rate["units"]
-            ],
-            "total": {
-                **rate["total"],
-                "answered_share": _r2(rate["total"].get("answered_share")),
-                "opened_share": _r2(rate["total"].get("opened_share")),
-            },
-        },
-        "channel_comparison": [
-            {
-                **row,
-                "index": _r2(row["index"]),
-                "ci95": [_r2(v) for v in row["ci95"]] if row["ci95"] else None,
-            }
-            for row in report.get("channel_comparison") or []
-        ],
-    }
-
-
-def report_sections(report: dict[str, Any], _, kind_label, channel_label):
-    """(sheet name, headers, rows) for the CSV and XLSX renderers."""
-    rate = report.get("response_rate") or {"units": [], "total": {}}
-    rate_rows = [
-        [
-            row["code"],
-            row["name"],
-            row["issued"],
-            row["opened"],
-            row["answered"],
-            _r2(row["answered_share"]),
-            row["expired"],
-            row["revoked"],
-        ]
-        for row in rate["units"]
-    ]
-    if rate["units"]:
-        t = rate["total"]
-        rate_rows.append(
-            [
-                _("Total"),
-                "",
-                t["issued"],
-                t["opened"],
-                t["answered"],
-                _r2(t["answered_share"]),
-                t["expired"],
-                t["revoked"],
-            ]
-        )
-    channel_rows = []
-    for row in report.get("channel_comparison") or []:
-        ci = row["ci95"] or [None, None]
-        channel_rows.append(
-            [
-                kind_label(row["kind"]),
-                channel_label(row["channel"]),
-                _r2(row["index"]),
-                _r2(ci[0]),
-                _r2(ci[1]),
-                row["responses"],
-                row["suspect_left_out"],
-            ]
-        )
-    return [
-        (
-            _("Response rate"),
-            [
-                _("Code"),
-                _("Unit"),
-                _("Receipts issued"),
-                _("Opened"),
-                _("Answered"),
-                _("Answered (%)"),
-                _("Expired unanswered"),
-                _("Revoked"),
-            ],
-            rate_rows,
-        ),
-        (
-            _("Channels"),
-            [
-                _("Kind of service"),
-                _("Channel"),
-                _("Index (%)"),
-                _("Interval (95%), low"),
-                _("Interval (95%), high"),
-                _("Responses"),
-                _("Suspicious, left out"),
-            ],
-            channel_rows,
-        ),
-    ]
