@@ -13,6 +13,7 @@ from collector.db import get_session
 from collector.kiosks import kiosk_for_token
 from collector.receipts.service import integration_for_token
 from collector.reports import service
+from collector.reports.periods import Period, PeriodError
 from collector.reports.render import report_json, report_schema
 from shared import questionnaires
 
@@ -69,8 +70,6 @@ def no_store(response):
 def report():
     """The report of `unit` (default: the token's own unit) for `period` (default: the last
     complete week); `week` is the older name of `period`."""
-    from collector.reports.periods import Period, PeriodError
-
     text = request.args.get("period") or request.args.get("week") or "last"
     try:
         period = Period.parse(text)

@@ -17,6 +17,7 @@ from collector.i18n import gettext as _
 from collector.mail import MailError, build_message, send
 from collector.opening import silent_in
 from collector.reports import model, service
+from collector.reports.periods import Period, PeriodError
 from collector.reports.render import (
     kind_label,
     period_label,
@@ -49,8 +50,6 @@ def render_file(report: model.Report, suffix: str) -> bytes:
 
 def parse_period(text: str, param_hint: str):
     """The period of an option, or a usage error (exit code 2) that says what is wrong."""
-    from collector.reports.periods import Period, PeriodError
-
     try:
         return Period.parse(text)
     except PeriodError as exc:

@@ -25,7 +25,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from collector.reports import model
+from collector.reports import model, periods
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 BOM = "\ufeff"
@@ -108,11 +108,7 @@ def _reason_labels() -> dict[str, str]:
 
 def period_label(period: model.PeriodRef) -> str:
     """The period in words, in the current locale ("Quý 3/2026 (01/07 - 30/09/2026)")."""
-    try:
-        from collector.reports.periods import label
-    except ImportError:  # pragma: no cover - until the periods module is in place
-        return period.key
-    return label(period)
+    return periods.label(period)
 
 
 def _yes(flag: bool) -> str:

@@ -158,7 +158,7 @@ def _health() -> model.KindReport:
         title="Outpatients' satisfaction with health services",
         own_wording=False,
         source="Bộ Y tế",
-        summary=summary(87.5, (84.0, 90.5), 200, model.MEETS, parts=1),
+        summary=summary(87.5, (84.0, 90.5), 200, model.MEETS, target=85.0),
         previous_index=None,
         change=None,
         factors=(

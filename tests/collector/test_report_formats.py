@@ -390,9 +390,7 @@ def figures_from_tables(tables: Tables) -> Figures:
         out[f"{k}.change"] = num(row[t("Change (points)")])
         out[f"{k}.previous"] = num(row[t("Previous period (%)")])
     for row in _table(tables, "Targets"):
-        out[f"{kinds[row[kind_h]]}.target.{int(float(row[t('Year')]))}"] = num(
-            row[t("Target (%)")]
-        )
+        out[f"{kinds[row[kind_h]]}.target.{int(float(row[t('Year')]))}"] = num(row[t("Target (%)")])
     for row in _table(tables, "Overall question"):
         criterion(f"{kinds[row[kind_h]]}.overall", row)
     for row in _table(tables, "Comprehensive"):
