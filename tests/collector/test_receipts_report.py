@@ -55,13 +55,15 @@ def _comparison(rows, kind="admin"):
 def test_response_rate_and_channels_agree_everywhere(app, client, filled):
     api_token = make_token(app, filled["manager"])
     reply = client.get(
-        "/api/v1/reports/weekly?week=this&unit=C01",
+        "/api/v1/reports?period=this&unit=C01",
         headers={"Authorization": f"Bearer {api_token}"},
     )
     assert reply.status_code == 200, reply.get_json()
     body = reply.get_json()
     rate = body["response_rate"]
     assert rate["total"] == {
+        "code": "",
+        "name": "",
         "issued": 5,
         "opened": 4,
         "answered": 3,
@@ -72,12 +74,13 @@ def test_response_rate_and_channels_agree_everywhere(app, client, filled):
     }
     assert [u["code"] for u in rate["units"]] == ["O01"]
     channels = _comparison(body["channel_comparison"])
-    assert channels["receipt"]["index"] == 100.0 and channels["receipt"]["responses"] == 3
-    assert channels["kiosk"]["index"] == 0.0 and channels["kiosk"]["responses"] == 4
+    receipt, kiosk, poster = (channels[c]["summary"] for c in ("receipt", "kiosk", "poster"))
+    assert receipt["index"] == 100.0 and receipt["responses"] == 3
+    assert kiosk["index"] == 0.0 and kiosk["responses"] == 4
     # Poster: 4, 3, 1, 1 kept: each criterion satisfied 1 of 4.
-    assert channels["poster"]["responses"] == 4 and channels["poster"]["suspect_left_out"] == 2
-    assert channels["poster"]["index"] == 25.0
-    lo, hi = channels["receipt"]["ci95"]
+    assert poster["responses"] == 4 and channels["poster"]["suspect_left_out"] == 2
+    assert poster["index"] == 25.0
+    lo, hi = receipt["ci95"]
     assert lo <= 100.0 <= hi
 
     login(client, filled["manager"])

@@ -131,16 +131,22 @@ def test_the_api_keeps_to_the_token_owners_subtree(app, client, tree):
         reply = client.get(f"/api/v1/reports/weekly?week={WEEK}&unit={unit}", headers=headers)
         assert reply.status_code == 404
         assert reply.get_json()["error"]["code"] == "not-found"
-    mine = client.get(f"/api/v1/reports/weekly?week={WEEK}", headers=headers).get_json()
+    mine = client.get(f"/api/v1/reports?period={WEEK}", headers=headers).get_json()
     assert mine["unit"]["code"] == "C01"
-    assert set(mine["kinds"]["admin"]["children"]) == {"O01"}
-    assert mine["kinds"]["admin"]["index"] == 100.0
+    admin_kind = _kind(mine, "admin")
+    assert {c["code"] for c in admin_kind["children"]} == {"O01"}
+    assert admin_kind["summary"]["index"] == 100.0
     admin = make_token(app, "admin@example.org")
     whole = client.get(
         f"/api/v1/reports/weekly?week={WEEK}&unit=P01",
         headers={"Authorization": f"Bearer {admin}"},
     ).get_json()
-    assert whole["kinds"]["admin"]["index"] == 50.0  # mean of 100 (O01) and 0 (O02)
+    # The mean of its direct parts C01 (100, from O01) and C02 (0, from O02).
+    assert _kind(whole, "admin")["summary"]["index"] == 50.0
+
+
+def _kind(report: dict, kind: str) -> dict:
+    return next(k for k in report["kinds"] if k["kind"] == kind)
 
 
 def test_the_api_refuses_missing_and_kiosk_tokens(app, client, tree):
