@@ -13,7 +13,7 @@ from collector.db import get_session
 from collector.kiosks import kiosk_for_token
 from collector.receipts.service import integration_for_token
 from collector.reports import service
-from collector.reports.periods import Period, PeriodError
+from collector.reports.periods import Period
 from collector.reports.render import report_json, report_schema
 from shared import questionnaires
 
@@ -73,8 +73,8 @@ def report():
     text = request.args.get("period") or request.args.get("week") or "last"
     try:
         period = Period.parse(text)
-    except PeriodError as exc:
-        if exc.code == "future":
+    except ValueError as exc:  # PeriodError, or any other value the calendar has not
+        if getattr(exc, "code", "invalid") == "future":
             return error_response("not-found", "The period has not begun.")
         return error_response("invalid-request", str(exc))
     include = request.args.get("include") == "1"

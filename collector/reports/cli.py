@@ -17,7 +17,7 @@ from collector.i18n import gettext as _
 from collector.mail import MailError, build_message, send
 from collector.opening import silent_in
 from collector.reports import model, service
-from collector.reports.periods import Period, PeriodError
+from collector.reports.periods import Period
 from collector.reports.render import (
     kind_label,
     period_label,
@@ -52,13 +52,13 @@ def parse_period(text: str, param_hint: str):
     """The period of an option, or a usage error (exit code 2) that says what is wrong."""
     try:
         return Period.parse(text)
-    except PeriodError as exc:
+    except ValueError as exc:  # PeriodError, or any other value the calendar has not
         message = {
             "future": _("the period %(text)s has not begun"),
             "out-of-range": _("the period %(text)s is outside the calendar"),
             "reversed": _("the range %(text)s ends before it starts"),
         }.get(
-            exc.code,
+            getattr(exc, "code", "invalid"),
             _(
                 "not a period: %(text)s (expected a week 2026-W48, a month 2026-11, a quarter "
                 "2026-Q3, a year 2026, a range 2026-10-01..2026-11-15, 'last' or 'this')"

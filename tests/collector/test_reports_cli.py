@@ -173,3 +173,19 @@ def test_mail_failure_is_reported(app, runner, calls, tmp_path):
     result = show(runner, "--unit", "P01", "--out", out, "--mail", "--to", "x@example.org")
     assert result.exit_code != 0
     assert "cannot send mail" in result.output
+
+
+def test_the_monday_job_mails_the_typed_report(app, calls, smtp):
+    from collector.tasks import run_weekly_mail
+
+    controller, inbox = smtp
+    app.config.update(
+        MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port, REPORT_MAIL_TO=["so@example.org"]
+    )
+    assert run_weekly_mail(app) == ["P01"]
+    assert calls[-1]["period"].kind == "week" and calls[-1]["via"] == "job"
+    message = inbox.messages[0]
+    body = next(p for p in message.walk() if p.get_content_type() == "text/plain").get_content()
+    assert "Dịch vụ hành chính công: 71,40 % (chưa kết luận được" in body
+    attachment = next(message.iter_attachments())
+    assert attachment.get_filename() == "sipas-P01-2026-Q3.xlsx"  # the report's unit and period
