@@ -21,17 +21,19 @@ Key scheme (the page marks each figure it shows with `data-fig="<key>"`; K is a 
 - units below (the report unit's own row too, under its own code): `K.child.U` (index),
   `K.child.U.ci95`, `.n`, `.responses`, `.parts`, `.verdict`, `.previous`, `.change`,
   `K.child.U.factor.F`
-- trend: `K.trend.<bucket key>` (index), `K.trend.<bucket key>.n`
+- trend: `trend.K.<bucket key>` (index), `trend.K.<bucket key>.n`
 - alerts: `alert.K.U` (index), `alert.K.U.ci95`, `.n`, `.responses`, `.verdict`, `.previous`,
   `.change`; every unit with its own responses: `unit.K.U` and the same suffixes
-- breakdowns (`responses`, `answers`, `share`, `ci95`): `bychannel.K.<channel>.*`,
-  `counter.K.U.<counter>.*`, `procedure.K.<procedure>.*`, `officer.K.U.<officer>.*`
+- breakdowns: `counter.K.U.<counter>`, `procedure.K.<procedure>`, `officer.K.U.<officer>` (the
+  satisfied share) and `.responses`, `.answers`, `.ci95` after them; by channel
+  `channel.K.<channel>.share` and `.share.responses`, `.share.answers`, `.share.ci95`
 - index per channel: `channel.K.<channel>` (index), `channel.K.<channel>.ci95`, `.n`,
   `.responses`, `.parts`, `.verdict`, `.suspect`
 - hours: `heat.<weekday 0-6, Monday 0>.<hour>.ratings`, `heat.<d>.<h>.dissatisfied`, `heat.peak`
-- reasons: `reason.<code>.count`, `reason.<code>.share`; `reasons.responses`
-- response rate: `rate.U.issued`, `.opened`, `.answered`, `.share` (answered %),
-  `.opened_share`, `.expired`, `.revoked`; the total as `rate.total.*`
+- reasons: `reason.<code>` (share of the responses giving a reason), `reason.<code>.count`;
+  `reasons.responses`
+- response rate: `rate.U.issued`, `.opened`, `.answered`, `.answered_share`, `.opened_share`,
+  `.expired`, `.revoked`; the total as `rate.total.*`
 - the rest: `leftout.suspect`, `leftout.broken`, `leftout.total`, `comments.total`,
   `officers.hidden`, `officers.min`, `settings.min_responses`
 
@@ -66,6 +68,15 @@ from collector.reports.render import (
 from tests.collector.report_fixture import sample_report
 
 Figures = dict[str, Any]
+RATE_FIELDS = (
+    "issued",
+    "opened",
+    "answered",
+    "answered_share",
+    "opened_share",
+    "expired",
+    "revoked",
+)
 
 
 def num(value: Any) -> float | None:
@@ -105,9 +116,9 @@ def _criterion(out: Figures, key: str, c: model.Criterion) -> None:
 
 
 def _breakdown(out: Figures, key: str, b: model.Breakdown) -> None:
+    out[key] = num(b.share)
     out[f"{key}.responses"] = num(b.responses)
     out[f"{key}.answers"] = num(b.answers)
-    out[f"{key}.share"] = num(b.share)
     out[f"{key}.ci95"] = interval(*b.ci95) if b.ci95 else None
 
 
@@ -145,14 +156,14 @@ def figures_from_model(report: model.Report) -> Figures:
             for code, value in row.factors.items():
                 out[f"{key}.factor.{code}"] = num(value)
         for t in k.trend:
-            out[f"{kk}.trend.{t.key}"] = num(t.index)
-            out[f"{kk}.trend.{t.key}.n"] = num(t.n)
+            out[f"trend.{kk}.{t.key}"] = num(t.index)
+            out[f"trend.{kk}.{t.key}.n"] = num(t.n)
     for a in report.alerts:
         _unit_row(out, f"alert.{a.kind}.{a.unit.code}", a.unit)
     for kind, row in report.units:
         _unit_row(out, f"unit.{kind}.{row.code}", row)
     for b in report.channels:
-        _breakdown(out, f"bychannel.{b.kind}.{b.group[0]}", b)
+        _breakdown(out, f"channel.{b.kind}.{b.group[0]}.share", b)
     for b in report.counters:
         _breakdown(out, f"counter.{b.kind}.{b.group[0]}.{b.group[1]}", b)
     for b in report.procedures:
@@ -171,16 +182,15 @@ def figures_from_model(report: model.Report) -> Figures:
             out[f"heat.{day}.{hour}.dissatisfied"] = num(cell.dissatisfied)
     out["heat.peak"] = num(heat.peak)
     for r in report.reasons:
+        out[f"reason.{r.code}"] = num(r.share)
         out[f"reason.{r.code}.count"] = num(r.count)
-        out[f"reason.{r.code}.share"] = num(r.share)
     out["reasons.responses"] = num(report.reasons_responses)
     rates = [(u.code, u) for u in report.response_rate.units]
     if rates:
         rates.append(("total", report.response_rate.total))
     for code, u in rates:
-        for name in ("issued", "opened", "answered", "opened_share", "expired", "revoked"):
+        for name in RATE_FIELDS:
             out[f"rate.{code}.{name}"] = num(getattr(u, name))
-        out[f"rate.{code}.share"] = num(u.answered_share)
     out["leftout.suspect"] = num(report.left_out.suspect)
     out["leftout.broken"] = num(report.left_out.broken)
     out["leftout.total"] = num(report.left_out.total)
@@ -221,7 +231,8 @@ def _j_criterion(out: Figures, key: str, c: dict) -> None:
 
 
 def _j_breakdown(out: Figures, key: str, b: dict) -> None:
-    for name in ("responses", "answers", "share"):
+    out[key] = num(b["share"])
+    for name in ("responses", "answers"):
         out[f"{key}.{name}"] = num(b[name])
     out[f"{key}.ci95"] = _j_interval(b["ci95"])
 
@@ -258,14 +269,14 @@ def figures_from_json(doc: dict) -> Figures:
             for code, value in row["factors"].items():
                 out[f"{key}.factor.{code}"] = num(value)
         for t in k["trend"]:
-            out[f"{kk}.trend.{t['key']}"] = num(t["index"])
-            out[f"{kk}.trend.{t['key']}.n"] = num(t["n"])
+            out[f"trend.{kk}.{t['key']}"] = num(t["index"])
+            out[f"trend.{kk}.{t['key']}.n"] = num(t["n"])
     for a in doc["alerts"]:
         _j_row(out, f"alert.{a['kind']}.{a['unit']['code']}", a["unit"])
     for kind, row in doc["units"]:
         _j_row(out, f"unit.{kind}.{row['code']}", row)
     for b in doc["channels"]:
-        _j_breakdown(out, f"bychannel.{b['kind']}.{b['group'][0]}", b)
+        _j_breakdown(out, f"channel.{b['kind']}.{b['group'][0]}.share", b)
     for b in doc["counters"]:
         _j_breakdown(out, f"counter.{b['kind']}.{b['group'][0]}.{b['group'][1]}", b)
     for b in doc["procedures"]:
@@ -284,17 +295,16 @@ def figures_from_json(doc: dict) -> Figures:
             out[f"heat.{day}.{hour}.dissatisfied"] = num(cell["dissatisfied"])
     out["heat.peak"] = num(heat["peak"])
     for r in doc["reasons"]:
+        out[f"reason.{r['code']}"] = num(r["share"])
         out[f"reason.{r['code']}.count"] = num(r["count"])
-        out[f"reason.{r['code']}.share"] = num(r["share"])
     out["reasons.responses"] = num(doc["reasons_responses"])
     rate = doc["response_rate"]
     rows = [(u["code"], u) for u in rate["units"]]
     if rows:
         rows.append(("total", rate["total"]))
     for code, u in rows:
-        for name in ("issued", "opened", "answered", "opened_share", "expired", "revoked"):
+        for name in RATE_FIELDS:
             out[f"rate.{code}.{name}"] = num(u[name])
-        out[f"rate.{code}.share"] = num(u["answered_share"])
     for name in ("suspect", "broken", "total"):
         out[f"leftout.{name}"] = num(doc["left_out"][name])
     out["comments.total"] = num(doc["comments_total"])
@@ -375,9 +385,9 @@ def figures_from_tables(tables: Tables) -> Figures:
         out[f"{key}.mean"] = num(row[t("Mean score (1-5)")])
 
     def breakdown(key: str, row: dict) -> None:
+        out[key] = num(row[t("Satisfied (%)")])
         out[f"{key}.responses"] = num(row[t("Responses")])
         out[f"{key}.answers"] = num(row[t("Answers")])
-        out[f"{key}.share"] = num(row[t("Satisfied (%)")])
         out[f"{key}.ci95"] = interval(row[low], row[high])
 
     for row in _table(tables, "Summary"):
@@ -415,7 +425,7 @@ def figures_from_tables(tables: Tables) -> Figures:
         key = f"{kinds[row[kind_h]]}.child.{row[code_h]}.factor.{row[t('Factor code')]}"
         out[key] = num(row[t("Index (%)")])
     for row in _table(tables, "Trend"):
-        key = f"{kinds[row[kind_h]]}.trend.{row[t('Period')]}"
+        key = f"trend.{kinds[row[kind_h]]}.{row[t('Period')]}"
         out[key] = num(row[t("Index (%)")])
         out[f"{key}.n"] = num(row[n_h])
     for row in _table(tables, "Alerts"):
@@ -423,7 +433,7 @@ def figures_from_tables(tables: Tables) -> Figures:
     for row in _table(tables, "Every unit"):
         unit_row(f"unit.{kinds[row[kind_h]]}.{row[code_h]}", row)
     for row in _table(tables, "By channel"):
-        breakdown(f"bychannel.{kinds[row[kind_h]]}.{channels[row[t('Channel')]]}", row)
+        breakdown(f"channel.{kinds[row[kind_h]]}.{channels[row[t('Channel')]]}.share", row)
     for row in _table(tables, "By counter"):
         breakdown(f"counter.{kinds[row[kind_h]]}.{row[t('Unit')]}.{row[t('Counter')]}", row)
     for row in _table(tables, "By procedure"):
@@ -444,15 +454,15 @@ def figures_from_tables(tables: Tables) -> Figures:
         out[f"{key}.ratings"] = num(row[t("Ratings")])
         out[f"{key}.dissatisfied"] = num(row[t("Dissatisfied (%)")])
     for row in _table(tables, "Reasons"):
+        out[f"reason.{row[code_h]}"] = num(row[t("Share (%)")])
         out[f"reason.{row[code_h]}.count"] = num(row[t("Responses")])
-        out[f"reason.{row[code_h]}.share"] = num(row[t("Share (%)")])
     for row in _table(tables, "Response rate"):
         code = "total" if row[code_h] == t("Total") else row[code_h]
         key = f"rate.{code}"
         out[f"{key}.issued"] = num(row[t("Receipts issued")])
         out[f"{key}.opened"] = num(row[t("Opened")])
         out[f"{key}.answered"] = num(row[t("Answered")])
-        out[f"{key}.share"] = num(row[t("Answered (%)")])
+        out[f"{key}.answered_share"] = num(row[t("Answered (%)")])
         out[f"{key}.opened_share"] = num(row[t("Opened (%)")])
         out[f"{key}.expired"] = num(row[t("Expired unanswered")])
         out[f"{key}.revoked"] = num(row[t("Revoked")])
@@ -569,22 +579,21 @@ def test_the_figures_cover_the_whole_report(report, ctx):
         "admin.overall",
         "health.comprehensive",
         "admin.factor.A.mean",
-        "admin.criterion.A1.ci95",
         "admin.child.P01.factor.A",
-        "admin.trend.2026-W28.n",
+        "trend.admin.2026-W28.n",
         "alert.admin.D02",
         "unit.health.H01",
-        "bychannel.admin.receipt.share",
-        "counter.admin.D01.Q1.share",
+        "channel.admin.receipt.share.ci95",
+        "counter.admin.D01.Q1",
         "procedure.admin.1.001234.ci95",
         "channel.admin.kiosk.suspect",
         "heat.6.10.dissatisfied",
-        "reason.waiting.share",
-        "rate.total.share",
+        "reason.waiting",
+        "rate.total.answered_share",
         "leftout.total",
     ):
         assert key in expected
-    assert ("officer.admin.D01.CB07.share" in expected) == (report.officers is not None)
+    assert ("officer.admin.D01.CB07" in expected) == (report.officers is not None)
     assert len(expected) > 250
 
 
@@ -637,7 +646,6 @@ PAGE_CORE = (
     "admin.n",
     "admin.factor.A",
     "admin.criterion.A1",
-    "admin.criterion.A1.ci95",
     "admin.child.D01",
     "admin.child.P01",
     "admin.overall",
@@ -645,8 +653,10 @@ PAGE_CORE = (
     "health.comprehensive",
     "health.factor.A",
     "channel.admin.kiosk",
-    "rate.total.share",
-    "procedure.admin.1.001234.share",
+    "rate.total.answered_share",
+    "procedure.admin.1.001234",
+    "trend.admin.2026-W27",
+    "reason.waiting",
 )
 
 
