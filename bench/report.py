@@ -1,16 +1,17 @@
-"""Weekly report benchmark (not a test): `.venv/bin/python bench/report.py [--scale 1.0]`.
+"""Report benchmark (not a test): `.venv/bin/python bench/report.py [--scale 1.0]`.
 
 Loads a province-sized year into SQLite and into PostgreSQL: about 500 units (a province, 100
 communes, and under each a one-stop centre, a health station and two schools), 1 million responses
 over the 52 weeks of 2025 with the full questionnaires (admin 17 answers, health 32, education 18:
 about 21 million answers). `--scale 0.1` makes a tenth of the responses over the same tree.
 
-Then, for one week in the middle of the year, it times the weekly report page (GET
-/reports/weekly, HTML with charts, through the Flask app) for the province and for one commune:
-cold (a new process, the OS page cache dropped when allowed) and warm (the median of 5 repeats in
-the same process), with the process's peak resident memory. Beside them, in the same run, the bare
-baselines: one pandas groupby over the same week's answers already in memory, and one SQL GROUP BY
-over the week's answers. Also: building the weekly counts from scratch after the load (once), the
+Then, for one week in the middle of the year and for the whole year, it times the report page
+(GET /reports?period=..., HTML with charts, through the Flask app) for the province and for one
+commune: cold (a new process, the OS page cache dropped when allowed), warm (the median of 5
+repeats in the same process) and recomputed (the report cache emptied), with the process's peak
+resident memory. Beside them, in the same run, the bare baselines: one pandas groupby over the
+same period's answers already in memory (the week only), and one SQL GROUP BY over the period's
+answers. Also: building the counts from scratch after the load (once), the
 raw CSV export's rate, and the raw XLSX export's rate (it runs in a background thread).
 
 PostgreSQL comes from SIPAS_BENCH_POSTGRES_URL or SIPAS_TEST_POSTGRES_URL (a server where the
@@ -42,6 +43,7 @@ from bench._common import fmt, table  # noqa: E402
 
 YEAR = 2025
 WEEK = "2025-W27"
+PERIODS = (WEEK, str(YEAR))
 FULL_RESPONSES = 1_000_000
 COMMUNES = 100
 KINDS = (("admin", "2026.1", 0.5), ("health", "2019.1", 0.25), ("education", "2026.1", 0.25))
@@ -273,7 +275,7 @@ def drop_os_cache() -> bool:
         return False
 
 
-def measure(url: str, unit: str, instance: str) -> dict:
+def measure(url: str, unit: str, instance: str, period: str) -> dict:
     """Run in a child process: the report page for `unit`, first call then 5 more."""
     from collector import create_app
     from collector.accounts.service import add_user, find_user
@@ -301,7 +303,7 @@ def measure(url: str, unit: str, instance: str) -> dict:
 
     def page() -> float:
         t0 = time.perf_counter()
-        reply = client.get(f"/reports/weekly?week={WEEK}&unit={unit}")
+        reply = client.get(f"/reports?period={period}&unit={unit}")
         assert reply.status_code == 200, reply.status_code
         page.html = reply.get_data(as_text=True)
         return time.perf_counter() - t0
@@ -333,10 +335,10 @@ def _memory_mb(field: str) -> float:
     return float("nan")
 
 
-def child(url: str, unit: str, instance: str, drop: bool) -> dict:
+def child(url: str, unit: str, instance: str, period: str, drop: bool) -> dict:
     dropped = drop_os_cache() if drop else False
     out = subprocess.run(
-        [sys.executable, __file__, "--measure", url, unit, instance],
+        [sys.executable, __file__, "--measure", url, unit, instance, period],
         capture_output=True,
         text=True,
         check=True,
@@ -347,17 +349,18 @@ def child(url: str, unit: str, instance: str, drop: bool) -> dict:
     return result
 
 
-def baselines(url: str, province_id: int) -> dict:
-    """One SQL GROUP BY over the week's answers; one pandas groupby over them in memory."""
+def baselines(url: str, period_key: str) -> dict:
+    """One SQL GROUP BY over the period's answers; for a week, one pandas groupby over them in
+    memory."""
     import pandas as pd
     import sqlalchemy as sa
+    from collector.reports.periods import Period
 
-    from collector.reports.weeks import Week
     from shared.db import make_engine
 
-    week = Week.parse(WEEK)
+    period = Period.parse(period_key)
     engine = make_engine(url)
-    start, end = week.start_utc(), week.end_utc()
+    start, end = period.start_utc(), period.end_utc()
     if engine.dialect.name == "sqlite":
         start, end = (m.replace(tzinfo=None).isoformat(" ") for m in (start, end))
     group_by = sa.text(
@@ -376,20 +379,23 @@ def baselines(url: str, province_id: int) -> dict:
         t0 = time.perf_counter()
         groups = conn.execute(group_by, {"start": start, "end": end}).all()
         sql_s = time.perf_counter() - t0
-        frame = pd.DataFrame(
-            conn.execute(raw, {"start": start, "end": end}).all(),
-            columns=["unit_id", "code", "value"],
-        )
+        answers = sum(row[3] for row in groups)
+        frame = None
+        if period.kind == "week":
+            frame = pd.DataFrame(
+                conn.execute(raw, {"start": start, "end": end}).all(),
+                columns=["unit_id", "code", "value"],
+            )
     engine.dispose()
     times = []
-    for _ in range(5):
+    for _ in range(5 if frame is not None else 0):
         t0 = time.perf_counter()
         frame.groupby(["unit_id", "code", "value"]).size()
         times.append(time.perf_counter() - t0)
     return {
         "sql_group_by": sql_s,
-        "pandas_groupby": statistics.median(times),
-        "week_answers": len(frame),
+        "pandas_groupby": statistics.median(times) if times else float("nan"),
+        "period_answers": answers,
         "groups": len(groups),
     }
 
@@ -459,23 +465,25 @@ def run_backend(name: str, url: str, data, instance: str) -> list[dict]:
         refresh_counts(session)
         session.commit()
         counts_s = time.perf_counter() - t0
-    print(f"[{name}] weekly counts built in {counts_s:.1f} s", file=sys.stderr)
-    base = baselines(url, 1)
-    print(f"[{name}] baselines {base}", file=sys.stderr)
+    print(f"[{name}] counts built in {counts_s:.1f} s", file=sys.stderr)
     rows = []
-    for label, unit in (("province", "01"), ("commune", "X042")):
-        cold = child(url, unit, instance, drop=True)
-        print(f"[{name}] {label} {cold}", file=sys.stderr)
-        rows.append(
-            {
-                "backend": name,
-                "scope": label,
-                **cold,
-                **base,
-                "load_s": load_s,
-                "counts_s": counts_s,
-            }
-        )
+    for period in PERIODS:
+        base = baselines(url, period)
+        print(f"[{name}] {period} baselines {base}", file=sys.stderr)
+        for label, unit in (("province", "01"), ("commune", "X042")):
+            cold = child(url, unit, instance, period, drop=True)
+            print(f"[{name}] {period} {label} {cold}", file=sys.stderr)
+            rows.append(
+                {
+                    "backend": name,
+                    "period": period,
+                    "scope": label,
+                    **cold,
+                    **base,
+                    "load_s": load_s,
+                    "counts_s": counts_s,
+                }
+            )
     ex = exports(url, instance)
     print(f"[{name}] exports {ex}", file=sys.stderr)
     for row in rows:
@@ -487,7 +495,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--backends", default="sqlite,postgresql")
-    parser.add_argument("--measure", nargs=3, metavar=("URL", "UNIT", "INSTANCE"))
+    parser.add_argument("--measure", nargs=4, metavar=("URL", "UNIT", "INSTANCE", "PERIOD"))
     args = parser.parse_args()
     if args.measure:
         print(json.dumps(measure(*args.measure)))
@@ -528,10 +536,11 @@ def main() -> None:
     print()
     print(
         f"Scale {args.scale}: {len(data[1]):,} responses, {answers:,} answers, "
-        f"{len(data[0])} units; report week {WEEK}"
+        f"{len(data[0])} units; periods {', '.join(PERIODS)}"
     )
     headers = [
         "backend",
+        "period",
         "scope",
         "cold s",
         "warm s",
@@ -540,7 +549,7 @@ def main() -> None:
         "SQL GROUP BY s",
         "pandas groupby s",
         "recomputed / SQL",
-        "week answers",
+        "period answers",
         "counts build s",
         "load s",
         "CSV rows/s",
@@ -549,6 +558,7 @@ def main() -> None:
     rows = [
         [
             r["backend"],
+            r["period"],
             r["scope"],
             fmt(r["cold"], 2),
             fmt(r["warm"], 3),
@@ -557,7 +567,7 @@ def main() -> None:
             fmt(r["sql_group_by"], 2),
             fmt(r["pandas_groupby"], 3),
             fmt(r["recomputed"] / r["sql_group_by"], 1),
-            f"{r['week_answers']:,}",
+            f"{r['period_answers']:,}",
             fmt(r["counts_s"], 1),
             fmt(r["load_s"], 0),
             fmt(r["csv_rows_per_s"], 0),
@@ -565,7 +575,7 @@ def main() -> None:
         ]
         for r in results
     ]
-    print(table(headers, rows, right=set(range(2, len(headers)))))
+    print(table(headers, rows, right=set(range(3, len(headers)))))
     print(f"OS cache dropped before cold runs: {all(r['cache_dropped'] for r in results)}")
 
 

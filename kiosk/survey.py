@@ -17,7 +17,7 @@ from kiosk.models import COMPLETE, OPEN, PARTIAL, Response
 from shared.chain import GENESIS, response_hash
 from shared.db import uuid7
 from shared.forms import COMMENT_MAX
-from shared.questionnaires import LOW, Item, Questionnaire
+from shared.questionnaires import LOW, Questionnaire
 from shared.text import clean_comment
 
 SUSPECT_BURST = "suspect-burst"
@@ -39,11 +39,6 @@ class Rules:
     burst_size: int = 3
     burst_window: float = 600
     idle_timeout: float = 60
-
-
-def screens(q: Questionnaire) -> list[tuple[Item, ...]]:
-    """The question screens, in order: the overall question, then one screen per factor."""
-    return ([(q.overall,)] if q.overall else []) + [f.items for f in q.factors]
 
 
 def wants_reasons(answers: dict[str, int]) -> bool:

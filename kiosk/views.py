@@ -20,13 +20,12 @@ from kiosk.survey import (
     open_response,
     record_answers,
     record_reasons,
-    screens,
     start_response,
     wants_reasons,
 )
-from shared import questionnaires
+from shared import faces, questionnaires
 from shared.db import utcnow
-from shared.forms import SurveyForm, survey_form, unknown_fields
+from shared.forms import SurveyForm, screens, survey_form, unknown_fields
 from shared.i18n import DEFAULT_LOCALE, N_
 from shared.questionnaires import Questionnaire
 from shared.text import has_nul
@@ -63,11 +62,9 @@ def _keep_language(endpoint, values):
 
 
 @bp.app_template_global()
-@functools.cache
 def face(value: int) -> Markup:
-    """The SVG face of an answer value, rendered once: the faces never change."""
-    # Our own template, rendered with autoescaping: safe to mark as markup.
-    return Markup(render_template("kiosk/_face.html", value=value))  # noqa: S704
+    """The SVG face of an answer value (shared.faces: the same drawing on the kiosk and phone)."""
+    return faces.face(value)
 
 
 def rules() -> Rules:

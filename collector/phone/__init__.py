@@ -41,7 +41,7 @@ from collector.phone.service import (
     wants_reasons,
 )
 from collector.receipts.service import receipt_for_token, receipt_key, token_signed
-from shared import questionnaires
+from shared import faces, questionnaires
 from shared.db import utcnow
 from shared.forms import SurveyForm, screens, survey_form, unknown_fields
 from shared.i18n import DEFAULT_LOCALE
@@ -76,11 +76,9 @@ def _keep_language(endpoint, values):
 
 
 @bp.app_template_global()
-@functools.cache
 def phone_face(value: int) -> Markup:
-    """The SVG face of an answer value (the kiosk's drawing), rendered once."""
-    # Our own template, rendered with autoescaping: safe to mark as markup.
-    return Markup(render_template("collector/phone/_face.html", value=value))  # noqa: S704
+    """The SVG face of an answer value (shared.faces: the same drawing on the kiosk and phone)."""
+    return faces.face(value)
 
 
 def _phone_limit() -> str:

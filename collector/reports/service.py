@@ -1,11 +1,12 @@
 """What pages, the JSON API and the CLI share: find the unit in the user's scope, load, compute.
 
-The caller commits (loading brings the weekly counts up to date, and including the responses left
+The caller commits (loading brings the counts up to date, and including the responses left
 out of the official figures writes a row to the audit log).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -13,26 +14,31 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
-from threadpoolctl import threadpool_limits
 
 from collector.accounts.scope import can_see, home_unit
 from collector.accounts.service import audit
 from collector.models import Response, Unit, User
 from collector.receipts.report import receipts_version
+from collector.reports import model
+from collector.reports.build import build_report
 from collector.reports.counts import refresh_counts
-from collector.reports.loader import load_week
-from collector.reports.report import Settings, weekly_report
-from collector.reports.stats import DEFAULT_TARGETS
+from collector.reports.loader import load_report_data
+from collector.reports.periods import Period
 from collector.reports.targets import effective_targets
-from collector.reports.weeks import Week
+
+#: Targets in percent by kind and the year from which they apply (methodology section 1).
+DEFAULT_TARGETS: dict[str, dict[int, float]] = {
+    "admin": {2025: 90.0, 2030: 95.0},
+    "health": {2025: 85.0, 2030: 90.0},
+    "education": {2025: 85.0, 2030: 90.0},
+}
 
 CONFIG_DEFAULTS: dict[str, Any] = {
-    #: Fewer responses than this: "not enough data" whatever the interval.
+    #: Fewer responses with a valid answer than this: "too few responses" whatever the interval.
     "REPORT_MIN_RESPONSES": 30,
     #: kind -> year -> target in percent; the target of a year is that of the latest year not after.
     "REPORT_TARGETS": DEFAULT_TARGETS,
-    "REPORT_BOOTSTRAP_REPS": 1000,
-    #: A fall of this many points from last week puts a unit on the alert list.
+    #: A fall of this many points from the previous period puts a unit on the alert list.
     "REPORT_DROP_POINTS": 10.0,
 }
 
@@ -41,22 +47,31 @@ class ReportNotFound(LookupError):
     """No such unit, or one outside the user's scope (the two look the same from outside)."""
 
 
+@dataclasses.dataclass(frozen=True)
+class ReportSettings:
+    """The settings a report is computed with: the model's, and the targets in force."""
+
+    report: model.Settings
+    targets: Mapping[str, Mapping[int, float]]
+
+
 def settings_from(
     config: Mapping[str, Any],
     include_unofficial: bool = False,
     session: Session | None = None,
-) -> Settings:
+) -> ReportSettings:
     """The report settings of the configuration; with a session, the targets stored in the
     database replace the configured ones for their kind and year."""
     targets = config.get("REPORT_TARGETS", DEFAULT_TARGETS)
     if session is not None:
         targets = effective_targets(session, targets)
-    return Settings(
-        min_responses=int(config.get("REPORT_MIN_RESPONSES", 30)),
+    return ReportSettings(
+        report=model.Settings(
+            min_responses=int(config.get("REPORT_MIN_RESPONSES", 30)),
+            include_unofficial=include_unofficial,
+            drop_points=float(config.get("REPORT_DROP_POINTS", 10.0)),
+        ),
         targets={kind: {int(y): float(v) for y, v in t.items()} for kind, t in targets.items()},
-        bootstrap_reps=int(config.get("REPORT_BOOTSTRAP_REPS", 1000)),
-        drop_points=float(config.get("REPORT_DROP_POINTS", 10.0)),
-        include_unofficial=include_unofficial,
     )
 
 
@@ -73,22 +88,23 @@ def resolve_unit(session: Session, user: User | None, code: str | None) -> Unit:
     return unit
 
 
-def build_weekly_report(
+def build_report_for(
     session: Session,
     config: Mapping[str, Any],
     *,
     user: User | None,
     unit_code: str | None,
-    week: Week,
+    period: Period,
     include_unofficial: bool = False,
     via: str = "page",
-) -> dict[str, Any]:
-    """The weekly report of a unit in the user's scope (any unit without a user, for the CLI).
+) -> model.Report:
+    """The report of a unit in the user's scope (any unit without a user, for the CLI) for any
+    period; the one path of the page, the exports, the JSON API, the CLI and the mail.
 
-    Transactions: the weekly counts are derived data and are committed as soon as they are
-    brought up to date, and the reading transaction ends before the report is computed. On SQLite
-    every transaction holds the one write lock, which kiosk uploads must not wait a second for.
-    The audit row of the switch is left for the caller to commit.
+    Transactions: the counts are derived data and are committed as soon as they are brought up
+    to date, and the reading transaction ends before the report is computed (on SQLite every
+    transaction holds the one write lock, which kiosk uploads must not wait for). The audit row of
+    including the left-out responses is left for the caller to commit.
     """
     unit = resolve_unit(session, user, unit_code)
     unit_id, unit_code = unit.id, unit.code
@@ -96,24 +112,22 @@ def build_weekly_report(
     refresh_counts(session)
     session.commit()
     # A report depends only on the stored responses, which only grow (a chain status changes
-    # only when a new response arrives): the highest response id tells whether it is current.
+    # only when a new response arrives), and on the receipts: they tell whether it is current.
     newest = session.scalar(sa.select(sa.func.max(Response.id))) or 0
     key = (
         str(session.get_bind().url),
         unit_id,
-        str(week),
+        period.key,
+        period.next() is None,  # a period still running changes with the day
         repr(settings),
         newest,
         receipts_version(session),
     )
     report = _CACHE.get(key)
     if report is None:
-        data = load_week(session, unit_id, week, include_unofficial)
-        session.rollback()  # only read: end the transaction before the long part
-        # Hundreds of small matrix products (a bootstrap per unit): threads in the BLAS only
-        # get in each other's way, several times slower than one thread on a 2-core machine.
-        with threadpool_limits(limits=1, user_api="blas"):
-            report = weekly_report(data, settings)
+        data = load_report_data(session, unit_id, period, include_unofficial)
+        session.rollback()  # only read: end the transaction before computing
+        report = build_report(data, settings.report, settings.targets)
         _CACHE.put(key, report)
     if include_unofficial:
         audit(
@@ -121,25 +135,23 @@ def build_weekly_report(
             "report-included-unofficial",
             user,
             unit=unit_code,
-            week=str(week),
+            period=period.key,
             via=via,
         )
-    return {
-        **report,
-        **_officers_for(user, report),
-        "viewer_role": user.role if user is not None else "system",
-    }
+    return for_reader(report, user)
 
 
 #: Roles that see results per officer (methodology section 7: managers only, never viewers).
 OFFICER_ROLES = frozenset({"admin", "manager"})
 
 
-def _officers_for(user: User | None, report: dict[str, Any]) -> dict[str, Any]:
-    """Per-officer results are removed here, once, for every renderer (page, CSV, XLSX, JSON)."""
+def for_reader(report: model.Report, user: User | None) -> model.Report:
+    """The report as `user` may read it: per-officer results are removed here, once, for every
+    renderer (page, CSV, XLSX, JSON), for anyone but managers and admins."""
+    role = user.role if user is not None else "system"
     if user is None or user.role in OFFICER_ROLES:
-        return {}
-    return {"officers": None, "officers_hidden": None}
+        return dataclasses.replace(report, viewer_role=role)
+    return dataclasses.replace(report, officers=None, officers_hidden=None, viewer_role=role)
 
 
 class _ReportCache:
@@ -147,17 +159,17 @@ class _ReportCache:
 
     def __init__(self, size: int = 16):
         self.size = size
-        self.items: OrderedDict[tuple, dict[str, Any]] = OrderedDict()
+        self.items: OrderedDict[tuple, model.Report] = OrderedDict()
         self.lock = threading.Lock()
 
-    def get(self, key: tuple) -> dict[str, Any] | None:
+    def get(self, key: tuple) -> model.Report | None:
         with self.lock:
             if key in self.items:
                 self.items.move_to_end(key)
                 return self.items[key]
         return None
 
-    def put(self, key: tuple, report: dict[str, Any]) -> None:
+    def put(self, key: tuple, report: model.Report) -> None:
         with self.lock:
             self.items[key] = report
             self.items.move_to_end(key)

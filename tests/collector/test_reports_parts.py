@@ -13,17 +13,11 @@ import pytest
 
 from collector.demo import DEMO_ADMIN, DEMO_PASSWORD, seed_demo
 from collector.reports.render import neutralise
-from collector.reports.report import layout_for
-from collector.reports.stats import (
-    DEFAULT_TARGETS,
-    bootstrap_unit_indices,
-    percentile_interval,
-    scores_from_counts,
-    target_for,
-    verdict,
-)
+from collector.reports.service import DEFAULT_TARGETS
 from collector.reports.weeks import Week
 from shared import questionnaires, scoring
+from shared.scoring import target_for, verdict
+from tests import reference_scoring as reference
 from tests.collector.conftest import register
 from tests.collector.reports_helpers import login, make_token, make_user, post_answers
 
@@ -72,47 +66,73 @@ def test_other_cells_pass_unchanged(value):
 
 @pytest.mark.parametrize("kind", ["admin", "health", "education"])
 @pytest.mark.parametrize("version", ["short", "full"])
-def test_array_scores_equal_shared_scoring(kind, version):
+def test_vectorised_scores_equal_the_plain_python_reference(kind, version):
+    """shared.scoring scores many units at once; tests/reference_scoring.py is the formulas
+    written plainly, one unit at a time."""
     q = questionnaires.current(kind, version)
     rng = random.Random(f"{kind}{version}")  # noqa: S311
-    responses = []
-    for _ in range(60):
-        answers = {}
-        for item in q.questions:
-            if rng.random() < 0.85:
-                answers[item.code] = rng.choice((0, 1, 2, 3, 4, 4, 5, 5, 5))
-        responses.append(answers)
-    layout, _ = layout_for(kind, [q.version])
-    values = np.array(
-        [[r.get(code, np.nan) for code in layout.criteria] for r in responses], dtype=float
+    layout, _ = scoring.layout_for(kind, [q.version])
+    units = []
+    for _ in range(7):
+        responses = []
+        for _ in range(rng.choice((0, 1, 5, 60))):
+            answers = {}
+            for item in q.questions:
+                if rng.random() < 0.7:
+                    answers[item.code] = rng.choice((0, 1, 2, 3, 4, 4, 5, 5, 5))
+            responses.append(answers)
+        units.append(responses)
+    counts = [reference.count_answers(responses) for responses in units]
+    arrays = scoring.Counts(
+        *[
+            np.array([scoring.counts_of(layout, c).__dict__[name] for c in counts])
+            for name in ("satisfied", "answered", "no_opinion", "value_sum")
+        ],
+        respondents=np.zeros(len(units)),
+        all_satisfied=np.zeros(len(units)),
+        responses=np.zeros(len(units)),
     )
-    satisfied = (values >= 4).sum(axis=0)
-    answered = ((values >= 1) & (values <= 5)).sum(axis=0)
-    index, factors = scores_from_counts(layout, satisfied, answered)
-    counts = scoring.count_answers(responses)
-    assert float(index) == pytest.approx(scoring.index(q, counts))
-    for position, factor in enumerate(layout.factors):
-        assert factors[position] == pytest.approx(scoring.factor_index(q, counts, factor))
-    # The vectorised bootstrap and shared.scoring's agree on where the interval lies.
-    reps = bootstrap_unit_indices(
-        layout,
-        (values >= 4).astype(float),
-        ((values >= 1) & (values <= 5)).astype(float),
-        2000,
-        np.random.default_rng(1),
-    )
-    mine = percentile_interval(reps)
-    theirs = scoring.bootstrap_interval(q, responses, reps=2000, seed=1)
-    assert mine[0] == pytest.approx(theirs[0], abs=2.5)
-    assert mine[1] == pytest.approx(theirs[1], abs=2.5)
+    scores = scoring.score_counts(layout, arrays)
+    for u, c in enumerate(counts):
+        expected = reference.index(q, c)
+        assert _none(scores.index[u]) == pytest.approx(expected)
+        for f, factor in enumerate(layout.factors):
+            mine = _none(scores.factor[u, f])
+            if q.method == "pooled":
+                assert mine == pytest.approx(reference.pooled_rate(q, c, factor))
+            else:
+                assert mine == pytest.approx(reference.factor_index(q, c, factor))
+            assert _none(scores.factor_mean[u, f]) == pytest.approx(
+                reference.mean_score(q, c, factor)
+            )
+        for j, code in enumerate(layout.criteria):
+            assert _none(scores.share[u, j]) == pytest.approx(
+                reference.criterion_share(c.get(code, {}))
+            )
+        # The index's interval: the same weighted mean of the criteria's Wilson intervals.
+        if expected is not None:
+            weights = scoring.index_weights(layout, arrays.answered[u])
+            bounds = [
+                reference.wilson_interval(int(arrays.satisfied[u, j]), int(arrays.answered[u, j]))
+                or (0.0, 0.0)
+                for j in range(len(layout.criteria))
+            ]
+            low = sum(w * b[0] for w, b in zip(weights, bounds, strict=True))
+            high = sum(w * b[1] for w, b in zip(weights, bounds, strict=True))
+            assert tuple(scores.index_ci[u]) == pytest.approx((low, high))
+            assert low <= expected <= high
+
+
+def _none(value):
+    return None if np.isnan(value) else float(value)
 
 
 def test_verdicts():
     assert verdict(95.0, (92.0, 97.0), 100, 90, 30) == "meets"
     assert verdict(80.0, (75.0, 85.0), 100, 90, 30) == "misses"
-    assert verdict(91.0, (88.0, 94.0), 100, 90, 30) == "not-enough-data"
-    assert verdict(99.0, (98.0, 100.0), 29, 90, 30) == "not-enough-data"
-    assert verdict(None, None, 0, 90, 30) == "not-enough-data"
+    assert verdict(91.0, (88.0, 94.0), 100, 90, 30) == "too-close"
+    assert verdict(99.0, (98.0, 100.0), 29, 90, 30) == "too-few"
+    assert verdict(None, None, 0, 90, 30) == "no-data"
 
 
 def test_targets_are_data_by_year():

@@ -8,7 +8,6 @@ import pytest
 
 from shared import questionnaires
 from shared.scoring import (
-    bootstrap_interval,
     comprehensive_share,
     count_answers,
     criterion_share,
@@ -250,34 +249,3 @@ def test_health_score_uses_pooled_section_rates():
     assert s.factors["A"].mean == pytest.approx(4.0)
     assert s.mean == pytest.approx(72 / 17)
     assert s.overall.share == 100.0 and s.overall.n == 1
-
-
-def test_bootstrap_is_deterministic_and_contains_the_index():
-    responses = [{"A0": 5, "B0": 4}] * 40 + [{"A0": 2, "B0": 5}] * 15 + [{"A0": 3}] * 5
-    counts = count_answers(responses)
-    point = index(ADMIN_SHORT, counts)
-    # A0: 40 / 60 = 66.667; B0: 55 / 55 = 100 -> 83.333
-    assert point == pytest.approx(83.333, abs=0.001)
-    first = bootstrap_interval(ADMIN_SHORT, responses, reps=300, seed=7)
-    assert first == bootstrap_interval(ADMIN_SHORT, responses, reps=300, seed=7)
-    assert first != bootstrap_interval(ADMIN_SHORT, responses, reps=300, seed=8)
-    low, high = first
-    assert low < point < high <= 100
-
-
-def test_bootstrap_of_one_proportion_is_close_to_the_normal_interval():
-    # 90 of 100 satisfied on one item: 90 +- 1.96 * sqrt(0.9 * 0.1 / 100) * 100 = 90 +- 5.88
-    responses = [{"A0": 5}] * 90 + [{"A0": 1}] * 10
-    low, high = bootstrap_interval(ADMIN_SHORT, responses, reps=2000, seed=1)
-    assert low == pytest.approx(84.12, abs=1.5)
-    assert high == pytest.approx(95.88, abs=1.5)
-
-
-def test_bootstrap_without_data():
-    assert bootstrap_interval(ADMIN_SHORT, []) is None
-    assert bootstrap_interval(ADMIN_SHORT, [{"Q0": 5}, {"A0": None}]) is None
-    assert bootstrap_interval(ADMIN_SHORT, [{"A0": 5}] * 3, reps=50) == (100.0, 100.0)
-    with pytest.raises(ValueError):
-        bootstrap_interval(ADMIN_SHORT, [{"A0": 9}])
-    with pytest.raises(ValueError):
-        bootstrap_interval(ADMIN_SHORT, [{"A0": 5}], reps=0)

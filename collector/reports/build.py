@@ -1,0 +1,586 @@
+"""The report, built from counts (`ReportData`) by small section builders into the typed report
+(`collector.reports.model`). Every figure comes from `shared.scoring`; this module only arranges
+counts into arrays and the results into the types.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from collector.models.reports import RESPONDENTS
+from collector.reports import model
+from collector.reports.data import ReportData
+from shared import scoring
+from shared.questionnaires import KINDS
+
+#: Officers are shown only from this many responses up (methodology section 7).
+MIN_OFFICER_RATINGS = 10
+#: At most this many rows in the lists (comments, left-out responses).
+MAX_LISTED = 300
+CHANNEL_ORDER = ("kiosk", "receipt", "poster")
+
+Targets = Mapping[str, Mapping[int | str, float]]
+
+
+def _num(value: float | np.floating | None) -> float | None:
+    if value is None:
+        return None
+    value = float(value)
+    return None if math.isnan(value) else value
+
+
+def _interval(bounds: np.ndarray) -> model.Interval | None:
+    low, high = float(bounds[0]), float(bounds[1])
+    return None if math.isnan(low) or math.isnan(high) else (low, high)
+
+
+def _worst_first(items, key):
+    """Lowest figure first, those without data last (stable for ties)."""
+
+    def sort_key(item):
+        value = key(item)
+        return (value is None, value if value is not None else 0.0)
+
+    return tuple(sorted(items, key=sort_key))
+
+
+@dataclass(frozen=True)
+class _Units:
+    """The report's units as positions in arrays, with their tree."""
+
+    ids: np.ndarray
+    codes: list[str]
+    names: list[str]
+    tree: scoring.Tree
+    root: int
+    children: np.ndarray  #: positions of the root's direct children, in code order
+
+    @classmethod
+    def of(cls, units: pd.DataFrame, root_id: int) -> _Units:
+        ids = units["id"].astype(int).to_numpy()
+        position = {int(u): i for i, u in enumerate(ids)}
+        parent = np.array(
+            [
+                position.get(int(p), -1) if not pd.isna(p) and int(u) != root_id else -1
+                for u, p in zip(ids, units["parent_id"], strict=True)
+            ],
+            dtype=int,
+        )
+        root = position[root_id]
+        return cls(
+            ids=ids,
+            codes=[str(c) for c in units["code"]],
+            names=[str(n) for n in units["name"]],
+            tree=scoring.Tree(parent),
+            root=root,
+            children=np.flatnonzero(parent == root),
+        )
+
+    def position(self, unit_ids: pd.Series) -> np.ndarray:
+        lookup = pd.Series(np.arange(len(self.ids)), index=self.ids)
+        return lookup.reindex(unit_ids.astype(int)).to_numpy()
+
+
+def _counts_arrays(
+    frame: pd.DataFrame,
+    layout: scoring.Layout,
+    units: _Units,
+    groups: int,
+    group_column: str,
+) -> scoring.Counts:
+    """Long count rows -> `Counts` of shape (units, groups, criteria)."""
+    shape = (len(units.ids), groups)
+    counts = scoring.Counts.zeros(shape, len(layout.criteria))
+    if frame.empty:
+        return counts
+    pos = units.position(frame["unit_id"])
+    group = frame[group_column].to_numpy(dtype=int)
+    keep = ~np.isnan(pos.astype(float))
+    column = pd.Series(np.arange(len(layout.criteria)), index=list(layout.criteria))
+    col = column.reindex(frame["code"]).to_numpy()
+    items = keep & ~pd.isna(col)
+    where = (pos[items].astype(int), group[items], col[items].astype(int))
+    for name in ("satisfied", "answered", "no_opinion", "value_sum"):
+        np.add.at(getattr(counts, name), where, frame[name].to_numpy(dtype=float)[items])
+    people = keep & (frame["code"].to_numpy() == RESPONDENTS)
+    at = (pos[people].astype(int), group[people])
+    answered = frame["answered"].to_numpy(dtype=float)[people]
+    np.add.at(counts.respondents, at, answered)
+    np.add.at(counts.all_satisfied, at, frame["satisfied"].to_numpy(dtype=float)[people])
+    np.add.at(counts.responses, at, answered + frame["no_opinion"].to_numpy(dtype=float)[people])
+    return counts
+
+
+@dataclass(frozen=True)
+class _Scored:
+    """One kind's counts scored: each unit on its own and with all below it."""
+
+    layout: scoring.Layout
+    counts: scoring.Counts  #: (units, groups): each unit's own
+    own: scoring.Scores  #: `counts` scored
+    subtree: scoring.Counts  #: (units, groups): the unit's counts with all below it
+    pooled: scoring.Scores  #: `subtree` scored: the pooled figures
+    index: scoring.RolledUp  #: (units, groups): the mean of the parts
+    factors: scoring.RolledUp  #: (units, groups, factors)
+
+    @classmethod
+    def of(cls, layout: scoring.Layout, counts: scoring.Counts, units: _Units) -> _Scored:
+        own = scoring.score_counts(layout, counts)
+        subtree = scoring.subtree_totals(units.tree, counts)
+        return cls(
+            layout=layout,
+            counts=counts,
+            own=own,
+            subtree=subtree,
+            pooled=scoring.score_counts(layout, subtree),
+            index=scoring.roll_up(units.tree, own.index, own.index_ci),
+            factors=scoring.roll_up(units.tree, own.factor),
+        )
+
+    def summary(self, unit: int, group: int, target: float, min_n: int) -> model.Summary:
+        """A unit with everything below it: the mean of its parts."""
+        return self._summary(
+            self.index.value[unit, group],
+            self.index.interval[unit, group],
+            int(self.index.parts[unit, group]),
+            self.subtree,
+            self.pooled,
+            (unit, group),
+            target,
+            min_n,
+        )
+
+    def own_summary(self, unit: int, group: int, target: float, min_n: int) -> model.Summary:
+        """A unit's own responses only."""
+        value = self.own.index[unit, group]
+        return self._summary(
+            value,
+            self.own.index_ci[unit, group],
+            0 if math.isnan(value) else 1,
+            self.counts,
+            self.own,
+            (unit, group),
+            target,
+            min_n,
+        )
+
+    @staticmethod
+    def _summary(value, interval, parts, counts, scores, at, target, min_n) -> model.Summary:
+        n = int(counts.respondents[at])
+        index, ci = _num(value), _interval(interval)
+        return model.Summary(
+            index=index,
+            ci95=ci,
+            n=n,
+            responses=int(counts.responses[at]),
+            answers=int(scores.answers[at]),
+            parts=parts,
+            pooled=_num(scores.index[at]),
+            verdict=scoring.verdict(index, ci, n, target, min_n),
+            target=target,
+        )
+
+
+def _criterion(code, factor, text, counts: scoring.Counts, scores: scoring.Scores, at, col):
+    return model.Criterion(
+        code=code,
+        factor=factor,
+        text=text,
+        share=_num(scores.share[(*at, col)]),
+        ci95=_interval(scores.share_ci[(*at, col)]),
+        satisfied=int(counts.satisfied[(*at, col)]),
+        answers=int(counts.answered[(*at, col)]),
+        no_opinion=int(counts.no_opinion[(*at, col)]),
+        mean=_num(scores.mean[(*at, col)]),
+    )
+
+
+def _overall(data: ReportData, kind: str, texts, units: _Units) -> model.Criterion | None:
+    question = texts["overall"]
+    if question is None:
+        return None
+    layout = scoring.Layout("sipas", (question.code,), ("",), ("",))
+    frame = data.counts[(data.counts["kind"] == kind) & (data.counts["bucket"] == 0)]
+    counts = _counts_arrays(frame, layout, units, 1, "bucket").total(axis=0)
+    if not counts.answered.sum() and not counts.no_opinion.sum():
+        return None
+    scores = scoring.score_counts(layout, counts)
+    return _criterion(question.code, "", question.text, counts, scores, (0,), 0)
+
+
+def _unit_row(scored: _Scored, units: _Units, unit: int, own: bool, target, settings):
+    group, before = 0, 1
+    if own:
+        summary = scored.own_summary(unit, group, target, settings.min_responses)
+        previous = _num(scored.own.index[unit, before])
+        previous_n = int(scored.own.n[unit, before])
+        factors = scored.own.factor[unit, group]
+    else:
+        summary = scored.summary(unit, group, target, settings.min_responses)
+        previous = _num(scored.index.value[unit, before])
+        previous_n = int(scored.subtree.respondents[unit, before])
+        factors = scored.factors.value[unit, group]
+    change = (
+        summary.index - previous if summary.index is not None and previous is not None else None
+    )
+    return model.UnitRow(
+        id=int(units.ids[unit]),
+        code=units.codes[unit],
+        name=units.names[unit],
+        own=own,
+        summary=summary,
+        factors={code: _num(factors[f]) for f, code in enumerate(scored.layout.factors)},
+        previous_index=previous,
+        change=change,
+        previous_n=previous_n,
+    )
+
+
+def _kind_report(
+    data: ReportData, kind: str, units: _Units, settings: model.Settings, targets: Targets
+) -> tuple[model.KindReport, list[model.UnitRow]] | None:
+    frame = data.counts[data.counts["kind"] == kind]
+    layout, texts = scoring.layout_for(kind, data.versions.get(kind, []))
+    counts = _counts_arrays(frame, layout, units, len(data.buckets), "bucket")
+    if not counts.responses.sum():
+        return None
+    target = scoring.target_for(targets, kind, data.period.start.year)
+    scored = _Scored.of(layout, counts, units)
+    root, min_n = units.root, settings.min_responses
+    top = scored.summary(root, 0, target, min_n)
+    at = (root, 0)
+    criteria = [
+        _criterion(
+            code,
+            layout.factor_of[j],
+            texts["criteria"][code],
+            scored.subtree,
+            scored.pooled,
+            at,
+            j,
+        )
+        for j, code in enumerate(layout.criteria)
+    ]
+    factors = [
+        model.Factor(
+            code=code,
+            title=texts["factors"][code],
+            index=_num(scored.factors.value[root, 0, f]),
+            pooled=_num(scored.pooled.factor_pooled[root, 0, f]),
+            mean=_num(scored.pooled.factor_mean[root, 0, f]),
+            answers=int(scored.pooled.factor_answers[root, 0, f]),
+            parts=int(scored.factors.parts[root, 0, f]),
+            criteria=_worst_first([c for c in criteria if c.factor == code], lambda c: c.share),
+        )
+        for f, code in enumerate(layout.factors)
+    ]
+    comprehensive = None
+    if layout.method == "pooled":
+        comprehensive = model.Comprehensive(
+            share=_num(scored.pooled.comprehensive[root, 0]),
+            respondents=int(scored.subtree.respondents[root, 0]),
+            ci95=_interval(scored.pooled.comprehensive_ci[root, 0]),
+        )
+    children = []
+    if len(units.children):
+        if not math.isnan(scored.own.index[root, 0]) or counts.responses[root, 0]:
+            children.append(_unit_row(scored, units, root, True, target, settings))
+        for child in units.children:
+            if scored.subtree.responses[child, 0]:
+                children.append(_unit_row(scored, units, int(child), False, target, settings))
+    previous = _num(scored.index.value[root, 1])
+    trend = tuple(
+        model.TrendPoint(
+            key=bucket.key,
+            start=bucket.start,
+            end=bucket.end,
+            index=_num(scored.index.value[root, b]),
+            n=int(scored.subtree.respondents[root, b]),
+        )
+        for b, bucket in enumerate(data.buckets)
+        if b >= 2
+    )
+    own_rows = [
+        _unit_row(scored, units, int(u), True, target, settings)
+        for u in np.flatnonzero(counts.responses[:, 0] > 0)
+    ]
+    report = model.KindReport(
+        kind=kind,
+        method=layout.method,
+        title=texts["title"],
+        own_wording=texts["own_wording"],
+        source=texts["source"],
+        summary=top,
+        previous_index=previous,
+        change=top.index - previous if top.index is not None and previous is not None else None,
+        factors=_worst_first(factors, lambda f: f.index),
+        criteria=_worst_first(criteria, lambda c: c.share),
+        overall=_overall(data, kind, texts, units),
+        comprehensive=comprehensive,
+        children=_worst_first(children, lambda c: c.summary.index),
+        trend=trend,
+        targets={str(y): float(v) for y, v in targets[kind].items()},
+    )
+    return report, own_rows
+
+
+def _channel_comparison(
+    data: ReportData, units: _Units, settings: model.Settings, targets: Targets
+) -> tuple[model.ChannelIndex, ...]:
+    out = []
+    frame = data.channel_counts
+    if frame.empty:
+        return ()
+    for kind in KINDS:
+        of_kind = frame[frame["kind"] == kind]
+        if of_kind.empty:
+            continue
+        layout, _ = scoring.layout_for(kind, data.versions.get(kind, []))
+        target = scoring.target_for(targets, kind, data.period.start.year)
+        channels = [c for c in CHANNEL_ORDER if c in set(of_kind["channel"])]
+        channels += sorted(set(of_kind["channel"]) - set(CHANNEL_ORDER))
+        number = {c: i for i, c in enumerate(channels)}
+        grouped = of_kind.assign(group=of_kind["channel"].map(number))
+        counts = _counts_arrays(grouped, layout, units, len(channels), "group")
+        scored = _Scored.of(layout, counts, units)
+        for g, channel in enumerate(channels):
+            if not scored.subtree.responses[units.root, g]:
+                continue
+            out.append(
+                model.ChannelIndex(
+                    kind=kind,
+                    channel=channel,
+                    summary=scored.summary(units.root, g, target, settings.min_responses),
+                    suspect_left_out=int(data.suspect_by_channel.get((kind, channel), 0)),
+                )
+            )
+    return tuple(out)
+
+
+def _breakdowns(groups: pd.DataFrame, dimension: str, units: _Units, by_unit: bool):
+    """Pooled satisfied share of every answer per group value (and unit)."""
+    rows = groups[groups["dimension"] == dimension] if not groups.empty else groups
+    if rows.empty:
+        return []
+    keys = ["kind", "unit_id", "value"] if by_unit else ["kind", "value"]
+    sums = rows.groupby(keys, sort=True)[["responses", "answered", "satisfied"]].sum()
+    code_of = dict(zip(units.ids.tolist(), units.codes, strict=True))
+    out = []
+    intervals = scoring.wilson(sums["satisfied"].to_numpy(), sums["answered"].to_numpy())
+    shares = 100.0 * sums["satisfied"] / sums["answered"].where(sums["answered"] > 0)
+    for i, (key, row) in enumerate(sums.iterrows()):
+        group = (code_of.get(int(key[1]), str(key[1])), str(key[2])) if by_unit else (str(key[1]),)
+        out.append(
+            model.Breakdown(
+                kind=str(key[0]),
+                group=group,
+                responses=int(row["responses"]),
+                answers=int(row["answered"]),
+                share=_num(shares.iloc[i]),
+                ci95=_interval(intervals[i]),
+            )
+        )
+    return out
+
+
+def _heatmap(groups: pd.DataFrame) -> model.Heatmap:
+    rows = groups[groups["dimension"] == "hour"] if not groups.empty else groups
+    if rows.empty:
+        return model.Heatmap(hours=(), grid=(), peak=0)
+    day_hour = rows["value"].str.split("-", expand=True).astype(int)
+    cells = (
+        rows.assign(day=day_hour[0], hour=day_hour[1])
+        .groupby(["day", "hour"])[["responses", "answered", "low"]]
+        .sum()
+    )
+    found = {key: row for key, row in cells.iterrows()}
+    hours = list(range(int(day_hour[1].min()), int(day_hour[1].max()) + 1))
+    grid = []
+    for day in range(7):
+        row = []
+        for hour in hours:
+            cell = found.get((day, hour))
+            ratings = int(cell["responses"]) if cell is not None else 0
+            answered = int(cell["answered"]) if cell is not None else 0
+            low = int(cell["low"]) if cell is not None else 0
+            row.append(model.HeatCell(ratings, 100.0 * low / answered if answered else None))
+        grid.append(tuple(row))
+    return model.Heatmap(hours=tuple(hours), grid=tuple(grid), peak=int(cells["responses"].max()))
+
+
+#: The value of the reason dimension that counts responses giving at least one reason.
+ANY_REASON = "*"
+
+
+def _reasons(groups: pd.DataFrame) -> tuple[tuple[model.Reason, ...], int]:
+    rows = groups[groups["dimension"] == "reason"] if not groups.empty else groups
+    if rows.empty:
+        return (), 0
+    totals = rows.groupby("value")["responses"].sum()
+    with_reasons = int(totals.get(ANY_REASON, 0))
+    listed = totals.drop(ANY_REASON, errors="ignore").sort_values(ascending=False, kind="stable")
+    reasons = tuple(
+        model.Reason(
+            str(code), int(count), 100.0 * int(count) / with_reasons if with_reasons else 0.0
+        )
+        for code, count in sorted(listed.items(), key=lambda kv: (-kv[1], kv[0]))
+    )
+    return reasons, with_reasons
+
+
+def _local(value) -> object:
+    return pd.Timestamp(value).to_pydatetime()
+
+
+def _lists(data: ReportData, units: _Units, settings: model.Settings):
+    code_of = dict(zip(units.ids.tolist(), units.codes, strict=True))
+    comments = (
+        tuple(
+            model.Comment(
+                time=_local(row.local_time),
+                unit=code_of.get(int(row.unit_id), str(row.unit_id)),
+                kind=str(row.kind),
+                comment=str(row.comment),
+            )
+            for row in data.comments.head(MAX_LISTED).itertuples()
+        )
+        if not data.comments.empty
+        else ()
+    )
+    left_rows = (
+        tuple(
+            model.LeftOutRow(
+                time=_local(row.local_time),
+                unit=code_of.get(int(row.unit_id), str(row.unit_id)),
+                kind=str(row.kind),
+                channel=str(row.channel),
+                counter=None if pd.isna(row.counter) else str(row.counter),
+                suspect=bool(row.suspect),
+                broken=bool(row.broken),
+            )
+            for row in data.left_out.head(MAX_LISTED).itertuples()
+        )
+        if not data.left_out.empty
+        else ()
+    )
+    left_out = model.LeftOut(
+        suspect=int(data.left_out_suspect),
+        broken=int(data.left_out_broken),
+        total=int(data.left_out_total),
+        included=settings.include_unofficial,
+        rows=left_rows,
+    )
+    return comments, left_out
+
+
+def _share(part: int, whole: int) -> float | None:
+    return 100.0 * part / whole if whole else None
+
+
+def _response_rate(data: ReportData, units: _Units) -> model.ResponseRate:
+    code_of = dict(zip(units.ids.tolist(), units.codes, strict=True))
+    name_of = dict(zip(units.ids.tolist(), units.names, strict=True))
+    rows = []
+    keys = ("issued", "opened", "answered", "expired", "revoked")
+    receipts = data.receipts
+    if receipts is not None and not receipts.empty:
+        for row in receipts.itertuples(index=False):
+            uid = int(row.unit_id)
+            values = {k: int(getattr(row, k)) for k in keys}
+            rows.append(
+                model.ReceiptRate(
+                    code=code_of.get(uid, str(uid)),
+                    name=name_of.get(uid, ""),
+                    **values,
+                    answered_share=_share(values["answered"], values["issued"]),
+                    opened_share=_share(values["opened"], values["issued"]),
+                )
+            )
+    rows.sort(key=lambda r: r.code)
+    total = {k: sum(getattr(r, k) for r in rows) for k in keys}
+    return model.ResponseRate(
+        units=tuple(rows),
+        total=model.ReceiptRate(
+            code="",
+            name="",
+            **total,
+            answered_share=_share(total["answered"], total["issued"]),
+            opened_share=_share(total["opened"], total["issued"]),
+        ),
+    )
+
+
+def _alerts(rows: list[tuple[str, model.UnitRow]], settings: model.Settings):
+    alerts = []
+    for kind, row in rows:
+        below = row.summary.verdict == scoring.MISSES
+        drop = (
+            row.change is not None
+            and row.change <= -settings.drop_points
+            and row.summary.n >= settings.min_responses
+            and row.previous_n >= settings.min_responses
+        )
+        if below or drop:
+            alerts.append(model.Alert(kind, row, below, drop))
+    alerts.sort(key=lambda a: (a.kind, a.unit.summary.index or 0.0))
+    return tuple(alerts)
+
+
+def build_report(
+    data: ReportData,
+    settings: model.Settings,
+    targets: Targets,
+    *,
+    show_officers: bool = True,
+    viewer_role: str = "system",
+) -> model.Report:
+    """The report of `data.root_id` and everything below it for `data.period`."""
+    units = _Units.of(data.units, data.root_id)
+    root = data.units.iloc[units.root]
+    kinds, unit_rows = [], []
+    for kind in KINDS:
+        built = _kind_report(data, kind, units, settings, targets)
+        if built is not None:
+            kinds.append(built[0])
+            unit_rows += [(kind, row) for row in built[1]]
+    officers_all = _breakdowns(data.groups, "officer", units, by_unit=True)
+    officers = [o for o in officers_all if o.responses >= MIN_OFFICER_RATINGS]
+    reasons, with_reasons = _reasons(data.groups)
+    comments, left_out = _lists(data, units, settings)
+    return model.Report(
+        period=data.period.ref(),
+        unit=model.UnitRef(
+            id=int(root["id"]),
+            code=str(root["code"]),
+            name=str(root["name"]),
+            kind=str(root["kind"]),
+        ),
+        settings=settings,
+        kinds=tuple(kinds),
+        units=tuple(unit_rows),
+        alerts=_alerts(unit_rows, settings),
+        left_out=left_out,
+        channels=tuple(_breakdowns(data.groups, "channel", units, by_unit=False)),
+        counters=_worst_first(
+            _breakdowns(data.groups, "counter", units, by_unit=True), lambda b: b.share
+        ),
+        procedures=_worst_first(
+            _breakdowns(data.groups, "procedure", units, by_unit=False), lambda b: b.share
+        ),
+        officers=_worst_first(officers, lambda b: b.share) if show_officers else None,
+        officers_hidden=len(officers_all) - len(officers) if show_officers else None,
+        officers_min=MIN_OFFICER_RATINGS,
+        heatmap=_heatmap(data.groups),
+        reasons=reasons,
+        reasons_responses=with_reasons,
+        comments=comments,
+        comments_total=int(data.comments_total),
+        response_rate=_response_rate(data, units),
+        channel_comparison=_channel_comparison(data, units, settings, targets),
+        viewer_role=viewer_role,
+    )
