@@ -354,8 +354,8 @@ def baselines(url: str, period_key: str) -> dict:
     memory."""
     import pandas as pd
     import sqlalchemy as sa
-    from collector.reports.periods import Period
 
+    from collector.reports.periods import Period
     from shared.db import make_engine
 
     period = Period.parse(period_key)
