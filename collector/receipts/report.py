@@ -8,6 +8,7 @@ by `weekly_report`, `report_sections` by the CSV/XLSX renderer and `json_section
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import numpy as np
@@ -16,15 +17,16 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from collector.models import Receipt
-from collector.reports.weeks import Week
 
 CHANNEL_ORDER = ("kiosk", "receipt", "poster")
 RECEIPT_COLUMNS = ["unit_id", "issued", "opened", "answered", "expired", "revoked"]
 
 
-def load_receipts(session: Session, unit_ids: list[int], week: Week) -> pd.DataFrame:
-    """Per unit: the receipts issued during `week` and how many of them were opened, answered,
-    expired unanswered or revoked by now."""
+def load_receipts(
+    session: Session, unit_ids: list[int], start: dt.datetime, end: dt.datetime
+) -> pd.DataFrame:
+    """Per unit: the receipts issued from `start` to before `end` (UTC) and how many of them were
+    opened, answered, expired unanswered or revoked by now."""
     r = Receipt.__table__.c
 
     def counted(condition) -> sa.ColumnElement:
@@ -43,8 +45,8 @@ def load_receipts(session: Session, unit_ids: list[int], week: Week) -> pd.DataF
             )
             .where(
                 r.unit_id.in_(unit_ids),
-                r.issued_at >= week.start_utc(),
-                r.issued_at < week.end_utc(),
+                r.issued_at >= start,
+                r.issued_at < end,
             )
             .group_by(r.unit_id)
         )
