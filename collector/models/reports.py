@@ -73,7 +73,7 @@ class ReportGroupCount(Base):
     `answered`/`satisfied`/`low` count every valid answer of the responses (all questions).
 
     Two more dimensions serve the report's totals: "comment" (value "": the responses with a
-    comment) and "left-out" (value "<channel>:suspect" or "<channel>:broken": the responses
+    comment) and "left-out" (value "<channel>/suspect" or "<channel>/broken": the responses
     flagged suspicious, or with a broken chain link, a response both being in both)."""
 
     __tablename__ = "report_group_counts"

@@ -159,7 +159,8 @@ def aggregate_sql(dialect: str, grain: str, where: str) -> tuple[str, str, str]:
             FROM responses r
             WHERE {where}
         )
-        SELECT '{grain}' AS grain, {common}, dimension, value, COUNT(*) AS responses,
+        SELECT '{grain}' AS grain, unit_id, bucket, questionnaire, dimension, value, unofficial,
+               COUNT(*) AS responses,
                SUM(answered) AS answered, SUM(satisfied) AS satisfied, SUM(low) AS low
         FROM (
             SELECT {common}, 'channel' AS dimension, channel AS value, {measures}
@@ -178,10 +179,10 @@ def aggregate_sql(dialect: str, grain: str, where: str) -> tuple[str, str, str]:
             UNION ALL
             SELECT {common}, 'comment', '', {measures} FROM per_response WHERE commented = 1
             UNION ALL
-            SELECT {common}, 'left-out', channel || ':suspect', {measures} FROM per_response
+            SELECT {common}, 'left-out', channel || '/suspect', {measures} FROM per_response
             WHERE suspect = 1
             UNION ALL
-            SELECT {common}, 'left-out', channel || ':broken', {measures} FROM per_response
+            SELECT {common}, 'left-out', channel || '/broken', {measures} FROM per_response
             WHERE broken = 1
             UNION ALL
             SELECT {common}, 'reason', reason, {measures} FROM (

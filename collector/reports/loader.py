@@ -378,7 +378,7 @@ def load_report_data(
     suspect_by_channel: dict[tuple[str, str], int] = {}
     suspect = broken = 0
     for (kind, value), n in left.groupby(["kind", "value"])["responses"].sum().items():
-        channel, _, cause = str(value).rpartition(":")
+        channel, _, cause = str(value).rpartition("/")
         if cause == "suspect":
             suspect += int(n)
             suspect_by_channel[(kind, channel)] = suspect_by_channel.get((kind, channel), 0) + int(
