@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from collector.cli import collector
 from collector.db import get_session
-from collector.models import Answer, ExportJob, Response, ReportCount
+from collector.models import Answer, ExportJob, ReportCount, Response
 from collector.reports.exports import app_exports_dir, job_file
 from collector.retention import months_before
 from collector.tasks import run_refresh_counts, run_retention

@@ -79,9 +79,7 @@ def upgrade() -> None:
             "responses >= 0 AND answered >= 0 AND satisfied >= 0 AND low >= 0",
             name=op.f("ck_report_group_counts_counts"),
         ),
-        sa.CheckConstraint(
-            "grain IN ('day', 'month')", name=op.f("ck_report_group_counts_grain")
-        ),
+        sa.CheckConstraint("grain IN ('day', 'month')", name=op.f("ck_report_group_counts_grain")),
         sa.ForeignKeyConstraint(
             ["unit_id"],
             ["units.id"],
