@@ -5,7 +5,7 @@ from collector.models.base import Base
 from collector.models.jobs import ExportJob
 from collector.models.kiosks import Kiosk, KioskChain
 from collector.models.receipts import RECEIPT_STATES, IntegrationToken, Receipt
-from collector.models.reports import CountsState, ReportTarget, WeeklyCount
+from collector.models.reports import CountsState, ReportCount, ReportGroupCount, ReportTarget
 from collector.models.responses import CHANNELS, Answer, Response
 from collector.models.units import Unit
 
@@ -25,10 +25,11 @@ __all__ = [
     "KioskChain",
     "RECEIPT_STATES",
     "Receipt",
+    "ReportCount",
+    "ReportGroupCount",
     "ReportTarget",
     "Response",
     "Unit",
     "User",
-    "WeeklyCount",
     "metadata",
 ]

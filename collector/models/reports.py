@@ -1,7 +1,9 @@
-"""Counts kept for the reports: per ISO week (Asia/Ho_Chi_Minh), unit, questionnaire and question.
+"""Counts kept for the reports: per local day and per local month (Asia/Ho_Chi_Minh), unit,
+questionnaire and question (`ReportCount`), and per group of a breakdown (`ReportGroupCount`).
 
 Derived data: `collector.reports.counts.refresh_counts` fills them from `responses` and can rebuild
-them at any time. They let a 12-week trend read a few thousand rows instead of millions of answers.
+them at any time. They let a report of any period read counts instead of millions of answers: the
+days serve any span, the months a year at a twelfth of the rows.
 """
 
 from __future__ import annotations
@@ -15,38 +17,93 @@ from collector.models.base import Base, BigIntKey
 from shared.db import utcnow
 
 #: The pseudo question code whose row counts respondents rather than answers: `answered` is the
-#: number of responses and `satisfied` those whose every answered item is 4 or 5.
+#: number of responses with a valid answer to a factor item and `satisfied` those whose every such
+#: answer is 4 or 5 (the overall question is not a factor item).
 RESPONDENTS = "*"
 
 
-class WeeklyCount(Base):
-    __tablename__ = "report_weekly_counts"
+#: Grains of the counts: per local day, and per local month (bucket = the month's first day).
+GRAINS = ("day", "month")
+
+
+class ReportCount(Base):
+    """Answers per question (and respondents, code RESPONDENTS) of one bucket, unit,
+    questionnaire version, channel and official status."""
+
+    __tablename__ = "report_counts"
     __table_args__ = (
-        sa.CheckConstraint("answered >= 0 AND satisfied >= 0 AND no_opinion >= 0", name="counts"),
-        sa.Index("ix_report_weekly_counts_unit_id_week", "unit_id", "week"),
+        sa.CheckConstraint(
+            "answered >= 0 AND satisfied >= 0 AND no_opinion >= 0 AND value_sum >= 0",
+            name="counts",
+        ),
+        sa.CheckConstraint("grain IN ('day', 'month')", name="grain"),
+        # Recounts and whole-table reads go by bucket; reports by unit (the primary key).
+        sa.Index("ix_report_counts_grain_bucket", "grain", "bucket"),
     )
 
-    #: Monday of the ISO week, local date in Asia/Ho_Chi_Minh.
-    week: Mapped[dt.date] = mapped_column(sa.Date, primary_key=True)
+    #: "day" or "month".
+    grain: Mapped[str] = mapped_column(sa.String(8), primary_key=True)
     unit_id: Mapped[int] = mapped_column(
         sa.ForeignKey("units.id", ondelete="CASCADE"), primary_key=True
     )
+    #: The local day (Asia/Ho_Chi_Minh), or the first day of the local month.
+    bucket: Mapped[dt.date] = mapped_column(sa.Date, primary_key=True)
     questionnaire: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
     questionnaire_version: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    channel: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
     #: A question code, or RESPONDENTS.
     code: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
     #: True for responses left out of the official figures (flagged suspicious, or broken chain).
     unofficial: Mapped[bool] = mapped_column(primary_key=True)
-    #: Answers 1-5 (for RESPONDENTS: responses).
+    #: Answers 1-5 (RESPONDENTS: responses with at least one valid answer to a factor item).
     answered: Mapped[int] = mapped_column(sa.Integer, default=0)
-    #: Answers 4-5 (for RESPONDENTS: responses whose every answered item is 4 or 5).
+    #: Answers 4-5 (RESPONDENTS: of those, the responses whose every valid factor-item answer
+    #: is 4 or 5).
     satisfied: Mapped[int] = mapped_column(sa.Integer, default=0)
-    #: Answers 0, "not used / no opinion".
+    #: Answers 0, "not used / no opinion" (RESPONDENTS: responses without a valid factor-item
+    #: answer: empty, all "no opinion", or only the overall question).
     no_opinion: Mapped[int] = mapped_column(sa.Integer, default=0)
+    #: The sum of the answers 1-5 (RESPONDENTS: 0).
+    value_sum: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+
+
+class ReportGroupCount(Base):
+    """Responses and their answers per group of one dimension (channel, counter, procedure,
+    officer, hour "D-HH", reason) of one bucket, unit, questionnaire and official status.
+    `answered`/`satisfied`/`low` count every valid answer of the responses (all questions).
+
+    Two more dimensions serve the report's totals: "comment" (value "": the responses with a
+    comment) and "left-out" (value "<channel>/suspect" or "<channel>/broken": the responses
+    flagged suspicious, or with a broken chain link, a response both being in both)."""
+
+    __tablename__ = "report_group_counts"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "responses >= 0 AND answered >= 0 AND satisfied >= 0 AND low >= 0", name="counts"
+        ),
+        sa.CheckConstraint("grain IN ('day', 'month')", name="grain"),
+        sa.Index("ix_report_group_counts_grain_bucket", "grain", "bucket"),
+    )
+
+    grain: Mapped[str] = mapped_column(sa.String(8), primary_key=True)
+    unit_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("units.id", ondelete="CASCADE"), primary_key=True
+    )
+    bucket: Mapped[dt.date] = mapped_column(sa.Date, primary_key=True)
+    questionnaire: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    dimension: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    value: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    unofficial: Mapped[bool] = mapped_column(primary_key=True)
+    #: Responses in the group (reason: responses giving that reason).
+    responses: Mapped[int] = mapped_column(sa.Integer, default=0)
+    #: Their answers 1-5, 4-5 and 1-2.
+    answered: Mapped[int] = mapped_column(sa.Integer, default=0)
+    satisfied: Mapped[int] = mapped_column(sa.Integer, default=0)
+    low: Mapped[int] = mapped_column(sa.Integer, default=0)
 
 
 class CountsState(Base):
-    """How far the weekly counts have been brought: the highest response id counted."""
+    """How far the report counts have been brought: the highest response id counted."""
 
     __tablename__ = "report_counts_state"
 

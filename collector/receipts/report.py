@@ -8,6 +8,7 @@ by `weekly_report`; the renderers (`collector.reports.render`) show them from th
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pandas as pd
@@ -15,15 +16,16 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from collector.models import Receipt
-from collector.reports.weeks import Week
 
 CHANNEL_ORDER = ("kiosk", "receipt", "poster")
 RECEIPT_COLUMNS = ["unit_id", "issued", "opened", "answered", "expired", "revoked"]
 
 
-def load_receipts(session: Session, unit_ids: list[int], week: Week) -> pd.DataFrame:
-    """Per unit: the receipts issued during `week` and how many of them were opened, answered,
-    expired unanswered or revoked by now."""
+def load_receipts(
+    session: Session, unit_ids: list[int], start: dt.datetime, end: dt.datetime
+) -> pd.DataFrame:
+    """Per unit: the receipts issued from `start` to before `end` (UTC) and how many of them were
+    opened, answered, expired unanswered or revoked by now."""
     r = Receipt.__table__.c
 
     def counted(condition) -> sa.ColumnElement:
@@ -42,8 +44,8 @@ def load_receipts(session: Session, unit_ids: list[int], week: Week) -> pd.DataF
             )
             .where(
                 r.unit_id.in_(unit_ids),
-                r.issued_at >= week.start_utc(),
-                r.issued_at < week.end_utc(),
+                r.issued_at >= start,
+                r.issued_at < end,
             )
             .group_by(r.unit_id)
         )

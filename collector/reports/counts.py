@@ -1,35 +1,71 @@
-"""The weekly counts behind the trend charts: one SQL GROUP BY per batch of new responses.
+"""The report counts: one SQL GROUP BY per batch of new responses, per local day and per local
+month (`collector.models.reports`).
 
 `refresh_counts` adds the responses stored since its last run (by response id, which only grows)
-to `report_weekly_counts`. A response's chain status can change after it was counted (its missing
-predecessor arrives and shows the link was broken), so the weeks of such responses are counted
-again from scratch. Flags never change: they are covered by the response's hash.
+to `report_counts` (answers per question, respondents per kind) and `report_group_counts`
+(responses and answers per channel, counter, procedure, officer, weekday and hour, reason; and the
+responses with a comment, and those left out per channel and cause, for the report's totals), both
+grains from the same SQL with one bucket expression per grain. A response's chain status can change
+after it was counted (its missing predecessor arrives and shows the link was broken), so the days
+of such responses are counted again from scratch, and their months summed again from the days.
+Flags never change: they are covered by the response's hash.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 
-import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from collector.models import CountsState, WeeklyCount
-from collector.models.reports import RESPONDENTS
-from collector.reports.stats import Layout
-from collector.reports.weeks import ZONE, Week, reportable_range, utc_offset_hours
+from collector.models import CountsState, ReportCount, ReportGroupCount
+from collector.models.reports import GRAINS, RESPONDENTS
+from collector.reports.weeks import ZONE, reportable_range, utc_offset_hours
+from shared.questionnaires import registry
 
 SUSPECT_FLAG = "suspect-burst"
 _STATE_ID = 1
+#: The columns a count row is keyed by, and the ones summed.
+COUNT_KEYS = (
+    "grain, unit_id, bucket, questionnaire, questionnaire_version, channel, code, unofficial"
+)
+COUNT_VALUES = ("answered", "satisfied", "no_opinion", "value_sum")
+GROUP_KEYS = "grain, unit_id, bucket, questionnaire, dimension, value, unofficial"
+GROUP_VALUES = ("responses", "answered", "satisfied", "low")
 
 
-def _week_expr(dialect: str) -> str:
-    """SQL for the Monday (local date) of the ISO week of responses.submitted_at (kept in UTC)."""
+def overall_codes() -> tuple[str, ...]:
+    """The codes of the overall questions of every questionnaire: not factor items."""
+    return tuple(sorted({q.overall.code for q in registry().values() if q.overall}))
+
+
+def _local(dialect: str) -> str:
+    """SQL for responses.submitted_at (kept in UTC) as a local timestamp."""
     if dialect == "postgresql":
-        return f"CAST(date_trunc('week', r.submitted_at AT TIME ZONE '{ZONE.key}') AS date)"
-    hours = utc_offset_hours()
-    return f"date(r.submitted_at, '+{hours} hours', '-6 days', 'weekday 1')"
+        return f"(r.submitted_at AT TIME ZONE '{ZONE.key}')"
+    return f"datetime(r.submitted_at, '+{utc_offset_hours()} hours')"
+
+
+def bucket_sql(dialect: str, grain: str) -> str:
+    """SQL for the local day, or the first day of the local month, of responses.submitted_at."""
+    local = _local(dialect)
+    if dialect == "postgresql":
+        if grain == "day":
+            return f"CAST({local} AS date)"
+        return f"CAST(date_trunc('month', {local}) AS date)"
+    if grain == "day":
+        return f"date({local})"
+    return f"date({local}, 'start of month')"
+
+
+def _hour_sql(dialect: str) -> str:
+    """SQL for "D-HH": the local weekday (0 for Monday) and hour of responses.submitted_at."""
+    local = _local(dialect)
+    if dialect == "postgresql":
+        return (
+            f"CAST(EXTRACT(ISODOW FROM {local}) - 1 AS integer) || '-' || to_char({local}, 'HH24')"
+        )
+    return f"((CAST(strftime('%w', {local}) AS integer) + 6) % 7) || '-' || strftime('%H', {local})"
 
 
 def suspect_sql(dialect: str, table: str = "r") -> str:
@@ -39,63 +75,154 @@ def suspect_sql(dialect: str, table: str = "r") -> str:
     return f"({table}.flags LIKE '%\"{SUSPECT_FLAG}\"%')"
 
 
-def _unofficial_expr(dialect: str) -> str:
-    """SQL that is true for a response left out of the official figures."""
+def broken_sql(dialect: str, table: str = "r") -> str:
+    """SQL that is true for a response whose hash chain link is broken."""
     if dialect == "postgresql":
-        return f"({suspect_sql(dialect)} OR r.chain_ok IS FALSE)"
-    return f"({suspect_sql(dialect)} OR coalesce(r.chain_ok, 1) = 0)"
+        return f"({table}.chain_ok IS FALSE)"
+    return f"(coalesce({table}.chain_ok, 1) = 0)"
 
 
-def _aggregate_sql(dialect: str, where: str) -> tuple[str, str]:
-    """Two SELECTs giving count rows for the responses matching `where`: per question, and per
-    respondent (code RESPONDENTS)."""
-    week, unofficial = _week_expr(dialect), _unofficial_expr(dialect)
-    # Only constants and bound parameters go into this SQL, never input.
+def unofficial_sql(dialect: str, table: str = "r") -> str:
+    """SQL that is true for a response left out of the official figures."""
+    return f"({suspect_sql(dialect, table)} OR {broken_sql(dialect, table)})"
+
+
+def _reasons_sql(dialect: str) -> tuple[str, str]:
+    """(FROM addition, value) giving one row per reason text of each per_response row p."""
+    if dialect == "postgresql":
+        return (
+            "CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN jsonb_typeof(p.reasons) = 'array'"
+            " THEN p.reasons ELSE CAST('[]' AS jsonb) END) AS j(e)"
+            " WHERE jsonb_typeof(j.e) = 'string' AND trim(j.e #>> '{}') <> ''",
+            "substr(trim(j.e #>> '{}'), 1, 64)",
+        )
+    return (
+        ", json_each(CASE WHEN json_valid(p.reasons) THEN CASE WHEN json_type(p.reasons) = 'array'"
+        " THEN p.reasons ELSE '[]' END ELSE '[]' END) AS j"
+        " WHERE j.type = 'text' AND trim(j.value) <> ''",
+        "substr(trim(j.value), 1, 64)",
+    )
+
+
+def aggregate_sql(dialect: str, grain: str, where: str) -> tuple[str, str, str]:
+    """Three SELECTs giving the `grain` count rows of the responses matching `where`: answers
+    per question and respondents (code RESPONDENTS), for `report_counts`, and the group rows for
+    `report_group_counts`. Only constants and bound parameters go into this SQL, never input."""
+    bucket, unofficial = bucket_sql(dialect, grain), unofficial_sql(dialect)
+    overall = ", ".join(f"'{code}'" for code in overall_codes()) or "''"
     per_answer = f"""
-        SELECT {week} AS week, r.unit_id, r.questionnaire, r.questionnaire_version, a.code,
-               {unofficial} AS unofficial,
+        SELECT '{grain}' AS grain, r.unit_id, {bucket} AS bucket, r.questionnaire,
+               r.questionnaire_version, r.channel, a.code, {unofficial} AS unofficial,
                SUM(CASE WHEN a.value BETWEEN 1 AND 5 THEN 1 ELSE 0 END) AS answered,
-               SUM(CASE WHEN a.value >= 4 THEN 1 ELSE 0 END) AS satisfied,
-               SUM(CASE WHEN a.value = 0 THEN 1 ELSE 0 END) AS no_opinion
+               SUM(CASE WHEN a.value BETWEEN 4 AND 5 THEN 1 ELSE 0 END) AS satisfied,
+               SUM(CASE WHEN a.value = 0 THEN 1 ELSE 0 END) AS no_opinion,
+               SUM(CASE WHEN a.value BETWEEN 1 AND 5 THEN a.value ELSE 0 END) AS value_sum
         FROM responses r JOIN answers a ON a.response_id = r.id
         WHERE {where}
-        GROUP BY 1, 2, 3, 4, 5, 6"""  # noqa: S608
+        GROUP BY 1, 2, 3, 4, 5, 6, 7, 8"""  # noqa: S608
     per_respondent = f"""
-        SELECT week, unit_id, questionnaire, questionnaire_version, '{RESPONDENTS}' AS code,
-               unofficial, COUNT(*) AS answered,
+        SELECT grain, unit_id, bucket, questionnaire, questionnaire_version, channel,
+               '{RESPONDENTS}' AS code, unofficial,
+               SUM(CASE WHEN lowest IS NULL THEN 0 ELSE 1 END) AS answered,
                SUM(CASE WHEN lowest >= 4 THEN 1 ELSE 0 END) AS satisfied,
-               SUM(CASE WHEN lowest IS NULL THEN 1 ELSE 0 END) AS no_opinion
+               SUM(CASE WHEN lowest IS NULL THEN 1 ELSE 0 END) AS no_opinion,
+               0 AS value_sum
         FROM (
-            SELECT {week} AS week, r.unit_id, r.questionnaire, r.questionnaire_version,
-                   {unofficial} AS unofficial,
+            SELECT '{grain}' AS grain, r.unit_id, {bucket} AS bucket, r.questionnaire,
+                   r.questionnaire_version, r.channel, {unofficial} AS unofficial,
                    (SELECT MIN(a.value) FROM answers a
-                     WHERE a.response_id = r.id AND a.value > 0) AS lowest
+                     WHERE a.response_id = r.id AND a.value BETWEEN 1 AND 5
+                       AND a.code NOT IN ({overall})) AS lowest
             FROM responses r
             WHERE {where}
         ) per_response
-        GROUP BY 1, 2, 3, 4, 5, 6"""  # noqa: S608
-    return per_answer, per_respondent
+        GROUP BY 1, 2, 3, 4, 5, 6, 7, 8"""  # noqa: S608
+    reasons_from, reason = _reasons_sql(dialect)
+    common = "unit_id, bucket, questionnaire, unofficial"
+    measures = "answered, satisfied, low"
+
+    def answers(condition: str) -> str:
+        return f"(SELECT COUNT(*) FROM answers a WHERE a.response_id = r.id AND {condition})"  # noqa: S608
+
+    groups = f"""
+        WITH per_response AS MATERIALIZED (
+            SELECT r.id, r.unit_id, {bucket} AS bucket, r.questionnaire,
+                   {unofficial} AS unofficial, r.channel, r.counter, r.procedure, r.officer,
+                   {_hour_sql(dialect)} AS hour, r.reasons,
+                   CASE WHEN r.comment IS NOT NULL AND trim(r.comment) <> '' THEN 1 ELSE 0 END
+                       AS commented,
+                   CASE WHEN {suspect_sql(dialect)} THEN 1 ELSE 0 END AS suspect,
+                   CASE WHEN {broken_sql(dialect)} THEN 1 ELSE 0 END AS broken,
+                   {answers("a.value BETWEEN 1 AND 5")} AS answered,
+                   {answers("a.value BETWEEN 4 AND 5")} AS satisfied,
+                   {answers("a.value BETWEEN 1 AND 2")} AS low
+            FROM responses r
+            WHERE {where}
+        )
+        SELECT '{grain}' AS grain, unit_id, bucket, questionnaire, dimension, value, unofficial,
+               COUNT(*) AS responses,
+               SUM(answered) AS answered, SUM(satisfied) AS satisfied, SUM(low) AS low
+        FROM (
+            SELECT {common}, 'channel' AS dimension, channel AS value, {measures}
+            FROM per_response
+            UNION ALL
+            SELECT {common}, 'counter', counter, {measures} FROM per_response
+            WHERE counter IS NOT NULL AND counter <> ''
+            UNION ALL
+            SELECT {common}, 'procedure', procedure, {measures} FROM per_response
+            WHERE procedure IS NOT NULL AND procedure <> ''
+            UNION ALL
+            SELECT {common}, 'officer', officer, {measures} FROM per_response
+            WHERE officer IS NOT NULL AND officer <> ''
+            UNION ALL
+            SELECT {common}, 'hour', hour, {measures} FROM per_response
+            UNION ALL
+            SELECT {common}, 'comment', '', {measures} FROM per_response WHERE commented = 1
+            UNION ALL
+            SELECT {common}, 'left-out', channel || '/suspect', {measures} FROM per_response
+            WHERE suspect = 1
+            UNION ALL
+            SELECT {common}, 'left-out', channel || '/broken', {measures} FROM per_response
+            WHERE broken = 1
+            UNION ALL
+            SELECT {common}, 'reason', reason, {measures} FROM (
+                SELECT DISTINCT p.id, p.unit_id, p.bucket, p.questionnaire, p.unofficial,
+                       p.answered, p.satisfied, p.low, {reason} AS reason
+                FROM per_response p {reasons_from}
+            ) given
+        ) grouped
+        GROUP BY 1, 2, 3, 4, 5, 6, 7"""  # noqa: S608
+    return per_answer, per_respondent, groups
 
 
-def _upsert(session: Session, select_sql: str, params: dict) -> None:
-    """Add the rows of `select_sql` to the counts, summing into rows that exist."""
-    table = WeeklyCount.__tablename__
-    keys = "week, unit_id, questionnaire, questionnaire_version, code, unofficial"
-    add = ", ".join(
-        f"{name} = {table}.{name} + excluded.{name}"
-        for name in ("answered", "satisfied", "no_opinion")
+def _upsert(session: Session, model, select_sql: str, params: dict) -> None:
+    """Add the rows of `select_sql` to the table of `model`, summing into rows that exist."""
+    table = model.__tablename__
+    keys, values = (
+        (COUNT_KEYS, COUNT_VALUES) if model is ReportCount else (GROUP_KEYS, GROUP_VALUES)
     )
+    add = ", ".join(f"{name} = {table}.{name} + excluded.{name}" for name in values)
     # SQLite needs a WHERE in INSERT ... SELECT ... ON CONFLICT to parse the upsert clause.
     statement = (
-        f"INSERT INTO {table} ({keys}, answered, satisfied, no_opinion) "  # noqa: S608
+        f"INSERT INTO {table} ({keys}, {', '.join(values)}) "  # noqa: S608
         f"SELECT * FROM ({select_sql}) agg WHERE true "
         f"ON CONFLICT ({keys}) DO UPDATE SET {add}"
     )
     session.execute(sa.text(statement), params)
 
 
+def _count(session: Session, where: str, params: dict) -> None:
+    """Add the responses matching `where` to both tables, in both grains."""
+    dialect = session.get_bind().dialect.name
+    for grain in GRAINS:
+        per_answer, per_respondent, groups = aggregate_sql(dialect, grain, where)
+        _upsert(session, ReportCount, per_answer, params)
+        _upsert(session, ReportCount, per_respondent, params)
+        _upsert(session, ReportGroupCount, groups, params)
+
+
 def refresh_counts(session: Session) -> int:
-    """Bring the weekly counts up to date; returns how many new responses were counted."""
+    """Bring the report counts up to date; returns how many new responses were counted."""
     dialect = session.get_bind().dialect.name
     state = session.get(CountsState, _STATE_ID, with_for_update=True)
     if state is None:
@@ -120,139 +247,84 @@ def refresh_counts(session: Session) -> int:
         ),
         params,
     ).scalars()
-    weeks = set()
+    days = set()
     for moment in relinked:
         try:
-            weeks.add(Week.of_moment(_aware(moment)))
+            days.add(_aware(moment).astimezone(ZONE).date())
         except (ValueError, OverflowError, TypeError):
-            continue  # an unreadable time (SQLite keeps text): not countable in any week
-    where = "r.id > :last AND r.id <= :newest AND r.submitted_at >= :lo AND r.submitted_at < :hi"
-    for select_sql in _aggregate_sql(dialect, where):
-        _upsert(session, select_sql, params)
-    for week in sorted(weeks):
-        recount_week(session, week, up_to=newest)
+            continue  # an unreadable time (SQLite keeps text): not countable in any day
+    _count(
+        session,
+        "r.id > :last AND r.id <= :newest AND r.submitted_at >= :lo AND r.submitted_at < :hi",
+        params,
+    )
+    for day in sorted(days):
+        recount_day(session, day, up_to=newest)
+    for month in sorted({day.replace(day=1) for day in days}):
+        resum_month(session, month)
     state.last_response_id = newest
     session.flush()
     return newest - last
 
 
-def recount_week(session: Session, week: Week, up_to: int) -> None:
-    """Count one week again from the responses (those with id <= up_to)."""
+def _moment_param(dialect: str, moment: dt.datetime):
+    return (
+        moment.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ")
+        if dialect == "sqlite"
+        else moment
+    )
+
+
+def recount_day(session: Session, day: dt.date, up_to: int) -> None:
+    """Count one local day again from the responses (those with id <= up_to), day grain only."""
     dialect = session.get_bind().dialect.name
-    session.execute(sa.delete(WeeklyCount).where(WeeklyCount.week == week.monday))
-    start, end = week.start_utc(), week.end_utc()
-    if dialect == "sqlite":
-        start_p, end_p = (m.replace(tzinfo=None).isoformat(" ") for m in (start, end))
-    else:
-        start_p, end_p = start, end
+    for model in (ReportCount, ReportGroupCount):
+        session.execute(sa.delete(model).where(model.grain == "day", model.bucket == day))
+    start = dt.datetime.combine(day, dt.time(), ZONE)
+    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), ZONE)
+    params = {
+        "up_to": up_to,
+        "start": _moment_param(dialect, start),
+        "end": _moment_param(dialect, end),
+    }
     where = "r.id <= :up_to AND r.submitted_at >= :start AND r.submitted_at < :end"
-    for select_sql in _aggregate_sql(dialect, where):
-        _upsert(session, select_sql, {"up_to": up_to, "start": start_p, "end": end_p})
+    per_answer, per_respondent, groups = aggregate_sql(dialect, "day", where)
+    _upsert(session, ReportCount, per_answer, params)
+    _upsert(session, ReportCount, per_respondent, params)
+    _upsert(session, ReportGroupCount, groups, params)
+
+
+def resum_month(session: Session, month: dt.date) -> None:
+    """Make one month's rows again as the sum of its days' rows."""
+    following = (month + dt.timedelta(days=32)).replace(day=1)
+    for model, keys, values in (
+        (ReportCount, COUNT_KEYS, COUNT_VALUES),
+        (ReportGroupCount, GROUP_KEYS, GROUP_VALUES),
+    ):
+        table = model.__tablename__
+        session.execute(sa.delete(model).where(model.grain == "month", model.bucket == month))
+        rest = [k.strip() for k in keys.split(",")][3:]  # after grain, unit_id, bucket
+        sums = ", ".join(f"SUM({v})" for v in values)
+        session.execute(
+            sa.text(
+                f"INSERT INTO {table} ({keys}, {', '.join(values)}) "  # noqa: S608
+                f"SELECT 'month', unit_id, :month, {', '.join(rest)}, {sums} FROM {table} "
+                f"WHERE grain = 'day' AND bucket >= :month AND bucket < :following "
+                f"GROUP BY unit_id, {', '.join(rest)}"
+            ).bindparams(
+                sa.bindparam("month", type_=sa.Date), sa.bindparam("following", type_=sa.Date)
+            ),
+            {"month": month, "following": following},
+        )
 
 
 def _range_params(dialect: str) -> dict[str, object]:
     """:lo and :hi, the reportable range, as the dialect compares them with submitted_at."""
     lo, hi = reportable_range()
-    if dialect == "sqlite":
-        return {name: m.replace(tzinfo=None).isoformat(" ") for name, m in (("lo", lo), ("hi", hi))}
-    return {"lo": lo, "hi": hi}
+    return {"lo": _moment_param(dialect, lo), "hi": _moment_param(dialect, hi)}
 
 
 def _aware(moment) -> dt.datetime:
     if isinstance(moment, str):
         moment = dt.datetime.fromisoformat(moment)
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-
-
-def _week_text(value) -> str:
-    return value if isinstance(value, str) else value.isoformat()
-
-
-def count_versions(
-    session: Session, unit_ids: Iterable[int], weeks: list[Week]
-) -> dict[str, list[str]]:
-    """kind -> questionnaire versions counted for these units and weeks."""
-    c = WeeklyCount.__table__.c
-    rows = session.connection().execute(
-        sa.select(c.questionnaire, c.questionnaire_version)
-        .where(c.week.between(weeks[0].monday, weeks[-1].monday), c.unit_id.in_(list(unit_ids)))
-        .distinct()
-    )
-    found: dict[str, list[str]] = {}
-    for kind, version in rows:
-        found.setdefault(kind, []).append(version)
-    return found
-
-
-def unit_week_indices(
-    session: Session,
-    unit_ids: Iterable[int],
-    weeks: list[Week],
-    kind: str,
-    layout: Layout,
-    include_unofficial: bool,
-) -> tuple[pd.Series, pd.Series]:
-    """Each unit's index per week by the kind's method, and its responses per week, computed
-    by the database from the weekly counts: (week text, unit id) -> value."""
-    c = WeeklyCount.__table__.c
-    unit_ids = list(unit_ids)
-    where = [
-        c.questionnaire == kind,
-        c.week.between(weeks[0].monday, weeks[-1].monday),
-        c.unit_id.in_(unit_ids),
-    ]
-    if not include_unofficial:
-        where.append(c.unofficial == sa.false())
-    answered, satisfied = sa.func.sum(c.answered), sa.func.sum(c.satisfied)
-    share = 100.0 * sa.cast(satisfied, sa.Float) / answered
-    items = [*where, c.code.in_(layout.criteria)]
-    if layout.method == "pooled":
-        query = (
-            sa.select(c.week, c.unit_id, share)
-            .where(*items)
-            .group_by(c.week, c.unit_id)
-            .having(answered > 0)
-        )
-    else:
-        factor_of = dict(zip(layout.criteria, layout.factor_of, strict=True))
-        criteria = (
-            sa.select(
-                c.week,
-                c.unit_id,
-                sa.case(factor_of, value=c.code).label("factor"),
-                share.label("share"),
-            )
-            .where(*items)
-            .group_by(c.week, c.unit_id, c.code)
-            .having(answered > 0)
-            .subquery("criteria")
-        )
-        factors = (
-            sa.select(
-                criteria.c.week,
-                criteria.c.unit_id,
-                sa.func.avg(criteria.c.share).label("factor_index"),
-            )
-            .group_by(criteria.c.week, criteria.c.unit_id, criteria.c.factor)
-            .subquery("factors")
-        )
-        query = sa.select(
-            factors.c.week, factors.c.unit_id, sa.func.avg(factors.c.factor_index)
-        ).group_by(factors.c.week, factors.c.unit_id)
-    connection = session.connection()
-    index = {
-        (_week_text(week), unit): float(value) for week, unit, value in connection.execute(query)
-    }
-    responses = {
-        (_week_text(week), unit): int(n)
-        for week, unit, n in connection.execute(
-            sa.select(c.week, c.unit_id, answered)
-            .where(*where, c.code == RESPONDENTS)
-            .group_by(c.week, c.unit_id)
-        )
-    }
-    names = ["week", "unit_id"]
-    return (
-        pd.Series(index, dtype=float).rename_axis(names) if index else pd.Series(dtype=float),
-        pd.Series(responses, dtype=int).rename_axis(names) if responses else pd.Series(dtype=int),
-    )

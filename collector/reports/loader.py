@@ -1,9 +1,11 @@
-"""Loading a report's table: the week's responses in a unit's subtree, one row each, with the
-weekly counts for the trend. Queries only; the figures are computed in `collector.reports.report`.
+"""Loading what a report is computed from: `load_report_data` reads the counts of any period
+(`collector.reports.data.ReportData`); `load_week`, the week's responses one row each, serves the
+old weekly report until it is replaced. Queries only; no figure is computed here.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -13,10 +15,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from collector.accounts.scope import subtree_ids
-from collector.models import Response, Unit
+from collector.models import ReportCount, ReportGroupCount, Response, Unit
 from collector.receipts.report import load_receipts
-from collector.reports.counts import count_versions, suspect_sql, unit_week_indices
-from collector.reports.stats import layout_for
+from collector.reports.counts import broken_sql, suspect_sql, unofficial_sql
+from collector.reports.data import COUNT_COLUMNS, DIMENSIONS, ReportData
+from collector.reports.periods import Period
 from collector.reports.weeks import ZONE, Week
 from shared.questionnaires import KINDS
 from shared.text import normalise_text
@@ -166,24 +169,24 @@ def load_week(
     include_unofficial: bool = False,
     trend_weeks: int = TREND_WEEKS,
 ) -> WeekData:
-    """The data of a weekly report for the unit `root_id` and everything below it.
-
-    The weekly counts must be up to date (`refresh_counts`) for the trend to be.
-    """
+    """The data of the old weekly report (`collector.reports.report`), kept until it is replaced
+    by `load_report_data`: its trend is left empty (the per-unit indices of the weekly counts are
+    gone; `shared.scoring` computes the trend from `ReportData.counts`)."""
     units = load_units(session, root_id)
     ids = [int(i) for i in units["id"]]
-    weeks = week.last(trend_weeks)
     responses = load_responses(session, ids, week)
-    versions = count_versions(session, ids, weeks)
+    versions: dict[str, list[str]] = {}
     pairs = responses[["kind", "version"]].drop_duplicates().itertuples(index=False)
     for kind, version in pairs:
         versions.setdefault(kind, [])
         if version not in versions[kind]:
             versions[kind].append(version)
-    trend = {}
-    for kind in KINDS:
-        layout, _ = layout_for(kind, versions.get(kind, []))
-        trend[kind] = unit_week_indices(session, ids, weeks, kind, layout, include_unofficial)
+    names = ["week", "unit_id"]
+    empty = pd.MultiIndex.from_tuples([], names=names)
+    trend = {
+        kind: (pd.Series(index=empty, dtype=float), pd.Series(index=empty, dtype=int))
+        for kind in KINDS
+    }
     return WeekData(
         week=week,
         root_id=root_id,
@@ -191,5 +194,326 @@ def load_week(
         responses=responses,
         versions=versions,
         trend=trend,
-        receipts=load_receipts(session, ids, week),
+        receipts=load_receipts(session, ids, week.start_utc(), week.end_utc()),
     )
+
+
+# -- any period, from the counts -------------------------------------------------------------
+
+_DAY = dt.timedelta(days=1)
+#: The first window of the newest-first and oldest-first lists (comments, left-out responses),
+#: doubled until the list is full: a year's responses are never all read for 300 of them.
+_FIRST_WINDOW_DAYS = 7
+
+
+@dataclass(frozen=True)
+class _Piece:
+    """Part of a segment served by one grain: buckets `first` to `last` (inclusive)."""
+
+    segment: int
+    grain: str
+    first: dt.date
+    last: dt.date
+
+
+def _next_month(day: dt.date) -> dt.date:
+    return (day.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+
+
+def _pieces(segment: int, start: dt.date, end: dt.date) -> list[_Piece]:
+    """The days from `start` to `end` as whole months (monthly counts) and the days around them
+    (daily counts)."""
+    first_month = start if start.day == 1 else _next_month(start)
+    after_months = (end + _DAY).replace(day=1)  # the first day after the last whole month
+    if first_month >= after_months:
+        return [_Piece(segment, "day", start, end)]
+    pieces = []
+    if start < first_month:
+        pieces.append(_Piece(segment, "day", start, first_month - _DAY))
+    last_month = (after_months - _DAY).replace(day=1)
+    pieces.append(_Piece(segment, "month", first_month, last_month))
+    if after_months <= end:
+        pieces.append(_Piece(segment, "day", after_months, end))
+    return pieces
+
+
+def segments(buckets: list[Period]) -> tuple[list[tuple[dt.date, dt.date]], pd.DataFrame]:
+    """The buckets cut at every bucket's bounds into disjoint segments (start, end inclusive),
+    and which segments make up each bucket (a frame: segment, bucket)."""
+    bounds = sorted({b.start for b in buckets} | {b.end + _DAY for b in buckets})
+    spans = [
+        (lo, hi - _DAY)
+        for lo, hi in zip(bounds, bounds[1:], strict=False)
+        if any(b.start <= lo and hi - _DAY <= b.end for b in buckets)
+    ]
+    membership = [
+        (s, i)
+        for i, b in enumerate(buckets)
+        for s, (lo, hi) in enumerate(spans)
+        if b.start <= lo and hi <= b.end
+    ]
+    return spans, pd.DataFrame(membership, columns=["segment", "bucket"])
+
+
+def _counts_query(table, pieces: list[_Piece], ids: list[int], columns, values, where=()):
+    """One SELECT per piece, summing `values` per `columns`, labelled with the piece's segment;
+    all of them in one UNION ALL."""
+    c = table.c
+    selects = []
+    for piece in pieces:
+        selects.append(
+            sa.select(
+                sa.literal(piece.segment, sa.Integer).label("segment"),
+                *[c[name] for name in columns],
+                *[sa.func.sum(c[name]).label(name) for name in values],
+            )
+            .where(
+                c.grain == piece.grain,
+                c.unit_id.in_(ids),
+                c.bucket.between(piece.first, piece.last),
+                *where,
+            )
+            .group_by(*[c[name] for name in columns])
+        )
+    return sa.union_all(*selects) if len(selects) > 1 else selects[0]
+
+
+def _fetch(session: Session, query, names: list[str]) -> pd.DataFrame:
+    rows = session.connection().execute(query).all()
+    return pd.DataFrame([tuple(r) for r in rows], columns=names)
+
+
+def _by_bucket(frame: pd.DataFrame, membership: pd.DataFrame, keys, values) -> pd.DataFrame:
+    """Segment rows summed into the buckets they make up."""
+    merged = frame.merge(membership, on="segment")
+    out = merged.groupby(["bucket", *keys], as_index=False, sort=True)[list(values)].sum()
+    return out
+
+
+def _int_columns(frame: pd.DataFrame, names) -> pd.DataFrame:
+    for name in names:
+        frame[name] = frame[name].astype("int64")
+    return frame
+
+
+def load_report_data(
+    session: Session,
+    root_id: int,
+    period: Period,
+    include_unofficial: bool = False,
+    limit: int = 300,
+) -> ReportData:
+    """Everything a report of `period` for the unit `root_id` and everything below it is computed
+    from, read from the counts (`refresh_counts` must have brought them up to date) and, for the
+    comments and the left-out list, from at most a few windows of responses."""
+    units = load_units(session, root_id)
+    ids = [int(i) for i in units["id"]]
+    buckets = [period, period.previous(), *period.trend_buckets()]
+    spans, membership = segments(buckets)
+    pieces = [p for s, (lo, hi) in enumerate(spans) for p in _pieces(s, lo, hi)]
+    in_period = set(membership.loc[membership["bucket"] == 0, "segment"])
+    period_pieces = [p for p in pieces if p.segment in in_period]
+    official = [] if include_unofficial else [ReportCount.__table__.c.unofficial == sa.false()]
+
+    counts_t, groups_t = ReportCount.__table__, ReportGroupCount.__table__
+    raw = _fetch(
+        session,
+        _counts_query(
+            counts_t,
+            pieces,
+            ids,
+            ["questionnaire", "questionnaire_version", "unit_id", "code"],
+            COUNT_COLUMNS,
+            official,
+        ),
+        ["segment", "kind", "version", "unit_id", "code", *COUNT_COLUMNS],
+    )
+    raw = _int_columns(raw, ["segment", "unit_id", *COUNT_COLUMNS])
+    versions = {
+        kind: sorted(set(of_kind["version"])) for kind, of_kind in raw.groupby("kind", sort=True)
+    }
+    counts = _by_bucket(raw, membership, ["kind", "unit_id", "code"], COUNT_COLUMNS)
+
+    channel_raw = _fetch(
+        session,
+        _counts_query(
+            counts_t,
+            period_pieces,
+            ids,
+            ["channel", "questionnaire", "unit_id", "code"],
+            COUNT_COLUMNS,
+            official,
+        ),
+        ["segment", "channel", "kind", "unit_id", "code", *COUNT_COLUMNS],
+    )
+    channel_counts = _int_columns(
+        channel_raw.groupby(["channel", "kind", "unit_id", "code"], as_index=False, sort=True)[
+            COUNT_COLUMNS
+        ].sum(),
+        ["unit_id", *COUNT_COLUMNS],
+    )
+
+    group_values = ["responses", "answered", "satisfied", "low"]
+    grouped = _fetch(
+        session,
+        _counts_query(
+            groups_t,
+            period_pieces,
+            ids,
+            ["questionnaire", "dimension", "value", "unofficial", "unit_id"],
+            group_values,
+        ),
+        ["segment", "kind", "dimension", "value", "unofficial", "unit_id", *group_values],
+    )
+    grouped["unofficial"] = grouped["unofficial"].astype(bool)
+    grouped = _int_columns(grouped, ["unit_id", *group_values])
+    keys = ["kind", "dimension", "value", "unit_id"]
+    shown = grouped[grouped["dimension"].isin(DIMENSIONS)]
+    if not include_unofficial:
+        shown = shown[~shown["unofficial"]]
+    groups = shown.groupby(keys, as_index=False, sort=True)[group_values].sum()
+
+    # Totals of the left-out responses and of the comments, from the group counts.
+    left = grouped[(grouped["dimension"] == "left-out") & grouped["unofficial"]]
+    suspect_by_channel: dict[tuple[str, str], int] = {}
+    suspect = broken = 0
+    for (kind, value), n in left.groupby(["kind", "value"])["responses"].sum().items():
+        channel, _, cause = str(value).rpartition("/")
+        if cause == "suspect":
+            suspect += int(n)
+            suspect_by_channel[(kind, channel)] = suspect_by_channel.get((kind, channel), 0) + int(
+                n
+            )
+        else:
+            broken += int(n)
+    unofficial_total = int(
+        grouped.loc[(grouped["dimension"] == "channel") & grouped["unofficial"], "responses"].sum()
+    )
+    commented = grouped[grouped["dimension"] == "comment"]
+    if not include_unofficial:
+        commented = commented[~commented["unofficial"]]
+    comments_total = int(commented["responses"].sum())
+
+    left_out = (
+        _left_out_rows(session, ids, period, limit)
+        if unofficial_total
+        else pd.DataFrame(columns=LEFT_OUT_COLUMNS)
+    )
+    comments = (
+        _comment_rows(session, ids, period, limit, include_unofficial)
+        if comments_total
+        else pd.DataFrame(columns=COMMENT_COLUMNS)
+    )
+    return ReportData(
+        period=period,
+        root_id=root_id,
+        units=units,
+        versions=versions,
+        buckets=buckets,
+        counts=counts,
+        channel_counts=channel_counts,
+        groups=groups,
+        left_out=left_out,
+        left_out_suspect=suspect,
+        left_out_broken=broken,
+        left_out_total=unofficial_total,
+        suspect_by_channel=suspect_by_channel,
+        comments=comments,
+        comments_total=comments_total,
+        receipts=load_receipts(session, ids, period.start_utc(), period.end_utc()),
+    )
+
+
+LEFT_OUT_COLUMNS = ["local_time", "unit_id", "kind", "channel", "counter", "suspect", "broken"]
+COMMENT_COLUMNS = ["local_time", "unit_id", "kind", "comment"]
+
+
+def _windows(period: Period, newest_first: bool):
+    """UTC windows covering the period, from one end, each twice as long as the one before."""
+    start, end = period.start_utc(), period.end_utc()
+    length = dt.timedelta(days=_FIRST_WINDOW_DAYS)
+    if newest_first:
+        hi = end
+        while hi > start:
+            lo = max(start, hi - length)
+            yield lo, hi
+            hi, length = lo, length * 2
+    else:
+        lo = start
+        while lo < end:
+            hi = min(end, lo + length)
+            yield lo, hi
+            lo, length = hi, length * 2
+
+
+def _local_times(values) -> pd.Series:
+    return pd.to_datetime(pd.Series(list(values), dtype=object), utc=True).dt.tz_convert(ZONE.key)
+
+
+def _left_out_rows(session: Session, ids: list[int], period: Period, limit: int) -> pd.DataFrame:
+    """The first `limit` responses of the period left out of the official figures, oldest first."""
+    r = Response.__table__.c
+    dialect = session.get_bind().dialect.name
+    suspect = sa.literal_column(suspect_sql(dialect, "responses"), sa.Boolean)
+    broken = sa.literal_column(broken_sql(dialect, "responses"), sa.Boolean)
+    rows: list[tuple] = []
+    for lo, hi in _windows(period, newest_first=False):
+        rows += (
+            session.connection()
+            .execute(
+                sa.select(
+                    r.submitted_at,
+                    r.unit_id,
+                    r.questionnaire,
+                    r.channel,
+                    r.counter,
+                    suspect,
+                    broken,
+                )
+                .where(
+                    r.unit_id.in_(ids),
+                    r.submitted_at >= lo,
+                    r.submitted_at < hi,
+                    sa.or_(suspect, broken),
+                )
+                .order_by(r.submitted_at, r.id)
+                .limit(limit - len(rows))
+            )
+            .all()
+        )
+        if len(rows) >= limit:
+            break
+    frame = pd.DataFrame([tuple(row) for row in rows], columns=LEFT_OUT_COLUMNS)
+    frame["local_time"] = _local_times(frame["local_time"])
+    frame["suspect"] = frame["suspect"].astype(bool)
+    frame["broken"] = frame["broken"].astype(bool)
+    frame["counter"] = [c or None for c in frame["counter"]]
+    return frame
+
+
+def _comment_rows(
+    session: Session, ids: list[int], period: Period, limit: int, include_unofficial: bool
+) -> pd.DataFrame:
+    """The newest `limit` comments of the period (official only, unless included)."""
+    r = Response.__table__.c
+    dialect = session.get_bind().dialect.name
+    where = [r.unit_id.in_(ids), r.comment.is_not(None), sa.func.trim(r.comment) != ""]
+    if not include_unofficial:
+        where.append(sa.not_(sa.literal_column(unofficial_sql(dialect, "responses"), sa.Boolean)))
+    rows: list[tuple] = []
+    for lo, hi in _windows(period, newest_first=True):
+        rows += (
+            session.connection()
+            .execute(
+                sa.select(r.submitted_at, r.unit_id, r.questionnaire, r.comment)
+                .where(*where, r.submitted_at >= lo, r.submitted_at < hi)
+                .order_by(r.submitted_at.desc(), r.id.desc())
+                .limit(limit - len(rows))
+            )
+            .all()
+        )
+        if len(rows) >= limit:
+            break
+    frame = pd.DataFrame([(t, u, k, comment_of(c)) for t, u, k, c in rows], columns=COMMENT_COLUMNS)
+    frame["local_time"] = _local_times(frame["local_time"])
+    return frame

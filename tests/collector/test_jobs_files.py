@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 
 from collector.cli import collector
 from collector.db import get_session
-from collector.models import ExportJob, WeeklyCount
+from collector.models import ExportJob, ReportCount
 from collector.reports.exports import app_exports_dir, job_file
 from collector.tasks import local_crontab, run_retention, run_weekly_mail
 from tests.collector.conftest import count, register
@@ -102,10 +102,10 @@ def test_schedules_are_read_in_local_time():
 def test_the_counts_job_runs_once_from_the_cli(app, client, units, runner):
     kiosk = register(app, client, "C01")
     post_answers(kiosk, dict.fromkeys(ALL, 5), "2026-03-03T09:00:00+07:00", unit="O01")
-    assert count(app, WeeklyCount) == 0
+    assert count(app, ReportCount) == 0
     result = runner.invoke(collector, ["worker", "--once", "refresh-counts"])
     assert result.exit_code == 0, result.output
-    assert count(app, WeeklyCount) > 0
+    assert count(app, ReportCount) > 0
 
 
 def test_the_monday_job_mails_last_week_s_report(app, client, units, smtp):  # noqa: F811

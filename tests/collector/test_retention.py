@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from collector.cli import collector
 from collector.db import get_session
-from collector.models import Answer, ExportJob, Response, WeeklyCount
+from collector.models import Answer, ExportJob, ReportCount, Response
 from collector.reports.exports import app_exports_dir, job_file
 from collector.retention import months_before
 from collector.tasks import run_refresh_counts, run_retention
@@ -68,14 +68,14 @@ def test_responses_past_the_legal_period_go_but_the_counts_stay(app, client, uni
     _ratings(app, client)
     run_refresh_counts(app)
     with app.app_context():
-        counted = get_session().scalar(sa.select(sa.func.sum(WeeklyCount.answered)))
+        counted = get_session().scalar(sa.select(sa.func.sum(ReportCount.answered)))
     app.config["RETENTION_RESPONSE_MONTHS"] = 25
     result = run_retention(app)
     assert result.responses_deleted == 1
     assert count(app, Response) == 2
     assert count(app, Answer) == 2 * len(ALL)
     with app.app_context():
-        assert get_session().scalar(sa.select(sa.func.sum(WeeklyCount.answered))) == counted
+        assert get_session().scalar(sa.select(sa.func.sum(ReportCount.answered))) == counted
 
 
 def test_export_files_go_after_their_keeping_time(app, client, units):
