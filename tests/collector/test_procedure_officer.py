@@ -319,11 +319,11 @@ def test_phone_responses_count_by_their_own_codes(app, client, coded_week):
         session.add_all(Answer(response_id=response.id, code=c, value=1) for c in ALL)
         session.commit()
     report = api_report(client, app, "manager@example.org")
-    procedure = next(p for p in report["procedures"] if p["procedure"] == PROC_A)
+    procedure = next(p for p in report["procedures"] if p["group"][0] == PROC_A)
     officer = report["officers"][0]
     for row in (procedure, officer):
         assert (row["responses"], row["answers"]) == (13, 77)
-        assert row["satisfied_share"] == round(100 * 53 / 77, 2)
+        assert row["share"] == round(100 * 53 / 77, 2)
 
 
 def raw_csv(app, email) -> list[dict[str, str]]:
