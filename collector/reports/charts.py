@@ -34,8 +34,9 @@ TARGET = "#d35400"  #: the target line: orange, thick, dashed; gridlines are thi
 GRID = "#c5ccd3"
 FONT = "DejaVu Sans, sans-serif"
 
-#: Canvas width: narrow, so that text drawn at 14 units is ~11 px on a 360 px phone.
-WIDTH = 460
+#: Canvas widths: narrow, so that text drawn at 14 units is ~11 px on a 360 px phone.
+WIDTH = 440
+BARS_WIDTH = 400
 
 STYLE = Style(
     background="white",
@@ -122,15 +123,17 @@ def factor_chart(
     """Factor (or section) indices as bars, worst first, each under its own full name; bars
     below the target are red. labels: "title", "target" (the line's label, with its value),
     "no_data"."""
-    pad, bar_h, line_h, gap = 12, 26, 18, 12
-    left, right = pad, WIDTH - pad
+    width_all = BARS_WIDTH
+    pad, bar_h, line_h, gap = 10, 26, 18, 12
+    left, right = pad, width_all - pad
     span = right - left
     chars = int(span / 8.4)  # DejaVu Sans at 14 units is ~8.4 units a character on average
     rows: list[str] = []
+    values: list[str] = []  # drawn last, over the target line
     y = 34  # below the title
-    title_lines = textwrap.wrap(labels["title"], int(WIDTH / 9)) or [""]
+    title_lines = textwrap.wrap(labels["title"], int(width_all / 9)) or [""]
     title = "".join(
-        f'<text x="{WIDTH / 2:.0f}" y="{20 + i * 19}" text-anchor="middle" font-size="15" '
+        f'<text x="{width_all / 2:.0f}" y="{20 + i * 19}" text-anchor="middle" font-size="15" '
         f'font-weight="bold">{escape(t)}</text>'
         for i, t in enumerate(title_lines)
     )
@@ -156,7 +159,7 @@ def factor_chart(
                 f"<title>{escape(name)}: {value}</title></rect>"
             )
             inside = width > 52
-            rows.append(
+            values.append(
                 f'<text x="{left + width - 6 if inside else left + width + 6:.1f}" '
                 f'y="{y + bar_h - 8}" font-size="14" font-weight="bold" '
                 f'text-anchor="{"end" if inside else "start"}" '
@@ -187,10 +190,10 @@ def factor_chart(
     height = bottom + 24
     return Markup(  # noqa: S704 - every text above is escaped
         f'<svg xmlns="http://www.w3.org/2000/svg" class="bars-chart" '
-        f'viewBox="0 0 {WIDTH} {height}" '
+        f'viewBox="0 0 {width_all} {height}" '
         f'role="img" aria-label="{escape(labels["title"])}" font-family="{FONT}" fill="{INK}">'
-        f'<rect width="{WIDTH}" height="{height}" fill="white"/>{title}{"".join(grid)}'
-        f"{''.join(rows)}{target_line}</svg>"
+        f'<rect width="{width_all}" height="{height}" fill="white"/>{title}{"".join(grid)}'
+        f"{''.join(rows)}{target_line}{''.join(values)}</svg>"
     )
 
 

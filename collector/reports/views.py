@@ -133,6 +133,7 @@ def _page(report: model.Report, user: User) -> dict:
 
 
 @bp.get("/reports")
+@bp.get("/reports/weekly", endpoint="weekly")  # the old address; ?week= is read as the period
 @role_required()
 def report():
     """The report page of a unit and everything below it, for any period (?period=)."""
@@ -140,19 +141,12 @@ def report():
     return render_template(TEMPLATE, **_page(_report(user), user))
 
 
-@bp.get("/reports/weekly")
-@role_required()
-def weekly():
-    """The old address of the weekly report: the same page (?week= is read as the period)."""
-    return redirect(url_for("reports.report", **request.args))
-
-
 def _download_name(report: model.Report, ext: str) -> str:
     return f"sipas-{report.unit.code}-{report.period.key}.{ext}"
 
 
-@bp.get("/reports/report.csv")
-@bp.get("/reports/weekly.csv")
+@bp.get("/reports/report.csv", endpoint="report_csv")
+@bp.get("/reports/weekly.csv", endpoint="report_csv")
 @role_required()
 def report_csv_download():
     """The report as CSV (UTF-8 with BOM)."""
@@ -165,8 +159,8 @@ def report_csv_download():
     )
 
 
-@bp.get("/reports/report.xlsx")
-@bp.get("/reports/weekly.xlsx")
+@bp.get("/reports/report.xlsx", endpoint="report_xlsx")
+@bp.get("/reports/weekly.xlsx", endpoint="report_xlsx")
 @role_required()
 def report_xlsx_download():
     """The report as an Excel workbook."""
