@@ -131,7 +131,8 @@ def test_small_phone_and_the_picker_speaks_vietnamese(browser, phone_server, scr
     context, page = _logged_in(browser, phone_server, SMALL_PHONE)
     page.goto(f"{phone_server.url}/reports?period=2026-Q3")
     layout = page.evaluate(LAYOUT_JS)
-    page.screenshot(path=str(screenshot_dir / "report-quarter-small-phone-full.png"), full_page=True)
+    shot = screenshot_dir / "report-quarter-small-phone-full.png"
+    page.screenshot(path=str(shot), full_page=True)
     assert layout["wide"] == [] and layout["hidden"] == [] and layout["cut"] == []
     assert layout["scroll"] <= layout["width"]
     kinds = page.locator("#pk option").all_inner_texts()
