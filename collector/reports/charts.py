@@ -35,8 +35,8 @@ GRID = "#c5ccd3"
 FONT = "DejaVu Sans, sans-serif"
 
 #: Canvas widths: narrow, so that text drawn at 14 units is ~11 px on a 360 px phone.
-WIDTH = 440
-BARS_WIDTH = 400
+WIDTH = 400
+BARS_WIDTH = 380
 
 STYLE = Style(
     background="white",
