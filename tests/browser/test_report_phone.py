@@ -25,7 +25,7 @@ LAYOUT_JS = """
   const width = document.documentElement.clientWidth;
   const out = {width, scroll: document.documentElement.scrollWidth, wide: [], hidden: [],
                cut: [], figures: 0, charts: 0};
-  const name = el => el.tagName + '.' + el.className.baseVal ?? el.className;
+  const name = el => el.tagName + '.' + (el.className.baseVal ?? el.className);
   for (const el of document.querySelectorAll('main table, figure.chart svg')) {
     const r = el.getBoundingClientRect();
     if (el.tagName === 'svg') out.charts++;
@@ -83,7 +83,10 @@ def _logged_in(browser, server, viewport):
 
 
 @pytest.mark.parametrize("view", list(VIEWS))
-@pytest.mark.parametrize(("screen", "viewport"), [("laptop", LAPTOP), ("phone", PHONE)])
+@pytest.mark.parametrize(
+    ("screen", "viewport"),
+    [("laptop", LAPTOP), ("phone", PHONE), ("tablet", {"width": 700, "height": 1000})],
+)
 def test_report_fits_the_screen(browser, phone_server, screenshot_dir, view, screen, viewport):
     context, page = _logged_in(browser, phone_server, viewport)
     page.goto(f"{phone_server.url}/reports?period={VIEWS[view]}")
@@ -158,4 +161,18 @@ def test_kiosk_page_shares_the_site_header_and_fits_a_phone(browser, phone_serve
     scroll = page.evaluate("document.documentElement.scrollWidth")
     page.screenshot(path=str(screenshot_dir / "kiosks-phone.png"), full_page=True)
     assert scroll <= width
+    context.close()
+
+
+def test_the_year_prints_on_a4(browser, phone_server, screenshot_dir):
+    # A4 less the page's 12 mm margins is 186 mm wide: 703 CSS pixels.
+    context, page = _logged_in(browser, phone_server, {"width": 703, "height": 1000})
+    page.goto(f"{phone_server.url}/reports?period=2025")
+    page.emulate_media(media="print")
+    assert page.locator(".topbar").is_hidden() and page.locator(".report-tools").is_hidden()
+    layout = page.evaluate(LAYOUT_JS)
+    assert layout["wide"] == [] and layout["cut"] == []
+    page.screenshot(path=str(screenshot_dir / "report-year-print.png"), full_page=True)
+    pdf = page.pdf(format="A4", print_background=True)
+    assert pdf.startswith(b"%PDF")
     context.close()
