@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app, render_template
-from flask_babel import format_decimal, get_locale
+from flask_babel import format_date, format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_babel import gettext as translate  # for message ids held in the report
 
@@ -82,8 +82,10 @@ def short_key(key: str) -> str:
     """A trend bucket's key as a chart's axis reads it: "T48" (week 48), "Th11" (November)."""
     if "-W" in key:
         return _("W%(week)s", week=int(key.split("-W")[1]))
-    year, month = key.split("-")[:2]
-    return _("M%(month)s", month=int(month))
+    year, month = (int(part) for part in key.split("-")[:2])
+    if str(get_locale() or "vi") == "vi":
+        return _("M%(month)s", month=month)  # "Th11"
+    return format_date(dt.date(year, month, 1), "MMM")
 
 
 def period_label(ref: model.PeriodRef) -> str:

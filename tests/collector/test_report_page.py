@@ -151,3 +151,23 @@ def test_chart_text_is_vietnamese_and_the_target_is_labelled(app):
     assert " ".join(lines) == " ".join(names)
     trend = str(charts["trend"])
     assert "T48" in trend and "viewBox" in trend and 'width="760"' not in trend
+
+
+def test_alerts_page_lists_the_units_of_the_period(client, served):
+    report = sample_report("quarter")
+    reply = client.get("/reports/alerts?period=2026-Q3")
+    assert reply.status_code == 200
+    html = reply.get_data(as_text=True)
+    assert "Quý 3/2026 (01/07 - 30/09/2026)" in html
+    rows = re.findall(r'class="alert-row" data-unit="([^"]+)" data-kind="([^"]+)"', html)
+    assert rows == [(a.unit.code, a.kind) for a in report.alerts]
+    assert served[-1].key == "2026-Q3"
+
+
+def test_month_labels_of_a_year_trend(app):
+    with app.test_request_context("/"):
+        assert page.short_key("2025-11") == "Th11"
+        assert page.short_key("2026-W48") == "T48"
+    with app.test_request_context("/?lang=en"):
+        assert page.short_key("2025-11") == "Nov"
+        assert page.short_key("2026-W48") == "W48"
