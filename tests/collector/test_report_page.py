@@ -112,7 +112,8 @@ def test_the_picker_and_the_old_address_ask_for_the_same_periods(client, served)
 @pytest.mark.parametrize(
     ("period", "status", "words"),
     [
-        ("2026-W60", 400, "Kỳ này"),
+        ("0001-W01", 400, "Kỳ này"),
+        ("2026-W60", 400, "400"),
         ("tuesday", 400, "không phải là một kỳ báo cáo"),
         ("2026-11-15..2026-10-01", 400, "kết thúc trước khi bắt đầu"),
         ("2999", 404, "chưa bắt đầu"),
