@@ -41,7 +41,7 @@ csrf = CSRFProtect()
 
 #: The query parameters a page hands on to its own links (language switch, week arrows). Only
 #: these reach url_for: `?endpoint=x` or `?_method=POST` would otherwise clash with its arguments.
-PAGE_ARGS = ("unit", "week", "include", "lang", "from", "to")
+PAGE_ARGS = ("unit", "period", "week", "include", "lang", "from", "to")
 
 #: Inline style is allowed for the heat-map cells and the <style> inside pygal's SVG charts;
 #: no inline script, nothing from another origin, never in a frame.
@@ -149,7 +149,7 @@ def _security_headers(response):
 
 def _index():
     """The start page is the weekly report (after login)."""
-    return redirect(url_for("reports.weekly"))
+    return redirect(url_for("reports.report"))
 
 
 def _select_locale() -> str | None:

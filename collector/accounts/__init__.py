@@ -176,7 +176,7 @@ def is_safe_next(target: str | None) -> bool:
 
 def _safe_next(target: str | None) -> str:
     """Only a path on this site; anything else (another host, a scheme) goes to the reports."""
-    return target if is_safe_next(target) else url_for("reports.weekly")
+    return target if is_safe_next(target) else url_for("reports.report")
 
 
 def _email_key() -> str:

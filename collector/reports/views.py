@@ -18,7 +18,6 @@ from flask import (
 )
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_babel import gettext as translate  # for message ids held in data
 from flask_login import current_user
 from sqlalchemy.orm import Session
 
@@ -28,7 +27,7 @@ from collector.db import get_db, get_session
 from collector.limits import limiter
 from collector.models import ExportJob, User
 from collector.opening import silent_in
-from collector.reports import charts
+from collector.reports import model, service
 from collector.reports.exports import (
     ExportRefused,
     app_exports_dir,
@@ -38,24 +37,13 @@ from collector.reports.exports import (
     job_file,
     stream_raw_csv,
 )
-from collector.reports.render import (
-    kind_label,
-    method_label,
-    report_csv,
-    report_xlsx,
-    verdict_label,
-)
-from collector.reports.service import (
-    OFFICER_ROLES,
-    ReportNotFound,
-    build_weekly_report,
-    resolve_unit,
-)
+from collector.reports.page import TEMPLATE, kind_label, page_context, period_from_args, periods
+from collector.reports.render import report_csv, report_xlsx
+from collector.reports.service import OFFICER_ROLES, ReportNotFound, resolve_unit
 from collector.reports.stats import target_for
 from collector.reports.targets import effective_targets
 from collector.reports.weeks import Week
 from collector.tasks import enqueue_export
-from shared import questionnaires
 
 bp = Blueprint("reports", __name__)
 
@@ -81,16 +69,53 @@ def _include_arg(user: User) -> bool:
     return wanted
 
 
-def _report(user: User) -> dict:
+def _period_key() -> str:
+    """The period asked for: ?period=, the picker's fields, the old ?week=, else last week."""
+    return (
+        request.args.get("period")
+        or period_from_args(request.args)
+        or request.args.get("week")
+        or "last"
+    )
+
+
+def _period_messages() -> dict[str, str]:
+    return {
+        "invalid": _(
+            "This is not a period: use a week (2026-W48), a month (2026-11), a quarter (2026-Q3),"
+            " a year (2026) or a date range (2026-10-01..2026-11-15)."
+        ),
+        "out-of-range": _("This period is outside the calendar this report covers."),
+        "reversed": _("This date range ends before it starts."),
+        "future": _("This period has not begun yet."),
+    }
+
+
+def _period() -> periods.Period:
+    """The period of the request; a clear page for one that cannot be (400) or has not begun
+    (404)."""
+    try:
+        return periods.Period.parse(_period_key())
+    except periods.PeriodError as exc:
+        status = 404 if exc.code == "future" else 400
+        message = _period_messages().get(exc.code, _("The request could not be handled."))
+        page = render_template(
+            "collector/reports/period_error.html", status=status, message=message
+        )
+        abort(Response(page, status=status))
+
+
+def _report(user: User) -> model.Report:
     session = get_session()
     try:
-        report = build_weekly_report(
+        report = service.build_report_for(
             session,
             current_app.config,
             user=user,
             unit_code=request.args.get("unit"),
-            week=_week_arg(),
+            period=_period(),
             include_unofficial=_include_arg(user),
+            via="page",
         )
     except ReportNotFound:
         abort(404)
@@ -98,69 +123,35 @@ def _report(user: User) -> dict:
     return report
 
 
-def _pct0(entry: dict) -> str:
-    return f"{entry['target']:.0f}"
-
-
-def _chart_labels(kind: str) -> dict[str, str]:
-    return {
-        "title": kind_label(kind),
-        "index": _("Index (%)"),
-        "target": _("Target (%)"),
-    }
-
-
-@bp.get("/reports/weekly")
-@role_required()
-def weekly():
-    """The weekly report page of a unit and everything below it."""
-    user = _user()
-    report = _report(user)
-    trend_charts = {
-        kind: charts.trend_chart(
-            e["trend"],
-            e["target"],
-            {**_chart_labels(kind), "title": _("Index over the last 12 weeks")},
-        )
-        for kind, e in report["kinds"].items()
-    }
-    factor_charts = {
-        kind: charts.factor_chart(
-            [{**f, "title": translate(f["title"])} for f in e["factors"]],
-            e["target"],
-            {
-                **_chart_labels(kind),
-                "title": _("Factor indices, worst first (target %(target)s %%)", target=_pct0(e)),
-            },
-        )
-        for kind, e in report["kinds"].items()
-    }
-    week = Week.parse(report["week"])
-    return render_template(
-        "collector/reports/weekly.html",
-        report=report,
-        user=user,
-        silent=silent_in(get_session(), current_app.config, report["unit"]["code"]),
-        silent_after=current_app.config["SILENT_AFTER_MINUTES"],
+def _page(report: model.Report, user: User) -> dict:
+    return page_context(
+        report,
         units=units_visible(get_session(), user),
-        trend_charts=trend_charts,
-        factor_charts=factor_charts,
-        kind_label=kind_label,
-        verdict_label=verdict_label,
-        method_label=method_label,
-        previous_week=str(week.previous()),
-        next_week=str(week.plus(1)) if week.plus(1) <= Week.parse("this") else None,
-        is_manager=user.role in ("admin", "manager"),
-        reason_labels={r.code: _(r.label) for r in questionnaires.common()[1]},
+        silent=silent_in(get_session(), current_app.config, report.unit.code),
+        silent_after=current_app.config["SILENT_AFTER_MINUTES"],
     )
 
 
-@bp.get("/reports/weekly.csv")
+@bp.get("/reports")
+@bp.get("/reports/weekly", endpoint="weekly")  # the old address; ?week= is read as the period
 @role_required()
-def weekly_csv():
-    """The weekly report as CSV (UTF-8 with BOM)."""
+def report():
+    """The report page of a unit and everything below it, for any period (?period=)."""
+    user = _user()
+    return render_template(TEMPLATE, **_page(_report(user), user))
+
+
+def _download_name(report: model.Report, ext: str) -> str:
+    return f"sipas-{report.unit.code}-{report.period.key}.{ext}"
+
+
+@bp.get("/reports/report.csv", endpoint="report_csv")
+@bp.get("/reports/weekly.csv", endpoint="report_csv")
+@role_required()
+def report_csv_download():
+    """The report as CSV (UTF-8 with BOM)."""
     report = _report(_user())
-    name = f"sipas-{report['unit']['code']}-{report['week']}.csv"
+    name = _download_name(report, "csv")
     return Response(
         report_csv(report),
         mimetype="text/csv",
@@ -168,12 +159,13 @@ def weekly_csv():
     )
 
 
-@bp.get("/reports/weekly.xlsx")
+@bp.get("/reports/report.xlsx", endpoint="report_xlsx")
+@bp.get("/reports/weekly.xlsx", endpoint="report_xlsx")
 @role_required()
-def weekly_xlsx():
-    """The weekly report as an Excel workbook."""
+def report_xlsx_download():
+    """The report as an Excel workbook."""
     report = _report(_user())
-    name = f"sipas-{report['unit']['code']}-{report['week']}.xlsx"
+    name = _download_name(report, "xlsx")
     return Response(
         report_xlsx(report),
         mimetype=XLSX,
@@ -184,16 +176,9 @@ def weekly_xlsx():
 @bp.get("/reports/alerts")
 @role_required()
 def alerts():
-    """Units whose whole interval is below target this week, and units with a sudden drop."""
+    """Units whose whole interval is below target in the period, and units with a sudden drop."""
     user = _user()
-    report = _report(user)
-    return render_template(
-        "collector/reports/alerts.html",
-        report=report,
-        units=units_visible(get_session(), user),
-        kind_label=kind_label,
-        verdict_label=verdict_label,
-    )
+    return render_template("collector/reports/alerts.html", **_page(_report(user), user))
 
 
 def _raw_range() -> tuple[Week, Week]:

@@ -1,4 +1,5 @@
-"""The weekly report in real Chromium: log in, look at it on a laptop and a phone, print it."""
+"""The report in real Chromium over the demo's data: log in, look at it on a laptop and a phone,
+print it."""
 
 from __future__ import annotations
 
@@ -13,13 +14,12 @@ from tests.browser.conftest import LiveServer, collector_app
 LAPTOP = {"width": 1366, "height": 768}
 PHONE = {"width": 390, "height": 844}
 
-#: Elements wider than the page, outside the boxes that scroll on purpose.
+#: Elements wider than the page (nothing on the report scrolls sideways).
 OVERFLOW_JS = """
 () => {
   const width = document.documentElement.clientWidth;
   const bad = [];
   for (const el of document.querySelectorAll('body *')) {
-    if (el.closest('.scroll')) continue;
     const r = el.getBoundingClientRect();
     if (r.width > 0 && r.right > width + 1) bad.push(el.tagName + '.' + el.className);
   }
@@ -42,12 +42,12 @@ def report_server(tmp_path_factory):
 
 
 def _log_in(page, base: str, email: str) -> None:
-    page.goto(base + "/reports/weekly")
+    page.goto(base + "/reports")
     assert "/login" in page.url
     page.fill("#email", email)
     page.fill("#password", DEMO_PASSWORD)
     page.click("button[type=submit]")
-    page.wait_for_url("**/reports/weekly*")
+    page.wait_for_url("**/reports*")
 
 
 @pytest.mark.parametrize(("name", "viewport"), [("laptop", LAPTOP), ("phone", PHONE)])
@@ -57,15 +57,18 @@ def test_weekly_report_screens(browser, report_server, screenshot_dir, name, vie
     hosts = set()
     page.on("request", lambda request: hosts.add(urlsplit(request.url).hostname))
     _log_in(page, report_server.url, DEMO_ADMIN)
-    page.goto(report_server.url + "/reports/weekly?week=last")
-    assert page.locator("h1").inner_text() == "Báo cáo mức độ hài lòng hằng tuần"
+    page.goto(report_server.url + "/reports?period=last")
+    assert page.locator("h1").inner_text() == "Báo cáo mức độ hài lòng"
+    assert page.locator(".lead .period").inner_text().startswith("Tuần ")
     for kind in ("admin", "health", "education"):
         card = page.locator(f"#kpi-{kind}")
         assert card.is_visible()
         assert card.locator(".verdict").inner_text() in (
             "đạt chỉ tiêu",
             "không đạt chỉ tiêu",
-            "chưa đủ dữ liệu",
+            "chưa kết luận được",
+            "chưa đủ phiếu",
+            "không có dữ liệu",
         )
     charts = page.locator("figure.chart svg")
     assert charts.count() == 6
@@ -75,7 +78,6 @@ def test_weekly_report_screens(browser, report_server, screenshot_dir, name, vie
     overflow = page.evaluate(OVERFLOW_JS)
     page.screenshot(path=str(screenshot_dir / f"reports-{name}-top.png"))
     assert overflow == []
-    page.screenshot(path=str(screenshot_dir / f"reports-{name}-top.png"))
     page.screenshot(path=str(screenshot_dir / f"reports-{name}-full.png"), full_page=True)
     page.evaluate("document.querySelector('#kind-admin').scrollIntoView()")
     page.screenshot(path=str(screenshot_dir / f"reports-{name}-admin.png"))
@@ -91,7 +93,7 @@ def test_manager_sees_their_commune_and_can_switch_language(browser, report_serv
     options = page.locator("select[name=unit] option").all_inner_texts()
     assert options and all(o.startswith("00007") for o in options)
     page.click("text=English")
-    assert page.locator("h1").inner_text() == "Weekly satisfaction report"
+    assert page.locator("h1").inner_text() == "Satisfaction report"
     page.click(".topbar >> text=Alerts")  # the language stays with the pages
     assert page.locator("h1").inner_text() == "Alerts"
     page.screenshot(path=str(screenshot_dir / "reports-alerts.png"), full_page=True)

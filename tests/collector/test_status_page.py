@@ -42,10 +42,10 @@ def test_a_healthy_kiosk_is_ok(client, kiosk):
     assert GENESIS not in html
 
 
-def test_the_start_page_leads_to_the_weekly_report(client):
+def test_the_start_page_leads_to_the_report(client):
     reply = client.get("/")
     assert reply.status_code == 302
-    assert reply.headers["Location"].endswith("/reports/weekly")
+    assert reply.headers["Location"].endswith("/reports")
 
 
 def test_the_page_is_for_administrators_in_production_unless_opened(db_url, tmp_path):

@@ -1,0 +1,226 @@
+"""The report page: one context for the web page and for the CLI's self-contained HTML file.
+
+Everything the template shows comes from the typed report (collector.reports.model) and the
+labels here; the charts are drawn here once, for both.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import current_app, render_template
+from flask_babel import format_date, format_decimal, get_locale
+from flask_babel import gettext as _
+from flask_babel import gettext as translate  # for message ids held in the report
+
+from collector.reports import charts, model
+from shared import questionnaires
+
+try:  # the period module; a stand-in until it is merged
+    from collector.reports import periods
+except ImportError:  # pragma: no cover - removed with the stand-in
+    from collector.reports import _periods_standin as periods
+
+TEMPLATE = "collector/reports/report.html"
+
+#: The picker's kinds of period, in its order.
+PERIOD_KINDS = ("week", "month", "quarter", "year", "range")
+
+
+def kind_label(kind: str) -> str:
+    return {
+        "admin": _("Administrative services"),
+        "health": _("Health services"),
+        "education": _("Education services"),
+    }.get(kind, kind)
+
+
+def verdict_label(verdict: str) -> str:
+    return {
+        model.MEETS: _("meets the target"),
+        model.MISSES: _("misses the target"),
+        model.TOO_CLOSE: _("too close to call"),
+        model.TOO_FEW: _("too few responses"),
+        model.NO_DATA: _("no data"),
+    }.get(verdict, verdict)
+
+
+def method_label(method: str) -> str:
+    return {
+        "sipas": _("SIPAS chain: criteria, factor means, mean of factors"),
+        "pooled": _("Pooled rate of satisfied answers (Ministry of Health)"),
+    }.get(method, method)
+
+
+def channel_label(channel: str) -> str:
+    return {
+        "kiosk": _("Kiosk at the counter"),
+        "receipt": _("QR on the receipt"),
+        "poster": _("QR poster"),
+    }.get(channel, channel)
+
+
+def period_kind_label(kind: str) -> str:
+    return {
+        "week": _("Week"),
+        "month": _("Month"),
+        "quarter": _("Quarter"),
+        "year": _("Year"),
+        "range": _("Date range"),
+    }[kind]
+
+
+def number(value: float, pattern: str = "0.00") -> str:
+    """A figure in the page's locale (decimal comma in Vietnamese)."""
+    return format_decimal(value, format=pattern)
+
+
+def short_key(key: str) -> str:
+    """A trend bucket's key as a chart's axis reads it: "T48" (week 48), "Th11" (November)."""
+    if "-W" in key:
+        return _("W%(week)s", week=int(key.split("-W")[1]))
+    year, month = (int(part) for part in key.split("-")[:2])
+    if str(get_locale() or "vi") == "vi":
+        return _("M%(month)s", month=month)  # "Th11"
+    return format_date(dt.date(year, month, 1), "MMM")
+
+
+def period_label(ref: model.PeriodRef) -> str:
+    return periods.label(ref)
+
+
+def _ref_for(key: str | None, like: model.PeriodRef) -> model.PeriodRef | None:
+    """The PeriodRef of a neighbouring period's key (for its label)."""
+    if not key:
+        return None
+    try:
+        p = periods.Period.parse(key)
+    except ValueError:
+        return None
+    return model.PeriodRef(key, p.kind, p.start, p.end, None, None, like.trend_grain)
+
+
+def picker(ref: model.PeriodRef) -> dict[str, Any]:
+    """The period picker's current values: kind, year, week, month, quarter, range."""
+    start, end = ref.start, ref.end
+    iso = start.isocalendar()
+    this_year = dt.date.today().year
+    return {
+        "kind": ref.kind,
+        "kinds": [(k, period_kind_label(k)) for k in PERIOD_KINDS],
+        "year": iso[0] if ref.kind == "week" else start.year,
+        "years": list(range(this_year, 2019, -1)),
+        "week": iso[1],
+        "month": start.month,
+        "quarter": (start.month - 1) // 3 + 1,
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+    }
+
+
+def period_from_args(args: Mapping[str, str]) -> str | None:
+    """The period key the picker's form asks for (pk, py, pw, pm, pq, pfrom, pto), else None."""
+    kind = args.get("pk")
+    if kind not in PERIOD_KINDS:
+        return None
+    year = (args.get("py") or "").strip()
+    if kind == "week":
+        return f"{year}-W{(args.get('pw') or '').strip().zfill(2)}"
+    if kind == "month":
+        return f"{year}-{(args.get('pm') or '').strip().zfill(2)}"
+    if kind == "quarter":
+        return f"{year}-Q{(args.get('pq') or '').strip()}"
+    if kind == "year":
+        return year
+    return f"{(args.get('pfrom') or '').strip()}..{(args.get('pto') or '').strip()}"
+
+
+def _target_text(target: float) -> str:
+    return _("Target %(value)s %%", value=number(target, "0.#"))
+
+
+def kind_charts(kind: model.KindReport) -> dict[str, Any]:
+    """The trend and the factor chart of one kind."""
+    target = kind.summary.target
+    weeks = bool(kind.trend) and "-W" in kind.trend[0].key
+    trend_title = (
+        _("Index over the last %(num)d weeks", num=len(kind.trend))
+        if weeks
+        else _("Index over the last %(num)d months", num=len(kind.trend))
+    )
+    factor_title = (
+        _("Sections, worst first") if kind.method == "pooled" else _("Factors, worst first")
+    )
+    return {
+        "trend": charts.trend_chart(
+            kind.trend,
+            target,
+            {
+                "title": trend_title,
+                "index": _("Index, %"),
+                "target": _target_text(target),
+            },
+            number,
+            short_key,
+        ),
+        "factors": charts.factor_chart(
+            kind.factors,
+            target,
+            {"title": factor_title, "target": _target_text(target), "no_data": _("no data")},
+            number,
+            translate,
+        ),
+    }
+
+
+def page_context(
+    report: model.Report,
+    *,
+    standalone: bool = False,
+    units: Iterable[Any] = (),
+    silent: Any = None,
+    silent_after: int | None = None,
+) -> dict[str, Any]:
+    """What report.html reads: the report, its labels and its charts."""
+    ref = report.period
+    previous = _ref_for(ref.previous, ref)
+    following = _ref_for(ref.next, ref)
+    return {
+        "report": report,
+        "standalone": standalone,
+        "units": list(units),
+        "silent": silent,
+        "silent_after": silent_after,
+        "period_label": period_label(ref),
+        "previous": previous and {"key": previous.key, "label": period_label(previous)},
+        "next": following and {"key": following.key, "label": period_label(following)},
+        "picker": picker(ref),
+        "charts": {k.kind: kind_charts(k) for k in report.kinds},
+        "kind_label": kind_label,
+        "verdict_label": verdict_label,
+        "method_label": method_label,
+        "channel_label": channel_label,
+        "number": number,
+        "is_manager": report.viewer_role in ("admin", "manager", "system"),
+        "reason_labels": {r.code: _(r.label) for r in questionnaires.common()[1]},
+        "lang": str(get_locale() or "vi"),
+    }
+
+
+def render_report_page(report: model.Report, *, standalone: bool = True, silent: Any = None) -> str:
+    """The report page as HTML; standalone: one file with the stylesheet inlined (the CLI's and
+    the mail's), without the site's header, picker or links. Needs a request context."""
+    context = page_context(
+        report,
+        standalone=standalone,
+        silent=silent,
+        silent_after=current_app.config.get("SILENT_AFTER_MINUTES"),
+    )
+    if standalone:
+        context["stylesheet"] = (Path(current_app.static_folder) / "collector.css").read_text(
+            "utf-8"
+        )
+    return render_template(TEMPLATE, **context)
