@@ -55,7 +55,7 @@ from collector.opening import (
     set_opening_hours,
 )
 from collector.receipts.service import create_integration, list_integrations, revoke_integration
-from collector.reports.render import kind_label
+from collector.reports.labels import kind_label
 from collector.reports.targets import TargetError, effective_targets, set_target, stored_targets
 from collector.units import (
     UnitError,

@@ -1,15 +1,10 @@
-"""What only the receipt channel shows, for the weekly report: the response rate (receipts issued,
-opened and answered per unit in the week) and the channel comparison (the index of kiosk, receipt
-and poster responses side by side, each with its interval).
-
-Self-contained: `load_receipts` is called by the loader, `response_rate` and `channel_comparison`
-by `weekly_report`; the renderers (`collector.reports.render`) show them from the typed report.
-"""
+"""What the report reads of the receipts: how many were issued per unit in a period and how many
+of them were opened and answered (the response rate, built in `collector.reports.build`), and a
+version number the report cache keys on."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
@@ -17,7 +12,6 @@ from sqlalchemy.orm import Session
 
 from collector.models import Receipt
 
-CHANNEL_ORDER = ("kiosk", "receipt", "poster")
 RECEIPT_COLUMNS = ["unit_id", "issued", "opened", "answered", "expired", "revoked"]
 
 
@@ -69,84 +63,3 @@ def receipts_version(session: Session) -> tuple[int, int, int, int]:
     ).one()
     expired = session.scalar(sa.select(sa.func.count()).where(r.state == "expired"))
     return (*[int(v) for v in row][:3], int(row[3]) + int(expired or 0))
-
-
-def _share(part: int, whole: int) -> float | None:
-    return 100.0 * part / whole if whole else None
-
-
-def response_rate(receipts: pd.DataFrame, code_of: dict[int, str], name_of: dict[int, str]):
-    """Rows per unit (by code) and the total: issued, opened, answered, the share answered."""
-    rows = []
-    if receipts is not None and not receipts.empty:
-        for row in receipts.sort_values("unit_id").itertuples(index=False):
-            uid = int(row.unit_id)
-            rows.append(
-                {
-                    "code": code_of.get(uid, str(uid)),
-                    "name": name_of.get(uid, ""),
-                    "issued": int(row.issued),
-                    "opened": int(row.opened),
-                    "answered": int(row.answered),
-                    "expired": int(row.expired),
-                    "revoked": int(row.revoked),
-                    "answered_share": _share(int(row.answered), int(row.issued)),
-                    "opened_share": _share(int(row.opened), int(row.issued)),
-                }
-            )
-    rows.sort(key=lambda r: r["code"])
-    total = {
-        key: sum(r[key] for r in rows)
-        for key in ("issued", "opened", "answered", "expired", "revoked")
-    }
-    total["answered_share"] = _share(total["answered"], total["issued"])
-    total["opened_share"] = _share(total["opened"], total["issued"])
-    return {"units": rows, "total": total}
-
-
-def channel_comparison(data, settings) -> list[dict[str, Any]]:
-    """Per kind and channel: the index computed exactly as the kind's headline index (the
-    questionnaire's method, mean of units, bootstrap interval), over that channel's responses."""
-    from collector.reports.report import _answer_values, _KindScorer
-    from collector.reports.stats import layout_for, target_for
-    from shared.questionnaires import KINDS
-
-    responses = data.responses
-    if responses.empty:
-        return []
-    if not settings.include_unofficial:
-        responses = responses[~responses["unofficial"]]
-    out = []
-    for kind in KINDS:
-        of_kind = responses[responses["kind"] == kind]
-        if of_kind.empty:
-            continue
-        layout, _ = layout_for(kind, data.versions.get(kind, []))
-        target = target_for(settings.targets, kind, data.week.monday.year)
-        for channel in CHANNEL_ORDER:
-            part = of_kind[of_kind["channel"] == channel]
-            if part.empty:
-                continue
-            values = _answer_values(part, list(layout.criteria))
-            scorer = _KindScorer(
-                kind, layout, values, part["unit_id"].to_numpy(dtype=int), settings, data.week
-            )
-            summary = scorer.summary(None, target)
-            out.append(
-                {
-                    "kind": kind,
-                    "channel": channel,
-                    "index": summary["index"],
-                    "ci95": summary["ci95"],
-                    "responses": summary["responses"],
-                    "units_with_data": summary["units_with_data"],
-                    "suspect_left_out": int(
-                        data.responses[
-                            (data.responses["kind"] == kind)
-                            & (data.responses["channel"] == channel)
-                            & data.responses["suspect"]
-                        ].shape[0]
-                    ),
-                }
-            )
-    return out

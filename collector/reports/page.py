@@ -16,61 +16,21 @@ from flask_babel import format_date, format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_babel import gettext as translate  # for message ids held in the report
 
-from collector.reports import charts, model
+from collector.reports import charts, model, periods
+from collector.reports.labels import (
+    channel_label,
+    kind_label,
+    method_label,
+    period_kind_label,
+    period_label,
+    verdict_label,
+)
 from shared import questionnaires
-
-try:  # the period module; a stand-in until it is merged
-    from collector.reports import periods
-except ImportError:  # pragma: no cover - removed with the stand-in
-    from collector.reports import _periods_standin as periods
 
 TEMPLATE = "collector/reports/report.html"
 
 #: The picker's kinds of period, in its order.
 PERIOD_KINDS = ("week", "month", "quarter", "year", "range")
-
-
-def kind_label(kind: str) -> str:
-    return {
-        "admin": _("Administrative services"),
-        "health": _("Health services"),
-        "education": _("Education services"),
-    }.get(kind, kind)
-
-
-def verdict_label(verdict: str) -> str:
-    return {
-        model.MEETS: _("meets the target"),
-        model.MISSES: _("misses the target"),
-        model.TOO_CLOSE: _("too close to call"),
-        model.TOO_FEW: _("too few responses"),
-        model.NO_DATA: _("no data"),
-    }.get(verdict, verdict)
-
-
-def method_label(method: str) -> str:
-    return {
-        "sipas": _("SIPAS chain: criteria, factor means, mean of factors"),
-        "pooled": _("Pooled rate of satisfied answers (Ministry of Health)"),
-    }.get(method, method)
-
-
-def channel_label(channel: str) -> str:
-    return {
-        "kiosk": _("Kiosk at the counter"),
-        "receipt": _("QR on the receipt"),
-        "poster": _("QR poster"),
-    }.get(channel, channel)
-
-
-def period_kind_label(kind: str) -> str:
-    return {
-        "week": _("Week"),
-        "month": _("Month"),
-        "quarter": _("Quarter"),
-        "year": _("Year"),
-        "range": _("Date range"),
-    }[kind]
 
 
 def number(value: float, pattern: str = "0.00") -> str:
@@ -86,10 +46,6 @@ def short_key(key: str) -> str:
     if str(get_locale() or "vi") == "vi":
         return _("M%(month)s", month=month)  # "Th11"
     return format_date(dt.date(year, month, 1), "MMM")
-
-
-def period_label(ref: model.PeriodRef) -> str:
-    return periods.label(ref)
 
 
 def _ref_for(key: str | None, like: model.PeriodRef) -> model.PeriodRef | None:

@@ -25,7 +25,16 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from collector.reports import model, periods
+from collector.reports import model
+from collector.reports.labels import (
+    channel_label,
+    kind_label,
+    method_label,
+    period_label,
+    reason_label,
+    verdict_label,
+    weekday_label,
+)
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 BOM = "\ufeff"
@@ -53,62 +62,7 @@ def _ci(ci: Sequence[float] | None) -> list[float | None]:
     return [r2(ci[0]), r2(ci[1])] if ci else [None, None]
 
 
-# -- labels (the page's templates call them too) -------------------------------------------------
-
-
-def kind_label(kind: str) -> str:
-    return {
-        "admin": _("Administrative services"),
-        "health": _("Health services"),
-        "education": _("Education services"),
-    }.get(kind, kind)
-
-
-def verdict_label(verdict: str) -> str:
-    return {
-        model.MEETS: _("meets the target"),
-        model.MISSES: _("misses the target"),
-        model.TOO_CLOSE: _("too close to call"),
-        model.TOO_FEW: _("too few responses"),
-        model.NO_DATA: _("no data"),
-    }.get(verdict, verdict)
-
-
-def method_label(method: str, rollup: bool) -> str:
-    text = {
-        "sipas": _("SIPAS chain: criteria, factor means, mean of factors"),
-        "pooled": _("Pooled rate of satisfied answers (Ministry of Health)"),
-    }.get(method, method)
-    if rollup:
-        text += " · " + _("mean of the direct parts' indices")
-    return text
-
-
-def channel_label(channel: str) -> str:
-    return {
-        "kiosk": _("Kiosk at the counter"),
-        "receipt": _("QR on the receipt"),
-        "poster": _("QR poster"),
-    }.get(channel, channel)
-
-
-def reason_label(code: str) -> str:
-    """A reason code in words, translated."""
-    label = _reason_labels().get(code)
-    return translate(label) if label else code
-
-
-@functools.cache
-def _reason_labels() -> dict[str, str]:
-    """Reason code -> message id (translated when shown)."""
-    from shared import questionnaires
-
-    return {r.code: r.label for r in questionnaires.common()[1]}
-
-
-def period_label(period: model.PeriodRef) -> str:
-    """The period in words, in the current locale ("Quý 3/2026 (01/07 - 30/09/2026)")."""
-    return periods.label(period)
+# -- labels (collector.reports.labels; imported here for the renderers' callers) ---------------
 
 
 def _yes(flag: bool) -> str:
@@ -121,18 +75,6 @@ def _day(value: dt.date | dt.datetime) -> str:
         if isinstance(value, dt.datetime)
         else (value.isoformat())
     )
-
-
-def weekday_label(day: int) -> str:
-    return [
-        _("Monday"),
-        _("Tuesday"),
-        _("Wednesday"),
-        _("Thursday"),
-        _("Friday"),
-        _("Saturday"),
-        _("Sunday"),
-    ][day]
 
 
 # -- JSON ----------------------------------------------------------------------------------------

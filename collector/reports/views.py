@@ -40,10 +40,10 @@ from collector.reports.exports import (
 from collector.reports.page import TEMPLATE, kind_label, page_context, period_from_args, periods
 from collector.reports.render import report_csv, report_xlsx
 from collector.reports.service import OFFICER_ROLES, ReportNotFound, resolve_unit
-from collector.reports.stats import target_for
 from collector.reports.targets import effective_targets
 from collector.reports.weeks import Week
 from collector.tasks import enqueue_export
+from shared.scoring import target_for
 
 bp = Blueprint("reports", __name__)
 

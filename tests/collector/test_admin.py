@@ -18,7 +18,7 @@ from collector.cli import collector
 from collector.db import get_session
 from collector.models import ApiToken, AuditEntry, Kiosk, ReportTarget, Unit, User
 from collector.reports.service import settings_from
-from collector.reports.stats import target_for
+from shared.scoring import target_for
 from tests.collector.conftest import count, register, scalar
 from tests.collector.reports_helpers import PASSWORD, csrf_token, login, make_user
 

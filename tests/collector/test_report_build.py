@@ -73,8 +73,16 @@ def data_of(units_frame, rows, root_id, kind_versions=None) -> ReportData:
         counts=counts,
         channel_counts=pd.DataFrame(columns=["channel", *columns[1:], "value_sum"]),
         groups=pd.DataFrame(
-            columns=["kind", "dimension", "value", "unit_id", "responses", "answered",
-                     "satisfied", "low"]
+            columns=[
+                "kind",
+                "dimension",
+                "value",
+                "unit_id",
+                "responses",
+                "answered",
+                "satisfied",
+                "low",
+            ]
         ),
         left_out=pd.DataFrame(
             columns=["local_time", "unit_id", "kind", "channel", "counter", "suspect", "broken"]
