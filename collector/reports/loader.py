@@ -16,10 +16,12 @@ from sqlalchemy.orm import Session
 
 from collector.accounts.scope import subtree_ids
 from collector.models import ReportCount, ReportGroupCount, Response, Unit
+from collector.models.reports import RESPONDENTS
 from collector.receipts.report import load_receipts
 from collector.reports.counts import broken_sql, suspect_sql, unofficial_sql
 from collector.reports.data import COUNT_COLUMNS, DIMENSIONS, ReportData
 from collector.reports.periods import Period
+from collector.reports.stats import layout_for
 from collector.reports.weeks import ZONE, Week
 from shared.questionnaires import KINDS
 from shared.text import normalise_text
@@ -170,23 +172,22 @@ def load_week(
     trend_weeks: int = TREND_WEEKS,
 ) -> WeekData:
     """The data of the old weekly report (`collector.reports.report`), kept until it is replaced
-    by `load_report_data`: its trend is left empty (the per-unit indices of the weekly counts are
-    gone; `shared.scoring` computes the trend from `ReportData.counts`)."""
+    by `load_report_data`. The report counts must be up to date (`refresh_counts`) for the trend
+    to be."""
     units = load_units(session, root_id)
     ids = [int(i) for i in units["id"]]
     responses = load_responses(session, ids, week)
-    versions: dict[str, list[str]] = {}
+    weeks = [Period.of_week(w) for w in week.last(trend_weeks)]
+    counts, versions, _, _ = bucket_counts(session, ids, weeks, include_unofficial)
     pairs = responses[["kind", "version"]].drop_duplicates().itertuples(index=False)
     for kind, version in pairs:
         versions.setdefault(kind, [])
         if version not in versions[kind]:
             versions[kind].append(version)
-    names = ["week", "unit_id"]
-    empty = pd.MultiIndex.from_tuples([], names=names)
-    trend = {
-        kind: (pd.Series(index=empty, dtype=float), pd.Series(index=empty, dtype=int))
-        for kind in KINDS
-    }
+    trend = {}
+    for kind in KINDS:
+        layout, _ = layout_for(kind, versions.get(kind, []))
+        trend[kind] = _week_indices(counts, weeks, kind, layout)
     return WeekData(
         week=week,
         root_id=root_id,
@@ -196,6 +197,40 @@ def load_week(
         trend=trend,
         receipts=load_receipts(session, ids, week.start_utc(), week.end_utc()),
     )
+
+
+def _week_indices(counts: pd.DataFrame, weeks: list[Period], kind: str, layout) -> tuple:
+    """Each unit's index per week by the kind's method, and its responses per week, for the old
+    weekly report: (Monday as YYYY-MM-DD, unit id) -> value."""
+    names = ["week", "unit_id"]
+    of_kind = counts[counts["kind"] == kind]
+    monday = {i: w.start.isoformat() for i, w in enumerate(weeks)}
+    items = of_kind[of_kind["code"].isin(layout.criteria) & (of_kind["answered"] > 0)]
+    if layout.method == "pooled":
+        sums = items.groupby(["bucket", "unit_id"])[["satisfied", "answered"]].sum()
+        index = 100.0 * sums["satisfied"] / sums["answered"]
+    else:
+        factor_of = dict(zip(layout.criteria, layout.factor_of, strict=True))
+        items = items.assign(
+            share=100.0 * items["satisfied"] / items["answered"],
+            factor=items["code"].map(factor_of),
+        )
+        index = (
+            items.groupby(["bucket", "unit_id", "factor"])["share"]
+            .mean()
+            .groupby(level=["bucket", "unit_id"])
+            .mean()
+        )
+    people = of_kind[of_kind["code"] == RESPONDENTS]
+    people = people.groupby(["bucket", "unit_id"])[["answered", "no_opinion"]].sum().sum(axis=1)
+
+    def keyed(series: pd.Series, dtype) -> pd.Series:
+        if series.empty:
+            return pd.Series(dtype=dtype)
+        values = {(monday[b], int(u)): v for (b, u), v in series.items()}
+        return pd.Series(values, dtype=dtype).rename_axis(names)
+
+    return keyed(index, float), keyed(people, int)
 
 
 # -- any period, from the counts -------------------------------------------------------------
@@ -296,6 +331,38 @@ def _int_columns(frame: pd.DataFrame, names) -> pd.DataFrame:
     return frame
 
 
+def bucket_counts(
+    session: Session, ids: list[int], buckets: list[Period], include_unofficial: bool
+) -> tuple[pd.DataFrame, dict[str, list[str]], list[_Piece], pd.DataFrame]:
+    """The counts of `buckets` (bucket index, kind, unit_id, code + COUNT_COLUMNS, versions
+    summed) in one query, with the versions seen, the pieces read and the segments' membership."""
+    spans, membership = segments(buckets)
+    pieces = [p for s, (lo, hi) in enumerate(spans) for p in _pieces(s, lo, hi)]
+    official = [] if include_unofficial else [ReportCount.__table__.c.unofficial == sa.false()]
+    columns = ["segment", "kind", "version", "unit_id", "code", *COUNT_COLUMNS]
+    if pieces and ids:
+        raw = _fetch(
+            session,
+            _counts_query(
+                ReportCount.__table__,
+                pieces,
+                ids,
+                ["questionnaire", "questionnaire_version", "unit_id", "code"],
+                COUNT_COLUMNS,
+                official,
+            ),
+            columns,
+        )
+    else:
+        raw = pd.DataFrame(columns=columns)
+    raw = _int_columns(raw, ["segment", "unit_id", *COUNT_COLUMNS])
+    versions = {
+        kind: sorted(set(of_kind["version"])) for kind, of_kind in raw.groupby("kind", sort=True)
+    }
+    counts = _by_bucket(raw, membership, ["kind", "unit_id", "code"], COUNT_COLUMNS)
+    return counts, versions, pieces, membership
+
+
 def load_report_data(
     session: Session,
     root_id: int,
@@ -309,30 +376,11 @@ def load_report_data(
     units = load_units(session, root_id)
     ids = [int(i) for i in units["id"]]
     buckets = [period, period.previous(), *period.trend_buckets()]
-    spans, membership = segments(buckets)
-    pieces = [p for s, (lo, hi) in enumerate(spans) for p in _pieces(s, lo, hi)]
+    counts, versions, pieces, membership = bucket_counts(session, ids, buckets, include_unofficial)
     in_period = set(membership.loc[membership["bucket"] == 0, "segment"])
     period_pieces = [p for p in pieces if p.segment in in_period]
     official = [] if include_unofficial else [ReportCount.__table__.c.unofficial == sa.false()]
-
     counts_t, groups_t = ReportCount.__table__, ReportGroupCount.__table__
-    raw = _fetch(
-        session,
-        _counts_query(
-            counts_t,
-            pieces,
-            ids,
-            ["questionnaire", "questionnaire_version", "unit_id", "code"],
-            COUNT_COLUMNS,
-            official,
-        ),
-        ["segment", "kind", "version", "unit_id", "code", *COUNT_COLUMNS],
-    )
-    raw = _int_columns(raw, ["segment", "unit_id", *COUNT_COLUMNS])
-    versions = {
-        kind: sorted(set(of_kind["version"])) for kind, of_kind in raw.groupby("kind", sort=True)
-    }
-    counts = _by_bucket(raw, membership, ["kind", "unit_id", "code"], COUNT_COLUMNS)
 
     channel_raw = _fetch(
         session,
