@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -61,7 +62,7 @@ class WeekData:
     #: kind -> questionnaire versions seen in the trend weeks.
     versions: dict[str, list[str]]
     #: kind -> (each unit's index per week, its responses per week), indexed by
-    #: (Monday as YYYY-MM-DD, unit id), from the weekly counts.
+    #: (Monday as YYYY-MM-DD, unit id), from the report counts.
     trend: dict[str, tuple[pd.Series, pd.Series]]
     #: Receipts issued in the week per unit, with how many were opened and answered.
     receipts: pd.DataFrame | None = None
@@ -294,17 +295,20 @@ def _counts_query(table, pieces: list[_Piece], ids: list[int], columns, values, 
     """One SELECT per piece, summing `values` per `columns`, labelled with the piece's segment;
     all of them in one UNION ALL."""
     c = table.c
+    # The ids are integers from the database: written into the SQL, they cost nothing to bind
+    # (hundreds of expanded parameters in each of a dozen SELECTs would).
+    in_ids = sa.text(f"{table.name}.unit_id IN ({', '.join(str(int(i)) for i in ids)})")
     selects = []
     for piece in pieces:
         selects.append(
             sa.select(
                 sa.literal(piece.segment, sa.Integer).label("segment"),
                 *[c[name] for name in columns],
-                *[sa.func.sum(c[name]).label(name) for name in values],
+                *[sa.cast(sa.func.sum(c[name]), sa.BigInteger).label(name) for name in values],
             )
             .where(
                 c.grain == piece.grain,
-                c.unit_id.in_(ids),
+                in_ids,
                 c.bucket.between(piece.first, piece.last),
                 *where,
             )
@@ -313,9 +317,24 @@ def _counts_query(table, pieces: list[_Piece], ids: list[int], columns, values, 
     return sa.union_all(*selects) if len(selects) > 1 else selects[0]
 
 
-def _fetch(session: Session, query, names: list[str]) -> pd.DataFrame:
-    rows = session.connection().execute(query).all()
-    return pd.DataFrame([tuple(r) for r in rows], columns=names)
+def _fetch(session: Session, query, names: list[str], ints=(), bools=()) -> pd.DataFrame:
+    """The rows of `query` as a frame, read straight from the driver's cursor (tens of thousands
+    of count rows: the result layer's per-row work would cost more than the query)."""
+    result = session.connection().execute(query)
+    try:
+        rows = result.cursor.fetchall() if result.cursor is not None else []
+    finally:
+        result.close()
+    columns = list(zip(*rows, strict=True)) if rows else [()] * len(names)
+    data = {}
+    for name, values in zip(names, columns, strict=True):
+        if name in ints:
+            data[name] = np.fromiter(values, dtype=np.int64, count=len(values))
+        elif name in bools:
+            data[name] = np.array([bool(v) for v in values], dtype=bool)
+        else:
+            data[name] = np.array(values, dtype=object)
+    return pd.DataFrame(data, columns=names)
 
 
 def _by_bucket(frame: pd.DataFrame, membership: pd.DataFrame, keys, values) -> pd.DataFrame:
@@ -352,13 +371,13 @@ def bucket_counts(
                 official,
             ),
             columns,
+            ints={"segment", "unit_id", *COUNT_COLUMNS},
         )
     else:
-        raw = pd.DataFrame(columns=columns)
-    raw = _int_columns(raw, ["segment", "unit_id", *COUNT_COLUMNS])
-    versions = {
-        kind: sorted(set(of_kind["version"])) for kind, of_kind in raw.groupby("kind", sort=True)
-    }
+        raw = _int_columns(pd.DataFrame(columns=columns), ["segment", "unit_id", *COUNT_COLUMNS])
+    versions: dict[str, list[str]] = {}
+    for kind, version in sorted(set(zip(raw["kind"], raw["version"], strict=True))):
+        versions.setdefault(kind, []).append(version)
     counts = _by_bucket(raw, membership, ["kind", "unit_id", "code"], COUNT_COLUMNS)
     return counts, versions, pieces, membership
 
@@ -393,6 +412,7 @@ def load_report_data(
             official,
         ),
         ["segment", "channel", "kind", "unit_id", "code", *COUNT_COLUMNS],
+        ints={"segment", "unit_id", *COUNT_COLUMNS},
     )
     channel_counts = _int_columns(
         channel_raw.groupby(["channel", "kind", "unit_id", "code"], as_index=False, sort=True)[
@@ -412,9 +432,9 @@ def load_report_data(
             group_values,
         ),
         ["segment", "kind", "dimension", "value", "unofficial", "unit_id", *group_values],
+        ints={"segment", "unit_id", *group_values},
+        bools={"unofficial"},
     )
-    grouped["unofficial"] = grouped["unofficial"].astype(bool)
-    grouped = _int_columns(grouped, ["unit_id", *group_values])
     keys = ["kind", "dimension", "value", "unit_id"]
     shown = grouped[grouped["dimension"].isin(DIMENSIONS)]
     if not include_unofficial:

@@ -1,6 +1,6 @@
 """What pages, the JSON API and the CLI share: find the unit in the user's scope, load, compute.
 
-The caller commits (loading brings the weekly counts up to date, and including the responses left
+The caller commits (loading brings the report counts up to date, and including the responses left
 out of the official figures writes a row to the audit log).
 """
 
@@ -85,7 +85,7 @@ def build_weekly_report(
 ) -> dict[str, Any]:
     """The weekly report of a unit in the user's scope (any unit without a user, for the CLI).
 
-    Transactions: the weekly counts are derived data and are committed as soon as they are
+    Transactions: the report counts are derived data and are committed as soon as they are
     brought up to date, and the reading transaction ends before the report is computed. On SQLite
     every transaction holds the one write lock, which kiosk uploads must not wait a second for.
     The audit row of the switch is left for the caller to commit.
