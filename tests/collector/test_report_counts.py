@@ -324,3 +324,23 @@ def test_groups_counter_hour_and_reason(app, year):
     assert list(zip(reasons["value"], reasons["responses"], strict=True)) == [("waiting", 1)]
     assert set(q1["dimension"]) <= {"channel", "counter", "procedure", "officer", "hour", "reason"}
     assert isinstance(q1, pd.DataFrame)
+
+
+def test_whole_months_are_read_from_the_monthly_counts():
+    from collector.reports.loader import _pieces
+
+    pieces = _pieces(0, D(2026, 1, 10), D(2026, 7, 1))
+    assert [(p.grain, p.first, p.last) for p in pieces] == [
+        ("day", D(2026, 1, 10), D(2026, 1, 31)),
+        ("month", D(2026, 2, 1), D(2026, 6, 1)),
+        ("day", D(2026, 7, 1), D(2026, 7, 1)),
+    ]
+    assert [(p.grain, p.first) for p in _pieces(3, D(2026, 3, 1), D(2026, 3, 31))] == [
+        ("month", D(2026, 3, 1))
+    ]
+    assert [p.grain for p in _pieces(0, D(2026, 3, 2), D(2026, 3, 8))] == ["day"]
+    # a month's own buckets: the month before (one piece, monthly), then its clipped weeks
+    march = Period.parse("2026-03", today=TODAY)
+    spans, membership = segments([march, march.previous(), *march.trend_buckets()])
+    assert spans[0] == (D(2026, 2, 1), D(2026, 2, 28)) and len(spans) == 7
+    assert sorted(membership.loc[membership["bucket"] == 0, "segment"]) == [1, 2, 3, 4, 5, 6]
