@@ -1,6 +1,9 @@
 """Report counts per local day and month, with channel and the sum of answers, and counts per
 breakdown group; they replace the weekly counts, and the counts are made again from scratch
 
+The new counts are made from the responses still stored: where retention has deleted responses
+(RETENTION_RESPONSE_MONTHS), their weeks' old counts, which cannot be split into days, are lost.
+
 Revision ID: 0008
 Revises: 0007
 Create Date: 2026-12-02
