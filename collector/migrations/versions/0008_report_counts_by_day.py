@@ -21,6 +21,12 @@ down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+#: As in collector.models.responses at this revision.
+LEFT_OUT_WHERE = {
+    "sqlite": "(flags LIKE '%\"suspect-burst\"%') OR (coalesce(chain_ok, 1) = 0)",
+    "postgresql": "(flags @> CAST('[\"suspect-burst\"]' AS jsonb)) OR (chain_ok IS FALSE)",
+}
+
 
 def upgrade() -> None:
     op.drop_index(op.f("ix_report_weekly_counts_unit_id_week"), table_name="report_weekly_counts")
@@ -106,11 +112,20 @@ def upgrade() -> None:
         ["grain", "bucket"],
         unique=False,
     )
+    op.create_index(
+        "ix_responses_left_out",
+        "responses",
+        ["unit_id", "submitted_at"],
+        unique=False,
+        sqlite_where=sa.text(LEFT_OUT_WHERE["sqlite"]),
+        postgresql_where=sa.text(LEFT_OUT_WHERE["postgresql"]),
+    )
     # Everything is counted again, into the new tables, at the next refresh.
     op.execute("DELETE FROM report_counts_state")
 
 
 def downgrade() -> None:
+    op.drop_index("ix_responses_left_out", table_name="responses")
     op.drop_index(op.f("ix_report_group_counts_grain_bucket"), table_name="report_group_counts")
     op.drop_table("report_group_counts")
     op.drop_index(op.f("ix_report_counts_grain_bucket"), table_name="report_counts")
