@@ -344,3 +344,22 @@ def test_whole_months_are_read_from_the_monthly_counts():
     spans, membership = segments([march, march.previous(), *march.trend_buckets()])
     assert spans[0] == (D(2026, 2, 1), D(2026, 2, 28)) and len(spans) == 7
     assert sorted(membership.loc[membership["bucket"] == 0, "segment"]) == [1, 2, 3, 4, 5, 6]
+
+
+def test_a_period_without_responses_loads_empty_frames(app, units):
+    data = load(app, "2026-Q3", unit="C01")
+    assert data.counts.empty and data.groups.empty and data.channel_counts.empty
+    assert list(data.counts.columns) == [
+        "bucket",
+        "kind",
+        "unit_id",
+        "code",
+        "answered",
+        "satisfied",
+        "no_opinion",
+        "value_sum",
+    ]
+    assert data.versions == {} and data.left_out_total == 0 and data.comments_total == 0
+    assert list(data.comments.columns) == ["local_time", "unit_id", "kind", "comment"]
+    assert sorted(data.units["code"]) == ["C01", "O01"]
+    assert [b.key for b in data.buckets[:2]] == ["2026-Q3", "2026-Q2"]
