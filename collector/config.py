@@ -57,7 +57,7 @@ DEFAULTS = {
     #: Months a free-text comment is kept before it is blanked (0: kept for ever).
     "RETENTION_COMMENT_MONTHS": 24,
     #: Months a response is kept before it is deleted (0: kept for ever, the default until the
-    #: province sets its legal period). Weekly counts already made are kept.
+    #: province sets its legal period). Report counts already made are kept.
     "RETENTION_RESPONSE_MONTHS": 0,
     #: Default opening hours of units (None: Mon-Fri 07:30-11:30 and 13:30-17:00); see
     #: collector.opening for the shape.

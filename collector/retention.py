@@ -4,7 +4,7 @@
   rating itself stays; its hash was checked on arrival and its chain status is kept, but the hash
   can no longer be recomputed from the row.
 - Responses and their answers: RETENTION_RESPONSE_MONTHS (0, the default: kept for ever, until the
-  province sets the legal period it must keep them for), then deleted. Weekly counts already made
+  province sets the legal period it must keep them for), then deleted. Report counts already made
   from them stay, so past reports keep their figures.
 - Export files: EXPORT_KEEP_HOURS (default 24), then deleted; files left by a crash too.
 

@@ -9,7 +9,7 @@ The queue is one config key, QUEUE_URL:
   run). For a single-process try-out only.
 
 Jobs: the raw XLSX export (asked for by a user), and on a schedule (crontab fields in local time,
-the SCHEDULE_* keys): the refresh of the weekly counts, the silent-kiosk check and its mails, the
+the SCHEDULE_* keys): the refresh of the report counts, the silent-kiosk check and its mails, the
 retention policy with the clean-up of export files and of lost jobs, and the Monday report mail.
 
 Each job opens an app context and owns its transaction, as a CLI command does. What a user sees of

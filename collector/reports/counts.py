@@ -110,15 +110,21 @@ def aggregate_sql(dialect: str, grain: str, where: str) -> tuple[str, str, str]:
     `report_group_counts`. Only constants and bound parameters go into this SQL, never input."""
     bucket, unofficial = bucket_sql(dialect, grain), unofficial_sql(dialect)
     overall = ", ".join(f"'{code}'" for code in overall_codes()) or "''"
+    # The bucket is worked out once per response, not once per answer.
     per_answer = f"""
-        SELECT '{grain}' AS grain, r.unit_id, {bucket} AS bucket, r.questionnaire,
-               r.questionnaire_version, r.channel, a.code, {unofficial} AS unofficial,
+        WITH counted AS MATERIALIZED (
+            SELECT r.id, r.unit_id, {bucket} AS bucket, r.questionnaire, r.questionnaire_version,
+                   r.channel, {unofficial} AS unofficial
+            FROM responses r
+            WHERE {where}
+        )
+        SELECT '{grain}' AS grain, r.unit_id, r.bucket, r.questionnaire, r.questionnaire_version,
+               r.channel, a.code, r.unofficial,
                SUM(CASE WHEN a.value BETWEEN 1 AND 5 THEN 1 ELSE 0 END) AS answered,
                SUM(CASE WHEN a.value BETWEEN 4 AND 5 THEN 1 ELSE 0 END) AS satisfied,
                SUM(CASE WHEN a.value = 0 THEN 1 ELSE 0 END) AS no_opinion,
                SUM(CASE WHEN a.value BETWEEN 1 AND 5 THEN a.value ELSE 0 END) AS value_sum
-        FROM responses r JOIN answers a ON a.response_id = r.id
-        WHERE {where}
+        FROM counted r JOIN answers a ON a.response_id = r.id
         GROUP BY 1, 2, 3, 4, 5, 6, 7, 8"""  # noqa: S608
     per_respondent = f"""
         SELECT grain, unit_id, bucket, questionnaire, questionnaire_version, channel,

@@ -10,16 +10,19 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from collector.accounts.scope import subtree_ids
 from collector.models import ReportCount, ReportGroupCount, Response, Unit
+from collector.models.reports import RESPONDENTS
 from collector.receipts.report import load_receipts
 from collector.reports.counts import broken_sql, suspect_sql, unofficial_sql
 from collector.reports.data import COUNT_COLUMNS, DIMENSIONS, ReportData
 from collector.reports.periods import Period
+from collector.reports.stats import layout_for
 from collector.reports.weeks import ZONE, Week
 from shared.questionnaires import KINDS
 from shared.text import normalise_text
@@ -59,7 +62,7 @@ class WeekData:
     #: kind -> questionnaire versions seen in the trend weeks.
     versions: dict[str, list[str]]
     #: kind -> (each unit's index per week, its responses per week), indexed by
-    #: (Monday as YYYY-MM-DD, unit id), from the weekly counts.
+    #: (Monday as YYYY-MM-DD, unit id), from the report counts.
     trend: dict[str, tuple[pd.Series, pd.Series]]
     #: Receipts issued in the week per unit, with how many were opened and answered.
     receipts: pd.DataFrame | None = None
@@ -170,23 +173,22 @@ def load_week(
     trend_weeks: int = TREND_WEEKS,
 ) -> WeekData:
     """The data of the old weekly report (`collector.reports.report`), kept until it is replaced
-    by `load_report_data`: its trend is left empty (the per-unit indices of the weekly counts are
-    gone; `shared.scoring` computes the trend from `ReportData.counts`)."""
+    by `load_report_data`. The report counts must be up to date (`refresh_counts`) for the trend
+    to be."""
     units = load_units(session, root_id)
     ids = [int(i) for i in units["id"]]
     responses = load_responses(session, ids, week)
-    versions: dict[str, list[str]] = {}
+    weeks = [Period.of_week(w) for w in week.last(trend_weeks)]
+    counts, versions, _, _ = bucket_counts(session, ids, weeks, include_unofficial)
     pairs = responses[["kind", "version"]].drop_duplicates().itertuples(index=False)
     for kind, version in pairs:
         versions.setdefault(kind, [])
         if version not in versions[kind]:
             versions[kind].append(version)
-    names = ["week", "unit_id"]
-    empty = pd.MultiIndex.from_tuples([], names=names)
-    trend = {
-        kind: (pd.Series(index=empty, dtype=float), pd.Series(index=empty, dtype=int))
-        for kind in KINDS
-    }
+    trend = {}
+    for kind in KINDS:
+        layout, _ = layout_for(kind, versions.get(kind, []))
+        trend[kind] = _week_indices(counts, weeks, kind, layout)
     return WeekData(
         week=week,
         root_id=root_id,
@@ -196,6 +198,40 @@ def load_week(
         trend=trend,
         receipts=load_receipts(session, ids, week.start_utc(), week.end_utc()),
     )
+
+
+def _week_indices(counts: pd.DataFrame, weeks: list[Period], kind: str, layout) -> tuple:
+    """Each unit's index per week by the kind's method, and its responses per week, for the old
+    weekly report: (Monday as YYYY-MM-DD, unit id) -> value."""
+    names = ["week", "unit_id"]
+    of_kind = counts[counts["kind"] == kind]
+    monday = {i: w.start.isoformat() for i, w in enumerate(weeks)}
+    items = of_kind[of_kind["code"].isin(layout.criteria) & (of_kind["answered"] > 0)]
+    if layout.method == "pooled":
+        sums = items.groupby(["bucket", "unit_id"])[["satisfied", "answered"]].sum()
+        index = 100.0 * sums["satisfied"] / sums["answered"]
+    else:
+        factor_of = dict(zip(layout.criteria, layout.factor_of, strict=True))
+        items = items.assign(
+            share=100.0 * items["satisfied"] / items["answered"],
+            factor=items["code"].map(factor_of),
+        )
+        index = (
+            items.groupby(["bucket", "unit_id", "factor"])["share"]
+            .mean()
+            .groupby(level=["bucket", "unit_id"])
+            .mean()
+        )
+    people = of_kind[of_kind["code"] == RESPONDENTS]
+    people = people.groupby(["bucket", "unit_id"])[["answered", "no_opinion"]].sum().sum(axis=1)
+
+    def keyed(series: pd.Series, dtype) -> pd.Series:
+        if series.empty:
+            return pd.Series(dtype=dtype)
+        values = {(monday[b], int(u)): v for (b, u), v in series.items()}
+        return pd.Series(values, dtype=dtype).rename_axis(names)
+
+    return keyed(index, float), keyed(people, int)
 
 
 # -- any period, from the counts -------------------------------------------------------------
@@ -259,17 +295,20 @@ def _counts_query(table, pieces: list[_Piece], ids: list[int], columns, values, 
     """One SELECT per piece, summing `values` per `columns`, labelled with the piece's segment;
     all of them in one UNION ALL."""
     c = table.c
+    # The ids are integers from the database: written into the SQL, they cost nothing to bind
+    # (hundreds of expanded parameters in each of a dozen SELECTs would).
+    in_ids = sa.text(f"{table.name}.unit_id IN ({', '.join(str(int(i)) for i in ids)})")
     selects = []
     for piece in pieces:
         selects.append(
             sa.select(
                 sa.literal(piece.segment, sa.Integer).label("segment"),
                 *[c[name] for name in columns],
-                *[sa.func.sum(c[name]).label(name) for name in values],
+                *[sa.cast(sa.func.sum(c[name]), sa.BigInteger).label(name) for name in values],
             )
             .where(
                 c.grain == piece.grain,
-                c.unit_id.in_(ids),
+                in_ids,
                 c.bucket.between(piece.first, piece.last),
                 *where,
             )
@@ -278,9 +317,24 @@ def _counts_query(table, pieces: list[_Piece], ids: list[int], columns, values, 
     return sa.union_all(*selects) if len(selects) > 1 else selects[0]
 
 
-def _fetch(session: Session, query, names: list[str]) -> pd.DataFrame:
-    rows = session.connection().execute(query).all()
-    return pd.DataFrame([tuple(r) for r in rows], columns=names)
+def _fetch(session: Session, query, names: list[str], ints=(), bools=()) -> pd.DataFrame:
+    """The rows of `query` as a frame, read straight from the driver's cursor (tens of thousands
+    of count rows: the result layer's per-row work would cost more than the query)."""
+    result = session.connection().execute(query)
+    try:
+        rows = result.cursor.fetchall() if result.cursor is not None else []
+    finally:
+        result.close()
+    columns = list(zip(*rows, strict=True)) if rows else [()] * len(names)
+    data = {}
+    for name, values in zip(names, columns, strict=True):
+        if name in ints:
+            data[name] = np.fromiter(values, dtype=np.int64, count=len(values))
+        elif name in bools:
+            data[name] = np.array([bool(v) for v in values], dtype=bool)
+        else:
+            data[name] = np.array(values, dtype=object)
+    return pd.DataFrame(data, columns=names)
 
 
 def _by_bucket(frame: pd.DataFrame, membership: pd.DataFrame, keys, values) -> pd.DataFrame:
@@ -296,6 +350,38 @@ def _int_columns(frame: pd.DataFrame, names) -> pd.DataFrame:
     return frame
 
 
+def bucket_counts(
+    session: Session, ids: list[int], buckets: list[Period], include_unofficial: bool
+) -> tuple[pd.DataFrame, dict[str, list[str]], list[_Piece], pd.DataFrame]:
+    """The counts of `buckets` (bucket index, kind, unit_id, code + COUNT_COLUMNS, versions
+    summed) in one query, with the versions seen, the pieces read and the segments' membership."""
+    spans, membership = segments(buckets)
+    pieces = [p for s, (lo, hi) in enumerate(spans) for p in _pieces(s, lo, hi)]
+    official = [] if include_unofficial else [ReportCount.__table__.c.unofficial == sa.false()]
+    columns = ["segment", "kind", "version", "unit_id", "code", *COUNT_COLUMNS]
+    if pieces and ids:
+        raw = _fetch(
+            session,
+            _counts_query(
+                ReportCount.__table__,
+                pieces,
+                ids,
+                ["questionnaire", "questionnaire_version", "unit_id", "code"],
+                COUNT_COLUMNS,
+                official,
+            ),
+            columns,
+            ints={"segment", "unit_id", *COUNT_COLUMNS},
+        )
+    else:
+        raw = _int_columns(pd.DataFrame(columns=columns), ["segment", "unit_id", *COUNT_COLUMNS])
+    versions: dict[str, list[str]] = {}
+    for kind, version in sorted(set(zip(raw["kind"], raw["version"], strict=True))):
+        versions.setdefault(kind, []).append(version)
+    counts = _by_bucket(raw, membership, ["kind", "unit_id", "code"], COUNT_COLUMNS)
+    return counts, versions, pieces, membership
+
+
 def load_report_data(
     session: Session,
     root_id: int,
@@ -309,30 +395,11 @@ def load_report_data(
     units = load_units(session, root_id)
     ids = [int(i) for i in units["id"]]
     buckets = [period, period.previous(), *period.trend_buckets()]
-    spans, membership = segments(buckets)
-    pieces = [p for s, (lo, hi) in enumerate(spans) for p in _pieces(s, lo, hi)]
-    in_period = set(membership.loc[membership["bucket"] == 0, "segment"])
-    period_pieces = [p for p in pieces if p.segment in in_period]
+    counts, versions, _, _ = bucket_counts(session, ids, buckets, include_unofficial)
+    # What is only about the period reads it whole: a quarter is three monthly buckets.
+    period_pieces = _pieces(0, period.start, period.end)
     official = [] if include_unofficial else [ReportCount.__table__.c.unofficial == sa.false()]
-
     counts_t, groups_t = ReportCount.__table__, ReportGroupCount.__table__
-    raw = _fetch(
-        session,
-        _counts_query(
-            counts_t,
-            pieces,
-            ids,
-            ["questionnaire", "questionnaire_version", "unit_id", "code"],
-            COUNT_COLUMNS,
-            official,
-        ),
-        ["segment", "kind", "version", "unit_id", "code", *COUNT_COLUMNS],
-    )
-    raw = _int_columns(raw, ["segment", "unit_id", *COUNT_COLUMNS])
-    versions = {
-        kind: sorted(set(of_kind["version"])) for kind, of_kind in raw.groupby("kind", sort=True)
-    }
-    counts = _by_bucket(raw, membership, ["kind", "unit_id", "code"], COUNT_COLUMNS)
 
     channel_raw = _fetch(
         session,
@@ -345,6 +412,7 @@ def load_report_data(
             official,
         ),
         ["segment", "channel", "kind", "unit_id", "code", *COUNT_COLUMNS],
+        ints={"segment", "unit_id", *COUNT_COLUMNS},
     )
     channel_counts = _int_columns(
         channel_raw.groupby(["channel", "kind", "unit_id", "code"], as_index=False, sort=True)[
@@ -364,9 +432,9 @@ def load_report_data(
             group_values,
         ),
         ["segment", "kind", "dimension", "value", "unofficial", "unit_id", *group_values],
+        ints={"segment", "unit_id", *group_values},
+        bools={"unofficial"},
     )
-    grouped["unofficial"] = grouped["unofficial"].astype(bool)
-    grouped = _int_columns(grouped, ["unit_id", *group_values])
     keys = ["kind", "dimension", "value", "unit_id"]
     shown = grouped[grouped["dimension"].isin(DIMENSIONS)]
     if not include_unofficial:
@@ -456,6 +524,10 @@ def _left_out_rows(session: Session, ids: list[int], period: Period, limit: int)
     dialect = session.get_bind().dialect.name
     suspect = sa.literal_column(suspect_sql(dialect, "responses"), sa.Boolean)
     broken = sa.literal_column(broken_sql(dialect, "responses"), sa.Boolean)
+    # Written as the partial index ix_responses_left_out's condition, so that it serves.
+    left_out = sa.text(
+        f"({suspect_sql(dialect, 'responses')} OR {broken_sql(dialect, 'responses')})"
+    )
     rows: list[tuple] = []
     for lo, hi in _windows(period, newest_first=False):
         rows += (
@@ -474,7 +546,7 @@ def _left_out_rows(session: Session, ids: list[int], period: Period, limit: int)
                     r.unit_id.in_(ids),
                     r.submitted_at >= lo,
                     r.submitted_at < hi,
-                    sa.or_(suspect, broken),
+                    left_out,
                 )
                 .order_by(r.submitted_at, r.id)
                 .limit(limit - len(rows))

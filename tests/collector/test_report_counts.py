@@ -324,3 +324,42 @@ def test_groups_counter_hour_and_reason(app, year):
     assert list(zip(reasons["value"], reasons["responses"], strict=True)) == [("waiting", 1)]
     assert set(q1["dimension"]) <= {"channel", "counter", "procedure", "officer", "hour", "reason"}
     assert isinstance(q1, pd.DataFrame)
+
+
+def test_whole_months_are_read_from_the_monthly_counts():
+    from collector.reports.loader import _pieces
+
+    pieces = _pieces(0, D(2026, 1, 10), D(2026, 7, 1))
+    assert [(p.grain, p.first, p.last) for p in pieces] == [
+        ("day", D(2026, 1, 10), D(2026, 1, 31)),
+        ("month", D(2026, 2, 1), D(2026, 6, 1)),
+        ("day", D(2026, 7, 1), D(2026, 7, 1)),
+    ]
+    assert [(p.grain, p.first) for p in _pieces(3, D(2026, 3, 1), D(2026, 3, 31))] == [
+        ("month", D(2026, 3, 1))
+    ]
+    assert [p.grain for p in _pieces(0, D(2026, 3, 2), D(2026, 3, 8))] == ["day"]
+    # a month's own buckets: the month before (one piece, monthly), then its clipped weeks
+    march = Period.parse("2026-03", today=TODAY)
+    spans, membership = segments([march, march.previous(), *march.trend_buckets()])
+    assert spans[0] == (D(2026, 2, 1), D(2026, 2, 28)) and len(spans) == 7
+    assert sorted(membership.loc[membership["bucket"] == 0, "segment"]) == [1, 2, 3, 4, 5, 6]
+
+
+def test_a_period_without_responses_loads_empty_frames(app, units):
+    data = load(app, "2026-Q3", unit="C01")
+    assert data.counts.empty and data.groups.empty and data.channel_counts.empty
+    assert list(data.counts.columns) == [
+        "bucket",
+        "kind",
+        "unit_id",
+        "code",
+        "answered",
+        "satisfied",
+        "no_opinion",
+        "value_sum",
+    ]
+    assert data.versions == {} and data.left_out_total == 0 and data.comments_total == 0
+    assert list(data.comments.columns) == ["local_time", "unit_id", "kind", "comment"]
+    assert sorted(data.units["code"]) == ["C01", "O01"]
+    assert [b.key for b in data.buckets[:2]] == ["2026-Q3", "2026-Q2"]

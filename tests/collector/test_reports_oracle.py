@@ -388,6 +388,6 @@ def test_a_late_predecessor_that_breaks_the_chain_is_taken_out_of_the_counts(app
         from collector.db import get_session
 
         total = get_session().scalar(
-            sa.text("SELECT SUM(answered) FROM report_weekly_counts WHERE code = '*'")
+            sa.text("SELECT SUM(answered) FROM report_counts WHERE code = '*' AND grain = 'day'")
         )
     assert total == 2

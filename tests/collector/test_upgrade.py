@@ -14,8 +14,8 @@ from collector import create_app
 from collector.db import get_db, get_session
 from collector.migrate import upgrade
 from collector.models import Answer, Response, User
-from collector.reports.service import build_weekly_report
-from collector.reports.weeks import Week
+from collector.reports.periods import Period
+from collector.reports.service import build_report_for
 from shared.chain import GENESIS, response_hash
 from tests.collector.conftest import make_response
 from tests.kiosk.conftest import kiosk_config
@@ -173,15 +173,15 @@ def test_collector_from_0001_keeps_every_rating(empty_db_url, tmp_path):
         user = session.scalar(sa.select(User))
         assert user.email == "manager@example.org"
         assert check_password_hash(user.password_hash, PASSWORD)
-        report = build_weekly_report(
+        report = build_report_for(
             session,
             app.config,
             user=None,
             unit_code="P01",
-            week=Week.parse("2026-W10"),
+            period=Period.parse("2026-W10"),
             via="cli",
         )
-        assert report["kinds"]["admin"]["responses"] == N
+        assert report.kind("admin").summary.responses == N
     get_db(app).dispose()
 
 

@@ -1,6 +1,9 @@
 """Report counts per local day and month, with channel and the sum of answers, and counts per
 breakdown group; they replace the weekly counts, and the counts are made again from scratch
 
+The new counts are made from the responses still stored: where retention has deleted responses
+(RETENTION_RESPONSE_MONTHS), their weeks' old counts, which cannot be split into days, are lost.
+
 Revision ID: 0008
 Revises: 0007
 Create Date: 2026-12-02
@@ -17,6 +20,12 @@ revision: str = "0008"
 down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+
+#: As in collector.models.responses at this revision.
+LEFT_OUT_WHERE = {
+    "sqlite": "(flags LIKE '%\"suspect-burst\"%') OR (coalesce(chain_ok, 1) = 0)",
+    "postgresql": "(flags @> CAST('[\"suspect-burst\"]' AS jsonb)) OR (chain_ok IS FALSE)",
+}
 
 
 def upgrade() -> None:
@@ -103,11 +112,20 @@ def upgrade() -> None:
         ["grain", "bucket"],
         unique=False,
     )
+    op.create_index(
+        "ix_responses_left_out",
+        "responses",
+        ["unit_id", "submitted_at"],
+        unique=False,
+        sqlite_where=sa.text(LEFT_OUT_WHERE["sqlite"]),
+        postgresql_where=sa.text(LEFT_OUT_WHERE["postgresql"]),
+    )
     # Everything is counted again, into the new tables, at the next refresh.
     op.execute("DELETE FROM report_counts_state")
 
 
 def downgrade() -> None:
+    op.drop_index("ix_responses_left_out", table_name="responses")
     op.drop_index(op.f("ix_report_group_counts_grain_bucket"), table_name="report_group_counts")
     op.drop_table("report_group_counts")
     op.drop_index(op.f("ix_report_counts_grain_bucket"), table_name="report_counts")
