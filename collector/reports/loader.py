@@ -1,6 +1,5 @@
 """Loading what a report is computed from: `load_report_data` reads the counts of any period
-(`collector.reports.data.ReportData`); `load_week`, the week's responses one row each, serves the
-old weekly report until it is replaced. Queries only; no figure is computed here.
+(`collector.reports.data.ReportData`). Queries only; no figure is computed here.
 """
 
 from __future__ import annotations
@@ -17,55 +16,12 @@ from sqlalchemy.orm import Session
 
 from collector.accounts.scope import subtree_ids
 from collector.models import ReportCount, ReportGroupCount, Response, Unit
-from collector.models.reports import RESPONDENTS
 from collector.receipts.report import load_receipts
 from collector.reports.counts import broken_sql, suspect_sql, unofficial_sql
 from collector.reports.data import COUNT_COLUMNS, DIMENSIONS, ReportData
 from collector.reports.periods import Period
-from collector.reports.stats import layout_for
-from collector.reports.weeks import ZONE, Week
-from shared.questionnaires import KINDS
+from collector.reports.weeks import ZONE
 from shared.text import normalise_text
-
-TREND_WEEKS = 12
-
-RESPONSE_COLUMNS = [
-    "id",
-    "unit_id",
-    "kind",
-    "version",
-    "channel",
-    "counter",
-    "submitted_at",
-    "complete",
-    "answers",
-    "reasons",
-    "comment",
-    "suspect",
-    "chain_ok",
-    "procedure",
-    "officer",
-]
-
-
-@dataclass
-class WeekData:
-    """Everything a weekly report is computed from."""
-
-    week: Week
-    root_id: int
-    #: id, code, name, kind, parent_id of the root and every unit below it.
-    units: pd.DataFrame
-    #: The week's responses in the subtree (official and not), RESPONSE_COLUMNS plus
-    #: `local_time`, `broken` and `unofficial`.
-    responses: pd.DataFrame
-    #: kind -> questionnaire versions seen in the trend weeks.
-    versions: dict[str, list[str]]
-    #: kind -> (each unit's index per week, its responses per week), indexed by
-    #: (Monday as YYYY-MM-DD, unit id), from the report counts.
-    trend: dict[str, tuple[pd.Series, pd.Series]]
-    #: Receipts issued in the week per unit, with how many were opened and answered.
-    receipts: pd.DataFrame | None = None
 
 
 def load_units(session: Session, root_id: int) -> pd.DataFrame:
@@ -114,124 +70,6 @@ def comment_of(value: Any) -> str | None:
     """A stored comment as every report shows it: normalised like on arrival (a row written
     straight into the database may hold control characters)."""
     return normalise_text(value) if isinstance(value, str) else None
-
-
-def load_responses(session: Session, unit_ids: list[int], week: Week) -> pd.DataFrame:
-    """The responses of `unit_ids` submitted during `week` (local time), one row each."""
-    r = Response.__table__.c
-    dialect = session.get_bind().dialect.name
-    rows = (
-        session.connection()
-        .execute(
-            sa.select(
-                r.id,
-                r.unit_id,
-                r.questionnaire,
-                r.questionnaire_version,
-                r.channel,
-                r.counter,
-                r.submitted_at,
-                r.complete,
-                # Decoded here rather than by the JSON type, which costs more than the query.
-                sa.type_coerce(r.answers, sa.Text),
-                sa.type_coerce(r.reasons, sa.Text),
-                r.comment,
-                sa.literal_column(suspect_sql(dialect, "responses"), sa.Boolean),
-                r.chain_ok,
-                r.procedure,
-                r.officer,
-            ).where(
-                r.unit_id.in_(unit_ids),
-                r.submitted_at >= week.start_utc(),
-                r.submitted_at < week.end_utc(),
-            )
-        )
-        .all()
-    )
-    columns = list(zip(*rows, strict=True)) if rows else []
-    if columns:
-        columns[8] = [answers_of(v) for v in columns[8]]
-        columns[9] = [reasons_of(v) for v in columns[9]]
-        columns[10] = [comment_of(v) for v in columns[10]]
-    frame = pd.DataFrame(
-        {name: list(values) for name, values in zip(RESPONSE_COLUMNS, columns, strict=False)},
-        columns=RESPONSE_COLUMNS,
-    )
-    frame["submitted_at"] = pd.to_datetime(frame["submitted_at"], utc=True)
-    frame["local_time"] = frame["submitted_at"].dt.tz_convert(ZONE.key)
-    frame["suspect"] = frame["suspect"].astype(bool)
-    frame["broken"] = [ok is False or ok == 0 for ok in frame["chain_ok"]]
-    frame["unofficial"] = frame["suspect"] | frame["broken"]
-    return frame
-
-
-def load_week(
-    session: Session,
-    root_id: int,
-    week: Week,
-    include_unofficial: bool = False,
-    trend_weeks: int = TREND_WEEKS,
-) -> WeekData:
-    """The data of the old weekly report (`collector.reports.report`), kept until it is replaced
-    by `load_report_data`. The report counts must be up to date (`refresh_counts`) for the trend
-    to be."""
-    units = load_units(session, root_id)
-    ids = [int(i) for i in units["id"]]
-    responses = load_responses(session, ids, week)
-    weeks = [Period.of_week(w) for w in week.last(trend_weeks)]
-    counts, versions, _, _ = bucket_counts(session, ids, weeks, include_unofficial)
-    pairs = responses[["kind", "version"]].drop_duplicates().itertuples(index=False)
-    for kind, version in pairs:
-        versions.setdefault(kind, [])
-        if version not in versions[kind]:
-            versions[kind].append(version)
-    trend = {}
-    for kind in KINDS:
-        layout, _ = layout_for(kind, versions.get(kind, []))
-        trend[kind] = _week_indices(counts, weeks, kind, layout)
-    return WeekData(
-        week=week,
-        root_id=root_id,
-        units=units,
-        responses=responses,
-        versions=versions,
-        trend=trend,
-        receipts=load_receipts(session, ids, week.start_utc(), week.end_utc()),
-    )
-
-
-def _week_indices(counts: pd.DataFrame, weeks: list[Period], kind: str, layout) -> tuple:
-    """Each unit's index per week by the kind's method, and its responses per week, for the old
-    weekly report: (Monday as YYYY-MM-DD, unit id) -> value."""
-    names = ["week", "unit_id"]
-    of_kind = counts[counts["kind"] == kind]
-    monday = {i: w.start.isoformat() for i, w in enumerate(weeks)}
-    items = of_kind[of_kind["code"].isin(layout.criteria) & (of_kind["answered"] > 0)]
-    if layout.method == "pooled":
-        sums = items.groupby(["bucket", "unit_id"])[["satisfied", "answered"]].sum()
-        index = 100.0 * sums["satisfied"] / sums["answered"]
-    else:
-        factor_of = dict(zip(layout.criteria, layout.factor_of, strict=True))
-        items = items.assign(
-            share=100.0 * items["satisfied"] / items["answered"],
-            factor=items["code"].map(factor_of),
-        )
-        index = (
-            items.groupby(["bucket", "unit_id", "factor"])["share"]
-            .mean()
-            .groupby(level=["bucket", "unit_id"])
-            .mean()
-        )
-    people = of_kind[of_kind["code"] == RESPONDENTS]
-    people = people.groupby(["bucket", "unit_id"])[["answered", "no_opinion"]].sum().sum(axis=1)
-
-    def keyed(series: pd.Series, dtype) -> pd.Series:
-        if series.empty:
-            return pd.Series(dtype=dtype)
-        values = {(monday[b], int(u)): v for (b, u), v in series.items()}
-        return pd.Series(values, dtype=dtype).rename_axis(names)
-
-    return keyed(index, float), keyed(people, int)
 
 
 # -- any period, from the counts -------------------------------------------------------------
