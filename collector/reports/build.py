@@ -14,9 +14,11 @@ import pandas as pd
 
 from collector.models.reports import RESPONDENTS
 from collector.reports import model
+from collector.reports.counts import ANY_REASON
 from collector.reports.data import ReportData
 from shared import scoring
 from shared.questionnaires import KINDS
+from shared.text import normalise_text
 
 #: Officers are shown only from this many responses up (methodology section 7).
 MIN_OFFICER_RATINGS = 10
@@ -362,9 +364,21 @@ def _channel_comparison(
     return tuple(out)
 
 
+def _dimension(groups: pd.DataFrame, dimension: str) -> pd.DataFrame:
+    """The group rows of one dimension, their values as every report shows text from a device:
+    normalised (a row written straight into the database may hold control characters), and rows
+    left without a value dropped."""
+    if groups.empty:
+        return groups
+    rows = groups[groups["dimension"] == dimension]
+    values = rows["value"].map(lambda v: normalise_text(v) if isinstance(v, str) else "")
+    rows = rows.assign(value=values)
+    return rows[rows["value"] != ""]
+
+
 def _breakdowns(groups: pd.DataFrame, dimension: str, units: _Units, by_unit: bool):
     """Pooled satisfied share of every answer per group value (and unit)."""
-    rows = groups[groups["dimension"] == dimension] if not groups.empty else groups
+    rows = _dimension(groups, dimension)
     if rows.empty:
         return []
     keys = ["kind", "unit_id", "value"] if by_unit else ["kind", "value"]
@@ -413,12 +427,8 @@ def _heatmap(groups: pd.DataFrame) -> model.Heatmap:
     return model.Heatmap(hours=tuple(hours), grid=tuple(grid), peak=int(cells["responses"].max()))
 
 
-#: The value of the reason dimension that counts responses giving at least one reason.
-ANY_REASON = "*"
-
-
 def _reasons(groups: pd.DataFrame) -> tuple[tuple[model.Reason, ...], int]:
-    rows = groups[groups["dimension"] == "reason"] if not groups.empty else groups
+    rows = _dimension(groups, "reason")
     if rows.empty:
         return (), 0
     totals = rows.groupby("value")["responses"].sum()
@@ -459,7 +469,7 @@ def _lists(data: ReportData, units: _Units, settings: model.Settings):
                 unit=code_of.get(int(row.unit_id), str(row.unit_id)),
                 kind=str(row.kind),
                 channel=str(row.channel),
-                counter=None if pd.isna(row.counter) else str(row.counter),
+                counter=None if pd.isna(row.counter) else normalise_text(str(row.counter)),
                 suspect=bool(row.suspect),
                 broken=bool(row.broken),
             )

@@ -87,6 +87,10 @@ def unofficial_sql(dialect: str, table: str = "r") -> str:
     return f"({suspect_sql(dialect, table)} OR {broken_sql(dialect, table)})"
 
 
+#: The reason value that counts the responses giving at least one reason.
+ANY_REASON = "*"
+
+
 def _reasons_sql(dialect: str) -> tuple[str, str]:
     """(FROM addition, value) giving one row per reason text of each per_response row p."""
     if dialect == "postgresql":
@@ -196,6 +200,12 @@ def aggregate_sql(dialect: str, grain: str, where: str) -> tuple[str, str, str]:
                        p.answered, p.satisfied, p.low, {reason} AS reason
                 FROM per_response p {reasons_from}
             ) given
+            UNION ALL
+            SELECT {common}, 'reason', '{ANY_REASON}', {measures} FROM (
+                SELECT DISTINCT p.id, p.unit_id, p.bucket, p.questionnaire, p.unofficial,
+                       p.answered, p.satisfied, p.low
+                FROM per_response p {reasons_from}
+            ) any_given
         ) grouped
         GROUP BY 1, 2, 3, 4, 5, 6, 7"""  # noqa: S608
     return per_answer, per_respondent, groups

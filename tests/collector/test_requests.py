@@ -4,6 +4,7 @@ NULs are a 400 on both databases, a failed stream is cut, and every reply has se
 from __future__ import annotations
 
 import http.client
+import re
 import threading
 
 import pytest
@@ -44,7 +45,8 @@ def test_query_parameters_never_reach_url_for(client, manager, args):
 def test_known_parameters_are_kept_in_the_page_links(client, manager):
     login(client, "manager@example.org")
     page = client.get("/reports/weekly?week=2026-W10&unit=C01&endpoint=x").get_data(as_text=True)
-    assert "week=2026-W09" in page  # the arrow to the week before keeps the unit
+    previous = re.search(r'<a rel="prev" href="([^"]+)"', page)[1]
+    assert "period=2026-W09" in previous and "unit=C01" in previous  # the week before, same unit
     assert "endpoint=x" not in page
 
 
