@@ -1,5 +1,6 @@
 """The oracle: responses with known answers, the figures worked out by hand below, and every
-figure compared in the JSON API, the HTML page and the XLSX export, on SQLite and PostgreSQL.
+figure compared in the JSON API, the HTML page, the CSV and the XLSX export, on SQLite and
+PostgreSQL, for a week, a month, a quarter, a year and a date range.
 
 The tree (tests/collector/conftest.py): P01 province -> C01 commune -> O01 one-stop centre, and
 P01 -> C02 -> O02. Week 2026-W10 runs from Monday 2 March to Sunday 8 March 2026, Vietnam time.
@@ -7,49 +8,66 @@ P01 -> C02 -> O02. Week 2026-W10 runs from Monday 2 March to Sunday 8 March 2026
 Administrative services (short form: Q0 overall, then A0..E0, one criterion per factor):
 
     O01  r1 Mon 00:00:00 (17:00Z Sunday)  Q0=5 A0=5 B0=4 C0=3 D0=0 E0=5
-         r2                               Q0=4 A0=2 B0=5 C0=4 D0=4 E0=1
+         r2                               Q0=4 A0=2 B0=5 C0=4 D0=4 E0=1   reasons waiting, attitude
          r3 partial                       Q0=3 A0=4
     O02  r4                               Q0=5 A0=5 B0=5 C0=5 D0=5 E0=5
-         r5                               Q0=1 A0=1 B0=2 C0=0 D0=3 E0=4
+         r5                               Q0=1 A0=1 B0=2 C0=0 D0=3 E0=4   reason waiting
          r6 flagged suspect-burst         all 5          (left out)
          r7 broken hash chain             all 1          (left out)
-    O01  r0 Sun 1 March 23:59:59, week 2026-W09: A0..E0 all 1
+    O01  r0 Sun 1 March 23:59:59, week 2026-W09: Q0=5, A0..E0 all 1
 
     O01 criteria: A 2/3, B 2/2, C 1/2, D 1/1 (the 0 is no opinion), E 1/2
         index = (66.667 + 100 + 50 + 100 + 50) / 5 = 73.333
     O02 criteria: A 1/2, B 1/2, C 1/1, D 1/2, E 2/2 -> index = 350 / 5 = 70
-    P01 = mean of the two units = 71.667 (not a pool of answers)
-    factors of P01 (mean of units): A (66.667 + 50) / 2 = 58.333, B, C, D, E = 75
-    criteria pooled over P01: A 3/5 = 60, B 3/4 = 75, C 2/3, D 2/3, E 3/4
-    answers 1-5 on A0..E0: 4 + 5 + 1 + 5 + 4 = 19; overall question Q0: 3 of 5 = 60
-    last week (W09): O01 only, every answer 1 -> 0; change +71.667
-    5 responses < 30 -> not enough data
+    C01 = O01 and C02 = O02 (one part each); P01 = mean of its two parts = 71.667, parts 2
+    factors of P01 (mean of the parts): A (66.667 + 50) / 2 = 58.333, B, C, D, E = 75
+    criteria pooled over P01: A 3/5 = 60, B 3/4 = 75, C 2/3, D 2/3, E 3/4; the pooled index
+        (60 + 75 + 66.667 + 66.667 + 75) / 5 = 68.667
+    n = 5 responses with a valid item answer (r3's A0 counts); answers 1-5 on A0..E0: 19;
+        overall question Q0: 3 of 5 = 60
+    last week (W09): O01 only, every item 1 -> 0; change +71.667
+    n = 5 < 30 -> too few responses
+    reasons: 2 responses gave one; waiting 2 (100 %), attitude 1 (50 %)
 
 Health (short form, pooled), at C01 itself:
     h1 Q0=5 A0=5 B0=4 C0=3 D0=0 E0=5; h2 all 4; h3 partial A0=2
-    index = answers 4-5 / answers 1-5 over A0..E0 = (3 + 5 + 0) / (4 + 5 + 1) = 80
-    comprehensive: h2 only of 3 respondents = 33.333
+    sections pooled: A 2/3, B 2/2, C 1/2, D 1/1, E 2/2; index = (2 + 2 + 1 + 1 + 2) / 10 = 80,
+        the answer-weighted mean of the sections: (3 x 66.667 + 2 x 100 + 2 x 50 + 100 + 200) / 10
+    comprehensive: h2 only of 3 respondents = 33.333; mean score of A (5 + 4 + 2) / 3 = 3.667
 
 Education (short form, SIPAS chain), at O02: 40 responses answering 2 everywhere -> index 0,
-every bootstrap resample 0, interval [0, 0] below 85 -> misses. At O01 one suspicious all-5.
+every criterion 0/40 with the Wilson interval 0-8.76, below 85 -> misses. At O01 one suspicious
+all-5.
 
 With the switch on, O02 admin becomes A 2/4, B 2/4, C 2/3, D 2/4, E 3/4 -> 58.333, P01 65.833;
-education becomes mean(0, 100) = 50.
+education becomes the mean of C01 (O01's 100) and C02 (0) = 50.
+
+Other periods:
+    March 2026 (and Q1, and the year 2026: nothing else): O01 adds r0: A 2/4, B 2/3, C 1/3,
+        D 1/2, E 1/3 -> (50 + 66.667 + 33.333 + 50 + 33.333) / 5 = 46.667; P01 = (46.667 + 70) / 2
+        = 58.333, n = 6
+    2026-03-01..2026-03-02: r0 and r1 at O01 only: A 1/2, B 1/2, C 0/2, D 0/1, E 1/2 -> 30, n = 2
 """
 
 from __future__ import annotations
 
 import io
-import re
 
 import pytest
 import sqlalchemy as sa
-from openpyxl import load_workbook
 
 from collector.models import AuditEntry
-from shared.scoring import wilson_interval
+from shared import scoring
 from tests.collector.conftest import count, register
 from tests.collector.reports_helpers import login, make_token, make_user, post_answers
+from tests.collector.test_report_formats import (
+    figures_from_json,
+    figures_from_model,
+    figures_from_page,
+    figures_from_tables,
+    tables_from_csv,
+    tables_from_xlsx,
+)
 
 WEEK = "2026-W10"
 DAY = "2026-03-03T09:{minute:02d}:00+07:00"
@@ -115,14 +133,34 @@ def oracle(app, client, units):
     return make_token(app, "admin@example.org")
 
 
+def single(*fractions: tuple[int, int]) -> tuple[float, float]:
+    """A unit's index interval with one criterion per factor: the mean of the Wilson intervals."""
+    bounds = [scoring.wilson_interval(k, n) for k, n in fractions]
+    return tuple(sum(b[i] for b in bounds) / len(bounds) for i in (0, 1))
+
+
+def mean_of(*intervals: tuple[float, float]) -> tuple[float, float, float]:
+    """The interval of a mean of parts: +- 1.96 sqrt(sum of squared standard errors) / parts."""
+    errors = [(high - low) / (2 * 1.96) for low, high in intervals]
+    return 1.96 * sum(e * e for e in errors) ** 0.5 / len(intervals)
+
+
+O01 = single((2, 3), (2, 2), (1, 2), (1, 1), (1, 2))
+O02 = single((1, 2), (1, 2), (1, 1), (1, 2), (2, 2))
+P01_HALF = mean_of(O01, O02)
+
 # The hand-worked figures: kind -> what the report must say (percent, unrounded).
 EXPECTED = {
     "admin": {
         "index": (73 + 1 / 3 + 70) / 2,
+        "ci95": ((73 + 1 / 3 + 70) / 2 - P01_HALF, (73 + 1 / 3 + 70) / 2 + P01_HALF),
         "target": 90.0,
-        "verdict": "not-enough-data",
+        "verdict": "too-few",
+        "n": 5,
         "responses": 5,
         "answers": 19,
+        "parts": 2,
+        "pooled": (60 + 75 + 200 / 3 + 200 / 3 + 75) / 5,
         "change": (73 + 1 / 3 + 70) / 2 - 0.0,
         "factors": {"A": (200 / 3 + 50) / 2, "B": 75.0, "C": 75.0, "D": 75.0, "E": 75.0},
         "criteria": {
@@ -132,14 +170,17 @@ EXPECTED = {
             "D0": (200 / 3, 3),
             "E0": (75.0, 4),
         },
-        "children": {"C01": (73 + 1 / 3, 3), "C02": (70.0, 2)},
+        "children": {"C01": (73 + 1 / 3, 3, O01), "C02": (70.0, 2, O02)},
     },
     "health": {
         "index": 80.0,
         "target": 85.0,
-        "verdict": "not-enough-data",
+        "verdict": "too-few",
+        "n": 3,
         "responses": 3,
         "answers": 10,
+        "parts": 1,
+        "pooled": 80.0,
         "change": None,
         "factors": {"A": 200 / 3, "B": 100.0, "C": 50.0, "D": 100.0, "E": 100.0},
         "criteria": {
@@ -149,18 +190,22 @@ EXPECTED = {
             "D0": (100.0, 1),
             "E0": (100.0, 2),
         },
-        "children": {"C01": (80.0, 3)},
+        "children": {"C01": (80.0, 3, None)},
     },
     "education": {
         "index": 0.0,
+        "ci95": scoring.wilson_interval(0, 40),
         "target": 85.0,
         "verdict": "misses",
+        "n": 40,
         "responses": 40,
         "answers": 200,
+        "parts": 1,
+        "pooled": 0.0,
         "change": None,
         "factors": {code: 0.0 for code in "ABCDE"},
         "criteria": {f"{code}0": (0.0, 40) for code in "ABCDE"},
-        "children": {"C02": (0.0, 40)},
+        "children": {"C02": (0.0, 40, scoring.wilson_interval(0, 40))},
     },
 }
 
@@ -170,187 +215,214 @@ def r2(value):
 
 
 def fetch_json(client, token, **params):
+    params = {"period": WEEK, "unit": "P01", **params}
     reply = client.get(
-        "/api/v1/reports/weekly",
-        query_string={"week": WEEK, "unit": "P01", **params},
-        headers={"Authorization": f"Bearer {token}"},
+        "/api/v1/reports", query_string=params, headers={"Authorization": f"Bearer {token}"}
     )
     assert reply.status_code == 200, reply.get_json()
     return reply.get_json()
 
 
-def html_figures(html: str) -> dict[str, str]:
-    found = {}
-    for key, body in re.findall(r'data-fig="([^"]+)">(.*?)</(?:dd|td|p|strong)>', html, re.S):
-        found[key] = re.sub(r"<[^>]+>", "", body).replace("%", "").strip()
-    return found
+def kinds(report: dict) -> dict[str, dict]:
+    return {k["kind"]: k for k in report["kinds"]}
 
 
-def vi_number(text: str) -> float | None:
-    text = text.strip().replace("+", "")
-    if text in ("–", ""):
-        return None
-    return float(text.replace(".", "").replace(",", "."))
+def by_code(rows: list[dict]) -> dict[str, dict]:
+    return {row["code"]: row for row in rows}
 
 
 def test_json_figures_are_the_hand_worked_ones(client, oracle):
     report = fetch_json(client, oracle)
-    assert report["week"] == WEEK
-    assert report["week_start"] == "2026-03-02" and report["week_end"] == "2026-03-08"
-    assert report["unofficial"] == {"suspect": 2, "broken": 1, "total": 3}
-    assert set(report["kinds"]) == set(EXPECTED)
+    assert report["period"]["key"] == WEEK
+    assert report["period"]["start"] == "2026-03-02" and report["period"]["end"] == "2026-03-08"
+    left = report["left_out"]
+    assert (left["suspect"], left["broken"], left["total"]) == (2, 1, 3)
+    got_kinds = kinds(report)
+    assert set(got_kinds) == set(EXPECTED)
     for kind, want in EXPECTED.items():
-        got = report["kinds"][kind]
-        assert got["index"] == r2(want["index"]), kind
-        assert got["target"] == want["target"]
-        assert got["verdict"] == want["verdict"], kind
-        assert got["responses"] == want["responses"], kind
-        assert got["answers"] == want["answers"], kind
+        got = got_kinds[kind]
+        s = got["summary"]
+        for name in ("index", "pooled"):
+            assert s[name] == r2(want[name]), (kind, name)
+        for name in ("target", "verdict", "n", "responses", "answers", "parts"):
+            assert s[name] == want[name], (kind, name)
         assert got["change"] == r2(want["change"]), kind
         assert got["method"] == ("pooled" if kind == "health" else "sipas")
-        low, high = got["ci95"]
-        assert low <= got["index"] <= high
+        low, high = s["ci95"]
+        assert low <= s["index"] <= high
+        if "ci95" in want:
+            assert s["ci95"] == [r2(v) for v in want["ci95"]], kind
+        factors = by_code(got["factors"])
         for code, value in want["factors"].items():
-            assert got["factors"][code]["index"] == r2(value), (kind, code)
+            assert factors[code]["index"] == r2(value), (kind, code)
+        criteria = by_code(got["criteria"])
         for code, (share, answers) in want["criteria"].items():
-            factor = got["factors"][code[0]]["criteria"][code]
-            assert factor["satisfied_share"] == r2(share), (kind, code)
-            assert factor["answers"] == answers, (kind, code)
-        assert {code: (c["index"], c["responses"]) for code, c in got["children"].items()} == {
-            code: (r2(index), n) for code, (index, n) in want["children"].items()
-        }
-    admin = report["kinds"]["admin"]
-    assert admin["rollup"] == "mean-of-units"
-    assert admin["overall_question"]["satisfied_share"] == 60.0
-    assert admin["overall_question"]["answers"] == 5
+            assert criteria[code]["share"] == r2(share), (kind, code)
+            assert criteria[code]["answers"] == answers, (kind, code)
+        children = by_code(got["children"])
+        assert set(children) == set(want["children"])
+        for code, (index, n, interval) in want["children"].items():
+            assert children[code]["summary"]["index"] == r2(index), (kind, code)
+            assert children[code]["summary"]["n"] == n, (kind, code)
+            if interval is not None:
+                assert children[code]["summary"]["ci95"] == [r2(v) for v in interval]
+    admin = got_kinds["admin"]
+    # A manager checks the parent from the rows under it.
+    parts = [c["summary"]["index"] for c in admin["children"]]
+    assert sum(parts) / len(parts) == pytest.approx(admin["summary"]["index"], abs=0.01)
+    assert admin["overall"]["share"] == 60.0 and admin["overall"]["answers"] == 5
     assert admin["previous_index"] == 0.0
     assert [t["index"] for t in admin["trend"][-2:]] == [0.0, r2(EXPECTED["admin"]["index"])]
-    assert [t["responses"] for t in admin["trend"][-2:]] == [1, 5]
-    health = report["kinds"]["health"]
-    assert health["rollup"] == "single-unit"
+    assert [t["n"] for t in admin["trend"][-2:]] == [1, 5]
+    health = got_kinds["health"]
     assert health["comprehensive"]["share"] == r2(100 / 3)
     assert health["comprehensive"]["respondents"] == 3
-    assert health["comprehensive"]["ci95"] == [r2(v) for v in wilson_interval(1, 3)]
-    assert report["kinds"]["education"]["ci95"] == [0.0, 0.0]
+    assert health["comprehensive"]["ci95"] == [r2(v) for v in scoring.wilson_interval(1, 3)]
+    sections = by_code(health["factors"])
+    assert sections["A"]["mean"] == r2(11 / 3)
+    weighted = sum(f["index"] * f["answers"] for f in sections.values()) / sum(
+        f["answers"] for f in sections.values()
+    )
+    assert weighted == pytest.approx(health["summary"]["index"], abs=0.01)
+    assert report["reasons_responses"] == 2
+    assert {r["code"]: (r["count"], r["share"]) for r in report["reasons"]} == {
+        "waiting": (2, 100.0),
+        "attitude": (1, 50.0),
+    }
+
+
+@pytest.mark.parametrize(
+    ("period", "index", "n"),
+    [
+        ("2026-03", (46 + 2 / 3 + 70) / 2, 6),
+        ("2026-Q1", (46 + 2 / 3 + 70) / 2, 6),
+        ("2026", (46 + 2 / 3 + 70) / 2, 6),
+        ("2026-03-02..2026-03-08", (73 + 1 / 3 + 70) / 2, 5),
+        ("2026-03-01..2026-03-02", 30.0, 2),
+    ],
+)
+def test_a_month_a_quarter_a_year_and_a_range(client, oracle, period, index, n):
+    report = fetch_json(client, oracle, period=period)
+    admin = kinds(report)["admin"]
+    assert report["period"]["key"] == period
+    assert admin["summary"]["index"] == r2(index)
+    assert admin["summary"]["n"] == n
+
+
+def test_the_trend_has_the_grain_of_the_period(client, oracle):
+    year = kinds(fetch_json(client, oracle, period="2026"))["admin"]["trend"]
+    assert [t["key"] for t in year] == [f"2026-{m:02d}" for m in range(1, 13)]
+    assert {t["key"]: t["index"] for t in year if t["index"] is not None} == {
+        "2026-03": r2((46 + 2 / 3 + 70) / 2)
+    }
+    quarter = kinds(fetch_json(client, oracle, period="2026-Q1"))["admin"]["trend"]
+    points = {t["key"]: (t["index"], t["n"], t["start"]) for t in quarter if t["n"]}
+    # W09 ends on Sunday 1 March: only r0; W10 is the week above.
+    assert points == {
+        "2026-W09": (0.0, 1, "2026-02-23"),
+        "2026-W10": (r2(EXPECTED["admin"]["index"]), 5, "2026-03-02"),
+    }
+    assert quarter[0]["start"] == "2026-01-01"  # the first week is clipped to the quarter
 
 
 def test_sunday_2359_and_monday_0000_fall_in_different_weeks(client, oracle):
-    report = fetch_json(client, oracle, week="2026-W09")
-    assert report["kinds"]["admin"]["responses"] == 1
-    assert report["kinds"]["admin"]["index"] == 0.0
+    report = fetch_json(client, oracle, period="2026-W09")
+    assert kinds(report)["admin"]["summary"]["responses"] == 1
+    assert kinds(report)["admin"]["summary"]["index"] == 0.0
 
 
 def test_the_switch_includes_left_out_responses_and_is_audited(app, client, oracle):
     assert count(app, AuditEntry, AuditEntry.action == "report-included-unofficial") == 0
     report = fetch_json(client, oracle, include="1")
-    assert report["includes_unofficial"] is True
-    assert report["kinds"]["admin"]["index"] == r2((73 + 1 / 3 + 58 + 1 / 3) / 2)
-    assert report["kinds"]["admin"]["children"]["C02"]["index"] == r2(58 + 1 / 3)
-    assert report["kinds"]["admin"]["responses"] == 7
-    assert report["kinds"]["education"]["index"] == 50.0
+    assert report["settings"]["include_unofficial"] is True
+    admin = kinds(report)["admin"]
+    assert admin["summary"]["index"] == r2((73 + 1 / 3 + 58 + 1 / 3) / 2)
+    assert by_code(admin["children"])["C02"]["summary"]["index"] == r2(58 + 1 / 3)
+    assert admin["summary"]["responses"] == 7
+    assert kinds(report)["education"]["summary"]["index"] == 50.0
     assert count(app, AuditEntry, AuditEntry.action == "report-included-unofficial") == 1
 
 
-def test_html_shows_the_same_figures(client, oracle):
-    token_report = fetch_json(client, oracle)
+def _typed_report(app, period: str):
+    """The same report as the readers get it, straight from the service (a manager reads all)."""
+    from collector.db import get_session
+    from collector.reports.periods import Period
+    from collector.reports.service import build_report_for
+
+    with app.test_request_context("/"):
+        session = get_session()
+        report = build_report_for(
+            session, app.config, user=None, unit_code="P01", period=Period.parse(period)
+        )
+        session.commit()
+        return report, figures_from_model(report)
+
+
+@pytest.mark.parametrize("period", [WEEK, "2026-Q1", "2026"])
+def test_every_format_shows_the_same_figures(app, client, oracle, period):
+    report, expected = _typed_report(app, period)
+    assert expected["admin.index"] == r2(
+        EXPECTED["admin"]["index"] if period == WEEK else (46 + 2 / 3 + 70) / 2
+    )
+    with app.test_request_context("/"):
+        assert figures_from_json(fetch_json(client, oracle, period=period)) == expected
     login(client, "admin@example.org")
-    page = client.get("/reports/weekly", query_string={"week": WEEK, "unit": "P01"})
+    query = {"period": period, "unit": "P01"}
+    csv_data = client.get("/reports/report.csv", query_string=query).data
+    xlsx_data = client.get("/reports/report.xlsx", query_string=query).data
+    page = client.get("/reports", query_string=query)
     assert page.status_code == 200
+    with app.test_request_context("/"):
+        assert figures_from_tables(tables_from_csv(csv_data)) == expected
+        assert figures_from_tables(tables_from_xlsx(xlsx_data)) == expected
+        found = figures_from_page(page.get_data(as_text=True))
+    for key in ("admin.index", "admin.ci95", "admin.n", "health.index", "education.index"):
+        assert found[key] == expected[key], key
+    assert {k: v for k, v in found.items() if k in expected and v != expected[k]} == {
+        k: v for k, v in found.items() if k.startswith("heat.") and v != expected.get(k)
+    }
+
+
+def test_the_page_escapes_comments_and_says_what_is_a_mean(client, oracle):
+    login(client, "admin@example.org")
+    page = client.get("/reports", query_string={"period": WEEK, "unit": "P01"})
     html = page.get_data(as_text=True)
-    figures = html_figures(html)
-    for kind, got in token_report["kinds"].items():
-        want = EXPECTED[kind]
-        assert vi_number(figures[f"{kind}.index"]) == r2(want["index"]), kind
-        assert vi_number(figures[f"{kind}.target"]) == want["target"]
-        assert int(figures[f"{kind}.responses"]) == want["responses"]
-        assert int(figures[f"{kind}.answers"]) == want["answers"]
-        assert vi_number(figures[f"{kind}.change"]) == r2(want["change"])
-        low, high = figures[f"{kind}.ci95"].split("–")
-        assert [vi_number(low), vi_number(high)] == got["ci95"]
-        for code, value in want["factors"].items():
-            assert vi_number(figures[f"{kind}.factor.{code}"]) == r2(value), (kind, code)
-        for code, (share, answers) in want["criteria"].items():
-            assert vi_number(figures[f"{kind}.criterion.{code}"]) == r2(share), (kind, code)
-            assert int(figures[f"{kind}.criterion.{code}.answers"]) == answers
-        for code, (index, n) in want["children"].items():
-            assert vi_number(figures[f"{kind}.child.{code}"]) == r2(index)
-            assert int(figures[f"{kind}.child.{code}.responses"]) == n
-    assert vi_number(figures["health.comprehensive"]) == r2(100 / 3)
-    assert vi_number(figures["admin.overall"]) == 60.0
     # The comment is shown as text, never as markup.
     assert "&lt;b&gt;hi&lt;/b&gt;" in html and "<b>hi</b>" not in html
-    assert "trung bình chỉ số" in html  # the page says the province figure is a mean of units
+    assert "trung bình của 2 phần" in html  # the province figure is a mean of its two parts
     assert html.count("<svg") >= 6  # a trend and a factor chart per kind
 
 
-def test_xlsx_holds_the_same_figures(client, oracle):
-    json_report = fetch_json(client, oracle)
+def test_exports_neutralise_formulas(client, oracle):
     login(client, "admin@example.org")
-    reply = client.get("/reports/weekly.xlsx", query_string={"week": WEEK, "unit": "P01"})
-    assert reply.status_code == 200
-    book = load_workbook(io.BytesIO(reply.data))
-    summary = list(book["Tóm tắt"].iter_rows(values_only=True))
-    assert summary[0][:4] == ("Loại dịch vụ", "Đơn vị", "Tuần", "Chỉ số (%)")
-    by_kind = {row[0]: row for row in summary[1:]}
-    labels = {
-        "admin": "Dịch vụ hành chính công",
-        "health": "Dịch vụ y tế",
-        "education": "Dịch vụ giáo dục",
-    }
-    for kind, want in EXPECTED.items():
-        row = by_kind[labels[kind]]
-        assert row[2] == WEEK
-        assert row[3] == r2(want["index"])
-        assert [row[4], row[5]] == json_report["kinds"][kind]["ci95"]
-        assert row[6] == want["target"]
-        assert row[8] == want["responses"] and row[9] == want["answers"]
-        assert row[10] == r2(want["change"])
-    criteria = {(r[0], r[1]): r for r in book["Tiêu chí"].iter_rows(min_row=2, values_only=True)}
-    factors = {(r[0], r[1]): r for r in book["Yếu tố"].iter_rows(min_row=2, values_only=True)}
-    children = {
-        (r[0], r[1]): r for r in book["Đơn vị trực thuộc"].iter_rows(min_row=2, values_only=True)
-    }
-    for kind, want in EXPECTED.items():
-        for code, (share, answers) in want["criteria"].items():
-            row = criteria[(labels[kind], code)]
-            assert (row[3], row[6]) == (r2(share), answers)
-        for code, value in want["factors"].items():
-            assert factors[(labels[kind], code)][3] == r2(value)
-        for code, (index, n) in want["children"].items():
-            row = children[(labels[kind], code)]
-            assert (row[3], row[6]) == (r2(index), n)
-    comments = [r[3] for r in book["Góp ý"].iter_rows(min_row=2, values_only=True)]
-    assert comments == ['\'=HYPERLINK("http://x") <b>hi</b>']  # neutralised, not a formula
-
-
-def test_csv_has_a_bom_and_the_same_index(client, oracle):
-    login(client, "admin@example.org")
-    reply = client.get("/reports/weekly.csv", query_string={"week": WEEK, "unit": "P01"})
+    reply = client.get("/reports/report.csv", query_string={"period": WEEK, "unit": "P01"})
     assert reply.data.startswith("\ufeff".encode())
-    text = reply.data.decode("utf-8-sig")
-    assert f"Dịch vụ hành chính công,P01 Tỉnh Thử,{WEEK},71.67," in text
-    assert "'=HYPERLINK" in text
+    assert "'=HYPERLINK" in reply.data.decode("utf-8-sig")
+    from openpyxl import load_workbook
+
+    reply = client.get("/reports/report.xlsx", query_string={"period": WEEK, "unit": "P01"})
+    book = load_workbook(io.BytesIO(reply.data))
+    cells = [c for sheet in book for row in sheet.iter_rows(values_only=True) for c in row]
+    assert '\'=HYPERLINK("http://x") <b>hi</b>' in cells
 
 
 def test_published_roll_up_check():
-    """Hà Nội 2024: policy 86.51 and service 86.49 give a SIPAS of 86.50 (methodology 3.4)."""
-    from collector.reports.stats import roll_up
-
-    assert round(roll_up([86.51, 86.49]), 2) == 86.50
-    assert roll_up([86.51, None, float("nan"), 86.49]) == pytest.approx(86.50)
+    """Hà Nội 2024: policy 86.51 and service 86.49 give a SIPAS of 86.50 (methodology 5)."""
+    assert round(scoring.rollup_mean([86.51, 86.49]), 2) == 86.50
+    assert scoring.rollup_mean([86.51, None, 86.49]) == pytest.approx(86.50)
 
 
 def test_counts_follow_new_responses(app, client, oracle):
-    """The weekly counts catch up with responses stored after a report was built."""
-    first = fetch_json(client, oracle, week="2026-W09")
-    assert first["kinds"]["admin"]["responses"] == 1
+    """The counts catch up with responses stored after a report was built."""
+    first = fetch_json(client, oracle, period="2026-W09")
+    assert kinds(first)["admin"]["summary"]["responses"] == 1
     kiosk = register(app, client, "C01")
     post_answers(kiosk, every(5), "2026-02-25T09:00:00+07:00", unit="O01")
-    again = fetch_json(client, oracle, week="2026-W09")
-    assert again["kinds"]["admin"]["responses"] == 2
-    assert again["kinds"]["admin"]["index"] == 50.0
+    again = fetch_json(client, oracle, period="2026-W09")
+    assert kinds(again)["admin"]["summary"]["responses"] == 2
+    assert kinds(again)["admin"]["summary"]["index"] == 50.0
     later = fetch_json(client, oracle)
-    assert later["kinds"]["admin"]["previous_index"] == 50.0
+    assert kinds(later)["admin"]["previous_index"] == 50.0
 
 
 def test_a_late_predecessor_that_breaks_the_chain_is_taken_out_of_the_counts(app, client, units):
@@ -374,16 +446,16 @@ def test_a_late_predecessor_that_breaks_the_chain_is_taken_out_of_the_counts(app
     assert kiosk.statuses([second]) == ["accepted"]  # its predecessor has not arrived
     make_user(app, "a@example.org", "admin", None)
     token = make_token(app, "a@example.org")
-    before = fetch_json(client, token, week="2026-W10")
-    assert before["kinds"]["admin"]["trend"][-2]["index"] == 0.0  # the second, all 1
+    before = fetch_json(client, token, period="2026-W10")
+    assert kinds(before)["admin"]["trend"][-2]["index"] == 0.0  # the second, all 1
     tampered = dict(first, comment="changed after the next one was chained")
     from tests.collector.conftest import rehash
 
     assert kiosk.statuses([rehash(tampered)]) == ["accepted"]
-    after = fetch_json(client, token, week="2026-W10")
-    week9 = fetch_json(client, token, week="2026-W09")
-    assert week9["unofficial"]["broken"] == 1
-    assert after["kinds"]["admin"]["trend"][-2]["index"] == 100.0  # only the first, all 5
+    after = fetch_json(client, token, period="2026-W10")
+    week9 = fetch_json(client, token, period="2026-W09")
+    assert week9["left_out"]["broken"] == 1
+    assert kinds(after)["admin"]["trend"][-2]["index"] == 100.0  # only the first, all 5
     with app.app_context():
         from collector.db import get_session
 
