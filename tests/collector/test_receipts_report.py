@@ -92,11 +92,11 @@ def test_response_rate_and_channels_agree_everywhere(app, client, filled):
         return match.group(1).strip()
 
     assert fig("rate.total.issued") == "5" and fig("rate.total.answered") == "3"
-    assert fig("rate.O01.share") == "60,00"
+    assert fig("rate.O01.answered_share") == "60,00"
     assert fig("channel.admin.receipt") == "100,00"
     assert fig("channel.admin.kiosk") == "0,00"
     assert fig("channel.admin.poster") == "25,00"
-    assert fig("channel.admin.poster.responses") == "4"
+    assert fig("channel.admin.poster.n") == "4"
 
     text = client.get("/reports/weekly.csv?unit=C01&week=this").get_data().decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(text)))
