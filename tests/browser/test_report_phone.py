@@ -19,7 +19,8 @@ PHONE = {"width": 390, "height": 844}
 SMALL_PHONE = {"width": 360, "height": 740}
 VIEWS = {"week": "2026-W48", "quarter": "2026-Q3", "year": "2025"}
 
-#: Report tables and charts, and the figures marked in tables, wider than the viewport or hidden.
+#: Report tables and charts, and the figures marked in tables (but minor columns), wider than the
+#: viewport or hidden.
 LAYOUT_JS = """
 () => {
   const width = document.documentElement.clientWidth;
@@ -36,7 +37,10 @@ LAYOUT_JS = """
     if (cell.closest('details:not([open])')) continue;
     out.figures++;
     const r = cell.getBoundingClientRect();
-    if (r.width === 0 || r.height === 0) out.hidden.push(cell.dataset.fig);
+    // Minor columns (class "low": answers, mean, no opinion) may give way on a small screen;
+    // every share, index and interval must stay.
+    const minor = cell.classList.contains('low');
+    if (r.width === 0 || r.height === 0) { if (!minor) out.hidden.push(cell.dataset.fig); }
     else if (r.left < -1 || r.right > width + 1) out.cut.push(cell.dataset.fig);
   }
   return out;
@@ -113,13 +117,16 @@ def test_phone_shows_the_headline_first_then_factors_worst_first(
     assert cards["y"] < tools["y"] < first_kind["y"]
     assert cards["y"] < PHONE["height"]  # the first headline card is on the first screen
     shown = page.locator("#kind-admin table.factors td[data-fig$='.mean']").count()
-    values = page.locator("#kind-admin table.factors td.num[data-fig^='admin.factor.']")
+    cells = page.eval_on_selector_all(
+        "#kind-admin table.factors td.num[data-fig^='admin.factor.']",
+        "cells => cells.map(c => [c.dataset.fig, c.innerText])",
+    )
+    # The factor's index (admin.factor.<code>), not its mean, pooled figure or answers.
     indices = [
-        float(t.replace(",", "."))
-        for t in values.all_inner_texts()
-        if t.strip() and not t.startswith("–")
+        float(text.replace(",", "."))
+        for fig, text in cells
+        if fig.count(".") == 2 and text.strip() and not text.startswith("–")
     ]
-    indices = [v for i, v in enumerate(indices) if i % 2 == 0]  # index, then the mean (1-5)
     assert shown == 5 and indices == sorted(indices)
     label = page.locator(".lead .period").inner_text()
     assert label == "Tuần 48 (23/11 - 29/11/2026)"
