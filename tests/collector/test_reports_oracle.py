@@ -463,3 +463,52 @@ def test_a_late_predecessor_that_breaks_the_chain_is_taken_out_of_the_counts(app
             sa.text("SELECT SUM(answered) FROM report_counts WHERE code = '*' AND grain = 'day'")
         )
     assert total == 2
+
+
+def test_a_parent_on_the_page_is_the_mean_of_the_rows_under_it_on_an_uneven_tree(
+    app, client, units
+):
+    """P01 has responses of its own, C02 has its own and O02's below it, C01 only O01's two
+    levels down; the units have 3, 1, 6 and 2 (+1 empty) responses. Every criterion of a response
+    gets the same answer, so each unit's index is its share of satisfied responses:
+
+        O01: all 5, all 1 (and one with only the overall question, not in n) -> 50
+        C02 own: all 5 -> 100; O02: 4 x all 4, 2 x all 3 -> 66.667
+        P01 own: all 5, all 2, all 2 -> 33.333
+        C01 = O01 = 50 (1 part); C02 = (100 + 66.667) / 2 = 83.333 (2 parts)
+        P01 = (33.333 + 50 + 83.333) / 3 = 55.556 (3 parts), n = 3 + 2 + 1 + 6 = 12 of 13
+    """
+    top, c01, c02 = (register(app, client, unit) for unit in ("P01", "C01", "C02"))
+    at = iter(f"2026-03-03T{h:02d}:{m:02d}:00+07:00" for h in range(8, 12) for m in range(0, 60, 5))
+    items = ("A0", "B0", "C0", "D0", "E0")
+
+    def rate(kiosk, unit, value):
+        post_answers(kiosk, dict.fromkeys(items, value), next(at), unit=unit)
+
+    for value in (5, 1):
+        rate(c01, "O01", value)
+    post_answers(c01, {"Q0": 4}, next(at), unit="O01", complete=False)
+    rate(c02, "C02", 5)
+    for value in (4, 4, 4, 4, 3, 3):
+        rate(c02, "O02", value)
+    for value in (5, 2, 2):
+        rate(top, "P01", value)
+    make_user(app, "admin@example.org", "admin", None)
+    login(client, "admin@example.org")
+
+    def page(unit):
+        reply = client.get("/reports", query_string={"period": WEEK, "unit": unit})
+        assert reply.status_code == 200
+        with app.test_request_context("/"):
+            return figures_from_page(reply.get_data(as_text=True))
+
+    province = page("P01")
+    rows = {code: province[f"admin.child.{code}"] for code in ("P01", "C01", "C02")}
+    assert rows == {"P01": r2(100 / 3), "C01": 50.0, "C02": r2(250 / 3)}
+    assert province["admin.index"] == r2((100 / 3 + 50 + 250 / 3) / 3)
+    assert province["admin.index"] == pytest.approx(sum(rows.values()) / 3, abs=0.01)
+    assert (province["admin.n"], province["admin.responses"]) == (12, 13)
+    assert province["admin.child.C01.n"] == 2  # the overall question alone is not in n
+    commune = page("C02")
+    assert commune["admin.index"] == r2(250 / 3)
+    assert (commune["admin.child.C02"], commune["admin.child.O02"]) == (100.0, r2(200 / 3))
