@@ -67,6 +67,14 @@ from collector.reports.render import (
 )
 from tests.collector.report_fixture import sample_report
 
+
+@pytest.fixture
+def backend() -> str:
+    """These reports are built by hand (or the service is replaced): the database is not under
+    test, so SQLite alone serves."""
+    return "sqlite"
+
+
 Figures = dict[str, Any]
 RATE_FIELDS = (
     "issued",

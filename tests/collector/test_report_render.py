@@ -28,6 +28,13 @@ from tests.collector.reports_helpers import make_token, make_user
 
 
 @pytest.fixture
+def backend() -> str:
+    """These reports are built by hand (or the service is replaced): the database is not under
+    test, so SQLite alone serves."""
+    return "sqlite"
+
+
+@pytest.fixture
 def ctx(app):
     with app.test_request_context("/"):
         yield
