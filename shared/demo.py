@@ -169,7 +169,7 @@ def run_demo(
         from collector.demo import DEMO_ADMIN, DEMO_MANAGER, DEMO_PASSWORD
 
         lines = [
-            (_("Weekly report:"), f"{collector_url}/reports/weekly"),
+            (_("Report:"), f"{collector_url}/reports"),
             (
                 "",
                 _("log in as %(admin)s (or %(manager)s), password %(password)s")

@@ -210,7 +210,7 @@ def _login(http: requests.Session, base: str) -> None:
 
 
 def _csrf(http: requests.Session, base: str) -> str:
-    return TOKEN.search(http.get(base + "/reports/weekly", params={"week": WEEK}).text)[1]
+    return TOKEN.search(http.get(base + "/reports", params={"period": WEEK}).text)[1]
 
 
 def _start_export(http: requests.Session, base: str, token: str) -> requests.Response:
@@ -224,13 +224,14 @@ def _start_export(http: requests.Session, base: str, token: str) -> requests.Res
 
 def _responses(base: str, api_token: str) -> int:
     reply = requests.get(
-        base + "/api/v1/reports/weekly",
-        params={"unit": "P01", "week": WEEK},
+        base + "/api/v1/reports",
+        params={"unit": "P01", "period": WEEK},
         headers={"Authorization": f"Bearer {api_token}"},
         timeout=30,
     )
     assert reply.status_code == 200, reply.text
-    return reply.json()["kinds"]["admin"]["responses"] if reply.json()["kinds"] else 0
+    kinds = {k["kind"]: k for k in reply.json()["kinds"]}
+    return kinds["admin"]["summary"]["responses"] if "admin" in kinds else 0
 
 
 def test_two_instances_behave_as_one(cluster):
@@ -255,7 +256,7 @@ def test_two_instances_behave_as_one(cluster):
     # A login on A is valid on B (and the CSRF token made on B is accepted by A).
     http = requests.Session()
     _login(http, a)
-    assert http.get(b + "/reports/weekly", allow_redirects=False).status_code == 200
+    assert http.get(b + "/reports", allow_redirects=False).status_code == 200
     token = _csrf(http, b)
 
     # An export started through A is made by the worker and fetched through B.
@@ -288,6 +289,6 @@ def test_two_instances_behave_as_one(cluster):
             fresh.cookies.update(http.cookies)
             fresh.headers["Connection"] = "close"
             assert (
-                fresh.get(proxy.url + "/reports/weekly", allow_redirects=False).status_code == 200
+                fresh.get(proxy.url + "/reports", allow_redirects=False).status_code == 200
             )
     assert set(proxy.served[-4:]) == set(proxy.ports)
