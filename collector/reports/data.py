@@ -47,7 +47,8 @@ class ReportData:
     #: kind, dimension, value, unit_id, responses, answered, satisfied, low for the period: per
     #: DIMENSIONS value (hour: "D-HH", D = 0 for Monday, HH the local hour; reason: responses
     #: giving that reason, and "*" those giving any). answered/satisfied/low (1-2) count every
-    #: valid answer of the response (all its questions). Responses without a counter, procedure or officer have no such row.
+    #: valid answer of the response (all its questions). Responses without a counter, procedure
+    #: or officer have no such row.
     groups: pd.DataFrame
     #: Responses left out of the official figures: local_time, unit_id, kind, channel, counter,
     #: suspect, broken; the first `limit`, oldest first.
