@@ -288,7 +288,5 @@ def test_two_instances_behave_as_one(cluster):
         with requests.Session() as fresh:
             fresh.cookies.update(http.cookies)
             fresh.headers["Connection"] = "close"
-            assert (
-                fresh.get(proxy.url + "/reports", allow_redirects=False).status_code == 200
-            )
+            assert fresh.get(proxy.url + "/reports", allow_redirects=False).status_code == 200
     assert set(proxy.served[-4:]) == set(proxy.ports)
