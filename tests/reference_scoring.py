@@ -1,4 +1,8 @@
-"""Satisfaction scores from answer counts: pure functions, no web framework, no database, no pandas.
+"""The formulas written plainly, one set of answers at a time: the oracle that `shared.scoring`
+(the vectorised implementation the product uses) is checked against, in
+tests/collector/test_reports_parts.py. Tallying answers (`count_answers`) is shared.scoring's own.
+
+Satisfaction scores from answer counts: pure functions, no web framework, no database, no pandas.
 
 Formulas and section numbers are those of the methodology reference (methodology.md, the facts
 the product must honour):
@@ -26,31 +30,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from shared.questionnaires import NO_OPINION, SATISFIED, VALUES, Item, Questionnaire
+from shared.questionnaires import NO_OPINION, SATISFIED, Item, Questionnaire
+from shared.scoring import count_answers
 
 #: Question code -> answer value (0-5) -> number of answers.
 Counts = Mapping[str, Mapping[int, int]]
 
 SCALE = (1, 2, 3, 4, 5)
-
-
-def count_answers(responses: Iterable[Mapping[str, int | None]]) -> dict[str, dict[int, int]]:
-    """Tally responses (question code -> answer) into `Counts`.
-
-    A question missing from a response, or answered `None`, was not answered: partial responses
-    still count for the questions they have (methodology section 8). A value outside 0-5 is an
-    error rather than something to skip silently.
-    """
-    counts: dict[str, dict[int, int]] = {}
-    for response in responses:
-        for code, value in response.items():
-            if value is None:
-                continue
-            if value not in VALUES:
-                raise ValueError(f"answer {value!r} to {code} is not one of {VALUES}")
-            per_value = counts.setdefault(code, {})
-            per_value[value] = per_value.get(value, 0) + 1
-    return counts
 
 
 def _mean(values: Iterable[float | None]) -> float | None:
