@@ -94,20 +94,40 @@ def _next_month(day: dt.date) -> dt.date:
     return (day.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
 
 
+def _monday_on_or_after(day: dt.date) -> dt.date:
+    return day + dt.timedelta(days=(7 - day.weekday()) % 7)
+
+
+def _weeks_and_days(segment: int, start: dt.date, end: dt.date) -> list[_Piece]:
+    """The days from `start` to `end` as whole ISO weeks (weekly counts, buckets their Mondays)
+    and the days around them (daily counts)."""
+    first_week = _monday_on_or_after(start)
+    after_weeks = end + _DAY - dt.timedelta(days=(end + _DAY).weekday())
+    if first_week >= after_weeks:
+        return [_Piece(segment, "day", start, end)]
+    pieces = []
+    if start < first_week:
+        pieces.append(_Piece(segment, "day", start, first_week - _DAY))
+    pieces.append(_Piece(segment, "week", first_week, after_weeks - dt.timedelta(days=7)))
+    if after_weeks <= end:
+        pieces.append(_Piece(segment, "day", after_weeks, end))
+    return pieces
+
+
 def _pieces(segment: int, start: dt.date, end: dt.date) -> list[_Piece]:
-    """The days from `start` to `end` as whole months (monthly counts) and the days around them
-    (daily counts)."""
+    """The days from `start` to `end` as whole months (monthly counts), whole ISO weeks in what
+    is left (weekly counts) and the days around those (daily counts)."""
     first_month = start if start.day == 1 else _next_month(start)
     after_months = (end + _DAY).replace(day=1)  # the first day after the last whole month
     if first_month >= after_months:
-        return [_Piece(segment, "day", start, end)]
+        return _weeks_and_days(segment, start, end)
     pieces = []
     if start < first_month:
-        pieces.append(_Piece(segment, "day", start, first_month - _DAY))
+        pieces += _weeks_and_days(segment, start, first_month - _DAY)
     last_month = (after_months - _DAY).replace(day=1)
     pieces.append(_Piece(segment, "month", first_month, last_month))
     if after_months <= end:
-        pieces.append(_Piece(segment, "day", after_months, end))
+        pieces += _weeks_and_days(segment, after_months, end)
     return pieces
 
 
@@ -214,7 +234,8 @@ def bucket_counts(
     else:
         raw = _int_columns(pd.DataFrame(columns=columns), ["segment", "unit_id", *COUNT_COLUMNS])
     versions: dict[str, list[str]] = {}
-    for kind, version in sorted(set(zip(raw["kind"], raw["version"], strict=True))):
+    seen = raw[["kind", "version"]].drop_duplicates()
+    for kind, version in sorted(zip(seen["kind"], seen["version"], strict=True)):
         versions.setdefault(kind, []).append(version)
     counts = _by_bucket(raw, membership, ["kind", "unit_id", "code"], COUNT_COLUMNS)
     return counts, versions, pieces, membership
