@@ -41,6 +41,9 @@ class ReportCount(Base):
         sa.CheckConstraint("grain IN ('day', 'week', 'month')", name="grain"),
         # Recounts and whole-table reads go by bucket; reports by unit (the primary key).
         sa.Index("ix_report_counts_grain_bucket", "grain", "bucket"),
+        # On SQLite the rows are kept in primary-key order: a report's range of buckets of a
+        # unit is read in one run, not row by row through a separate index.
+        {"sqlite_with_rowid": False},
     )
 
     #: "day", "week" or "month".
@@ -86,6 +89,7 @@ class ReportGroupCount(Base):
         ),
         sa.CheckConstraint("grain IN ('day', 'week', 'month')", name="grain"),
         sa.Index("ix_report_group_counts_grain_bucket", "grain", "bucket"),
+        {"sqlite_with_rowid": False},
     )
 
     grain: Mapped[str] = mapped_column(sa.String(8), primary_key=True)

@@ -150,28 +150,37 @@ def segments(buckets: list[Period]) -> tuple[list[tuple[dt.date, dt.date]], pd.D
 
 
 def _counts_query(table, pieces: list[_Piece], ids: list[int], columns, values, where=()):
-    """One SELECT per piece, summing `values` per `columns`, labelled with the piece's segment;
-    all of them in one UNION ALL."""
+    """One SELECT per piece, labelled with the piece's segment, all of them in one UNION ALL:
+    a piece of one bucket reads its rows as they are (the caller sums them per segment: no sort
+    in the database), a piece of several buckets sums `values` per `columns`."""
     c = table.c
     # The ids are integers from the database: written into the SQL, they cost nothing to bind
     # (hundreds of expanded parameters in each of a dozen SELECTs would).
     in_ids = sa.text(f"{table.name}.unit_id IN ({', '.join(str(int(i)) for i in ids)})")
     selects = []
     for piece in pieces:
-        selects.append(
-            sa.select(
-                sa.literal(piece.segment, sa.Integer).label("segment"),
-                *[c[name] for name in columns],
-                *[sa.cast(sa.func.sum(c[name]), sa.BigInteger).label(name) for name in values],
+        label = sa.literal(piece.segment, sa.Integer).label("segment")
+        keys = [c[name] for name in columns]
+        if piece.first == piece.last:
+            select = sa.select(label, *keys, *[c[name] for name in values]).where(
+                c.grain == piece.grain, in_ids, c.bucket == piece.first, *where
             )
-            .where(
-                c.grain == piece.grain,
-                in_ids,
-                c.bucket.between(piece.first, piece.last),
-                *where,
+        else:
+            select = (
+                sa.select(
+                    label,
+                    *keys,
+                    *[sa.cast(sa.func.sum(c[name]), sa.BigInteger).label(name) for name in values],
+                )
+                .where(
+                    c.grain == piece.grain,
+                    in_ids,
+                    c.bucket.between(piece.first, piece.last),
+                    *where,
+                )
+                .group_by(*keys)
             )
-            .group_by(*[c[name] for name in columns])
-        )
+        selects.append(select)
     return sa.union_all(*selects) if len(selects) > 1 else selects[0]
 
 
@@ -183,15 +192,19 @@ def _fetch(session: Session, query, names: list[str], ints=(), bools=()) -> pd.D
         rows = result.cursor.fetchall() if result.cursor is not None else []
     finally:
         result.close()
-    columns = list(zip(*rows, strict=True)) if rows else [()] * len(names)
+    # One object matrix, sliced into columns: no Python work per row.
+    matrix = np.empty((len(rows), len(names)), dtype=object)
+    if rows:
+        matrix[:] = rows
     data = {}
-    for name, values in zip(names, columns, strict=True):
+    for i, name in enumerate(names):
+        column = matrix[:, i]
         if name in ints:
-            data[name] = np.fromiter(values, dtype=np.int64, count=len(values))
+            data[name] = column.astype(np.int64)
         elif name in bools:
-            data[name] = np.array([bool(v) for v in values], dtype=bool)
+            data[name] = column.astype(bool)
         else:
-            data[name] = np.array(values, dtype=object)
+            data[name] = column
     return pd.DataFrame(data, columns=names)
 
 

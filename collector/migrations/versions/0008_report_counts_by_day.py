@@ -70,6 +70,7 @@ def upgrade() -> None:
             "unofficial",
             name=op.f("pk_report_counts"),
         ),
+        sqlite_with_rowid=False,
     )
     op.create_index(
         op.f("ix_report_counts_grain_bucket"), "report_counts", ["grain", "bucket"], unique=False
@@ -110,6 +111,7 @@ def upgrade() -> None:
             "unofficial",
             name=op.f("pk_report_group_counts"),
         ),
+        sqlite_with_rowid=False,
     )
     op.create_index(
         op.f("ix_report_group_counts_grain_bucket"),
