@@ -208,13 +208,6 @@ def _fetch(session: Session, query, names: list[str], ints=(), bools=()) -> pd.D
     return pd.DataFrame(data, columns=names)
 
 
-def _by_bucket(frame: pd.DataFrame, membership: pd.DataFrame, keys, values) -> pd.DataFrame:
-    """Segment rows summed into the buckets they make up."""
-    merged = frame.merge(membership, on="segment")
-    out = merged.groupby(["bucket", *keys], as_index=False, sort=True)[list(values)].sum()
-    return out
-
-
 def _int_columns(frame: pd.DataFrame, names) -> pd.DataFrame:
     for name in names:
         frame[name] = frame[name].astype("int64")
@@ -223,13 +216,14 @@ def _int_columns(frame: pd.DataFrame, names) -> pd.DataFrame:
 
 def bucket_counts(
     session: Session, ids: list[int], buckets: list[Period], include_unofficial: bool
-) -> tuple[pd.DataFrame, dict[str, list[str]], list[_Piece], pd.DataFrame]:
-    """The counts of `buckets` (bucket index, kind, unit_id, code + COUNT_COLUMNS, versions
-    summed) in one query, with the versions seen, the pieces read and the segments' membership."""
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, list[str]]]:
+    """The counts of `buckets` (bucket index, kind, unit_id, code + COUNT_COLUMNS, versions and
+    channels summed) and those of the first bucket per channel (channel, kind, unit_id, code +
+    COUNT_COLUMNS), in one query, with the versions seen."""
     spans, membership = segments(buckets)
     pieces = [p for s, (lo, hi) in enumerate(spans) for p in _pieces(s, lo, hi)]
     official = [] if include_unofficial else [ReportCount.__table__.c.unofficial == sa.false()]
-    columns = ["segment", "kind", "version", "unit_id", "code", *COUNT_COLUMNS]
+    columns = ["segment", "kind", "version", "channel", "unit_id", "code", *COUNT_COLUMNS]
     if pieces and ids:
         raw = _fetch(
             session,
@@ -237,7 +231,7 @@ def bucket_counts(
                 ReportCount.__table__,
                 pieces,
                 ids,
-                ["questionnaire", "questionnaire_version", "unit_id", "code"],
+                ["questionnaire", "questionnaire_version", "channel", "unit_id", "code"],
                 COUNT_COLUMNS,
                 official,
             ),
@@ -250,8 +244,18 @@ def bucket_counts(
     seen = raw[["kind", "version"]].drop_duplicates()
     for kind, version in sorted(zip(seen["kind"], seen["version"], strict=True)):
         versions.setdefault(kind, []).append(version)
-    counts = _by_bucket(raw, membership, ["kind", "unit_id", "code"], COUNT_COLUMNS)
-    return counts, versions, pieces, membership
+    merged = raw.merge(membership, on="segment")
+    counts = merged.groupby(["bucket", "kind", "unit_id", "code"], as_index=False, sort=True)[
+        COUNT_COLUMNS
+    ].sum()
+    # The first bucket's segments cover it exactly: its channels come from the same rows.
+    channel_counts = _int_columns(
+        merged[merged["bucket"] == 0]
+        .groupby(["channel", "kind", "unit_id", "code"], as_index=False, sort=True)[COUNT_COLUMNS]
+        .sum(),
+        ["unit_id", *COUNT_COLUMNS],
+    )
+    return counts, channel_counts, versions
 
 
 def load_report_data(
@@ -267,31 +271,10 @@ def load_report_data(
     units = load_units(session, root_id)
     ids = [int(i) for i in units["id"]]
     buckets = [period, period.previous(), *period.trend_buckets()]
-    counts, versions, _, _ = bucket_counts(session, ids, buckets, include_unofficial)
+    counts, channel_counts, versions = bucket_counts(session, ids, buckets, include_unofficial)
     # What is only about the period reads it whole: a quarter is three monthly buckets.
     period_pieces = _pieces(0, period.start, period.end)
-    official = [] if include_unofficial else [ReportCount.__table__.c.unofficial == sa.false()]
-    counts_t, groups_t = ReportCount.__table__, ReportGroupCount.__table__
-
-    channel_raw = _fetch(
-        session,
-        _counts_query(
-            counts_t,
-            period_pieces,
-            ids,
-            ["channel", "questionnaire", "unit_id", "code"],
-            COUNT_COLUMNS,
-            official,
-        ),
-        ["segment", "channel", "kind", "unit_id", "code", *COUNT_COLUMNS],
-        ints={"segment", "unit_id", *COUNT_COLUMNS},
-    )
-    channel_counts = _int_columns(
-        channel_raw.groupby(["channel", "kind", "unit_id", "code"], as_index=False, sort=True)[
-            COUNT_COLUMNS
-        ].sum(),
-        ["unit_id", *COUNT_COLUMNS],
-    )
+    groups_t = ReportGroupCount.__table__
 
     group_values = ["responses", "answered", "satisfied", "low"]
     grouped = _fetch(
