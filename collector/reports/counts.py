@@ -364,11 +364,6 @@ def resum(session: Session, grain: str, first: dt.date) -> None:
         )
 
 
-def resum_month(session: Session, month: dt.date) -> None:
-    """Make one month's rows again as the sum of its days' rows."""
-    resum(session, "month", month)
-
-
 def _range_params(dialect: str) -> dict[str, object]:
     """:lo and :hi, the reportable range, as the dialect compares them with submitted_at."""
     lo, hi = reportable_range()
