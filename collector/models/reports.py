@@ -1,9 +1,10 @@
-"""Counts kept for the reports: per local day and per local month (Asia/Ho_Chi_Minh), unit,
+"""Counts kept for the reports: per local day, ISO week and month (Asia/Ho_Chi_Minh), unit,
 questionnaire and question (`ReportCount`), and per group of a breakdown (`ReportGroupCount`).
 
 Derived data: `collector.reports.counts.refresh_counts` fills them from `responses` and can rebuild
 them at any time. They let a report of any period read counts instead of millions of answers: the
-days serve any span, the months a year at a twelfth of the rows.
+days serve any span, the weeks a week and its trend at a seventh of the rows, the months a year
+at a thirtieth.
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ from shared.db import utcnow
 RESPONDENTS = "*"
 
 
-#: Grains of the counts: per local day, and per local month (bucket = the month's first day).
-GRAINS = ("day", "month")
+#: Grains of the counts: per local day, per local ISO week (bucket = its Monday) and per local
+#: month (bucket = its first day). Weeks and months are sums of their days.
+GRAINS = ("day", "week", "month")
 
 
 class ReportCount(Base):
@@ -36,17 +38,21 @@ class ReportCount(Base):
             "answered >= 0 AND satisfied >= 0 AND no_opinion >= 0 AND value_sum >= 0",
             name="counts",
         ),
-        sa.CheckConstraint("grain IN ('day', 'month')", name="grain"),
+        sa.CheckConstraint("grain IN ('day', 'week', 'month')", name="grain"),
         # Recounts and whole-table reads go by bucket; reports by unit (the primary key).
         sa.Index("ix_report_counts_grain_bucket", "grain", "bucket"),
+        # On SQLite the rows are kept in primary-key order: a report's range of buckets of a
+        # unit is read in one run, not row by row through a separate index.
+        {"sqlite_with_rowid": False},
     )
 
-    #: "day" or "month".
+    #: "day", "week" or "month".
     grain: Mapped[str] = mapped_column(sa.String(8), primary_key=True)
     unit_id: Mapped[int] = mapped_column(
         sa.ForeignKey("units.id", ondelete="CASCADE"), primary_key=True
     )
-    #: The local day (Asia/Ho_Chi_Minh), or the first day of the local month.
+    #: The local day (Asia/Ho_Chi_Minh), the Monday of the local ISO week, or the first day of
+    #: the local month.
     bucket: Mapped[dt.date] = mapped_column(sa.Date, primary_key=True)
     questionnaire: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
     questionnaire_version: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
@@ -81,8 +87,9 @@ class ReportGroupCount(Base):
         sa.CheckConstraint(
             "responses >= 0 AND answered >= 0 AND satisfied >= 0 AND low >= 0", name="counts"
         ),
-        sa.CheckConstraint("grain IN ('day', 'month')", name="grain"),
+        sa.CheckConstraint("grain IN ('day', 'week', 'month')", name="grain"),
         sa.Index("ix_report_group_counts_grain_bucket", "grain", "bucket"),
+        {"sqlite_with_rowid": False},
     )
 
     grain: Mapped[str] = mapped_column(sa.String(8), primary_key=True)

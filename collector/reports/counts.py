@@ -1,4 +1,4 @@
-"""The report counts: one SQL GROUP BY per batch of new responses, per local day and per local
+"""The report counts: one SQL GROUP BY per batch of new responses, per local day, ISO week and
 month (`collector.models.reports`).
 
 `refresh_counts` adds the responses stored since its last run (by response id, which only grows)
@@ -47,15 +47,26 @@ def _local(dialect: str) -> str:
 
 
 def bucket_sql(dialect: str, grain: str) -> str:
-    """SQL for the local day, or the first day of the local month, of responses.submitted_at."""
+    """SQL for the local day, or the first day of the local ISO week or month, of
+    responses.submitted_at."""
+    return roll_sql(dialect, grain, _day_sql(dialect))
+
+
+def _day_sql(dialect: str) -> str:
     local = _local(dialect)
-    if dialect == "postgresql":
-        if grain == "day":
-            return f"CAST({local} AS date)"
-        return f"CAST(date_trunc('month', {local}) AS date)"
+    return f"CAST({local} AS date)" if dialect == "postgresql" else f"date({local})"
+
+
+def roll_sql(dialect: str, grain: str, day: str) -> str:
+    """SQL for the bucket of `grain` holding the local day `day` (SQL giving a date): the day
+    itself, the Monday of its ISO week, or the first day of its month."""
     if grain == "day":
-        return f"date({local})"
-    return f"date({local}, 'start of month')"
+        return day
+    if dialect == "postgresql":
+        return f"CAST(date_trunc('{grain}', CAST({day} AS timestamp)) AS date)"
+    if grain == "week":
+        return f"date({day}, 'weekday 0', '-6 days')"  # the Sunday on or after, less six days
+    return f"date({day}, 'start of month')"
 
 
 def _hour_sql(dialect: str) -> str:
@@ -108,97 +119,89 @@ def _reasons_sql(dialect: str) -> tuple[str, str]:
     )
 
 
-def aggregate_sql(dialect: str, grain: str, where: str) -> tuple[str, str, str]:
-    """Three SELECTs giving the `grain` count rows of the responses matching `where`: answers
-    per question and respondents (code RESPONDENTS), for `report_counts`, and the group rows for
-    `report_group_counts`. Only constants and bound parameters go into this SQL, never input."""
-    bucket, unofficial = bucket_sql(dialect, grain), unofficial_sql(dialect)
+#: Temporary tables of one batch: its responses with their answers' tallies, and its count rows
+#: and group rows per local day, from which every grain is summed.
+_BATCH = "report_batch_responses"
+_BATCH_COUNTS = "report_batch_counts"
+_BATCH_GROUPS = "report_batch_groups"
+
+
+def batch_sql(dialect: str, where: str) -> tuple[str, str, str]:
+    """Three SELECTs for one batch of responses (those matching `where`): one row per response
+    with its local day and its answers' tallies (one pass over the answers); from it (as
+    _BATCH) and the answers, the day count rows (answers per question and respondents, code
+    RESPONDENTS) and the day group rows. Only constants and bound parameters go into this SQL,
+    never input."""
     overall = ", ".join(f"'{code}'" for code in overall_codes()) or "''"
-    # The bucket is worked out once per response, not once per answer.
-    per_answer = f"""
-        WITH counted AS MATERIALIZED (
-            SELECT r.id, r.unit_id, {bucket} AS bucket, r.questionnaire, r.questionnaire_version,
-                   r.channel, {unofficial} AS unofficial
-            FROM responses r
-            WHERE {where}
-        )
-        SELECT '{grain}' AS grain, r.unit_id, r.bucket, r.questionnaire, r.questionnaire_version,
-               r.channel, a.code, r.unofficial,
-               SUM(CASE WHEN a.value BETWEEN 1 AND 5 THEN 1 ELSE 0 END) AS answered,
+    valid = "a.value BETWEEN 1 AND 5"
+    responses = f"""
+        SELECT r.id, r.unit_id, {_day_sql(dialect)} AS bucket, r.questionnaire,
+               r.questionnaire_version, r.channel, {unofficial_sql(dialect)} AS unofficial,
+               r.counter, r.procedure, r.officer, {_hour_sql(dialect)} AS hour, r.reasons,
+               CASE WHEN r.comment IS NOT NULL AND trim(r.comment) <> '' THEN 1 ELSE 0 END
+                   AS commented,
+               CASE WHEN {suspect_sql(dialect)} THEN 1 ELSE 0 END AS suspect,
+               CASE WHEN {broken_sql(dialect)} THEN 1 ELSE 0 END AS broken,
+               COALESCE(SUM(CASE WHEN {valid} THEN 1 ELSE 0 END), 0) AS answered,
+               COALESCE(SUM(CASE WHEN a.value BETWEEN 4 AND 5 THEN 1 ELSE 0 END), 0)
+                   AS satisfied,
+               COALESCE(SUM(CASE WHEN a.value BETWEEN 1 AND 2 THEN 1 ELSE 0 END), 0) AS low,
+               MIN(CASE WHEN {valid} AND a.code NOT IN ({overall}) THEN a.value END) AS lowest
+        FROM responses r LEFT JOIN answers a ON a.response_id = r.id
+        WHERE {where}
+        GROUP BY r.id"""  # noqa: S608
+    counts = f"""
+        SELECT r.unit_id, r.bucket, r.questionnaire, r.questionnaire_version, r.channel, a.code,
+               r.unofficial,
+               SUM(CASE WHEN {valid} THEN 1 ELSE 0 END) AS answered,
                SUM(CASE WHEN a.value BETWEEN 4 AND 5 THEN 1 ELSE 0 END) AS satisfied,
                SUM(CASE WHEN a.value = 0 THEN 1 ELSE 0 END) AS no_opinion,
-               SUM(CASE WHEN a.value BETWEEN 1 AND 5 THEN a.value ELSE 0 END) AS value_sum
-        FROM counted r JOIN answers a ON a.response_id = r.id
-        GROUP BY 1, 2, 3, 4, 5, 6, 7, 8"""  # noqa: S608
-    per_respondent = f"""
-        SELECT grain, unit_id, bucket, questionnaire, questionnaire_version, channel,
-               '{RESPONDENTS}' AS code, unofficial,
-               SUM(CASE WHEN lowest IS NULL THEN 0 ELSE 1 END) AS answered,
-               SUM(CASE WHEN lowest >= 4 THEN 1 ELSE 0 END) AS satisfied,
-               SUM(CASE WHEN lowest IS NULL THEN 1 ELSE 0 END) AS no_opinion,
-               0 AS value_sum
-        FROM (
-            SELECT '{grain}' AS grain, r.unit_id, {bucket} AS bucket, r.questionnaire,
-                   r.questionnaire_version, r.channel, {unofficial} AS unofficial,
-                   (SELECT MIN(a.value) FROM answers a
-                     WHERE a.response_id = r.id AND a.value BETWEEN 1 AND 5
-                       AND a.code NOT IN ({overall})) AS lowest
-            FROM responses r
-            WHERE {where}
-        ) per_response
-        GROUP BY 1, 2, 3, 4, 5, 6, 7, 8"""  # noqa: S608
+               SUM(CASE WHEN {valid} THEN a.value ELSE 0 END) AS value_sum
+        FROM {_BATCH} r JOIN answers a ON a.response_id = r.id
+        GROUP BY 1, 2, 3, 4, 5, 6, 7
+        UNION ALL
+        SELECT unit_id, bucket, questionnaire, questionnaire_version, channel,
+               '{RESPONDENTS}', unofficial,
+               SUM(CASE WHEN lowest IS NULL THEN 0 ELSE 1 END),
+               SUM(CASE WHEN lowest >= 4 THEN 1 ELSE 0 END),
+               SUM(CASE WHEN lowest IS NULL THEN 1 ELSE 0 END),
+               0
+        FROM {_BATCH}
+        GROUP BY 1, 2, 3, 4, 5, 6, 7"""  # noqa: S608
     reasons_from, reason = _reasons_sql(dialect)
     common = "unit_id, bucket, questionnaire, unofficial"
     measures = "answered, satisfied, low"
-
-    def answers(condition: str) -> str:
-        return f"(SELECT COUNT(*) FROM answers a WHERE a.response_id = r.id AND {condition})"  # noqa: S608
-
     groups = f"""
-        WITH per_response AS MATERIALIZED (
-            SELECT r.id, r.unit_id, {bucket} AS bucket, r.questionnaire,
-                   {unofficial} AS unofficial, r.channel, r.counter, r.procedure, r.officer,
-                   {_hour_sql(dialect)} AS hour, r.reasons,
-                   CASE WHEN r.comment IS NOT NULL AND trim(r.comment) <> '' THEN 1 ELSE 0 END
-                       AS commented,
-                   CASE WHEN {suspect_sql(dialect)} THEN 1 ELSE 0 END AS suspect,
-                   CASE WHEN {broken_sql(dialect)} THEN 1 ELSE 0 END AS broken,
-                   {answers("a.value BETWEEN 1 AND 5")} AS answered,
-                   {answers("a.value BETWEEN 4 AND 5")} AS satisfied,
-                   {answers("a.value BETWEEN 1 AND 2")} AS low
-            FROM responses r
-            WHERE {where}
-        )
-        SELECT '{grain}' AS grain, unit_id, bucket, questionnaire, dimension, value, unofficial,
+        SELECT unit_id, bucket, questionnaire, dimension, value, unofficial,
                COUNT(*) AS responses,
                SUM(answered) AS answered, SUM(satisfied) AS satisfied, SUM(low) AS low
         FROM (
             SELECT {common}, 'channel' AS dimension, channel AS value, {measures}
-            FROM per_response
+            FROM {_BATCH}
             UNION ALL
-            SELECT {common}, 'counter', counter, {measures} FROM per_response
+            SELECT {common}, 'counter', counter, {measures} FROM {_BATCH}
             WHERE counter IS NOT NULL AND counter <> ''
             UNION ALL
-            SELECT {common}, 'procedure', procedure, {measures} FROM per_response
+            SELECT {common}, 'procedure', procedure, {measures} FROM {_BATCH}
             WHERE procedure IS NOT NULL AND procedure <> ''
             UNION ALL
-            SELECT {common}, 'officer', officer, {measures} FROM per_response
+            SELECT {common}, 'officer', officer, {measures} FROM {_BATCH}
             WHERE officer IS NOT NULL AND officer <> ''
             UNION ALL
-            SELECT {common}, 'hour', hour, {measures} FROM per_response
+            SELECT {common}, 'hour', hour, {measures} FROM {_BATCH}
             UNION ALL
-            SELECT {common}, 'comment', '', {measures} FROM per_response WHERE commented = 1
+            SELECT {common}, 'comment', '', {measures} FROM {_BATCH} WHERE commented = 1
             UNION ALL
-            SELECT {common}, 'left-out', channel || '/suspect', {measures} FROM per_response
+            SELECT {common}, 'left-out', channel || '/suspect', {measures} FROM {_BATCH}
             WHERE suspect = 1
             UNION ALL
-            SELECT {common}, 'left-out', channel || '/broken', {measures} FROM per_response
+            SELECT {common}, 'left-out', channel || '/broken', {measures} FROM {_BATCH}
             WHERE broken = 1
             UNION ALL
             SELECT {common}, 'reason', reason, {measures} FROM (
                 SELECT DISTINCT p.id, p.unit_id, p.bucket, p.questionnaire, p.unofficial,
                        p.answered, p.satisfied, p.low, {reason} AS reason
-                FROM per_response p {reasons_from}
+                FROM {_BATCH} p {reasons_from}
             ) given
             UNION ALL
             SELECT {common}, 'reason', '{ANY_REASON}', {measures} FROM (
@@ -207,34 +210,62 @@ def aggregate_sql(dialect: str, grain: str, where: str) -> tuple[str, str, str]:
                 FROM per_response p {reasons_from}
             ) any_given
         ) grouped
-        GROUP BY 1, 2, 3, 4, 5, 6, 7"""  # noqa: S608
-    return per_answer, per_respondent, groups
+        GROUP BY 1, 2, 3, 4, 5, 6"""  # noqa: S608
+    return responses, counts, groups
 
 
-def _upsert(session: Session, model, select_sql: str, params: dict) -> None:
-    """Add the rows of `select_sql` to the table of `model`, summing into rows that exist."""
-    table = model.__tablename__
-    keys, values = (
-        (COUNT_KEYS, COUNT_VALUES) if model is ReportCount else (GROUP_KEYS, GROUP_VALUES)
-    )
-    add = ", ".join(f"{name} = {table}.{name} + excluded.{name}" for name in values)
-    # SQLite needs a WHERE in INSERT ... SELECT ... ON CONFLICT to parse the upsert clause.
-    statement = (
-        f"INSERT INTO {table} ({keys}, {', '.join(values)}) "  # noqa: S608
-        f"SELECT * FROM ({select_sql}) agg WHERE true "
-        f"ON CONFLICT ({keys}) DO UPDATE SET {add}"
-    )
-    session.execute(sa.text(statement), params)
+def _keys_values(model) -> tuple[list[str], tuple[str, ...]]:
+    keys = COUNT_KEYS if model is ReportCount else GROUP_KEYS
+    values = COUNT_VALUES if model is ReportCount else GROUP_VALUES
+    return [k.strip() for k in keys.split(",")], values
 
 
-def _count(session: Session, where: str, params: dict) -> None:
-    """Add the responses matching `where` to both tables, in both grains."""
+def _add_batch(session: Session, model, batch: str, grain: str) -> None:
+    """Add the day rows of the temporary table `batch`, summed into `grain`'s buckets, to the
+    table of `model`, summing into rows that exist."""
     dialect = session.get_bind().dialect.name
-    for grain in GRAINS:
-        per_answer, per_respondent, groups = aggregate_sql(dialect, grain, where)
-        _upsert(session, ReportCount, per_answer, params)
-        _upsert(session, ReportCount, per_respondent, params)
-        _upsert(session, ReportGroupCount, groups, params)
+    table = model.__tablename__
+    keys, values = _keys_values(model)
+    rest = keys[3:]  # after grain, unit_id, bucket
+    add = ", ".join(f"{name} = {table}.{name} + excluded.{name}" for name in values)
+    if grain == "day":  # the batch's rows are day rows already, one per key
+        select = f"SELECT '{grain}', unit_id, bucket, {', '.join(rest)}, {', '.join(values)} "
+        select += f"FROM {batch}"  # noqa: S608
+    else:
+        bucket = roll_sql(dialect, grain, "bucket")
+        select = (
+            f"SELECT '{grain}' AS grain, unit_id, {bucket} AS bucket, {', '.join(rest)}, "  # noqa: S608
+            f"{', '.join(f'SUM({v}) AS {v}' for v in values)} FROM {batch} "
+            f"GROUP BY unit_id, {bucket}, {', '.join(rest)}"
+        )
+    # SQLite needs a WHERE in INSERT ... SELECT ... ON CONFLICT to parse the upsert clause.
+    session.execute(
+        sa.text(
+            f"INSERT INTO {table} ({', '.join(keys)}, {', '.join(values)}) "  # noqa: S608
+            f"SELECT * FROM ({select}) agg WHERE true "
+            f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {add}"
+        )
+    )
+
+
+def _count(session: Session, where: str, params: dict, grains=GRAINS) -> None:
+    """Add the responses matching `where` to both tables, in `grains`: the answers are read
+    once, into day rows, and every grain is summed from those."""
+    dialect = session.get_bind().dialect.name
+    responses, counts, groups = batch_sql(dialect, where)
+    temporary = "CREATE TEMPORARY TABLE"
+    for name in (_BATCH_GROUPS, _BATCH_COUNTS, _BATCH):
+        session.execute(sa.text(f"DROP TABLE IF EXISTS {name}"))
+    session.execute(sa.text(f"{temporary} {_BATCH} AS {responses}"), params)
+    if dialect == "postgresql":
+        session.execute(sa.text(f"ANALYZE {_BATCH}"))
+    session.execute(sa.text(f"{temporary} {_BATCH_COUNTS} AS {counts}"))
+    session.execute(sa.text(f"{temporary} {_BATCH_GROUPS} AS {groups}"))
+    for grain in grains:
+        _add_batch(session, ReportCount, _BATCH_COUNTS, grain)
+        _add_batch(session, ReportGroupCount, _BATCH_GROUPS, grain)
+    for name in (_BATCH_GROUPS, _BATCH_COUNTS, _BATCH):
+        session.execute(sa.text(f"DROP TABLE {name}"))
 
 
 def refresh_counts(session: Session) -> int:
@@ -276,8 +307,9 @@ def refresh_counts(session: Session) -> int:
     )
     for day in sorted(days):
         recount_day(session, day, up_to=newest)
-    for month in sorted({day.replace(day=1) for day in days}):
-        resum_month(session, month)
+    for grain in GRAINS[1:]:
+        for first in sorted({first_day(grain, day) for day in days}):
+            resum(session, grain, first)
     state.last_response_id = newest
     session.flush()
     return newest - last
@@ -292,7 +324,8 @@ def _moment_param(dialect: str, moment: dt.datetime):
 
 
 def recount_day(session: Session, day: dt.date, up_to: int) -> None:
-    """Count one local day again from the responses (those with id <= up_to), day grain only."""
+    """Count one local day again from the responses (those with id <= up_to), day grain only
+    (`resum` makes its week and month again)."""
     dialect = session.get_bind().dialect.name
     for model in (ReportCount, ReportGroupCount):
         session.execute(sa.delete(model).where(model.grain == "day", model.bucket == day))
@@ -304,33 +337,40 @@ def recount_day(session: Session, day: dt.date, up_to: int) -> None:
         "end": _moment_param(dialect, end),
     }
     where = "r.id <= :up_to AND r.submitted_at >= :start AND r.submitted_at < :end"
-    per_answer, per_respondent, groups = aggregate_sql(dialect, "day", where)
-    _upsert(session, ReportCount, per_answer, params)
-    _upsert(session, ReportCount, per_respondent, params)
-    _upsert(session, ReportGroupCount, groups, params)
+    _count(session, where, params, grains=("day",))
 
 
-def resum_month(session: Session, month: dt.date) -> None:
-    """Make one month's rows again as the sum of its days' rows."""
-    following = (month + dt.timedelta(days=32)).replace(day=1)
-    for model, keys, values in (
-        (ReportCount, COUNT_KEYS, COUNT_VALUES),
-        (ReportGroupCount, GROUP_KEYS, GROUP_VALUES),
-    ):
+def first_day(grain: str, day: dt.date) -> dt.date:
+    """The bucket of `grain` holding `day`: the Monday of its ISO week, or its month's first day."""
+    if grain == "week":
+        return day - dt.timedelta(days=day.weekday())
+    if grain == "month":
+        return day.replace(day=1)
+    return day
+
+
+def resum(session: Session, grain: str, first: dt.date) -> None:
+    """Make one week's or month's rows (`first` its first day) again as the sum of its days'."""
+    if grain == "week":
+        following = first + dt.timedelta(days=7)
+    else:
+        following = (first + dt.timedelta(days=32)).replace(day=1)
+    for model in (ReportCount, ReportGroupCount):
         table = model.__tablename__
-        session.execute(sa.delete(model).where(model.grain == "month", model.bucket == month))
-        rest = [k.strip() for k in keys.split(",")][3:]  # after grain, unit_id, bucket
+        keys, values = _keys_values(model)
+        rest = keys[3:]  # after grain, unit_id, bucket
+        session.execute(sa.delete(model).where(model.grain == grain, model.bucket == first))
         sums = ", ".join(f"SUM({v})" for v in values)
         session.execute(
             sa.text(
-                f"INSERT INTO {table} ({keys}, {', '.join(values)}) "  # noqa: S608
-                f"SELECT 'month', unit_id, :month, {', '.join(rest)}, {sums} FROM {table} "
-                f"WHERE grain = 'day' AND bucket >= :month AND bucket < :following "
+                f"INSERT INTO {table} ({', '.join(keys)}, {', '.join(values)}) "  # noqa: S608
+                f"SELECT '{grain}', unit_id, :first, {', '.join(rest)}, {sums} FROM {table} "
+                f"WHERE grain = 'day' AND bucket >= :first AND bucket < :following "
                 f"GROUP BY unit_id, {', '.join(rest)}"
             ).bindparams(
-                sa.bindparam("month", type_=sa.Date), sa.bindparam("following", type_=sa.Date)
+                sa.bindparam("first", type_=sa.Date), sa.bindparam("following", type_=sa.Date)
             ),
-            {"month": month, "following": following},
+            {"first": first, "following": following},
         )
 
 

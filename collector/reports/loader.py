@@ -94,20 +94,40 @@ def _next_month(day: dt.date) -> dt.date:
     return (day.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
 
 
+def _monday_on_or_after(day: dt.date) -> dt.date:
+    return day + dt.timedelta(days=(7 - day.weekday()) % 7)
+
+
+def _weeks_and_days(segment: int, start: dt.date, end: dt.date) -> list[_Piece]:
+    """The days from `start` to `end` as whole ISO weeks (weekly counts, buckets their Mondays)
+    and the days around them (daily counts)."""
+    first_week = _monday_on_or_after(start)
+    after_weeks = end + _DAY - dt.timedelta(days=(end + _DAY).weekday())
+    if first_week >= after_weeks:
+        return [_Piece(segment, "day", start, end)]
+    pieces = []
+    if start < first_week:
+        pieces.append(_Piece(segment, "day", start, first_week - _DAY))
+    pieces.append(_Piece(segment, "week", first_week, after_weeks - dt.timedelta(days=7)))
+    if after_weeks <= end:
+        pieces.append(_Piece(segment, "day", after_weeks, end))
+    return pieces
+
+
 def _pieces(segment: int, start: dt.date, end: dt.date) -> list[_Piece]:
-    """The days from `start` to `end` as whole months (monthly counts) and the days around them
-    (daily counts)."""
+    """The days from `start` to `end` as whole months (monthly counts), whole ISO weeks in what
+    is left (weekly counts) and the days around those (daily counts)."""
     first_month = start if start.day == 1 else _next_month(start)
     after_months = (end + _DAY).replace(day=1)  # the first day after the last whole month
     if first_month >= after_months:
-        return [_Piece(segment, "day", start, end)]
+        return _weeks_and_days(segment, start, end)
     pieces = []
     if start < first_month:
-        pieces.append(_Piece(segment, "day", start, first_month - _DAY))
+        pieces += _weeks_and_days(segment, start, first_month - _DAY)
     last_month = (after_months - _DAY).replace(day=1)
     pieces.append(_Piece(segment, "month", first_month, last_month))
     if after_months <= end:
-        pieces.append(_Piece(segment, "day", after_months, end))
+        pieces += _weeks_and_days(segment, after_months, end)
     return pieces
 
 
@@ -130,28 +150,37 @@ def segments(buckets: list[Period]) -> tuple[list[tuple[dt.date, dt.date]], pd.D
 
 
 def _counts_query(table, pieces: list[_Piece], ids: list[int], columns, values, where=()):
-    """One SELECT per piece, summing `values` per `columns`, labelled with the piece's segment;
-    all of them in one UNION ALL."""
+    """One SELECT per piece, labelled with the piece's segment, all of them in one UNION ALL:
+    a piece of one bucket reads its rows as they are (the caller sums them per segment: no sort
+    in the database), a piece of several buckets sums `values` per `columns`."""
     c = table.c
     # The ids are integers from the database: written into the SQL, they cost nothing to bind
     # (hundreds of expanded parameters in each of a dozen SELECTs would).
     in_ids = sa.text(f"{table.name}.unit_id IN ({', '.join(str(int(i)) for i in ids)})")
     selects = []
     for piece in pieces:
-        selects.append(
-            sa.select(
-                sa.literal(piece.segment, sa.Integer).label("segment"),
-                *[c[name] for name in columns],
-                *[sa.cast(sa.func.sum(c[name]), sa.BigInteger).label(name) for name in values],
+        label = sa.literal(piece.segment, sa.Integer).label("segment")
+        keys = [c[name] for name in columns]
+        if piece.first == piece.last:
+            select = sa.select(label, *keys, *[c[name] for name in values]).where(
+                c.grain == piece.grain, in_ids, c.bucket == piece.first, *where
             )
-            .where(
-                c.grain == piece.grain,
-                in_ids,
-                c.bucket.between(piece.first, piece.last),
-                *where,
+        else:
+            select = (
+                sa.select(
+                    label,
+                    *keys,
+                    *[sa.cast(sa.func.sum(c[name]), sa.BigInteger).label(name) for name in values],
+                )
+                .where(
+                    c.grain == piece.grain,
+                    in_ids,
+                    c.bucket.between(piece.first, piece.last),
+                    *where,
+                )
+                .group_by(*keys)
             )
-            .group_by(*[c[name] for name in columns])
-        )
+        selects.append(select)
     return sa.union_all(*selects) if len(selects) > 1 else selects[0]
 
 
@@ -163,23 +192,20 @@ def _fetch(session: Session, query, names: list[str], ints=(), bools=()) -> pd.D
         rows = result.cursor.fetchall() if result.cursor is not None else []
     finally:
         result.close()
-    columns = list(zip(*rows, strict=True)) if rows else [()] * len(names)
+    # One object matrix, sliced into columns: no Python work per row.
+    matrix = np.empty((len(rows), len(names)), dtype=object)
+    if rows:
+        matrix[:] = rows
     data = {}
-    for name, values in zip(names, columns, strict=True):
+    for i, name in enumerate(names):
+        column = matrix[:, i]
         if name in ints:
-            data[name] = np.fromiter(values, dtype=np.int64, count=len(values))
+            data[name] = column.astype(np.int64)
         elif name in bools:
-            data[name] = np.array([bool(v) for v in values], dtype=bool)
+            data[name] = column.astype(bool)
         else:
-            data[name] = np.array(values, dtype=object)
+            data[name] = column
     return pd.DataFrame(data, columns=names)
-
-
-def _by_bucket(frame: pd.DataFrame, membership: pd.DataFrame, keys, values) -> pd.DataFrame:
-    """Segment rows summed into the buckets they make up."""
-    merged = frame.merge(membership, on="segment")
-    out = merged.groupby(["bucket", *keys], as_index=False, sort=True)[list(values)].sum()
-    return out
 
 
 def _int_columns(frame: pd.DataFrame, names) -> pd.DataFrame:
@@ -190,13 +216,14 @@ def _int_columns(frame: pd.DataFrame, names) -> pd.DataFrame:
 
 def bucket_counts(
     session: Session, ids: list[int], buckets: list[Period], include_unofficial: bool
-) -> tuple[pd.DataFrame, dict[str, list[str]], list[_Piece], pd.DataFrame]:
-    """The counts of `buckets` (bucket index, kind, unit_id, code + COUNT_COLUMNS, versions
-    summed) in one query, with the versions seen, the pieces read and the segments' membership."""
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, list[str]]]:
+    """The counts of `buckets` (bucket index, kind, unit_id, code + COUNT_COLUMNS, versions and
+    channels summed) and those of the first bucket per channel (channel, kind, unit_id, code +
+    COUNT_COLUMNS), in one query, with the versions seen."""
     spans, membership = segments(buckets)
     pieces = [p for s, (lo, hi) in enumerate(spans) for p in _pieces(s, lo, hi)]
     official = [] if include_unofficial else [ReportCount.__table__.c.unofficial == sa.false()]
-    columns = ["segment", "kind", "version", "unit_id", "code", *COUNT_COLUMNS]
+    columns = ["segment", "kind", "version", "channel", "unit_id", "code", *COUNT_COLUMNS]
     if pieces and ids:
         raw = _fetch(
             session,
@@ -204,7 +231,7 @@ def bucket_counts(
                 ReportCount.__table__,
                 pieces,
                 ids,
-                ["questionnaire", "questionnaire_version", "unit_id", "code"],
+                ["questionnaire", "questionnaire_version", "channel", "unit_id", "code"],
                 COUNT_COLUMNS,
                 official,
             ),
@@ -214,10 +241,21 @@ def bucket_counts(
     else:
         raw = _int_columns(pd.DataFrame(columns=columns), ["segment", "unit_id", *COUNT_COLUMNS])
     versions: dict[str, list[str]] = {}
-    for kind, version in sorted(set(zip(raw["kind"], raw["version"], strict=True))):
+    seen = raw[["kind", "version"]].drop_duplicates()
+    for kind, version in sorted(zip(seen["kind"], seen["version"], strict=True)):
         versions.setdefault(kind, []).append(version)
-    counts = _by_bucket(raw, membership, ["kind", "unit_id", "code"], COUNT_COLUMNS)
-    return counts, versions, pieces, membership
+    merged = raw.merge(membership, on="segment")
+    counts = merged.groupby(["bucket", "kind", "unit_id", "code"], as_index=False, sort=True)[
+        COUNT_COLUMNS
+    ].sum()
+    # The first bucket's segments cover it exactly: its channels come from the same rows.
+    channel_counts = _int_columns(
+        merged[merged["bucket"] == 0]
+        .groupby(["channel", "kind", "unit_id", "code"], as_index=False, sort=True)[COUNT_COLUMNS]
+        .sum(),
+        ["unit_id", *COUNT_COLUMNS],
+    )
+    return counts, channel_counts, versions
 
 
 def load_report_data(
@@ -233,31 +271,10 @@ def load_report_data(
     units = load_units(session, root_id)
     ids = [int(i) for i in units["id"]]
     buckets = [period, period.previous(), *period.trend_buckets()]
-    counts, versions, _, _ = bucket_counts(session, ids, buckets, include_unofficial)
+    counts, channel_counts, versions = bucket_counts(session, ids, buckets, include_unofficial)
     # What is only about the period reads it whole: a quarter is three monthly buckets.
     period_pieces = _pieces(0, period.start, period.end)
-    official = [] if include_unofficial else [ReportCount.__table__.c.unofficial == sa.false()]
-    counts_t, groups_t = ReportCount.__table__, ReportGroupCount.__table__
-
-    channel_raw = _fetch(
-        session,
-        _counts_query(
-            counts_t,
-            period_pieces,
-            ids,
-            ["channel", "questionnaire", "unit_id", "code"],
-            COUNT_COLUMNS,
-            official,
-        ),
-        ["segment", "channel", "kind", "unit_id", "code", *COUNT_COLUMNS],
-        ints={"segment", "unit_id", *COUNT_COLUMNS},
-    )
-    channel_counts = _int_columns(
-        channel_raw.groupby(["channel", "kind", "unit_id", "code"], as_index=False, sort=True)[
-            COUNT_COLUMNS
-        ].sum(),
-        ["unit_id", *COUNT_COLUMNS],
-    )
+    groups_t = ReportGroupCount.__table__
 
     group_values = ["responses", "answered", "satisfied", "low"]
     grouped = _fetch(

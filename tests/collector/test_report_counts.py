@@ -1,5 +1,5 @@
-"""The report counts by local day and month, and `load_report_data` for any period, with counts
-worked out by hand, on SQLite and PostgreSQL.
+"""The report counts by local day, ISO week and month, and `load_report_data` for any period, with
+counts worked out by hand, on SQLite and PostgreSQL.
 
 The tree (tests/collector/conftest.py): P01 -> C01 -> O01 and P01 -> C02 -> O02. Administrative
 services, short form: Q0 is the overall question, A0..E0 the factor items.
@@ -334,19 +334,26 @@ def test_groups_counter_hour_and_reason(app, year):
     assert isinstance(q1, pd.DataFrame)
 
 
-def test_whole_months_are_read_from_the_monthly_counts():
+def test_whole_months_and_weeks_are_read_from_the_monthly_and_weekly_counts():
     from collector.reports.loader import _pieces
 
     pieces = _pieces(0, D(2026, 1, 10), D(2026, 7, 1))
     assert [(p.grain, p.first, p.last) for p in pieces] == [
-        ("day", D(2026, 1, 10), D(2026, 1, 31)),
+        ("day", D(2026, 1, 10), D(2026, 1, 11)),  # Saturday and Sunday
+        ("week", D(2026, 1, 12), D(2026, 1, 19)),  # the weeks of Monday 12 and 19 January
+        ("day", D(2026, 1, 26), D(2026, 1, 31)),  # the week of the 26th runs into February
         ("month", D(2026, 2, 1), D(2026, 6, 1)),
         ("day", D(2026, 7, 1), D(2026, 7, 1)),
     ]
     assert [(p.grain, p.first) for p in _pieces(3, D(2026, 3, 1), D(2026, 3, 31))] == [
         ("month", D(2026, 3, 1))
     ]
-    assert [p.grain for p in _pieces(0, D(2026, 3, 2), D(2026, 3, 8))] == ["day"]
+    assert [(p.grain, p.first, p.last) for p in _pieces(0, D(2026, 3, 2), D(2026, 3, 8))] == [
+        ("week", D(2026, 3, 2), D(2026, 3, 2))
+    ]
+    assert [p.grain for p in _pieces(0, D(2026, 3, 3), D(2026, 3, 8))] == ["day"]
+    # a week straddling two months (29 June - 5 July) is one week
+    assert [p.grain for p in _pieces(0, D(2026, 6, 29), D(2026, 7, 5))] == ["week"]
     # a month's own buckets: the month before (one piece, monthly), then its clipped weeks
     march = Period.parse("2026-03", today=TODAY)
     spans, membership = segments([march, march.previous(), *march.trend_buckets()])
@@ -371,3 +378,61 @@ def test_a_period_without_responses_loads_empty_frames(app, units):
     assert list(data.comments.columns) == ["local_time", "unit_id", "kind", "comment"]
     assert sorted(data.units["code"]) == ["C01", "O01"]
     assert [b.key for b in data.buckets[:2]] == ["2026-Q3", "2026-Q2"]
+
+
+def test_every_grain_gives_the_same_counts(app, year, monkeypatch):
+    """The weekly and monthly rows are the sums of the daily rows, and a report reads the same
+    counts whichever grain serves it."""
+    from collector.reports import loader
+    from collector.reports.counts import first_day
+
+    refresh(app)
+    for model, keys in (
+        (ReportCount, ("questionnaire", "questionnaire_version", "channel", "code", "unofficial")),
+        (ReportGroupCount, ("questionnaire", "dimension", "value", "unofficial")),
+    ):
+        values = [
+            n
+            for n in ("answered", "satisfied", "no_opinion", "value_sum", "responses", "low")
+            if n in model.__table__.c
+        ]
+        days = rows(app, model, grain="day")
+        assert days
+        for grain in ("week", "month"):
+            summed: dict = {}
+            for row in days:
+                key = (row["unit_id"], first_day(grain, row["bucket"]), *[row[k] for k in keys])
+                total = summed.setdefault(key, [0] * len(values))
+                for i, name in enumerate(values):
+                    total[i] += row[name]
+            stored = {
+                (row["unit_id"], row["bucket"], *[row[k] for k in keys]): [row[n] for n in values]
+                for row in rows(app, model, grain=grain)
+            }
+            assert stored == summed, (model.__name__, grain)
+    # week 27 (29 June - 5 July) straddles June and July: a week row of its own
+    weeks = respondents(app, "week")
+    assert weeks[(D(2026, 6, 29), False)] == (2, 2, 0) and weeks[(D(2026, 6, 29), True)] == (
+        1,
+        0,
+        0,
+    )
+    keys = ["2026-W27", "2026-W14", "2026-06", "2026-Q1", "2026", "2026-03-15..2026-04-15"]
+    read = {key: load(app, key) for key in keys}
+
+    def only_days(segment, start, end):
+        return [loader._Piece(segment, "day", start, end)]
+
+    monkeypatch.setattr(loader, "_pieces", only_days)
+    for key in keys:
+        from_days = load(app, key)
+        for name in ("counts", "channel_counts", "groups"):
+            pd.testing.assert_frame_equal(
+                getattr(read[key], name).reset_index(drop=True),
+                getattr(from_days, name).reset_index(drop=True),
+                check_dtype=False,
+                obj=f"{key} {name}",
+            )
+        assert read[key].versions == from_days.versions
+        assert read[key].left_out_total == from_days.left_out_total
+        assert read[key].comments_total == from_days.comments_total

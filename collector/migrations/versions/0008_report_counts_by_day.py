@@ -1,5 +1,6 @@
-"""Report counts per local day and month, with channel and the sum of answers, and counts per
-breakdown group; they replace the weekly counts, and the counts are made again from scratch
+"""Report counts per local day, ISO week and month, with channel and the sum of answers, and
+counts per breakdown group; they replace the weekly counts, and the counts are made again from
+scratch
 
 The new counts are made from the responses still stored: where retention has deleted responses
 (RETENTION_RESPONSE_MONTHS), their weeks' old counts, which cannot be split into days, are lost.
@@ -49,7 +50,9 @@ def upgrade() -> None:
             "answered >= 0 AND satisfied >= 0 AND no_opinion >= 0 AND value_sum >= 0",
             name=op.f("ck_report_counts_counts"),
         ),
-        sa.CheckConstraint("grain IN ('day', 'month')", name=op.f("ck_report_counts_grain")),
+        sa.CheckConstraint(
+            "grain IN ('day', 'week', 'month')", name=op.f("ck_report_counts_grain")
+        ),
         sa.ForeignKeyConstraint(
             ["unit_id"],
             ["units.id"],
@@ -67,6 +70,7 @@ def upgrade() -> None:
             "unofficial",
             name=op.f("pk_report_counts"),
         ),
+        sqlite_with_rowid=False,
     )
     op.create_index(
         op.f("ix_report_counts_grain_bucket"), "report_counts", ["grain", "bucket"], unique=False
@@ -88,7 +92,9 @@ def upgrade() -> None:
             "responses >= 0 AND answered >= 0 AND satisfied >= 0 AND low >= 0",
             name=op.f("ck_report_group_counts_counts"),
         ),
-        sa.CheckConstraint("grain IN ('day', 'month')", name=op.f("ck_report_group_counts_grain")),
+        sa.CheckConstraint(
+            "grain IN ('day', 'week', 'month')", name=op.f("ck_report_group_counts_grain")
+        ),
         sa.ForeignKeyConstraint(
             ["unit_id"],
             ["units.id"],
@@ -105,6 +111,7 @@ def upgrade() -> None:
             "unofficial",
             name=op.f("pk_report_group_counts"),
         ),
+        sqlite_with_rowid=False,
     )
     op.create_index(
         op.f("ix_report_group_counts_grain_bucket"),
