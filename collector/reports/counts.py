@@ -103,7 +103,7 @@ ANY_REASON = "*"
 
 
 def _reasons_sql(dialect: str) -> tuple[str, str]:
-    """(FROM addition, value) giving one row per reason text of each per_response row p."""
+    """(FROM addition, value) giving one row per reason text of each batch response row p."""
     if dialect == "postgresql":
         return (
             "CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN jsonb_typeof(p.reasons) = 'array'"
@@ -207,7 +207,7 @@ def batch_sql(dialect: str, where: str) -> tuple[str, str, str]:
             SELECT {common}, 'reason', '{ANY_REASON}', {measures} FROM (
                 SELECT DISTINCT p.id, p.unit_id, p.bucket, p.questionnaire, p.unofficial,
                        p.answered, p.satisfied, p.low
-                FROM per_response p {reasons_from}
+                FROM {_BATCH} p {reasons_from}
             ) any_given
         ) grouped
         GROUP BY 1, 2, 3, 4, 5, 6"""  # noqa: S608
