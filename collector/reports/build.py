@@ -406,12 +406,11 @@ def _heatmap(groups: pd.DataFrame) -> model.Heatmap:
     rows = groups[groups["dimension"] == "hour"] if not groups.empty else groups
     if rows.empty:
         return model.Heatmap(hours=(), grid=(), peak=0)
-    day_hour = rows["value"].str.split("-", expand=True).astype(int)
-    cells = (
-        rows.assign(day=day_hour[0], hour=day_hour[1])
-        .groupby(["day", "hour"])[["responses", "answered", "low"]]
-        .sum()
-    )
+    # Summed per "D-HH" value first (at most 7 x 24 of them, whatever the number of units and
+    # buckets), then the values are read as a weekday and an hour.
+    by_value = rows.groupby("value")[["responses", "answered", "low"]].sum()
+    day_hour = by_value.index.to_series().str.split("-", expand=True).astype(int)
+    cells = by_value.set_index([day_hour[0].rename("day"), day_hour[1].rename("hour")])
     found = {key: row for key, row in cells.iterrows()}
     hours = list(range(int(day_hour[1].min()), int(day_hour[1].max()) + 1))
     grid = []

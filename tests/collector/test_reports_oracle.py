@@ -512,3 +512,23 @@ def test_a_parent_on_the_page_is_the_mean_of_the_rows_under_it_on_an_uneven_tree
     commune = page("C02")
     assert commune["admin.index"] == r2(250 / 3)
     assert (commune["admin.child.C02"], commune["admin.child.O02"]) == (100.0, r2(200 / 3))
+
+
+def test_the_heatmap_by_hand(client, oracle):
+    """Official responses by local weekday and hour; dissatisfied = answers 1-2 / answers 1-5 of
+    every question (the overall one too):
+
+        Mon 00h  r1: 5 answers, none low                          -> 1 rating, 0 %
+        Tue 09h  r2 (6 answers, 2 low), r3 (2, 0), r4 (6, 0), r5 (5, 3), h1 (5, 0), h2 (6, 0),
+                 h3 (1, 1): 31 answers, 6 low                     -> 7 ratings, 19.35 %
+        Wed 10h  40 education responses, all 2: 240 answers, all low -> 40 ratings, 100 %
+    """
+    heat = fetch_json(client, oracle)["heatmap"]
+    assert heat["hours"] == list(range(11)) and heat["peak"] == 40
+    cells = {
+        (day, heat["hours"][h]): (cell["ratings"], cell["dissatisfied"])
+        for day, row in enumerate(heat["grid"])
+        for h, cell in enumerate(row)
+        if cell["ratings"]
+    }
+    assert cells == {(0, 0): (1, 0.0), (1, 9): (7, r2(600 / 31)), (2, 10): (40, 100.0)}
