@@ -1,5 +1,6 @@
-"""Weekly satisfaction reports: a loader returns the week's table, a pure function computes the
-report from it (`report.weekly_report`), and the views only render it (HTML, CSV, XLSX, JSON)."""
+"""Satisfaction reports for any period: the loader reads counts (`loader.load_report_data`), the
+builder scores them with `shared.scoring` into the typed report (`build.build_report`,
+`model.Report`), and the page, files, JSON API, CLI and mail only render it."""
 
 from __future__ import annotations
 
