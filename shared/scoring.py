@@ -30,7 +30,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from types import MappingProxyType
 from typing import Any
 
@@ -97,9 +97,75 @@ def layout_for(kind: str, versions: Iterable[str]) -> tuple[Layout, dict[str, An
 
 
 @dataclass(frozen=True)
+class Cross:
+    """Sums over respondents of products of their answers to two criteria (leading shape S,
+    then criteria x criteria): with y_ik = 1 when respondent i answered criterion k 4-5 and
+    a_ik = 1 when 1-5 (0 otherwise), `yy` = sum_i y_ik y_il, `ya` = sum_i y_ik a_il and
+    `aa` = sum_i a_ik a_il. The diagonals are the criteria's satisfied and valid answers.
+
+    They are sums over people, so they add up over days, units and channels like the counts,
+    and they are what the respondent-clustered variance of any weighted mean of criterion shares
+    needs (`linear_variance`): how one person's answers move together.
+    """
+
+    yy: np.ndarray
+    ya: np.ndarray
+    aa: np.ndarray
+
+    @classmethod
+    def zeros(cls, shape: tuple[int, ...], criteria: int) -> Cross:
+        return cls(*(np.zeros((*shape, criteria, criteria)) for _ in range(3)))
+
+    def total(self, axis: int = 0) -> Cross:
+        return Cross(self.yy.sum(axis=axis), self.ya.sum(axis=axis), self.aa.sum(axis=axis))
+
+    def take(self, index: Any) -> Cross:
+        return Cross(self.yy[index], self.ya[index], self.aa[index])
+
+
+def cross_of(satisfied: np.ndarray, answered: np.ndarray, group: np.ndarray, groups: int) -> Cross:
+    """The `Cross` of each of `groups` groups from one row per respondent: `satisfied` and
+    `answered` (respondents x criteria, 0/1) and each respondent's group (0..groups-1). The
+    respondents are sorted by group and summed group by group, in slices of bounded memory."""
+    y = np.asarray(satisfied, dtype=np.float64)
+    a = np.asarray(answered, dtype=np.float64)
+    group = np.asarray(group, dtype=np.int64)
+    criteria = y.shape[1] if y.ndim == 2 else 0
+    out = Cross.zeros((groups,), criteria)
+    if not len(group):
+        return out
+    order = np.argsort(group, kind="stable")
+    y, a, group = y[order], a[order], group[order]
+    starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+    ends = np.r_[starts[1:], len(group)]
+    if len(starts) * 8 <= len(group):  # few large groups: one product of matrices each
+        for first, last in zip(starts, ends, strict=True):
+            g, ys, ans = group[first], y[first:last], a[first:last]
+            out.yy[g], out.ya[g], out.aa[g] = ys.T @ ys, ys.T @ ans, ans.T @ ans
+        return out
+    # Many small groups: each respondent's products, summed per group (reduceat), by slices.
+    size = max(1, 4_000_000 // max(1, criteria * criteria))
+    for first in range(0, len(group), size):
+        last = min(first + size, len(group))
+        cut = starts[(starts >= first) & (starts < last)] - first
+        cut = np.r_[0, cut] if not len(cut) or cut[0] != 0 else cut
+        ids = group[first + cut]
+        ys, ans = y[first:last], a[first:last]
+        last_rows = np.r_[cut[1:], last - first] - 1
+        for target, left, right in ((out.yy, ys, ys), (out.ya, ys, ans), (out.aa, ans, ans)):
+            # Sums per group as differences of a running sum (reduceat over many short runs
+            # of a 3-D array is several times slower).
+            running = np.cumsum((left[:, :, None] * right[:, None, :]).reshape(len(ys), -1), axis=0)
+            ends_ = running[last_rows]
+            ends_[1:] -= running[last_rows[:-1]]
+            target[ids] += ends_.reshape(len(ids), criteria, criteria)  # ids unique: sorted
+    return out
+
+
+@dataclass(frozen=True)
 class Counts:
-    """Counts of one kind over some groups (leading shape S): per criterion (S, C), and per
-    respondent (S)."""
+    """Counts of one kind over some groups (leading shape S): per criterion (S, C), per
+    respondent (S), and the respondents' cross-products (`Cross`, (S, C, C)) when known."""
 
     satisfied: np.ndarray  #: answers 4-5
     answered: np.ndarray  #: answers 1-5
@@ -108,20 +174,34 @@ class Counts:
     respondents: np.ndarray  #: responses with at least one answer 1-5 to an item: the n
     all_satisfied: np.ndarray  #: of those, every answer 1-5 to an item is 4-5
     responses: np.ndarray  #: every response, empty ones included
+    #: None when only the counts are known (scalar helpers): figures, but no intervals.
+    cross: Cross | None = None
 
     @classmethod
-    def zeros(cls, shape: tuple[int, ...], criteria: int) -> Counts:
+    def zeros(cls, shape: tuple[int, ...], criteria: int, cross: bool = False) -> Counts:
         return cls(
             *(np.zeros((*shape, criteria)) for _ in range(4)),
             *(np.zeros(shape) for _ in range(3)),
+            cross=Cross.zeros(shape, criteria) if cross else None,
         )
 
     def total(self, axis: int = 0) -> Counts:
         """The counts summed over one leading axis (the pooled counts of those groups)."""
-        return Counts(**{name: getattr(self, name).sum(axis=axis) for name in _FIELDS})
+        return Counts(
+            **{name: getattr(self, name).sum(axis=axis) for name in _FIELDS},
+            cross=None if self.cross is None else self.cross.total(axis),
+        )
 
     def take(self, index: Any) -> Counts:
-        return Counts(**{name: getattr(self, name)[index] for name in _FIELDS})
+        return Counts(
+            **{name: getattr(self, name)[index] for name in _FIELDS},
+            cross=None if self.cross is None else self.cross.take(index),
+        )
+
+    def arrays(self) -> list[np.ndarray]:
+        """Every array, the cross-products' included: what summing counts must add."""
+        extra = [] if self.cross is None else [self.cross.yy, self.cross.ya, self.cross.aa]
+        return [getattr(self, name) for name in _FIELDS] + extra
 
 
 _FIELDS = (
@@ -145,16 +225,18 @@ def wilson(successes: np.ndarray, n: np.ndarray, z: float = Z95) -> np.ndarray:
     """Wilson score intervals (section 7), shape (..., 2) in percent; NaN where n is 0.
 
     z = 1.96 gives 95 %. With 90 % observed: n=30 -> about 74-97, n=100 -> 83-95, n=400 -> 87-93.
+    `n` may be an effective sample size (not a whole number): `survey_interval`.
     """
     k, n = np.asarray(successes, dtype=float), np.asarray(n, dtype=float)
-    safe = np.where(n > 0, n, 1)
-    p = np.clip(k / safe, 0.0, 1.0)
+    present = np.nan_to_num(n) > 0
+    safe = np.where(present, n, 1)
+    p = np.clip(np.nan_to_num(k) / safe, 0.0, 1.0)
     z2 = z * z
     denominator = 1 + z2 / safe
     centre = (p + z2 / (2 * safe)) / denominator
     margin = z * np.sqrt(p * (1 - p) / safe + z2 / (4 * safe * safe)) / denominator
-    low = np.where(n > 0, 100 * np.maximum(0.0, centre - margin), np.nan)
-    high = np.where(n > 0, 100 * np.minimum(1.0, centre + margin), np.nan)
+    low = np.where(present, 100 * np.maximum(0.0, centre - margin), np.nan)
+    high = np.where(present, 100 * np.minimum(1.0, centre + margin), np.nan)
     return np.stack([low, high], axis=-1)
 
 
@@ -188,6 +270,97 @@ def index_weights(layout: Layout, answered: np.ndarray) -> np.ndarray:
     return np.where(factors_with_data > 0, weights, 0.0)
 
 
+def factor_weights(layout: Layout, answered: np.ndarray) -> np.ndarray:
+    """The weight of each criterion's share in each factor, (..., F, C), each factor's summing to
+    1 where it has data: its answered criteria equally (SIPAS), or by their answers (pooled)."""
+    answered = np.asarray(answered, dtype=float)[..., None, :] * layout.masks
+    if layout.method != "pooled":
+        answered = (answered > 0).astype(float)
+    total = answered.sum(axis=-1, keepdims=True)
+    return np.where(total > 0, answered / np.where(total > 0, total, 1), 0.0)
+
+
+# -- respondent-clustered variance and intervals (section 7) -----------------------------------
+
+
+def linear_variance(
+    weights: np.ndarray, shares: np.ndarray, counts: Counts, *, pooled: bool = False
+) -> np.ndarray:
+    """The linearised (Taylor) variance of a weighted mean of criterion shares, the respondent
+    being the unit of sampling (section 7; Wolter 2007, ch. 6; Lohr 2019, ch. 9): as fractions
+    squared, NaN where it cannot be estimated (no cross-products, or fewer than 2 respondents).
+
+    The estimate is sum_k w_k S_k / N_k (shares S/N, weights w fixed: SIPAS) or, `pooled`,
+    sum_k S_k / sum_k N_k (health). Each respondent i contributes
+    z_i = sum_k d_k (y_ik - q_k a_ik), with d_k = w_k / N_k and q_k the criterion's share (or,
+    pooled, the pooled share itself); the variance is n / (n - 1) sum_i z_i^2, which the
+    cross-products give without the respondents: d'YY d - 2 d'YA (d q) + (d q)'AA (d q).
+
+    `weights` and `shares` (in percent) have the counts' shape (..., C) or, for several
+    figures at once (the factors), (..., F, C).
+    """
+    if counts.cross is None:
+        return np.full(np.shape(weights)[:-1], np.nan)
+    answered = np.asarray(counts.answered, dtype=float)
+    extra = np.ndim(weights) - np.ndim(answered)
+    if extra:
+        answered = np.expand_dims(answered, -2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        d = np.where(answered > 0, weights / np.where(answered > 0, answered, 1), 0.0)
+    p = np.nan_to_num(np.asarray(shares, dtype=float) / 100.0)
+    if extra:
+        p = np.expand_dims(p, -2)
+    if pooled:  # the pooled share itself: sum_k w_k p_k with w_k = N_k / N
+        p = np.sum(weights * p, axis=-1, keepdims=True)
+    p = np.broadcast_to(p, d.shape)
+    dq = d * p
+    cross = counts.cross
+    if extra:
+        yy, ya, aa = (np.expand_dims(m, -3) for m in (cross.yy, cross.ya, cross.aa))
+    else:
+        yy, ya, aa = cross.yy, cross.ya, cross.aa
+    square = (
+        np.einsum("...k,...kl,...l->...", d, yy, d)
+        - 2.0 * np.einsum("...k,...kl,...l->...", d, ya, dq)
+        + np.einsum("...k,...kl,...l->...", dq, aa, dq)
+    )
+    n = np.asarray(counts.respondents, dtype=float)
+    if extra:
+        n = np.expand_dims(n, -1)
+    return np.where(n > 1, np.maximum(square, 0.0), np.nan)
+
+
+def survey_interval(value: np.ndarray, variance: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """The 95 % interval of a share-like figure (`value` in percent) from its variance (as
+    fractions squared) and its respondents `n` (section 7): the Wilson interval with the
+    effective sample size p(1-p) / variance (Kish 1965; Korn and Graubard 1998; Dean and Pagano
+    2015), so that it stays inside 0-100 and is not symmetric near the ends.
+
+    Where the variance says nothing (the figure is 0 or 100 %, every answer alike; or it could
+    not be estimated), the effective sample size is `n`: as if all of a respondent's answers
+    moved together, the widest case.
+    """
+    p = np.asarray(value, dtype=float) / 100.0
+    variance = np.asarray(variance, dtype=float)
+    n = np.asarray(n, dtype=float)
+    usable = (np.nan_to_num(variance) > 0) & (p > 0) & (p < 1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        n_eff = np.where(usable, p * (1 - p) / np.where(usable, variance, 1), n)
+    n_eff = np.where(np.isnan(p), 0.0, n_eff)
+    return wilson(np.nan_to_num(p) * n_eff, n_eff)
+
+
+def carried_variance(value: np.ndarray, variance: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """The variance a figure brings into a mean of parts: its own, or where that says nothing
+    (see `survey_interval`) the one its interval stands for, (half-width / z)^2; 0 without data."""
+    value = np.asarray(value, dtype=float)
+    interval = survey_interval(value, variance, n)
+    implied = ((interval[..., 1] - interval[..., 0]) / 200.0 / Z95) ** 2
+    p = value / 100.0
+    usable = (np.nan_to_num(variance) > 0) & (p > 0) & (p < 1)
+    return np.nan_to_num(np.where(usable, variance, implied))
+
+
 @dataclass(frozen=True)
 class Scores:
     """Everything scored from one `Counts` (leading shape S)."""
@@ -199,7 +372,10 @@ class Scores:
     factor_pooled: np.ndarray  #: (S, F) answers 4-5 / answers 1-5 over the factor's items
     factor_mean: np.ndarray  #: (S, F) mean answer 1-5 over the factor's items
     factor_answers: np.ndarray  #: (S, F)
+    factor_variance: np.ndarray  #: (S, F) respondent-clustered, fractions squared
+    factor_ci: np.ndarray  #: (S, F, 2)
     index: np.ndarray  #: (S,)
+    index_variance: np.ndarray  #: (S,) respondent-clustered, fractions squared
     index_ci: np.ndarray  #: (S, 2)
     n: np.ndarray  #: (S,) respondents with an answer 1-5 to an item
     answers: np.ndarray  #: (S,) answers 1-5 to items
@@ -208,50 +384,139 @@ class Scores:
 
 
 def score_counts(layout: Layout, counts: Counts) -> Scores:
-    """Score every group of `counts` by the kind's method."""
+    """Score every group of `counts` by the kind's method; intervals need `counts.cross`."""
     sat = np.asarray(counts.satisfied, dtype=float)
     ans = np.asarray(counts.answered, dtype=float)
     share = _ratio(sat, ans)
-    share_ci = wilson(sat, ans)
     masks = layout.masks
     factor_sat, factor_ans = sat @ masks.T, ans @ masks.T
     factor_pooled = _ratio(factor_sat, factor_ans)
-    factor = factor_pooled if layout.method == "pooled" else _masked_mean(share, masks)
+    pooled = layout.method == "pooled"
+    factor = factor_pooled if pooled else _masked_mean(share, masks)
     weights = index_weights(layout, ans)
     has_data = weights.sum(axis=-1) > 0
     index = np.where(has_data, np.nansum(weights * np.nan_to_num(share), axis=-1), np.nan)
-    bounds = np.nan_to_num(share_ci)
-    index_ci = np.where(has_data[..., None], np.einsum("...c,...cb->...b", weights, bounds), np.nan)
+    n = np.asarray(counts.respondents, dtype=float)
+    index_variance = linear_variance(weights, share, counts, pooled=pooled)
+    factor_variance = linear_variance(factor_weights(layout, ans), share, counts, pooled=pooled)
     return Scores(
         share=share,
-        share_ci=share_ci,
+        share_ci=wilson(sat, ans),
         mean=_ratio(counts.value_sum, ans, 1.0),
         factor=factor,
         factor_pooled=factor_pooled,
         factor_mean=_ratio(np.asarray(counts.value_sum, dtype=float) @ masks.T, factor_ans, 1.0),
         factor_answers=factor_ans,
+        factor_variance=factor_variance,
+        factor_ci=_interval_or_nan(factor, factor_variance, n[..., None], counts),
         index=index,
-        index_ci=index_ci,
-        n=np.asarray(counts.respondents, dtype=float),
+        index_variance=index_variance,
+        index_ci=_interval_or_nan(index, index_variance, n, counts),
+        n=n,
         answers=ans.sum(axis=-1),
         comprehensive=_ratio(counts.all_satisfied, counts.respondents),
         comprehensive_ci=wilson(counts.all_satisfied, counts.respondents),
     )
 
 
-def standard_error(interval: np.ndarray, z: float = Z95) -> np.ndarray:
-    """The standard error an interval stands for: its half-width over z."""
-    interval = np.asarray(interval, dtype=float)
-    return (interval[..., 1] - interval[..., 0]) / (2 * z)
+def _interval_or_nan(value, variance, n, counts: Counts) -> np.ndarray:
+    if counts.cross is None:
+        return np.full((*np.shape(value), 2), np.nan)
+    return survey_interval(value, variance, n)
 
 
-def mean_interval(mean: np.ndarray, errors_squared: np.ndarray, parts: np.ndarray) -> np.ndarray:
-    """The interval of a mean of `parts` independent parts whose squared standard errors sum to
-    `errors_squared`: mean +- z sqrt(sum) / parts, kept within 0-100."""
-    half = Z95 * np.sqrt(errors_squared) / np.where(parts > 0, parts, 1)
-    low = np.clip(mean - half, 0.0, 100.0)
-    high = np.clip(mean + half, 0.0, 100.0)
-    return np.where((parts > 0)[..., None], np.stack([low, high], axis=-1), np.nan)
+def more_responses_needed(
+    value: float | None, variance: float | None, n: int, target: float
+) -> int | None:
+    """For a figure too close to call: about how many more responses would settle it if the
+    share stayed as it is (section 7). The variance falls in proportion to the responses, so the
+    interval leaves the target once z^2 variance n / (n + more) < (share - target)^2. None when
+    the share is the target (no number of responses settles it) or nothing is known."""
+    if value is None or variance is None or n <= 0 or math.isnan(variance) or variance <= 0:
+        return None
+    gap = (value - target) / 100.0
+    if gap == 0:
+        return None
+    total = Z95 * Z95 * variance * n / (gap * gap)
+    return max(1, math.ceil(total) - n)
+
+
+# -- breakdowns: a pooled share per group, clustered by response -------------------------------
+
+
+@dataclass(frozen=True)
+class RatioCounts:
+    """Per group (shape S): responses m, and over them the sums of each response's satisfied
+    answers s_i and valid answers n_i, and of s_i^2, s_i n_i and n_i^2."""
+
+    responses: np.ndarray
+    satisfied: np.ndarray
+    answered: np.ndarray
+    satisfied_sq: np.ndarray
+    cross: np.ndarray
+    answered_sq: np.ndarray
+
+
+def ratio_share(counts: RatioCounts) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The pooled share R = sum s / sum n of each group (percent), its respondent-clustered
+    variance (the linearised variance of a ratio: sum_i (s_i - R n_i)^2 / N^2, fractions
+    squared; with one answer per response, p (1 - p) / N) and its 95 % interval
+    (`survey_interval`)."""
+    s = np.asarray(counts.satisfied, dtype=float)
+    a = np.asarray(counts.answered, dtype=float)
+    m = np.asarray(counts.responses, dtype=float)
+    share = _ratio(s, a)
+    r = np.nan_to_num(share / 100.0)
+    square = counts.satisfied_sq - 2 * r * counts.cross + r * r * counts.answered_sq
+    with np.errstate(invalid="ignore", divide="ignore"):
+        variance = np.where(
+            (m > 1) & (a > 0), np.maximum(square, 0.0) / np.where(a > 0, a * a, 1), np.nan
+        )
+    return share, variance, survey_interval(share, variance, m)
+
+
+@dataclass(frozen=True)
+class Funnel:
+    """Control limits around a target for groups of any size (Spiegelhalter 2005): a group of
+    n responses is expected within target +- z sqrt(phi T (1 - T) / (n m)), m the mean valid
+    answers per response and phi the design effect of the scope's responses (how much one
+    person's answers move together), estimated from every group of the scope."""
+
+    target: float  #: percent
+    answers_per_response: float
+    design_effect: float
+
+    def limits(self, responses: np.ndarray, z: float) -> np.ndarray:
+        """(lower, upper) in percent for groups of `responses`, kept within 0-100."""
+        t = self.target / 100.0
+        n = np.maximum(np.asarray(responses, dtype=float), 1.0)
+        half = z * np.sqrt(self.design_effect * t * (1 - t) / (n * self.answers_per_response))
+        return 100 * np.stack([np.maximum(t - half, 0.0), np.minimum(t + half, 1.0)], axis=-1)
+
+
+#: z of the 95 % and 99.8 % two-sided control limits of a funnel plot.
+Z95_LIMIT, Z998_LIMIT = Z95, 3.09
+
+
+def funnel(counts: RatioCounts, target: float) -> Funnel:
+    """The funnel of a set of groups (the sums over all of them give the scope's answers per
+    response and design effect; 1 when it cannot be estimated, never below 1)."""
+    total = RatioCounts(
+        *(np.asarray(getattr(counts, f.name), dtype=float).sum() for f in fields(counts))
+    )
+    share, variance, _ = ratio_share(total)
+    answers = float(total.answered)
+    per_response = answers / float(total.responses) if total.responses else 1.0
+    p = float(share) / 100.0 if not math.isnan(float(share)) else math.nan
+    effect = 1.0
+    if answers and 0 < p < 1 and not math.isnan(float(variance)):
+        effect = max(1.0, float(variance) * answers / (p * (1 - p)))
+    return Funnel(
+        target=float(target), answers_per_response=max(per_response, 1.0), design_effect=effect
+    )
+
+
+# -- roll-ups above one unit (sections 5 and 7) ------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -273,65 +538,207 @@ class Tree:
         return [np.flatnonzero(depth == d) for d in range(int(depth.max(initial=0)), -1, -1)]
 
 
+def subtree_totals(tree: Tree, counts: Counts) -> Counts:
+    """Each unit's counts with those of every unit below it (units on axis 0)."""
+    out = [np.array(a, dtype=float) for a in counts.arrays()]
+    for level in tree.levels:
+        parents = tree.parent[level]
+        up = parents >= 0
+        for array in out:
+            np.add.at(array, parents[up], array[level[up]])
+    return _counts_from(out, counts.cross is not None)
+
+
+def _counts_from(arrays: list[np.ndarray], cross: bool) -> Counts:
+    fields_ = dict(zip(_FIELDS, arrays, strict=False))
+    return Counts(**fields_, cross=Cross(*arrays[len(_FIELDS) :]) if cross else None)
+
+
 @dataclass(frozen=True)
 class RolledUp:
-    """Figures of every unit with all below it (units on axis 0)."""
+    """Every unit's figures with all below it (units on axis 0, then the counts' groups): the
+    mean of its parts (section 5), with the parts below the minimum pooled into one."""
 
-    value: np.ndarray  #: the mean of the parts' values, NaN without any
-    error2: np.ndarray  #: the squared standard error of that mean
-    parts: np.ndarray  #: parts with data in the mean
-    interval: np.ndarray  #: (..., 2): a single part's own interval, else the mean's
+    value: np.ndarray  #: (U, G) the index: the mean of the parts' indices; NaN without data
+    variance: np.ndarray  #: (U, G) of that mean, fractions squared
+    interval: np.ndarray  #: (U, G, 2)
+    parts: np.ndarray  #: (U, G) parts in the mean (the pooled part counting as one)
+    factor: np.ndarray  #: (U, G, F) each factor: the mean of the parts' factor figures
+    factor_variance: np.ndarray  #: (U, G, F)
+    factor_interval: np.ndarray  #: (U, G, F, 2)
+    factor_parts: np.ndarray  #: (U, G, F)
+    #: (U, G) True where the unit (with all below it) has fewer respondents than the minimum
+    #: and went into its parent's pooled part instead of being a part of its own.
+    pooled: np.ndarray
+    pool_n: np.ndarray  #: (U, G) respondents of the unit's pooled part (0: none)
+    pool_index: np.ndarray  #: (U, G) the pooled part's index
+    pool_interval: np.ndarray  #: (U, G, 2)
 
 
-def roll_up(tree: Tree, own: np.ndarray, own_interval: np.ndarray | None = None) -> RolledUp:
-    """Each unit's figure: the mean of its direct children's rolled-up figures (those with data)
-    and its own figure (when it has data), bottom-up. `own` has units on axis 0 and any shape
-    after; NaN is "no data". A unit with a single part keeps that part's interval; a mean of
-    several parts combines their standard errors as independent samples (`mean_interval`).
+def roll_up(tree: Tree, layout: Layout, counts: Counts, min_n: float = 0) -> RolledUp:
+    """Each unit's index and factors with everything below it, bottom-up (sections 5 and 7).
+
+    A unit without units with data below it has its own figures. Otherwise its figure is the
+    mean of its parts: each direct child (with all below it) having at least `min_n`
+    respondents, its own responses if at least `min_n`, and one pooled part holding every child
+    and own responses below `min_n` together (their counts summed and scored as one), so that
+    a handful of responses never weighs as much as a large unit and no response is dropped.
+    The parts are independent samples: the mean's variance is the sum of the parts' variances
+    over the number of parts squared (`carried_variance` for each part), and its interval
+    `survey_interval` with the unit's respondents.
     """
-    own = np.asarray(own, dtype=float)
-    if own_interval is None:
-        own_interval = np.stack([own, own], axis=-1)
-    own_interval = np.asarray(own_interval, dtype=float)
-    has_own = ~np.isnan(own)
-    total = np.where(has_own, own, 0.0)
-    error_total = np.where(has_own, standard_error(own_interval) ** 2, 0.0)
-    bounds_total = np.where(has_own[..., None], own_interval, 0.0)
-    parts = has_own.astype(float)
-    value = np.full_like(own, np.nan)
-    error2 = np.full_like(own, np.nan)
-    interval = np.full_like(own_interval, np.nan)
+    own = score_counts(layout, counts)
+    sub = subtree_totals(tree, counts)
+    n_own = np.asarray(counts.respondents, dtype=float)
+    n_sub = np.asarray(sub.respondents, dtype=float)
+    shape = n_own.shape
+    factors = len(layout.factors)
+    # What the parts bring to their parent, accumulated from the children up.
+    total, total_var, parts, kids = (np.zeros(shape) for _ in range(4))
+    f_total, f_var, f_parts = (np.zeros((*shape, factors)) for _ in range(3))
+    # The sum of the parts' intervals: a unit with a single part keeps that part's interval.
+    bounds, f_bounds = np.zeros((*shape, 2)), np.zeros((*shape, factors, 2))
+    interval, factor_interval = np.full((*shape, 2), np.nan), np.full((*shape, factors, 2), np.nan)
+    pool = [np.zeros_like(a) for a in counts.arrays()]
+    value, variance = np.full(shape, np.nan), np.full(shape, np.nan)
+    factor, factor_var = np.full((*shape, factors), np.nan), np.full((*shape, factors), np.nan)
+    pooled = np.zeros(shape, dtype=bool)
+    pool_n = np.zeros(shape)
+    pool_index = np.full(shape, np.nan)
+    pool_interval = np.full((*shape, 2), np.nan)
+    own_var = carried_variance(own.index, own.index_variance, n_own)
+    own_f_var = carried_variance(own.factor, own.factor_variance, n_own[..., None])
+    has_cross = counts.cross is not None
+
+    def add(at, on, part: tuple, f_part: tuple):
+        """Add one part (where `on`) to the sums of the units at `at` (each index in `at`
+        once): `part` is its index, variance and interval, `f_part` the same per factor."""
+        on = on & ~np.isnan(part[0])
+        total[at] += np.where(on, part[0], 0.0)
+        total_var[at] += np.where(on, part[1], 0.0)
+        bounds[at] += np.where(on[..., None], np.nan_to_num(part[2]), 0.0)
+        parts[at] += on
+        f_on = on[..., None] & ~np.isnan(f_part[0])
+        f_total[at] += np.where(f_on, f_part[0], 0.0)
+        f_var[at] += np.where(f_on, f_part[1], 0.0)
+        f_bounds[at] += np.where(f_on[..., None], np.nan_to_num(f_part[2]), 0.0)
+        f_parts[at] += f_on
+
     for level in tree.levels:
-        n = parts[level]
-        value[level] = _ratio(total[level], n, 1.0)
-        error2[level] = _ratio(error_total[level], n**2, 1.0)
-        interval[level] = np.where(
-            (n == 1)[..., None],
-            bounds_total[level],
-            mean_interval(value[level], error_total[level], n),
+        has_kids = kids[level] > 0
+        own_has = n_own[level] > 0
+        own_big = own_has & (n_own[level] >= min_n)
+        own_part = own_has & (~has_kids | own_big)
+        add(
+            level,
+            own_part,
+            (own.index[level], own_var[level], own.index_ci[level]),
+            (own.factor[level], own_f_var[level], own.factor_ci[level]),
         )
+        # Own responses below the minimum beside units with data: into the pooled part.
+        into_pool = (has_kids & own_has & ~own_big).astype(float)
+        for target, array in zip(pool, counts.arrays(), strict=True):
+            target[level] += array[level] * into_pool.reshape(
+                into_pool.shape + (1,) * (array.ndim - into_pool.ndim)
+            )
+        held = _counts_from([a[level] for a in pool], has_cross)
+        scored = score_counts(layout, held)
+        held_n = np.asarray(held.respondents, dtype=float)
+        pool_n[level] = held_n
+        pool_index[level] = np.where(held_n > 0, scored.index, np.nan)
+        pool_interval[level] = scored.index_ci
+        add(
+            level,
+            held_n > 0,
+            (
+                scored.index,
+                carried_variance(scored.index, scored.index_variance, held_n),
+                scored.index_ci,
+            ),
+            (
+                scored.factor,
+                carried_variance(scored.factor, scored.factor_variance, held_n[..., None]),
+                scored.factor_ci,
+            ),
+        )
+        value[level] = _ratio(total[level], parts[level], 1.0)
+        variance[level] = _ratio(total_var[level], parts[level] ** 2, 1.0)
+        factor[level] = _ratio(f_total[level], f_parts[level], 1.0)
+        factor_var[level] = _ratio(f_var[level], f_parts[level] ** 2, 1.0)
+        interval[level] = _part_or_mean(
+            parts[level], bounds[level], value[level], variance[level], n_sub[level], has_cross
+        )
+        factor_interval[level] = _part_or_mean(
+            f_parts[level],
+            f_bounds[level],
+            factor[level],
+            factor_var[level],
+            n_sub[level][..., None],
+            has_cross,
+        )
+        # Up to the parents: a large enough child is a part; a small one goes to the pool.
         parents = tree.parent[level]
         up = parents >= 0
         if not up.any():
             continue
         children, parents = level[up], parents[up]
-        present = ~np.isnan(value[children])
-        np.add.at(total, parents, np.where(present, value[children], 0.0))
-        np.add.at(error_total, parents, np.where(present, error2[children], 0.0))
-        np.add.at(bounds_total, parents, np.where(present[..., None], interval[children], 0.0))
-        np.add.at(parts, parents, present.astype(float))
-    return RolledUp(value=value, error2=error2, parts=parts, interval=interval)
+        has_data = n_sub[children] > 0
+        big = has_data & (n_sub[children] >= min_n)
+        small = has_data & ~big
+        pooled[children] = small
+        np.add.at(kids, parents, has_data.astype(float))
+        for target, source in (
+            (total, np.where(big, value[children], 0.0)),
+            (total_var, np.where(big, variance[children], 0.0)),
+            (parts, big.astype(float)),
+        ):
+            np.add.at(target, parents, source)
+        f_on = big[..., None] & ~np.isnan(factor[children])
+        np.add.at(f_total, parents, np.where(f_on, factor[children], 0.0))
+        np.add.at(f_var, parents, np.where(f_on, factor_var[children], 0.0))
+        np.add.at(f_parts, parents, f_on.astype(float))
+        np.add.at(bounds, parents, np.where(big[..., None], np.nan_to_num(interval[children]), 0.0))
+        np.add.at(
+            f_bounds,
+            parents,
+            np.where(f_on[..., None], np.nan_to_num(factor_interval[children]), 0.0),
+        )
+        weight = small.astype(float)
+        for target, array in zip(pool, sub.arrays(), strict=True):
+            np.add.at(
+                target,
+                parents,
+                array[children] * weight.reshape(weight.shape + (1,) * (array.ndim - weight.ndim)),
+            )
+    return RolledUp(
+        value=value,
+        variance=variance if has_cross else np.full(shape, np.nan),
+        interval=interval,
+        parts=parts,
+        factor=factor,
+        factor_variance=factor_var if has_cross else np.full_like(factor, np.nan),
+        factor_interval=factor_interval,
+        factor_parts=f_parts,
+        pooled=pooled,
+        pool_n=pool_n,
+        pool_index=pool_index,
+        pool_interval=pool_interval,
+    )
 
 
-def subtree_totals(tree: Tree, counts: Counts) -> Counts:
-    """Each unit's counts with those of every unit below it (units on axis 0)."""
-    out = {name: np.array(getattr(counts, name), dtype=float) for name in _FIELDS}
-    for level in tree.levels:
-        parents = tree.parent[level]
-        up = parents >= 0
-        for name in _FIELDS:
-            np.add.at(out[name], parents[up], out[name][level[up]])
-    return Counts(**out)
+def _part_or_mean(parts, bounds, value, variance, n, has_cross: bool) -> np.ndarray:
+    """A single part's own interval, or the interval of a mean of several parts."""
+    if not has_cross:
+        return np.full((*np.shape(value), 2), np.nan)
+    mean = survey_interval(value, variance, n)
+    return np.where((parts == 1)[..., None], bounds, mean)
+
+
+def mean_of_parts(values: Iterable[float | None]) -> float | None:
+    """The mean of the parts' figures with data (section 5): Hà Nội 2024, 86.51 and 86.49 ->
+    86.50; the national SIPAS, the mean of the provinces'."""
+    present = [float(v) for v in values if v is not None and not math.isnan(float(v))]
+    return sum(present) / len(present) if present else None
 
 
 def verdict(
@@ -492,12 +899,7 @@ def index(q: Questionnaire, counts: CountsDict) -> float | None:
 def rollup_mean(indices: Iterable[float | None]) -> float | None:
     """Index of a group of units: the mean of the units' indices, those without data skipped
     (Hà Nội 2024: 86.51 and 86.49 -> 86.50; national = mean of the provinces)."""
-    values = [np.nan if v is None else float(v) for v in indices]
-    if not values:
-        return None
-    # A star: one parent (position 0, no data of its own) over the units.
-    tree = Tree(np.array([-1] + [0] * len(values)))
-    return _none(roll_up(tree, np.array([np.nan, *values])).value[0])
+    return mean_of_parts(indices)
 
 
 def wilson_interval(successes: int, n: int, z: float = Z95) -> tuple[float, float] | None:

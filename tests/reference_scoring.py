@@ -311,3 +311,74 @@ def bootstrap_interval(
     estimates.sort()
     tail = (1 - level) / 2
     return _quantile(estimates, tail), _quantile(estimates, 1 - tail)
+
+
+# -- respondent-clustered intervals (methodology section 7), one respondent at a time ----------
+
+
+def effective_wilson(value: float, variance: float, n: int) -> tuple[float, float]:
+    """The Wilson interval of a share `value` (percent) with the effective sample size
+    p (1 - p) / variance; `n` (respondents) when the share is 0 or 100 % or the variance 0."""
+    p = value / 100
+    n_eff = p * (1 - p) / variance if variance > 0 and 0 < p < 1 else n
+    z = 1.96
+    denominator = 1 + z * z / n_eff
+    centre = (p + z * z / (2 * n_eff)) / denominator
+    margin = z * math.sqrt(p * (1 - p) / n_eff + z * z / (4 * n_eff * n_eff)) / denominator
+    return 100 * max(0.0, centre - margin), 100 * min(1.0, centre + margin)
+
+
+def ratio_interval(people: Sequence[tuple[int, int]]) -> tuple[float, tuple[float, float]]:
+    """The pooled share of satisfied answers over responses given as (satisfied answers, valid
+    answers) each, and its interval: the linearised variance of the ratio with the response as
+    the unit, sum_i (s_i - R n_i)^2 / N^2."""
+    m = len(people)
+    total_s = sum(s for s, _ in people)
+    total_n = sum(n for _, n in people)
+    r = total_s / total_n
+    square = sum((s - r * n) ** 2 for s, n in people)
+    variance = square / total_n**2 if m > 1 else 0.0
+    return 100 * r, effective_wilson(100 * r, variance, m)
+
+
+def linearised_interval(
+    q: Questionnaire, responses: Sequence[Mapping[str, int | None]]
+) -> tuple[float, tuple[float, float]] | None:
+    """The index of `responses` and its interval, each respondent's own contribution to the
+    estimate's error worked out one by one: z_i = sum_k d_k (y_ik - q_k a_ik), with d_k the
+    criterion's weight in the index over its answers and q_k its share (the pooled share itself
+    for the pooled method); the variance is sum_i z_i^2 over the respondents who answered an
+    item."""
+    counts = count_answers(responses)
+    value = index(q, counts)
+    if value is None:
+        return None
+    items = [item.code for item in q.items]
+    answered = {c: _scale_answers(counts.get(c, {})) for c in items}
+    share = {c: _satisfied_answers(counts.get(c, {})) / answered[c] for c in items if answered[c]}
+    weight: dict[str, float] = {}
+    if q.method == "pooled":
+        total = sum(answered.values())
+        weight = {c: answered[c] / total for c in share}
+        pooled = sum(_satisfied_answers(counts.get(c, {})) for c in share) / total
+        target = dict.fromkeys(share, pooled)
+    else:
+        factors = [f for f in q.factors if any(i.code in share for i in f.items)]
+        for f in factors:
+            mine = [i.code for i in f.items if i.code in share]
+            for code in mine:
+                weight[code] = 1 / len(factors) / len(mine)
+        target = share
+    people = [r for r in responses if any(r.get(c) in SCALE for c in items)]
+    z = []
+    for r in people:
+        total = 0.0
+        for code in share:
+            value_k = r.get(code)
+            if value_k in SCALE:
+                y = 1.0 if value_k in SATISFIED else 0.0
+                total += weight[code] / answered[code] * (y - target[code])
+        z.append(total)
+    n = len(people)
+    variance = sum(v * v for v in z) if n > 1 else 0.0
+    return value, effective_wilson(value, variance, n)

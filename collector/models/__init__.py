@@ -5,7 +5,13 @@ from collector.models.base import Base
 from collector.models.jobs import ExportJob
 from collector.models.kiosks import Kiosk, KioskChain
 from collector.models.receipts import RECEIPT_STATES, IntegrationToken, Receipt
-from collector.models.reports import CountsState, ReportCount, ReportGroupCount, ReportTarget
+from collector.models.reports import (
+    CountsState,
+    ReportCount,
+    ReportCross,
+    ReportGroupCount,
+    ReportTarget,
+)
 from collector.models.responses import CHANNELS, Answer, Response
 from collector.models.units import Unit
 
@@ -26,6 +32,7 @@ __all__ = [
     "RECEIPT_STATES",
     "Receipt",
     "ReportCount",
+    "ReportCross",
     "ReportGroupCount",
     "ReportTarget",
     "Response",

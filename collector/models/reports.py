@@ -87,6 +87,9 @@ class ReportGroupCount(Base):
         sa.CheckConstraint(
             "responses >= 0 AND answered >= 0 AND satisfied >= 0 AND low >= 0", name="counts"
         ),
+        sa.CheckConstraint(
+            "satisfied_sq >= 0 AND satisfied_answered >= 0 AND answered_sq >= 0", name="squares"
+        ),
         sa.CheckConstraint("grain IN ('day', 'week', 'month')", name="grain"),
         sa.Index("ix_report_group_counts_grain_bucket", "grain", "bucket"),
         {"sqlite_with_rowid": False},
@@ -107,6 +110,40 @@ class ReportGroupCount(Base):
     answered: Mapped[int] = mapped_column(sa.Integer, default=0)
     satisfied: Mapped[int] = mapped_column(sa.Integer, default=0)
     low: Mapped[int] = mapped_column(sa.Integer, default=0)
+    #: Over the responses, with s and n each one's answers 4-5 and 1-5: the sums of s^2, s n
+    #: and n^2, for the group's respondent-clustered interval (methodology section 7).
+    satisfied_sq: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    satisfied_answered: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    answered_sq: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+
+
+class ReportCross(Base):
+    """The respondents' cross-products (`shared.scoring.Cross`) of one bucket, unit,
+    questionnaire version, channel and official status: what a respondent-clustered interval
+    needs beyond the counts (methodology section 7). Derived like the counts, at the same grains.
+
+    `data` is zlib-compressed little-endian int32: the upper triangle (diagonal included, row by
+    row) of `yy`, then every cell of `ya` (row by row), then the upper triangle of `aa`, over the
+    criteria `codes` in that order (`collector.reports.cross`)."""
+
+    __tablename__ = "report_cross"
+    __table_args__ = (
+        sa.CheckConstraint("grain IN ('day', 'week', 'month')", name="grain"),
+        sa.Index("ix_report_cross_grain_bucket", "grain", "bucket"),
+    )
+
+    grain: Mapped[str] = mapped_column(sa.String(8), primary_key=True)
+    unit_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("units.id", ondelete="CASCADE"), primary_key=True
+    )
+    bucket: Mapped[dt.date] = mapped_column(sa.Date, primary_key=True)
+    questionnaire: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    questionnaire_version: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    channel: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    unofficial: Mapped[bool] = mapped_column(primary_key=True)
+    #: The factor items' codes, comma-separated, in the order of the arrays in `data`.
+    codes: Mapped[str] = mapped_column(sa.Text)
+    data: Mapped[bytes] = mapped_column(sa.LargeBinary)
 
 
 class CountsState(Base):

@@ -5,6 +5,8 @@ counts into arrays and the results into the types.
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -13,9 +15,10 @@ import numpy as np
 import pandas as pd
 
 from collector.models.reports import RESPONDENTS
-from collector.reports import model
+from collector.reports import cross, model
 from collector.reports.counts import ANY_REASON
 from collector.reports.data import ReportData
+from collector.reports.weeks import local_today
 from shared import scoring
 from shared.questionnaires import KINDS
 from shared.text import normalise_text
@@ -87,6 +90,33 @@ class _Units:
         lookup = pd.Series(np.arange(len(self.ids)), index=self.ids)
         return lookup.reindex(unit_ids.astype(int)).to_numpy()
 
+    def around(self, unit_ids) -> _Units:
+        """The units of `unit_ids` with their ancestors and the root, in the same order: a
+        kind's arrays need only the units that have its responses and those above them."""
+        keep = np.zeros(len(self.ids), dtype=bool)
+        keep[self.root] = True
+        parent = self.tree.parent
+        for start in self.position(pd.Series(sorted(set(unit_ids)), dtype=int)):
+            if np.isnan(start):
+                continue
+            node = int(start)
+            while node >= 0 and not keep[node]:
+                keep[node] = True
+                node = int(parent[node])
+        positions = np.flatnonzero(keep)
+        renumber = np.full(len(self.ids), -1)
+        renumber[positions] = np.arange(len(positions))
+        sub_parent = np.where(parent[positions] >= 0, renumber[parent[positions]], -1)
+        root = int(renumber[self.root])
+        return _Units(
+            ids=self.ids[positions],
+            codes=[self.codes[i] for i in positions],
+            names=[self.names[i] for i in positions],
+            tree=scoring.Tree(sub_parent),
+            root=root,
+            children=np.flatnonzero(sub_parent == root),
+        )
+
 
 def _counts_arrays(
     frame: pd.DataFrame,
@@ -118,38 +148,108 @@ def _counts_arrays(
     return counts
 
 
+class _CrossSource:
+    """A kind's stored cross-products, summed per unit position and group, handed out one
+    group at a time: (units, 1, criteria, criteria) for `roll_up`, so that a province's
+    buckets never sit in memory all at once."""
+
+    def __init__(self, frame: pd.DataFrame, layout: scoring.Layout, units: _Units, column: str):
+        self.criteria = len(layout.criteria)
+        self.units = len(units.ids)
+        self.parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, int, np.ndarray]] = []
+        if frame.empty:
+            return
+        pos = units.position(frame["unit_id"])
+        keep = ~np.isnan(pos.astype(float))
+        frame = frame[keep].assign(position=pos[keep].astype(int))
+        column_of = {code: j for j, code in enumerate(layout.criteria)}
+        for codes_text, rows in frame.groupby("codes", sort=False):
+            codes = tuple(str(codes_text).split(",")) if codes_text else ()
+            if not codes or any(c not in column_of for c in codes):
+                continue  # not this kind's criteria (written straight into the database)
+            packed, good = cross.decode(codes, list(rows["data"]))
+            rows = rows[good]
+            if rows.empty:
+                continue
+            # Sum the rows serving the same unit and group (channels, versions, days).
+            target = rows["position"].to_numpy() * 1_000_003 + rows[column].to_numpy(dtype=int)
+            order = np.argsort(target, kind="stable")
+            target, packed = target[order], packed[order]
+            starts = np.flatnonzero(np.r_[True, target[1:] != target[:-1]])
+            sums = np.add.reduceat(packed, starts, axis=0)
+            chosen = target[starts]
+            cols = np.array([column_of[c] for c in codes], dtype=int)
+            self.parts.append((chosen // 1_000_003, chosen % 1_000_003, cols, len(codes), sums))
+
+    def group(self, g: int) -> scoring.Cross:
+        out = scoring.Cross.zeros((self.units, 1), self.criteria)
+        for positions, groups, cols, count, sums in self.parts:
+            at = groups == g
+            if not at.any():
+                continue
+            part = cross.unpack(sums[at], count)
+            index = (positions[at][:, None, None], 0, cols[None, :, None], cols[None, None, :])
+            out.yy[index] += part.yy  # positions unique per group: no repeated index
+            out.ya[index] += part.ya
+            out.aa[index] += part.aa
+        return out
+
+
+def _stack(results: list, axis: int = 1):
+    """Dataclasses of arrays, one per group, joined along the groups' axis."""
+    first = results[0]
+    return type(first)(
+        **{
+            name: np.concatenate([getattr(r, name) for r in results], axis=axis)
+            for name in first.__dataclass_fields__
+        }
+    )
+
+
 @dataclass(frozen=True)
 class _Scored:
     """One kind's counts scored: each unit on its own and with all below it."""
 
     layout: scoring.Layout
     counts: scoring.Counts  #: (units, groups): each unit's own
-    own: scoring.Scores  #: `counts` scored
+    own: scoring.Scores  #: `counts` scored, with intervals
     subtree: scoring.Counts  #: (units, groups): the unit's counts with all below it
-    pooled: scoring.Scores  #: `subtree` scored: the pooled figures
-    index: scoring.RolledUp  #: (units, groups): the mean of the parts
-    factors: scoring.RolledUp  #: (units, groups, factors)
+    pooled: scoring.Scores  #: `subtree` scored: the pooled figures (no intervals)
+    rolled: scoring.RolledUp  #: (units, groups): the mean of the parts, and factors
 
     @classmethod
-    def of(cls, layout: scoring.Layout, counts: scoring.Counts, units: _Units) -> _Scored:
-        own = scoring.score_counts(layout, counts)
+    def of(
+        cls,
+        layout: scoring.Layout,
+        counts: scoring.Counts,
+        units: _Units,
+        source: _CrossSource,
+        min_n: int,
+    ) -> _Scored:
+        own, rolled = [], []
+        for g in range(counts.responses.shape[1]):
+            group = counts.take((slice(None), slice(g, g + 1)))
+            group = dataclasses.replace(group, cross=source.group(g))
+            own.append(scoring.score_counts(layout, group))
+            rolled.append(scoring.roll_up(units.tree, layout, group, min_n))
         subtree = scoring.subtree_totals(units.tree, counts)
         return cls(
             layout=layout,
             counts=counts,
-            own=own,
+            own=_stack(own),
             subtree=subtree,
             pooled=scoring.score_counts(layout, subtree),
-            index=scoring.roll_up(units.tree, own.index, own.index_ci),
-            factors=scoring.roll_up(units.tree, own.factor),
+            rolled=_stack(rolled),
         )
 
     def summary(self, unit: int, group: int, target: float, min_n: int) -> model.Summary:
         """A unit with everything below it: the mean of its parts."""
+        r = self.rolled
         return self._summary(
-            self.index.value[unit, group],
-            self.index.interval[unit, group],
-            int(self.index.parts[unit, group]),
+            r.value[unit, group],
+            r.variance[unit, group],
+            r.interval[unit, group],
+            int(r.parts[unit, group]),
             self.subtree,
             self.pooled,
             (unit, group),
@@ -162,6 +262,7 @@ class _Scored:
         value = self.own.index[unit, group]
         return self._summary(
             value,
+            self.own.index_variance[unit, group],
             self.own.index_ci[unit, group],
             0 if math.isnan(value) else 1,
             self.counts,
@@ -172,9 +273,17 @@ class _Scored:
         )
 
     @staticmethod
-    def _summary(value, interval, parts, counts, scores, at, target, min_n) -> model.Summary:
+    def _summary(
+        value, variance, interval, parts, counts, scores, at, target, min_n
+    ) -> model.Summary:
         n = int(counts.respondents[at])
         index, ci = _num(value), _interval(interval)
+        verdict = scoring.verdict(index, ci, n, target, min_n)
+        more = (
+            scoring.more_responses_needed(index, _num(variance), n, target)
+            if verdict == scoring.TOO_CLOSE
+            else None
+        )
         return model.Summary(
             index=index,
             ci95=ci,
@@ -183,8 +292,9 @@ class _Scored:
             answers=int(scores.answers[at]),
             parts=parts,
             pooled=_num(scores.index[at]),
-            verdict=scoring.verdict(index, ci, n, target, min_n),
+            verdict=verdict,
             target=target,
+            more_needed=more,
         )
 
 
@@ -224,9 +334,9 @@ def _unit_row(scored: _Scored, units: _Units, unit: int, own: bool, target, sett
         factors = scored.own.factor[unit, group]
     else:
         summary = scored.summary(unit, group, target, settings.min_responses)
-        previous = _num(scored.index.value[unit, before])
+        previous = _num(scored.rolled.value[unit, before])
         previous_n = int(scored.subtree.respondents[unit, before])
-        factors = scored.factors.value[unit, group]
+        factors = scored.rolled.factor[unit, group]
     change = (
         summary.index - previous if summary.index is not None and previous is not None else None
     )
@@ -240,20 +350,54 @@ def _unit_row(scored: _Scored, units: _Units, unit: int, own: bool, target, sett
         previous_index=previous,
         change=change,
         previous_n=previous_n,
+        pooled=bool(scored.rolled.pooled[unit, group]) if not own else False,
+    )
+
+
+def _partial(bucket, today) -> bool:
+    """A trend bucket that is not a whole ISO week or month, or not yet over."""
+    if bucket.end >= today:
+        return True
+    if bucket.kind == "week":
+        return bucket.start.weekday() != 0 or bucket.end.weekday() != 6
+    if bucket.kind == "month":
+        after = bucket.end + dt.timedelta(days=1)
+        return bucket.start.day != 1 or after.day != 1
+    return False
+
+
+def _pooled_part(scored: _Scored, units: _Units, root: int, min_n: int):
+    r = scored.rolled
+    n = int(r.pool_n[root, 0])
+    if not n:
+        return None
+    own_n = scored.counts.respondents[root, 0]
+    has_children = any(scored.subtree.respondents[c, 0] for c in units.children)
+    return model.PooledPart(
+        units=tuple(units.codes[c] for c in units.children if r.pooled[c, 0]),
+        own=bool(has_children and 0 < own_n < min_n),
+        n=n,
+        index=_num(r.pool_index[root, 0]),
+        ci95=_interval(r.pool_interval[root, 0]),
     )
 
 
 def _kind_report(
-    data: ReportData, kind: str, units: _Units, settings: model.Settings, targets: Targets
+    data: ReportData, kind: str, all_units: _Units, settings: model.Settings, targets: Targets
 ) -> tuple[model.KindReport, list[model.UnitRow]] | None:
     frame = data.counts[data.counts["kind"] == kind]
+    if frame.empty:
+        return None
+    units = all_units.around(frame["unit_id"].unique())
     layout, texts = scoring.layout_for(kind, data.versions.get(kind, []))
     counts = _counts_arrays(frame, layout, units, len(data.buckets), "bucket")
     if not counts.responses.sum():
         return None
     target = scoring.target_for(targets, kind, data.period.start.year)
-    scored = _Scored.of(layout, counts, units)
-    root, min_n = units.root, settings.min_responses
+    min_n = settings.min_responses
+    source = _CrossSource(data.cross[data.cross["kind"] == kind], layout, units, "bucket")
+    scored = _Scored.of(layout, counts, units, source, min_n)
+    root = units.root
     top = scored.summary(root, 0, target, min_n)
     at = (root, 0)
     criteria = [
@@ -268,15 +412,17 @@ def _kind_report(
         )
         for j, code in enumerate(layout.criteria)
     ]
+    r = scored.rolled
     factors = [
         model.Factor(
             code=code,
             title=texts["factors"][code],
-            index=_num(scored.factors.value[root, 0, f]),
-            pooled=_num(scored.pooled.factor_pooled[root, 0, f]),
+            index=_num(r.factor[root, 0, f]),
+            ci95=_interval(r.factor_interval[root, 0, f]),
+            pooled=_num(scored.pooled.factor[root, 0, f]),
             mean=_num(scored.pooled.factor_mean[root, 0, f]),
             answers=int(scored.pooled.factor_answers[root, 0, f]),
-            parts=int(scored.factors.parts[root, 0, f]),
+            parts=int(r.factor_parts[root, 0, f]),
             criteria=_worst_first([c for c in criteria if c.factor == code], lambda c: c.share),
         )
         for f, code in enumerate(layout.factors)
@@ -295,14 +441,17 @@ def _kind_report(
         for child in units.children:
             if scored.subtree.responses[child, 0]:
                 children.append(_unit_row(scored, units, int(child), False, target, settings))
-    previous = _num(scored.index.value[root, 1])
+    previous = _num(r.value[root, 1])
+    today = local_today()
     trend = tuple(
         model.TrendPoint(
             key=bucket.key,
             start=bucket.start,
             end=bucket.end,
-            index=_num(scored.index.value[root, b]),
+            index=_num(r.value[root, b]),
             n=int(scored.subtree.respondents[root, b]),
+            ci95=_interval(r.interval[root, b]),
+            partial=_partial(bucket, today),
         )
         for b, bucket in enumerate(data.buckets)
         if b >= 2
@@ -327,21 +476,26 @@ def _kind_report(
         children=_worst_first(children, lambda c: c.summary.index),
         trend=trend,
         targets={str(y): float(v) for y, v in targets[kind].items()},
+        versions=tuple(data.period_versions.get(kind, ())),
+        pooled_part=_pooled_part(scored, units, root, min_n) if len(units.children) else None,
     )
     return report, own_rows
 
 
 def _channel_comparison(
-    data: ReportData, units: _Units, settings: model.Settings, targets: Targets
+    data: ReportData, all_units: _Units, settings: model.Settings, targets: Targets
 ) -> tuple[model.ChannelIndex, ...]:
+    """Each kind's index over each channel's official responses (methodology section 9)."""
     out = []
     frame = data.channel_counts
     if frame.empty:
         return ()
+    official = data.cross[(data.cross["bucket"] == 0) & ~data.cross["unofficial"]]
     for kind in KINDS:
         of_kind = frame[frame["kind"] == kind]
         if of_kind.empty:
             continue
+        units = all_units.around(of_kind["unit_id"].unique())
         layout, _ = scoring.layout_for(kind, data.versions.get(kind, []))
         target = scoring.target_for(targets, kind, data.period.start.year)
         channels = [c for c in CHANNEL_ORDER if c in set(of_kind["channel"])]
@@ -349,7 +503,11 @@ def _channel_comparison(
         number = {c: i for i, c in enumerate(channels)}
         grouped = of_kind.assign(group=of_kind["channel"].map(number))
         counts = _counts_arrays(grouped, layout, units, len(channels), "group")
-        scored = _Scored.of(layout, counts, units)
+        kind_cross = official[official["kind"] == kind]
+        kind_cross = kind_cross.assign(group=kind_cross["channel"].map(number))
+        kind_cross = kind_cross[kind_cross["group"].notna()]
+        source = _CrossSource(kind_cross, layout, units, "group")
+        scored = _Scored.of(layout, counts, units, source, settings.min_responses)
         for g, channel in enumerate(channels):
             if not scored.subtree.responses[units.root, g]:
                 continue
@@ -376,30 +534,99 @@ def _dimension(groups: pd.DataFrame, dimension: str) -> pd.DataFrame:
     return rows[rows["value"] != ""]
 
 
-def _breakdowns(groups: pd.DataFrame, dimension: str, units: _Units, by_unit: bool):
-    """Pooled satisfied share of every answer per group value (and unit)."""
+_SUMS = ["responses", "answered", "satisfied", "satisfied_sq", "satisfied_answered", "answered_sq"]
+#: The funnel's curve is drawn at these numbers of responses (and at each group's own).
+_CURVE = (5, 10, 15, 20, 30, 40, 50, 75, 100, 150, 200, 300, 500, 750, 1000, 2000, 5000)
+
+
+def _ratio_counts(sums: pd.DataFrame) -> scoring.RatioCounts:
+    return scoring.RatioCounts(
+        responses=sums["responses"].to_numpy(dtype=float),
+        satisfied=sums["satisfied"].to_numpy(dtype=float),
+        answered=sums["answered"].to_numpy(dtype=float),
+        satisfied_sq=sums["satisfied_sq"].to_numpy(dtype=float),
+        cross=sums["satisfied_answered"].to_numpy(dtype=float),
+        answered_sq=sums["answered_sq"].to_numpy(dtype=float),
+    )
+
+
+def _position(share: float | None, limits95, limits998) -> str | None:
+    if share is None or limits95 is None:
+        return None
+    if share < limits998[0]:
+        return model.ALARM
+    if share < limits95[0]:
+        return model.WARNING
+    if share > limits95[1]:
+        return model.ABOVE
+    return model.WITHIN
+
+
+def _breakdowns(
+    groups: pd.DataFrame,
+    dimension: str,
+    units: _Units,
+    by_unit: bool,
+    targets: Mapping[str, float],
+) -> tuple[list[model.Breakdown], list[model.FunnelPlot]]:
+    """The pooled satisfied share of every answer per group value (and unit), with its
+    response-clustered interval, and where it stands in the kind's funnel around the target."""
     rows = _dimension(groups, dimension)
     if rows.empty:
-        return []
+        return [], []
     keys = ["kind", "unit_id", "value"] if by_unit else ["kind", "value"]
-    sums = rows.groupby(keys, sort=True)[["responses", "answered", "satisfied"]].sum()
     code_of = dict(zip(units.ids.tolist(), units.codes, strict=True))
-    out = []
-    intervals = scoring.wilson(sums["satisfied"].to_numpy(), sums["answered"].to_numpy())
-    shares = 100.0 * sums["satisfied"] / sums["answered"].where(sums["answered"] > 0)
-    for i, (key, row) in enumerate(sums.iterrows()):
-        group = (code_of.get(int(key[1]), str(key[1])), str(key[2])) if by_unit else (str(key[1]),)
-        out.append(
-            model.Breakdown(
-                kind=str(key[0]),
-                group=group,
-                responses=int(row["responses"]),
-                answers=int(row["answered"]),
-                share=_num(shares.iloc[i]),
-                ci95=_interval(intervals[i]),
+    out, funnels = [], []
+    for kind, of_kind in rows.groupby("kind", sort=True):
+        sums = of_kind.groupby(keys, sort=True)[_SUMS].sum()
+        ratio = _ratio_counts(sums)
+        shares, _, intervals = scoring.ratio_share(ratio)
+        target = targets.get(str(kind))
+        plot = scoring.funnel(ratio, target) if target is not None else None
+        if plot is not None:
+            n = sums["responses"].to_numpy(dtype=float)
+            limits95 = plot.limits(n, scoring.Z95_LIMIT)
+            limits998 = plot.limits(n, scoring.Z998_LIMIT)
+            curve = np.array(_CURVE, dtype=float)
+            funnels.append(
+                model.FunnelPlot(
+                    dimension=dimension,
+                    kind=str(kind),
+                    target=float(target),
+                    design_effect=plot.design_effect,
+                    answers_per_response=plot.answers_per_response,
+                    curve=tuple(
+                        model.FunnelLimit(int(c), _interval(low), _interval(high))
+                        for c, low, high in zip(
+                            curve,
+                            plot.limits(curve, scoring.Z95_LIMIT),
+                            plot.limits(curve, scoring.Z998_LIMIT),
+                            strict=True,
+                        )
+                    ),
+                )
             )
-        )
-    return out
+        for i, (key, row) in enumerate(sums.iterrows()):
+            group = (
+                (code_of.get(int(key[1]), str(key[1])), str(key[2])) if by_unit else (str(key[1]),)
+            )
+            share = _num(shares[i])
+            l95 = _interval(limits95[i]) if plot is not None else None
+            l998 = _interval(limits998[i]) if plot is not None else None
+            out.append(
+                model.Breakdown(
+                    kind=str(kind),
+                    group=group,
+                    responses=int(row["responses"]),
+                    answers=int(row["answered"]),
+                    share=share,
+                    ci95=_interval(intervals[i]),
+                    limits95=l95,
+                    limits998=l998,
+                    position=_position(share, l95, l998),
+                )
+            )
+    return out, funnels
 
 
 def _heatmap(groups: pd.DataFrame) -> model.Heatmap:
@@ -557,8 +784,18 @@ def build_report(
         if built is not None:
             kinds.append(built[0])
             unit_rows += [(kind, row) for row in built[1]]
-    officers_all = _breakdowns(data.groups, "officer", units, by_unit=True)
+    year = data.period.start.year
+    kind_targets = {k: scoring.target_for(targets, k, year) for k in targets}
+    officers_all, officer_funnels = _breakdowns(
+        data.groups, "officer", units, by_unit=True, targets=kind_targets
+    )
     officers = [o for o in officers_all if o.responses >= MIN_OFFICER_RATINGS]
+    counters, counter_funnels = _breakdowns(
+        data.groups, "counter", units, by_unit=True, targets=kind_targets
+    )
+    procedures, _ = _breakdowns(
+        data.groups, "procedure", units, by_unit=False, targets=kind_targets
+    )
     reasons, with_reasons = _reasons(data.groups)
     comments, left_out = _lists(data, units, settings)
     return model.Report(
@@ -574,13 +811,8 @@ def build_report(
         units=tuple(unit_rows),
         alerts=_alerts(unit_rows, settings),
         left_out=left_out,
-        channels=tuple(_breakdowns(data.groups, "channel", units, by_unit=False)),
-        counters=_worst_first(
-            _breakdowns(data.groups, "counter", units, by_unit=True), lambda b: b.share
-        ),
-        procedures=_worst_first(
-            _breakdowns(data.groups, "procedure", units, by_unit=False), lambda b: b.share
-        ),
+        counters=_worst_first(counters, lambda b: b.share),
+        procedures=_worst_first(procedures, lambda b: b.share),
         officers=_worst_first(officers, lambda b: b.share) if show_officers else None,
         officers_hidden=len(officers_all) - len(officers) if show_officers else None,
         officers_min=MIN_OFFICER_RATINGS,
@@ -592,4 +824,5 @@ def build_report(
         response_rate=_response_rate(data, units),
         channel_comparison=_channel_comparison(data, units, settings, targets),
         viewer_role=viewer_role,
+        funnels=tuple(counter_funnels + (officer_funnels if show_officers else [])),
     )

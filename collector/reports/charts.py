@@ -1,31 +1,27 @@
-"""Charts as SVG, drawn on the server: no script, no CDN, and they print as drawn.
+"""Charts as SVG, drawn on the server by hand: no script, no CDN, no inline style, and they print
+as drawn.
 
-Both charts scale to the width of their box (a viewBox, no fixed size) and are drawn on a narrow
-canvas, so that their text stays legible on a 360 px phone and on A4. The target is a thick dashed
+Every chart scales to the width of its box (a viewBox, no fixed size) and is drawn on a narrow
+canvas, so that its text stays legible on a 360 px phone and on A4. The target is a thick dashed
 orange line with its own label, distinct from the thin grey gridlines. Numbers are written in the
 page's locale (decimal comma in Vietnamese).
 
-The trend is a pygal line chart. The factor chart is drawn by hand: each factor's name, wrapped
-over as many lines as it needs, sits above its bar over the whole width (a phone has no room for
-names beside the bars), the value is printed in white on the bar, and the target line is drawn
-over the bars, which pygal cannot do.
+- the trend: the index per week or month with its interval as a whisker; a partial bucket is an
+  open circle on a dotted line;
+- the factor chart: each factor's name, wrapped over as many lines as it needs, above its bar over
+  the whole width (a phone has no room for names beside the bars), the value in white on the bar,
+  the target line over the bars;
+- the funnel plot: officers or counters by their number of responses, with control limits.
 """
 
 from __future__ import annotations
 
-import sys
 import textwrap
 from collections.abc import Callable, Sequence
 
-import pygal
 from markupsafe import Markup, escape
-from pygal.style import Style
 
 from collector.reports import model
-
-# pygal appends a legacy import hook (for its map plugins, unused here) to sys.meta_path; every
-# failed import anywhere then raises ImportWarning, which the test suite treats as an error.
-sys.meta_path[:] = [f for f in sys.meta_path if type(f).__module__ != "pygal"]
 
 INK = "#1d2733"
 BLUE = "#1f5fa8"
@@ -38,27 +34,33 @@ FONT = "DejaVu Sans, sans-serif"
 WIDTH = 400
 BARS_WIDTH = 380
 
-STYLE = Style(
-    background="white",
-    plot_background="white",
-    foreground=INK,
-    foreground_strong=INK,
-    foreground_subtle=GRID,
-    guide_stroke_color=GRID,
-    opacity="1",
-    opacity_hover="1",
-    colors=(BLUE, TARGET),
-    font_family=FONT,
-    label_font_size=14,
-    major_label_font_size=14,
-    value_font_size=14,
-    legend_font_size=14,
-    title_font_size=15,
-    tooltip_font_size=13,
-    stroke_width="3",
-)
-
 Number = Callable[[float, str], str]  #: (value, pattern like "0.0") -> text in the locale
+
+
+def _axis_text(x: float, y: float, text: str, anchor: str = "middle", size: int = 13) -> str:
+    return (
+        f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size}" fill="#5f6b77" '
+        f'text-anchor="{anchor}">{escape(text)}</text>'
+    )
+
+
+def _svg(width: int, height: int, title: str, body: str, css_class: str) -> Markup:
+    return Markup(  # noqa: S704 - every text in `body` is escaped by its maker
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="{css_class}" '
+        f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}" '
+        f'font-family="{FONT}" fill="{INK}"><rect width="{width}" height="{height}" '
+        f'fill="white"/>{body}</svg>'
+    )
+
+
+def _title(text: str, width: int) -> tuple[str, int]:
+    lines = textwrap.wrap(text, int(width / 9)) or [""]
+    svg = "".join(
+        f'<text x="{width / 2:.0f}" y="{20 + i * 19}" text-anchor="middle" font-size="15" '
+        f'font-weight="bold">{escape(t)}</text>'
+        for i, t in enumerate(lines)
+    )
+    return svg, 20 + 19 * (len(lines) - 1)
 
 
 def trend_chart(
@@ -68,49 +70,201 @@ def trend_chart(
     number: Number,
     short_key: Callable[[str], str],
 ) -> Markup:
-    """The index bucket by bucket (weeks or months) with the target as a dashed orange line.
+    """The index bucket by bucket (weeks or months) with its 95 % interval as a whisker, the
+    target as a dashed orange line. A partial bucket (cut by the period, or not yet over) is an
+    open circle joined by a dotted line: never drawn as a full point.
 
-    labels: "title", "index" (series), "target" (series, already carrying the value)."""
-    chart = pygal.Line(
-        width=WIDTH,
-        height=300,
-        explicit_size=False,
-        js=[],
-        disable_xml_declaration=True,
-        style=STYLE,
-        range=(_floor([t.index for t in trend], target), 100),
-        title=labels["title"],
-        show_legend=True,
-        legend_at_bottom=True,
-        legend_at_bottom_columns=1,
-        truncate_label=-1,
-        truncate_legend=-1,
-        x_label_rotation=0,
-        show_minor_x_labels=len(trend) <= 7,
-        x_labels_major_every=2 if len(trend) > 7 else None,
-        allow_interruptions=True,
-        dots_size=4,
-        margin=10,
-        value_formatter=lambda v: number(v, "0.#"),
-        formatter=lambda v: number(v, "0.0"),
-        css=("file://style.css", "file://graph.css", "inline:" + _GRID_CSS),
+    labels: "title", "index", "partial", "interval", "target" (with its value)."""
+    width, pad, left = WIDTH, 10, 44
+    title, bottom_of_title = _title(labels["title"], width)
+    top, plot_h = bottom_of_title + 28, 180
+    bottom = top + plot_h
+    right = width - pad
+    known = [t.index for t in trend if t.index is not None]
+    lows = [t.ci95[0] for t in trend if t.ci95 is not None]
+    floor = _floor([*known, *lows], target)
+
+    def y_of(value: float) -> float:
+        return bottom - (max(floor, min(100.0, value)) - floor) / (100 - floor) * plot_h
+
+    count = max(1, len(trend))
+    step = (right - left) / count
+
+    def x_of(i: int) -> float:
+        return left + step * (i + 0.5)
+
+    parts: list[str] = [title]
+    for v in range(floor, 101, 10 if 100 - floor <= 60 else 20):
+        y = y_of(v)
+        parts.append(
+            f'<line x1="{left}" y1="{y:.1f}" x2="{right}" y2="{y:.1f}" stroke="{GRID}" '
+            f'stroke-width="1" stroke-dasharray="2,3"/>'
+        )
+        parts.append(_axis_text(left - 6, y + 4, str(v), "end"))
+    every = 1 if count <= 7 else 2
+    for i, t in enumerate(trend):
+        if (count - 1 - i) % every == 0:  # the last bucket always labelled
+            parts.append(_axis_text(x_of(i), bottom + 18, short_key(t.key)))
+    ty = y_of(target)
+    parts.append(
+        f'<line x1="{left}" y1="{ty:.1f}" x2="{right}" y2="{ty:.1f}" stroke="{TARGET}" '
+        f'stroke-width="3" stroke-dasharray="10,6"/>'
     )
-    chart.x_labels = [short_key(t.key) for t in trend]
-    chart.add(labels["index"], [None if t.index is None else round(t.index, 1) for t in trend])
-    chart.add(
-        labels["target"],
-        [target] * len(trend),
-        show_dots=False,
-        stroke_style={"width": 3, "dasharray": "10, 6"},
+    # The line: solid between whole buckets, dotted where either end is partial.
+    previous = None
+    for i, t in enumerate(trend):
+        if t.index is None:
+            previous = None
+            continue
+        here = (x_of(i), y_of(t.index), t.partial)
+        if previous is not None:
+            dash = ' stroke-dasharray="3,4"' if previous[2] or here[2] else ""
+            parts.append(
+                f'<line x1="{previous[0]:.1f}" y1="{previous[1]:.1f}" x2="{here[0]:.1f}" '
+                f'y2="{here[1]:.1f}" stroke="{BLUE}" stroke-width="3"{dash}/>'
+            )
+        previous = here
+    for i, t in enumerate(trend):
+        if t.index is None:
+            continue
+        x, y = x_of(i), y_of(t.index)
+        if t.ci95 is not None:
+            lo, hi = y_of(t.ci95[0]), y_of(t.ci95[1])
+            parts.append(
+                f'<line x1="{x:.1f}" y1="{lo:.1f}" x2="{x:.1f}" y2="{hi:.1f}" stroke="{BLUE}" '
+                f'stroke-width="1.5" opacity="0.6"/>'
+            )
+            for yy in (lo, hi):
+                parts.append(
+                    f'<line x1="{x - 4:.1f}" y1="{yy:.1f}" x2="{x + 4:.1f}" y2="{yy:.1f}" '
+                    f'stroke="{BLUE}" stroke-width="1.5" opacity="0.6"/>'
+                )
+        what = f"{short_key(t.key)}: {number(t.index, '0.0')} (n = {t.n})"
+        if t.partial:
+            what += f" · {labels['partial']}"
+        fill = "white" if t.partial else BLUE
+        parts.append(
+            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="5" fill="{fill}" stroke="{BLUE}" '
+            f'stroke-width="2.5"><title>{escape(what)}</title></circle>'
+        )
+    # The legend, below the axis.
+    ly = bottom + 42
+    legend = [
+        (f'<circle cx="{left + 6}" cy="{ly - 4}" r="5" fill="{BLUE}"/>', labels["index"]),
+        (
+            f'<circle cx="{left + 6}" cy="{ly + 16}" r="5" fill="white" stroke="{BLUE}" '
+            f'stroke-width="2.5"/>',
+            labels["partial"],
+        ),
+        (
+            f'<line x1="{left + 6}" y1="{ly + 28}" x2="{left + 6}" y2="{ly + 44}" '
+            f'stroke="{BLUE}" stroke-width="1.5"/>',
+            labels["interval"],
+        ),
+        (
+            f'<line x1="{left}" y1="{ly + 56}" x2="{left + 14}" y2="{ly + 56}" '
+            f'stroke="{TARGET}" stroke-width="3" stroke-dasharray="6,3"/>',
+            labels["target"],
+        ),
+    ]
+    for j, (mark, text) in enumerate(legend):
+        parts.append(mark)
+        parts.append(
+            f'<text x="{left + 22}" y="{ly + j * 20:.0f}" font-size="14">{escape(text)}</text>'
+        )
+    height = ly + 20 * len(legend)
+    return _svg(width, height, labels["title"], "".join(parts), "trend-chart")
+
+
+def funnel_chart(
+    plot: model.FunnelPlot,
+    points: Sequence[model.Breakdown],
+    labels: dict[str, str],
+    number: Number,
+) -> Markup:
+    """Each group's share against its number of responses, with the 95 % and 99.8 % control
+    limits around the target (Spiegelhalter 2005): a small group is never ranked as if its
+    figure were certain. Groups below the 99.8 % lower limit are red; below 95 %, orange.
+
+    labels: "title", "x" (responses), "target", "limit95", "limit998"."""
+    width, pad, left = WIDTH, 10, 44
+    title, bottom_of_title = _title(labels["title"], width)
+    top, plot_h = bottom_of_title + 20, 200
+    bottom, right = top + plot_h, width - pad
+    shares = [p.share for p in points if p.share is not None]
+    lowest = [c.limits998[0] for c in plot.curve]
+    floor = _floor([*shares, *lowest[2:]], plot.target)
+    most = max([p.responses for p in points] + [10])
+    largest = max(c.responses for c in plot.curve if c.responses <= max(most * 1.2, 20))
+    curve = [c for c in plot.curve if c.responses <= largest]
+
+    def x_of(n: float) -> float:  # a square-root scale: small groups are not crowded
+        return left + (max(n, 0) ** 0.5) / (largest**0.5) * (right - left)
+
+    def y_of(v: float) -> float:
+        return bottom - (max(floor, min(100.0, v)) - floor) / (100 - floor) * plot_h
+
+    parts = [title]
+    for v in range(floor, 101, 10 if 100 - floor <= 60 else 20):
+        y = y_of(v)
+        parts.append(
+            f'<line x1="{left}" y1="{y:.1f}" x2="{right}" y2="{y:.1f}" stroke="{GRID}" '
+            f'stroke-width="1" stroke-dasharray="2,3"/>'
+        )
+        parts.append(_axis_text(left - 6, y + 4, str(v), "end"))
+    for n in (c.responses for c in curve):
+        if n in (10, 30, 100, 300, 1000, 5000) or n == largest:
+            parts.append(_axis_text(x_of(n), bottom + 16, str(n)))
+    parts.append(_axis_text((left + right) / 2, bottom + 34, labels["x"]))
+    for index in (0, 1):  # the lower and the upper limits
+        for which, stroke, dash in (("limits998", RED, "2,3"), ("limits95", GRID, "6,3")):
+            line = " ".join(
+                f"{x_of(c.responses):.1f},{y_of(getattr(c, which)[index]):.1f}" for c in curve
+            )
+            parts.append(
+                f'<polyline points="{line}" fill="none" stroke="{stroke}" '
+                f'stroke-width="1.5" stroke-dasharray="{dash}"/>'
+            )
+    ty = y_of(plot.target)
+    parts.append(
+        f'<line x1="{left}" y1="{ty:.1f}" x2="{right}" y2="{ty:.1f}" stroke="{TARGET}" '
+        f'stroke-width="3" stroke-dasharray="10,6"/>'
     )
-    return Markup(chart.render(is_unicode=True))  # noqa: S704 - pygal escapes every text it draws
-
-
-#: Gridlines thin and dotted, so the dashed orange target reads as something else.
-_GRID_CSS = (
-    ".pygal-chart .axis .guide.line{stroke-width:1px;stroke-dasharray:2,3;}"
-    ".pygal-chart .axis .line{stroke-width:1px;}"
-)
+    for p in points:
+        if p.share is None:
+            continue
+        colour = {model.ALARM: RED, model.WARNING: TARGET}.get(p.position or "", BLUE)
+        what = f"{' · '.join(p.group)}: {number(p.share, '0.0')} (n = {p.responses})"
+        parts.append(
+            f'<circle cx="{x_of(p.responses):.1f}" cy="{y_of(p.share):.1f}" r="4.5" '
+            f'fill="{colour}" stroke="white" stroke-width="1">'
+            f"<title>{escape(what)}</title></circle>"
+        )
+    ly = bottom + 56
+    legend = [
+        (
+            f'<line x1="{left}" y1="{ly - 4}" x2="{left + 14}" y2="{ly - 4}" stroke="{TARGET}" '
+            f'stroke-width="3" stroke-dasharray="6,3"/>',
+            labels["target"],
+        ),
+        (
+            f'<line x1="{left}" y1="{ly + 16}" x2="{left + 14}" y2="{ly + 16}" stroke="{GRID}" '
+            f'stroke-width="1.5" stroke-dasharray="6,3"/>',
+            labels["limit95"],
+        ),
+        (
+            f'<line x1="{left}" y1="{ly + 36}" x2="{left + 14}" y2="{ly + 36}" stroke="{RED}" '
+            f'stroke-width="1.5" stroke-dasharray="2,3"/>',
+            labels["limit998"],
+        ),
+    ]
+    for j, (mark, text) in enumerate(legend):
+        parts.append(mark)
+        parts.append(
+            f'<text x="{left + 22}" y="{ly + j * 20:.0f}" font-size="14">{escape(text)}</text>'
+        )
+    height = ly + 20 * len(legend)
+    return _svg(width, height, labels["title"], "".join(parts), "funnel-chart")
 
 
 def factor_chart(

@@ -25,6 +25,7 @@ from collector.reports.render import (
     report_json,
     report_xlsx,
     verdict_label,
+    verdict_text,
 )
 
 FORMATS = (".xlsx", ".csv", ".html", ".json")
@@ -191,6 +192,7 @@ def mail_body(report: model.Report) -> str:
                 "n": _number(s.n, "#,##0"),
             }
         )
+        lines.append("  " + verdict_text(s, report.settings.min_responses))
     return "\n".join(lines)
 
 

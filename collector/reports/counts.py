@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from collector.models import CountsState, ReportCount, ReportGroupCount
 from collector.models.reports import GRAINS, RESPONDENTS
+from collector.reports import cross
 from collector.reports.weeks import ZONE, reportable_range, utc_offset_hours
 from shared.questionnaires import registry
 
@@ -31,7 +32,15 @@ COUNT_KEYS = (
 )
 COUNT_VALUES = ("answered", "satisfied", "no_opinion", "value_sum")
 GROUP_KEYS = "grain, unit_id, bucket, questionnaire, dimension, value, unofficial"
-GROUP_VALUES = ("responses", "answered", "satisfied", "low")
+GROUP_VALUES = (
+    "responses",
+    "answered",
+    "satisfied",
+    "low",
+    "satisfied_sq",
+    "satisfied_answered",
+    "answered_sq",
+)
 
 
 def overall_codes() -> tuple[str, ...]:
@@ -174,7 +183,10 @@ def batch_sql(dialect: str, where: str) -> tuple[str, str, str]:
     groups = f"""
         SELECT unit_id, bucket, questionnaire, dimension, value, unofficial,
                COUNT(*) AS responses,
-               SUM(answered) AS answered, SUM(satisfied) AS satisfied, SUM(low) AS low
+               SUM(answered) AS answered, SUM(satisfied) AS satisfied, SUM(low) AS low,
+               SUM(satisfied * satisfied) AS satisfied_sq,
+               SUM(satisfied * answered) AS satisfied_answered,
+               SUM(answered * answered) AS answered_sq
         FROM (
             SELECT {common}, 'channel' AS dimension, channel AS value, {measures}
             FROM {_BATCH}
@@ -264,6 +276,7 @@ def _count(session: Session, where: str, params: dict, grains=GRAINS) -> None:
     for grain in grains:
         _add_batch(session, ReportCount, _BATCH_COUNTS, grain)
         _add_batch(session, ReportGroupCount, _BATCH_GROUPS, grain)
+    cross.count_batch(session, _BATCH, grains)
     for name in (_BATCH_GROUPS, _BATCH_COUNTS, _BATCH):
         session.execute(sa.text(f"DROP TABLE {name}"))
 
@@ -329,6 +342,7 @@ def recount_day(session: Session, day: dt.date, up_to: int) -> None:
     dialect = session.get_bind().dialect.name
     for model in (ReportCount, ReportGroupCount):
         session.execute(sa.delete(model).where(model.grain == "day", model.bucket == day))
+    cross.delete_day(session, day)
     start = dt.datetime.combine(day, dt.time(), ZONE)
     end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), ZONE)
     params = {
@@ -355,6 +369,7 @@ def resum(session: Session, grain: str, first: dt.date) -> None:
         following = first + dt.timedelta(days=7)
     else:
         following = (first + dt.timedelta(days=32)).replace(day=1)
+    cross.resum(session, grain, first, following)
     for model in (ReportCount, ReportGroupCount):
         table = model.__tablename__
         keys, values = _keys_values(model)

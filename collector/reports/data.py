@@ -38,13 +38,21 @@ class ReportData:
     units: pd.DataFrame
     #: kind -> questionnaire versions counted in any of the buckets below.
     versions: dict[str, list[str]]
+    #: kind -> questionnaire versions of the period's own responses.
+    period_versions: dict[str, list[str]]
     #: The buckets of `counts`: 0 is the period, 1 the previous period, 2... the trend buckets.
     buckets: list[Period]
     #: bucket, kind, unit_id, code, answered, satisfied, no_opinion, value_sum (versions summed).
     counts: pd.DataFrame
-    #: channel, kind, unit_id, code + COUNT_COLUMNS, for the period only.
+    #: channel, kind, unit_id, code + COUNT_COLUMNS, for the period only, official responses
+    #: only (the channel comparison leaves the left-out responses out even when included).
     channel_counts: pd.DataFrame
-    #: kind, dimension, value, unit_id, responses, answered, satisfied, low for the period: per
+    #: The respondents' cross-products, one row per stored row and bucket it serves (every
+    #: bucket but the previous period's): bucket, kind, version, channel, unit_id, unofficial,
+    #: codes, data (packed: `collector.reports.cross`). Official rows only unless included.
+    cross: pd.DataFrame
+    #: kind, dimension, value, unit_id, responses, answered, satisfied, low, satisfied_sq,
+    #: satisfied_answered, answered_sq (sums over the responses) for the period: per
     #: DIMENSIONS value (hour: "D-HH", D = 0 for Monday, HH the local hour; reason: responses
     #: giving that reason, and "*" those giving any). answered/satisfied/low (1-2) count every
     #: valid answer of the response (all its questions). Responses without a counter, procedure

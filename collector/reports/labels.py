@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import gettext as translate  # for message ids held in data
 
@@ -27,6 +28,91 @@ def verdict_label(verdict: str) -> str:
         model.TOO_FEW: _("too few responses"),
         model.NO_DATA: _("no data"),
     }.get(verdict, verdict)
+
+
+def _one(value: float) -> str:
+    return format_decimal(round(float(value), 1), "0.0")
+
+
+def verdict_text(s: model.Summary, min_responses: int) -> str:
+    """The verdict in one sentence, with the figure, its interval and its n (methodology
+    section 7): what a manager reads first, the same on the page, in the mail, the files and
+    the JSON (`verdict_text`)."""
+    if s.verdict == model.NO_DATA or s.index is None:
+        return _("No responses with an answer yet.")
+    values = {
+        "target": format_decimal(s.target, "0.#"),
+        "index": _one(s.index),
+        "low": _one(s.ci95[0]) if s.ci95 else "–",
+        "high": _one(s.ci95[1]) if s.ci95 else "–",
+        "n": format_decimal(s.n, "#,##0"),
+        "min": format_decimal(min_responses, "#,##0"),
+        "gap": _one(abs(s.index - s.target)),
+        "more": format_decimal(s.more_needed or 0, "#,##0"),
+    }
+    if s.verdict == model.TOO_FEW:
+        return _(
+            "Too few responses for a verdict: %(n)s, at least %(min)s needed (%(index)s %%).",
+            **values,
+        )
+    if s.verdict == model.MEETS:
+        return _(
+            "Meets the %(target)s %% target: %(index)s %% (95 %% interval %(low)s-%(high)s %%, "
+            "%(n)s responses).",
+            **values,
+        )
+    if s.verdict == model.MISSES:
+        return _(
+            "Below the %(target)s %% target: %(index)s %% (95 %% interval %(low)s-%(high)s %%, "
+            "%(n)s responses).",
+            **values,
+        )
+    if round(abs(s.index - s.target), 1) == 0:
+        return _(
+            "At the %(target)s %% target (%(index)s %%, 95 %% interval %(low)s-%(high)s %%): "
+            "more responses at this share would not settle it.",
+            **values,
+        )
+    above = s.index > s.target
+    if s.more_needed is None:  # the variance is not known
+        if above:
+            return _(
+                "%(gap)s points above the %(target)s %% target but not yet certain (95 %% "
+                "interval %(low)s-%(high)s %%, %(n)s responses).",
+                **values,
+            )
+        return _(
+            "%(gap)s points below the %(target)s %% target but not yet certain (95 %% "
+            "interval %(low)s-%(high)s %%, %(n)s responses).",
+            **values,
+        )
+    if above:
+        return _(
+            "%(gap)s points above the %(target)s %% target but not yet certain (95 %% interval "
+            "%(low)s-%(high)s %%, %(n)s responses): about %(more)s more responses would settle it.",
+            **values,
+        )
+    return _(
+        "%(gap)s points below the %(target)s %% target but not yet certain (95 %% interval "
+        "%(low)s-%(high)s %%, %(n)s responses): about %(more)s more responses would settle it.",
+        **values,
+    )
+
+
+def position_label(position: str | None) -> str:
+    """Where an officer or counter stands in its funnel plot."""
+    level = {
+        model.ALARM: "99.8",
+        model.WARNING: "95",
+        model.ABOVE: "95",
+    }.get(position or "")
+    text = format_decimal(float(level), "0.#") + " %" if level else ""
+    return {
+        model.ALARM: _("below the %(level)s limit", level=text),
+        model.WARNING: _("below the %(level)s limit", level=text),
+        model.WITHIN: _("within the limits"),
+        model.ABOVE: _("above the %(level)s limit", level=text),
+    }.get(position or "", "")
 
 
 def method_label(method: str, rollup: bool = False) -> str:

@@ -15,9 +15,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from collector.accounts.scope import subtree_ids
-from collector.models import ReportCount, ReportGroupCount, Response, Unit
+from collector.models import ReportCount, ReportCross, ReportGroupCount, Response, Unit
 from collector.receipts.report import load_receipts
-from collector.reports.counts import broken_sql, suspect_sql, unofficial_sql
+from collector.reports.counts import GROUP_VALUES, broken_sql, suspect_sql, unofficial_sql
 from collector.reports.data import COUNT_COLUMNS, DIMENSIONS, ReportData
 from collector.reports.periods import Period
 from collector.reports.weeks import ZONE
@@ -216,14 +216,24 @@ def _int_columns(frame: pd.DataFrame, names) -> pd.DataFrame:
 
 def bucket_counts(
     session: Session, ids: list[int], buckets: list[Period], include_unofficial: bool
-) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, list[str]]]:
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, list[str]], dict[str, list[str]]]:
     """The counts of `buckets` (bucket index, kind, unit_id, code + COUNT_COLUMNS, versions and
-    channels summed) and those of the first bucket per channel (channel, kind, unit_id, code +
-    COUNT_COLUMNS), in one query, with the versions seen."""
+    channels summed; the left-out responses only when included) and those of the first bucket
+    per channel, official responses only whatever the reader includes (channel, kind,
+    unit_id, code + COUNT_COLUMNS), in one query, with the versions seen in any bucket and in
+    the period."""
     spans, membership = segments(buckets)
     pieces = [p for s, (lo, hi) in enumerate(spans) for p in _pieces(s, lo, hi)]
-    official = [] if include_unofficial else [ReportCount.__table__.c.unofficial == sa.false()]
-    columns = ["segment", "kind", "version", "channel", "unit_id", "code", *COUNT_COLUMNS]
+    columns = [
+        "segment",
+        "kind",
+        "version",
+        "channel",
+        "unofficial",
+        "unit_id",
+        "code",
+        *COUNT_COLUMNS,
+    ]
     if pieces and ids:
         raw = _fetch(
             session,
@@ -231,31 +241,85 @@ def bucket_counts(
                 ReportCount.__table__,
                 pieces,
                 ids,
-                ["questionnaire", "questionnaire_version", "channel", "unit_id", "code"],
+                [
+                    "questionnaire",
+                    "questionnaire_version",
+                    "channel",
+                    "unofficial",
+                    "unit_id",
+                    "code",
+                ],
                 COUNT_COLUMNS,
-                official,
             ),
             columns,
             ints={"segment", "unit_id", *COUNT_COLUMNS},
+            bools={"unofficial"},
         )
     else:
         raw = _int_columns(pd.DataFrame(columns=columns), ["segment", "unit_id", *COUNT_COLUMNS])
+        raw["unofficial"] = raw["unofficial"].astype(bool)
+    shown = raw if include_unofficial else raw[~raw["unofficial"]]
     versions: dict[str, list[str]] = {}
-    seen = raw[["kind", "version"]].drop_duplicates()
+    seen = shown[["kind", "version"]].drop_duplicates()
     for kind, version in sorted(zip(seen["kind"], seen["version"], strict=True)):
         versions.setdefault(kind, []).append(version)
     merged = raw.merge(membership, on="segment")
-    counts = merged.groupby(["bucket", "kind", "unit_id", "code"], as_index=False, sort=True)[
+    counted = merged if include_unofficial else merged[~merged["unofficial"]]
+    counts = counted.groupby(["bucket", "kind", "unit_id", "code"], as_index=False, sort=True)[
         COUNT_COLUMNS
     ].sum()
-    # The first bucket's segments cover it exactly: its channels come from the same rows.
+    # The first bucket's segments cover it exactly: its channels come from the same rows. The
+    # channel comparison is of official responses only, even when the reader includes the
+    # left-out ones (methodology section 9).
     channel_counts = _int_columns(
-        merged[merged["bucket"] == 0]
+        merged[(merged["bucket"] == 0) & ~merged["unofficial"]]
         .groupby(["channel", "kind", "unit_id", "code"], as_index=False, sort=True)[COUNT_COLUMNS]
         .sum(),
         ["unit_id", *COUNT_COLUMNS],
     )
-    return counts, channel_counts, versions
+    in_period = counted[counted["bucket"] == 0][["kind", "version"]].drop_duplicates()
+    period_versions: dict[str, list[str]] = {}
+    for kind, version in sorted(zip(in_period["kind"], in_period["version"], strict=True)):
+        period_versions.setdefault(kind, []).append(version)
+    return counts, channel_counts, versions, period_versions
+
+
+CROSS_COLUMNS = ["bucket", "kind", "version", "channel", "unit_id", "unofficial", "codes", "data"]
+
+
+def cross_rows(
+    session: Session, ids: list[int], buckets: list[Period], which: list[int]
+) -> pd.DataFrame:
+    """The stored cross-products (`ReportCross`) of the buckets numbered `which`, one row per
+    stored row and bucket it serves (bucket, kind, version, channel, unit_id, unofficial,
+    codes, data): they are summed in Python (`collector.reports.cross`), not in SQL."""
+    wanted = [buckets[i] for i in which]
+    spans, membership = segments(wanted)
+    pieces = [p for s, (lo, hi) in enumerate(spans) for p in _pieces(s, lo, hi)]
+    names = ["segment", "kind", "version", "channel", "unit_id", "unofficial", "codes", "data"]
+    if not pieces or not ids:
+        return pd.DataFrame(columns=CROSS_COLUMNS)
+    t = ReportCross.__table__
+    c = t.c
+    in_ids = sa.text(f"{t.name}.unit_id IN ({', '.join(str(int(i)) for i in ids)})")
+    selects = [
+        sa.select(
+            sa.literal(piece.segment, sa.Integer).label("segment"),
+            c.questionnaire,
+            c.questionnaire_version,
+            c.channel,
+            c.unit_id,
+            c.unofficial,
+            c.codes,
+            c.data,
+        ).where(c.grain == piece.grain, in_ids, c.bucket.between(piece.first, piece.last))
+        for piece in pieces
+    ]
+    query = sa.union_all(*selects) if len(selects) > 1 else selects[0]
+    raw = _fetch(session, query, names, ints={"segment", "unit_id"}, bools={"unofficial"})
+    merged = raw.merge(membership, on="segment")
+    merged["bucket"] = np.asarray(which, dtype=np.int64)[merged["bucket"].to_numpy(dtype=int)]
+    return merged[CROSS_COLUMNS]
 
 
 def load_report_data(
@@ -271,12 +335,18 @@ def load_report_data(
     units = load_units(session, root_id)
     ids = [int(i) for i in units["id"]]
     buckets = [period, period.previous(), *period.trend_buckets()]
-    counts, channel_counts, versions = bucket_counts(session, ids, buckets, include_unofficial)
+    counts, channel_counts, versions, period_versions = bucket_counts(
+        session, ids, buckets, include_unofficial
+    )
+    # The previous period serves only its index (the change): no interval, no cross-products.
+    cross = cross_rows(session, ids, buckets, [i for i in range(len(buckets)) if i != 1])
+    if not include_unofficial:
+        cross = cross[~cross["unofficial"]]
     # What is only about the period reads it whole: a quarter is three monthly buckets.
     period_pieces = _pieces(0, period.start, period.end)
     groups_t = ReportGroupCount.__table__
 
-    group_values = ["responses", "answered", "satisfied", "low"]
+    group_values = list(GROUP_VALUES)
     grouped = _fetch(
         session,
         _counts_query(
@@ -332,9 +402,11 @@ def load_report_data(
         root_id=root_id,
         units=units,
         versions=versions,
+        period_versions=period_versions,
         buckets=buckets,
         counts=counts,
         channel_counts=channel_counts,
+        cross=cross,
         groups=groups,
         left_out=left_out,
         left_out_suspect=suspect,

@@ -68,6 +68,9 @@ class Summary:
     pooled: float | None  #: the index of every answer in scope pooled (= index for one unit)
     verdict: str  #: one of VERDICTS
     target: float
+    #: Too close to call: about how many more responses would settle it at the current share
+    #: (methodology section 7); None otherwise, or when no number would (share = target).
+    more_needed: int | None = None
 
 
 @dataclass(frozen=True)
@@ -92,7 +95,10 @@ class Factor:
     code: str
     title: str  #: message id
     index: float | None  #: by the method at one unit; the mean of the parts above one unit
-    pooled: float | None  #: over every answer in scope (for health: the section's pooled rate)
+    ci95: Interval | None  #: respondent-clustered (methodology section 7)
+    #: The factor's own formula over every answer in scope pooled (= index for one unit), as
+    #: the summary's pooled figure is the index's.
+    pooled: float | None
     mean: float | None  #: mean answer on 1-5 over the factor's items, pooled
     answers: int  #: valid answers to its items in scope
     parts: int  #: parts the index is the mean of
@@ -122,6 +128,21 @@ class UnitRow:
     previous_index: float | None = None
     change: float | None = None  #: points since the previous period
     previous_n: int = 0
+    #: Fewer responses than the minimum: not a part of its own in the parent's mean, but in
+    #: the parent's pooled part (`KindReport.pooled_part`).
+    pooled: bool = False
+
+
+@dataclass(frozen=True)
+class PooledPart:
+    """The parts of a unit below the minimum of responses, pooled into one part of its mean
+    (methodology section 5): their responses scored together."""
+
+    units: tuple[str, ...]  #: codes of the units below whose responses are in it
+    own: bool  #: the unit's own responses are in it
+    n: int
+    index: float | None
+    ci95: Interval | None
 
 
 @dataclass(frozen=True)
@@ -131,6 +152,9 @@ class TrendPoint:
     end: dt.date
     index: float | None  #: computed exactly as the headline index, over this bucket
     n: int
+    ci95: Interval | None = None
+    #: The bucket is not a whole week or month: cut by the period's bounds, or not yet over.
+    partial: bool = False
 
 
 @dataclass(frozen=True)
@@ -150,16 +174,24 @@ class KindReport:
     children: tuple[UnitRow, ...]  #: direct children (and the unit's own part), worst first
     trend: tuple[TrendPoint, ...]
     targets: Mapping[str, float] = field(hash=False)  #: year -> target
+    versions: tuple[str, ...] = ()  #: questionnaire versions of the period's responses
+    pooled_part: PooledPart | None = None  #: the parts below the minimum, as one part
 
     @property
     def rollup(self) -> bool:
         return self.summary.parts > 1
 
 
+#: Where a group stands in its funnel plot (methodology section 7): below the 99.8 % control
+#: limit around the target, below the 95 % one, within, above the 95 % one.
+ALARM, WARNING, WITHIN, ABOVE = "alarm", "warning", "within", "above"
+
+
 @dataclass(frozen=True)
 class Breakdown:
     """Responses and the pooled satisfied share of every answer (all the kind's questions) of one
-    group: a channel, a counter (unit, counter), a procedure or an officer (unit, officer)."""
+    group: a counter (unit, counter), a procedure or an officer (unit, officer); a secondary
+    figure, not the index. Its interval treats the response as the unit of sampling."""
 
     kind: str
     group: tuple[str, ...]
@@ -167,6 +199,29 @@ class Breakdown:
     answers: int
     share: float | None
     ci95: Interval | None
+    limits95: Interval | None = None  #: the funnel's control limits at this many responses
+    limits998: Interval | None = None
+    position: str | None = None  #: ALARM, WARNING, WITHIN or ABOVE
+
+
+@dataclass(frozen=True)
+class FunnelLimit:
+    responses: int
+    limits95: Interval
+    limits998: Interval
+
+
+@dataclass(frozen=True)
+class FunnelPlot:
+    """A funnel plot of one breakdown and kind: the target, the scope's design effect and
+    answers per response, and the control limits at a range of responses (the curve)."""
+
+    dimension: str  #: "officer" or "counter"
+    kind: str
+    target: float
+    design_effect: float
+    answers_per_response: float
+    curve: tuple[FunnelLimit, ...]
 
 
 @dataclass(frozen=True)
@@ -265,7 +320,6 @@ class Report:
     units: tuple[tuple[str, UnitRow], ...]  #: (kind, row) for every unit with own responses
     alerts: tuple[Alert, ...]
     left_out: LeftOut
-    channels: tuple[Breakdown, ...]
     counters: tuple[Breakdown, ...]  #: worst first
     procedures: tuple[Breakdown, ...]  #: worst first
     #: None when the reader may not see officers (only managers and admins may).
@@ -280,6 +334,8 @@ class Report:
     response_rate: ResponseRate
     channel_comparison: tuple[ChannelIndex, ...]
     viewer_role: str = "system"
+    #: Officers (managers only, like `officers`) and counters against the target.
+    funnels: tuple[FunnelPlot, ...] = ()
 
     def kind(self, code: str) -> KindReport | None:
         return next((k for k in self.kinds if k.kind == code), None)

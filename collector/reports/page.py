@@ -23,7 +23,9 @@ from collector.reports.labels import (
     method_label,
     period_kind_label,
     period_label,
+    position_label,
     verdict_label,
+    verdict_text,
 )
 from shared import questionnaires
 
@@ -117,6 +119,8 @@ def kind_charts(kind: model.KindReport) -> dict[str, Any]:
             {
                 "title": trend_title,
                 "index": _("Index, %"),
+                "partial": _("partial week or month"),
+                "interval": _("Interval (95%)"),
                 "target": _target_text(target),
             },
             number,
@@ -130,6 +134,31 @@ def kind_charts(kind: model.KindReport) -> dict[str, Any]:
             translate,
         ),
     }
+
+
+def funnel_charts(report: model.Report) -> dict[tuple[str, str], Any]:
+    """The funnel plot of each breakdown and kind that has one."""
+    groups = {"officer": report.officers or (), "counter": report.counters}
+    titles = {
+        "officer": _("Officers against the target"),
+        "counter": _("Counters against the target"),
+    }
+    out = {}
+    for plot in report.funnels:
+        points = [b for b in groups.get(plot.dimension, ()) if b.kind == plot.kind]
+        out[(plot.dimension, plot.kind)] = charts.funnel_chart(
+            plot,
+            points,
+            {
+                "title": f"{titles.get(plot.dimension, plot.dimension)} · {kind_label(plot.kind)}",
+                "x": _("Responses"),
+                "target": _target_text(plot.target),
+                "limit95": _("Control limits (95%)"),
+                "limit998": _("Control limits (99.8%)"),
+            },
+            number,
+        )
+    return out
 
 
 def page_context(
@@ -155,6 +184,9 @@ def page_context(
         "next": following and {"key": following.key, "label": period_label(following)},
         "picker": picker(ref),
         "charts": {k.kind: kind_charts(k) for k in report.kinds},
+        "funnel_charts": funnel_charts(report),
+        "verdict_text": verdict_text,
+        "position_label": position_label,
         "kind_label": kind_label,
         "verdict_label": verdict_label,
         "method_label": method_label,

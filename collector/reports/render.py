@@ -31,8 +31,10 @@ from collector.reports.labels import (
     kind_label,
     method_label,
     period_label,
+    position_label,
     reason_label,
     verdict_label,
+    verdict_text,
     weekday_label,
 )
 
@@ -97,16 +99,45 @@ def _rounded(value: Any) -> Any:
     return value
 
 
+def summaries(report: model.Report) -> Iterable[tuple[tuple, model.Summary]]:
+    """Every summary of the report with its path in the JSON document."""
+    for i, k in enumerate(report.kinds):
+        yield ("kinds", i, "summary"), k.summary
+        for j, row in enumerate(k.children):
+            yield ("kinds", i, "children", j, "summary"), row.summary
+    for i, (_kind, row) in enumerate(report.units):
+        yield ("units", i, 1, "summary"), row.summary
+    for i, alert in enumerate(report.alerts):
+        yield ("alerts", i, "unit", "summary"), alert.unit.summary
+    for i, c in enumerate(report.channel_comparison):
+        yield ("channel_comparison", i, "summary"), c.summary
+
+
 def report_json(report: model.Report) -> dict[str, Any]:
     """The report's dataclasses as JSON values (dates ISO, floats to two decimals): every field,
-    in the shape `report_schema` describes."""
-    return _rounded(_adapter().dump_python(report, mode="json"))
+    in the shape `report_schema` describes; each summary also carries its verdict in a sentence
+    (`verdict_text`, in the request's language)."""
+    doc = _rounded(_adapter().dump_python(report, mode="json"))
+    for path, summary in summaries(report):
+        node = doc
+        for step in path:
+            node = node[step]
+        node["verdict_text"] = verdict_text(summary, report.settings.min_responses)
+    return doc
 
 
 def report_schema(ref_template: str = "#/components/schemas/{model}") -> dict[str, Any]:
     """The JSON schema of `report_json`'s output, from the same types; `$defs` holds the types
     it refers to (by `ref_template`)."""
-    return _adapter().json_schema(ref_template=ref_template, mode="serialization")
+    schema = _adapter().json_schema(ref_template=ref_template, mode="serialization")
+    summary = schema["$defs"]["Summary"]
+    summary["properties"]["verdict_text"] = {
+        "type": "string",
+        "title": "Verdict Text",
+        "description": "The verdict in one sentence, in the request's language.",
+    }
+    summary.setdefault("required", []).append("verdict_text")
+    return schema
 
 
 # -- tables for CSV and XLSX ---------------------------------------------------------------------
@@ -116,14 +147,27 @@ def _figures() -> list[str]:
     return [
         _("Responses"),
         _("Answers"),
-        _("Satisfied (%)"),
+        _("Satisfied answers, pooled (%)"),
         _("Interval (95%), low"),
         _("Interval (95%), high"),
+        _("Limit (95%), low"),
+        _("Limit (95%), high"),
+        _("Limit (99.8%), low"),
+        _("Limit (99.8%), high"),
+        _("Against the target"),
     ]
 
 
 def _breakdown_cells(b: model.Breakdown) -> list[Any]:
-    return [b.responses, b.answers, r2(b.share), *_ci(b.ci95)]
+    return [
+        b.responses,
+        b.answers,
+        r2(b.share),
+        *_ci(b.ci95),
+        *_ci(b.limits95),
+        *_ci(b.limits998),
+        position_label(b.position),
+    ]
 
 
 def _report_table(report: model.Report) -> Table:
@@ -178,6 +222,9 @@ def _summary_table(report: model.Report) -> Table:
         _("Previous period (%)"),
         _("Method"),
         _("Questionnaire"),
+        _("Verdict in words"),
+        _("More responses to settle it"),
+        _("Questionnaire versions"),
     ]
     rows = []
     for k in report.kinds:
@@ -201,6 +248,9 @@ def _summary_table(report: model.Report) -> Table:
                 r2(k.previous_index),
                 method_label(k.method, k.rollup),
                 translate(k.title),
+                verdict_text(s, report.settings.min_responses),
+                s.more_needed,
+                ", ".join(k.versions),
             ]
         )
     return (_("Summary"), head, rows)
@@ -223,8 +273,9 @@ def _criterion_head() -> list[str]:
 
 
 def _kind_tables(report: model.Report) -> list[Table]:
-    overall, comprehensive, targets = [], [], []
+    overall, comprehensive, targets, pools = [], [], [], []
     factors, criteria, children, child_factors, trend = [], [], [], [], []
+    min_n = report.settings.min_responses
     for k in report.kinds:
         kind = kind_label(k.kind)
         if k.overall is not None:
@@ -242,6 +293,7 @@ def _kind_tables(report: model.Report) -> list[Table]:
                     f.code,
                     translate(f.title),
                     r2(f.index),
+                    *_ci(f.ci95),
                     r2(f.pooled),
                     r2(f.mean),
                     f.answers,
@@ -266,12 +318,28 @@ def _kind_tables(report: model.Report) -> list[Table]:
                     verdict_label(s.verdict),
                     r2(row.previous_index),
                     r2(row.change),
+                    _yes(row.pooled),
+                    verdict_text(s, min_n),
                 ]
             )
             for code, value in row.factors.items():
                 child_factors.append([kind, row.code, _yes(row.own), code, r2(value)])
+        if k.pooled_part is not None:
+            p = k.pooled_part
+            pools.append([kind, ", ".join(p.units), _yes(p.own), p.n, r2(p.index), *_ci(p.ci95)])
         for t in k.trend:
-            trend.append([kind, t.key, _day(t.start), _day(t.end), r2(t.index), t.n])
+            trend.append(
+                [
+                    kind,
+                    t.key,
+                    _day(t.start),
+                    _day(t.end),
+                    r2(t.index),
+                    *_ci(t.ci95),
+                    t.n,
+                    _yes(t.partial),
+                ]
+            )
     k_ = _("Kind of service")
     return [
         _summary_table(report),
@@ -298,6 +366,8 @@ def _kind_tables(report: model.Report) -> list[Table]:
                 _("Code"),
                 _("Factor"),
                 _("Index (%)"),
+                _("Interval (95%), low"),
+                _("Interval (95%), high"),
                 _("Pooled (%)"),
                 _("Mean score (1-5)"),
                 _("Answers"),
@@ -326,8 +396,23 @@ def _kind_tables(report: model.Report) -> list[Table]:
                 _("Verdict"),
                 _("Previous period (%)"),
                 _("Change (points)"),
+                _("Pooled (too few responses)"),
+                _("Verdict in words"),
             ],
             children,
+        ),
+        (
+            _("Pooled parts"),
+            [
+                k_,
+                _("Units pooled"),
+                _("Own responses"),
+                _("Responses with an answer (n)"),
+                _("Index (%)"),
+                _("Interval (95%), low"),
+                _("Interval (95%), high"),
+            ],
+            pools,
         ),
         (
             _("Units below by factor"),
@@ -342,7 +427,10 @@ def _kind_tables(report: model.Report) -> list[Table]:
                 _("First day"),
                 _("Last day"),
                 _("Index (%)"),
+                _("Interval (95%), low"),
+                _("Interval (95%), high"),
                 _("Responses with an answer (n)"),
+                _("Partial"),
             ],
             trend,
         ),
@@ -410,14 +498,6 @@ def _breakdown_tables(report: model.Report) -> list[Table]:
     k_ = _("Kind of service")
     tables = [
         (
-            _("By channel"),
-            [k_, _("Channel"), *_figures()],
-            [
-                [kind_label(b.kind), channel_label(b.group[0]), *_breakdown_cells(b)]
-                for b in report.channels
-            ],
-        ),
-        (
             _("By counter"),
             [k_, _("Unit"), _("Counter"), *_figures()],
             [[kind_label(b.kind), *b.group[:2], *_breakdown_cells(b)] for b in report.counters],
@@ -436,7 +516,42 @@ def _breakdown_tables(report: model.Report) -> list[Table]:
                 [[kind_label(b.kind), *b.group[:2], *_breakdown_cells(b)] for b in report.officers],
             )
         )
+    tables.append(
+        (
+            _("Funnel plots"),
+            [
+                k_,
+                _("Breakdown"),
+                _("Target (%)"),
+                _("Design effect"),
+                _("Answers per response"),
+                _("Responses"),
+                _("Limit (95%), low"),
+                _("Limit (95%), high"),
+                _("Limit (99.8%), low"),
+                _("Limit (99.8%), high"),
+            ],
+            [
+                [
+                    kind_label(f.kind),
+                    dimension_label(f.dimension),
+                    r2(f.target),
+                    r2(f.design_effect),
+                    r2(f.answers_per_response),
+                    c.responses,
+                    *_ci(c.limits95),
+                    *_ci(c.limits998),
+                ]
+                for f in report.funnels
+                for c in f.curve
+            ],
+        )
+    )
     return tables
+
+
+def dimension_label(dimension: str) -> str:
+    return {"officer": _("By officer"), "counter": _("By counter")}.get(dimension, dimension)
 
 
 def _heatmap_table(report: model.Report) -> Table:
@@ -502,6 +617,7 @@ def _receipt_tables(report: model.Report) -> list[Table]:
                 _("Parts"),
                 _("Verdict"),
                 _("Suspicious, left out"),
+                _("Verdict in words"),
             ],
             [
                 [
@@ -514,6 +630,7 @@ def _receipt_tables(report: model.Report) -> list[Table]:
                     c.summary.parts,
                     verdict_label(c.summary.verdict),
                     c.suspect_left_out,
+                    verdict_text(c.summary, report.settings.min_responses),
                 ]
                 for c in report.channel_comparison
             ],

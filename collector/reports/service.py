@@ -151,7 +151,13 @@ def for_reader(report: model.Report, user: User | None) -> model.Report:
     role = user.role if user is not None else "system"
     if user is None or user.role in OFFICER_ROLES:
         return dataclasses.replace(report, viewer_role=role)
-    return dataclasses.replace(report, officers=None, officers_hidden=None, viewer_role=role)
+    return dataclasses.replace(
+        report,
+        officers=None,
+        officers_hidden=None,
+        funnels=tuple(f for f in report.funnels if f.dimension != "officer"),
+        viewer_role=role,
+    )
 
 
 class _ReportCache:

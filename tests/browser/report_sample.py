@@ -9,7 +9,7 @@ import datetime as dt
 import random
 
 from collector.reports import model
-from shared import questionnaires
+from shared import questionnaires, scoring
 
 PERIODS = {
     "week": model.PeriodRef(
@@ -58,6 +58,11 @@ def _ci(share, n):
 
 def _summary(index, n, target, parts=1, pooled=None, responses=None):
     ci = _ci(index, n)
+    verdict = _verdict(index, ci, n, target)
+    more = None
+    if verdict == model.TOO_CLOSE:
+        variance = ((ci[1] - ci[0]) / 2 / 1.96 / 100) ** 2
+        more = scoring.more_responses_needed(index, variance, n, target)
     return model.Summary(
         index=index,
         ci95=ci,
@@ -66,8 +71,9 @@ def _summary(index, n, target, parts=1, pooled=None, responses=None):
         answers=n * 5,
         parts=parts,
         pooled=index if pooled is None else pooled,
-        verdict=_verdict(index, ci, n, target),
+        verdict=verdict,
         target=target,
+        more_needed=more,
     )
 
 
@@ -102,6 +108,7 @@ def _kind(kind: str, period: model.PeriodRef, rng: random.Random) -> model.KindR
                 code=f.code,
                 title=f.title,
                 index=idx,
+                ci95=_ci(idx, 60 * scale),
                 pooled=idx + rng.uniform(-2, 2),
                 mean=1 + 4 * idx / 100,
                 answers=sum(c.answers for c in criteria),
@@ -143,7 +150,15 @@ def _kind(kind: str, period: model.PeriodRef, rng: random.Random) -> model.KindR
     n = sum(r.summary.n for r in rows)
     trend_keys = _trend_keys(period)
     trend = tuple(
-        model.TrendPoint(key, start, end, None if i == 2 else index + rng.uniform(-6, 6), n // 4)
+        model.TrendPoint(
+            key,
+            start,
+            end,
+            None if i == 2 else (value := index + rng.uniform(-6, 6)),
+            n // 4,
+            None if i == 2 else _ci(value, n // 4),
+            i in (0, len(trend_keys) - 1),
+        )
         for i, (key, start, end) in enumerate(trend_keys)
     )
     overall_items = q.overall
@@ -177,6 +192,7 @@ def _kind(kind: str, period: model.PeriodRef, rng: random.Random) -> model.KindR
         children=tuple(rows),
         trend=trend,
         targets={str(period.start.year): target},
+        versions=(q.version,),
     )
 
 
@@ -203,11 +219,6 @@ def sample_report(period_kind: str = "week", seed: int = 7) -> model.Report:
     scale = SCALE[period_kind]
     kinds = tuple(_kind(k, period, rng) for k in ("admin", "health", "education"))
     units = tuple((k.kind, row) for k in kinds for row in k.children)
-    channels = tuple(
-        model.Breakdown(k.kind, (ch,), r * scale, r * scale * 5, s, _ci(s, r * scale))
-        for k in kinds
-        for ch, r, s in (("kiosk", 120, 81.5), ("receipt", 40, 74.25), ("poster", 9, 66.0))
-    )
     counters = tuple(
         model.Breakdown(
             "admin",
@@ -280,7 +291,6 @@ def sample_report(period_kind: str = "week", seed: int = 7) -> model.Report:
                 ),
             ),
         ),
-        channels=channels,
         counters=counters,
         procedures=procedures,
         officers=officers,

@@ -26,7 +26,7 @@ UNIT = model.UnitRef(id=1, code="P01", name="Tỉnh Một", kind="province")
 SETTINGS = model.Settings(min_responses=30, include_unofficial=False, drop_points=10.0)
 
 
-def summary(index, ci, n, verdict, *, target=80.0, parts=1, pooled=None, responses=None):
+def summary(index, ci, n, verdict, *, target=80.0, parts=1, pooled=None, responses=None, more=None):
     return model.Summary(
         index=index,
         ci95=ci,
@@ -37,6 +37,7 @@ def summary(index, ci, n, verdict, *, target=80.0, parts=1, pooled=None, respons
         pooled=index if pooled is None else pooled,
         verdict=verdict,
         target=target,
+        more_needed=more,
     )
 
 
@@ -54,7 +55,19 @@ def criterion(code, factor, share, ci, satisfied, answers, no_opinion, mean, tex
     )
 
 
-def row(id_, code, name, s, factors, *, own=False, previous=None, change=None, previous_n=0):
+def row(
+    id_,
+    code,
+    name,
+    s,
+    factors,
+    *,
+    own=False,
+    previous=None,
+    change=None,
+    previous_n=0,
+    pooled=False,
+):
     return model.UnitRow(
         id=id_,
         code=code,
@@ -65,6 +78,7 @@ def row(id_, code, name, s, factors, *, own=False, previous=None, change=None, p
         previous_index=previous,
         change=change,
         previous_n=previous_n,
+        pooled=pooled,
     )
 
 
@@ -77,6 +91,7 @@ def _admin() -> model.KindReport:
             code="A",
             title="Access to the service",
             index=65.8671,
+            ci95=(60.125, 71.5),
             pooled=65.867,
             mean=3.78,
             answers=156,
@@ -87,6 +102,7 @@ def _admin() -> model.KindReport:
             code="B",
             title="Administrative procedures",
             index=83.333,
+            ci95=(77.2, 88.123),
             pooled=83.3,
             mean=4.1234,
             answers=78,
@@ -114,10 +130,18 @@ def _admin() -> model.KindReport:
             own=True,
         ),
         row(
+            5,
+            "D03",
+            "Huyện Ba",
+            summary(90.0, (60.1, 98.2), 10, model.TOO_FEW),
+            {"A": 90.0, "B": 90.0},
+            pooled=True,
+        ),
+        row(
             2,
             "D01",
             "Huyện Một",
-            summary(83.27, (78.0, 88.01), 35, model.TOO_CLOSE),
+            summary(83.27, (78.0, 88.01), 35, model.TOO_CLOSE, more=57),
             {"A": 80.125, "B": 86.415},
             previous=81.0,
             change=2.27,
@@ -131,7 +155,14 @@ def _admin() -> model.KindReport:
         own_wording=False,
         source="SIPAS (Bộ Nội vụ)",
         summary=summary(
-            71.40, (65.123, 77.456), 78, model.TOO_CLOSE, parts=3, pooled=75.349, responses=84
+            71.40,
+            (65.123, 77.456),
+            78,
+            model.TOO_CLOSE,
+            parts=3,
+            pooled=75.349,
+            responses=84,
+            more=2345,
         ),
         previous_index=73.5,
         change=-2.1,
@@ -141,11 +172,23 @@ def _admin() -> model.KindReport:
         comprehensive=None,
         children=children,
         trend=(
-            model.TrendPoint("2026-W27", dt.date(2026, 7, 1), dt.date(2026, 7, 5), 70.123, 20),
+            model.TrendPoint(
+                "2026-W27",
+                dt.date(2026, 7, 1),
+                dt.date(2026, 7, 5),
+                70.123,
+                20,
+                (50.5, 85.25),
+                True,
+            ),
             model.TrendPoint("2026-W28", dt.date(2026, 7, 6), dt.date(2026, 7, 12), None, 0),
-            model.TrendPoint("2026-W29", dt.date(2026, 7, 13), dt.date(2026, 7, 19), 72.5, 58),
+            model.TrendPoint(
+                "2026-W29", dt.date(2026, 7, 13), dt.date(2026, 7, 19), 72.5, 58, (66.0, 78.4)
+            ),
         ),
         targets={"2025": 75.0, "2026": 80.0},
+        versions=("2026.1",),
+        pooled_part=model.PooledPart(("D03",), False, 10, 90.0, (60.1, 98.2)),
     )
 
 
@@ -162,8 +205,10 @@ def _health() -> model.KindReport:
         previous_index=None,
         change=None,
         factors=(
-            model.Factor("B", "Transparency of information", 85.0, 85.0, 4.2, 200, 1, (d,)),
-            model.Factor("A", "Accessibility", 90.0, 90.0, 4.4, 200, 1, (c,)),
+            model.Factor(
+                "B", "Transparency of information", 85.0, (80.0, 89.5), 85.0, 4.2, 200, 1, (d,)
+            ),
+            model.Factor("A", "Accessibility", 90.0, (85.9, 93.0), 90.0, 4.4, 200, 1, (c,)),
         ),
         criteria=(d, c),
         overall=None,
@@ -177,13 +222,36 @@ def _health() -> model.KindReport:
                 {"A": 90.0, "B": 85.0},
             ),
         ),
-        trend=(model.TrendPoint("2026-W27", dt.date(2026, 7, 1), dt.date(2026, 7, 5), 87.5, 200),),
+        trend=(
+            model.TrendPoint(
+                "2026-W27", dt.date(2026, 7, 1), dt.date(2026, 7, 5), 87.5, 200, (84.0, 90.5)
+            ),
+        ),
         targets={"2026": 85.0},
+        versions=("2019.1", "2019.2"),
     )
 
 
-def _breakdown(kind, group, responses, answers, share, ci):
-    return model.Breakdown(kind, tuple(group), responses, answers, share, ci)
+def _breakdown(kind, group, responses, answers, share, ci, limits=None, position=None):
+    low95, low998 = limits or (None, None)
+    return model.Breakdown(
+        kind, tuple(group), responses, answers, share, ci, low95, low998, position
+    )
+
+
+def _funnel(dimension: str) -> model.FunnelPlot:
+    return model.FunnelPlot(
+        dimension=dimension,
+        kind="admin",
+        target=80.0,
+        design_effect=2.345,
+        answers_per_response=4.75,
+        curve=(
+            model.FunnelLimit(10, (70.1, 89.9), (64.5, 95.5)),
+            model.FunnelLimit(30, (74.2, 85.8), (70.9, 89.1)),
+            model.FunnelLimit(100, (76.8, 83.2), (75.0, 85.0)),
+        ),
+    )
 
 
 def sample_report(officers: bool = True) -> model.Report:
@@ -225,17 +293,52 @@ def sample_report(officers: bool = True) -> model.Report:
                 ),
             ),
         ),
-        channels=(
-            _breakdown("admin", ["kiosk"], 60, 300, 70.333, (65.0, 75.1)),
-            _breakdown("admin", ["receipt"], 24, 120, 78.75, (70.5, 85.2)),
-            _breakdown("health", ["kiosk"], 200, 1000, 87.5, (85.3, 89.4)),
-        ),
         counters=(
-            _breakdown("admin", ["D02", "Q1"], 31, 155, 58.0, (50.1, 65.5)),
-            _breakdown("admin", ["D01", "Q1"], 35, 175, 82.5, (76.2, 87.5)),
+            _breakdown(
+                "admin",
+                ["D02", "Q1"],
+                31,
+                155,
+                58.0,
+                (50.1, 65.5),
+                ((74.0, 86.0), (70.5, 89.5)),
+                model.ALARM,
+            ),
+            _breakdown(
+                "admin",
+                ["D01", "Q1"],
+                35,
+                175,
+                82.5,
+                (76.2, 87.5),
+                ((74.5, 85.5), (71.0, 89.0)),
+                model.WITHIN,
+            ),
         ),
-        procedures=(_breakdown("admin", ["1.001234"], 12, 60, 61.667, (49.0, 72.9)),),
-        officers=(_breakdown("admin", ["D01", "CB07"], 22, 110, 80.909, (72.6, 87.2)),)
+        procedures=(
+            _breakdown(
+                "admin",
+                ["1.001234"],
+                12,
+                60,
+                61.667,
+                (49.0, 72.9),
+                ((70.0, 90.0), (64.0, 96.0)),
+                model.WARNING,
+            ),
+        ),
+        officers=(
+            _breakdown(
+                "admin",
+                ["D01", "CB07"],
+                22,
+                110,
+                80.909,
+                (72.6, 87.2),
+                ((72.5, 87.5), (68.0, 92.0)),
+                model.WITHIN,
+            ),
+        )
         if officers
         else None,
         officers_hidden=4 if officers else None,
@@ -268,6 +371,7 @@ def sample_report(officers: bool = True) -> model.Report:
             model.ChannelIndex("health", "kiosk", summary(87.5, (84.0, 90.5), 200, model.MEETS), 0),
         ),
         viewer_role="manager" if officers else "viewer",
+        funnels=(_funnel("counter"), *((_funnel("officer"),) if officers else ())),
     )
     return report
 

@@ -22,6 +22,7 @@ from collector.db import get_session
 from collector.models import Answer, Response, Unit
 from shared.chain import GENESIS, response_hash
 from shared.db import utcnow, uuid7
+from tests import reference_scoring as reference
 from tests.collector.conftest import count, make_response, rehash
 from tests.collector.reports_helpers import login, make_token, make_user, post_answers
 from tests.collector.test_report_formats import figures_from_page
@@ -134,6 +135,18 @@ EXPECTED = {
     ("procedure", PROC_B): (4, 24, 24),
     ("officer", "CB-01"): (12, 71, 53),
 }
+#: The same responses as (satisfied answers, valid answers) each: the interval is the response-
+#: clustered one (methodology section 7), worked out response by response by the reference.
+PEOPLE = {
+    ("procedure", PROC_A): [(6, 6)] * 8 + [(5, 5)] + [(0, 6)] * 3,
+    ("procedure", PROC_B): [(6, 6)] * 4,
+    ("officer", "CB-01"): [(6, 6)] * 8 + [(5, 5)] + [(0, 6)] * 3,
+}
+
+
+def clustered(key) -> tuple[float, float]:
+    _, (low, high) = reference.ratio_interval(PEOPLE[key])
+    return round(low, 2), round(high, 2)
 
 
 @pytest.fixture
@@ -210,7 +223,11 @@ def api_report(client, app, email):
 
 @pytest.mark.parametrize("email", ["manager@example.org", "admin@example.org"])
 def test_managers_see_procedures_and_officers_alike_in_every_format(app, client, coded_week, email):
-    want = {key: (n, round(100 * k / a, 2), wilson(k, a)) for key, (n, a, k) in EXPECTED.items()}
+    want = {key: (n, round(100 * k / a, 2), clustered(key)) for key, (n, a, k) in EXPECTED.items()}
+    # Eight answers of each response move together: wider than a Wilson interval over answers.
+    low, high = want[("officer", "CB-01")][2]
+    naive = wilson(53, 71)
+    assert high - low > naive[1] - naive[0]
 
     report = api_report(client, app, email)
     doc = client.get("/api/v1/openapi.json").get_json()
@@ -246,7 +263,11 @@ def test_managers_see_procedures_and_officers_alike_in_every_format(app, client,
             figures_xlsx = xlsx_row[code_col + 1 :]
             assert figures_xlsx[0] == n and figures_xlsx[2] == share
             assert tuple(figures_xlsx[3:5]) == ci
-            assert [float(v) for v in csv_row[code_col + 1 :]] == [float(v) for v in figures_xlsx]
+            numbers = len(figures_xlsx) - 1  # the last cell says where it stands, in words
+            assert [float(v) for v in csv_row[code_col + 1 :][:numbers]] == [
+                float(v) for v in figures_xlsx[:numbers]
+            ]
+            assert csv_row[-1] == figures_xlsx[-1]
 
 
 def test_viewers_never_see_officers(app, client, coded_week):

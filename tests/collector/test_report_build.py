@@ -6,39 +6,24 @@ Every expected figure is worked out by hand in the comments.
 
 from __future__ import annotations
 
-import datetime as dt
-
 import numpy as np
 import pandas as pd
 import pytest
 
-from collector.reports import build, model
+from collector.reports import build, cross, model
 from collector.reports.data import ReportData
+from collector.reports.loader import CROSS_COLUMNS
+from collector.reports.periods import Period
 from shared import scoring
 
 SETTINGS = model.Settings(min_responses=30, include_unofficial=False, drop_points=10.0)
+#: Every part counts on its own, however small (no pooling of parts below the minimum).
+EVERY_PART = model.Settings(min_responses=1, include_unofficial=False, drop_points=10.0)
 TARGETS = {"admin": {2025: 90.0}, "health": {2025: 85.0}, "education": {2025: 85.0}}
 SHORT = ("A0", "B0", "C0", "D0", "E0")
 
 
-class _Week:
-    """A stand-in period (the real one: collector.reports.periods)."""
-
-    def __init__(self, monday: dt.date):
-        self.start, self.end = monday, monday + dt.timedelta(days=6)
-        self.key = f"{monday.isocalendar()[0]}-W{monday.isocalendar()[1]:02d}"
-
-    def previous(self):
-        return _Week(self.start - dt.timedelta(days=7))
-
-    def trend_buckets(self):
-        return [_Week(self.start - dt.timedelta(days=7 * i)) for i in range(11, -1, -1)]
-
-    def ref(self):
-        return model.PeriodRef(self.key, "week", self.start, self.end, None, None, "week")
-
-
-WEEK = _Week(dt.date(2026, 3, 2))
+WEEK = Period.parse("2026-W10")
 
 
 def units(*rows: tuple[int, str, int | None]) -> pd.DataFrame:
@@ -61,17 +46,30 @@ def count_rows(kind: str, unit_id: int, per_code: dict, respondents=(0, 0, 0), b
     return out
 
 
-def data_of(units_frame, rows, root_id, kind_versions=None) -> ReportData:
+def alike(kind: str, unit_id: int, n: int, satisfied: int, bucket: int = 0) -> tuple:
+    """A row of `data.cross` for n respondents who answered every short-form item alike, all
+    satisfied (`satisfied` of them) or none: each pair of items moves together."""
+    size = len(SHORT)
+    yy = np.full((size, size), float(satisfied))
+    aa = np.full((size, size), float(n))
+    data = cross.pack(yy, yy.copy(), aa)
+    return (bucket, kind, "2026.1-short", "kiosk", unit_id, False, ",".join(SHORT), data)
+
+
+def data_of(units_frame, rows, root_id, kind_versions=None, cross_rows=()) -> ReportData:
     columns = ["bucket", "kind", "unit_id", "code", *["answered", "satisfied", "no_opinion"]]
     counts = pd.DataFrame(rows, columns=[*columns, "value_sum"])
+    versions = kind_versions or {"admin": ["2026.1-short"], "health": ["2019.1-short"]}
     return ReportData(
         period=WEEK,
         root_id=root_id,
         units=units_frame,
-        versions=kind_versions or {"admin": ["2026.1-short"], "health": ["2019.1-short"]},
+        versions=versions,
+        period_versions=versions,
         buckets=[WEEK, WEEK.previous(), *WEEK.trend_buckets()],
         counts=counts,
         channel_counts=pd.DataFrame(columns=["channel", *columns[1:], "value_sum"]),
+        cross=pd.DataFrame(list(cross_rows), columns=CROSS_COLUMNS),
         groups=pd.DataFrame(
             columns=[
                 "kind",
@@ -98,13 +96,14 @@ def every(answered: int, satisfied: int) -> dict:
 TREE = units((1, "P", None), (2, "D1", 1), (3, "C1", 2), (4, "C2", 2), (5, "D2", 1), (6, "C3", 1))
 
 
-def uneven_tree_report() -> model.Report:
-    rows = []
+def uneven_tree_report(settings=EVERY_PART) -> model.Report:
+    rows, crosses = [], []
     # Every criterion of a unit alike, so each unit's index is its share:
     # C1 9/10 = 90, C2 6/10 = 60, D2 8/10 = 80, C3 5/10 = 50, P's own 7/10 = 70.
     for uid, sat in ((3, 9), (4, 6), (5, 8), (6, 5), (1, 7)):
         rows += count_rows("admin", uid, every(10, sat), respondents=(10, sat, 0))
-    return build.build_report(data_of(TREE, rows, 1), SETTINGS, TARGETS)
+        crosses.append(alike("admin", uid, 10, sat))
+    return build.build_report(data_of(TREE, rows, 1, cross_rows=crosses), settings, TARGETS)
 
 
 def test_a_parent_is_the_mean_of_its_direct_parts_on_an_uneven_tree():
@@ -193,11 +192,11 @@ def test_n_leaves_out_responses_without_a_valid_answer():
 )
 def test_verdicts(n, satisfied, verdict):
     rows = count_rows("admin", 1, every(n, satisfied), respondents=(n, satisfied, 0))
-    admin = build.build_report(data_of(units((1, "X", None)), rows, 1), SETTINGS, TARGETS).kind(
-        "admin"
-    )
+    data = data_of(units((1, "X", None)), rows, 1, cross_rows=[alike("admin", 1, n, satisfied)])
+    admin = build.build_report(data, SETTINGS, TARGETS).kind("admin")
     assert admin.summary.verdict == verdict
-    # One criterion per factor, all alike: the index's interval is that criterion's Wilson.
+    # Every respondent answers all the items alike: the index is a share of respondents, and
+    # its respondent-clustered interval is their Wilson interval.
     assert admin.summary.ci95 == pytest.approx(scoring.wilson_interval(satisfied, n))
 
 

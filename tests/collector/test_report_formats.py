@@ -25,8 +25,14 @@ Key scheme (the page marks each figure it shows with `data-fig="<key>"`; K is a 
 - alerts: `alert.K.U` (index), `alert.K.U.ci95`, `.n`, `.responses`, `.verdict`, `.previous`,
   `.change`; every unit with its own responses: `unit.K.U` and the same suffixes
 - breakdowns: `counter.K.U.<counter>`, `procedure.K.<procedure>`, `officer.K.U.<officer>` (the
-  satisfied share) and `.responses`, `.answers`, `.ci95` after them; by channel
-  `channel.K.<channel>.share` and `.share.responses`, `.share.answers`, `.share.ci95`
+  pooled satisfied share) and `.responses`, `.answers`, `.ci95`, `.limits95`, `.limits998`,
+  `.position` after them
+- funnel plots: `funnel.<dimension>.K.target`, `.design_effect`, `.answers_per_response`, and
+  `funnel.<dimension>.K.<responses>.limits95`, `.limits998` for each point of the curve
+- verdicts in words: `K.verdict_text`, `K.child.U.verdict_text`, `channel.K.<channel>.verdict_text`;
+  `K.more_needed`, `K.versions` (text); the pooled part `K.pool`, `K.pool.ci95`, `K.pool.n`,
+  `K.pool.units`; `K.child.U.pooled` and `trend.K.<bucket key>.partial` (True or False; the page
+  marks only the True ones); `trend.K.<bucket key>.ci95`; `K.factor.F.ci95`
 - index per channel: `channel.K.<channel>` (index), `channel.K.<channel>.ci95`, `.n`,
   `.responses`, `.parts`, `.verdict`, `.suspect`
 - hours: `heat.<weekday 0-6, Monday 0>.<hour>.ratings`, `heat.<d>.<h>.dissatisfied`, `heat.peak`
@@ -59,11 +65,14 @@ from flask_babel import gettext
 from collector.reports import model
 from collector.reports.render import (
     channel_label,
+    dimension_label,
     kind_label,
+    position_label,
     report_csv,
     report_json,
     report_xlsx,
     verdict_label,
+    verdict_text,
 )
 from tests.collector.report_fixture import sample_report
 
@@ -128,13 +137,30 @@ def _breakdown(out: Figures, key: str, b: model.Breakdown) -> None:
     out[f"{key}.responses"] = num(b.responses)
     out[f"{key}.answers"] = num(b.answers)
     out[f"{key}.ci95"] = interval(*b.ci95) if b.ci95 else None
+    out[f"{key}.limits95"] = interval(*b.limits95) if b.limits95 else None
+    out[f"{key}.limits998"] = interval(*b.limits998) if b.limits998 else None
+    out[f"{key}.position"] = b.position
+
+
+def _pair(value) -> tuple[float, float] | None:
+    return interval(*value) if value else None
 
 
 def figures_from_model(report: model.Report) -> Figures:
     out: Figures = {}
+    min_n = report.settings.min_responses
     for k in report.kinds:
         kk, s = k.kind, k.summary
         _summary(out, kk, s, f"{kk}.index")
+        out[f"{kk}.verdict_text"] = verdict_text(s, min_n)
+        out[f"{kk}.more_needed"] = num(s.more_needed)
+        out[f"{kk}.versions"] = ", ".join(k.versions)
+        if k.pooled_part is not None:
+            p = k.pooled_part
+            out[f"{kk}.pool"] = num(p.index)
+            out[f"{kk}.pool.ci95"] = _pair(p.ci95)
+            out[f"{kk}.pool.n"] = num(p.n)
+            out[f"{kk}.pool.units"] = ", ".join(p.units)
         out[f"{kk}.target"] = num(s.target)
         out[f"{kk}.answers"] = num(s.answers)
         out[f"{kk}.parts"] = num(s.parts)
@@ -153,6 +179,7 @@ def figures_from_model(report: model.Report) -> Figures:
         for f in k.factors:
             key = f"{kk}.factor.{f.code}"
             out[key] = num(f.index)
+            out[f"{key}.ci95"] = _pair(f.ci95)
             for name in ("pooled", "mean", "answers", "parts"):
                 out[f"{key}.{name}"] = num(getattr(f, name))
         for c in k.criteria:
@@ -161,17 +188,27 @@ def figures_from_model(report: model.Report) -> Figures:
             key = f"{kk}.child.{row.code}"
             _unit_row(out, key, row)
             out[f"{key}.parts"] = num(row.summary.parts)
+            out[f"{key}.pooled"] = row.pooled
+            out[f"{key}.verdict_text"] = verdict_text(row.summary, min_n)
             for code, value in row.factors.items():
                 out[f"{key}.factor.{code}"] = num(value)
         for t in k.trend:
             out[f"trend.{kk}.{t.key}"] = num(t.index)
             out[f"trend.{kk}.{t.key}.n"] = num(t.n)
+            out[f"trend.{kk}.{t.key}.ci95"] = _pair(t.ci95)
+            out[f"trend.{kk}.{t.key}.partial"] = t.partial
     for a in report.alerts:
         _unit_row(out, f"alert.{a.kind}.{a.unit.code}", a.unit)
     for kind, row in report.units:
         _unit_row(out, f"unit.{kind}.{row.code}", row)
-    for b in report.channels:
-        _breakdown(out, f"channel.{b.kind}.{b.group[0]}.share", b)
+    for f in report.funnels:
+        key = f"funnel.{f.dimension}.{f.kind}"
+        out[f"{key}.target"] = num(f.target)
+        out[f"{key}.design_effect"] = num(f.design_effect)
+        out[f"{key}.answers_per_response"] = num(f.answers_per_response)
+        for c in f.curve:
+            out[f"{key}.{c.responses}.limits95"] = _pair(c.limits95)
+            out[f"{key}.{c.responses}.limits998"] = _pair(c.limits998)
     for b in report.counters:
         _breakdown(out, f"counter.{b.kind}.{b.group[0]}.{b.group[1]}", b)
     for b in report.procedures:
@@ -183,6 +220,7 @@ def figures_from_model(report: model.Report) -> Figures:
         _summary(out, key, c.summary)
         out[f"{key}.parts"] = num(c.summary.parts)
         out[f"{key}.suspect"] = num(c.suspect_left_out)
+        out[f"{key}.verdict_text"] = verdict_text(c.summary, min_n)
     heat = report.heatmap
     for day, cells in enumerate(heat.grid):
         for hour, cell in zip(heat.hours, cells, strict=True):
@@ -243,6 +281,9 @@ def _j_breakdown(out: Figures, key: str, b: dict) -> None:
     for name in ("responses", "answers"):
         out[f"{key}.{name}"] = num(b[name])
     out[f"{key}.ci95"] = _j_interval(b["ci95"])
+    out[f"{key}.limits95"] = _j_interval(b["limits95"])
+    out[f"{key}.limits998"] = _j_interval(b["limits998"])
+    out[f"{key}.position"] = b["position"]
 
 
 def figures_from_json(doc: dict) -> Figures:
@@ -250,6 +291,15 @@ def figures_from_json(doc: dict) -> Figures:
     for k in doc["kinds"]:
         kk, s = k["kind"], k["summary"]
         _j_summary(out, kk, s, f"{kk}.index")
+        out[f"{kk}.verdict_text"] = s["verdict_text"]
+        out[f"{kk}.more_needed"] = num(s["more_needed"])
+        out[f"{kk}.versions"] = ", ".join(k["versions"])
+        if k["pooled_part"] is not None:
+            p = k["pooled_part"]
+            out[f"{kk}.pool"] = num(p["index"])
+            out[f"{kk}.pool.ci95"] = _j_interval(p["ci95"])
+            out[f"{kk}.pool.n"] = num(p["n"])
+            out[f"{kk}.pool.units"] = ", ".join(p["units"])
         for name in ("target", "answers", "parts", "pooled"):
             out[f"{kk}.{name}"] = num(s[name])
         out[f"{kk}.change"] = num(k["change"])
@@ -266,6 +316,7 @@ def figures_from_json(doc: dict) -> Figures:
         for f in k["factors"]:
             key = f"{kk}.factor.{f['code']}"
             out[key] = num(f["index"])
+            out[f"{key}.ci95"] = _j_interval(f["ci95"])
             for name in ("pooled", "mean", "answers", "parts"):
                 out[f"{key}.{name}"] = num(f[name])
         for c in k["criteria"]:
@@ -274,17 +325,26 @@ def figures_from_json(doc: dict) -> Figures:
             key = f"{kk}.child.{row['code']}"
             _j_row(out, key, row)
             out[f"{key}.parts"] = num(row["summary"]["parts"])
+            out[f"{key}.pooled"] = row["pooled"]
+            out[f"{key}.verdict_text"] = row["summary"]["verdict_text"]
             for code, value in row["factors"].items():
                 out[f"{key}.factor.{code}"] = num(value)
         for t in k["trend"]:
             out[f"trend.{kk}.{t['key']}"] = num(t["index"])
             out[f"trend.{kk}.{t['key']}.n"] = num(t["n"])
+            out[f"trend.{kk}.{t['key']}.ci95"] = _j_interval(t["ci95"])
+            out[f"trend.{kk}.{t['key']}.partial"] = t["partial"]
     for a in doc["alerts"]:
         _j_row(out, f"alert.{a['kind']}.{a['unit']['code']}", a["unit"])
     for kind, row in doc["units"]:
         _j_row(out, f"unit.{kind}.{row['code']}", row)
-    for b in doc["channels"]:
-        _j_breakdown(out, f"channel.{b['kind']}.{b['group'][0]}.share", b)
+    for f in doc["funnels"]:
+        key = f"funnel.{f['dimension']}.{f['kind']}"
+        for name in ("target", "design_effect", "answers_per_response"):
+            out[f"{key}.{name}"] = num(f[name])
+        for c in f["curve"]:
+            out[f"{key}.{c['responses']}.limits95"] = _j_interval(c["limits95"])
+            out[f"{key}.{c['responses']}.limits998"] = _j_interval(c["limits998"])
     for b in doc["counters"]:
         _j_breakdown(out, f"counter.{b['kind']}.{b['group'][0]}.{b['group'][1]}", b)
     for b in doc["procedures"]:
@@ -296,6 +356,7 @@ def figures_from_json(doc: dict) -> Figures:
         _j_summary(out, key, c["summary"])
         out[f"{key}.parts"] = num(c["summary"]["parts"])
         out[f"{key}.suspect"] = num(c["suspect_left_out"])
+        out[f"{key}.verdict_text"] = c["summary"]["verdict_text"]
     heat = doc["heatmap"]
     for day, cells in enumerate(heat["grid"]):
         for hour, cell in zip(heat["hours"], cells, strict=True):
@@ -370,6 +431,12 @@ def figures_from_tables(tables: Tables) -> Figures:
     low, high = t("Interval (95%), low"), t("Interval (95%), high")
     kind_h, code_h = t("Kind of service"), t("Code")
     n_h = t("Responses with an answer (n)")
+    words_h = t("Verdict in words")
+    yes = {t("yes"): True, t("no"): False}
+    positions = {
+        position_label(p): p for p in (model.ALARM, model.WARNING, model.WITHIN, model.ABOVE)
+    }
+    dimensions = {dimension_label(d): d for d in ("officer", "counter")}
     out: Figures = {}
 
     def summary(key: str, row: dict, index: str | None = None) -> None:
@@ -393,10 +460,15 @@ def figures_from_tables(tables: Tables) -> Figures:
         out[f"{key}.mean"] = num(row[t("Mean score (1-5)")])
 
     def breakdown(key: str, row: dict) -> None:
-        out[key] = num(row[t("Satisfied (%)")])
+        out[key] = num(row[t("Satisfied answers, pooled (%)")])
         out[f"{key}.responses"] = num(row[t("Responses")])
         out[f"{key}.answers"] = num(row[t("Answers")])
         out[f"{key}.ci95"] = interval(row[low], row[high])
+        out[f"{key}.limits95"] = interval(row[t("Limit (95%), low")], row[t("Limit (95%), high")])
+        out[f"{key}.limits998"] = interval(
+            row[t("Limit (99.8%), low")], row[t("Limit (99.8%), high")]
+        )
+        out[f"{key}.position"] = positions.get(row[t("Against the target")] or "")
 
     for row in _table(tables, "Summary"):
         k = kinds[row[kind_h]]
@@ -407,6 +479,27 @@ def figures_from_tables(tables: Tables) -> Figures:
         out[f"{k}.pooled"] = num(row[t("Pooled index (%)")])
         out[f"{k}.change"] = num(row[t("Change (points)")])
         out[f"{k}.previous"] = num(row[t("Previous period (%)")])
+        out[f"{k}.verdict_text"] = row[words_h]
+        out[f"{k}.more_needed"] = num(row[t("More responses to settle it")])
+        out[f"{k}.versions"] = row[t("Questionnaire versions")] or ""
+    for row in _table(tables, "Pooled parts"):
+        k = kinds[row[kind_h]]
+        out[f"{k}.pool"] = num(row[t("Index (%)")])
+        out[f"{k}.pool.ci95"] = interval(row[low], row[high])
+        out[f"{k}.pool.n"] = num(row[n_h])
+        out[f"{k}.pool.units"] = row[t("Units pooled")] or ""
+    for row in _table(tables, "Funnel plots"):
+        key = f"funnel.{dimensions[row[t('Breakdown')]]}.{kinds[row[kind_h]]}"
+        out[f"{key}.target"] = num(row[t("Target (%)")])
+        out[f"{key}.design_effect"] = num(row[t("Design effect")])
+        out[f"{key}.answers_per_response"] = num(row[t("Answers per response")])
+        n = int(float(row[t("Responses")]))
+        out[f"{key}.{n}.limits95"] = interval(
+            row[t("Limit (95%), low")], row[t("Limit (95%), high")]
+        )
+        out[f"{key}.{n}.limits998"] = interval(
+            row[t("Limit (99.8%), low")], row[t("Limit (99.8%), high")]
+        )
     for row in _table(tables, "Targets"):
         out[f"{kinds[row[kind_h]]}.target.{int(float(row[t('Year')]))}"] = num(row[t("Target (%)")])
     for row in _table(tables, "Overall question"):
@@ -419,6 +512,7 @@ def figures_from_tables(tables: Tables) -> Figures:
     for row in _table(tables, "Factors"):
         key = f"{kinds[row[kind_h]]}.factor.{row[code_h]}"
         out[key] = num(row[t("Index (%)")])
+        out[f"{key}.ci95"] = interval(row[low], row[high])
         out[f"{key}.pooled"] = num(row[t("Pooled (%)")])
         out[f"{key}.mean"] = num(row[t("Mean score (1-5)")])
         out[f"{key}.answers"] = num(row[t("Answers")])
@@ -429,6 +523,8 @@ def figures_from_tables(tables: Tables) -> Figures:
         key = f"{kinds[row[kind_h]]}.child.{row[code_h]}"
         unit_row(key, row)
         out[f"{key}.parts"] = num(row[t("Parts")])
+        out[f"{key}.pooled"] = yes[row[t("Pooled (too few responses)")]]
+        out[f"{key}.verdict_text"] = row[words_h]
     for row in _table(tables, "Units below by factor"):
         key = f"{kinds[row[kind_h]]}.child.{row[code_h]}.factor.{row[t('Factor code')]}"
         out[key] = num(row[t("Index (%)")])
@@ -436,12 +532,12 @@ def figures_from_tables(tables: Tables) -> Figures:
         key = f"trend.{kinds[row[kind_h]]}.{row[t('Period')]}"
         out[key] = num(row[t("Index (%)")])
         out[f"{key}.n"] = num(row[n_h])
+        out[f"{key}.ci95"] = interval(row[low], row[high])
+        out[f"{key}.partial"] = yes[row[t("Partial")]]
     for row in _table(tables, "Alerts"):
         unit_row(f"alert.{kinds[row[kind_h]]}.{row[code_h]}", row)
     for row in _table(tables, "Every unit"):
         unit_row(f"unit.{kinds[row[kind_h]]}.{row[code_h]}", row)
-    for row in _table(tables, "By channel"):
-        breakdown(f"channel.{kinds[row[kind_h]]}.{channels[row[t('Channel')]]}.share", row)
     for row in _table(tables, "By counter"):
         breakdown(f"counter.{kinds[row[kind_h]]}.{row[t('Unit')]}.{row[t('Counter')]}", row)
     for row in _table(tables, "By procedure"):
@@ -453,6 +549,7 @@ def figures_from_tables(tables: Tables) -> Figures:
         summary(key, row)
         out[f"{key}.parts"] = num(row[t("Parts")])
         out[f"{key}.suspect"] = num(row[t("Suspicious, left out")])
+        out[f"{key}.verdict_text"] = row[words_h]
     days = [t(d) for d in ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday")] + [
         t("Saturday"),
         t("Sunday"),
@@ -542,11 +639,23 @@ def figures_from_page(html: str) -> Figures:
     parser = _Figures()
     parser.feed(html)
     verdicts = {verdict_label(v): v for v in model.VERDICTS}
+    positions = {
+        position_label(p): p for p in (model.ALARM, model.WARNING, model.WITHIN, model.ABOVE)
+    }
     out: Figures = {}
     for key, raw in parser.found.items():
         text = " ".join(raw.replace("\xa0", " ").split())
         if key.endswith(".verdict"):
             out[key] = verdicts.get(text, text)
+            continue
+        if key.endswith(".position"):
+            out[key] = positions.get(text, text or None)
+            continue
+        if key.endswith(".partial") or (".child." in key and key.endswith(".pooled")):
+            out[key] = bool(text)  # a marker shown only when true
+            continue
+        if key.endswith((".verdict_text", ".versions", ".units")):
+            out[key] = text
             continue
         numbers = vi_numbers(text)
         if key.endswith(".ci95"):
@@ -591,7 +700,12 @@ def test_the_figures_cover_the_whole_report(report, ctx):
         "trend.admin.2026-W28.n",
         "alert.admin.D02",
         "unit.health.H01",
-        "channel.admin.receipt.share.ci95",
+        "admin.verdict_text",
+        "admin.child.D03.pooled",
+        "admin.pool.ci95",
+        "trend.admin.2026-W27.partial",
+        "funnel.counter.admin.30.limits998",
+        "counter.admin.D02.Q1.position",
         "counter.admin.D01.Q1",
         "procedure.admin.1.001234.ci95",
         "channel.admin.kiosk.suspect",

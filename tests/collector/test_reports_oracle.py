@@ -19,14 +19,20 @@ Administrative services (short form: Q0 overall, then A0..E0, one criterion per 
     O01 criteria: A 2/3, B 2/2, C 1/2, D 1/1 (the 0 is no opinion), E 1/2
         index = (66.667 + 100 + 50 + 100 + 50) / 5 = 73.333
     O02 criteria: A 1/2, B 1/2, C 1/1, D 1/2, E 2/2 -> index = 350 / 5 = 70
-    C01 = O01 and C02 = O02 (one part each); P01 = mean of its two parts = 71.667, parts 2
-    factors of P01 (mean of the parts): A (66.667 + 50) / 2 = 58.333, B, C, D, E = 75
-    criteria pooled over P01: A 3/5 = 60, B 3/4 = 75, C 2/3, D 2/3, E 3/4; the pooled index
-        (60 + 75 + 66.667 + 66.667 + 75) / 5 = 68.667
+    C01 = O01 (3 responses) and C02 = O02 (2): both below the minimum of 30, so P01 does not
+        take the mean of two parts of 3 and 2 responses: they are pooled into one part, their
+        responses scored together, and P01 is that part (parts 1; methodology section 5):
+    criteria pooled over P01: A 3/5 = 60, B 3/4 = 75, C 2/3, D 2/3, E 3/4; the index
+        (60 + 75 + 66.667 + 66.667 + 75) / 5 = 68.667, the factors those shares (one criterion
+        each), the pooled secondary figure the same 68.667
+    its interval: the respondent-clustered one of r1-r5 (tests/reference_scoring.py works it
+        out respondent by respondent); C01's of r1-r3, C02's of r4-r5
     n = 5 responses with a valid item answer (r3's A0 counts); answers 1-5 on A0..E0: 19;
         overall question Q0: 3 of 5 = 60
-    last week (W09): O01 only, every item 1 -> 0; change +71.667
+    last week (W09): O01 only, every item 1 -> 0; change +68.667
     n = 5 < 30 -> too few responses
+    With REPORT_MIN_RESPONSES = 1 every unit is a part of its own: P01 = (73.333 + 70) / 2 =
+        71.667, parts 2, factors A (66.667 + 50) / 2 = 58.333, B, C, D, E = 75
     reasons: 2 responses gave one; waiting 2 (100 %), attitude 1 (50 %)
 
 Health (short form, pooled), at C01 itself:
@@ -39,13 +45,14 @@ Education (short form, SIPAS chain), at O02: 40 responses answering 2 everywhere
 every criterion 0/40 with the Wilson interval 0-8.76, below 85 -> misses. At O01 one suspicious
 all-5.
 
-With the switch on, O02 admin becomes A 2/4, B 2/4, C 2/3, D 2/4, E 3/4 -> 58.333, P01 65.833;
-education becomes the mean of C01 (O01's 100) and C02 (0) = 50.
+With the switch on, O02 admin becomes A 2/4, B 2/4, C 2/3, D 2/4, E 3/4 -> 58.333; P01 pools
+all seven: A 4/7, B 4/6, C 3/5, D 3/5, E 4/6 -> (57.143 + 66.667 + 60 + 60 + 66.667) / 5 =
+62.095; education becomes the mean of C02 (40 responses, 0) and the pooled part of C01 (its one
+response, 100) = 50. The channel comparison still counts official responses only: kiosk n = 5.
 
 Other periods:
-    March 2026 (and Q1, and the year 2026: nothing else): O01 adds r0: A 2/4, B 2/3, C 1/3,
-        D 1/2, E 1/3 -> (50 + 66.667 + 33.333 + 50 + 33.333) / 5 = 46.667; P01 = (46.667 + 70) / 2
-        = 58.333, n = 6
+    March 2026 (and Q1, and the year 2026: nothing else): r0 joins the pool: A 3/6, B 3/5,
+        C 2/4, D 2/4, E 3/5 -> (50 + 60 + 50 + 50 + 60) / 5 = 54, n = 6
     2026-03-01..2026-03-02: r0 and r1 at O01 only: A 1/2, B 1/2, C 0/2, D 0/1, E 1/2 -> 30, n = 2
 """
 
@@ -57,7 +64,8 @@ import pytest
 import sqlalchemy as sa
 
 from collector.models import AuditEntry
-from shared import scoring
+from shared import questionnaires, scoring
+from tests import reference_scoring as reference
 from tests.collector.conftest import count, register
 from tests.collector.reports_helpers import login, make_token, make_user, post_answers
 from tests.collector.test_report_formats import (
@@ -133,36 +141,35 @@ def oracle(app, client, units):
     return make_token(app, "admin@example.org")
 
 
-def single(*fractions: tuple[int, int]) -> tuple[float, float]:
-    """A unit's index interval with one criterion per factor: the mean of the Wilson intervals."""
-    bounds = [scoring.wilson_interval(k, n) for k, n in fractions]
-    return tuple(sum(b[i] for b in bounds) / len(bounds) for i in (0, 1))
+ADMIN = questionnaires.get("admin", "2026.1-short")
+R1 = dict(zip(ALL, (5, 5, 4, 3, 0, 5), strict=True))
+R2 = dict(zip(ALL, (4, 2, 5, 4, 4, 1), strict=True))
+R3 = {"Q0": 3, "A0": 4}
+R4 = every(5)
+R5 = dict(zip(ALL, (1, 1, 2, 0, 3, 4), strict=True))
 
 
-def mean_of(*intervals: tuple[float, float]) -> tuple[float, float, float]:
-    """The interval of a mean of parts: +- 1.96 sqrt(sum of squared standard errors) / parts."""
-    errors = [(high - low) / (2 * 1.96) for low, high in intervals]
-    return 1.96 * sum(e * e for e in errors) ** 0.5 / len(intervals)
+def clustered(*responses) -> tuple[float, float]:
+    """The respondent-clustered interval, worked out respondent by respondent."""
+    return reference.linearised_interval(ADMIN, responses)[1]
 
 
-O01 = single((2, 3), (2, 2), (1, 2), (1, 1), (1, 2))
-O02 = single((1, 2), (1, 2), (1, 1), (1, 2), (2, 2))
-P01_HALF = mean_of(O01, O02)
+POOLED = (60 + 75 + 200 / 3 + 200 / 3 + 75) / 5
 
 # The hand-worked figures: kind -> what the report must say (percent, unrounded).
 EXPECTED = {
     "admin": {
-        "index": (73 + 1 / 3 + 70) / 2,
-        "ci95": ((73 + 1 / 3 + 70) / 2 - P01_HALF, (73 + 1 / 3 + 70) / 2 + P01_HALF),
+        "index": POOLED,
+        "ci95": clustered(R1, R2, R3, R4, R5),
         "target": 90.0,
         "verdict": "too-few",
         "n": 5,
         "responses": 5,
         "answers": 19,
-        "parts": 2,
-        "pooled": (60 + 75 + 200 / 3 + 200 / 3 + 75) / 5,
-        "change": (73 + 1 / 3 + 70) / 2 - 0.0,
-        "factors": {"A": (200 / 3 + 50) / 2, "B": 75.0, "C": 75.0, "D": 75.0, "E": 75.0},
+        "parts": 1,
+        "pooled": POOLED,
+        "change": POOLED - 0.0,
+        "factors": {"A": 60.0, "B": 75.0, "C": 200 / 3, "D": 200 / 3, "E": 75.0},
         "criteria": {
             "A0": (60.0, 5),
             "B0": (75.0, 4),
@@ -170,7 +177,10 @@ EXPECTED = {
             "D0": (200 / 3, 3),
             "E0": (75.0, 4),
         },
-        "children": {"C01": (73 + 1 / 3, 3, O01), "C02": (70.0, 2, O02)},
+        "children": {
+            "C01": (73 + 1 / 3, 3, clustered(R1, R2, R3)),
+            "C02": (70.0, 2, clustered(R4, R5)),
+        },
     },
     "health": {
         "index": 80.0,
@@ -267,12 +277,21 @@ def test_json_figures_are_the_hand_worked_ones(client, oracle):
             if interval is not None:
                 assert children[code]["summary"]["ci95"] == [r2(v) for v in interval]
     admin = got_kinds["admin"]
-    # A manager checks the parent from the rows under it.
-    parts = [c["summary"]["index"] for c in admin["children"]]
-    assert sum(parts) / len(parts) == pytest.approx(admin["summary"]["index"], abs=0.01)
+    # Both units below are under the minimum: pooled into one part, which is the figure.
+    assert all(c["pooled"] for c in admin["children"])
+    pool = admin["pooled_part"]
+    assert (pool["units"], pool["own"], pool["n"]) == (["C01", "C02"], False, 5)
+    assert (pool["index"], pool["ci95"]) == (admin["summary"]["index"], admin["summary"]["ci95"])
+    # The pooled figures add up like the main ones: the index is the mean of the factors'.
+    factor_pooled = [f["pooled"] for f in admin["factors"]]
+    assert sum(factor_pooled) / len(factor_pooled) == pytest.approx(
+        admin["summary"]["pooled"], abs=0.01
+    )
+    assert admin["versions"] == ["2026.1-short"]
     assert admin["overall"]["share"] == 60.0 and admin["overall"]["answers"] == 5
     assert admin["previous_index"] == 0.0
     assert [t["index"] for t in admin["trend"][-2:]] == [0.0, r2(EXPECTED["admin"]["index"])]
+    assert [t["partial"] for t in admin["trend"][-2:]] == [False, False]  # whole weeks, over
     assert [t["n"] for t in admin["trend"][-2:]] == [1, 5]
     health = got_kinds["health"]
     assert health["comprehensive"]["share"] == r2(100 / 3)
@@ -294,10 +313,10 @@ def test_json_figures_are_the_hand_worked_ones(client, oracle):
 @pytest.mark.parametrize(
     ("period", "index", "n"),
     [
-        ("2026-03", (46 + 2 / 3 + 70) / 2, 6),
-        ("2026-Q1", (46 + 2 / 3 + 70) / 2, 6),
-        ("2026", (46 + 2 / 3 + 70) / 2, 6),
-        ("2026-03-02..2026-03-08", (73 + 1 / 3 + 70) / 2, 5),
+        ("2026-03", 54.0, 6),
+        ("2026-Q1", 54.0, 6),
+        ("2026", 54.0, 6),
+        ("2026-03-02..2026-03-08", POOLED, 5),
         ("2026-03-01..2026-03-02", 30.0, 2),
     ],
 )
@@ -312,9 +331,7 @@ def test_a_month_a_quarter_a_year_and_a_range(client, oracle, period, index, n):
 def test_the_trend_has_the_grain_of_the_period(client, oracle):
     year = kinds(fetch_json(client, oracle, period="2026"))["admin"]["trend"]
     assert [t["key"] for t in year] == [f"2026-{m:02d}" for m in range(1, 13)]
-    assert {t["key"]: t["index"] for t in year if t["index"] is not None} == {
-        "2026-03": r2((46 + 2 / 3 + 70) / 2)
-    }
+    assert {t["key"]: t["index"] for t in year if t["index"] is not None} == {"2026-03": 54.0}
     quarter = kinds(fetch_json(client, oracle, period="2026-Q1"))["admin"]["trend"]
     points = {t["key"]: (t["index"], t["n"], t["start"]) for t in quarter if t["n"]}
     # W09 ends on Sunday 1 March: only r0; W10 is the week above.
@@ -323,6 +340,18 @@ def test_the_trend_has_the_grain_of_the_period(client, oracle):
         "2026-W10": (r2(EXPECTED["admin"]["index"]), 5, "2026-03-02"),
     }
     assert quarter[0]["start"] == "2026-01-01"  # the first week is clipped to the quarter
+    # ... and so drawn as partial, never as a full point; W09 and W10 are whole weeks.
+    partial = {t["key"]: t["partial"] for t in quarter}
+    assert partial["2026-W01"] is True and partial["2026-W09"] is partial["2026-W10"] is False
+    march = kinds(fetch_json(client, oracle, period="2026-03"))["admin"]["trend"]
+    # March 2026 begins on a Sunday: its first week is that one day.
+    assert (march[0]["key"], march[0]["start"], march[0]["end"]) == (
+        "2026-W09",
+        "2026-03-01",
+        "2026-03-01",
+    )
+    assert march[0]["partial"] is True and march[0]["n"] == 1
+    assert march[0]["ci95"] == [r2(v) for v in scoring.wilson_interval(0, 1)]
 
 
 def test_sunday_2359_and_monday_0000_fall_in_different_weeks(client, oracle):
@@ -336,10 +365,18 @@ def test_the_switch_includes_left_out_responses_and_is_audited(app, client, orac
     report = fetch_json(client, oracle, include="1")
     assert report["settings"]["include_unofficial"] is True
     admin = kinds(report)["admin"]
-    assert admin["summary"]["index"] == r2((73 + 1 / 3 + 58 + 1 / 3) / 2)
+    assert admin["summary"]["index"] == r2((400 / 7 + 200 / 3 + 60 + 60 + 200 / 3) / 5)
     assert by_code(admin["children"])["C02"]["summary"]["index"] == r2(58 + 1 / 3)
     assert admin["summary"]["responses"] == 7
     assert kinds(report)["education"]["summary"]["index"] == 50.0
+    # The channel comparison leaves the suspicious and broken-chain responses out even so.
+    channels = {(c["kind"], c["channel"]): c["summary"] for c in report["channel_comparison"]}
+    official = {
+        (c["kind"], c["channel"]): c["summary"]
+        for c in fetch_json(client, oracle)["channel_comparison"]
+    }
+    assert channels[("admin", "kiosk")]["n"] == 5 and channels[("admin", "kiosk")]["responses"] == 5
+    assert channels == official
     assert count(app, AuditEntry, AuditEntry.action == "report-included-unofficial") == 1
 
 
@@ -361,9 +398,7 @@ def _typed_report(app, period: str):
 @pytest.mark.parametrize("period", [WEEK, "2026-Q1", "2026"])
 def test_every_format_shows_the_same_figures(app, client, oracle, period):
     report, expected = _typed_report(app, period)
-    assert expected["admin.index"] == r2(
-        EXPECTED["admin"]["index"] if period == WEEK else (46 + 2 / 3 + 70) / 2
-    )
+    assert expected["admin.index"] == r2(EXPECTED["admin"]["index"] if period == WEEK else 54.0)
     with app.test_request_context("/"):
         assert figures_from_json(fetch_json(client, oracle, period=period)) == expected
     login(client, "admin@example.org")
@@ -389,7 +424,8 @@ def test_the_page_escapes_comments_and_says_what_is_a_mean(client, oracle):
     html = page.get_data(as_text=True)
     # The comment is shown as text, never as markup.
     assert "&lt;b&gt;hi&lt;/b&gt;" in html and "<b>hi</b>" not in html
-    assert "trung bình của 2 phần" in html  # the province figure is a mean of its two parts
+    # Both units below have too few responses: marked, and pooled into one part.
+    assert 'data-fig="admin.child.C01.pooled"' in html and 'data-fig="admin.pool"' in html
     assert html.count("<svg") >= 6  # a trend and a factor chart per kind
 
 
@@ -465,12 +501,25 @@ def test_a_late_predecessor_that_breaks_the_chain_is_taken_out_of_the_counts(app
     assert total == 2
 
 
+def test_with_every_unit_a_part_the_parent_is_the_mean_of_its_parts(app, client, oracle):
+    """REPORT_MIN_RESPONSES = 1: no unit is below the minimum, each is a part of its own."""
+    app.config["REPORT_MIN_RESPONSES"] = 1
+    admin = kinds(fetch_json(client, oracle))["admin"]
+    assert admin["summary"]["index"] == r2((73 + 1 / 3 + 70) / 2)
+    assert admin["summary"]["parts"] == 2 and admin["pooled_part"] is None
+    assert by_code(admin["factors"])["A"]["index"] == r2((200 / 3 + 50) / 2)
+    parts = [c["summary"]["index"] for c in admin["children"]]
+    assert sum(parts) / len(parts) == pytest.approx(admin["summary"]["index"], abs=0.01)
+    assert not any(c["pooled"] for c in admin["children"])
+
+
 def test_a_parent_on_the_page_is_the_mean_of_the_rows_under_it_on_an_uneven_tree(
     app, client, units
 ):
-    """P01 has responses of its own, C02 has its own and O02's below it, C01 only O01's two
-    levels down; the units have 3, 1, 6 and 2 (+1 empty) responses. Every criterion of a response
-    gets the same answer, so each unit's index is its share of satisfied responses:
+    """Every unit a part of its own (REPORT_MIN_RESPONSES = 1). P01 has responses of its own,
+    C02 has its own and O02's below it, C01 only O01's two levels down; the units have 3, 1, 6
+    and 2 (+1 empty) responses. Every criterion of a response gets the same answer, so each
+    unit's index is its share of satisfied responses:
 
         O01: all 5, all 1 (and one with only the overall question, not in n) -> 50
         C02 own: all 5 -> 100; O02: 4 x all 4, 2 x all 3 -> 66.667
@@ -478,6 +527,7 @@ def test_a_parent_on_the_page_is_the_mean_of_the_rows_under_it_on_an_uneven_tree
         C01 = O01 = 50 (1 part); C02 = (100 + 66.667) / 2 = 83.333 (2 parts)
         P01 = (33.333 + 50 + 83.333) / 3 = 55.556 (3 parts), n = 3 + 2 + 1 + 6 = 12 of 13
     """
+    app.config["REPORT_MIN_RESPONSES"] = 1
     top, c01, c02 = (register(app, client, unit) for unit in ("P01", "C01", "C02"))
     at = iter(f"2026-03-03T{h:02d}:{m:02d}:00+07:00" for h in range(8, 12) for m in range(0, 60, 5))
     items = ("A0", "B0", "C0", "D0", "E0")

@@ -83,14 +83,34 @@ def test_vectorised_scores_equal_the_plain_python_reference(kind, version):
             responses.append(answers)
         units.append(responses)
     counts = [reference.count_answers(responses) for responses in units]
+    # Each respondent's answers as 0/1 rows (satisfied, answered) for the cross-products.
+    people = [(u, r) for u, responses in enumerate(units) for r in responses]
+    rows_y = [[1.0 if r.get(c) in (4, 5) else 0.0 for c in layout.criteria] for _, r in people]
+    rows_a = [
+        [1.0 if r.get(c) in (1, 2, 3, 4, 5) else 0.0 for c in layout.criteria] for _, r in people
+    ]
+    cross = scoring.cross_of(
+        np.array(rows_y).reshape(len(people), len(layout.criteria)),
+        np.array(rows_a).reshape(len(people), len(layout.criteria)),
+        np.array([u for u, _ in people], dtype=int),
+        len(units),
+    )
+    respondents = np.array(
+        [
+            sum(1 for r in responses if any(r.get(c) in range(1, 6) for c in layout.criteria))
+            for responses in units
+        ],
+        dtype=float,
+    )
     arrays = scoring.Counts(
         *[
             np.array([scoring.counts_of(layout, c).__dict__[name] for c in counts])
             for name in ("satisfied", "answered", "no_opinion", "value_sum")
         ],
-        respondents=np.zeros(len(units)),
+        respondents=respondents,
         all_satisfied=np.zeros(len(units)),
         responses=np.zeros(len(units)),
+        cross=cross,
     )
     scores = scoring.score_counts(layout, arrays)
     for u, c in enumerate(counts):
@@ -109,16 +129,10 @@ def test_vectorised_scores_equal_the_plain_python_reference(kind, version):
             assert _none(scores.share[u, j]) == pytest.approx(
                 reference.criterion_share(c.get(code, {}))
             )
-        # The index's interval: the same weighted mean of the criteria's Wilson intervals.
+        # The index's interval: respondent-clustered, from the cross-products, equal to the one
+        # worked out respondent by respondent.
         if expected is not None:
-            weights = scoring.index_weights(layout, arrays.answered[u])
-            bounds = [
-                reference.wilson_interval(int(arrays.satisfied[u, j]), int(arrays.answered[u, j]))
-                or (0.0, 0.0)
-                for j in range(len(layout.criteria))
-            ]
-            low = sum(w * b[0] for w, b in zip(weights, bounds, strict=True))
-            high = sum(w * b[1] for w, b in zip(weights, bounds, strict=True))
+            _, (low, high) = reference.linearised_interval(q, units[u])
             assert tuple(scores.index_ci[u]) == pytest.approx((low, high))
             assert low <= expected <= high
 
