@@ -27,6 +27,7 @@ Shares, indices and bounds are percentages; NaN means "no data". The scalar help
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 from collections.abc import Iterable, Mapping, Sequence
@@ -176,6 +177,10 @@ class Counts:
     responses: np.ndarray  #: every response, empty ones included
     #: None when only the counts are known (scalar helpers): figures, but no intervals.
     cross: Cross | None = None
+    #: The strata's share of the cross-products (`with_strata`): counts that sum several units
+    #: are a sample stratified by unit, and this is what the units' own means take out of the
+    #: variance. None: one stratum.
+    strata: Cross | None = None
 
     @classmethod
     def zeros(cls, shape: tuple[int, ...], criteria: int, cross: bool = False) -> Counts:
@@ -190,18 +195,41 @@ class Counts:
         return Counts(
             **{name: getattr(self, name).sum(axis=axis) for name in _FIELDS},
             cross=None if self.cross is None else self.cross.total(axis),
+            strata=None if self.strata is None else self.strata.total(axis),
         )
 
     def take(self, index: Any) -> Counts:
         return Counts(
             **{name: getattr(self, name)[index] for name in _FIELDS},
             cross=None if self.cross is None else self.cross.take(index),
+            strata=None if self.strata is None else self.strata.take(index),
         )
 
     def arrays(self) -> list[np.ndarray]:
         """Every array, the cross-products' included: what summing counts must add."""
-        extra = [] if self.cross is None else [self.cross.yy, self.cross.ya, self.cross.aa]
+        extra = []
+        for part in (self.cross, self.strata):
+            if part is not None:
+                extra += [part.yy, part.ya, part.aa]
         return [getattr(self, name) for name in _FIELDS] + extra
+
+
+def with_strata(counts: Counts) -> Counts:
+    """`counts` with each group (each unit) as a stratum of its own: S S' / n, S N' / n and
+    N N' / n of its criterion counts S (answers 4-5) and N (1-5) over its n respondents, so that
+    wherever units' counts are summed, `linear_variance` takes each unit's mean out (the
+    variance of a sample stratified by unit: sum_h sum_i (z_i - mean_h z)^2)."""
+    s = np.asarray(counts.satisfied, dtype=float)
+    a = np.asarray(counts.answered, dtype=float)
+    n = np.asarray(counts.respondents, dtype=float)[..., None, None]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        scale = np.where(n > 0, 1.0 / np.where(n > 0, n, 1), 0.0)
+    strata = Cross(
+        s[..., :, None] * s[..., None, :] * scale,
+        s[..., :, None] * a[..., None, :] * scale,
+        a[..., :, None] * a[..., None, :] * scale,
+    )
+    return dataclasses.replace(counts, strata=strata)
 
 
 _FIELDS = (
@@ -314,40 +342,71 @@ def linear_variance(
         p = np.sum(weights * p, axis=-1, keepdims=True)
     p = np.broadcast_to(p, d.shape)
     dq = d * p
-    cross = counts.cross
-    if extra:
-        yy, ya, aa = (np.expand_dims(m, -3) for m in (cross.yy, cross.ya, cross.aa))
-    else:
-        yy, ya, aa = cross.yy, cross.ya, cross.aa
-    square = (
-        np.einsum("...k,...kl,...l->...", d, yy, d)
-        - 2.0 * np.einsum("...k,...kl,...l->...", d, ya, dq)
-        + np.einsum("...k,...kl,...l->...", dq, aa, dq)
-    )
+
+    def quadratic(products: Cross) -> np.ndarray:
+        yy, ya, aa = products.yy, products.ya, products.aa
+        if extra:
+            yy, ya, aa = (np.expand_dims(m, -3) for m in (yy, ya, aa))
+        return (
+            np.einsum("...k,...kl,...l->...", d, yy, d)
+            - 2.0 * np.einsum("...k,...kl,...l->...", d, ya, dq)
+            + np.einsum("...k,...kl,...l->...", dq, aa, dq)
+        )
+
+    square = quadratic(counts.cross)
+    if counts.strata is not None:
+        square = square - quadratic(counts.strata)
     n = np.asarray(counts.respondents, dtype=float)
     if extra:
         n = np.expand_dims(n, -1)
-    return np.where(n > 1, np.maximum(square, 0.0), np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(n > 1, np.maximum(square, 0.0) * n / np.where(n > 1, n - 1, 1), np.nan)
+
+
+#: Student's t quantiles of a two-sided 95 % interval for 1 to 4 degrees of freedom; from 5 on,
+#: the Cornish-Fisher expansion below is within 0.15 % of the exact value.
+_T975_SMALL = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776}
+
+
+def t975(df: np.ndarray) -> np.ndarray:
+    """Student's t quantile of a two-sided 95 % interval for `df` degrees of freedom (Cornish-
+    Fisher expansion, Abramowitz and Stegun 26.7.5); 1.96 as df grows."""
+    df = np.maximum(np.asarray(df, dtype=float), 1.0)
+    z = Z95
+    value = (
+        z
+        + (z**3 + z) / (4 * df)
+        + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * df**2)
+        + (3 * z**7 + 19 * z**5 + 17 * z**3 - 15 * z) / (384 * df**3)
+    )
+    for small, exact in _T975_SMALL.items():
+        value = np.where((df >= small - 0.5) & (df < small + 0.5), exact, value)
+    return value
 
 
 def survey_interval(value: np.ndarray, variance: np.ndarray, n: np.ndarray) -> np.ndarray:
     """The 95 % interval of a share-like figure (`value` in percent) from its variance (as
-    fractions squared) and its respondents `n` (section 7): the Wilson interval with the
-    effective sample size p(1-p) / variance (Kish 1965; Korn and Graubard 1998; Dean and Pagano
-    2015), so that it stays inside 0-100 and is not symmetric near the ends.
+    fractions squared) and its respondents `n` (section 7): symmetric on the logit scale,
+    logit(p) +- t(n - 1) sqrt(variance) / (p (1 - p)), back to percent. So it stays inside 0-100
+    and is not symmetric near the ends, with the design's degrees of freedom for small samples
+    (as survey software does for a proportion: Korn and Graubard 1999, ch. 5; Stata's
+    `svy: proportion`).
 
     Where the variance says nothing (the figure is 0 or 100 %, every answer alike; or it could
-    not be estimated), the effective sample size is `n`: as if all of a respondent's answers
+    not be estimated), the interval is Wilson's with `n`: as if all of a respondent's answers
     moved together, the widest case.
     """
     p = np.asarray(value, dtype=float) / 100.0
     variance = np.asarray(variance, dtype=float)
     n = np.asarray(n, dtype=float)
     usable = (np.nan_to_num(variance) > 0) & (p > 0) & (p < 1)
+    safe_p = np.where(usable, p, 0.5)
     with np.errstate(invalid="ignore", divide="ignore"):
-        n_eff = np.where(usable, p * (1 - p) / np.where(usable, variance, 1), n)
-    n_eff = np.where(np.isnan(p), 0.0, n_eff)
-    return wilson(np.nan_to_num(p) * n_eff, n_eff)
+        spread = t975(n - 1) * np.sqrt(np.where(usable, variance, 0.0)) / (safe_p * (1 - safe_p))
+    centre = np.log(safe_p / (1 - safe_p))
+    logit = 100.0 / (1.0 + np.exp(-np.stack([centre - spread, centre + spread], axis=-1)))
+    widest = wilson(np.nan_to_num(p) * n, np.where(np.isnan(p), 0.0, n))
+    return np.where(usable[..., None], logit, widest)
 
 
 def carried_variance(value: np.ndarray, variance: np.ndarray, n: np.ndarray) -> np.ndarray:
@@ -459,9 +518,8 @@ class RatioCounts:
 
 def ratio_share(counts: RatioCounts) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The pooled share R = sum s / sum n of each group (percent), its respondent-clustered
-    variance (the linearised variance of a ratio: sum_i (s_i - R n_i)^2 / N^2, fractions
-    squared; with one answer per response, p (1 - p) / N) and its 95 % interval
-    (`survey_interval`)."""
+    variance (the linearised variance of a ratio: m / (m - 1) sum_i (s_i - R n_i)^2 / N^2,
+    fractions squared) and its 95 % interval (`survey_interval`)."""
     s = np.asarray(counts.satisfied, dtype=float)
     a = np.asarray(counts.answered, dtype=float)
     m = np.asarray(counts.responses, dtype=float)
@@ -470,7 +528,9 @@ def ratio_share(counts: RatioCounts) -> tuple[np.ndarray, np.ndarray, np.ndarray
     square = counts.satisfied_sq - 2 * r * counts.cross + r * r * counts.answered_sq
     with np.errstate(invalid="ignore", divide="ignore"):
         variance = np.where(
-            (m > 1) & (a > 0), np.maximum(square, 0.0) / np.where(a > 0, a * a, 1), np.nan
+            (m > 1) & (a > 0),
+            np.maximum(square, 0.0) / np.where(a > 0, a * a, 1) * m / np.where(m > 1, m - 1, 1),
+            np.nan,
         )
     return share, variance, survey_interval(share, variance, m)
 
@@ -546,12 +606,17 @@ def subtree_totals(tree: Tree, counts: Counts) -> Counts:
         up = parents >= 0
         for array in out:
             np.add.at(array, parents[up], array[level[up]])
-    return _counts_from(out, counts.cross is not None)
+    return _counts_from(out, counts.cross is not None, counts.strata is not None)
 
 
-def _counts_from(arrays: list[np.ndarray], cross: bool) -> Counts:
+def _counts_from(arrays: list[np.ndarray], cross: bool, strata: bool = False) -> Counts:
     fields_ = dict(zip(_FIELDS, arrays, strict=False))
-    return Counts(**fields_, cross=Cross(*arrays[len(_FIELDS) :]) if cross else None)
+    rest = arrays[len(_FIELDS) :]
+    return Counts(
+        **fields_,
+        cross=Cross(*rest[:3]) if cross else None,
+        strata=Cross(*rest[-3:]) if strata else None,
+    )
 
 
 @dataclass(frozen=True)
@@ -570,6 +635,9 @@ class RolledUp:
     #: (U, G) True where the unit (with all below it) has fewer respondents than the minimum
     #: and went into its parent's pooled part instead of being a part of its own.
     pooled: np.ndarray
+    #: (U, G) True where the unit's own responses are fewer than the minimum, beside units with
+    #: data below it, and so in its own pooled part.
+    own_pooled: np.ndarray
     pool_n: np.ndarray  #: (U, G) respondents of the unit's pooled part (0: none)
     pool_index: np.ndarray  #: (U, G) the pooled part's index
     pool_interval: np.ndarray  #: (U, G, 2)
@@ -583,10 +651,13 @@ def roll_up(tree: Tree, layout: Layout, counts: Counts, min_n: float = 0) -> Rol
     respondents, its own responses if at least `min_n`, and one pooled part holding every child
     and own responses below `min_n` together (their counts summed and scored as one), so that
     a handful of responses never weighs as much as a large unit and no response is dropped.
-    The parts are independent samples: the mean's variance is the sum of the parts' variances
-    over the number of parts squared (`carried_variance` for each part), and its interval
-    `survey_interval` with the unit's respondents.
+    The pooled part is a sample stratified by unit (`with_strata`: each unit's own mean is taken
+    out of its variance). The parts are independent samples: the mean's variance is the sum of
+    the parts' variances over the number of parts squared (`carried_variance` for each part),
+    and its interval `survey_interval` with the unit's respondents.
     """
+    if counts.cross is not None and counts.strata is None:
+        counts = with_strata(counts)  # every unit a stratum of its own
     own = score_counts(layout, counts)
     sub = subtree_totals(tree, counts)
     n_own = np.asarray(counts.respondents, dtype=float)
@@ -603,6 +674,7 @@ def roll_up(tree: Tree, layout: Layout, counts: Counts, min_n: float = 0) -> Rol
     value, variance = np.full(shape, np.nan), np.full(shape, np.nan)
     factor, factor_var = np.full((*shape, factors), np.nan), np.full((*shape, factors), np.nan)
     pooled = np.zeros(shape, dtype=bool)
+    own_pooled = np.zeros(shape, dtype=bool)
     pool_n = np.zeros(shape)
     pool_index = np.full(shape, np.nan)
     pool_interval = np.full((*shape, 2), np.nan)
@@ -636,12 +708,13 @@ def roll_up(tree: Tree, layout: Layout, counts: Counts, min_n: float = 0) -> Rol
             (own.factor[level], own_f_var[level], own.factor_ci[level]),
         )
         # Own responses below the minimum beside units with data: into the pooled part.
-        into_pool = (has_kids & own_has & ~own_big).astype(float)
+        own_pooled[level] = has_kids & own_has & ~own_big
+        into_pool = own_pooled[level].astype(float)
         for target, array in zip(pool, counts.arrays(), strict=True):
             target[level] += array[level] * into_pool.reshape(
                 into_pool.shape + (1,) * (array.ndim - into_pool.ndim)
             )
-        held = _counts_from([a[level] for a in pool], has_cross)
+        held = _counts_from([a[level] for a in pool], has_cross, has_cross)
         scored = score_counts(layout, held)
         held_n = np.asarray(held.respondents, dtype=float)
         pool_n[level] = held_n
@@ -720,6 +793,7 @@ def roll_up(tree: Tree, layout: Layout, counts: Counts, min_n: float = 0) -> Rol
         factor_interval=factor_interval,
         factor_parts=f_parts,
         pooled=pooled,
+        own_pooled=own_pooled,
         pool_n=pool_n,
         pool_index=pool_index,
         pool_interval=pool_interval,

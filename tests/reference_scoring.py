@@ -316,39 +316,61 @@ def bootstrap_interval(
 # -- respondent-clustered intervals (methodology section 7), one respondent at a time ----------
 
 
-def effective_wilson(value: float, variance: float, n: int) -> tuple[float, float]:
-    """The Wilson interval of a share `value` (percent) with the effective sample size
-    p (1 - p) / variance; `n` (respondents) when the share is 0 or 100 % or the variance 0."""
-    p = value / 100
-    n_eff = p * (1 - p) / variance if variance > 0 and 0 < p < 1 else n
+def _t975(df: int) -> float:
+    """Student's t 97.5 % quantile: from the table for 1 to 4 degrees of freedom, else the
+    Cornish-Fisher expansion (Abramowitz and Stegun 26.7.5)."""
+    small = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776}
+    if df < 5:
+        return small[max(df, 1)]
     z = 1.96
-    denominator = 1 + z * z / n_eff
-    centre = (p + z * z / (2 * n_eff)) / denominator
-    margin = z * math.sqrt(p * (1 - p) / n_eff + z * z / (4 * n_eff * n_eff)) / denominator
-    return 100 * max(0.0, centre - margin), 100 * min(1.0, centre + margin)
+    return (
+        z
+        + (z**3 + z) / (4 * df)
+        + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * df**2)
+        + (3 * z**7 + 19 * z**5 + 17 * z**3 - 15 * z) / (384 * df**3)
+    )
+
+
+def design_interval(value: float, variance: float, n: int) -> tuple[float, float]:
+    """The interval of a share `value` (percent) with its design variance: symmetric on the
+    logit scale with n - 1 degrees of freedom; Wilson's with `n` (respondents) when the share is
+    0 or 100 % or the variance 0."""
+    p = value / 100
+    if not (variance > 0 and 0 < p < 1):  # Wilson's formula, with p itself (not a whole count)
+        z = 1.96
+        denominator = 1 + z * z / n
+        centre = (p + z * z / (2 * n)) / denominator
+        margin = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
+        return 100 * max(0.0, centre - margin), 100 * min(1.0, centre + margin)
+    centre = math.log(p / (1 - p))
+    spread = _t975(n - 1) * math.sqrt(variance) / (p * (1 - p))
+    return tuple(100 / (1 + math.exp(-x)) for x in (centre - spread, centre + spread))
 
 
 def ratio_interval(people: Sequence[tuple[int, int]]) -> tuple[float, tuple[float, float]]:
     """The pooled share of satisfied answers over responses given as (satisfied answers, valid
     answers) each, and its interval: the linearised variance of the ratio with the response as
-    the unit, sum_i (s_i - R n_i)^2 / N^2."""
+    the unit, m / (m - 1) sum_i (s_i - R n_i)^2 / N^2."""
     m = len(people)
     total_s = sum(s for s, _ in people)
     total_n = sum(n for _, n in people)
     r = total_s / total_n
     square = sum((s - r * n) ** 2 for s, n in people)
-    variance = square / total_n**2 if m > 1 else 0.0
-    return 100 * r, effective_wilson(100 * r, variance, m)
+    variance = m / (m - 1) * square / total_n**2 if m > 1 else 0.0
+    return 100 * r, design_interval(100 * r, variance, m)
 
 
 def linearised_interval(
-    q: Questionnaire, responses: Sequence[Mapping[str, int | None]]
+    q: Questionnaire,
+    responses: Sequence[Mapping[str, int | None]],
+    strata: Sequence[str] | None = None,
 ) -> tuple[float, tuple[float, float]] | None:
     """The index of `responses` and its interval, each respondent's own contribution to the
     estimate's error worked out one by one: z_i = sum_k d_k (y_ik - q_k a_ik), with d_k the
     criterion's weight in the index over its answers and q_k its share (the pooled share itself
-    for the pooled method); the variance is sum_i z_i^2 over the respondents who answered an
-    item."""
+    for the pooled method); the variance is n / (n - 1) sum_i z_i^2 over the n respondents who
+    answered an item. With `strata` (each response's unit), the responses are a sample
+    stratified by unit: sum_h sum_i (z_i - mean of z in h)^2."""
     counts = count_answers(responses)
     value = index(q, counts)
     if value is None:
@@ -369,7 +391,13 @@ def linearised_interval(
             for code in mine:
                 weight[code] = 1 / len(factors) / len(mine)
         target = share
-    people = [r for r in responses if any(r.get(c) in SCALE for c in items)]
+    labels = list(strata) if strata is not None else [""] * len(responses)
+    kept = [
+        (r, h)
+        for r, h in zip(responses, labels, strict=True)
+        if any(r.get(c) in SCALE for c in items)
+    ]
+    people = [r for r, _ in kept]
     z = []
     for r in people:
         total = 0.0
@@ -380,5 +408,10 @@ def linearised_interval(
                 total += weight[code] / answered[code] * (y - target[code])
         z.append(total)
     n = len(people)
-    variance = sum(v * v for v in z) if n > 1 else 0.0
-    return value, effective_wilson(value, variance, n)
+    means: dict[str, list[float]] = {}
+    for v, (_, h) in zip(z, kept, strict=True):
+        means.setdefault(h, []).append(v)
+    centre = {h: sum(vs) / len(vs) for h, vs in means.items()}
+    square = sum((v - centre[h]) ** 2 for v, (_, h) in zip(z, kept, strict=True))
+    variance = n / (n - 1) * square if n > 1 else 0.0
+    return value, design_interval(value, variance, n)

@@ -350,7 +350,7 @@ def _unit_row(scored: _Scored, units: _Units, unit: int, own: bool, target, sett
         previous_index=previous,
         change=change,
         previous_n=previous_n,
-        pooled=bool(scored.rolled.pooled[unit, group]) if not own else False,
+        pooled=bool((scored.rolled.own_pooled if own else scored.rolled.pooled)[unit, group]),
     )
 
 
@@ -366,16 +366,14 @@ def _partial(bucket, today) -> bool:
     return False
 
 
-def _pooled_part(scored: _Scored, units: _Units, root: int, min_n: int):
+def _pooled_part(scored: _Scored, units: _Units, root: int):
     r = scored.rolled
     n = int(r.pool_n[root, 0])
     if not n:
         return None
-    own_n = scored.counts.respondents[root, 0]
-    has_children = any(scored.subtree.respondents[c, 0] for c in units.children)
     return model.PooledPart(
         units=tuple(units.codes[c] for c in units.children if r.pooled[c, 0]),
-        own=bool(has_children and 0 < own_n < min_n),
+        own=bool(r.own_pooled[root, 0]),
         n=n,
         index=_num(r.pool_index[root, 0]),
         ci95=_interval(r.pool_interval[root, 0]),
@@ -477,7 +475,7 @@ def _kind_report(
         trend=trend,
         targets={str(y): float(v) for y, v in targets[kind].items()},
         versions=tuple(data.period_versions.get(kind, ())),
-        pooled_part=_pooled_part(scored, units, root, min_n) if len(units.children) else None,
+        pooled_part=_pooled_part(scored, units, root) if len(units.children) else None,
     )
     return report, own_rows
 

@@ -15,6 +15,7 @@ from collector.reports.data import ReportData
 from collector.reports.loader import CROSS_COLUMNS
 from collector.reports.periods import Period
 from shared import scoring
+from tests import reference_scoring as reference
 
 SETTINGS = model.Settings(min_responses=30, include_unofficial=False, drop_points=10.0)
 #: Every part counts on its own, however small (no pooling of parts below the minimum).
@@ -88,6 +89,13 @@ def data_of(units_frame, rows, root_id, kind_versions=None, cross_rows=()) -> Re
     )
 
 
+def alike_interval(satisfied: int, n: int) -> tuple[float, float]:
+    """The interval of an index whose respondents answer every item alike: a share of people,
+    variance n / (n - 1) p (1 - p) / n, worked out by the reference."""
+    p = satisfied / n
+    return reference.design_interval(100 * p, p * (1 - p) / (n - 1), n)
+
+
 def every(answered: int, satisfied: int) -> dict:
     return {code: (answered, satisfied, 0) for code in SHORT}
 
@@ -136,8 +144,12 @@ def test_the_mean_of_parts_has_an_interval_around_it_and_single_parts_keep_their
     low, high = admin.summary.ci95
     assert low < 68.75 < high
     rows = {row.code: row for row in admin.children}
-    # D2 is one unit: its interval is its own, the Wilson interval of 8/10 on every criterion.
-    assert rows["D2"].summary.ci95 == pytest.approx(scoring.wilson_interval(8, 10))
+    # D2 is one unit: its interval is its own. Each of its respondents answers every criterion
+    # alike, so the index is a share of respondents, 8/10, with variance n / (n - 1) p (1 - p) / n
+    # = 0.8 x 0.2 / 9 = 0.01778: on the logit scale log(4) +- t(9) sqrt(0.01778) / 0.16 =
+    # 1.386 +- 2.262 x 0.833, back to 37.8-96.3 (methodology section 7).
+    assert rows["D2"].summary.ci95 == pytest.approx(alike_interval(8, 10))
+    assert rows["D2"].summary.ci95 == pytest.approx((37.79, 96.34), abs=0.01)
 
 
 def health_unit_report(per_code, respondents) -> model.KindReport:
@@ -196,8 +208,8 @@ def test_verdicts(n, satisfied, verdict):
     admin = build.build_report(data, SETTINGS, TARGETS).kind("admin")
     assert admin.summary.verdict == verdict
     # Every respondent answers all the items alike: the index is a share of respondents, and
-    # its respondent-clustered interval is their Wilson interval.
-    assert admin.summary.ci95 == pytest.approx(scoring.wilson_interval(satisfied, n))
+    # its respondent-clustered interval that of a share of n people with n - 1 degrees of freedom.
+    assert admin.summary.ci95 == pytest.approx(alike_interval(satisfied, n))
 
 
 def test_the_figures_come_from_shared_scoring(monkeypatch):
@@ -212,3 +224,65 @@ def test_the_figures_come_from_shared_scoring(monkeypatch):
 
     monkeypatch.setattr(scoring, "score_counts", shifted)
     assert build.build_report(data, SETTINGS, TARGETS).kind("admin").summary.index == 89.0
+
+
+def alike_report(tree, units_and_shares, settings=SETTINGS) -> model.KindReport:
+    """A report whose units' respondents answer every item alike: (unit id, n, satisfied)."""
+    rows, crosses = [], []
+    for uid, n, sat in units_and_shares:
+        rows += count_rows("admin", uid, every(n, sat), respondents=(n, sat, 0))
+        crosses.append(alike("admin", uid, n, sat))
+    return build.build_report(data_of(tree, rows, 1, cross_rows=crosses), settings, TARGETS).kind(
+        "admin"
+    )
+
+
+def test_parts_below_the_minimum_are_pooled_into_one_part():
+    """P has its own 5 responses (all satisfied); below it A 36 of 40, B 8 of 10, C 6 of 12.
+    With a minimum of 30, A is a part of its own (90 %); B, C and P's own responses are pooled
+    into one part: 19 of 27 = 70.370 %. P = (90 + 70.370) / 2 = 80.185 %, 2 parts, n = 67.
+
+    Variances (each unit's respondents answer alike, so each is a share of people):
+        A: 40/39 x 0.9 x 0.1 / 40 = 0.0023077
+        the pool, a sample stratified by unit: 27/26 x (10 x 0.8 x 0.2 + 12 x 0.5 x 0.5
+            + 5 x 1 x 0) / 27^2 = 0.0065527, interval 51.67-84.06 % (logit, t(26))
+        P: (0.0023077 + 0.0065527) / 2^2 = 0.0022151; logit(0.80185) +- t(66) sqrt(0.0022151) /
+            (0.80185 x 0.19815): 69.14-87.97 %.
+    """
+    tree = units((1, "P", None), (2, "A", 1), (3, "B", 1), (4, "C", 1))
+    admin = alike_report(tree, [(1, 5, 5), (2, 40, 36), (3, 10, 8), (4, 12, 6)])
+    assert admin.summary.index == pytest.approx((90 + 100 * 19 / 27) / 2)
+    assert (admin.summary.parts, admin.summary.n) == (2, 67)
+    assert admin.summary.ci95 == pytest.approx((69.14, 87.97), abs=0.01)
+    pool = admin.pooled_part
+    assert (pool.units, pool.own, pool.n) == (("B", "C"), True, 27)
+    assert pool.index == pytest.approx(100 * 19 / 27)
+    assert pool.ci95 == pytest.approx((51.67, 84.06), abs=0.01)
+    rows = {row.code: row for row in admin.children}
+    assert rows["B"].pooled and rows["C"].pooled and rows["P"].pooled and not rows["A"].pooled
+    assert rows["B"].summary.verdict == model.TOO_FEW  # still listed, with its own figure
+    assert rows["B"].summary.index == pytest.approx(80.0)
+    # No response is dropped: every one is in a part.
+    assert rows["A"].summary.n + pool.n == admin.summary.n
+    # Without pooling, a unit of 5 would weigh as much as one of 40.
+    every_part = alike_report(tree, [(1, 5, 5), (2, 40, 36), (3, 10, 8), (4, 12, 6)], EVERY_PART)
+    assert every_part.summary.index == pytest.approx((100 + 90 + 80 + 50) / 4)
+
+
+def test_an_interval_near_100_stays_inside_0_100():
+    """A: 40 of 40 satisfied, B: 49 of 50. P = (100 + 98) / 2 = 99 %.
+
+    A is 100 %: its variance says nothing (every answer alike), so it brings the variance its
+    Wilson interval of 40/40 stands for: ((100 - 91.238) / 2 / 1.96 / 100)^2 = 0.00049967.
+    B: 50/49 x 0.98 x 0.02 / 50 = 0.0004. P: (0.00049967 + 0.0004) / 4 = 0.00022492; on the
+    logit scale log(99) +- t(89) sqrt(0.00022492) / (0.99 x 0.01) = 4.595 +- 3.012: 82.99 % to
+    99.95 %, not cut at 100 and not symmetric."""
+    tree = units((1, "P", None), (2, "A", 1), (3, "B", 1))
+    admin = alike_report(tree, [(2, 40, 40), (3, 50, 49)])
+    low, high = admin.summary.ci95
+    assert admin.summary.index == pytest.approx(99.0)
+    assert (low, high) == pytest.approx((82.99, 99.95), abs=0.01)
+    assert 0 < low < 99.0 < high < 100
+    rows = {row.code: row for row in admin.children}
+    # A unit at 100 % keeps Wilson's interval of its respondents: (91.24, 100).
+    assert rows["A"].summary.ci95 == pytest.approx(scoring.wilson_interval(40, 40))

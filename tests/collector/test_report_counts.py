@@ -14,8 +14,9 @@ import pytest
 import sqlalchemy as sa
 
 from collector.db import get_session
-from collector.models import ReportCount, ReportGroupCount, Unit
-from collector.reports.counts import refresh_counts
+from collector.models import ReportCount, ReportCross, ReportGroupCount, Unit
+from collector.reports import cross
+from collector.reports.counts import first_day, refresh_counts
 from collector.reports.loader import load_report_data, segments
 from collector.reports.periods import Period
 from tests.collector.conftest import register, rehash
@@ -172,6 +173,13 @@ def test_a_late_predecessor_that_breaks_the_chain_moves_counts_in_both_grains(ap
             (2, False, 1),
             (3, True, 1),
         ]
+    # ... the cross-products too: the broken response's are now unofficial, at every grain.
+    for grain in ("day", "week", "month"):
+        found = sorted(
+            (r["bucket"], r["unofficial"], int(decoded(r).aa[0, 0]))
+            for r in rows(app, ReportCross, grain=grain)
+        )
+        assert [(unofficial, n) for _, unofficial, n in found] == [(False, 1), (True, 1)], grain
     march = load(app, "2026-03")
     assert star(march, 0) == (0, 0, 0)
     assert (march.left_out_total, march.left_out_broken, march.left_out_suspect) == (1, 1, 0)
@@ -217,6 +225,51 @@ def year(app, client, units):
         session = get_session()
         ids = dict(session.execute(sa.select(Unit.code, Unit.id)).all())
     return ids
+
+
+def decoded(row: dict):
+    """A stored cross-products row's matrices."""
+    codes = row["codes"].split(",")
+    packed, good = cross.decode(codes, [row["data"]])
+    assert good.all()
+    return cross.unpack(packed[0], len(codes))
+
+
+def test_the_cross_products_are_those_of_the_responses_and_add_up_over_grains(app, year):
+    """r3 (31 March, all 4) and r4 (1 April, A0=1 only) at O02, counted into their days; the
+    weeks and months are the sums of their days, like the counts."""
+    refresh(app)
+    o02 = year["O02"]
+    days = {r["bucket"]: r for r in rows(app, ReportCross, grain="day", unit_id=o02)}
+    assert set(days) == {D(2026, 3, 31), D(2026, 4, 1)}
+    march, april = decoded(days[D(2026, 3, 31)]), decoded(days[D(2026, 4, 1)])
+    assert days[D(2026, 3, 31)]["codes"] == ",".join(ITEMS)
+    # r3 answered all five items 4: every pair of items satisfied together, once.
+    assert (march.yy == 1).all() and (march.ya == 1).all() and (march.aa == 1).all()
+    # r4 answered A0 only, 1: one valid answer, nothing satisfied, no pair with another item.
+    assert april.aa[0, 0] == 1 and april.aa.sum() == 1 and not april.yy.any()
+    for grain in ("week", "month"):
+        summed: dict = {}
+        for row in rows(app, ReportCross, grain="day"):
+            key = (
+                row["unit_id"],
+                first_day(grain, row["bucket"]),
+                row["channel"],
+                row["unofficial"],
+            )
+            made = decoded(row)
+            matrices = (made.yy, made.ya, made.aa)
+            if key in summed:
+                matrices = tuple(a + b for a, b in zip(summed[key], matrices, strict=True))
+            summed[key] = matrices
+        stored = {
+            (row["unit_id"], row["bucket"], row["channel"], row["unofficial"]): decoded(row)
+            for row in rows(app, ReportCross, grain=grain)
+        }
+        assert set(stored) == set(summed), grain
+        for key, made in stored.items():
+            for mine, want in zip((made.yy, made.ya, made.aa), summed[key], strict=True):
+                assert (mine == want).all(), (grain, key)
 
 
 def by_key(data) -> dict[str, tuple[int, int, int]]:

@@ -244,3 +244,73 @@ def test_api_future_period_and_unknown_unit_are_not_found(api):
     reply = get("/api/v1/reports?period=2026-Q3&unit=NOPE")
     assert reply.status_code == 404
     assert reply.get_json()["error"]["code"] == "not-found"
+
+
+def _verdict_summary(index, ci, n, verdict, more=None):
+    return model.Summary(
+        index=index,
+        ci95=ci,
+        n=n,
+        responses=n,
+        answers=5 * n,
+        parts=1,
+        pooled=index,
+        verdict=verdict,
+        target=90.0,
+        more_needed=more,
+    )
+
+
+VERDICT_SENTENCES = [
+    (
+        _verdict_summary(92.43, (90.91, 93.84), 412, model.MEETS),
+        "Đạt chỉ tiêu 90 %: 92,4 % (khoảng tin cậy 95 % 90,9-93,8 %, 412 phiếu).",
+        "Meets the 90 % target: 92.4 % (95 % interval 90.9-93.8 %, 412 responses).",
+    ),
+    (
+        _verdict_summary(84.04, (80.12, 87.46), 300, model.MISSES),
+        "Chưa đạt chỉ tiêu 90 %: 84,0 % (khoảng tin cậy 95 % 80,1-87,5 %, 300 phiếu).",
+        "Below the 90 % target: 84.0 % (95 % interval 80.1-87.5 %, 300 responses).",
+    ),
+    (
+        _verdict_summary(91.2, (88.1, 94.0), 157, model.TOO_CLOSE, more=1180),
+        "Cao hơn chỉ tiêu 90 % 1,2 điểm nhưng chưa đủ chắc chắn (khoảng tin cậy 95 % "
+        "88,1-94,0 %, 157 phiếu): cần khoảng 1.180 phiếu nữa để kết luận.",
+        "1.2 points above the 90 % target but not yet certain (95 % interval 88.1-94.0 %, 157 "
+        "responses): about 1,180 more responses would settle it.",
+    ),
+    (
+        _verdict_summary(88.7, (84.2, 92.1), 210, model.TOO_CLOSE, more=640),
+        "Thấp hơn chỉ tiêu 90 % 1,3 điểm nhưng chưa đủ chắc chắn (khoảng tin cậy 95 % "
+        "84,2-92,1 %, 210 phiếu): cần khoảng 640 phiếu nữa để kết luận.",
+        "1.3 points below the 90 % target but not yet certain (95 % interval 84.2-92.1 %, 210 "
+        "responses): about 640 more responses would settle it.",
+    ),
+    (
+        _verdict_summary(90.0, (86.0, 93.0), 250, model.TOO_CLOSE),
+        "Bằng chỉ tiêu 90 % (90,0 %, khoảng tin cậy 95 % 86,0-93,0 %): nếu tỷ lệ giữ nguyên thì "
+        "thêm phiếu cũng chưa kết luận được.",
+        "At the 90 % target (90.0 %, 95 % interval 86.0-93.0 %): more responses at this share "
+        "would not settle it.",
+    ),
+    (
+        _verdict_summary(91.67, (64.6, 98.5), 12, model.TOO_FEW),
+        "Chưa đủ phiếu để kết luận: 12 phiếu, cần ít nhất 30 (91,7 %).",
+        "Too few responses for a verdict: 12, at least 30 needed (91.7 %).",
+    ),
+    (
+        _verdict_summary(None, None, 0, model.NO_DATA),
+        "Chưa có phiếu nào có câu trả lời.",
+        "No responses with an answer yet.",
+    ),
+]
+
+
+@pytest.mark.parametrize(("summary", "vietnamese", "english"), VERDICT_SENTENCES)
+def test_the_verdict_in_one_sentence_in_both_languages(app, summary, vietnamese, english):
+    from collector.reports.labels import verdict_text
+
+    with app.test_request_context("/"):
+        assert verdict_text(summary, 30) == vietnamese
+    with app.test_request_context("/?lang=en"):
+        assert verdict_text(summary, 30) == english

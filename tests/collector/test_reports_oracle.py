@@ -25,8 +25,9 @@ Administrative services (short form: Q0 overall, then A0..E0, one criterion per 
     criteria pooled over P01: A 3/5 = 60, B 3/4 = 75, C 2/3, D 2/3, E 3/4; the index
         (60 + 75 + 66.667 + 66.667 + 75) / 5 = 68.667, the factors those shares (one criterion
         each), the pooled secondary figure the same 68.667
-    its interval: the respondent-clustered one of r1-r5 (tests/reference_scoring.py works it
-        out respondent by respondent); C01's of r1-r3, C02's of r4-r5
+    its interval: the respondent-clustered one of r1-r5 as a sample stratified by unit (C01:
+        r1-r3, C02: r4-r5; tests/reference_scoring.py works it out respondent by respondent);
+        C01's of r1-r3, C02's of r4-r5
     n = 5 responses with a valid item answer (r3's A0 counts); answers 1-5 on A0..E0: 19;
         overall question Q0: 3 of 5 = 60
     last week (W09): O01 only, every item 1 -> 0; change +68.667
@@ -149,9 +150,10 @@ R4 = every(5)
 R5 = dict(zip(ALL, (1, 1, 2, 0, 3, 4), strict=True))
 
 
-def clustered(*responses) -> tuple[float, float]:
-    """The respondent-clustered interval, worked out respondent by respondent."""
-    return reference.linearised_interval(ADMIN, responses)[1]
+def clustered(*responses, strata=None) -> tuple[float, float]:
+    """The respondent-clustered interval, worked out respondent by respondent (with `strata`,
+    each response's unit: the pooled part is a sample stratified by unit)."""
+    return reference.linearised_interval(ADMIN, responses, strata)[1]
 
 
 POOLED = (60 + 75 + 200 / 3 + 200 / 3 + 75) / 5
@@ -160,7 +162,7 @@ POOLED = (60 + 75 + 200 / 3 + 200 / 3 + 75) / 5
 EXPECTED = {
     "admin": {
         "index": POOLED,
-        "ci95": clustered(R1, R2, R3, R4, R5),
+        "ci95": clustered(R1, R2, R3, R4, R5, strata=["C01"] * 3 + ["C02"] * 2),
         "target": 90.0,
         "verdict": "too-few",
         "n": 5,

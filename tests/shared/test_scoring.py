@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 
+import numpy as np
 import pytest
 
-from shared import questionnaires
+from shared import questionnaires, scoring
 from shared.scoring import (
     comprehensive_share,
     count_answers,
@@ -249,3 +251,68 @@ def test_health_score_uses_pooled_section_rates():
     assert s.factors["A"].mean == pytest.approx(4.0)
     assert s.mean == pytest.approx(72 / 17)
     assert s.overall.share == 100.0 and s.overall.n == 1
+
+
+# -- the respondent-clustered interval, by hand (methodology section 7) -------------------------
+
+
+def test_a_respondent_clustered_interval_by_hand():
+    """Two factors of one criterion each (a, b); four respondents:
+
+        r1 a=5 b=5   r2 a=5 b=2   r3 a=2 b=0 (no opinion)   r4 a=4 b=4
+
+    a: 3 of 4 satisfied, p_a = 0.75; b: 2 of 3, p_b = 2/3; index = (75 + 66.667) / 2 = 70.833.
+    Each share weighs 1/2, so d_a = 0.5 / 4 = 0.125 and d_b = 0.5 / 3 = 0.1667. Each
+    respondent's z_i = d_a (y_a - p_a a_a) + d_b (y_b - p_b a_b):
+
+        r1: 0.125 x 0.25 + 0.1667 x 0.3333 =  0.08681
+        r2: 0.125 x 0.25 - 0.1667 x 0.6667 = -0.07986
+        r3: 0.125 x -0.75 (b not answered) = -0.09375
+        r4: as r1                          =  0.08681      (they sum to 0)
+
+    sum z^2 = 0.030237; times n / (n - 1) = 4/3: variance 0.040316, SE 0.2008. On the logit
+    scale: log(0.70833 / 0.29167) = 0.8873, +- t(3) x SE / (p (1 - p)) = 3.182 x 0.2008 /
+    0.2066 = 3.0925, so -2.2052 to 3.9798: back to 9.93 % - 98.17 %.
+    """
+    layout = scoring.Layout("sipas", ("a", "b"), ("F1", "F2"), ("F1", "F2"))
+    satisfied = np.array([[1, 1], [1, 0], [0, 0], [1, 1]], dtype=float)
+    answered = np.array([[1, 1], [1, 1], [1, 0], [1, 1]], dtype=float)
+    counts = scoring.Counts(
+        satisfied=satisfied.sum(axis=0)[None],
+        answered=answered.sum(axis=0)[None],
+        no_opinion=(1 - answered).sum(axis=0)[None],
+        value_sum=np.zeros((1, 2)),
+        respondents=np.array([4.0]),
+        all_satisfied=np.zeros(1),
+        responses=np.array([4.0]),
+        cross=scoring.cross_of(satisfied, answered, np.zeros(4, dtype=int), 1),
+    )
+    scores = scoring.score_counts(layout, counts)
+    assert scores.index[0] == pytest.approx(70.8333, abs=1e-4)
+    assert scores.index_variance[0] == pytest.approx(0.040316, abs=1e-6)
+    assert tuple(scores.index_ci[0]) == pytest.approx((9.93, 98.17), abs=0.01)
+    # Treating the seven answers as seven people would give a much narrower interval.
+    naive = scoring.wilson_interval(5, 7)
+    assert naive[1] - naive[0] < scores.index_ci[0][1] - scores.index_ci[0][0]
+
+
+def test_the_cross_products_are_sums_over_respondents():
+    """yy = sum y_k y_l, ya = sum y_k a_l, aa = sum a_k a_l, per group."""
+    satisfied = np.array([[1, 0], [1, 1], [0, 0]], dtype=float)
+    answered = np.array([[1, 1], [1, 1], [1, 0]], dtype=float)
+    made = scoring.cross_of(satisfied, answered, np.array([0, 0, 1]), 2)
+    assert made.yy[0].tolist() == [[2, 1], [1, 1]]
+    assert made.ya[0].tolist() == [[2, 2], [1, 1]]
+    assert made.aa[0].tolist() == [[2, 2], [2, 2]]
+    assert made.aa[1].tolist() == [[1, 0], [0, 0]] and not made.yy[1].any()
+
+
+def test_more_responses_needed_by_hand():
+    """89.8 % with a variance of 0.000582 from 157 responses, target 90: the interval leaves the
+    target once 1.96^2 x 0.000582 x 157 / (157 + more) < 0.002^2, so 157 + more > 87,757."""
+    assert (
+        scoring.more_responses_needed(89.8, 0.000582, 157, 90.0)
+        == math.ceil(1.96**2 * 0.000582 * 157 / 0.002**2) - 157
+    )
+    assert scoring.more_responses_needed(90.0, 0.000582, 157, 90.0) is None
+    assert scoring.more_responses_needed(None, None, 0, 90.0) is None
