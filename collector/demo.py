@@ -37,7 +37,7 @@ UNITS: list[tuple[str, str, str, str | None, str | None, float]] = [
     ("00001.TYT", "Trạm Y tế phường Hoàn Kiếm", "health-facility", "00001", "health", 0.86),
     ("00007", "Phường Tây Hồ", "commune", "01", None, 0.0),
     ("00007.MC", "Bộ phận Một cửa phường Tây Hồ", "one-stop-centre", "00007", "admin", 0.84),
-    ("00007.THCS", "Trường THCS Tây Hồ", "school", "00007", "education", 0.88),
+    ("00007.THCS", "Trường THCS Tây Hồ", "school", "00007", "education", 0.95),
     ("00010", "Xã Sóc Sơn", "commune", "01", None, 0.0),
     ("00010.MC", "Bộ phận Một cửa xã Sóc Sơn", "one-stop-centre", "00010", "admin", 0.90),
 ]
@@ -121,8 +121,11 @@ def _ratings(
         if local > now:
             continue
         answers = {}
+        # People differ: one who is pleased tends to be pleased with everything, so a person's
+        # answers go together (the report's intervals take that into account).
+        person = rng.gauss(0, 0.06)
         for question in q.questions:
-            p = base + drift + factor_bias.get(question.factor, 0)
+            p = base + drift + factor_bias.get(question.factor, 0) + person
             if rng.random() < 0.03 and question is not q.questions[0]:
                 continue  # a question left unanswered
             answers[question.code] = _value(rng, min(0.99, max(0.3, p)))

@@ -27,7 +27,6 @@ Shares, indices and bounds are percentages; NaN means "no data". The scalar help
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import math
 from collections.abc import Iterable, Mapping, Sequence
@@ -124,6 +123,18 @@ class Cross:
         return Cross(self.yy[index], self.ya[index], self.aa[index])
 
 
+def segment_sums(rows: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """The sums of consecutive runs of `rows` (2-D) beginning at `starts`: differences of a
+    running sum (several times faster than `np.add.reduceat` over many short runs)."""
+    if not len(rows):
+        return np.zeros((0, *rows.shape[1:]))
+    running = np.cumsum(rows, axis=0)
+    ends = np.r_[starts[1:], len(rows)] - 1
+    out = running[ends]
+    out[1:] -= running[ends[:-1]]
+    return out
+
+
 def cross_of(satisfied: np.ndarray, answered: np.ndarray, group: np.ndarray, groups: int) -> Cross:
     """The `Cross` of each of `groups` groups from one row per respondent: `satisfied` and
     `answered` (respondents x criteria, 0/1) and each respondent's group (0..groups-1). The
@@ -144,7 +155,7 @@ def cross_of(satisfied: np.ndarray, answered: np.ndarray, group: np.ndarray, gro
             g, ys, ans = group[first], y[first:last], a[first:last]
             out.yy[g], out.ya[g], out.aa[g] = ys.T @ ys, ys.T @ ans, ans.T @ ans
         return out
-    # Many small groups: each respondent's products, summed per group (reduceat), by slices.
+    # Many small groups: each respondent's products, summed per group, by slices.
     size = max(1, 4_000_000 // max(1, criteria * criteria))
     for first in range(0, len(group), size):
         last = min(first + size, len(group))
@@ -152,14 +163,10 @@ def cross_of(satisfied: np.ndarray, answered: np.ndarray, group: np.ndarray, gro
         cut = np.r_[0, cut] if not len(cut) or cut[0] != 0 else cut
         ids = group[first + cut]
         ys, ans = y[first:last], a[first:last]
-        last_rows = np.r_[cut[1:], last - first] - 1
         for target, left, right in ((out.yy, ys, ys), (out.ya, ys, ans), (out.aa, ans, ans)):
-            # Sums per group as differences of a running sum (reduceat over many short runs
-            # of a 3-D array is several times slower).
-            running = np.cumsum((left[:, :, None] * right[:, None, :]).reshape(len(ys), -1), axis=0)
-            ends_ = running[last_rows]
-            ends_[1:] -= running[last_rows[:-1]]
-            target[ids] += ends_.reshape(len(ids), criteria, criteria)  # ids unique: sorted
+            products = (left[:, :, None] * right[:, None, :]).reshape(len(ys), -1)
+            sums = segment_sums(products, cut)
+            target[ids] += sums.reshape(len(ids), criteria, criteria)  # ids unique: sorted
     return out
 
 
@@ -177,10 +184,6 @@ class Counts:
     responses: np.ndarray  #: every response, empty ones included
     #: None when only the counts are known (scalar helpers): figures, but no intervals.
     cross: Cross | None = None
-    #: The strata's share of the cross-products (`with_strata`): counts that sum several units
-    #: are a sample stratified by unit, and this is what the units' own means take out of the
-    #: variance. None: one stratum.
-    strata: Cross | None = None
 
     @classmethod
     def zeros(cls, shape: tuple[int, ...], criteria: int, cross: bool = False) -> Counts:
@@ -195,41 +198,18 @@ class Counts:
         return Counts(
             **{name: getattr(self, name).sum(axis=axis) for name in _FIELDS},
             cross=None if self.cross is None else self.cross.total(axis),
-            strata=None if self.strata is None else self.strata.total(axis),
         )
 
     def take(self, index: Any) -> Counts:
         return Counts(
             **{name: getattr(self, name)[index] for name in _FIELDS},
             cross=None if self.cross is None else self.cross.take(index),
-            strata=None if self.strata is None else self.strata.take(index),
         )
 
     def arrays(self) -> list[np.ndarray]:
         """Every array, the cross-products' included: what summing counts must add."""
-        extra = []
-        for part in (self.cross, self.strata):
-            if part is not None:
-                extra += [part.yy, part.ya, part.aa]
+        extra = [] if self.cross is None else [self.cross.yy, self.cross.ya, self.cross.aa]
         return [getattr(self, name) for name in _FIELDS] + extra
-
-
-def with_strata(counts: Counts) -> Counts:
-    """`counts` with each group (each unit) as a stratum of its own: S S' / n, S N' / n and
-    N N' / n of its criterion counts S (answers 4-5) and N (1-5) over its n respondents, so that
-    wherever units' counts are summed, `linear_variance` takes each unit's mean out (the
-    variance of a sample stratified by unit: sum_h sum_i (z_i - mean_h z)^2)."""
-    s = np.asarray(counts.satisfied, dtype=float)
-    a = np.asarray(counts.answered, dtype=float)
-    n = np.asarray(counts.respondents, dtype=float)[..., None, None]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        scale = np.where(n > 0, 1.0 / np.where(n > 0, n, 1), 0.0)
-    strata = Cross(
-        s[..., :, None] * s[..., None, :] * scale,
-        s[..., :, None] * a[..., None, :] * scale,
-        a[..., :, None] * a[..., None, :] * scale,
-    )
-    return dataclasses.replace(counts, strata=strata)
 
 
 _FIELDS = (
@@ -311,25 +291,13 @@ def factor_weights(layout: Layout, answered: np.ndarray) -> np.ndarray:
 # -- respondent-clustered variance and intervals (section 7) -----------------------------------
 
 
-def linear_variance(
-    weights: np.ndarray, shares: np.ndarray, counts: Counts, *, pooled: bool = False
-) -> np.ndarray:
-    """The linearised (Taylor) variance of a weighted mean of criterion shares, the respondent
-    being the unit of sampling (section 7; Wolter 2007, ch. 6; Lohr 2019, ch. 9): as fractions
-    squared, NaN where it cannot be estimated (no cross-products, or fewer than 2 respondents).
-
-    The estimate is sum_k w_k S_k / N_k (shares S/N, weights w fixed: SIPAS) or, `pooled`,
-    sum_k S_k / sum_k N_k (health). Each respondent i contributes
-    z_i = sum_k d_k (y_ik - q_k a_ik), with d_k = w_k / N_k and q_k the criterion's share (or,
-    pooled, the pooled share itself); the variance is n / (n - 1) sum_i z_i^2, which the
-    cross-products give without the respondents: d'YY d - 2 d'YA (d q) + (d q)'AA (d q).
-
-    `weights` and `shares` (in percent) have the counts' shape (..., C) or, for several
-    figures at once (the factors), (..., F, C).
-    """
-    if counts.cross is None:
-        return np.full(np.shape(weights)[:-1], np.nan)
-    answered = np.asarray(counts.answered, dtype=float)
+def linear_terms(
+    weights: np.ndarray, shares: np.ndarray, answered: np.ndarray, *, pooled: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """The coefficients of each respondent's contribution z_i = sum_k d_k y_ik - (d q)_k a_ik to
+    a weighted mean of criterion shares (`linear_variance`): d_k = w_k / N_k, and q_k the
+    criterion's share (pooled: the pooled share itself). `weights` (..., C) or (..., F, C)."""
+    answered = np.asarray(answered, dtype=float)
     extra = np.ndim(weights) - np.ndim(answered)
     if extra:
         answered = np.expand_dims(answered, -2)
@@ -340,24 +308,54 @@ def linear_variance(
         p = np.expand_dims(p, -2)
     if pooled:  # the pooled share itself: sum_k w_k p_k with w_k = N_k / N
         p = np.sum(weights * p, axis=-1, keepdims=True)
-    p = np.broadcast_to(p, d.shape)
-    dq = d * p
+    return d, d * np.broadcast_to(p, d.shape)
 
-    def quadratic(products: Cross) -> np.ndarray:
-        yy, ya, aa = products.yy, products.ya, products.aa
-        if extra:
-            yy, ya, aa = (np.expand_dims(m, -3) for m in (yy, ya, aa))
-        return (
-            np.einsum("...k,...kl,...l->...", d, yy, d)
-            - 2.0 * np.einsum("...k,...kl,...l->...", d, ya, dq)
-            + np.einsum("...k,...kl,...l->...", dq, aa, dq)
-        )
 
-    square = quadratic(counts.cross)
-    if counts.strata is not None:
-        square = square - quadratic(counts.strata)
-    n = np.asarray(counts.respondents, dtype=float)
-    if extra:
+def sum_of_squares(d: np.ndarray, dq: np.ndarray, products: Cross) -> np.ndarray:
+    """sum_i z_i^2 = d'YY d - 2 d'YA (d q) + (d q)'AA (d q), from the cross-products; `d`, `dq`
+    of shape (..., C) or (..., F, C) against products (..., C, C)."""
+    single = d.ndim == products.yy.ndim - 1
+    if single:
+        d, dq = d[..., None, :], dq[..., None, :]
+    out = (
+        ((d @ products.yy) * d).sum(axis=-1)
+        - 2.0 * ((d @ products.ya) * dq).sum(axis=-1)
+        + ((dq @ products.aa) * dq).sum(axis=-1)
+    )
+    return out[..., 0] if single else out
+
+
+def linear_variance(
+    weights: np.ndarray, shares: np.ndarray, counts: Counts, *, pooled: bool = False
+) -> np.ndarray:
+    """The linearised (Taylor) variance of a weighted mean of criterion shares, the respondent
+    being the unit of sampling (section 7; Wolter 2007, ch. 6; Lohr 2019, ch. 9): as fractions
+    squared, NaN where it cannot be estimated (no cross-products, or fewer than 2 respondents).
+
+    The estimate is sum_k w_k S_k / N_k (shares S/N, weights w fixed: SIPAS) or, `pooled`,
+    sum_k S_k / sum_k N_k (health). Each respondent i contributes
+    z_i = sum_k d_k (y_ik - q_k a_ik), with d_k = w_k / N_k and q_k the criterion's share (or,
+    pooled, the pooled share itself); the variance is n / (n - 1) sum_i z_i^2 (with n the
+    respondents), which the cross-products give without the respondents:
+    d'YY d - 2 d'YA (d q) + (d q)'AA (d q) (`sum_of_squares`).
+
+    `weights` and `shares` (in percent) have the counts' shape (..., C) or, for several
+    figures at once (the factors), (..., F, C).
+    """
+    if counts.cross is None:
+        return np.full(np.shape(weights)[:-1], np.nan)
+    d, dq = linear_terms(weights, shares, counts.answered, pooled=pooled)
+    return _with_n(
+        sum_of_squares(d, dq, counts.cross),
+        counts.respondents,
+        np.ndim(d) > np.ndim(counts.answered),
+    )
+
+
+def _with_n(square: np.ndarray, respondents: np.ndarray, per_factor: bool) -> np.ndarray:
+    """n / (n - 1) times a sum of squares; NaN below 2 respondents."""
+    n = np.asarray(respondents, dtype=float)
+    if per_factor:
         n = np.expand_dims(n, -1)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(n > 1, np.maximum(square, 0.0) * n / np.where(n > 1, n - 1, 1), np.nan)
@@ -404,7 +402,8 @@ def survey_interval(value: np.ndarray, variance: np.ndarray, n: np.ndarray) -> n
     with np.errstate(invalid="ignore", divide="ignore"):
         spread = t975(n - 1) * np.sqrt(np.where(usable, variance, 0.0)) / (safe_p * (1 - safe_p))
     centre = np.log(safe_p / (1 - safe_p))
-    logit = 100.0 / (1.0 + np.exp(-np.stack([centre - spread, centre + spread], axis=-1)))
+    with np.errstate(over="ignore"):  # a bound beyond e^709 away is 0 or 100, as it should be
+        logit = 100.0 / (1.0 + np.exp(-np.stack([centre - spread, centre + spread], axis=-1)))
     widest = wilson(np.nan_to_num(p) * n, np.where(np.isnan(p), 0.0, n))
     return np.where(usable[..., None], logit, widest)
 
@@ -597,26 +596,49 @@ class Tree:
             depth[position] = steps
         return [np.flatnonzero(depth == d) for d in range(int(depth.max(initial=0)), -1, -1)]
 
+    @functools.cached_property
+    def ancestry(self) -> np.ndarray:
+        """(U, U): 1 where the row's unit is the column's unit or above it. `ancestry @ x` sums
+        each unit's subtree in one product of matrices."""
+        parent = self.parent
+        out = np.zeros((len(parent), len(parent)))
+        for position in range(len(parent)):
+            node, steps = position, 0
+            while node >= 0 and steps <= len(parent):
+                out[node, position] = 1.0
+                node, steps = parent[node], steps + 1
+        return out
+
+    @functools.cached_property
+    def children_of(self) -> np.ndarray:
+        """(U, U): 1 where the column's unit is a direct child of the row's."""
+        out = np.zeros((len(self.parent), len(self.parent)))
+        child = np.flatnonzero(self.parent >= 0)
+        out[self.parent[child], child] = 1.0
+        return out
+
+    @functools.cached_property
+    def below(self) -> list[np.ndarray]:
+        """Each unit's subtree: its position and those of every unit below it."""
+        return [np.flatnonzero(row) for row in self.ancestry]
+
+
+def _sum_over(matrix: np.ndarray, array: np.ndarray) -> np.ndarray:
+    """`matrix` (R, U) times `array` (U, ...): sums of units' rows."""
+    return (matrix @ array.reshape(len(array), -1)).reshape((len(matrix), *array.shape[1:]))
+
 
 def subtree_totals(tree: Tree, counts: Counts) -> Counts:
     """Each unit's counts with those of every unit below it (units on axis 0)."""
-    out = [np.array(a, dtype=float) for a in counts.arrays()]
-    for level in tree.levels:
-        parents = tree.parent[level]
-        up = parents >= 0
-        for array in out:
-            np.add.at(array, parents[up], array[level[up]])
-    return _counts_from(out, counts.cross is not None, counts.strata is not None)
-
-
-def _counts_from(arrays: list[np.ndarray], cross: bool, strata: bool = False) -> Counts:
-    fields_ = dict(zip(_FIELDS, arrays, strict=False))
-    rest = arrays[len(_FIELDS) :]
-    return Counts(
-        **fields_,
-        cross=Cross(*rest[:3]) if cross else None,
-        strata=Cross(*rest[-3:]) if strata else None,
+    return _counts_from(
+        [_sum_over(tree.ancestry, np.asarray(a, dtype=float)) for a in counts.arrays()],
+        counts.cross is not None,
     )
+
+
+def _counts_from(arrays: list[np.ndarray], cross: bool) -> Counts:
+    fields_ = dict(zip(_FIELDS, arrays, strict=False))
+    return Counts(**fields_, cross=Cross(*arrays[len(_FIELDS) :]) if cross else None)
 
 
 @dataclass(frozen=True)
@@ -643,6 +665,100 @@ class RolledUp:
     pool_interval: np.ndarray  #: (U, G, 2)
 
 
+@dataclass(frozen=True)
+class _Part:
+    """A part of a mean, for every unit and group: index, carried variance, interval, and the
+    same per factor."""
+
+    index: np.ndarray
+    variance: np.ndarray
+    interval: np.ndarray
+    factor: np.ndarray
+    factor_variance: np.ndarray
+    factor_interval: np.ndarray
+
+
+def _pools(
+    tree: Tree, layout: Layout, counts: Counts, pooled: np.ndarray, own_pooled: np.ndarray
+) -> tuple[_Part, np.ndarray]:
+    """Each unit's pooled part (units on axis 0, groups after): its pooled children's and (when
+    few) its own responses added up and scored as one, a sample stratified by unit (each unit's
+    own mean of z taken out: sum_h sum_i (z_i - mean_h z)^2, from each unit's S_h and N_h:
+    sum_i z_i over unit h is d'S_h - (d q)'N_h). Returns the parts and their respondents. Every
+    group's pools are scored at once."""
+    units, groups = pooled.shape
+    factors = len(layout.factors)
+    part = _Part(
+        index=np.full((units, groups), np.nan),
+        variance=np.zeros((units, groups)),
+        interval=np.full((units, groups, 2), np.nan),
+        factor=np.full((units, groups, factors), np.nan),
+        factor_variance=np.zeros((units, groups, factors)),
+        factor_interval=np.full((units, groups, factors, 2), np.nan),
+    )
+    held_n = np.zeros((units, groups))
+    # (owner, group, member) for every unit whose own responses are in a pool: each pooled
+    # child with all below it goes to its parent's pool; a unit's own few to its own.
+    child, child_g = np.nonzero(pooled)
+    own, own_g = np.nonzero(own_pooled)
+    if not len(child) and not len(own):
+        return part, held_n
+    sizes = np.array([len(tree.below[c]) for c in child], dtype=int)
+    owner = np.r_[np.repeat(tree.parent[child], sizes), own]
+    group = np.r_[np.repeat(child_g, sizes), own_g]
+    member = np.r_[np.concatenate([tree.below[c] for c in child]) if len(child) else [], own]
+    member = member.astype(int)
+    key = owner * groups + group
+    order = np.argsort(key, kind="stable")
+    key, owner, group, member = key[order], owner[order], group[order], member[order]
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    local = np.cumsum(np.r_[False, key[1:] != key[:-1]])
+    pool_owner, pool_group = owner[starts], group[starts]
+
+    def summed(array: np.ndarray) -> np.ndarray:
+        rows = np.asarray(array, dtype=float)[member, group]
+        flat = segment_sums(rows.reshape(len(rows), -1), starts)
+        return flat.reshape((len(starts), *rows.shape[1:]))
+
+    held = _counts_from([summed(a) for a in counts.arrays()], True)
+    scores = score_counts(layout, held)
+    n = np.asarray(held.respondents, dtype=float)
+    held_n[pool_owner, pool_group] = n
+    # The strata's part of the sum of squares, taken out: (sum of z over unit h)^2 / n_h.
+    s_h = np.asarray(counts.satisfied, float)[member, group]
+    a_h = np.asarray(counts.answered, float)[member, group]
+    n_h = np.asarray(counts.respondents, dtype=float)[member, group]
+    inverse = np.where(n_h > 0, 1.0 / np.where(n_h > 0, n_h, 1), 0.0)
+    method = layout.method == "pooled"
+    d, dq = linear_terms(
+        index_weights(layout, held.answered), scores.share, held.answered, pooled=method
+    )
+    sums = (d[local] * s_h).sum(axis=-1) - (dq[local] * a_h).sum(axis=-1)
+    strata = np.bincount(local, weights=sums**2 * inverse, minlength=len(starts))
+    index_var = _with_n(
+        sum_of_squares(d, dq, held.cross) - strata, held.respondents, per_factor=False
+    )
+    fd, fdq = linear_terms(
+        factor_weights(layout, held.answered), scores.share, held.answered, pooled=method
+    )
+    f_sums = (fd[local] * s_h[:, None, :]).sum(axis=-1) - (fdq[local] * a_h[:, None, :]).sum(
+        axis=-1
+    )
+    f_strata = np.zeros((len(starts), factors))
+    np.add.at(f_strata, local, f_sums**2 * inverse[:, None])
+    factor_var = _with_n(
+        sum_of_squares(fd, fdq, held.cross) - f_strata, held.respondents, per_factor=True
+    )
+    at = (pool_owner, pool_group)
+    part.index[at] = np.where(n > 0, scores.index, np.nan)
+    part.variance[at] = carried_variance(scores.index, index_var, n)
+    part.interval[at] = survey_interval(scores.index, index_var, n)
+    part.factor[at] = scores.factor
+    part.factor_variance[at] = carried_variance(scores.factor, factor_var, n[:, None])
+    part.factor_interval[at] = survey_interval(scores.factor, factor_var, n[:, None])
+    return part, held_n
+
+
 def roll_up(tree: Tree, layout: Layout, counts: Counts, min_n: float = 0) -> RolledUp:
     """Each unit's index and factors with everything below it, bottom-up (sections 5 and 7).
 
@@ -651,89 +767,68 @@ def roll_up(tree: Tree, layout: Layout, counts: Counts, min_n: float = 0) -> Rol
     respondents, its own responses if at least `min_n`, and one pooled part holding every child
     and own responses below `min_n` together (their counts summed and scored as one), so that
     a handful of responses never weighs as much as a large unit and no response is dropped.
-    The pooled part is a sample stratified by unit (`with_strata`: each unit's own mean is taken
-    out of its variance). The parts are independent samples: the mean's variance is the sum of
-    the parts' variances over the number of parts squared (`carried_variance` for each part),
-    and its interval `survey_interval` with the unit's respondents.
+    The pooled part is a sample stratified by unit (`_pools`). The parts are independent
+    samples: the mean's variance is the sum of the parts' variances over the number of parts
+    squared (`carried_variance` for each part), and its interval `survey_interval` with the
+    unit's respondents; a unit with a single part keeps that part's interval.
     """
-    if counts.cross is not None and counts.strata is None:
-        counts = with_strata(counts)  # every unit a stratum of its own
     own = score_counts(layout, counts)
-    sub = subtree_totals(tree, counts)
     n_own = np.asarray(counts.respondents, dtype=float)
-    n_sub = np.asarray(sub.respondents, dtype=float)
-    shape = n_own.shape
-    factors = len(layout.factors)
-    # What the parts bring to their parent, accumulated from the children up.
-    total, total_var, parts, kids = (np.zeros(shape) for _ in range(4))
-    f_total, f_var, f_parts = (np.zeros((*shape, factors)) for _ in range(3))
-    # The sum of the parts' intervals: a unit with a single part keeps that part's interval.
-    bounds, f_bounds = np.zeros((*shape, 2)), np.zeros((*shape, factors, 2))
-    interval, factor_interval = np.full((*shape, 2), np.nan), np.full((*shape, factors, 2), np.nan)
-    pool = [np.zeros_like(a) for a in counts.arrays()]
-    value, variance = np.full(shape, np.nan), np.full(shape, np.nan)
-    factor, factor_var = np.full((*shape, factors), np.nan), np.full((*shape, factors), np.nan)
-    pooled = np.zeros(shape, dtype=bool)
-    own_pooled = np.zeros(shape, dtype=bool)
-    pool_n = np.zeros(shape)
-    pool_index = np.full(shape, np.nan)
-    pool_interval = np.full((*shape, 2), np.nan)
-    own_var = carried_variance(own.index, own.index_variance, n_own)
-    own_f_var = carried_variance(own.factor, own.factor_variance, n_own[..., None])
+    n_sub = _sum_over(tree.ancestry, n_own)
+    has_data = n_sub > 0
+    kids = _sum_over(tree.children_of, has_data.astype(float)) > 0
+    pooled = (tree.parent >= 0)[:, None] & has_data & (n_sub < min_n)
+    own_pooled = kids & (n_own > 0) & (n_own < min_n)
+    own_part = (n_own > 0) & (~kids | (n_own >= min_n))
     has_cross = counts.cross is not None
+    if has_cross:
+        pool, pool_n = _pools(tree, layout, counts, pooled, own_pooled)
+    else:
+        pool = pool_n = None
+    shape, factors = n_own.shape, len(layout.factors)
+    # What the parts bring to each unit: own part and pooled part now, children level by level.
+    total, total_var, parts = (np.zeros(shape) for _ in range(3))
+    f_total, f_var, f_parts = (np.zeros((*shape, factors)) for _ in range(3))
+    bounds, f_bounds = np.zeros((*shape, 2)), np.zeros((*shape, factors, 2))
 
-    def add(at, on, part: tuple, f_part: tuple):
-        """Add one part (where `on`) to the sums of the units at `at` (each index in `at`
-        once): `part` is its index, variance and interval, `f_part` the same per factor."""
-        on = on & ~np.isnan(part[0])
-        total[at] += np.where(on, part[0], 0.0)
-        total_var[at] += np.where(on, part[1], 0.0)
-        bounds[at] += np.where(on[..., None], np.nan_to_num(part[2]), 0.0)
+    def add(at, on, index, variance, interval, f_index, f_variance, f_interval):
+        on = on & ~np.isnan(index)
+        total[at] += np.where(on, index, 0.0)
+        total_var[at] += np.where(on, variance, 0.0)
+        bounds[at] += np.where(on[..., None], np.nan_to_num(interval), 0.0)
         parts[at] += on
-        f_on = on[..., None] & ~np.isnan(f_part[0])
-        f_total[at] += np.where(f_on, f_part[0], 0.0)
-        f_var[at] += np.where(f_on, f_part[1], 0.0)
-        f_bounds[at] += np.where(f_on[..., None], np.nan_to_num(f_part[2]), 0.0)
+        f_on = on[..., None] & ~np.isnan(f_index)
+        f_total[at] += np.where(f_on, f_index, 0.0)
+        f_var[at] += np.where(f_on, f_variance, 0.0)
+        f_bounds[at] += np.where(f_on[..., None], np.nan_to_num(f_interval), 0.0)
         f_parts[at] += f_on
 
+    everyone = slice(None)
+    add(
+        everyone,
+        own_part,
+        own.index,
+        carried_variance(own.index, own.index_variance, n_own),
+        own.index_ci,
+        own.factor,
+        carried_variance(own.factor, own.factor_variance, n_own[..., None]),
+        own.factor_ci,
+    )
+    if pool is not None:
+        add(
+            everyone,
+            pool_n > 0,
+            pool.index,
+            pool.variance,
+            pool.interval,
+            pool.factor,
+            pool.factor_variance,
+            pool.factor_interval,
+        )
+    value, variance = np.full(shape, np.nan), np.full(shape, np.nan)
+    factor, factor_var = np.full((*shape, factors), np.nan), np.full((*shape, factors), np.nan)
+    interval, factor_interval = np.full((*shape, 2), np.nan), np.full((*shape, factors, 2), np.nan)
     for level in tree.levels:
-        has_kids = kids[level] > 0
-        own_has = n_own[level] > 0
-        own_big = own_has & (n_own[level] >= min_n)
-        own_part = own_has & (~has_kids | own_big)
-        add(
-            level,
-            own_part,
-            (own.index[level], own_var[level], own.index_ci[level]),
-            (own.factor[level], own_f_var[level], own.factor_ci[level]),
-        )
-        # Own responses below the minimum beside units with data: into the pooled part.
-        own_pooled[level] = has_kids & own_has & ~own_big
-        into_pool = own_pooled[level].astype(float)
-        for target, array in zip(pool, counts.arrays(), strict=True):
-            target[level] += array[level] * into_pool.reshape(
-                into_pool.shape + (1,) * (array.ndim - into_pool.ndim)
-            )
-        held = _counts_from([a[level] for a in pool], has_cross, has_cross)
-        scored = score_counts(layout, held)
-        held_n = np.asarray(held.respondents, dtype=float)
-        pool_n[level] = held_n
-        pool_index[level] = np.where(held_n > 0, scored.index, np.nan)
-        pool_interval[level] = scored.index_ci
-        add(
-            level,
-            held_n > 0,
-            (
-                scored.index,
-                carried_variance(scored.index, scored.index_variance, held_n),
-                scored.index_ci,
-            ),
-            (
-                scored.factor,
-                carried_variance(scored.factor, scored.factor_variance, held_n[..., None]),
-                scored.factor_ci,
-            ),
-        )
         value[level] = _ratio(total[level], parts[level], 1.0)
         variance[level] = _ratio(total_var[level], parts[level] ** 2, 1.0)
         factor[level] = _ratio(f_total[level], f_parts[level], 1.0)
@@ -749,40 +844,27 @@ def roll_up(tree: Tree, layout: Layout, counts: Counts, min_n: float = 0) -> Rol
             n_sub[level][..., None],
             has_cross,
         )
-        # Up to the parents: a large enough child is a part; a small one goes to the pool.
+        # Up to the parents: a child with enough respondents is a part (the small ones are in
+        # their parent's pooled part already).
         parents = tree.parent[level]
         up = parents >= 0
         if not up.any():
             continue
         children, parents = level[up], parents[up]
-        has_data = n_sub[children] > 0
-        big = has_data & (n_sub[children] >= min_n)
-        small = has_data & ~big
-        pooled[children] = small
-        np.add.at(kids, parents, has_data.astype(float))
+        big = has_data[children] & ~pooled[children]
+        f_on = big[..., None] & ~np.isnan(factor[children])
         for target, source in (
             (total, np.where(big, value[children], 0.0)),
             (total_var, np.where(big, variance[children], 0.0)),
             (parts, big.astype(float)),
+            (bounds, np.where(big[..., None], np.nan_to_num(interval[children]), 0.0)),
+            (f_total, np.where(f_on, factor[children], 0.0)),
+            (f_var, np.where(f_on, factor_var[children], 0.0)),
+            (f_parts, f_on.astype(float)),
+            (f_bounds, np.where(f_on[..., None], np.nan_to_num(factor_interval[children]), 0.0)),
         ):
             np.add.at(target, parents, source)
-        f_on = big[..., None] & ~np.isnan(factor[children])
-        np.add.at(f_total, parents, np.where(f_on, factor[children], 0.0))
-        np.add.at(f_var, parents, np.where(f_on, factor_var[children], 0.0))
-        np.add.at(f_parts, parents, f_on.astype(float))
-        np.add.at(bounds, parents, np.where(big[..., None], np.nan_to_num(interval[children]), 0.0))
-        np.add.at(
-            f_bounds,
-            parents,
-            np.where(f_on[..., None], np.nan_to_num(factor_interval[children]), 0.0),
-        )
-        weight = small.astype(float)
-        for target, array in zip(pool, sub.arrays(), strict=True):
-            np.add.at(
-                target,
-                parents,
-                array[children] * weight.reshape(weight.shape + (1,) * (array.ndim - weight.ndim)),
-            )
+    nan_pair = np.full((*shape, 2), np.nan)
     return RolledUp(
         value=value,
         variance=variance if has_cross else np.full(shape, np.nan),
@@ -794,9 +876,9 @@ def roll_up(tree: Tree, layout: Layout, counts: Counts, min_n: float = 0) -> Rol
         factor_parts=f_parts,
         pooled=pooled,
         own_pooled=own_pooled,
-        pool_n=pool_n,
-        pool_index=pool_index,
-        pool_interval=pool_interval,
+        pool_n=pool_n if pool_n is not None else np.zeros(shape),
+        pool_index=pool.index if pool is not None else np.full(shape, np.nan),
+        pool_interval=pool.interval if pool is not None else nan_pair,
     )
 
 

@@ -181,29 +181,26 @@ class _CrossSource:
             cols = np.array([column_of[c] for c in codes], dtype=int)
             self.parts.append((chosen // 1_000_003, chosen % 1_000_003, cols, len(codes), sums))
 
-    def group(self, g: int) -> scoring.Cross:
-        out = scoring.Cross.zeros((self.units, 1), self.criteria)
-        for positions, groups, cols, count, sums in self.parts:
-            at = groups == g
-            if not at.any():
+    def arrays(self, groups: int) -> scoring.Cross:
+        """Every unit's cross-products in every group: (units, groups, criteria, criteria)."""
+        out = scoring.Cross.zeros((self.units, groups), self.criteria)
+        for positions, group, cols, count, sums in self.parts:
+            part = cross.unpack(sums, count)
+            if count == self.criteria and (cols == np.arange(count)).all():
+                out.yy[positions, group] += part.yy  # the kind's own order: whole matrices
+                out.ya[positions, group] += part.ya
+                out.aa[positions, group] += part.aa
                 continue
-            part = cross.unpack(sums[at], count)
-            index = (positions[at][:, None, None], 0, cols[None, :, None], cols[None, None, :])
-            out.yy[index] += part.yy  # positions unique per group: no repeated index
+            index = (
+                positions[:, None, None],
+                group[:, None, None],
+                cols[None, :, None],
+                cols[None, None, :],
+            )
+            out.yy[index] += part.yy  # (unit, group) unique in a part: no repeated index
             out.ya[index] += part.ya
             out.aa[index] += part.aa
         return out
-
-
-def _stack(results: list, axis: int = 1):
-    """Dataclasses of arrays, one per group, joined along the groups' axis."""
-    first = results[0]
-    return type(first)(
-        **{
-            name: np.concatenate([getattr(r, name) for r in results], axis=axis)
-            for name in first.__dataclass_fields__
-        }
-    )
 
 
 @dataclass(frozen=True)
@@ -226,20 +223,15 @@ class _Scored:
         source: _CrossSource,
         min_n: int,
     ) -> _Scored:
-        own, rolled = [], []
-        for g in range(counts.responses.shape[1]):
-            group = counts.take((slice(None), slice(g, g + 1)))
-            group = dataclasses.replace(group, cross=source.group(g))
-            own.append(scoring.score_counts(layout, group))
-            rolled.append(scoring.roll_up(units.tree, layout, group, min_n))
+        measured = dataclasses.replace(counts, cross=source.arrays(counts.responses.shape[1]))
         subtree = scoring.subtree_totals(units.tree, counts)
         return cls(
             layout=layout,
             counts=counts,
-            own=_stack(own),
+            own=scoring.score_counts(layout, measured),
             subtree=subtree,
             pooled=scoring.score_counts(layout, subtree),
-            rolled=_stack(rolled),
+            rolled=scoring.roll_up(units.tree, layout, measured, min_n),
         )
 
     def summary(self, unit: int, group: int, target: float, min_n: int) -> model.Summary:

@@ -19,9 +19,11 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Callable, Sequence
 
+import numpy as np
 from markupsafe import Markup, escape
 
 from collector.reports import model
+from shared import scoring
 
 INK = "#1d2733"
 BLUE = "#1f5fa8"
@@ -191,12 +193,16 @@ def funnel_chart(
     title, bottom_of_title = _title(labels["title"], width)
     top, plot_h = bottom_of_title + 20, 200
     bottom, right = top + plot_h, width - pad
-    shares = [p.share for p in points if p.share is not None]
-    lowest = [c.limits998[0] for c in plot.curve]
-    floor = _floor([*shares, *lowest[2:]], plot.target)
+    funnel = scoring.Funnel(plot.target, plot.answers_per_response, plot.design_effect)
     most = max([p.responses for p in points] + [10])
-    largest = max(c.responses for c in plot.curve if c.responses <= max(most * 1.2, 20))
-    curve = [c for c in plot.curve if c.responses <= largest]
+    largest = _nice(most * 1.25)
+    grid_n = np.unique(np.r_[np.geomspace(2, largest, 60), largest])
+    limits = {
+        "limits95": funnel.limits(grid_n, scoring.Z95_LIMIT),
+        "limits998": funnel.limits(grid_n, scoring.Z998_LIMIT),
+    }
+    shares = [p.share for p in points if p.share is not None]
+    floor = _floor([*shares, float(limits["limits998"][-1][0])], plot.target)
 
     def x_of(n: float) -> float:  # a square-root scale: small groups are not crowded
         return left + (max(n, 0) ** 0.5) / (largest**0.5) * (right - left)
@@ -212,14 +218,16 @@ def funnel_chart(
             f'stroke-width="1" stroke-dasharray="2,3"/>'
         )
         parts.append(_axis_text(left - 6, y + 4, str(v), "end"))
-    for n in (c.responses for c in curve):
-        if n in (10, 30, 100, 300, 1000, 5000) or n == largest:
-            parts.append(_axis_text(x_of(n), bottom + 16, str(n)))
+    ticks = [n for n in (10, 30, 100, 300, 1000, 3000, 10000) if n < largest * 0.8]
+    for n in [*ticks, largest]:
+        parts.append(_axis_text(x_of(n), bottom + 16, format(n, ",").replace(",", " ")))
     parts.append(_axis_text((left + right) / 2, bottom + 34, labels["x"]))
-    for index in (0, 1):  # the lower and the upper limits
-        for which, stroke, dash in (("limits998", RED, "2,3"), ("limits95", GRID, "6,3")):
+    for which, stroke, dash in (("limits998", RED, "2,3"), ("limits95", GRID, "6,3")):
+        for index in (0, 1):  # the lower and the upper limits
             line = " ".join(
-                f"{x_of(c.responses):.1f},{y_of(getattr(c, which)[index]):.1f}" for c in curve
+                f"{x_of(n):.1f},{y_of(v):.1f}"
+                for n, v in zip(grid_n, limits[which][:, index], strict=True)
+                if v > floor
             )
             parts.append(
                 f'<polyline points="{line}" fill="none" stroke="{stroke}" '
@@ -265,6 +273,15 @@ def funnel_chart(
         )
     height = ly + 20 * len(legend)
     return _svg(width, height, labels["title"], "".join(parts), "funnel-chart")
+
+
+def _nice(value: float) -> int:
+    """A round number at least `value`: 1, 2 or 5 times a power of ten."""
+    power = 10 ** max(0, len(str(int(max(value, 1)))) - 1)
+    for step in (1, 2, 5, 10):
+        if step * power >= value:
+            return int(step * power)
+    return int(10 * power)
 
 
 def factor_chart(

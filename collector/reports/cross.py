@@ -14,6 +14,7 @@ SQL).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -40,17 +41,24 @@ def packed_length(criteria: int) -> int:
     return criteria * (criteria + 1) + criteria * criteria
 
 
+@functools.cache
 def _triangle(criteria: int) -> tuple[np.ndarray, np.ndarray]:
     return np.triu_indices(criteria)
 
 
-def pack(yy: np.ndarray, ya: np.ndarray, aa: np.ndarray) -> bytes:
-    """One row's matrices (criteria x criteria, whole numbers) as stored."""
-    rows, cols = _triangle(len(yy))
-    flat = np.concatenate([yy[rows, cols], ya.ravel(), aa[rows, cols]])
+def pack_many(yy: np.ndarray, ya: np.ndarray, aa: np.ndarray) -> list[bytes]:
+    """Rows of matrices (rows x criteria x criteria, whole numbers) as stored, one each."""
+    rows, cols = _triangle(yy.shape[-1])
+    flat = np.concatenate([yy[:, rows, cols], ya.reshape(len(ya), -1), aa[:, rows, cols]], axis=1)
     if flat.size and (flat.min() < 0 or flat.max() > np.iinfo(_INT32).max):
         raise ValueError("cross-products out of the stored range")
-    return zlib.compress(np.rint(flat).astype(_INT32).tobytes(), 1)
+    packed = np.rint(flat).astype(_INT32)
+    return [zlib.compress(row.tobytes(), 1) for row in packed]
+
+
+def pack(yy: np.ndarray, ya: np.ndarray, aa: np.ndarray) -> bytes:
+    """One row's matrices (criteria x criteria, whole numbers) as stored."""
+    return pack_many(yy[None], ya[None], aa[None])[0]
 
 
 def unpack(packed: np.ndarray, criteria: int) -> scoring.Cross:
@@ -142,40 +150,58 @@ def _first_day(grain: str, day: dt.date) -> dt.date:
 
 def _rows_of_answers(rows: list[tuple]) -> dict[tuple[dt.date, Key], _Row]:
     """(response id, unit, day, questionnaire, version, channel, unofficial, code, value) rows of
-    valid answers -> the cross-products of each (day, key)."""
-    by_form: dict[tuple[str, str], list[tuple]] = defaultdict(list)
-    for row in rows:
-        by_form[(row[3], row[4])].append(row)
+    valid answers -> the cross-products of each (day, key), worked in arrays: a week of a
+    province is hundreds of thousands of answers."""
     out: dict[tuple[dt.date, Key], _Row] = {}
-    for (kind, version), form_rows in by_form.items():
+    if not rows:
+        return out
+    matrix = np.empty((len(rows), 9), dtype=object)
+    matrix[:] = rows
+    form_key = matrix[:, 3].astype(str) + "\x1f" + matrix[:, 4].astype(str)
+    forms, form_of = np.unique(form_key, return_inverse=True)
+    for f, form in enumerate(forms):
+        kind, version = str(form).split("\x1f")
         codes = _factor_items(kind, version)
         if not codes:
             continue  # an unknown questionnaire: its answers score nothing
         column = {code: j for j, code in enumerate(codes)}
-        kept = [r for r in form_rows if r[7] in column]
-        if not kept:
+        part = matrix[form_of == f]
+        cols = np.array([column.get(c, -1) for c in part[:, 7]], dtype=np.int64)
+        part, cols = part[cols >= 0], cols[cols >= 0]
+        if not len(part):
             continue
-        ids = np.array([r[0] for r in kept], dtype=np.int64)
-        people, person = np.unique(ids, return_inverse=True)
-        cols = np.array([column[r[7]] for r in kept], dtype=np.int64)
-        values = np.array([int(r[8]) for r in kept], dtype=np.int64)
+        people, first, person = np.unique(
+            part[:, 0].astype(np.int64), return_index=True, return_inverse=True
+        )
+        values = part[:, 8].astype(np.int64)
         answered = np.zeros((len(people), len(codes)))
         satisfied = np.zeros((len(people), len(codes)))
         answered[person, cols] = 1.0
         satisfied[person, cols] = (values >= 4).astype(float)
-        # Each person's cell: the first of their rows tells it (a response has one cell).
-        first = np.zeros(len(people), dtype=np.int64)
-        first[person[::-1]] = np.arange(len(kept))[::-1]
-        cells: dict[tuple, int] = {}
-        cell_of = np.empty(len(people), dtype=np.int64)
-        for p, at in enumerate(first):
-            r = kept[at]
-            key = (_day(r[2]), (int(r[1]), kind, version, str(r[5]), bool(r[6])))
-            cell_of[p] = cells.setdefault(key, len(cells))
-        cross = scoring.cross_of(satisfied, answered, cell_of, len(cells))
-        for key, g in cells.items():
-            out[key] = _Row(codes, cross.take(g))
+        # Each person's cell (unit, day, channel, official status): a response has one.
+        heads = part[first]
+        cell_key = (
+            heads[:, 1].astype(str)
+            + "\x1f"
+            + heads[:, 2].astype(str)
+            + "\x1f"
+            + heads[:, 5].astype(str)
+            + "\x1f"
+            + heads[:, 6].astype(bool).astype(str)
+        )
+        cells, cell_of, representative = _unique_first(cell_key)
+        made = scoring.cross_of(satisfied, answered, cell_of, len(cells))
+        for g, at in enumerate(representative):
+            r = heads[at]
+            key = (int(r[1]), kind, version, str(r[5]), bool(r[6]))
+            out[(_day(r[2]), key)] = _Row(codes, made.take(g))
     return out
+
+
+def _unique_first(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct values, each value's number, and where each distinct value first occurs."""
+    distinct, first, inverse = np.unique(values, return_index=True, return_inverse=True)
+    return distinct, inverse, first
 
 
 def _stored(session: Session, grain: str, bucket: dt.date, keys: Iterable[Key]) -> dict:
@@ -216,10 +242,17 @@ def _write(session: Session, grain: str, bucket: dt.date, rows: dict[Key, _Row])
     if not rows:
         return
     stored = _stored(session, grain, bucket, rows)
+    totals = {key: stored[key].plus(row) if key in stored else row for key, row in rows.items()}
+    by_codes: dict[tuple[str, ...], list[Key]] = defaultdict(list)
+    for key, row in totals.items():
+        by_codes[row.codes].append(key)
     values = []
-    for key, row in rows.items():
-        total = stored[key].plus(row) if key in stored else row
-        values.append(
+    for codes, keys in by_codes.items():
+        blobs = pack_many(
+            *(np.stack([getattr(totals[k].cross, m) for k in keys]) for m in ("yy", "ya", "aa"))
+        )
+        text = ",".join(codes)
+        values += [
             {
                 "grain": grain,
                 "unit_id": key[0],
@@ -228,21 +261,22 @@ def _write(session: Session, grain: str, bucket: dt.date, rows: dict[Key, _Row])
                 "questionnaire_version": key[2],
                 "channel": key[3],
                 "unofficial": key[4],
-                "codes": ",".join(total.codes),
-                "data": pack(total.cross.yy, total.cross.ya, total.cross.aa),
+                "codes": text,
+                "data": blob,
             }
-        )
+            for key, blob in zip(keys, blobs, strict=True)
+        ]
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    statement = insert(ReportCross)
+    statement = insert(ReportCross.__table__)
     statement = statement.on_conflict_do_update(
         index_elements=[c.name for c in ReportCross.__table__.primary_key.columns],
         set_={"codes": statement.excluded.codes, "data": statement.excluded.data},
     )
-    session.execute(statement, values)
+    session.connection().execute(statement, values)
 
 
 def _flush(session: Session, grain: str, pending: dict, done=lambda bucket: True) -> None:

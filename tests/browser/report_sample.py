@@ -219,32 +219,63 @@ def sample_report(period_kind: str = "week", seed: int = 7) -> model.Report:
     scale = SCALE[period_kind]
     kinds = tuple(_kind(k, period, rng) for k in ("admin", "health", "education"))
     units = tuple((k.kind, row) for k in kinds for row in k.children)
-    counters = tuple(
-        model.Breakdown(
-            "admin",
-            (unit, f"Quầy {i}"),
-            30 * scale,
-            150 * scale,
-            70.0 + 4 * i,
-            _ci(70.0 + 4 * i, 30 * scale),
+    funnel = scoring.Funnel(target=TARGET["admin"], answers_per_response=5.0, design_effect=2.5)
+
+    def placed(kind, group, responses, share):
+        """A breakdown row with its funnel limits and where it stands."""
+        low95, high95 = funnel.limits(responses, scoring.Z95_LIMIT)
+        low998, high998 = funnel.limits(responses, scoring.Z998_LIMIT)
+        position = (
+            model.ALARM
+            if share < low998
+            else model.WARNING
+            if share < low95
+            else model.ABOVE
+            if share > high95
+            else model.WITHIN
         )
+        return model.Breakdown(
+            kind,
+            group,
+            responses,
+            responses * 5,
+            share,
+            _ci(share, responses),
+            (float(low95), float(high95)),
+            (float(low998), float(high998)),
+            position,
+        )
+
+    counters = tuple(
+        placed("admin", (unit, f"Quầy {i}"), 30 * scale, 70.0 + 4 * i)
         for unit, _name in CHILDREN
         for i in range(1, 4)
     )
     procedures = tuple(
-        model.Breakdown("admin", (code,), 25 * scale, 120 * scale, share, _ci(share, 25 * scale))
+        placed("admin", (code,), 25 * scale, share)
         for code, share in (("1.001234", 62.5), ("2.000451", 78.0), ("1.004455.000.00.H26", 88.0))
     )
     officers = tuple(
-        model.Breakdown(
+        placed("admin", ("001", f"CB{i:03d}"), 15 * scale, 60.0 + 7 * i) for i in range(1, 4)
+    )
+    curve = (10, 30, 100, 300, 1000, 5000)
+    funnels = tuple(
+        model.FunnelPlot(
+            dimension,
             "admin",
-            ("001", f"CB{i:03d}"),
-            15 * scale,
-            75 * scale,
-            60.0 + 7 * i,
-            _ci(60.0 + 7 * i, 15 * scale),
+            funnel.target,
+            funnel.design_effect,
+            funnel.answers_per_response,
+            tuple(
+                model.FunnelLimit(
+                    n,
+                    tuple(float(v) for v in funnel.limits(n, scoring.Z95_LIMIT)),
+                    tuple(float(v) for v in funnel.limits(n, scoring.Z998_LIMIT)),
+                )
+                for n in curve
+            ),
         )
-        for i in range(1, 4)
+        for dimension in ("counter", "officer")
     )
     alerts = tuple(
         model.Alert(k.kind, row, row.summary.verdict == model.MISSES, i == 0)
@@ -311,4 +342,5 @@ def sample_report(period_kind: str = "week", seed: int = 7) -> model.Report:
         response_rate=model.ResponseRate(rate_units, rate_total),
         channel_comparison=comparison,
         viewer_role="admin",
+        funnels=funnels,
     )
