@@ -222,7 +222,7 @@ def test_forged_truncated_altered_tokens_are_refused(app, client, itoken, mangle
 
 def test_token_signature_needs_no_database():
     key = receipt_key("k1")
-    token = make_token(key, DOSSIER)
+    token = make_token(key, "O01", DOSSIER)
     assert len(token) == 19 and token_signed(key, token)
     assert not token_signed(receipt_key("k2"), token)
     # Every single-character change fails the signature.
@@ -468,5 +468,5 @@ def test_qr_image_links_refuse_a_forged_receipt_code(app, client, itoken, mangle
         )
         assert bad.status_code == 404 and bad.get_json()["error"]["code"] == "not-found"
     # Signed by another key: refused too, although well formed.
-    other = make_token(receipt_key("another-secret"), DOSSIER)
+    other = make_token(receipt_key("another-secret"), "O01", DOSSIER)
     assert fetch_qr(client, itoken, f"/api/v1/receipts/{other}/qr.png").status_code == 404
