@@ -179,7 +179,7 @@ def db_upgrade() -> None:
     click.echo(_("The database is up to date."))
 
 
-@collector.group(help=_("Administrative units: a tree of any depth."))
+@collector.group(help=_("Administrative units: a tree up to 32 levels deep."))
 def units() -> None:
     pass
 

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, joinedload
 from collector.audit import audit
 from collector.i18n import TranslatableError
 from collector.models import Kiosk, KioskChain, Unit, User
+from collector.units import MAX_DEPTH
 from shared.i18n import N_
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -217,10 +218,15 @@ def silent_in(
 def unit_managers(session: Session, unit_id: int) -> list[str]:
     """E-mails of the active managers whose scope holds the unit (its own or one above it)."""
     ancestry = (
-        sa.select(Unit.id, Unit.parent_id).where(Unit.id == unit_id).cte("up", recursive=True)
+        sa.select(Unit.id, Unit.parent_id, sa.literal_column("0").label("depth"))
+        .where(Unit.id == unit_id)
+        .cte("up", recursive=True)
     )
+    # Bounded like every recursive query over the tree: a cycle left in the table cannot hang it.
     ancestry = ancestry.union_all(
-        sa.select(Unit.id, Unit.parent_id).join(ancestry, Unit.id == ancestry.c.parent_id)
+        sa.select(Unit.id, Unit.parent_id, ancestry.c.depth + 1)
+        .join(ancestry, Unit.id == ancestry.c.parent_id)
+        .where(ancestry.c.depth < MAX_DEPTH)
     )
     return list(
         session.scalars(

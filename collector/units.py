@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterable, Mapping
+import unicodedata
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
@@ -18,8 +20,13 @@ from shared.i18n import N_
 KIND_RE = re.compile(r"[a-z][a-z0-9_-]{0,31}")
 CODE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 CSV_COLUMNS = ("code", "name", "parent", "kind")
-#: No real administrative tree is this deep; the limit stops a runaway recursive query.
+#: No real administrative tree is this deep. No unit is more than MAX_DEPTH levels below the top
+#: of the tree (adding, importing and moving check it), so the recursive queries, which follow the
+#: tree that far and no further (a runaway query on a cycle left in the table ends there too),
+#: see every unit.
 MAX_DEPTH = 32
+
+K = TypeVar("K", bound=Hashable)
 
 
 class UnitError(TranslatableError):
@@ -69,6 +76,11 @@ def check_unit(code: str, name: str, kind: str) -> None:
         )
     if not name or not name.strip() or len(name) > 200:
         raise UnitError(N_("unit %(code)s: the name must be 1 to 200 characters"), code=code)
+    if any(unicodedata.category(c) in ("Cc", "Cs") for c in name):
+        # A NUL cannot be stored on PostgreSQL; no control character belongs in a name.
+        raise UnitError(
+            N_("unit %(code)s: the name must not contain control characters"), code=code
+        )
     if not KIND_RE.fullmatch(kind or ""):
         raise UnitError(
             N_("unit %(code)s: bad kind %(kind)r (lower-case, e.g. 'commune')"),
@@ -94,6 +106,9 @@ def add_unit(
         parent_unit = session.scalar(sa.select(Unit).where(Unit.code == parent))
         if parent_unit is None:
             raise UnitError(N_("no parent unit %(code)s"), code=parent)
+        tree = _parent_ids(session)
+        if _levels_above(tree, parent_unit.id) + 1 > MAX_DEPTH:
+            raise _too_deep(code)
     unit = Unit(code=code, name=name.strip(), kind=kind, parent=parent_unit)
     session.add(unit)
     session.flush()
@@ -165,6 +180,12 @@ def plan_import(
                     ),
                 )
             )
+
+    heights = _levels_below(parent_of)
+    for code in list(wanted):
+        if _levels_above(parent_of, code) + heights.get(code, 0) > MAX_DEPTH:
+            line = wanted.pop(code)[0]
+            errors.append((line, _on_line(line, _too_deep(code))))
 
     planned = []
     for code, (line, name, kind, parent) in wanted.items():
@@ -242,14 +263,27 @@ def _inside(
 def read_units_csv(text: str) -> list[dict[str, str | None]]:
     """The rows of a units CSV file (header: code,name,parent,kind)."""
     reader = csv.DictReader(text.splitlines())
-    header = tuple(name.strip() for name in reader.fieldnames or ())
-    if set(header) != set(CSV_COLUMNS):
-        raise UnitError(
-            N_("the CSV header must be %(expected)s, not %(found)s"),
-            expected=",".join(CSV_COLUMNS),
-            found=",".join(header),
-        )
-    return [{k.strip(): v for k, v in row.items() if k is not None} for row in reader]
+    try:
+        header = tuple(name.strip() for name in reader.fieldnames or ())
+        if set(header) != set(CSV_COLUMNS):
+            raise UnitError(
+                N_("the CSV header must be %(expected)s, not %(found)s"),
+                expected=",".join(CSV_COLUMNS),
+                found=",".join(header),
+            )
+        return [{k.strip(): v for k, v in row.items() if k is not None} for row in reader]
+    except csv.Error:
+        # The csv module's own limits (a field over csv.field_size_limit(), a stray quote).
+        raise _on_line(
+            reader.line_num,
+            UnitError(
+                N_(
+                    "this line cannot be read as CSV (a field longer than %(num)d characters, "
+                    "or a quote that is not closed)"
+                ),
+                num=csv.field_size_limit(),
+            ),
+        ) from None
 
 
 def _cycles(parent_of: Mapping[str, str | None]) -> list[tuple[str, str]]:
@@ -286,26 +320,78 @@ def rename_unit(session: Session, code: str, name: str, actor: User | None = Non
 
 
 def move_unit(session: Session, code: str, parent: str | None, actor: User | None = None) -> Unit:
-    """Put a unit (with everything below it) under another parent, or at the top with None."""
+    """Put a unit (with everything below it) under another parent, or at the top with None.
+
+    The new parent's whole ancestry is checked, however deep: the unit must not be in it (a
+    cycle), and the unit's subtree must stay within MAX_DEPTH levels of the top."""
     unit = find_unit(session, code)
     new_parent = find_unit(session, parent) if parent else None
     if new_parent is not None:
-        node: Unit | None = new_parent
-        for _depth in range(MAX_DEPTH + 1):
-            if node is None:
-                break
-            if node.id == unit.id:
+        tree = _parent_ids(session)
+        node: int | None = new_parent.id
+        seen: set[int] = set()
+        while node is not None:
+            if node == unit.id:
                 raise UnitError(
                     N_("unit %(code)s cannot go under %(parent)s, which is below it"),
                     code=code,
                     parent=parent,
                 )
-            node = node.parent
+            if node in seen:  # a cycle left in the table above the new parent
+                raise UnitError(
+                    N_("unit %(code)s: its parents form a cycle through %(through)s"),
+                    code=parent,
+                    through=session.get(Unit, node).code,
+                )
+            seen.add(node)
+            node = tree.get(node)
+        tree[unit.id] = new_parent.id
+        if _levels_above(tree, unit.id) + _levels_below(tree).get(unit.id, 0) > MAX_DEPTH:
+            raise _too_deep(code)
     before = unit.parent.code if unit.parent else None
     unit.parent = new_parent
     session.flush()
     audit(session, "unit-moved", actor, code=code, before=before, after=parent)
     return unit
+
+
+def _parent_ids(session: Session) -> dict[int, int | None]:
+    """Every unit's parent, by id: one query, then the tree is walked in memory."""
+    return dict(session.execute(sa.select(Unit.id, Unit.parent_id)).all())
+
+
+def _levels_above(parent_of: Mapping[K, K | None], start: K) -> int:
+    """How many levels `start` is below the top of the tree; more than MAX_DEPTH on a cycle."""
+    levels, node, seen = 0, parent_of.get(start), {start}
+    while node is not None:
+        if node in seen:
+            return MAX_DEPTH + 1
+        seen.add(node)
+        levels += 1
+        node = parent_of.get(node)
+    return levels
+
+
+def _levels_below(parent_of: Mapping[K, K | None]) -> dict[K, int]:
+    """How many levels of units each unit has below it (units without children are left out)."""
+    below: dict[K, int] = {}
+    for start in parent_of:
+        levels, node, seen = 1, parent_of[start], {start}
+        while node is not None and node not in seen and levels <= MAX_DEPTH + 1:
+            seen.add(node)
+            if below.get(node, 0) < levels:
+                below[node] = levels
+            levels += 1
+            node = parent_of.get(node)
+    return below
+
+
+def _too_deep(code: str) -> UnitError:
+    return UnitError(
+        N_("unit %(code)s would be more than %(num)d levels below the top of the tree"),
+        code=code,
+        num=MAX_DEPTH,
+    )
 
 
 def set_unit_active(session: Session, code: str, active: bool, actor: User | None = None) -> Unit:

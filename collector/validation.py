@@ -22,7 +22,7 @@ from typing import Any
 import fastjsonschema
 from jsonschema import Draft202012Validator, ValidationError, validators
 
-from collector.models import CHANNELS
+from collector.models.responses import CHAINED_CHANNELS
 from collector.problems import ItemProblem, RequestProblem
 from shared import questionnaires
 from shared.chain import CHAINED_FIELDS, OPTIONAL_CHAINED_FIELDS, response_hash
@@ -111,7 +111,10 @@ FIELD_MESSAGES = {
     "prev_hash": "prev_hash must be 64 lower-case hex digits",
     "hash": "hash must be 64 lower-case hex digits",
     "counter": f"counter must be a string of at most {MAX_TEXT} characters",
-    "channel": f"channel must be one of {', '.join(CHANNELS)}",
+    "channel": (
+        f"channel must be {' or '.join(CHAINED_CHANNELS)}: receipt and poster responses come "
+        "only through their own pages"
+    ),
     "started_at": "started_at must be an RFC 3339 date-time with an offset",
     "submitted_at": "submitted_at must be an RFC 3339 date-time with an offset",
     "complete": "complete must be true or false",

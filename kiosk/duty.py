@@ -5,12 +5,14 @@ session and flush; the view owns the transaction."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import secrets
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from kiosk.models import Duty
+from kiosk.models import Duty, StaffPass
 from shared.chain import CODE_RE
 
 LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -51,3 +53,31 @@ def duties(session: Session, *, now: dt.datetime) -> dict[str, str]:
     """counter code -> officer code, for every counter with someone on duty today."""
     rows = session.execute(sa.select(Duty.counter, Duty.officer).where(Duty.day == local_day(now)))
     return {counter: officer for counter, officer in rows}
+
+
+# -- The staff page's one-time passes ----------------------------------------------------------
+
+
+def _pass_hash(value: str) -> str:
+    return hashlib.sha256(value.encode("utf-8")).hexdigest()
+
+
+def issue_staff_pass(session: Session, *, until: dt.datetime, now: dt.datetime) -> str:
+    """A new one-time pass for a duty form, valid until `until` (the PIN session's end)."""
+    session.execute(sa.delete(StaffPass).where(StaffPass.expires_at <= now))
+    value = secrets.token_urlsafe(24)
+    session.add(StaffPass(pass_hash=_pass_hash(value), expires_at=until))
+    session.flush()
+    return value
+
+
+def spend_staff_pass(session: Session, value: str, *, now: dt.datetime) -> dt.datetime | None:
+    """Spend a pass: the end of its PIN session, or None when it is unknown, spent or expired.
+    One DELETE decides, so of two posts with the same pass only one gets it."""
+    if not value or len(value) > 64:
+        return None
+    return session.scalar(
+        sa.delete(StaffPass)
+        .where(StaffPass.pass_hash == _pass_hash(value), StaffPass.expires_at > now)
+        .returning(StaffPass.expires_at)
+    )

@@ -81,6 +81,18 @@ class Duty(Model):
     set_at: Mapped[dt.datetime]
 
 
+class StaffPass(Model):
+    """A one-time pass for the staff page's duty form, given with the page that a correct PIN
+    opens: spent by the change it allows, and never valid past the PIN session's end."""
+
+    __tablename__ = "staff_passes"
+
+    #: SHA-256 (hex) of the pass; the pass itself is only in the page.
+    pass_hash: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    #: When the PIN session it belongs to ends (the PIN entry plus DUTY_FORM_SECONDS).
+    expires_at: Mapped[dt.datetime] = mapped_column(index=True)
+
+
 class State(Model):
     """Small key-value facts about this kiosk (last successful send, last error)."""
 

@@ -13,7 +13,7 @@ from werkzeug.security import check_password_hash
 from wtforms import PasswordField, StringField, validators
 
 from kiosk import db
-from kiosk.duty import BadOfficerCode, duties, set_duty
+from kiosk.duty import BadOfficerCode, duties, issue_staff_pass, set_duty, spend_staff_pass
 from kiosk.limits import limiter
 from kiosk.models import OPEN, Response, State
 from shared.chain import CODE_RE
@@ -57,7 +57,13 @@ def health():
         abort(400)
     if not check_password_hash(pin_hash, form.pin.data):
         return render_template("kiosk/staff_login.html", form=_pin_form(), wrong=True), 403
-    return render_template("kiosk/staff.html", **counter_health())
+    now = utcnow()
+    session = db.session()
+    staff_pass = issue_staff_pass(
+        session, until=now + dt.timedelta(seconds=DUTY_FORM_SECONDS), now=now
+    )
+    session.commit()
+    return render_template("kiosk/staff.html", **counter_health(), staff_pass=staff_pass)
 
 
 def _offset(state: State | None) -> int | None:
@@ -110,8 +116,11 @@ def counter_health() -> dict:
 
 
 # -- The officer on duty at each counter ------------------------------------------------------
-# The duty form is only ever in the reply to a correct PIN, and its signed CSRF token (scope
-# "staff-duty", short-lived) is what proves it: no cookie, no PIN kept in the page.
+# The duty form is only ever in the reply to a correct PIN: no cookie, no PIN kept in the page.
+# It carries a signed CSRF token (scope "staff-duty") and a one-time pass kept in the database:
+# each change spends the pass, and the page that answers it carries a new one that ends when the
+# PIN session ends, DUTY_FORM_SECONDS after the PIN was entered. A replayed post changes nothing,
+# and after that no form works without the PIN again.
 
 DUTY_FORM_SECONDS = 600
 BAD_OFFICER_CODE = N_("An officer code is 1 to 64 letters, digits, '.', '-' or '_'.")
@@ -153,16 +162,24 @@ def duty():
     if form.counter.data not in current_app.extensions["kiosk_counters"]:
         abort(400)
     session = db.session()
+    now = utcnow()
+    session_end = spend_staff_pass(session, request.form.get("staff_pass", ""), now=now)
+    if session_end is None:
+        abort(403)
+    staff_pass = issue_staff_pass(session, until=session_end, now=now)
+    session.commit()
     error = None
     if valid:
         officer = None if "end" in request.form else form.officer.data
         try:
-            set_duty(session, form.counter.data, officer, now=utcnow())
+            set_duty(session, form.counter.data, officer, now=now)
             session.commit()
         except BadOfficerCode:
             session.rollback()
             error = BAD_OFFICER_CODE
     else:
         error = BAD_OFFICER_CODE
-    page = render_template("kiosk/staff.html", **counter_health(), duty_error=error)
+    page = render_template(
+        "kiosk/staff.html", **counter_health(), duty_error=error, staff_pass=staff_pass
+    )
     return page, 400 if error else 200

@@ -215,6 +215,14 @@ def reset_password(session: Session, user: User, *, actor: User | None = None) -
     _store_password(session, user, password, must_change=True)
     audit(session, "password-reset", actor, email=user.email)
     end_sessions(session, user, "password-reset")
+    # A reset says the account may be in other hands: its personal tokens end for good.
+    now = utcnow()
+    for token in session.scalars(
+        sa.select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+    ):
+        token.revoked_at = now
+        audit(session, "token-revoked", actor, token_id=token.id, reason="password-reset")
+    session.flush()
     return password
 
 
@@ -328,12 +336,17 @@ def create_token(
 
 
 def user_for_token(session: Session, token: str, now: dt.datetime | None = None) -> User | None:
-    """The active user holding this unexpired, unrevoked token; notes when it was last used."""
+    """The active user holding this unexpired, unrevoked token; notes when it was last used.
+
+    Not while the user holds a temporary password (invited or reset, not yet changed): a token
+    acts for the person only once the password is their own."""
     if not token.startswith(TOKEN_PREFIX):
         return None
     now = now or utcnow()
     row = session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == token_hash(token)))
     if row is None or row.revoked_at is not None or not row.user.active:
+        return None
+    if row.user.must_change_password:
         return None
     if row.expires_at is not None and row.expires_at <= now:
         return None

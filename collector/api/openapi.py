@@ -16,7 +16,7 @@ from typing import Any
 from flask import Flask
 
 from collector.config import DEFAULTS
-from collector.models import CHANNELS
+from collector.models.responses import CHAINED_CHANNELS
 from collector.problems import ITEM_PROBLEMS, REQUEST_PROBLEMS
 from collector.validation import (
     FLAG_RE,
@@ -212,7 +212,14 @@ def _document() -> dict[str, Any]:
                         "questionnaire_version": {**_TEXT, "examples": ["2026.1-short"]},
                         "unit": {**_TEXT, "description": "Code of the unit rated"},
                         "counter": {**_TEXT, "minLength": 0},
-                        "channel": {"type": "string", "enum": list(CHANNELS)},
+                        "channel": {
+                            "type": "string",
+                            "enum": list(CHAINED_CHANNELS),
+                            "description": (
+                                "Always kiosk: receipt and poster responses come only through "
+                                "the collector's own pages"
+                            ),
+                        },
                         "started_at": _DATE_TIME,
                         "submitted_at": _DATE_TIME,
                         "complete": {"type": "boolean"},

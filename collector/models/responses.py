@@ -15,8 +15,9 @@ from collector.models.units import Unit
 from shared.chain import OPTIONAL_CHAINED_FIELDS
 
 CHANNELS = ("kiosk", "receipt", "poster")
-#: Channels whose responses come from a kiosk's hash chain; the others (receipt QR, counter poster)
-#: are answered on a phone and have no kiosk, sequence number or hash.
+#: Channels whose responses come from a kiosk's hash chain, and the only ones the ingest API takes:
+#: a channel is a fact of the route. The others (receipt QR, counter poster) are answered on a
+#: phone, only through their own pages, and have no kiosk, sequence number or hash.
 CHAINED_CHANNELS = ("kiosk",)
 
 

@@ -4,6 +4,12 @@ Plain HTML forms built with the kiosk's form builder (`shared.forms`), with its 
 (no cookie needed), working without JavaScript, Vietnamese by default (`?lang=en` for English).
 A receipt's answers are kept on its row screen by screen, so the same link finishes a survey left
 half answered; nothing about the person is kept.
+
+Whoever holds the link (the printed slip: an officer too) may go on where the survey got to, but
+no page ever shows an answer already given, and the last screen looks the same whatever was
+answered. Each screen's form is good for one save (its nonce is spent), so a replayed post
+changes nothing. A link preview (`HEAD`, or a browser's prefetch) neither opens nor answers a
+receipt: it is answered before the database is asked.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import functools
 from flask import (
     Blueprint,
     Flask,
+    Response,
     abort,
     current_app,
     redirect,
@@ -38,7 +45,6 @@ from collector.phone.service import (
     save_progress,
     store_poster,
     submit_receipt,
-    wants_reasons,
 )
 from collector.receipts.service import receipt_for_token, receipt_key, token_signed
 from shared import faces, questionnaires
@@ -95,10 +101,9 @@ def _screen_form(q: Questionnaire, step: int) -> type[SurveyForm]:
 
 
 @functools.cache
-def _final_form(q: Questionnaire, with_reasons: bool) -> type[SurveyForm]:
+def _final_form(q: Questionnaire) -> type[SurveyForm]:
     _, reasons = questionnaires.common()
-    chosen = [r for r in reasons if r.code in q.reasons] if with_reasons else []
-    return survey_form((), reasons=chosen, comment=True)
+    return survey_form((), reasons=[r for r in reasons if r.code in q.reasons], comment=True)
 
 
 @functools.cache
@@ -140,32 +145,53 @@ def _levels():
     return [lv for lv in levels if lv.value > 0], [lv for lv in levels if lv.value == 0][0]
 
 
+#: Request headers by which browsers and link previewers say that nobody is looking yet.
+PREVIEW_HEADERS = ("Sec-Purpose", "Purpose", "X-Purpose", "X-Moz")
+
+
+def _is_preview() -> bool:
+    """A HEAD, a prefetch or prerender (Sec-Purpose, Purpose, X-Moz) or a link preview
+    (X-Purpose: preview): not a person opening the link."""
+    if request.method == "HEAD":
+        return True
+    said = " ".join(request.headers.get(name, "") for name in PREVIEW_HEADERS).lower()
+    return "prefetch" in said or "preview" in said
+
+
+def _preview_reply(token: str):
+    """What a preview gets: nothing stored, nothing read. A prefetch gets a 503 that a browser
+    never keeps (it asks again when the person really opens the link); a HEAD an empty 200."""
+    if not token_signed(key(), token):
+        raise Unusable("forged")
+    reply = Response(status=200 if request.method == "HEAD" else 503)
+    reply.headers["Cache-Control"] = "no-store"
+    return reply
+
+
 @bp.get("/r/<token>")
 @limiter.shared_limit(_phone_limit, scope="phone-survey")
 def survey(token: str):
-    """A receipt's survey: the screen it got to, or an earlier one (`?step=`)."""
+    """A receipt's survey: the screen it got to, or an earlier one (`?step=`), never showing an
+    answer already given."""
+    if _is_preview():
+        return _preview_reply(token)
     now = utcnow()
     session = get_session()
     receipt = _receipt(token, now)
     mark_opened(session, receipt, now)
     q = questionnaire_of(receipt)
-    progress = receipt.progress or {}
-    reached = int(progress.get("step", 0))
+    reached = int((receipt.progress or {}).get("step", 0))
     step = request.args.get("step", type=int)
     if step is None or not 0 <= step <= reached:
         step = reached
     total = len(screens(q))
-    answers = progress.get("answers", {})
     session.commit()
     if step >= total:
-        low = wants_reasons(answers)
-        form = _bind(_final_form(q, low), f"r:{token}:final")
         return render_template(
             "collector/phone/final.html",
-            form=form,
+            form=_bind(_final_form(q), f"r:{token}:final"),
             action=url_for(".send", token=token),
             back=url_for(".survey", token=token, step=total - 1),
-            low=low,
             total=total,
         )
     items = screens(q)[step]
@@ -181,7 +207,6 @@ def survey(token: str):
         back=url_for(".survey", token=token, step=step - 1) if step else None,
         faces=faces,
         no_opinion=none,
-        chosen=answers,
     )
 
 
@@ -196,8 +221,11 @@ def answer(token: str, step: int):
     if not 0 <= step < len(screens(q)):
         abort(404)
     form = _posted(_screen_form(q, step), f"r:{token}:{step}")
-    save_progress(session, receipt, step, form.answers(), now)
-    session.commit()
+    # A form already used (a replay, a double tap) changes nothing and goes on where it is.
+    if save_progress(session, receipt, step, form.answers(), now, nonce=form.nonce):
+        session.commit()
+    else:
+        session.rollback()
     return _see_other(url_for(".survey", token=token))
 
 
@@ -208,11 +236,10 @@ def send(token: str):
     now = utcnow()
     session = get_session()
     receipt = _receipt(token, now)
-    q = questionnaire_of(receipt)
-    low = wants_reasons((receipt.progress or {}).get("answers", {}))
-    form = _posted(_final_form(q, low), f"r:{token}:final")
-    reasons = (form.reasons.data or []) if low else []
-    submit_receipt(session, receipt, reasons=reasons, comment=form.comment.data, now=now)
+    form = _posted(_final_form(questionnaire_of(receipt)), f"r:{token}:final")
+    submit_receipt(
+        session, receipt, reasons=form.reasons.data or [], comment=form.comment.data, now=now
+    )
     session.commit()
     return _see_other(url_for(".thanks"))
 

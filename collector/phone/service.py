@@ -20,7 +20,7 @@ from shared import questionnaires
 from shared import text as shared_text
 from shared.db import uuid7
 from shared.forms import COMMENT_MAX
-from shared.questionnaires import LOW, Questionnaire
+from shared.questionnaires import Questionnaire
 
 #: The questionnaire a poster asks, by the unit's kind; other kinds use the administrative one.
 KIND_BY_UNIT_KIND = {"health-facility": "health", "school": "education"}
@@ -39,10 +39,6 @@ def clean_comment(text: str | None) -> str | None:
     """A phone comment as it is stored: the one cleaning of citizens' text (shared.text), at
     most COMMENT_MAX characters."""
     return shared_text.clean_comment(text, COMMENT_MAX)
-
-
-def wants_reasons(answers: dict[str, int]) -> bool:
-    return any(value in LOW for value in answers.values())
 
 
 def questionnaire_of(receipt: Receipt) -> Questionnaire:
@@ -77,17 +73,34 @@ def mark_opened(session: Session, receipt: Receipt, now: dt.datetime) -> None:
         session.flush()
 
 
+#: How many spent form nonces a receipt remembers: far more than the saves of one survey within
+#: the forms' lifetime (an hour), and the phone rate limit keeps a client well below it.
+SPENT_NONCES = 200
+
+
 def save_progress(
-    session: Session, receipt: Receipt, step: int, answers: dict[str, int], now: dt.datetime
-) -> None:
-    """Keep the answers of one screen (a repeated post of it is harmless) and where to go on."""
-    mark_opened(session, receipt, now)
+    session: Session,
+    receipt: Receipt,
+    step: int,
+    answers: dict[str, int],
+    now: dt.datetime,
+    nonce: str = "",
+) -> bool:
+    """Keep the answers of one screen and where to go on; False, and nothing kept, when the
+    form's one-time `nonce` was spent already (a replayed or doubled post)."""
     progress = dict(receipt.progress or {})
+    spent = list(progress.get("spent", []))
+    if nonce:
+        if nonce in spent:
+            return False
+        progress["spent"] = [*spent, nonce][-SPENT_NONCES:]
+    mark_opened(session, receipt, now)
     kept = {**progress.get("answers", {}), **answers}
     progress["answers"] = kept
     progress["step"] = max(int(progress.get("step", 0)), step + 1)
     receipt.progress = progress
     session.flush()
+    return True
 
 
 def _rfc3339(moment: dt.datetime) -> str:

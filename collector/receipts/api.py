@@ -151,8 +151,10 @@ OPENAPI_PATHS: dict[str, Any] = {
             "description": (
                 "For the one-stop software: the link and QR code to print on the receipt "
                 "(Giấy tiếp nhận hồ sơ và hẹn trả kết quả). Issuing again for the same dossier "
-                "returns the same token (200 instead of 201). The collector stores only an HMAC "
-                "of the dossier code. The citizen rates once at the link, on a phone, until the "
+                "of the same unit returns the same token (200 instead of 201); the same code for "
+                "another unit is another dossier, with its own token. A code dated more than a "
+                "day ahead (Vietnam time) is refused. The collector stores only an HMAC of the "
+                "unit and dossier code. The citizen rates once at the link, on a phone, until the "
                 "code expires. The reply links to the QR images (`qr_png`, `qr_svg`) instead of "
                 "carrying them: fetch them with the same integration token."
             ),
@@ -178,7 +180,8 @@ OPENAPI_PATHS: dict[str, Any] = {
                 },
                 "400": _error(
                     "Malformed JSON, an invalid dossier code (invalid-dossier, the message says "
-                    "which part), an unknown unit or a bad field (invalid-request)"
+                    "which part; also a code not in ASCII or dated more than a day ahead), an "
+                    "unknown unit or a bad field (invalid-request)"
                 ),
                 "401": _error("Missing, unknown or revoked integration token"),
                 "403": _error("The unit is outside the integration token's units"),
@@ -247,9 +250,9 @@ OPENAPI_COMPONENTS: dict[str, Any] = {
                         "Dossier code per Circular 01/2018/TT-VPCP art. 19: unit code, received "
                         "date YYMMDD, 4-digit sequence, e.g. 000.00.12.H40-260302-0001"
                     ),
-                    "pattern": r"^[A-Za-z0-9.]+-\d{6}-\d{4}$",
+                    "pattern": r"^[A-Za-z0-9.]+-[0-9]{6}-[0-9]{4}$",
                 },
-                "unit": {"type": "string", "minLength": 1, "description": "Code of the unit"},
+                "unit": {**_CODE, "description": "Code of the unit"},
                 "questionnaire": {
                     "type": "string",
                     "enum": ["admin", "health", "education"],

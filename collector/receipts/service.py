@@ -2,11 +2,19 @@
 
 Functions take a session and flush; the view or the CLI commits.
 
-The token is 14 bytes in URL-safe base64 (19 characters): 8 bytes derived from the dossier code
-under the receipt key, then the first 6 bytes of an HMAC of those 8 under the same key. A forged or
-altered token fails the HMAC before the database is asked; the dossier code cannot be read back
-from it; and issuing the same dossier again gives the same token without storing the token or the
-code (the row keeps the HMAC of the dossier code and the SHA-256 of the token).
+The token is 14 bytes in URL-safe base64 (19 characters): 8 bytes derived from the unit and the
+dossier code under the receipt key, then the first 6 bytes of an HMAC of those 8 under the same
+key. A forged or altered token fails the HMAC before the database is asked; the dossier code cannot
+be read back from it; and issuing the same dossier again gives the same token without storing the
+token or the code (the row keeps the HMAC of the unit and dossier code, and the SHA-256 of the
+token).
+
+A receipt belongs to its unit. The dossier's key is the HMAC of the unit's code and the dossier
+code, so the same code issued for another unit is another dossier: nobody finds, answers or learns
+of a receipt of a unit outside their integration token's units, and nobody can claim a code for a
+unit first. Receipts issued before the unit became part of the key (an HMAC of the dossier code
+alone, `legacy_dossier_hmac`) keep their rows and printed links; asking again for such a dossier
+for its own unit finds it (`issue_receipt`), for any other unit it is unknown.
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload
@@ -27,6 +36,7 @@ from collector.accounts.scope import in_subtree
 from collector.audit import audit
 from collector.i18n import TranslatableError
 from collector.models import IntegrationToken, Receipt, Unit, User
+from collector.units import CODE_RE as UNIT_CODE_RE
 from shared import questionnaires
 from shared.db import utcnow
 from shared.i18n import N_
@@ -124,12 +134,21 @@ def integration_for_token(session: Session, token: str) -> IntegrationToken | No
 
 def normalise_dossier(code: object) -> str:
     """The dossier code, upper-case and trimmed, checked against Circular 01/2018 art. 19: the
-    received date (YYMMDD) and the 4-digit sequence strictly, the unit part loosely."""
+    received date (YYMMDD) and the 4-digit sequence strictly, the unit part loosely.
+
+    ASCII only: other digits (full-width, Arabic-Indic, Devanagari...) and letters are refused,
+    not converted, so one dossier can never be written two ways."""
     if not isinstance(code, str) or not code.strip():
         raise ReceiptError(N_("the dossier code is missing"), "dossier")
-    text = code.strip().upper()
+    text = code.strip()
     if len(text) > 64:
         raise ReceiptError(N_("the dossier code is longer than 64 characters"), "dossier")
+    if not text.isascii() or not text.isprintable():
+        raise ReceiptError(
+            N_("the dossier code must be written with ASCII letters, digits, '.' and '-'"),
+            "dossier",
+        )
+    text = text.upper()
     match = DOSSIER_RE.match(text)
     if match is None:
         raise ReceiptError(
@@ -147,7 +166,7 @@ def normalise_dossier(code: object) -> str:
         )
     date = match["date"]
     try:
-        if not re.fullmatch(r"\d{6}", date):
+        if not re.fullmatch(r"[0-9]{6}", date):
             raise ValueError(date)
         dt.date(2000 + int(date[:2]), int(date[2:4]), int(date[4:]))
     except ValueError:
@@ -156,7 +175,7 @@ def normalise_dossier(code: object) -> str:
             "dossier",
             part=date,
         ) from None
-    if not re.fullmatch(r"\d{4}", match["seq"]):
+    if not re.fullmatch(r"[0-9]{4}", match["seq"]):
         raise ReceiptError(
             N_("the sequence part %(part)s of the dossier code must be exactly 4 digits"),
             "dossier",
@@ -177,12 +196,33 @@ def _mac(key: bytes, label: bytes, data: bytes) -> bytes:
     return hmac.new(key, label + data, hashlib.sha256).digest()
 
 
-def dossier_hmac(key: bytes, dossier: str) -> str:
+def _unit_dossier(unit: str, dossier: str) -> bytes:
+    # A unit code never holds a newline (collector.units.CODE_RE): the pair reads back one way.
+    return f"{unit}\n{dossier}".encode()
+
+
+def dossier_hmac(key: bytes, unit: str, dossier: str) -> str:
+    """The key of a dossier of a unit: the HMAC of both (a code means nothing without its unit)."""
+    return _mac(key, b"unit-dossier:", _unit_dossier(unit, dossier)).hex()
+
+
+def make_token(key: bytes, unit: str, dossier: str) -> str:
+    """The token of a unit's dossier: always the same for the same pair."""
+    return _token_from_nonce(key, _mac(key, b"unit-nonce:", _unit_dossier(unit, dossier)))
+
+
+def legacy_dossier_hmac(key: bytes, dossier: str) -> str:
+    """The key of a receipt issued before the unit was part of it (the dossier code alone)."""
     return _mac(key, b"dossier:", dossier.encode("utf-8")).hex()
 
 
-def make_token(key: bytes, dossier: str) -> str:
-    nonce = _mac(key, b"nonce:", dossier.encode("utf-8"))[:NONCE_BYTES]
+def legacy_token(key: bytes, dossier: str) -> str:
+    """The token printed on a receipt issued before the unit was part of the key."""
+    return _token_from_nonce(key, _mac(key, b"nonce:", dossier.encode("utf-8")))
+
+
+def _token_from_nonce(key: bytes, material: bytes) -> str:
+    nonce = material[:NONCE_BYTES]
     raw = nonce + _mac(key, b"token:", nonce)[:MAC_BYTES]
     return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
 
@@ -243,6 +283,11 @@ def parse_request(body: object) -> ReceiptRequest:
     unit = body.get("unit")
     if not isinstance(unit, str) or not unit.strip():
         raise ReceiptError(N_("the unit code is missing"), "unit")
+    if not UNIT_CODE_RE.fullmatch(unit.strip()):
+        # Not echoed: it may hold what no reply can carry (a NUL, a lone surrogate).
+        raise ReceiptError(
+            N_("the unit code must be letters, digits, '.', '_' or '-' (at most 64)"), "unit"
+        )
     kind = body.get("questionnaire") or "admin"
     if kind not in questionnaires.KINDS:
         raise ReceiptError(
@@ -294,6 +339,19 @@ def short_url(public_url: str, token: str) -> str:
     return f"{public_url.rstrip('/')}/r/{token}"
 
 
+#: How far ahead a dossier's received date may be (a clock may be a little early, and the
+#: one-stop software may number tomorrow's first dossiers tonight); a later date is a code being
+#: claimed before its dossier exists. The message says "a day": change both together.
+DAYS_AHEAD = 1
+LOCAL_ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def received_date(dossier: str) -> dt.date:
+    """The received date of a normalised dossier code (its YYMMDD part)."""
+    date = DOSSIER_RE.match(dossier)["date"]  # type: ignore[index]
+    return dt.date(2000 + int(date[:2]), int(date[2:4]), int(date[4:]))
+
+
 def issue_receipt(
     session: Session,
     request: ReceiptRequest,
@@ -304,20 +362,25 @@ def issue_receipt(
     integration: IntegrationToken | None = None,
     now: dt.datetime | None = None,
 ) -> Issued:
-    """The rating code of a dossier: a new one, or the one it already has."""
+    """The rating code of a unit's dossier: a new one, or the one it already has. The one issuing
+    function of the API, the CLI and the pages."""
+    now = now or utcnow()
+    latest = now.astimezone(LOCAL_ZONE).date() + dt.timedelta(days=DAYS_AHEAD)
+    if received_date(request.dossier) > latest:
+        raise ReceiptError(N_("the dossier code is dated more than a day ahead"), "dossier")
     unit_id = session.scalar(sa.select(Unit.id).where(Unit.code == request.unit))
     if unit_id is None:
         raise ReceiptError(N_("no unit %(code)s"), "unit", code=request.unit)
+    # Checked before any receipt is looked at: the answer is the same whether one exists or not.
     if integration is not None and not in_subtree(session, integration.unit_id, unit_id):
         raise ReceiptError(
             N_("unit %(code)s is outside this integration token's units"),
             "unit",
             code=request.unit,
         )
-    token = make_token(key, request.dossier)
-    url = short_url(public_url, token)
-    digest = dossier_hmac(key, request.dossier)
-    now = now or utcnow()
+    token = make_token(key, request.unit, request.dossier)
+    digest = dossier_hmac(key, request.unit, request.dossier)
+    legacy = legacy_dossier_hmac(key, request.dossier)
     q = questionnaires.current(request.questionnaire, "full")
     expires_at = now + dt.timedelta(days=ttl_days)
     values = {
@@ -337,26 +400,40 @@ def issue_receipt(
     }
     # Insert first: a new dossier (the usual case) costs this one statement. The unique HMAC
     # makes a second request for the same dossier, also one running at the same moment, insert
-    # nothing and read the row the first one made.
+    # nothing and read the row the first one made. The same statement inserts nothing when the
+    # unit already holds the dossier's receipt from before the unit was part of the key.
     table = Receipt.__table__
     if session.get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
+    earlier = sa.select(table.c.id).where(
+        table.c.dossier_hmac == legacy, table.c.unit_id == unit_id
+    )
+    row_values = sa.select(
+        *(sa.literal(value, table.c[name].type).label(name) for name, value in values.items())
+    ).where(~earlier.exists())
     statement = (
         insert(table)
-        .values(**values)
+        .from_select(list(values), row_values)
         .on_conflict_do_nothing(index_elements=["dossier_hmac"])
         .returning(table.c.id)
     )
     new_id = session.execute(statement).scalar()
+    url = short_url(public_url, token)
     if new_id is not None:
         return Issued(new_id, "issued", expires_at, token, url, created=True)
     row = session.execute(
-        sa.select(Receipt.id, Receipt.state, Receipt.expires_at).where(
-            Receipt.dossier_hmac == digest
+        sa.select(Receipt.id, Receipt.state, Receipt.expires_at, Receipt.dossier_hmac).where(
+            sa.or_(
+                Receipt.dossier_hmac == digest,
+                sa.and_(Receipt.dossier_hmac == legacy, Receipt.unit_id == unit_id),
+            )
         )
     ).one()
+    if row.dossier_hmac == legacy:
+        token = legacy_token(key, request.dossier)
+        url = short_url(public_url, token)
     return Issued(row.id, row.state, row.expires_at, token, url, created=False)
 
 

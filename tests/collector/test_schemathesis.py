@@ -1,5 +1,6 @@
 """Schemathesis against the OpenAPI document (issue 7): generated requests, valid and not, to the
-ingest and report APIs through the real app, on each database; no reply may be a server error.
+ingest, receipt and report APIs through the real app, on each database, each with the token its
+API takes; no reply may be a server error.
 
 Bounded (a few dozen examples per operation, no shrinking) so that it runs in `make test` in about
 a minute; `SIPAS_SCHEMATHESIS_EXAMPLES` raises the bound for a longer run."""
@@ -13,6 +14,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis.checks import not_a_server_error
 
 from collector.api.openapi import document
+from tests.collector.receipts_helpers import integration
 from tests.collector.reports_helpers import make_token, make_user
 
 EXAMPLES = int(os.environ.get("SIPAS_SCHEMATHESIS_EXAMPLES", "25"))
@@ -20,12 +22,26 @@ EXAMPLES = int(os.environ.get("SIPAS_SCHEMATHESIS_EXAMPLES", "25"))
 
 def test_no_generated_request_makes_a_server_error(app, kiosk):
     make_user(app, "manager@example.org", "manager", "C01")
-    tokens = {"kiosk": kiosk.token, "person": make_token(app, "manager@example.org")}
+    tokens = {
+        "kiosk": kiosk.token,
+        "person": make_token(app, "manager@example.org"),
+        # The receipt API's bodies are reached only with an integration token.
+        "integration": integration(app, "P01"),
+    }
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert {op.path for op in operations} >= {"/api/v1/responses", "/api/v1/reports/weekly"}
+    assert {op.path for op in operations} >= {
+        "/api/v1/responses",
+        "/api/v1/reports/weekly",
+        "/api/v1/receipts",
+    }
     for operation in operations:
-        who = "person" if operation.path.startswith("/api/v1/reports") else "kiosk"
+        if operation.path.startswith("/api/v1/reports"):
+            who = "person"
+        elif operation.path.startswith("/api/v1/receipts"):
+            who = "integration"
+        else:
+            who = "kiosk"
         _fuzz(operation, tokens[who])
 
 

@@ -43,10 +43,14 @@ def duty_token(page: str) -> str:
     return match.group(1)
 
 
+STAFF_PASS = re.compile(r'name="staff_pass" value="([^"]+)"')
+
+
 def put_on_duty(client, counter: str, officer: str, expect: int = 200, **extra) -> str:
-    token = duty_token(staff_page(client))
+    page = staff_page(client)
+    form = {"csrf_token": duty_token(page), "staff_pass": STAFF_PASS.search(page).group(1)}
     reply = client.post(
-        "/staff/duty", data={"csrf_token": token, "counter": counter, "officer": officer, **extra}
+        "/staff/duty", data={**form, "counter": counter, "officer": officer, **extra}
     )
     assert reply.status_code == expect, reply.get_data(as_text=True)[:500]
     return reply.get_data(as_text=True)
