@@ -280,6 +280,9 @@ class Report:
     response_rate: ResponseRate
     channel_comparison: tuple[ChannelIndex, ...]
     viewer_role: str = "system"
+    #: True when the reader may not read the comments (collector.reports.service.reader_rights);
+    #: `comments` is then empty and `comments_total` still counts them.
+    comments_hidden: bool = False
 
     def kind(self, code: str) -> KindReport | None:
         return next((k for k in self.kinds if k.kind == code), None)
