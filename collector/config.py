@@ -24,6 +24,8 @@ DEFAULTS = {
     "SQLITE_SYNCHRONOUS": "FULL",
     "API_MAX_BODY_BYTES": 1024 * 1024,
     "API_MAX_RESPONSES": 500,
+    #: Responses one kiosk can make in a minute; more are flagged suspect (collector.ingest).
+    "KIOSK_MAX_PER_MINUTE": 20,
     #: The plausible window of a response's times (collector.ingest.time_window): at most this
     #: many days before the kiosk's registration (None: back to the product's epoch only) and
     #: this many minutes after the collector's clock. Outside it: `implausible-time`.
