@@ -1,7 +1,7 @@
 """Personal data in a citizen's free text, found and replaced by a marker: the one redaction of
 every channel (kiosk, phone survey, poster, another vendor's kiosk through the ingest API).
 
-What is found (each rule is listed in docs/methodology.md, section 9):
+What is found:
 
 * phone numbers: Vietnamese mobile (0 + 9 digits) and landline (02x + 8 digits) numbers, with
   +84 / 84 / 0084 / (+84), written with any separators (spaces, dots, dashes, slashes,
