@@ -130,6 +130,10 @@ class _RequestBody:
         return line
 
 
+def _already_closed(graceful: bool = False) -> None:
+    """A connection's close once its socket was closed in its pool thread."""
+
+
 class BoundedThreadWorker(ThreadWorker):
     """gunicorn's threaded worker with a deadline on receiving each request (READ_TIMEOUT from
     the request's first byte; the application's `read_timeout` when it has one)."""
@@ -150,9 +154,10 @@ class BoundedThreadWorker(ThreadWorker):
         if result is False:
             # gunicorn closes a finished connection in its main loop, lingering up to 2 s for the
             # client to close first: a client that never does would stall every other
-            # connection of the worker that long. Here the lingering holds only this thread,
-            # and the main loop then finds the socket closed.
+            # connection of the worker that long. Here the lingering holds only this thread;
+            # the main loop's close then has nothing left to do.
             util.close_graceful(conn.sock._sock, timeout=1.0)
+            conn.close = _already_closed
         return result
 
     def handle_error(self, req, client, addr, exc):
