@@ -4,7 +4,7 @@ Taps full short admin surveys (6 screens: GET the screen, POST the answer, follo
 thank-you page) through the kiosk app, every answer committed durably to SQLite (WAL,
 synchronous=FULL), and the same screens through a bare Flask + sqlite3 app that does one durable
 INSERT of a JSON row per answer. Both run in-process (Flask test client, one tablet), under gunicorn
-(2 sync workers) with one tablet and with many tablets, and under waitress (`sipas kiosk run`, one
+(2 sync workers) with one tablet and with many tablets, and under `sipas kiosk run` (gunicorn, one
 process, 8 threads) with many tablets. Tablets are client threads on loopback, each at its own
 counter, tapping without pause for a fixed number of surveys. Then: the resident memory of the
 server processes, whether pandas is loaded, and the weight of each screen with its CSS, JS and
@@ -517,7 +517,8 @@ def gunicorn_bare(port: int) -> list[str]:
 
 
 def waitress_kiosk(port: int, instance: Path) -> list[str]:
-    # The kiosk's own server command: waitress with threads, plus its idle-closing worker thread.
+    # The kiosk's own server command (gunicorn, one threaded worker process with the kiosk's
+    # background thread; waitress before issue 20).
     cli = "from shared.cli import main; main()"
     return [sys.executable, "-c", cli, "kiosk", "run", "--instance", str(instance)] + [
         "--port",
@@ -528,14 +529,16 @@ def waitress_kiosk(port: int, instance: Path) -> list[str]:
 
 
 def waitress_bare(port: int) -> list[str]:
+    # The same server as `sipas kiosk run`: one gunicorn process with threads.
     return [
         sys.executable,
         "-m",
-        "waitress",
-        f"--listen=127.0.0.1:{port}",
+        "gunicorn",
+        "--workers=1",
         f"--threads={WAITRESS_THREADS}",
-        "--call",
-        "bare_app:create_app",
+        f"--bind=127.0.0.1:{port}",
+        "--log-level=warning",
+        "bare_app:create_app()",
     ]
 
 
@@ -799,7 +802,7 @@ def main() -> int:
     ]
     if not args.no_waitress:
         http_settings.append(
-            ("w", f"waitress 8t, {tablets} tablets", waitress_kiosk, waitress_bare)
+            ("w", f"kiosk run 8t, {tablets} tablets", waitress_kiosk, waitress_bare)
             + (tablets, surveys, None, True)
         )
     pairs: list[Pair] = []

@@ -41,7 +41,7 @@ from collector.units import (
     rename_unit,
     set_unit_active,
 )
-from shared import logs
+from shared import logs, serve
 from shared.health import ConfigErrors, database_problem
 
 
@@ -154,17 +154,38 @@ def _migrate() -> None:
 
 
 @sets_up
-@collector.command(help=_("Bring the database up to date, then serve the collector (waitress)."))
+@collector.command(help=_("Bring the database up to date, then serve the collector (gunicorn)."))
 @click.option("--host", default="127.0.0.1", show_default=True, help=_("Address to listen on."))
 @click.option("--port", default=5000, show_default=True, help=_("Port to listen on."))
 @click.option("--threads", default=4, show_default=True, help=_("Worker threads."))
-def run(host: str, port: int, threads: int) -> None:
-    import waitress
-
+@click.option("--workers", default=1, show_default=True, help=_("Worker processes."))
+@click.option(
+    "--read-timeout",
+    envvar=serve.READ_TIMEOUT_ENV,
+    default=serve.READ_TIMEOUT,
+    show_default=True,
+    help=_("Seconds a client has to send a whole request."),
+)
+def run(host: str, port: int, threads: int, workers: int, read_timeout: float) -> None:
     _migrate()
-    logs.configure(current_app.config["LOG_FORMAT"])
+    app = current_app._get_current_object()
+    logs.configure(app.config["LOG_FORMAT"])
     click.echo(_("Collector listening on http://%(host)s:%(port)d/") % {"host": host, "port": port})
-    waitress.serve(current_app._get_current_object(), host=host, port=port, threads=threads)
+
+    def post_fork(_server, _worker) -> None:
+        # The parent migrated through the app's engine: the child opens connections of its own.
+        get_db(app).engine.dispose(close=False)
+
+    serve.serve(
+        app,
+        host=host,
+        port=port,
+        threads=threads,
+        workers=workers,
+        name="sipas-collector",
+        read_timeout=read_timeout,
+        post_fork=post_fork,
+    )
 
 
 @collector.group(help=_("The database."))
@@ -377,9 +398,10 @@ def _problem_lines(status: KioskStatus) -> list[str]:
             % {"id": status.id, "num": status.missing, "ranges": ranges}
         )
     if status.broken:
+        more = status.broken_total - len(status.broken)
+        seqs = ", ".join(map(str, status.broken)) + (f", … (+{more})" if more else "")
         lines.append(
-            _("Kiosk %(id)d: broken chain links at %(seqs)s")
-            % {"id": status.id, "seqs": ", ".join(map(str, status.broken))}
+            _("Kiosk %(id)d: broken chain links at %(seqs)s") % {"id": status.id, "seqs": seqs}
         )
     if status.forks:
         lines.append(

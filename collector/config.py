@@ -24,6 +24,8 @@ DEFAULTS = {
     "SQLITE_SYNCHRONOUS": "FULL",
     "API_MAX_BODY_BYTES": 1024 * 1024,
     "API_MAX_RESPONSES": 500,
+    #: Responses one kiosk can make in a minute; more are flagged suspect (collector.ingest).
+    "KIOSK_MAX_PER_MINUTE": 20,
     #: The plausible window of a response's times (collector.ingest.time_window): at most this
     #: many days before the kiosk's registration (None: back to the product's epoch only) and
     #: this many minutes after the collector's clock. Outside it: `implausible-time`.
@@ -54,6 +56,10 @@ DEFAULTS = {
     #: A job running longer than this is taken for lost (its worker died) and queued again.
     "EXPORT_JOB_TIMEOUT_MINUTES": 30,
     "EXPORT_MAX_ATTEMPTS": 3,
+    #: Whether viewers see citizens' comments (page, CSV, XLSX, raw exports, JSON API); managers
+    #: and administrators always do. Off unless the province decides otherwise: a comment is
+    #: redacted on arrival, but free text can still tell who wrote it.
+    "VIEWERS_SEE_COMMENTS": False,
     #: Months a free-text comment is kept before it is blanked (0: kept for ever).
     "RETENTION_COMMENT_MONTHS": 24,
     #: Months a response is kept before it is deleted (0: kept for ever, the default until the

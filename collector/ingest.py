@@ -32,8 +32,10 @@ show only as the difference between the heartbeat's last_seq and the highest seq
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import json
+import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -43,15 +45,24 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from collector.audit import audit
 from collector.models import KioskChain, Response
+from collector.models.responses import RATE_FLAG
 from collector.problems import ItemProblem, RequestProblem
+from collector.reports.counts import SUSPECT_FLAG
 from collector.units import units_within
 from collector.validation import MAX_COMMENT, ValidResponse, validate_heartbeat, validate_response
 from shared.chain import GENESIS
 from shared.text import clean_comment, normalise_text
 
+log = logging.getLogger(__name__)
+
 ACCEPTED, DUPLICATE, REJECTED = "accepted", "duplicate", "rejected"
 DEFAULT_MAX_RESPONSES = 500
+#: Responses one kiosk can plausibly make in a minute (methodology section 8): a counter survey
+#: takes at least 10 s (welcome, faces, thanks), so a tablet makes at most 6 a minute, and a kiosk
+#: serves a few tablets. Beyond it, responses are flagged suspect and left out like bursts.
+DEFAULT_KIOSK_MAX_PER_MINUTE = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,10 +203,12 @@ def store_batch(
     checked: CheckedBatch,
     received_at: dt.datetime,
     window: TimeWindow | None = None,
+    max_per_minute: int = DEFAULT_KIOSK_MAX_PER_MINUTE,
 ) -> list[ItemResult]:
     """Store the checked responses from `kiosk`; one result per response, in order. Responses
     with a time outside `window` (default: `time_window` with the default tolerances) are
-    rejected as `implausible-time`."""
+    rejected as `implausible-time`; those beyond `max_per_minute` of the kiosk are stored
+    flagged (`flag_kiosk_rate`)."""
     results = list(checked.results)
     window = window or time_window({}, received_at)
     plausible = []
@@ -209,7 +222,7 @@ def store_batch(
     checked = CheckedBatch(results, plausible)
     chain = lock_chain(session, kiosk.id)
     if checked.valid:
-        _store(session, kiosk, chain, checked.valid, results, received_at)
+        _store(session, kiosk, chain, checked.valid, results, received_at, max_per_minute)
     chain.last_contact_at = received_at
     session.flush()
     assert all(result is not None for result in results)
@@ -252,6 +265,7 @@ def _store(
     valid: list[tuple[int, ValidResponse]],
     results: list[ItemResult | None],
     received_at: dt.datetime,
+    max_per_minute: int = DEFAULT_KIOSK_MAX_PER_MINUTE,
 ) -> None:
     unit_ids = units_within(session, kiosk.unit_id, {v.unit for _, v in valid})
     candidates = []
@@ -296,7 +310,9 @@ def _store(
             by_seq[v.seq] = v
 
     if planned:
-        inserted = _insert(session, kiosk, chain, planned, by_seq, unit_ids, received_at)
+        inserted = _insert(
+            session, kiosk, chain, planned, by_seq, unit_ids, received_at, max_per_minute
+        )
         for rid, (index, v) in planned.items():
             if rid in inserted:
                 results[index] = ItemResult(str(rid), ACCEPTED)
@@ -332,6 +348,7 @@ def _insert(
     by_seq: dict[int, ValidResponse],
     unit_ids: dict[str, int | None],
     received_at: dt.datetime,
+    max_per_minute: int = DEFAULT_KIOSK_MAX_PER_MINUTE,
 ) -> set[uuid.UUID]:
     """Insert the planned responses and their answers, check their chain links and update the
     kiosk's records; returns the ids actually inserted."""
@@ -391,6 +408,7 @@ def _insert(
                 "chain_ok": chain_ok[v.seq],
             }
         )
+    flag_kiosk_rate(session, kiosk.id, rows, max_per_minute)
     ids = _insert_responses(session, rows)
     inserted = {planned[rid][1].seq: planned[rid][1] for rid in ids}
     if len(inserted) < len(by_seq):
@@ -432,6 +450,59 @@ def _insert(
     if broken != set(chain.broken):
         chain.broken = sorted(broken)
     return set(ids)
+
+
+def flag_kiosk_rate(
+    session: Session, kiosk_id: int, rows: list[dict[str, Any]], max_per_minute: int
+) -> int:
+    """Flag the rows (in place) that a counter cannot have made: a response is suspect when, with
+    it, more than `max_per_minute` responses of its kiosk (stored or in this batch) were submitted
+    in the 60 seconds up to its own time. Flagged rows get "suspect-burst" (left out of the
+    official figures like a burst) and RATE_FLAG; an audit row and a warning are the alert.
+    Returns how many were flagged. The kiosk's own clock dates the responses: a kiosk whose
+    clock lies is caught by the time window and the heartbeat's clock offset instead."""
+    if max_per_minute <= 0 or not rows:
+        return 0
+    minute = dt.timedelta(seconds=60)
+    ordered = sorted(rows, key=lambda r: (r["submitted_at"], r["kiosk_seq"]))
+    first, last = ordered[0]["submitted_at"], ordered[-1]["submitted_at"]
+    times = sorted(
+        [
+            *session.scalars(
+                sa.select(Response.submitted_at).where(
+                    Response.kiosk_id == kiosk_id,
+                    Response.submitted_at > first - minute,
+                    Response.submitted_at <= last,
+                )
+            ),
+            *(r["submitted_at"] for r in rows),
+        ]
+    )
+    flagged = 0
+    for row in ordered:
+        at = row["submitted_at"]
+        within = bisect.bisect_right(times, at) - bisect.bisect_right(times, at - minute)
+        if within > max_per_minute:
+            row["flags"] = [*row["flags"], SUSPECT_FLAG, RATE_FLAG]
+            flagged += 1
+    if flagged:
+        log.warning(
+            "kiosk %d: %d responses above %d a minute, flagged suspect",
+            kiosk_id,
+            flagged,
+            max_per_minute,
+        )
+        audit(
+            session,
+            "kiosk-rate-flagged",
+            None,
+            kiosk=kiosk_id,
+            responses=flagged,
+            max_per_minute=max_per_minute,
+            first=first.isoformat(),
+            last=last.isoformat(),
+        )
+    return flagged
 
 
 def record_seq(gaps: list[list[int]], max_seq: int, seq: int) -> int:

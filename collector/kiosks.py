@@ -126,15 +126,35 @@ class KioskStatus:
     backlog: int | None
     received: int
     max_seq: int
+    #: The first LISTED gaps, broken links and forks; the totals say how many there are (a kiosk
+    #: with every link broken once made a status page of 11 MB: the rest is a page of its own).
     gaps: list[list[int]]
     missing: int
     broken: list[int]
     forks: list[int]
     clock_offset_s: float | None
+    gaps_total: int = 0
+    broken_total: int = 0
+    forks_total: int = 0
 
     @property
     def healthy(self) -> bool:
-        return not (self.gaps or self.broken or self.forks)
+        return not (self.gaps_total or self.broken_total or self.forks_total)
+
+
+#: Gaps, broken links and forks listed per kiosk on the status pages; the rest page by page.
+LISTED = 20
+#: Broken links per page of `broken_links`.
+BROKEN_PER_PAGE = 500
+
+
+def broken_links(session: Session, kiosk_id: int, page: int) -> tuple[list[int], int]:
+    """The kiosk's broken chain links on `page` (from 1), BROKEN_PER_PAGE a page, and how many
+    there are in all."""
+    chain = session.get(KioskChain, kiosk_id)
+    broken = list(chain.broken) if chain is not None else []
+    start = (max(page, 1) - 1) * BROKEN_PER_PAGE
+    return broken[start : start + BROKEN_PER_PAGE], len(broken)
 
 
 def kiosk_statuses(session: Session, unit_ids: set[int] | None = None) -> list[KioskStatus]:
@@ -162,11 +182,14 @@ def kiosk_statuses(session: Session, unit_ids: set[int] | None = None) -> list[K
             backlog=k.chain.queue_length,
             received=k.chain.received,
             max_seq=k.chain.max_seq,
-            gaps=[list(g) for g in k.chain.gaps],
+            gaps=[list(g) for g in k.chain.gaps[:LISTED]],
             missing=k.chain.missing,
-            broken=list(k.chain.broken),
-            forks=list(k.chain.forks),
+            broken=list(k.chain.broken[:LISTED]),
+            forks=list(k.chain.forks[:LISTED]),
             clock_offset_s=k.chain.clock_offset_s,
+            gaps_total=len(k.chain.gaps),
+            broken_total=len(k.chain.broken),
+            forks_total=len(k.chain.forks),
         )
         for k in kiosks
     ]

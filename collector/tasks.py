@@ -122,7 +122,7 @@ def run_export(app: Flask, job_id: str) -> str:
         prune_user_files,
         write_raw_xlsx,
     )
-    from collector.reports.service import OFFICER_ROLES
+    from collector.reports.service import reader_rights
     from collector.reports.weeks import Week
 
     with app.app_context():
@@ -132,9 +132,10 @@ def run_export(app: Flask, job_id: str) -> str:
         if job is None:
             return "skipped"
         directory = app_exports_dir(app)
-        # The officer column follows the role the user has when the file is written.
+        # The officer and comment columns follow the role the user has when the file is written
+        # (a job without its owner any more writes neither).
         owner = session.get(User, job.user_id)
-        with_officer = owner is not None and owner.role in OFFICER_ROLES
+        rights = reader_rights(owner, app.config) if owner is not None else None
         try:
             with app.test_request_context("/"), force_locale(job.locale):
                 rows = write_raw_xlsx(
@@ -143,7 +144,8 @@ def run_export(app: Flask, job_id: str) -> str:
                     Week.parse(job.first_week),
                     Week.parse(job.last_week),
                     job_file(directory, job.id),
-                    with_officer,
+                    rights is not None and rights.officers,
+                    rights is not None and rights.comments,
                 )
         except Exception:  # noqa: BLE001 - the user's page must learn the job failed
             log.exception("raw XLSX export %s failed", job_id)

@@ -191,29 +191,57 @@ def sync(instance):
     click.echo(_("collector acknowledged %(n)d responses") % {"n": sent})
 
 
-@kiosk.command(help=_("Serve the kiosk (waitress) with its worker: idle closing and sending."))
+@kiosk.command(help=_("Serve the kiosk (gunicorn) with its worker: idle closing and sending."))
 @instance_option
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5001, show_default=True)
 @click.option("--threads", default=8, show_default=True)
-def run(instance, host, port, threads):
-    from waitress import serve
-
+@click.option(
+    "--read-timeout",
+    envvar="SIPAS_SERVER_READ_TIMEOUT",
+    default=30.0,
+    show_default=True,
+    help=_("Seconds a client has to send a whole request."),
+)
+def run(instance, host, port, threads, read_timeout):
+    from kiosk import db
     from kiosk.worker import Worker
-    from shared import logs
+    from shared import logs, serve
 
     app = _app(instance)
     logs.configure(app.config["LOG_FORMAT"])
     _upgrade(app)
+    # One process serves (SQLite has one writer), and the background thread lives in it: started
+    # with the serving process, stopped with it, started again if the server replaces it.
     stop = threading.Event()
-    worker = Worker(app, stop)
-    worker.start()
-    click.echo(_("kiosk serving on %(url)s") % {"url": f"http://{host}:{port}/"})
-    try:
-        serve(app, host=host, port=port, threads=threads, ident="sipas-kiosk")
-    finally:
+    running: list[Worker] = []
+
+    def post_fork(_server, _worker) -> None:
+        db.engine(app).dispose(close=False)  # the parent's connections stay the parent's
+
+    def post_worker_init(_worker) -> None:
+        worker = Worker(app, stop)
+        worker.start()
+        running.append(worker)
+
+    def worker_exit(_server, _worker) -> None:
         stop.set()
-        worker.join(timeout=5)
+        for worker in running:
+            worker.join(timeout=5)
+
+    click.echo(_("kiosk serving on %(url)s") % {"url": f"http://{host}:{port}/"})
+    serve.serve(
+        app,
+        host=host,
+        port=port,
+        threads=threads,
+        workers=1,
+        name="sipas-kiosk",
+        read_timeout=read_timeout,
+        post_fork=post_fork,
+        post_worker_init=post_worker_init,
+        worker_exit=worker_exit,
+    )
 
 
 @kiosk.command()

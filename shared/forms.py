@@ -35,12 +35,16 @@ class SignedCSRF(CSRF):
 
     def validate_csrf_token(self, form, field):
         try:
-            data = self.serializer.loads(field.data or "", max_age=form.meta.csrf_time_limit)
+            data, issued = self.serializer.loads(
+                field.data or "", max_age=form.meta.csrf_time_limit, return_timestamp=True
+            )
         except BadData as exc:
             raise ValidationError(N_("The form has expired or was not issued here.")) from exc
         if not isinstance(data, dict) or data.get("s") != self.scope:
             raise ValidationError(N_("The form was issued for another screen."))
         form.nonce = str(data.get("n", ""))
+        #: When the form was served (UTC, whole seconds): how long its answers took.
+        form.issued_at = issued
 
 
 class AnswerField(Field):

@@ -3,8 +3,9 @@ and procedure codes), used by the kiosk and by the collector alike.
 
 * `normalise_text`: Unicode NFC; line ends made "\\n"; every other control character (C0, DEL, C1),
   lone surrogate and NUL removed. Spreadsheets, PostgreSQL and the hash chain all accept the result.
-* `redact_personal`: phone numbers (Vietnamese formats), e-mail addresses and CMND/CCCD numbers
-  (9 or 12 digits) replaced by a marker, so that a comment never keeps them.
+* `redact_personal` (shared.redaction): phone numbers, e-mail addresses, identity, bank-account,
+  passport and plate numbers, names, street addresses and dates of birth replaced by a marker, so
+  that a comment never keeps them.
 * `clean_comment`: both, in that order; what the kiosk stores and the collector keeps.
 
 Plain functions of `str`: no Flask, no database (see tests/shared/test_purity.py).
@@ -15,9 +16,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-PHONE_MARK = "[số điện thoại]"
-EMAIL_MARK = "[email]"
-ID_MARK = "[số giấy tờ]"
+from shared.redaction import redact_personal
 
 #: Every control character but newline (tab and carriage return are handled before), lone
 #: surrogates (which JSON allows but UTF-8 cannot encode), and invisible characters that can hide
@@ -25,23 +24,6 @@ ID_MARK = "[số giấy tờ]"
 _CONTROL_RE = re.compile(
     "[\x00-\x09\x0b-\x1f\x7f-\x9f\ud800-\udfff\u200b-\u200f\u2028-\u202e\u2066-\u2069]"
 )
-_SEP = r"[ .\-]?"
-_EMAIL_RE = re.compile(r"[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+")
-#: +84 / 0084 / 84 / (+84) / 0, then 9 or 10 more digits (mobile 0xx xxx xxxx, landline
-#: 02xx xxx xxxx), each optionally after a space, dot or dash; not part of a longer number.
-_PHONE_RE = re.compile(
-    r"(?<![\w+])(?:\(\+84\)|\+84|0084|84(?="
-    + _SEP
-    + r"[1-9])|0)"
-    + _SEP
-    + r"\d(?:"
-    + _SEP
-    + r"\d){8,9}(?!"
-    + _SEP
-    + r"\d)"
-)
-#: CMND (9 digits) and CCCD (12 digits), contiguous or in groups of three.
-_ID_RE = re.compile(r"(?<![\w])(?:\d{12}|\d{9}|\d{3}(?:[ .]\d{3}){2,3})(?![\w])")
 
 
 def has_nul(text: str) -> bool:
@@ -53,13 +35,6 @@ def normalise_text(text: str) -> str:
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
     text = _CONTROL_RE.sub("", text)
     return unicodedata.normalize("NFC", text)
-
-
-def redact_personal(text: str) -> str:
-    """`text` with e-mail addresses, phone numbers and ID numbers replaced by markers."""
-    text = _EMAIL_RE.sub(EMAIL_MARK, text)
-    text = _PHONE_RE.sub(PHONE_MARK, text)
-    return _ID_RE.sub(ID_MARK, text)
 
 
 def clean_comment(text: str | None, max_length: int | None = None) -> str | None:

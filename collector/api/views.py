@@ -98,7 +98,14 @@ def post_responses():
     session = get_session()
     received_at = utcnow()
     window = time_window(current_app.config, received_at, g.kiosk.registered_at)
-    results = store_batch(session, g.kiosk, checked, received_at, window)
+    results = store_batch(
+        session,
+        g.kiosk,
+        checked,
+        received_at,
+        window,
+        max_per_minute=int(current_app.config["KIOSK_MAX_PER_MINUTE"]),
+    )
     session.commit()
     return jsonify({"results": [result.as_json() for result in results]})
 

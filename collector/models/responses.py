@@ -29,6 +29,18 @@ LEFT_OUT_WHERE = {
 }
 
 
+#: The flag the collector adds, with "suspect-burst" before it, to a response beyond a kiosk's
+#: plausible rate (collector.ingest.flag_kiosk_rate); a kiosk cannot send it (no ":" allowed).
+RATE_FLAG = "collector:kiosk-rate"
+
+
+def kiosk_flags(flags: Any) -> Any:
+    """The flags as the kiosk sent them: without the pair the collector appended."""
+    if isinstance(flags, list) and flags[-1:] == [RATE_FLAG]:
+        return flags[:-2]
+    return flags
+
+
 class Response(Base):
     """One person's response. Every field the hash covers is kept exactly as the kiosk sent it, so
     `as_sent()` reproduces the hash at any later time."""
@@ -118,7 +130,7 @@ class Response(Base):
             "answers": self.answers,
             "reasons": self.reasons,
             "comment": self.comment,
-            "flags": self.flags,
+            "flags": kiosk_flags(self.flags),
         }
         # Optional hashed fields count only when given (shared.chain), as they were sent.
         for name in OPTIONAL_CHAINED_FIELDS:

@@ -60,6 +60,10 @@ DEFAULTS = {
     "POSTER_RATE_LIMIT": "5 per 10 minutes",
     "POSTER_BURST_SIZE": 3,
     "POSTER_BURST_WINDOW": 600,
+    #: A poster form sent back sooner than this after it was served is flagged suspect.
+    "POSTER_MIN_SECONDS": 5,
+    #: Poster responses of one unit within POSTER_BURST_WINDOW beyond which new ones are flagged.
+    "POSTER_MAX_PER_WINDOW": 30,
 }
 
 bp = Blueprint("phone", __name__)
@@ -264,6 +268,7 @@ def poster(code: str):
     if request.method == "POST":
         form = _posted(_poster_form(q), scope)
         now = utcnow()
+        config = current_app.config
         store_poster(
             session,
             unit,
@@ -274,8 +279,12 @@ def poster(code: str):
             started_at=now,
             now=now,
             rule=BurstRule(
-                current_app.config["POSTER_BURST_SIZE"], current_app.config["POSTER_BURST_WINDOW"]
+                config["POSTER_BURST_SIZE"],
+                config["POSTER_BURST_WINDOW"],
+                float(config["POSTER_MIN_SECONDS"]),
+                int(config["POSTER_MAX_PER_WINDOW"]),
             ),
+            served_at=form.issued_at,
         )
         session.commit()
         return _see_other(url_for(".thanks"))

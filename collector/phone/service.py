@@ -207,11 +207,22 @@ def submit_receipt(
 
 @dataclass(frozen=True)
 class BurstRule:
-    """Poster responses identical to the previous `size - 1` of the same unit within `window`
-    seconds are flagged, as the kiosk flags bursts at a counter."""
+    """When a poster response is flagged suspect (left out of the official figures, kept for
+    audit; methodology section 8). Besides the rate limit per client address (POSTER_RATE_LIMIT,
+    which refuses), three signals that need no address or device fingerprint:
+
+    * identical answers: the same answers as the previous `size - 1` of the unit within `window`
+      seconds, as the kiosk flags bursts at a counter;
+    * too fast: sent less than `min_seconds` after its form was served (the form's signed issue
+      time), quicker than anyone reads and answers the questions;
+    * too many: the unit already had `max_per_window` poster responses within `window` seconds,
+      more than walk-ins to one unit make, whatever addresses they come from.
+    """
 
     size: int = 3
     window: float = 600
+    min_seconds: float = 5
+    max_per_window: int = 30
 
 
 def poster_unit(session: Session, code: str) -> Unit | None:
@@ -233,10 +244,25 @@ def store_poster(
     started_at: dt.datetime,
     now: dt.datetime,
     rule: BurstRule,
+    served_at: dt.datetime | None = None,
 ) -> Response:
-    """A walk-in response from the unit's poster, flagged when it repeats a burst."""
+    """A walk-in response from the unit's poster (its form served at `served_at`), flagged
+    suspect by the signals of `rule`."""
     flags = []
-    if rule.size >= 2 and answers:
+    since = now - dt.timedelta(seconds=rule.window)
+    recent = session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Response)
+        .where(
+            Response.unit_id == unit.id,
+            Response.channel == "poster",
+            Response.submitted_at >= since,
+        )
+    )
+    too_fast = served_at is not None and (now - served_at).total_seconds() < rule.min_seconds
+    if too_fast or (rule.max_per_window > 0 and recent >= rule.max_per_window):
+        flags = [SUSPECT_FLAG]
+    if not flags and rule.size >= 2 and answers:
         before = session.scalars(
             sa.select(Response.answers)
             .where(

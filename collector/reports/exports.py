@@ -45,8 +45,9 @@ JOB_ID_BYTES = 12
 JOB_ID_RE = re.compile(r"[A-Za-z0-9_-]{16}")
 
 
-def raw_headers(with_officer: bool = False) -> list[str]:
-    """The column titles; the officer column only for readers who may see officers."""
+def raw_headers(with_officer: bool = False, with_comment: bool = True) -> list[str]:
+    """The column titles; the officer and comment columns only for readers who may see them
+    (collector.reports.service.reader_rights)."""
     return [
         _("Response id"),
         _("Time"),
@@ -59,7 +60,7 @@ def raw_headers(with_officer: bool = False) -> list[str]:
         _("Complete"),
         _("Answers"),
         _("Reasons"),
-        _("Comment"),
+        *([_("Comment")] if with_comment else []),
         _("Flags"),
         _("Chain"),
         _("In official figures"),
@@ -69,10 +70,16 @@ def raw_headers(with_officer: bool = False) -> list[str]:
 
 
 def raw_rows(
-    session: Session, root_id: int, first: Week, last: Week, with_officer: bool = False
+    session: Session,
+    root_id: int,
+    first: Week,
+    last: Week,
+    with_officer: bool = False,
+    with_comment: bool = True,
 ) -> Iterator[list[Any]]:
     """The responses of the subtree from the start of `first` to the end of `last`, oldest first
-    (with each one's officer code only when `with_officer`: managers and admins)."""
+    (with each one's officer code only when `with_officer`, its comment only when
+    `with_comment`)."""
     ids = subtree_ids(session, [root_id])
     r = Response
     query = (
@@ -121,7 +128,7 @@ def raw_rows(
             bool(row.complete),
             "; ".join(f"{k}={v}" for k, v in sorted(answers_of(row.answers).items())),
             "; ".join(reasons_of(row.reasons)),
-            comment_of(row.comment) or "",
+            *([comment_of(row.comment) or ""] if with_comment else []),
             "; ".join(flags),
             chain,
             not suspect and row.chain_ok is not False,
@@ -131,12 +138,17 @@ def raw_rows(
 
 
 def stream_raw_csv(
-    session: Session, root_id: int, first: Week, last: Week, with_officer: bool = False
+    session: Session,
+    root_id: int,
+    first: Week,
+    last: Week,
+    with_officer: bool = False,
+    with_comment: bool = True,
 ) -> Iterator[bytes]:
     """CSV bytes, a few thousand rows at a time, with a BOM so Excel reads Vietnamese right."""
-    yield (BOM + write_csv([raw_headers(with_officer)])).encode("utf-8")
+    yield (BOM + write_csv([raw_headers(with_officer, with_comment)])).encode("utf-8")
     batch: list[list[Any]] = []
-    for row in raw_rows(session, root_id, first, last, with_officer):
+    for row in raw_rows(session, root_id, first, last, with_officer, with_comment):
         batch.append(row)
         if len(batch) >= BATCH:
             yield write_csv(batch).encode("utf-8")
@@ -152,13 +164,14 @@ def write_raw_xlsx(
     last: Week,
     path: Path,
     with_officer: bool = False,
+    with_comment: bool = True,
 ) -> int:
     """Write the raw responses to an XLSX file in openpyxl's write-only (streaming) mode."""
     book = Workbook(write_only=True)
     sheet = book.create_sheet(_("Responses"))
-    sheet.append(raw_headers(with_officer))
+    sheet.append(raw_headers(with_officer, with_comment))
     count = 0
-    for row in raw_rows(session, root_id, first, last, with_officer):
+    for row in raw_rows(session, root_id, first, last, with_officer, with_comment):
         sheet.append([neutralise(v) for v in row])
         count += 1
     tmp = path.with_suffix(".part")

@@ -21,7 +21,7 @@ from collector.reports.counts import GROUP_VALUES, broken_sql, suspect_sql, unof
 from collector.reports.data import COUNT_COLUMNS, DIMENSIONS, ReportData
 from collector.reports.periods import Period
 from collector.reports.weeks import ZONE
-from shared.text import normalise_text
+from shared.text import clean_comment, normalise_text
 
 
 def load_units(session: Session, root_id: int) -> pd.DataFrame:
@@ -67,9 +67,10 @@ def reasons_of(value: Any) -> list[str]:
 
 
 def comment_of(value: Any) -> str | None:
-    """A stored comment as every report shows it: normalised like on arrival (a row written
-    straight into the database may hold control characters)."""
-    return normalise_text(value) if isinstance(value, str) else None
+    """A stored comment as every report and export shows it: cleaned like on arrival (a row
+    written straight into the database, or stored before a redaction rule was added, may hold
+    control characters or personal data)."""
+    return clean_comment(value) if isinstance(value, str) else None
 
 
 # -- any period, from the counts -------------------------------------------------------------

@@ -336,6 +336,9 @@ class Report:
     viewer_role: str = "system"
     #: Officers (managers only, like `officers`) and counters against the target.
     funnels: tuple[FunnelPlot, ...] = ()
+    #: True when the reader may not read the comments (collector.reports.service.reader_rights);
+    #: `comments` is then empty and `comments_total` still counts them.
+    comments_hidden: bool = False
 
     def kind(self, code: str) -> KindReport | None:
         return next((k for k in self.kinds if k.kind == code), None)

@@ -138,26 +138,49 @@ def build_report_for(
             period=period.key,
             via=via,
         )
-    return for_reader(report, user)
+    return for_reader(report, user, config)
 
 
 #: Roles that see results per officer (methodology section 7: managers only, never viewers).
 OFFICER_ROLES = frozenset({"admin", "manager"})
 
 
-def for_reader(report: model.Report, user: User | None) -> model.Report:
-    """The report as `user` may read it: per-officer results are removed here, once, for every
-    renderer (page, CSV, XLSX, JSON), for anyone but managers and admins."""
-    role = user.role if user is not None else "system"
+@dataclasses.dataclass(frozen=True)
+class ReaderRights:
+    """What a reader may see beyond the figures."""
+
+    officers: bool
+    comments: bool
+
+
+def reader_rights(user: User | None, config: Mapping[str, Any]) -> ReaderRights:
+    """The one answer to "may this reader see officers, comments?", for the report (page, CSV,
+    XLSX, JSON) and the raw exports alike: managers, administrators and the system (CLI, mail
+    to configured addresses) see both; viewers see no officer, and comments only where the
+    province allows it (VIEWERS_SEE_COMMENTS)."""
     if user is None or user.role in OFFICER_ROLES:
-        return dataclasses.replace(report, viewer_role=role)
-    return dataclasses.replace(
-        report,
-        officers=None,
-        officers_hidden=None,
-        funnels=tuple(f for f in report.funnels if f.dimension != "officer"),
-        viewer_role=role,
-    )
+        return ReaderRights(officers=True, comments=True)
+    return ReaderRights(officers=False, comments=bool(config.get("VIEWERS_SEE_COMMENTS", False)))
+
+
+def for_reader(
+    report: model.Report, user: User | None, config: Mapping[str, Any] | None = None
+) -> model.Report:
+    """The report as `user` may read it: what `reader_rights` withholds is removed here, once,
+    for every renderer (page, CSV, XLSX, JSON)."""
+    role = user.role if user is not None else "system"
+    rights = reader_rights(user, config or {})
+    report = dataclasses.replace(report, viewer_role=role)
+    if not rights.officers:
+        report = dataclasses.replace(
+            report,
+            officers=None,
+            officers_hidden=None,
+            funnels=tuple(f for f in report.funnels if f.dimension != "officer"),
+        )
+    if not rights.comments:
+        report = dataclasses.replace(report, comments=(), comments_hidden=True)
+    return report
 
 
 class _ReportCache:

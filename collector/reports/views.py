@@ -39,7 +39,7 @@ from collector.reports.exports import (
 )
 from collector.reports.page import TEMPLATE, kind_label, page_context, period_from_args, periods
 from collector.reports.render import report_csv, report_xlsx
-from collector.reports.service import OFFICER_ROLES, ReportNotFound, resolve_unit
+from collector.reports.service import ReportNotFound, reader_rights, resolve_unit
 from collector.reports.targets import effective_targets
 from collector.reports.weeks import Week
 from collector.tasks import enqueue_export
@@ -203,14 +203,16 @@ def raw_csv():
     name = f"sipas-raw-{unit.code}-{first}-{last}.csv"
     engine, root_id = get_db().engine, unit.id
     logger = current_app.logger
-    with_officer = user.role in OFFICER_ROLES
+    rights = reader_rights(user, current_app.config)
 
     def rows():
         # The stream outlives the request's own session (closed when the view returns): it reads
         # through a session of its own, closed when the last row is sent or the client goes.
         with Session(engine) as stream_session:
             try:
-                yield from stream_raw_csv(stream_session, root_id, first, last, with_officer)
+                yield from stream_raw_csv(
+                    stream_session, root_id, first, last, rights.officers, rights.comments
+                )
             except Exception:
                 # The 200 is sent already: log, say so in the file, and raise, so that the
                 # server cuts the connection before the end of the chunked body and the client

@@ -16,6 +16,13 @@ bind = os.environ.get("SIPAS_GUNICORN_BIND", "127.0.0.1:8000")
 #: holds up the kiosks' small ingest requests for long.
 workers = int(os.environ.get("SIPAS_GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
 threads = int(os.environ.get("SIPAS_GUNICORN_THREADS", "2"))
+#: gunicorn's threaded worker with a time limit on receiving a request (shared/serve.py:
+#: SIPAS_SERVER_READ_TIMEOUT seconds, 30 by default), as `sipas collector run` uses.
+worker_class = "shared.serve.BoundedThreadWorker"
+#: Request line and header fields bounded (gunicorn's defaults, stated).
+limit_request_line = 8190
+limit_request_fields = 100
+limit_request_field_size = 8190
 #: A request that takes longer is killed and its worker replaced (exports run in the worker
 #: process `sipas collector worker`, not here).
 timeout = int(os.environ.get("SIPAS_GUNICORN_TIMEOUT", "60"))

@@ -176,14 +176,23 @@ def test_db_upgrade_creates_the_tables(empty_db_url, tmp_path):
         get_db(app).dispose()
 
 
-def test_run_migrates_then_serves_with_waitress(app, runner, monkeypatch):
-    import waitress
+def test_run_migrates_then_serves_with_the_bounded_server(app, runner, monkeypatch):
+    from shared import serve
 
     served = {}
-    monkeypatch.setattr(waitress, "serve", lambda wsgi, **kw: served.update(app=wsgi, **kw))
+    monkeypatch.setattr(serve, "serve", lambda wsgi, **kw: served.update(app=wsgi, **kw))
     result = runner.invoke(collector, ["run", "--port", "5099", "--threads", "2"])
     assert result.exit_code == 0, result.output
-    assert served == {"app": app, "host": "127.0.0.1", "port": 5099, "threads": 2}
+    assert served.pop("post_fork") is not None
+    assert served == {
+        "app": app,
+        "host": "127.0.0.1",
+        "port": 5099,
+        "threads": 2,
+        "workers": 1,
+        "name": "sipas-collector",
+        "read_timeout": 30.0,
+    }
     assert "http://127.0.0.1:5099/" in result.output
 
 

@@ -150,7 +150,30 @@ def test_the_gunicorn_config_loads_and_names_the_app_factory(monkeypatch):
         "c = Config(); import runpy\n"
         f"ns = runpy.run_path({str(DEPLOY / 'collector' / 'gunicorn.conf.py')!r})\n"
         "[c.set(k, v) for k, v in ns.items() if k in c.settings]\n"
-        "print(c.workers, c.timeout, c.wsgi_app, c.accesslog)",
+        "print(c.workers, c.timeout, c.wsgi_app, c.accesslog, c.worker_class.__name__)",
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["3", "60", "collector:create_app()", "None"]
+    assert done.stdout.split() == [
+        "3",
+        "60",
+        "collector:create_app()",
+        "None",
+        "BoundedThreadWorker",
+    ]
+
+
+def test_the_nginx_site_bounds_what_a_client_can_hold():
+    """Issue 20, finding 4: body size, head and body time, head size, whole bodies buffered."""
+    site = (DEPLOY / "collector" / "nginx-sipas-collector.conf").read_text("utf-8")
+    for directive in (
+        r"client_header_timeout (\d+)s;",
+        r"client_body_timeout (\d+)s;",
+        r"large_client_header_buffers 4 8k;",
+        r"proxy_request_buffering on;",
+        r"reset_timedout_connection on;",
+        r"limit_conn sipas_per_address \d+;",
+    ):
+        found = re.search(directive, site)
+        assert found, directive
+        if found.groups():
+            assert 0 < int(found.group(1)) <= 30
