@@ -487,16 +487,18 @@ def more_responses_needed(
     value: float | None, variance: float | None, n: int, target: float
 ) -> int | None:
     """For a figure too close to call: about how many more responses would settle it if the
-    share stayed as it is (section 7). The variance falls in proportion to the responses, so the
-    interval leaves the target once z^2 variance n / (n + more) < (share - target)^2. None when
-    the share is the target (no number of responses settles it) or nothing is known."""
+    share stayed as it is (section 7). On the scale of the interval (logit), the variance falls
+    in proportion to the responses, so the interval leaves the target once
+    t^2 v_L n / (n + more) < (logit p - logit T)^2, with v_L = variance / (p (1 - p))^2. None
+    when the share is the target (no number of responses settles it) or nothing is known."""
     if value is None or variance is None or n <= 0 or math.isnan(variance) or variance <= 0:
         return None
-    gap = (value - target) / 100.0
-    if gap == 0:
+    p, t = value / 100.0, target / 100.0
+    if not (0 < p < 1 and 0 < t < 1) or p == t:
         return None
-    total = Z95 * Z95 * variance * n / (gap * gap)
-    return max(1, math.ceil(total) - n)
+    gap = math.log(p / (1 - p)) - math.log(t / (1 - t))
+    spread = float(t975(n - 1)) ** 2 * variance / (p * (1 - p)) ** 2
+    return max(1, math.ceil(n * spread / (gap * gap)) - n)
 
 
 # -- breakdowns: a pooled share per group, clustered by response -------------------------------
@@ -661,6 +663,7 @@ class RolledUp:
     #: data below it, and so in its own pooled part.
     own_pooled: np.ndarray
     pool_n: np.ndarray  #: (U, G) respondents of the unit's pooled part (0: none)
+    pool_weight: np.ndarray  #: (U, G) its weight in the unit's mean (`pool_weight`)
     pool_index: np.ndarray  #: (U, G) the pooled part's index
     pool_interval: np.ndarray  #: (U, G, 2)
 
@@ -720,10 +723,15 @@ def _pools(
         flat = segment_sums(rows.reshape(len(rows), -1), starts)
         return flat.reshape((len(starts), *rows.shape[1:]))
 
-    held = _counts_from([summed(a) for a in counts.arrays()], True)
+    held = _counts_from([summed(a) for a in counts.arrays()], counts.cross is not None)
     scores = score_counts(layout, held)
     n = np.asarray(held.respondents, dtype=float)
     held_n[pool_owner, pool_group] = n
+    at = (pool_owner, pool_group)
+    part.index[at] = np.where(n > 0, scores.index, np.nan)
+    part.factor[at] = scores.factor
+    if held.cross is None:  # figures without intervals
+        return part, held_n
     # The strata's part of the sum of squares, taken out: (sum of z over unit h)^2 / n_h.
     s_h = np.asarray(counts.satisfied, float)[member, group]
     a_h = np.asarray(counts.answered, float)[member, group]
@@ -749,11 +757,8 @@ def _pools(
     factor_var = _with_n(
         sum_of_squares(fd, fdq, held.cross) - f_strata, held.respondents, per_factor=True
     )
-    at = (pool_owner, pool_group)
-    part.index[at] = np.where(n > 0, scores.index, np.nan)
     part.variance[at] = carried_variance(scores.index, index_var, n)
     part.interval[at] = survey_interval(scores.index, index_var, n)
-    part.factor[at] = scores.factor
     part.factor_variance[at] = carried_variance(scores.factor, factor_var, n[:, None])
     part.factor_interval[at] = survey_interval(scores.factor, factor_var, n[:, None])
     return part, held_n
@@ -767,10 +772,11 @@ def roll_up(tree: Tree, layout: Layout, counts: Counts, min_n: float = 0) -> Rol
     respondents, its own responses if at least `min_n`, and one pooled part holding every child
     and own responses below `min_n` together (their counts summed and scored as one), so that
     a handful of responses never weighs as much as a large unit and no response is dropped.
+    Every part weighs 1, but a pooled part still below `min_n` weighs n / `min_n` (`pool_weight`).
     The pooled part is a sample stratified by unit (`_pools`). The parts are independent
-    samples: the mean's variance is the sum of the parts' variances over the number of parts
-    squared (`carried_variance` for each part), and its interval `survey_interval` with the
-    unit's respondents; a unit with a single part keeps that part's interval.
+    samples: the mean sum_j w_j x_j / sum_j w_j has variance sum_j w_j^2 v_j / (sum_j w_j)^2
+    (`carried_variance` for each part), and its interval is `survey_interval` with the unit's
+    respondents; a unit with a single part keeps that part's interval.
     """
     own = score_counts(layout, counts)
     n_own = np.asarray(counts.respondents, dtype=float)
@@ -781,25 +787,27 @@ def roll_up(tree: Tree, layout: Layout, counts: Counts, min_n: float = 0) -> Rol
     own_pooled = kids & (n_own > 0) & (n_own < min_n)
     own_part = (n_own > 0) & (~kids | (n_own >= min_n))
     has_cross = counts.cross is not None
-    if has_cross:
-        pool, pool_n = _pools(tree, layout, counts, pooled, own_pooled)
-    else:
-        pool = pool_n = None
+    pool, pool_n = _pools(tree, layout, counts, pooled, own_pooled)
+    weight = pool_weight(pool_n, min_n)
     shape, factors = n_own.shape, len(layout.factors)
-    # What the parts bring to each unit: own part and pooled part now, children level by level.
-    total, total_var, parts = (np.zeros(shape) for _ in range(3))
-    f_total, f_var, f_parts = (np.zeros((*shape, factors)) for _ in range(3))
+    # What the parts bring to each unit: own part and pooled part now, children level by level:
+    # the sum of the weights, of the weighted figures and of the squared weights x variances.
+    weights, total, total_var, parts = (np.zeros(shape) for _ in range(4))
+    f_weights, f_total, f_var, f_parts = (np.zeros((*shape, factors)) for _ in range(4))
     bounds, f_bounds = np.zeros((*shape, 2)), np.zeros((*shape, factors, 2))
 
-    def add(at, on, index, variance, interval, f_index, f_variance, f_interval):
+    def add(at, on, w, index, variance, interval, f_index, f_variance, f_interval):
         on = on & ~np.isnan(index)
-        total[at] += np.where(on, index, 0.0)
-        total_var[at] += np.where(on, variance, 0.0)
+        weights[at] += np.where(on, w, 0.0)
+        total[at] += np.where(on, w * np.nan_to_num(index), 0.0)
+        total_var[at] += np.where(on, w * w * np.nan_to_num(variance), 0.0)
         bounds[at] += np.where(on[..., None], np.nan_to_num(interval), 0.0)
         parts[at] += on
         f_on = on[..., None] & ~np.isnan(f_index)
-        f_total[at] += np.where(f_on, f_index, 0.0)
-        f_var[at] += np.where(f_on, f_variance, 0.0)
+        fw = np.broadcast_to(np.asarray(w, dtype=float)[..., None], f_on.shape)
+        f_weights[at] += np.where(f_on, fw, 0.0)
+        f_total[at] += np.where(f_on, fw * np.nan_to_num(f_index), 0.0)
+        f_var[at] += np.where(f_on, fw * fw * np.nan_to_num(f_variance), 0.0)
         f_bounds[at] += np.where(f_on[..., None], np.nan_to_num(f_interval), 0.0)
         f_parts[at] += f_on
 
@@ -807,6 +815,7 @@ def roll_up(tree: Tree, layout: Layout, counts: Counts, min_n: float = 0) -> Rol
     add(
         everyone,
         own_part,
+        np.ones(shape),
         own.index,
         carried_variance(own.index, own.index_variance, n_own),
         own.index_ci,
@@ -814,25 +823,25 @@ def roll_up(tree: Tree, layout: Layout, counts: Counts, min_n: float = 0) -> Rol
         carried_variance(own.factor, own.factor_variance, n_own[..., None]),
         own.factor_ci,
     )
-    if pool is not None:
-        add(
-            everyone,
-            pool_n > 0,
-            pool.index,
-            pool.variance,
-            pool.interval,
-            pool.factor,
-            pool.factor_variance,
-            pool.factor_interval,
-        )
+    add(
+        everyone,
+        pool_n > 0,
+        weight,
+        pool.index,
+        pool.variance,
+        pool.interval,
+        pool.factor,
+        pool.factor_variance,
+        pool.factor_interval,
+    )
     value, variance = np.full(shape, np.nan), np.full(shape, np.nan)
     factor, factor_var = np.full((*shape, factors), np.nan), np.full((*shape, factors), np.nan)
     interval, factor_interval = np.full((*shape, 2), np.nan), np.full((*shape, factors, 2), np.nan)
     for level in tree.levels:
-        value[level] = _ratio(total[level], parts[level], 1.0)
-        variance[level] = _ratio(total_var[level], parts[level] ** 2, 1.0)
-        factor[level] = _ratio(f_total[level], f_parts[level], 1.0)
-        factor_var[level] = _ratio(f_var[level], f_parts[level] ** 2, 1.0)
+        value[level] = _ratio(total[level], weights[level], 1.0)
+        variance[level] = _ratio(total_var[level], weights[level] ** 2, 1.0)
+        factor[level] = _ratio(f_total[level], f_weights[level], 1.0)
+        factor_var[level] = _ratio(f_var[level], f_weights[level] ** 2, 1.0)
         interval[level] = _part_or_mean(
             parts[level], bounds[level], value[level], variance[level], n_sub[level], has_cross
         )
@@ -854,6 +863,8 @@ def roll_up(tree: Tree, layout: Layout, counts: Counts, min_n: float = 0) -> Rol
         big = has_data[children] & ~pooled[children]
         f_on = big[..., None] & ~np.isnan(factor[children])
         for target, source in (
+            (weights, big.astype(float)),
+            (f_weights, f_on.astype(float)),
             (total, np.where(big, value[children], 0.0)),
             (total_var, np.where(big, variance[children], 0.0)),
             (parts, big.astype(float)),
@@ -876,10 +887,21 @@ def roll_up(tree: Tree, layout: Layout, counts: Counts, min_n: float = 0) -> Rol
         factor_parts=f_parts,
         pooled=pooled,
         own_pooled=own_pooled,
-        pool_n=pool_n if pool_n is not None else np.zeros(shape),
-        pool_index=pool.index if pool is not None else np.full(shape, np.nan),
-        pool_interval=pool.interval if pool is not None else nan_pair,
+        pool_n=pool_n,
+        pool_weight=np.where(pool_n > 0, weight, 0.0),
+        pool_index=pool.index,
+        pool_interval=pool.interval if has_cross else nan_pair,
     )
+
+
+def pool_weight(respondents: np.ndarray, min_n: float) -> np.ndarray:
+    """The weight of a pooled part in its parent's mean: 1 like any part once it holds the
+    minimum of respondents, n / minimum below it, so that a pool of a handful of responses
+    never weighs as much as a unit of hundreds (section 5)."""
+    n = np.asarray(respondents, dtype=float)
+    if min_n <= 0:
+        return np.ones_like(n)
+    return np.minimum(1.0, n / float(min_n))
 
 
 def _part_or_mean(parts, bounds, value, variance, n, has_cross: bool) -> np.ndarray:

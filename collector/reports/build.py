@@ -369,6 +369,7 @@ def _pooled_part(scored: _Scored, units: _Units, root: int):
         n=n,
         index=_num(r.pool_index[root, 0]),
         ci95=_interval(r.pool_interval[root, 0]),
+        weight=float(r.pool_weight[root, 0]),
     )
 
 

@@ -143,6 +143,8 @@ class PooledPart:
     n: int
     index: float | None
     ci95: Interval | None
+    #: Its weight in the mean: 1 like any part, n / minimum while it is below the minimum.
+    weight: float = 1.0
 
 
 @dataclass(frozen=True)

@@ -326,7 +326,17 @@ def _kind_tables(report: model.Report) -> list[Table]:
                 child_factors.append([kind, row.code, _yes(row.own), code, r2(value)])
         if k.pooled_part is not None:
             p = k.pooled_part
-            pools.append([kind, ", ".join(p.units), _yes(p.own), p.n, r2(p.index), *_ci(p.ci95)])
+            pools.append(
+                [
+                    kind,
+                    ", ".join(p.units),
+                    _yes(p.own),
+                    p.n,
+                    r2(p.index),
+                    *_ci(p.ci95),
+                    r2(p.weight),
+                ]
+            )
         for t in k.trend:
             trend.append(
                 [
@@ -411,6 +421,7 @@ def _kind_tables(report: model.Report) -> list[Table]:
                 _("Index (%)"),
                 _("Interval (95%), low"),
                 _("Interval (95%), high"),
+                _("Weight in the mean"),
             ],
             pools,
         ),

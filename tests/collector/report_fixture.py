@@ -188,7 +188,7 @@ def _admin() -> model.KindReport:
         ),
         targets={"2025": 75.0, "2026": 80.0},
         versions=("2026.1",),
-        pooled_part=model.PooledPart(("D03",), False, 10, 90.0, (60.1, 98.2)),
+        pooled_part=model.PooledPart(("D03",), False, 10, 90.0, (60.1, 98.2), 10 / 30),
     )
 
 

@@ -240,22 +240,25 @@ def alike_report(tree, units_and_shares, settings=SETTINGS) -> model.KindReport:
 def test_parts_below_the_minimum_are_pooled_into_one_part():
     """P has its own 5 responses (all satisfied); below it A 36 of 40, B 8 of 10, C 6 of 12.
     With a minimum of 30, A is a part of its own (90 %); B, C and P's own responses are pooled
-    into one part: 19 of 27 = 70.370 %. P = (90 + 70.370) / 2 = 80.185 %, 2 parts, n = 67.
+    into one part: 19 of 27 = 70.370 %. That part is still below the minimum, so it weighs
+    27 / 30 = 0.9: P = (1 x 90 + 0.9 x 70.370) / 1.9 = 80.702 %, 2 parts, n = 67.
 
     Variances (each unit's respondents answer alike, so each is a share of people):
         A: 40/39 x 0.9 x 0.1 / 40 = 0.0023077
         the pool, a sample stratified by unit: 27/26 x (10 x 0.8 x 0.2 + 12 x 0.5 x 0.5
             + 5 x 1 x 0) / 27^2 = 0.0065527, interval 51.67-84.06 % (logit, t(26))
-        P: (0.0023077 + 0.0065527) / 2^2 = 0.0022151; logit(0.80185) +- t(66) sqrt(0.0022151) /
-            (0.80185 x 0.19815): 69.14-87.97 %.
+        P: (1^2 x 0.0023077 + 0.9^2 x 0.0065527) / 1.9^2 = 0.0021095; logit(0.80702) = 1.4307
+            +- t(66) sqrt(0.0021095) / (0.80702 x 0.19298) = 1.9966 x 0.29491 = 0.5888:
+            69.89-88.28 %.
     """
     tree = units((1, "P", None), (2, "A", 1), (3, "B", 1), (4, "C", 1))
     admin = alike_report(tree, [(1, 5, 5), (2, 40, 36), (3, 10, 8), (4, 12, 6)])
-    assert admin.summary.index == pytest.approx((90 + 100 * 19 / 27) / 2)
+    assert admin.summary.index == pytest.approx((90 + 0.9 * 100 * 19 / 27) / 1.9)
     assert (admin.summary.parts, admin.summary.n) == (2, 67)
-    assert admin.summary.ci95 == pytest.approx((69.14, 87.97), abs=0.01)
+    assert admin.summary.ci95 == pytest.approx((69.89, 88.28), abs=0.01)
     pool = admin.pooled_part
     assert (pool.units, pool.own, pool.n) == (("B", "C"), True, 27)
+    assert pool.weight == pytest.approx(0.9)
     assert pool.index == pytest.approx(100 * 19 / 27)
     assert pool.ci95 == pytest.approx((51.67, 84.06), abs=0.01)
     rows = {row.code: row for row in admin.children}

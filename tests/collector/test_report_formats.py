@@ -161,6 +161,7 @@ def figures_from_model(report: model.Report) -> Figures:
             out[f"{kk}.pool.ci95"] = _pair(p.ci95)
             out[f"{kk}.pool.n"] = num(p.n)
             out[f"{kk}.pool.units"] = ", ".join(p.units)
+            out[f"{kk}.pool.weight"] = num(p.weight)
         out[f"{kk}.target"] = num(s.target)
         out[f"{kk}.answers"] = num(s.answers)
         out[f"{kk}.parts"] = num(s.parts)
@@ -300,6 +301,7 @@ def figures_from_json(doc: dict) -> Figures:
             out[f"{kk}.pool.ci95"] = _j_interval(p["ci95"])
             out[f"{kk}.pool.n"] = num(p["n"])
             out[f"{kk}.pool.units"] = ", ".join(p["units"])
+            out[f"{kk}.pool.weight"] = num(p["weight"])
         for name in ("target", "answers", "parts", "pooled"):
             out[f"{kk}.{name}"] = num(s[name])
         out[f"{kk}.change"] = num(k["change"])
@@ -488,6 +490,7 @@ def figures_from_tables(tables: Tables) -> Figures:
         out[f"{k}.pool.ci95"] = interval(row[low], row[high])
         out[f"{k}.pool.n"] = num(row[n_h])
         out[f"{k}.pool.units"] = row[t("Units pooled")] or ""
+        out[f"{k}.pool.weight"] = num(row[t("Weight in the mean")])
     for row in _table(tables, "Funnel plots"):
         key = f"funnel.{dimensions[row[t('Breakdown')]]}.{kinds[row[kind_h]]}"
         out[f"{key}.target"] = num(row[t("Target (%)")])

@@ -308,11 +308,12 @@ def test_the_cross_products_are_sums_over_respondents():
 
 
 def test_more_responses_needed_by_hand():
-    """89.8 % with a variance of 0.000582 from 157 responses, target 90: the interval leaves the
-    target once 1.96^2 x 0.000582 x 157 / (157 + more) < 0.002^2, so 157 + more > 87,757."""
-    assert (
-        scoring.more_responses_needed(89.8, 0.000582, 157, 90.0)
-        == math.ceil(1.96**2 * 0.000582 * 157 / 0.002**2) - 157
-    )
+    """89.8 % with a variance of 0.000582 from 157 responses, target 90. On the logit scale the
+    gap is logit(0.898) - logit(0.9) = -0.022027, and the variance there is 0.000582 /
+    (0.898 x 0.102)^2 = 0.069370; times t(156)^2 = 1.9753^2: 0.27067. The interval leaves the
+    target once 0.27067 x 157 / (157 + more) < 0.022027^2, i.e. 157 + more > 87,584: 87,427
+    more."""
+    assert scoring.more_responses_needed(89.8, 0.000582, 157, 90.0) == 87427
     assert scoring.more_responses_needed(90.0, 0.000582, 157, 90.0) is None
     assert scoring.more_responses_needed(None, None, 0, 90.0) is None
+    assert scoring.more_responses_needed(100.0, 0.0, 30, 90.0) is None
