@@ -109,7 +109,7 @@ def trend_chart(
 
 def _without_scripts(root):
     """pygal writes its settings into an inline <script> even with js=[]: the page's
-    Content-Security-Policy (script-src 'self') blocks it with an error, and the chart needs none."""
+    Content-Security-Policy (script-src 'self') blocks it with an error; the chart needs none."""
     for parent in list(root.iter()):
         for child in list(parent):
             if isinstance(child.tag, str) and child.tag.rsplit("}", 1)[-1] == "script":
