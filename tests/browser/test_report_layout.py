@@ -93,8 +93,10 @@ def _logged_in(browser, server, viewport):
 
 
 def _overlap(a: dict, b: dict) -> bool:
-    return a["left"] < b["right"] and b["left"] < a["right"] and (
-        a["top"] < b["bottom"] and b["top"] < a["bottom"]
+    return (
+        a["left"] < b["right"]
+        and b["left"] < a["right"]
+        and (a["top"] < b["bottom"] and b["top"] < a["bottom"])
     )
 
 
