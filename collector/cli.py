@@ -120,10 +120,12 @@ def collector(ctx: click.Context, instance: Path | None) -> None:
         info.create_app = functools.partial(_app_for_cli, instance)
 
 
-@collector.command(with_appcontext=False)
+@collector.command(
+    with_appcontext=False,
+    help=_("Check the configuration, the database and the queue without starting anything."),
+)
 @click.pass_context
 def check(ctx: click.Context) -> None:
-    """Check the configuration, the database and the queue without starting anything."""
     info = ctx.ensure_object(ScriptInfo)
     app = None
     try:
