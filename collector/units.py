@@ -71,7 +71,10 @@ def check_unit(code: str, name: str, kind: str) -> None:
         raise UnitError(N_("unit %(code)s: the name must be 1 to 200 characters"), code=code)
     if not KIND_RE.fullmatch(kind or ""):
         raise UnitError(
-            N_("unit %(code)s: bad kind %(kind)r (lower-case, e.g. 'commune')"),
+            N_(
+                "unit %(code)s: bad kind %(kind)r (a code without accents or spaces: lower-case "
+                "letters, digits, '-' or '_', e.g. 'commune')"
+            ),
             code=code,
             kind=kind,
         )

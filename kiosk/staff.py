@@ -22,7 +22,6 @@ from shared.forms import SurveyForm
 from shared.i18n import N_
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
-LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 def _wrong_pin(response) -> bool:
@@ -60,6 +59,13 @@ def health():
     return render_template("kiosk/staff.html", **counter_health())
 
 
+def _moment(state: State | None) -> dt.datetime | None:
+    try:
+        return dt.datetime.fromisoformat(state.value) if state is not None else None
+    except ValueError:
+        return None
+
+
 def _offset(state: State | None) -> int | None:
     try:
         return int(state.value) if state is not None else None
@@ -70,7 +76,8 @@ def _offset(state: State | None) -> int | None:
 def counter_health() -> dict:
     """Figures for the staff page: today's responses, the outbox, the last send, disk space."""
     session = db.session()
-    today = dt.datetime.now(LOCAL).replace(hour=0, minute=0, second=0, microsecond=0)
+    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    today = dt.datetime.now(zone).replace(hour=0, minute=0, second=0, microsecond=0)
     per_counter = dict(
         session.execute(
             sa.select(Response.counter, sa.func.count())
@@ -97,7 +104,8 @@ def counter_health() -> dict:
         "queue": queue,
         "open_now": open_now,
         "rejected": rejected,
-        "last_send": state.get("last_send_ok"),
+        #: A moment (shown in local time by the page), kept as UTC ISO text in the state table.
+        "last_send_at": _moment(state.get("last_send_ok")),
         "last_error": state.get("last_send_error"),
         "clock_offset_s": _offset(state.get("clock_offset_s")),
         #: The collector refused ratings for their times: this machine's clock is wrong.

@@ -42,6 +42,12 @@ def test_a_healthy_kiosk_is_ok(client, kiosk):
     assert GENESIS not in html
 
 
+def test_a_kiosk_never_heard_from_says_so(client, kiosk):
+    html = client.get("/kiosks/").get_data(as_text=True)
+    row = html[html.index(f'id="kiosk-{kiosk.id}"') :].split("</tr>")[0]
+    assert "Chưa từng liên lạc" in row and "Bình thường" not in row
+
+
 def test_the_start_page_leads_to_the_report(client):
     reply = client.get("/")
     assert reply.status_code == 302
