@@ -7,7 +7,12 @@ counter screens and staff page, the phone survey, the reports and the administra
 - a page wider than the screen (sideways scrolling; a wide table may scroll in its own box),
 - an English message id of the catalogues, verbatim, on a Vietnamese page (a text that skipped
   translation, or was never marked), in the text, the title or a label a person reads,
+- a code where a person should read words: an audit action (`kiosk-registered`), a kind of unit
+  (`commune`), a role (`manager`), a detail's key (`kiosk_id`), a Python value (`['00013'`,
+  `None`) or a UTC ISO time (`2026-12-07T11:39:54+00:00`),
 - a page not marked `lang="vi"`.
+
+Text a person typed or pasted (a text area) and commands shown as code are not read.
 
 Every page the apps serve as HTML must be visited: a new page without its place here fails the
 test that covers its app. Screenshots of each page at both sizes go to screenshots/guard/.
@@ -48,7 +53,8 @@ TEXT_JS = """
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   while (walker.nextNode()) {
     const el = walker.currentNode.parentElement;
-    if (!el || el.closest('script, style, template') || foreign(el)) continue;
+    if (!el || el.closest('script, style, template, textarea, code, kbd, samp, pre') ||
+        foreign(el)) continue;
     parts.push(walker.currentNode.nodeValue);
   }
   for (const el of document.querySelectorAll(
@@ -109,9 +115,38 @@ class EnglishIds:
         return re.compile(rf"(?<![\w@.\-/]){body}(?![\w@\-/])")
 
     def found_in(self, text: str) -> list[str]:
-        # E-mail addresses and links are not words of the page (admin@demo.local).
-        text = re.sub(r"\S+@\S+|https?://\S+", " ", text)
+        text = _prose(text)
         return [message for message, pattern in self.patterns.items() if pattern.search(text)]
+
+
+#: Codes and machine values that a Vietnamese page must show in words. Whole tokens only; e-mail
+#: addresses and links are removed first (admin@demo.local is not the role "admin").
+MACHINE_VALUES = (
+    r"\['",  # a Python list
+    r"(?<![\w-])(?:None|True|False)(?![\w-])",
+    r"\d{4}-\d\d-\d\dT\d\d:\d\d",  # an ISO time
+    r"\+00:00",
+)
+
+
+def code_patterns(*codes: str) -> list[re.Pattern]:
+    # Whole tokens, not in quotes: a message may name a code to type ('commune' in a CSV).
+    words = [rf"(?<![\w./'\"-]){re.escape(code)}(?![\w/'\"-]|\.\w)" for code in codes]
+    return [re.compile(p) for p in (*MACHINE_VALUES, *words)]
+
+
+def collector_codes() -> list[re.Pattern]:
+    from collector.audit import ACTIONS, DETAILS
+    from collector.models import ROLES
+    from collector.models.units import UNIT_KINDS
+
+    keys = [key for key in DETAILS if "_" in key]  # kiosk_id; "unit" or "name" are words
+    return code_patterns(*ACTIONS, *UNIT_KINDS, *ROLES, *keys)
+
+
+def _prose(text: str) -> str:
+    # E-mail addresses and links are not words of the page (admin@demo.local).
+    return re.sub(r"\S+@\S+|https?://\S+", " ", text)
 
 
 @dataclass
@@ -119,6 +154,7 @@ class Guard:
     """Checks pages as they come and keeps what it found, page by page."""
 
     english: EnglishIds
+    codes: list[re.Pattern]
     shots: Path
     findings: list[str] = field(default_factory=list)
     csp: list[str] = field(default_factory=list)
@@ -139,6 +175,10 @@ class Guard:
             self.findings.append(f"{name}: <html lang={seen['lang']!r}>")
         for message in self.english.found_in(seen["text"]):
             self.findings.append(f"{name}: English on the page: {message!r}")
+        prose = _prose(seen["text"])
+        for pattern in self.codes:
+            for found in {m.group(0) for m in pattern.finditer(prose)}:
+                self.findings.append(f"{name}: a code on the page: {found!r}")
         for size, viewport in VIEWPORTS.items():
             page.set_viewport_size(viewport)
             width = page.evaluate(WIDTH_JS)
@@ -219,7 +259,7 @@ def collector(tmp_path_factory):
 
 @pytest.fixture
 def guard(shots) -> Guard:
-    return Guard(EnglishIds("shared", "collector"), shots)
+    return Guard(EnglishIds("shared", "collector"), collector_codes(), shots)
 
 
 def _logged_in(browser, server, guard: Guard, email: str, password: str = DEMO_PASSWORD):
@@ -416,7 +456,7 @@ def kiosk(tmp_path_factory):
 
 
 def test_every_kiosk_screen_and_the_staff_page(browser, kiosk, shots):
-    guard = Guard(EnglishIds("shared", "kiosk"), shots)
+    guard = Guard(EnglishIds("shared", "kiosk"), code_patterns(), shots)
     context = browser.new_context(viewport=VIEWPORTS["laptop"], has_touch=True, locale="vi-VN")
     page = context.new_page()
     guard.watch(page)
