@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from collector.models import AuditEntry, User
+from collector.models import ROLE_LABELS, AuditEntry, User
 from collector.models.units import unit_kind_label
 from shared.i18n import N_
 
@@ -73,7 +73,6 @@ DETAILS = {
     "source": N_("source"),
 }
 
-ROLES = {"admin": N_("administrator"), "manager": N_("manager"), "viewer": N_("viewer")}
 SERVICE_KINDS = {
     "admin": N_("Administrative services"),
     "health": N_("Health services"),
@@ -126,7 +125,7 @@ def _value(action: str, key: str, value: Any, translate: Translate) -> str:
     if isinstance(value, bool):
         return translate(N_("yes")) if value else translate(N_("no"))
     if key == "role":
-        return translate(ROLES[value]) if value in ROLES else str(value)
+        return translate(ROLE_LABELS[value]) if value in ROLE_LABELS else str(value)
     if key == "kind":
         if action == "target-set":
             return translate(SERVICE_KINDS[value]) if value in SERVICE_KINDS else str(value)

@@ -13,6 +13,7 @@ from flask_babel import gettext
 from flask_login import current_user
 
 from collector.admin import account, views
+from collector.models import ROLE_LABELS
 from collector.models.units import UNIT_KINDS, unit_kind_label
 
 #: Pages a person who must change their password may still open.
@@ -24,7 +25,9 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(account.bp, url_prefix="/account")
     app.before_request(_require_new_password)
     app.jinja_env.globals.update(
-        unit_kinds=tuple(UNIT_KINDS), unit_kind=lambda kind: unit_kind_label(kind, gettext)
+        unit_kinds=tuple(UNIT_KINDS),
+        unit_kind=lambda kind: unit_kind_label(kind, gettext),
+        role_labels=ROLE_LABELS,
     )
 
 
