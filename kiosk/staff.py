@@ -24,6 +24,28 @@ from shared.i18n import N_
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
 
+#: Why the collector refused a response (its item problem codes, collector/problems.py), in words
+#: for the officer; the code stays beside them for whoever supports the kiosk.
+REJECTIONS = {
+    "implausible-time": N_("Its time is not plausible: this machine's clock is probably wrong."),
+    "bad-hash": N_("Its hash does not match its content."),
+    "conflict": N_("The collector holds another response with the same id."),
+    "seq-taken": N_("The collector holds another response with the same number."),
+    "unknown-unit": N_("The collector has no unit with this code."),
+    "unit-not-allowed": N_("This kiosk is not registered for this unit."),
+    "unknown-questionnaire": N_("The collector does not know this questionnaire."),
+    "unknown-question": N_("The collector does not know one of its questions."),
+    "unknown-reason": N_("The collector does not know one of its reasons."),
+}
+#: Any other code: the response does not have the shape the collector expects.
+OTHER_REJECTION = N_("The response does not have the shape the collector expects.")
+
+
+def rejection_label(code: str | None) -> str:
+    """Why a response was refused, in words (translated where shown)."""
+    return REJECTIONS.get(code or "", OTHER_REJECTION)
+
+
 def _wrong_pin(response) -> bool:
     return response.status_code == 403
 
@@ -104,6 +126,7 @@ def counter_health() -> dict:
         "queue": queue,
         "open_now": open_now,
         "rejected": rejected,
+        "rejection_label": rejection_label,
         #: A moment (shown in local time by the page), kept as UTC ISO text in the state table.
         "last_send_at": _moment(state.get("last_send_ok")),
         "last_error": state.get("last_send_error"),
