@@ -166,7 +166,8 @@ def test_a_wheel_from_a_fresh_clone_serves_vietnamese(tmp_path):
         survey = requests.get(base + receipt_path, timeout=10)
         assert_vietnamese(survey, ("Next", COLLECTOR_CATALOGUE))
 
-        # A counter machine, as deploy/kiosk/install.sh sets it up, from the same wheel.
+        # A counter machine, as deploy/kiosk/install.sh sets it up from the clone: it builds the
+        # wheel itself (SIPAS_WHEEL would take one built beforehand).
         root = tmp_path / "counter-pc"
         run(
             source / "deploy" / "kiosk" / "install.sh",
@@ -177,7 +178,6 @@ def test_a_wheel_from_a_fresh_clone_serves_vietnamese(tmp_path):
                 "SIPAS_ROOT": str(root),
                 "SIPAS_NO_SYSTEM": "1",
                 "SIPAS_VENV": str(tmp_path / "kiosk-venv"),
-                "SIPAS_WHEEL": str(wheels[0]),
             },
         )
         kiosk_sipas = tmp_path / "kiosk-venv" / "bin" / "sipas"
