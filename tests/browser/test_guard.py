@@ -26,6 +26,7 @@ from pathlib import Path
 
 import pytest
 from flask import request
+from playwright.sync_api import Error as PlaywrightError
 
 from collector.accounts.service import add_user
 from collector.db import get_db, get_session
@@ -33,8 +34,7 @@ from collector.demo import DEMO_ADMIN, DEMO_MANAGER, DEMO_PASSWORD, seed_demo, s
 from collector.kiosks import register_kiosk
 from collector.limits import limiter
 from shared.i18n import catalogue
-from tests.browser.conftest import LiveServer, collector_app
-from tests.browser.test_kiosk_browser import kiosk_app
+from tests.browser.conftest import LiveServer, collector_app, kiosk_app
 
 ROOT = Path(__file__).resolve().parents[2]
 VIEWPORTS = {"laptop": {"width": 1366, "height": 768}, "phone": {"width": 390, "height": 844}}
@@ -168,30 +168,47 @@ class Guard:
 
     def check(self, page, name: str) -> None:
         """Check the page as it is now at both sizes (the layout follows a resize as it follows
-        a load), then go back to the laptop's size."""
-        page.wait_for_load_state()
+        a load), then go back to the laptop's size. A page that reloads itself (an export
+        waiting its turn) is checked again once it has loaded."""
+        for attempt in range(3):
+            page.wait_for_load_state()
+            try:
+                found = self._look(page, name)
+            except PlaywrightError as exc:
+                if attempt == 2 or "destroyed" not in str(exc):
+                    raise
+                continue
+            break
+        page.set_viewport_size(VIEWPORTS["laptop"])
+        self.findings.extend(found)
+        self.findings.extend(f"{name}: {error}" for error in self.csp)
+        self.csp.clear()
+        self.checked += 1
+
+    def _look(self, page, name: str) -> list[str]:
+        found = []
         seen = page.evaluate(TEXT_JS)
         if seen["lang"] != "vi":
-            self.findings.append(f"{name}: <html lang={seen['lang']!r}>")
-        for message in self.english.found_in(seen["text"]):
-            self.findings.append(f"{name}: English on the page: {message!r}")
+            found.append(f"{name}: <html lang={seen['lang']!r}>")
+        found += [
+            f"{name}: English on the page: {m!r}" for m in self.english.found_in(seen["text"])
+        ]
         prose = _prose(seen["text"])
         for pattern in self.codes:
-            for found in {m.group(0) for m in pattern.finditer(prose)}:
-                self.findings.append(f"{name}: a code on the page: {found!r}")
+            found += [
+                f"{name}: a code on the page: {c!r}"
+                for c in {m[0] for m in pattern.finditer(prose)}
+            ]
         for size, viewport in VIEWPORTS.items():
             page.set_viewport_size(viewport)
             width = page.evaluate(WIDTH_JS)
             if width["scroll"] > width["width"]:
-                self.findings.append(
+                found.append(
                     f"{name} at {size}: {width['scroll']} px wide for {width['width']}: "
                     f"{width['wide']}"
                 )
             page.screenshot(path=str(self.shots / f"{name}-{size}.png"))
-        page.set_viewport_size(VIEWPORTS["laptop"])
-        self.findings.extend(f"{name}: {error}" for error in self.csp)
-        self.csp.clear()
-        self.checked += 1
+        return found
 
     def visit(self, page, base: str, path: str, name: str) -> None:
         page.goto(base + path)
