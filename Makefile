@@ -8,7 +8,7 @@ CATALOGUES := shared kiosk collector
 EXTRACT_OPTS := -k _l -k lazy_gettext --no-location --sort-output
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-fast lint format i18n i18n-compile bench clean
+.PHONY: help install run test test-fast lint format i18n bench clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  make %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -19,12 +19,7 @@ $(BIN)/sipas: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	@touch $@
 
-i18n-compile: $(BIN)/sipas ## Compile the translation catalogues (.po -> .mo)
-	@for c in $(CATALOGUES); do \
-	  if [ -d $$c/translations ] && ls $$c/translations/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
-	    $(BIN)/pybabel -q compile --use-fuzzy -d $$c/translations || exit 1; fi; done
-
-install: $(BIN)/sipas i18n-compile ## Create .venv and install the project with its test and dev tools
+install: $(BIN)/sipas ## Create .venv and install the project with its test and dev tools
 
 run: install ## Start the demo (collector and kiosk on SQLite); English: make run ARGS="--lang en"
 	$(BIN)/sipas demo $(ARGS)
@@ -54,7 +49,8 @@ format: install ## Format the code with ruff
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-i18n: $(BIN)/sipas ## Extract messages and update the catalogues of every area, then compile them
+#: The apps and the command line read the .po files themselves (shared/i18n.py): nothing to compile.
+i18n: $(BIN)/sipas ## Extract messages and update the catalogues of every area
 	@for c in $(CATALOGUES); do \
 	  [ -f $$c/babel.cfg ] || continue; \
 	  $(BIN)/pybabel -q extract -F $$c/babel.cfg $(EXTRACT_OPTS) -o $$c/translations/messages.pot $$c; \
@@ -64,7 +60,6 @@ i18n: $(BIN)/sipas ## Extract messages and update the catalogues of every area, 
 	    else \
 	      $(BIN)/pybabel -q init -i $$c/translations/messages.pot -d $$c/translations -l $$l; fi; \
 	  done; done
-	@$(MAKE) --no-print-directory i18n-compile
 
 bench: install ## Run the benchmarks under bench/
 	@for b in bench/[!_]*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

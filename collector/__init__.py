@@ -21,7 +21,6 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import HTTPException
 
@@ -35,6 +34,7 @@ from collector.reports import views as reports_views
 from shared import logs
 from shared.health import ConfigErrors, Problem, health_blueprint
 from shared.i18n import LOCALES
+from shared.web_i18n import Babel
 
 babel = Babel()
 csrf = CSRFProtect()

@@ -10,7 +10,6 @@ import functools
 import os
 import secrets
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import click
 from flask import Flask, current_app
@@ -19,7 +18,7 @@ from flask.cli import AppGroup, ScriptInfo
 from collector import InsecureSecretKey, config, create_app
 from collector.accounts.cli import tokens, users
 from collector.db import get_db, get_session
-from collector.i18n import TranslatableError, cli_locale, ngettext
+from collector.i18n import TranslatableError, cli_locale, local_time, ngettext
 from collector.i18n import gettext as _
 from collector.kiosks import (
     KioskStatus,
@@ -30,6 +29,7 @@ from collector.kiosks import (
     rotate_token,
 )
 from collector.migrate import upgrade
+from collector.models.units import UNIT_KINDS
 from collector.receipts.cli import integrations, receipts
 from collector.reports.cli import report
 from collector.reports.targets import set_target
@@ -120,10 +120,12 @@ def collector(ctx: click.Context, instance: Path | None) -> None:
         info.create_app = functools.partial(_app_for_cli, instance)
 
 
-@collector.command(with_appcontext=False)
+@collector.command(
+    with_appcontext=False,
+    help=_("Check the configuration, the database and the queue without starting anything."),
+)
 @click.pass_context
 def check(ctx: click.Context) -> None:
-    """Check the configuration, the database and the queue without starting anything."""
     info = ctx.ensure_object(ScriptInfo)
     app = None
     try:
@@ -224,7 +226,12 @@ def units_import(file) -> None:
 @click.argument("code")
 @click.argument("name")
 @click.option("--parent", help=_("Code of the unit above it."))
-@click.option("--kind", required=True, help=_("Kind of unit, e.g. province, commune, school."))
+@click.option(
+    "--kind",
+    required=True,
+    help=_("Kind of unit, a code: %(kinds)s.")
+    % {"kinds": ", ".join(f"{code} ({_(label)})" for code, label in UNIT_KINDS.items())},
+)
 def units_add(code: str, name: str, parent: str | None, kind: str) -> None:
     session = get_session()
     try:
@@ -340,7 +347,7 @@ def kiosks_status() -> None:
     if not statuses:
         click.echo(_("No kiosk is registered yet."))
         return
-    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    zone = current_app.config["BABEL_DEFAULT_TIMEZONE"]
     header = [
         _("Kiosk"),
         _("Unit"),
@@ -362,16 +369,15 @@ def kiosks_status() -> None:
             click.echo(line)
 
 
-def _status_row(status: KioskStatus, zone: ZoneInfo) -> list[str]:
+def _status_row(status: KioskStatus, zone: str) -> list[str]:
     def when(moment: dt.datetime | None) -> str:
-        return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M") if moment else _("never")
+        return local_time(moment, zone) if moment else _("never")
 
-    if status.revoked:
-        state = _("Revoked")
-    elif status.healthy:
-        state = _("OK")
-    else:
-        state = _("Check")
+    state = {
+        "revoked": _("Revoked"),
+        "never-contacted": _("Never contacted"),
+        "ok": _("OK"),
+    }.get(status.state, _("Check"))
     kiosk = f"{status.id} {status.label}".strip()
     return [
         kiosk,

@@ -8,9 +8,13 @@ id and its parameters; whoever shows the error translates it.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Callable
 from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime
 
 from shared.i18n import DEFAULT_LOCALE, LOCALES, catalogue
 
@@ -28,6 +32,12 @@ def gettext(message: str) -> str:
 
 def ngettext(singular: str, plural: str, n: int) -> str:
     return catalogue(cli_locale(), TRANSLATIONS_DIR).ngettext(singular, plural, n)
+
+
+def local_time(moment: dt.datetime, zone: str) -> str:
+    """A moment as a person reads it: in the local time of `zone` (the collector's
+    BABEL_DEFAULT_TIMEZONE), written as the pages write it (Babel's short form: 18:39 7/12/26)."""
+    return format_datetime(moment, "short", tzinfo=ZoneInfo(zone), locale=cli_locale())
 
 
 class TranslatableError(ValueError):

@@ -156,6 +156,16 @@ def broken_links(session: Session, kiosk_id: int, page: int) -> tuple[list[int],
     start = (max(page, 1) - 1) * BROKEN_PER_PAGE
     return broken[start : start + BROKEN_PER_PAGE], len(broken)
 
+    @property
+    def state(self) -> str:
+        """One word for the list: "revoked", "never-contacted" (registered, never heard from:
+        nothing to call healthy yet), "check" (gaps or broken links) or "ok"."""
+        if self.revoked:
+            return "revoked"
+        if self.last_contact_at is None and self.received == 0:
+            return "never-contacted"
+        return "ok" if self.healthy else "check"
+
 
 def kiosk_statuses(session: Session, unit_ids: set[int] | None = None) -> list[KioskStatus]:
     """Every kiosk (of the given units; None: all) with what the collector knows of it, by unit

@@ -170,6 +170,7 @@ def run_refresh_counts(app: Flask) -> int:
 def run_silent_check(app: Flask, now: dt.datetime | None = None) -> list[int]:
     """Mail each unit's managers about kiosks newly silent; returns the kiosks mailed about."""
     from collector.i18n import gettext as _
+    from collector.i18n import local_time
     from collector.opening import mark_notified, silent_kiosks, to_notify, unit_managers
 
     now = now or _now()
@@ -181,16 +182,12 @@ def run_silent_check(app: Flask, now: dt.datetime | None = None) -> list[int]:
             to = unit_managers(session, kiosk.unit_id) or list(app.config["REPORT_MAIL_TO"])
             if to:
                 by_recipients.setdefault(tuple(to), []).append(kiosk)
-        zone = ZoneInfo(app.config["BABEL_DEFAULT_TIMEZONE"])
+        zone = app.config["BABEL_DEFAULT_TIMEZONE"]
         mailed: list[int] = []
         for to, kiosks in by_recipients.items():
             lines = [_("These kiosks have not been heard from during opening hours:"), ""]
             for k in kiosks:
-                seen = (
-                    k.last_contact_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
-                    if k.last_contact_at
-                    else _("never")
-                )
+                seen = local_time(k.last_contact_at, zone) if k.last_contact_at else _("never")
                 lines.append(
                     _("Kiosk %(id)d %(label)s, %(unit)s: last contact %(seen)s")
                     % {"id": k.id, "label": k.label, "unit": k.unit_name, "seen": seen}

@@ -83,7 +83,10 @@ def check_unit(code: str, name: str, kind: str) -> None:
         )
     if not KIND_RE.fullmatch(kind or ""):
         raise UnitError(
-            N_("unit %(code)s: bad kind %(kind)r (lower-case, e.g. 'commune')"),
+            N_(
+                "unit %(code)s: bad kind %(kind)r (a code without accents or spaces: lower-case "
+                "letters, digits, '-' or '_', e.g. 'commune')"
+            ),
             code=code,
             kind=kind,
         )

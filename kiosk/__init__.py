@@ -7,12 +7,12 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, g, has_request_context, request
-from flask_babel import Babel
 
 from kiosk import db
 from shared import logs
 from shared.health import ConfigErrors, health_blueprint
 from shared.i18n import DEFAULT_LOCALE, LOCALES
+from shared.web_i18n import Babel
 
 DEV_SECRET_KEY = "dev"  # noqa: S105 - refused outside debug and testing, see create_app
 HERE = Path(__file__).parent

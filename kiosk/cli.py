@@ -244,10 +244,11 @@ def run(instance, host, port, threads, read_timeout):
     )
 
 
-@kiosk.command()
+@kiosk.command(
+    help=_("Check kiosk.toml, the database and the collector address without starting anything.")
+)
 @instance_option
 def check(instance):
-    """Check kiosk.toml, the database and the collector address without starting anything."""
     from kiosk import config, db
     from shared.health import ConfigErrors
 
@@ -289,7 +290,9 @@ def _collector_answers(url: str) -> str | None:
     return None
 
 
-@kiosk.command()
+@kiosk.command(
+    help=_("Copy the kiosk database while it serves (SQLite's online backup), then check the copy.")
+)
 @instance_option
 @click.option(
     "--to",
@@ -300,7 +303,6 @@ def _collector_answers(url: str) -> str | None:
 )
 @click.option("--keep", default=14, show_default=True, help=_("How many copies to keep."))
 def backup(instance, target, keep):
-    """Copy the kiosk database while it serves (SQLite's online backup), then check the copy."""
     from kiosk.backup import BackupFailed, backup_database
 
     app = _app(instance)

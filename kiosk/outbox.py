@@ -20,11 +20,13 @@ from sqlalchemy.orm import Session
 
 from kiosk.models import OPEN, Response, State
 from kiosk.survey import wire
+from shared import __version__
 from shared.db import utcnow
 
 log = logging.getLogger(__name__)
 BATCH_SIZE = 200
-KIOSK_VERSION = "sipas-kiosk/0.1"
+#: Sent with each heartbeat: the collector shows it on its kiosks page.
+KIOSK_VERSION = f"sipas-kiosk/{__version__}"
 
 
 class SendFailed(Exception):

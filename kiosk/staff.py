@@ -22,7 +22,28 @@ from shared.forms import SurveyForm
 from shared.i18n import N_
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
-LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+#: Why the collector refused a response (its item problem codes, collector/problems.py), in words
+#: for the officer; the code stays beside them for whoever supports the kiosk.
+REJECTIONS = {
+    "implausible-time": N_("Its time is not plausible: this machine's clock is probably wrong."),
+    "bad-hash": N_("Its hash does not match its content."),
+    "conflict": N_("The collector holds another response with the same id."),
+    "seq-taken": N_("The collector holds another response with the same number."),
+    "unknown-unit": N_("The collector has no unit with this code."),
+    "unit-not-allowed": N_("This kiosk is not registered for this unit."),
+    "unknown-questionnaire": N_("The collector does not know this questionnaire."),
+    "unknown-question": N_("The collector does not know one of its questions."),
+    "unknown-reason": N_("The collector does not know one of its reasons."),
+}
+#: Any other code: the response does not have the shape the collector expects.
+OTHER_REJECTION = N_("The response does not have the shape the collector expects.")
+
+
+def rejection_label(code: str | None) -> str:
+    """Why a response was refused, in words (translated where shown)."""
+    return REJECTIONS.get(code or "", OTHER_REJECTION)
 
 
 def _wrong_pin(response) -> bool:
@@ -66,6 +87,13 @@ def health():
     return render_template("kiosk/staff.html", **counter_health(), staff_pass=staff_pass)
 
 
+def _moment(state: State | None) -> dt.datetime | None:
+    try:
+        return dt.datetime.fromisoformat(state.value) if state is not None else None
+    except ValueError:
+        return None
+
+
 def _offset(state: State | None) -> int | None:
     try:
         return int(state.value) if state is not None else None
@@ -76,7 +104,8 @@ def _offset(state: State | None) -> int | None:
 def counter_health() -> dict:
     """Figures for the staff page: today's responses, the outbox, the last send, disk space."""
     session = db.session()
-    today = dt.datetime.now(LOCAL).replace(hour=0, minute=0, second=0, microsecond=0)
+    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    today = dt.datetime.now(zone).replace(hour=0, minute=0, second=0, microsecond=0)
     per_counter = dict(
         session.execute(
             sa.select(Response.counter, sa.func.count())
@@ -103,7 +132,9 @@ def counter_health() -> dict:
         "queue": queue,
         "open_now": open_now,
         "rejected": rejected,
-        "last_send": state.get("last_send_ok"),
+        "rejection_label": rejection_label,
+        #: A moment (shown in local time by the page), kept as UTC ISO text in the state table.
+        "last_send_at": _moment(state.get("last_send_ok")),
         "last_error": state.get("last_send_error"),
         "clock_offset_s": _offset(state.get("clock_offset_s")),
         #: The collector refused ratings for their times: this machine's clock is wrong.

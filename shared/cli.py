@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from shared import click_i18n
+from shared import __version__, click_i18n
 from shared.health import cli_locale
 from shared.i18n import LOCALES, catalogue
 
@@ -41,6 +41,7 @@ class _LazyGroup(click.Group):
     cls=_LazyGroup,
     help=_("Citizen satisfaction with public services: counter kiosks, receipt survey, reports."),
 )
+@click.version_option(__version__, prog_name="sipas", message=_("%(prog)s, version %(version)s"))
 def main() -> None:
     pass
 

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from flask import Blueprint, Flask, current_app, jsonify
 from sqlalchemy.engine import Engine
 
+from shared import __version__
 from shared.i18n import DEFAULT_LOCALE, LOCALES, N_, TRANSLATIONS_DIR, catalogue
 
 #: Schemes a queue URL may have: Redis (TCP, TLS, socket) or Huey's SQLite storage
@@ -224,8 +225,8 @@ def health_blueprint(readiness: Callable[[Flask], list[Problem]]) -> Blueprint:
 
     @bp.get("/healthz")
     def healthz():
-        """The process answers."""
-        return jsonify(status="ok")
+        """The process answers, and which version of the program it runs."""
+        return jsonify(status="ok", version=__version__)
 
     @bp.get("/readyz")
     def readyz():

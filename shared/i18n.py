@@ -2,6 +2,10 @@
 
 Message ids are English; Vietnamese is the default locale everywhere a person looks. Each area
 (shared, kiosk, collector) keeps its own catalogue under `<area>/translations`; the apps merge them.
+
+Every reader (the pages through `shared.web_i18n`, the command line, the mail) reads the `.po`
+files themselves, compiled in memory once per process: there is no `.mo` file to forget in a
+wheel or an image, nor one older than its `.po`.
 """
 
 from __future__ import annotations
@@ -41,6 +45,19 @@ def catalogue(locale: str, directory: Path = TRANSLATIONS_DIR) -> Translations:
     write_mo(buf, cat)
     buf.seek(0)
     return Translations(fp=buf)
+
+
+@functools.cache
+def merged_catalogue(locale: str, directories: tuple[Path, ...]) -> Translations:
+    """The catalogues of several areas as one, later directories winning (as Flask-Babel merges)."""
+    merged = Translations()
+    for directory in directories:
+        area = catalogue(locale, Path(directory))
+        merged.merge(area)
+        if hasattr(area, "plural"):
+            # merge() copies only the messages: the plural rule comes from the catalogue's header.
+            merged.plural = area.plural
+    return merged
 
 
 def translated(message: str, locale: str, directory: Path = TRANSLATIONS_DIR) -> bool:

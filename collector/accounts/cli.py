@@ -16,7 +16,7 @@ from collector.accounts.service import (
 )
 from collector.db import get_session
 from collector.i18n import gettext as _
-from collector.models import ROLES
+from collector.models import ROLE_LABELS, ROLES
 
 
 @click.group(help=_("Manager accounts."))
@@ -45,7 +45,8 @@ def users_add(email: str, role: str, unit_code: str | None, password: str) -> No
     except AccountError as exc:
         raise click.ClickException(exc.translate(_)) from None
     session.commit()
-    click.echo(_("Added %(role)s %(email)s.") % {"role": user.role, "email": user.email})
+    role = _(ROLE_LABELS[user.role])
+    click.echo(_("Added %(role)s %(email)s.") % {"role": role, "email": user.email})
 
 
 def _user(session, email: str):

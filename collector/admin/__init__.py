@@ -9,9 +9,12 @@ limited to the acting administrator's subtree.
 from __future__ import annotations
 
 from flask import Flask, redirect, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 
 from collector.admin import account, views
+from collector.models import ROLE_LABELS
+from collector.models.units import UNIT_KINDS, unit_kind_label
 
 #: Pages a person who must change their password may still open.
 _OPEN_WHILE_CHANGING = {"account.password", "accounts.logout", "accounts.login", "static"}
@@ -21,12 +24,19 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(views.bp, url_prefix="/admin")
     app.register_blueprint(account.bp, url_prefix="/account")
     app.before_request(_require_new_password)
+    app.jinja_env.globals.update(
+        unit_kinds=tuple(UNIT_KINDS),
+        unit_kind=lambda kind: unit_kind_label(kind, gettext),
+        role_labels=ROLE_LABELS,
+    )
 
 
 def _require_new_password():
-    """After a password reset, nothing but choosing a new password (and logging out)."""
+    """After a password reset, nothing but choosing a new password (and logging out); then on to
+    the page that was asked for."""
     if request.path.startswith("/api/") or request.endpoint in _OPEN_WHILE_CHANGING:
         return None
     if current_user.is_authenticated and current_user.must_change_password:
-        return redirect(url_for("account.password"))
+        wanted = request.full_path.rstrip("?") if request.method == "GET" else None
+        return redirect(url_for("account.password", next=wanted))
     return None

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from collector.accounts import keep_this_session, role_required
+from collector.accounts import is_safe_next, keep_this_session, role_required
 from collector.accounts.service import (
     AccountError,
     change_password,
@@ -59,7 +59,9 @@ def password():
             session.commit()
             keep_this_session(user)
             flash(_("Your password is changed."))
-            return redirect(url_for("account.index"))
+            # After a forced change, the page the person had asked for; else their account.
+            wanted = request.args.get("next")
+            return redirect(wanted if is_safe_next(wanted) else url_for("account.index"))
     return render_template("collector/admin/password.html", problem=problem, me=acting_user()), (
         400 if problem else 200
     )

@@ -37,6 +37,7 @@ from collector.admin.common import (
     user_in_scope,
 )
 from collector.admin.qr import kiosk_setup_payload, qr_svg
+from collector.audit import action_label, describe
 from collector.db import get_session
 from collector.i18n import TranslatableError
 from collector.kiosks import (
@@ -644,6 +645,8 @@ def audit_log():
     )
     return render_template(
         "collector/admin/audit.html",
+        describe=lambda entry: describe(entry, _),
+        action_label=lambda code: action_label(code, _),
         entries=entries[:AUDIT_PAGE],
         more=len(entries) > AUDIT_PAGE,
         actions=actions,

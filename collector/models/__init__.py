@@ -1,6 +1,6 @@
 """The collector's tables. Import models from here; `metadata` is what the migrations describe."""
 
-from collector.models.accounts import ROLES, ApiToken, AuditEntry, User
+from collector.models.accounts import ROLE_LABELS, ROLES, ApiToken, AuditEntry, User
 from collector.models.base import Base
 from collector.models.jobs import ExportJob
 from collector.models.kiosks import Kiosk, KioskChain
@@ -20,6 +20,7 @@ metadata = Base.metadata
 __all__ = [
     "CHANNELS",
     "ROLES",
+    "ROLE_LABELS",
     "Answer",
     "ApiToken",
     "AuditEntry",

@@ -11,8 +11,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from collector.models.base import Base, BigIntKey
 from collector.models.units import Unit
 from shared.db import utcnow
+from shared.i18n import N_
 
 ROLES = ("admin", "manager", "viewer")
+#: The roles in words (translated where shown: the pages, the audit log, the command line).
+ROLE_LABELS = {"admin": N_("administrator"), "manager": N_("manager"), "viewer": N_("viewer")}
 
 
 class User(Base):

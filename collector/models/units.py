@@ -4,6 +4,7 @@ centre, health facility, school, counter; districts for older data)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -11,6 +12,26 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from collector.models.base import Base
 from shared.db import utcnow
+from shared.i18n import N_
+
+#: The kinds of unit the product knows, in words (docs/translations.md). A kind is a code in the
+#: data (the CSV, `units add --kind`); a province may use others, shown as they are written.
+UNIT_KINDS = {
+    "province": N_("province or city"),
+    "district": N_("district"),
+    "commune": N_("commune or ward"),
+    "one-stop-centre": N_("one-stop centre"),
+    "health-facility": N_("health facility"),
+    "school": N_("school"),
+    "office": N_("office"),
+    "counter": N_("counter"),
+}
+
+
+def unit_kind_label(kind: str, translate: Callable[[str], str]) -> str:
+    """A kind of unit in words, in the language of `translate`; an unknown code as it is."""
+    label = UNIT_KINDS.get(kind)
+    return translate(label) if label else kind
 
 
 class Unit(Base):
@@ -26,7 +47,8 @@ class Unit(Base):
     #: never change once responses point at them: the hash chain covers the code as sent.
     code: Mapped[str] = mapped_column(sa.String(64), unique=True)
     name: Mapped[str] = mapped_column(sa.String(200))
-    #: Free text such as "province", "commune", "one-stop-centre", "health-facility", "school".
+    #: A code such as "province", "commune", "one-stop-centre", "health-facility", "school"
+    #: (UNIT_KINDS, shown in words); a province may use codes of its own.
     kind: Mapped[str] = mapped_column(sa.String(32))
     parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("units.id"), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -7,7 +7,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from collector.db import get_session
-from collector.i18n import TranslatableError
+from collector.i18n import TranslatableError, local_time
 from collector.i18n import gettext as _
 from collector.receipts import app_key, public_url
 from collector.receipts.service import (
@@ -119,7 +119,8 @@ def receipts_issue(
     )
     click.echo(issued.url)
     click.echo(
-        _("Valid until %(when)s.") % {"when": issued.expires_at.isoformat(timespec="minutes")}
+        _("Valid until %(when)s.")
+        % {"when": local_time(issued.expires_at, current_app.config["BABEL_DEFAULT_TIMEZONE"])}
     )
     if out:
         data = issued.qr_png() if out.lower().endswith(".png") else issued.qr_svg()

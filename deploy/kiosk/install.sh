@@ -9,7 +9,10 @@
 #
 #   SIPAS_ROOT            install under this folder instead of / (checks, images)
 #   SIPAS_NO_SYSTEM=1     do not install packages, add users or touch systemd
-#   SIPAS_VENV            an existing virtual environment with sipas in it
+#   SIPAS_VENV            the virtual environment to install into (kept as it is when sipas is
+#                         already in it)
+#   SIPAS_WHEEL           a wheel built beforehand (`python -m build --wheel`), e.g. on another
+#                         machine; without it the wheel is built here from the checkout
 set -eu
 
 src=$(cd "$(dirname "$0")/../.." && pwd)
@@ -42,7 +45,18 @@ if [ "$src" != "$opt" ]; then
 fi
 if [ ! -x "$venv/bin/sipas" ]; then
   python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet "$opt"
+  builder=""
+  wheel=${SIPAS_WHEEL:-}
+  if [ -z "$wheel" ]; then
+    # The same wheel as every install (docs/deploy.md), built in a throw-away environment.
+    builder=$(mktemp -d)
+    python3 -m venv "$builder/venv"
+    "$builder/venv/bin/pip" install --quiet build
+    "$builder/venv/bin/python" -m build --wheel --outdir "$builder/dist" "$opt"
+    for wheel in "$builder"/dist/sipas-*.whl; do :; done
+  fi
+  "$venv/bin/pip" install --quiet "$wheel"
+  if [ -n "$builder" ]; then rm -rf "$builder"; fi
 fi
 
 if [ ! -f "$instance/kiosk.toml" ]; then

@@ -78,3 +78,20 @@ def collector_app(folder: Path):
             "INSTANCE_PATH": str(folder),
         }
     )
+
+
+def kiosk_app(folder: Path, **settings):
+    """A kiosk on a migrated SQLite file in `folder`, with test settings and `settings`."""
+    from kiosk import create_app
+    from shared.migrate import upgrade
+
+    url = f"sqlite:///{folder / 'kiosk.sqlite3'}"
+    upgrade("kiosk", url)
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "browser-test",
+        "DATABASE_URL": url,
+        "GUARD_SECONDS": 0,
+        "COUNTERS": [{"code": "1", "unit": "H40.22.01", "kinds": ["admin"]}],
+    }
+    return create_app({**config, **settings}, instance_path=str(folder))

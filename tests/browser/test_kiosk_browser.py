@@ -5,10 +5,9 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from kiosk import create_app, db
+from kiosk import db
 from kiosk.models import Response
-from shared.migrate import upgrade
-from tests.browser.conftest import LiveServer
+from tests.browser.conftest import LiveServer, kiosk_app
 
 TABLET_PORTRAIT = {"width": 800, "height": 1280}
 TABLET_LANDSCAPE = {"width": 1280, "height": 800}
@@ -32,23 +31,6 @@ TARGETS_JS = """
   return bad;
 }
 """
-
-
-ONE_COUNTER = [{"code": "1", "unit": "H40.22.01", "kinds": ["admin"]}]
-
-
-def kiosk_app(tmp_path, **settings):
-    """A kiosk on a migrated SQLite file in `tmp_path`, with test settings and `settings`."""
-    url = f"sqlite:///{tmp_path / 'kiosk.sqlite3'}"
-    upgrade("kiosk", url)
-    config = {
-        "TESTING": True,
-        "SECRET_KEY": "browser-test",
-        "DATABASE_URL": url,
-        "GUARD_SECONDS": 0,
-        "COUNTERS": ONE_COUNTER,
-    }
-    return create_app({**config, **settings}, instance_path=str(tmp_path))
 
 
 @pytest.fixture

@@ -121,6 +121,7 @@ def test_cli_adds_users_and_prints_a_token_once(app, runner, units):
         ],
     )
     assert result.exit_code == 0, result.output
+    assert "Đã thêm cán bộ quản lý boss@example.org." in result.output  # the role in words
     result = runner.invoke(collector, ["tokens", "create", "boss@example.org", "--label", "cron"])
     assert result.exit_code == 0, result.output
     token = result.output.strip().splitlines()[-1]

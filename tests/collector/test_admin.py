@@ -4,9 +4,11 @@ each change to the audit log."""
 from __future__ import annotations
 
 import base64
+import html
 import io
 import json
 import re
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import sqlalchemy as sa
@@ -226,14 +228,21 @@ def test_a_new_manager_must_change_the_temporary_password_then_sees_their_commun
     assert login(client, "chu.tich@example.org", temporary).status_code == 302
     for path in ("/reports/weekly", "/admin/units", "/account/"):
         assert "/account/password" in client.get(path).headers["Location"]
-    token = csrf_token(client.get("/account/password").get_data(as_text=True))
+    asked = "/reports?period=2026-W10&unit=C02"
+    forced = client.get(asked).headers["Location"]
+    assert urlsplit(forced).path == "/account/password"
+    assert parse_qs(urlsplit(forced).query) == {"next": [asked]}
+    page = client.get(forced).get_data(as_text=True)
+    action = html.unescape(re.search(r'<form method="post" action="([^"]+)" novalidate', page)[1])
+    assert action == forced  # the form keeps where the person was going
+    token = csrf_token(page)
     same = client.post(
-        "/account/password",
+        action,
         data={"current": temporary, "new": temporary, "repeat": temporary, "csrf_token": token},
     )
     assert same.status_code == 400
     changed = client.post(
-        "/account/password",
+        action,
         data={
             "current": temporary,
             "new": "một mật khẩu mới",
@@ -242,6 +251,7 @@ def test_a_new_manager_must_change_the_temporary_password_then_sees_their_commun
         },
     )
     assert changed.status_code == 302
+    assert changed.headers["Location"] == asked  # the report asked for, not "my account"
     weekly = client.get("/reports/weekly", query_string={"week": "2026-W10"})
     assert weekly.status_code == 200
     units = weekly.get_data(as_text=True).split('<select name="unit">')[1].split("</select>")[0]
@@ -369,6 +379,26 @@ def test_my_account_tokens_and_mail_preference(app, client, admin):
         {"receive": True},
         {"receive": False},
     ]
+
+
+@pytest.mark.parametrize(
+    ("next_", "lands_on"),
+    [
+        (None, "/account/"),
+        ("//evil.example/x", "/account/"),
+        ("/reports/alerts", "/reports/alerts"),
+    ],
+)
+def test_a_changed_password_goes_on_to_a_page_of_this_site_only(
+    app, client, admin, next_, lands_on
+):
+    query = {"next": next_} if next_ else {}
+    changed = client.post(
+        "/account/password",
+        query_string=query,
+        data={"current": PASSWORD, "new": "y" * 12, "repeat": "y" * 12, "csrf_token": admin},
+    )
+    assert changed.status_code == 302 and changed.headers["Location"] == lands_on
 
 
 def test_a_wrong_current_password_changes_nothing(app, client, admin):

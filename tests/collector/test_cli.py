@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 
 import pytest
@@ -10,7 +11,7 @@ from click.testing import CliRunner
 
 from collector.cli import collector
 from collector.db import get_session
-from collector.models import Kiosk, Unit
+from collector.models import Kiosk, KioskChain, Unit
 from shared.cli import main
 from tests.collector.conftest import SimKiosk, count, scalar
 
@@ -151,6 +152,20 @@ def test_kiosks_status_shows_contact_backlog_gaps_and_broken_chains(app, runner,
     assert " C01 " in row and " 7 " in row and "Cần kiểm tra" in row
     assert f"Ki-ốt {kiosk.id}: thiếu 2 phiếu: 2-3" in result.output
     assert "chưa bao giờ" not in row
+
+
+def test_kiosks_status_says_never_contacted_and_local_times(app, runner, kiosk):
+    fresh = runner.invoke(collector, ["kiosks", "status"]).output
+    row = next(line for line in fresh.splitlines() if line.startswith(f"{kiosk.id} Quầy 1"))
+    assert "Chưa từng liên lạc" in row and "Bình thường" not in row
+    with app.app_context():
+        chain = get_session().get(KioskChain, kiosk.id)
+        chain.last_contact_at = dt.datetime(2026, 12, 7, 11, 39, 54, tzinfo=dt.UTC)
+        chain.received = 1
+        get_session().commit()
+    seen = runner.invoke(collector, ["kiosks", "status"]).output
+    row = next(line for line in seen.splitlines() if line.startswith(f"{kiosk.id} Quầy 1"))
+    assert "18:39 7/12/26" in row and "Bình thường" in row  # Vietnam time, not 11:39 UTC
 
 
 def test_kiosks_status_with_none(app, runner):

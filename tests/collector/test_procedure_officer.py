@@ -245,7 +245,7 @@ def test_managers_see_procedures_and_officers_alike_in_every_format(app, client,
 
     html, figures = page_figures(app, email)
     assert "Theo thủ tục" in html and "Theo cán bộ" in html
-    assert "CB-02" not in html and "1 cán bộ có ít lượt đánh giá hơn" in html
+    assert "CB-02" not in html and "1 cán bộ có ít phiếu hơn" in html
     for (what, code), (n, share, ci) in want.items():
         key = f"{what}.admin.{code}" if what == "procedure" else f"officer.admin.O01.{code}"
         assert figures[f"{key}.responses"] == n

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -364,7 +365,7 @@ def test_integration_cli_create_and_revoke(app, client, runner, units):
         collector, ["integrations", "create", "--unit", "C01", "--label", "Một cửa"]
     )
     assert made.exit_code == 0, made.output
-    assert "chỉ hiện lần này" in made.output
+    assert "chỉ hiện một lần này" in made.output
     token = made.output.strip().splitlines()[-1]
     assert issue(client, token).status_code == 201
     with app.app_context():
@@ -411,6 +412,11 @@ def test_cli_issue_writes_png_and_svg_through_the_same_function(
     assert out.exit_code == 0, out.output
     url = [line for line in out.output.splitlines() if "/r/" in line][0].strip()
     assert decode_png(png.read_bytes()) == url
+    expires = scalar(app, sa.select(Receipt.expires_at)).replace(tzinfo=dt.UTC)
+    local = expires.astimezone(ZoneInfo("Asia/Ho_Chi_Minh"))
+    # When it expires, in Vietnam time as the pages write it, not UTC ISO text.
+    assert f"Có hiệu lực đến {local:%H:%M} {local.day}/{local.month}/{local:%y}." in out.output
+    assert "+00:00" not in out.output
     svg = tmp_path / "qr.svg"
     again = runner.invoke(
         collector, ["receipts", "issue", "--dossier", DOSSIER, "--unit", "O01", "--out", str(svg)]

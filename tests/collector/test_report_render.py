@@ -155,7 +155,7 @@ def test_xlsx_sheets_and_cells(ctx):
     names = book.sheetnames
     assert len(names) == len(set(names)) == len(table_sections(sample_report()))
     assert all(len(n) <= 31 for n in names)
-    comments = [row[3] for row in book["Góp ý"].iter_rows(min_row=2, values_only=True)]
+    comments = [row[3] for row in book["Ý kiến"].iter_rows(min_row=2, values_only=True)]
     assert comments == ['\'=HYPERLINK("x")', "Rất tốt"]  # the bell character is dropped
     summary = list(book["Tóm tắt"].iter_rows(values_only=True))
     assert summary[1][4] == 71.4 and isinstance(summary[1][9], int)

@@ -98,7 +98,7 @@ def test_the_kiosks_page_and_the_weekly_report_list_them(app, client, two_kiosks
     page = client.get("/kiosks/").get_data(as_text=True)
     section = page.split('id="silent-kiosks"')[1].split("</section>")[0]
     assert f'data-kiosk="{a.id}"' in section and f'data-kiosk="{b.id}"' not in section
-    assert "Kiosk im lặng" in page
+    assert "Ki-ốt mất liên lạc" in page
     report = client.get("/reports/weekly?unit=P01").get_data(as_text=True)
     assert f'data-kiosk="{a.id}"' in report.split('id="silent-kiosks"')[1]
     only_c02 = client.get("/reports/weekly?unit=C02").get_data(as_text=True)
@@ -117,7 +117,7 @@ def test_the_unit_s_managers_are_mailed_once_per_silence(app, client, two_kiosks
     assert len(inbox.messages) == 1
     message = inbox.messages[0]
     assert sorted(message["To"].split(", ")) == ["commune@example.org", "province@example.org"]
-    assert "im lặng" in message["Subject"]
+    assert "mất liên lạc" in message["Subject"]
     assert "Quầy 1" in message.get_content()
     # Still silent: no second mail. Heard from, then silent again: a new mail.
     assert run_silent_check(app) == []

@@ -19,7 +19,7 @@ def test_the_page_lists_kiosks_in_vietnamese_with_their_problems(client, kiosk):
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert '<html lang="vi">' in html
-    assert "Các ki-ốt" in html and "Tồn đọng" in html and "Số bị thiếu" in html
+    assert "Các ki-ốt" in html and "Chờ gửi" in html and "Số bị thiếu" in html
     assert "Xã Một" in html and "Quầy 1" in html
     row = html[html.index(f'id="kiosk-{kiosk.id}"') :]
     assert "3–4" in row  # the gap
@@ -31,7 +31,7 @@ def test_the_page_lists_kiosks_in_vietnamese_with_their_problems(client, kiosk):
 
 def test_english_on_request(client, kiosk):
     html = client.get("/kiosks/?lang=en").get_data(as_text=True)
-    assert "Kiosks" in html and "Backlog" in html and "Tồn đọng" not in html
+    assert "Kiosks" in html and "Backlog" in html and "Chờ gửi" not in html
 
 
 def test_a_healthy_kiosk_is_ok(client, kiosk):
@@ -40,6 +40,12 @@ def test_a_healthy_kiosk_is_ok(client, kiosk):
     row = html[html.index(f'id="kiosk-{kiosk.id}"') :]
     assert "Bình thường" in row and "Cần kiểm tra" not in row
     assert GENESIS not in html
+
+
+def test_a_kiosk_never_heard_from_says_so(client, kiosk):
+    html = client.get("/kiosks/").get_data(as_text=True)
+    row = html[html.index(f'id="kiosk-{kiosk.id}"') :].split("</tr>")[0]
+    assert "Chưa từng liên lạc" in row and "Bình thường" not in row
 
 
 def test_the_start_page_leads_to_the_report(client):

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from collector import create_app as create_collector
 from collector.migrate import upgrade
 from kiosk import create_app as create_kiosk
-from shared import logs
+from shared import __version__, logs
 from shared.cli import main
 from tests.deploy.conftest import REPO
 
@@ -197,7 +197,7 @@ def test_health_and_readiness_of_the_collector(tmp_path):
     db = tmp_path / "c.sqlite"
     app = create_collector({"TESTING": True, "DATABASE_URL": f"sqlite:///{db}", "QUEUE_URL": REDIS})
     client = app.test_client()
-    assert client.get("/healthz").get_json() == {"status": "ok"}
+    assert client.get("/healthz").get_json() == {"status": "ok", "version": __version__}
     answer = client.get("/readyz")
     assert answer.status_code == 503
     assert answer.get_json()["problems"] == ["database_not_set_up"]
@@ -212,7 +212,7 @@ def test_health_and_readiness_of_the_collector(tmp_path):
 def test_health_and_readiness_of_the_kiosk(env, tmp_path):
     instance = kiosk_instance(tmp_path)
     client = create_kiosk(instance_path=instance).test_client()
-    assert client.get("/healthz").status_code == 200
+    assert client.get("/healthz").get_json() == {"status": "ok", "version": __version__}
     assert client.get("/readyz").get_json() == {"status": "ok"}
     (tmp_path / "k" / "kiosk.sqlite3").unlink()
     assert client.get("/readyz").status_code == 503
@@ -246,6 +246,12 @@ def test_logs_are_json_lines_with_a_request_id_and_no_personal_data(tmp_path):
     text = stream.getvalue()
     for secret in ("nguyen.van.a", "203.0.113.77", "wrong-password", "next=/x"):
         assert secret not in text
+
+
+def test_the_version_is_shown_by_the_command(env):
+    result = sipas("--version")
+    assert result.exit_code == 0
+    assert result.output == f"sipas, phiên bản {__version__}\n"
 
 
 def test_clicks_own_texts_are_vietnamese(env):

@@ -12,7 +12,8 @@ from werkzeug.security import generate_password_hash
 
 from kiosk import create_app, db
 from kiosk.cli import kiosk as kiosk_cli
-from kiosk.models import Model
+from kiosk.models import Model, State
+from shared.db import utcnow
 from tests.kiosk.conftest import TOKEN, Tablet
 
 
@@ -36,9 +37,31 @@ def test_staff_page_shows_health_after_the_right_pin(app, client):
     text = page.get_data(as_text=True)
     assert '<td id="today">2</td>' in text
     assert '<td id="queue">1</td>' in text  # closed and not yet sent
-    assert "chưa lần nào" in text  # never sent
+    assert "chưa bao giờ" in text  # never sent
     assert "MB" in text
     assert client.get_cookie("session") is None
+
+
+@pytest.mark.parametrize(
+    ("config_overrides", "shown"),
+    [
+        ({"STAFF_PIN_HASH": generate_password_hash("2468")}, "18:39 7/12/26"),
+        (
+            {"STAFF_PIN_HASH": generate_password_hash("2468"), "BABEL_DEFAULT_TIMEZONE": "UTC"},
+            "11:39 7/12/26",
+        ),
+    ],
+)
+def test_the_last_send_is_shown_in_local_time(app, client, shown):
+    with app.app_context():
+        session = db.session()
+        session.add(
+            State(key="last_send_ok", value="2026-12-07T11:39:54+00:00", updated_at=utcnow())
+        )
+        session.commit()
+    text = _pin_post(client, "2468").get_data(as_text=True)
+    assert f'<td id="last-send">{shown}</td>' in text
+    assert "+00:00" not in text and "2026-12-07T" not in text
 
 
 def test_staff_page_closed_without_a_pin(client):

@@ -82,4 +82,6 @@ def test_the_staff_page_says_when_the_collector_refused_ratings_for_their_time(a
         )
     page = _pin_post(client, PIN).get_data(as_text=True)
     assert 'id="clock-wrong"' in page
-    assert "implausible-time" in page
+    assert '<code class="detail">implausible-time</code>' in page  # for whoever supports it
+    assert "đồng hồ của máy này có lẽ bị sai" in page  # the reason in words for the officer
+    assert "submitted_at is outside" not in page  # the collector's English message is not shown
