@@ -441,8 +441,9 @@ class Scores:
     comprehensive_ci: np.ndarray  #: (S, 2)
 
 
-def score_counts(layout: Layout, counts: Counts) -> Scores:
-    """Score every group of `counts` by the kind's method; intervals need `counts.cross`."""
+def score_counts(layout: Layout, counts: Counts, factor_spread: bool = True) -> Scores:
+    """Score every group of `counts` by the kind's method; intervals need `counts.cross`
+    (`factor_spread=False`: the index's interval only, the factors' left out, as a trend needs)."""
     sat = np.asarray(counts.satisfied, dtype=float)
     ans = np.asarray(counts.answered, dtype=float)
     share = _ratio(sat, ans)
@@ -456,7 +457,10 @@ def score_counts(layout: Layout, counts: Counts) -> Scores:
     index = np.where(has_data, np.nansum(weights * np.nan_to_num(share), axis=-1), np.nan)
     n = np.asarray(counts.respondents, dtype=float)
     index_variance = linear_variance(weights, share, counts, pooled=pooled)
-    factor_variance = linear_variance(factor_weights(layout, ans), share, counts, pooled=pooled)
+    if factor_spread:
+        factor_variance = linear_variance(factor_weights(layout, ans), share, counts, pooled=pooled)
+    else:
+        factor_variance = np.full(factor.shape, np.nan)
     return Scores(
         share=share,
         share_ci=wilson(sat, ans),
@@ -466,7 +470,9 @@ def score_counts(layout: Layout, counts: Counts) -> Scores:
         factor_mean=_ratio(np.asarray(counts.value_sum, dtype=float) @ masks.T, factor_ans, 1.0),
         factor_answers=factor_ans,
         factor_variance=factor_variance,
-        factor_ci=_interval_or_nan(factor, factor_variance, n[..., None], counts),
+        factor_ci=_interval_or_nan(factor, factor_variance, n[..., None], counts)
+        if factor_spread
+        else np.full((*factor.shape, 2), np.nan),
         index=index,
         index_variance=index_variance,
         index_ci=_interval_or_nan(index, index_variance, n, counts),
@@ -682,7 +688,12 @@ class _Part:
 
 
 def _pools(
-    tree: Tree, layout: Layout, counts: Counts, pooled: np.ndarray, own_pooled: np.ndarray
+    tree: Tree,
+    layout: Layout,
+    counts: Counts,
+    pooled: np.ndarray,
+    own_pooled: np.ndarray,
+    factor_spread: bool = True,
 ) -> tuple[_Part, np.ndarray]:
     """Each unit's pooled part (units on axis 0, groups after): its pooled children's and (when
     few) its own responses added up and scored as one, a sample stratified by unit (each unit's
@@ -724,7 +735,7 @@ def _pools(
         return flat.reshape((len(starts), *rows.shape[1:]))
 
     held = _counts_from([summed(a) for a in counts.arrays()], counts.cross is not None)
-    scores = score_counts(layout, held)
+    scores = score_counts(layout, held, factor_spread=False)
     n = np.asarray(held.respondents, dtype=float)
     held_n[pool_owner, pool_group] = n
     at = (pool_owner, pool_group)
@@ -746,6 +757,10 @@ def _pools(
     index_var = _with_n(
         sum_of_squares(d, dq, held.cross) - strata, held.respondents, per_factor=False
     )
+    part.variance[at] = carried_variance(scores.index, index_var, n)
+    part.interval[at] = survey_interval(scores.index, index_var, n)
+    if not factor_spread:
+        return part, held_n
     fd, fdq = linear_terms(
         factor_weights(layout, held.answered), scores.share, held.answered, pooled=method
     )
@@ -757,14 +772,14 @@ def _pools(
     factor_var = _with_n(
         sum_of_squares(fd, fdq, held.cross) - f_strata, held.respondents, per_factor=True
     )
-    part.variance[at] = carried_variance(scores.index, index_var, n)
-    part.interval[at] = survey_interval(scores.index, index_var, n)
     part.factor_variance[at] = carried_variance(scores.factor, factor_var, n[:, None])
     part.factor_interval[at] = survey_interval(scores.factor, factor_var, n[:, None])
     return part, held_n
 
 
-def roll_up(tree: Tree, layout: Layout, counts: Counts, min_n: float = 0) -> RolledUp:
+def roll_up(
+    tree: Tree, layout: Layout, counts: Counts, min_n: float = 0, factor_spread: bool = True
+) -> RolledUp:
     """Each unit's index and factors with everything below it, bottom-up (sections 5 and 7).
 
     A unit without units with data below it has its own figures. Otherwise its figure is the
@@ -776,9 +791,10 @@ def roll_up(tree: Tree, layout: Layout, counts: Counts, min_n: float = 0) -> Rol
     The pooled part is a sample stratified by unit (`_pools`). The parts are independent
     samples: the mean sum_j w_j x_j / sum_j w_j has variance sum_j w_j^2 v_j / (sum_j w_j)^2
     (`carried_variance` for each part), and its interval is `survey_interval` with the unit's
-    respondents; a unit with a single part keeps that part's interval.
+    respondents; a unit with a single part keeps that part's interval. `factor_spread=False`
+    leaves the factors' variances and intervals out (NaN): a trend needs the index's only.
     """
-    own = score_counts(layout, counts)
+    own = score_counts(layout, counts, factor_spread)
     n_own = np.asarray(counts.respondents, dtype=float)
     n_sub = _sum_over(tree.ancestry, n_own)
     has_data = n_sub > 0
@@ -787,7 +803,7 @@ def roll_up(tree: Tree, layout: Layout, counts: Counts, min_n: float = 0) -> Rol
     own_pooled = kids & (n_own > 0) & (n_own < min_n)
     own_part = (n_own > 0) & (~kids | (n_own >= min_n))
     has_cross = counts.cross is not None
-    pool, pool_n = _pools(tree, layout, counts, pooled, own_pooled)
+    pool, pool_n = _pools(tree, layout, counts, pooled, own_pooled, factor_spread)
     weight = pool_weight(pool_n, min_n)
     shape, factors = n_own.shape, len(layout.factors)
     # What the parts bring to each unit: own part and pooled part now, children level by level:

@@ -225,13 +225,21 @@ class _Scored:
     ) -> _Scored:
         measured = dataclasses.replace(counts, cross=source.arrays(counts.responses.shape[1]))
         subtree = scoring.subtree_totals(units.tree, counts)
+        # Every group's index with its interval; the factors' intervals of the first group
+        # only (the period: the trend and the previous period show the index alone).
+        rolled = scoring.roll_up(units.tree, layout, measured, min_n, factor_spread=False)
+        first = scoring.roll_up(units.tree, layout, measured.take((slice(None), [0])), min_n)
+        spread = {
+            name: np.concatenate([getattr(first, name), getattr(rolled, name)[:, 1:]], axis=1)
+            for name in ("factor_variance", "factor_interval")
+        }
         return cls(
             layout=layout,
             counts=counts,
-            own=scoring.score_counts(layout, measured),
+            own=scoring.score_counts(layout, measured, factor_spread=False),
             subtree=subtree,
             pooled=scoring.score_counts(layout, subtree),
-            rolled=scoring.roll_up(units.tree, layout, measured, min_n),
+            rolled=dataclasses.replace(rolled, **spread),
         )
 
     def summary(self, unit: int, group: int, target: float, min_n: int) -> model.Summary:

@@ -218,8 +218,8 @@ def test_the_figures_come_from_shared_scoring(monkeypatch):
     assert build.build_report(data, SETTINGS, TARGETS).kind("admin").summary.index == 90.0
     original = scoring.score_counts
 
-    def shifted(layout, counts):
-        scores = original(layout, counts)
+    def shifted(layout, counts, *args, **kwargs):
+        scores = original(layout, counts, *args, **kwargs)
         return scoring.Scores(**{**scores.__dict__, "index": scores.index - 1.0})
 
     monkeypatch.setattr(scoring, "score_counts", shifted)
