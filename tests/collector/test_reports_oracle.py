@@ -49,7 +49,8 @@ all-5.
 With the switch on, O02 admin becomes A 2/4, B 2/4, C 2/3, D 2/4, E 3/4 -> 58.333; P01 pools
 all seven: A 4/7, B 4/6, C 3/5, D 3/5, E 4/6 -> (57.143 + 66.667 + 60 + 60 + 66.667) / 5 =
 62.095; education becomes the mean of C02 (40 responses, 0) and the pooled part of C01 (its one
-response, 100), which weighs 1/30 while below the minimum: 100 / 31 = 3.226. The channel comparison still counts official responses only: kiosk n = 5.
+response, 100), which weighs 1/30 while below the minimum: 100 / 31 = 3.226. The channel
+comparison still counts official responses only: kiosk n = 5.
 
 Other periods:
     March 2026 (and Q1, and the year 2026: nothing else): r0 joins the pool: A 3/6, B 3/5,
