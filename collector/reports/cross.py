@@ -21,6 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
@@ -148,60 +149,64 @@ def _first_day(grain: str, day: dt.date) -> dt.date:
     return day
 
 
-def _rows_of_answers(rows: list[tuple]) -> dict[tuple[dt.date, Key], _Row]:
-    """(response id, unit, day, questionnaire, version, channel, unofficial, code, value) rows of
-    valid answers -> the cross-products of each (day, key), worked in arrays: a week of a
-    province is hundreds of thousands of answers."""
+def _rows_of_answers(
+    answers: list[tuple], responses: list[tuple]
+) -> dict[tuple[dt.date, Key], _Row]:
+    """The cross-products of each (day, key) from the valid answers (response id, code, value)
+    and the responses they belong to (id, unit, day, questionnaire, version, channel,
+    unofficial), worked in arrays: a week of a province is hundreds of thousands of answers."""
     out: dict[tuple[dt.date, Key], _Row] = {}
-    if not rows:
+    if not answers or not responses:
         return out
-    matrix = np.empty((len(rows), 9), dtype=object)
-    matrix[:] = rows
-    form_key = matrix[:, 3].astype(str) + "\x1f" + matrix[:, 4].astype(str)
-    forms, form_of = np.unique(form_key, return_inverse=True)
+    people = np.empty((len(responses), 7), dtype=object)
+    people[:] = responses
+    ids = people[:, 0].astype(np.int64)
+    order = np.argsort(ids)
+    people, ids = people[order], ids[order]
+    answer = np.empty((len(answers), 3), dtype=object)
+    answer[:] = answers
+    person = np.searchsorted(ids, answer[:, 0].astype(np.int64))
+    values = answer[:, 2].astype(np.int64)
+    code_index, code_names = pd.factorize(answer[:, 1])
+    form_of_person, forms = pd.factorize(
+        pd.Series(people[:, 3]).astype(str) + "|" + pd.Series(people[:, 4]).astype(str)
+    )
+    cell_of_person, cells = pd.factorize(
+        pd.Series(people[:, 1]).astype(str)
+        + "|"
+        + pd.Series(people[:, 2]).astype(str)
+        + "|"
+        + pd.Series(people[:, 5]).astype(str)
+        + "|"
+        + pd.Series(people[:, 6].astype(bool)).astype(str)
+    )
     for f, form in enumerate(forms):
-        kind, version = str(form).split("\x1f")
-        codes = _factor_items(kind, version)
-        if not codes:
+        kind, version = str(form).split("|")  # codes hold no "|" (the ingest contract)
+        items = _factor_items(kind, version)
+        if not items:
             continue  # an unknown questionnaire: its answers score nothing
-        column = {code: j for j, code in enumerate(codes)}
-        part = matrix[form_of == f]
-        cols = np.array([column.get(c, -1) for c in part[:, 7]], dtype=np.int64)
-        part, cols = part[cols >= 0], cols[cols >= 0]
-        if not len(part):
+        column = {code: j for j, code in enumerate(items)}
+        col_of_code = np.array([column.get(c, -1) for c in code_names], dtype=np.int64)
+        mine = form_of_person[person] == f
+        cols = col_of_code[code_index[mine]]
+        keep = cols >= 0
+        who, cols, vals = person[mine][keep], cols[keep], values[mine][keep]
+        if not len(who):
             continue
-        people, first, person = np.unique(
-            part[:, 0].astype(np.int64), return_index=True, return_inverse=True
-        )
-        values = part[:, 8].astype(np.int64)
-        answered = np.zeros((len(people), len(codes)))
-        satisfied = np.zeros((len(people), len(codes)))
-        answered[person, cols] = 1.0
-        satisfied[person, cols] = (values >= 4).astype(float)
-        # Each person's cell (unit, day, channel, official status): a response has one.
-        heads = part[first]
-        cell_key = (
-            heads[:, 1].astype(str)
-            + "\x1f"
-            + heads[:, 2].astype(str)
-            + "\x1f"
-            + heads[:, 5].astype(str)
-            + "\x1f"
-            + heads[:, 6].astype(bool).astype(str)
-        )
-        cells, cell_of, representative = _unique_first(cell_key)
-        made = scoring.cross_of(satisfied, answered, cell_of, len(cells))
-        for g, at in enumerate(representative):
-            r = heads[at]
+        members, local = np.unique(who, return_inverse=True)
+        answered = np.zeros((len(members), len(items)))
+        satisfied = np.zeros((len(members), len(items)))
+        answered[local, cols] = 1.0
+        satisfied[local, cols] = (vals >= 4).astype(float)
+        cell_ids, cell_local = np.unique(cell_of_person[members], return_inverse=True)
+        made = scoring.cross_of(satisfied, answered, cell_local, len(cell_ids))
+        first = np.zeros(len(cell_ids), dtype=np.int64)
+        first[cell_local[::-1]] = members[::-1]  # a member of each cell: its key's values
+        for g, at in enumerate(first):
+            r = people[at]
             key = (int(r[1]), kind, version, str(r[5]), bool(r[6]))
-            out[(_day(r[2]), key)] = _Row(codes, made.take(g))
+            out[(_day(r[2]), key)] = _Row(items, made.take(g))
     return out
-
-
-def _unique_first(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The distinct values, each value's number, and where each distinct value first occurs."""
-    distinct, first, inverse = np.unique(values, return_index=True, return_inverse=True)
-    return distinct, inverse, first
 
 
 def _stored(session: Session, grain: str, bucket: dt.date, keys: Iterable[Key]) -> dict:
@@ -303,11 +308,14 @@ def count_batch(session: Session, batch: str, grains: Sequence[str]) -> None:
     for day in days:
         weeks[_first_day("week", day)].append(day)
     pending: dict[str, dict[dt.date, dict[Key, _Row]]] = {g: {} for g in grains if g != "day"}
-    query = sa.text(
-        f"SELECT b.id, b.unit_id, b.bucket, b.questionnaire, b.questionnaire_version, "  # noqa: S608
-        f"b.channel, b.unofficial, a.code, a.value FROM {batch} b "
+    answers_query = sa.text(
+        f"SELECT b.id, a.code, a.value FROM {batch} b "  # noqa: S608
         f"JOIN answers a ON a.response_id = b.id "
         f"WHERE a.value BETWEEN 1 AND 5 AND b.bucket >= :lo AND b.bucket <= :hi"
+    )
+    responses_query = sa.text(
+        f"SELECT id, unit_id, bucket, questionnaire, questionnaire_version, channel, "  # noqa: S608
+        f"unofficial FROM {batch} WHERE bucket >= :lo AND bucket <= :hi"
     )
     for monday, week_days in sorted(weeks.items()):
         lo, hi = week_days[0], week_days[-1]
@@ -319,12 +327,9 @@ def count_batch(session: Session, batch: str, grains: Sequence[str]) -> None:
                 "hi": hi.isoformat(),
             }
         )
-        result = session.connection().execute(query, params)
-        try:  # straight from the driver: a week of a province is tens of thousands of rows
-            fetched = result.cursor.fetchall() if result.cursor is not None else []
-        finally:
-            result.close()
-        cells = _rows_of_answers(fetched)
+        cells = _rows_of_answers(
+            _fetched(session, answers_query, params), _fetched(session, responses_query, params)
+        )
         by_day: dict[dt.date, dict[Key, _Row]] = defaultdict(dict)
         for (day, key), row in cells.items():
             by_day[day][key] = row
@@ -343,6 +348,15 @@ def count_batch(session: Session, batch: str, grains: Sequence[str]) -> None:
             _flush(session, "month", pending["month"], lambda b, f=following: _next_month(b) <= f)
     for grain, open_buckets in pending.items():
         _flush(session, grain, open_buckets)
+
+
+def _fetched(session: Session, query, params: dict) -> list[tuple]:
+    """Rows straight from the driver: a week of a province is hundreds of thousands of them."""
+    result = session.connection().execute(query, params)
+    try:
+        return result.cursor.fetchall() if result.cursor is not None else []
+    finally:
+        result.close()
 
 
 def _next_month(first: dt.date) -> dt.date:
