@@ -43,6 +43,7 @@ ACTIONS = {
     "sessions-ended": N_("sessions ended"),
     "token-created": N_("API token made"),
     "token-revoked": N_("API token revoked"),
+    "kiosk-rate-flagged": N_("a kiosk's responses flagged: more a minute than a counter makes"),
 }
 
 #: The keys of an entry's details, in words.
@@ -71,6 +72,11 @@ DETAILS = {
     "via": N_("from"),
     "year": N_("year"),
     "source": N_("source"),
+    "kiosk": N_("kiosk"),
+    "responses": N_("responses"),
+    "max_per_minute": N_("most in a minute"),
+    "first": N_("first"),
+    "last": N_("last"),
 }
 
 SERVICE_KINDS = {

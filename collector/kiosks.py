@@ -141,6 +141,16 @@ class KioskStatus:
     def healthy(self) -> bool:
         return not (self.gaps_total or self.broken_total or self.forks_total)
 
+    @property
+    def state(self) -> str:
+        """One word for the list: "revoked", "never-contacted" (registered, never heard from:
+        nothing to call healthy yet), "check" (gaps or broken links) or "ok"."""
+        if self.revoked:
+            return "revoked"
+        if self.last_contact_at is None and self.received == 0:
+            return "never-contacted"
+        return "ok" if self.healthy else "check"
+
 
 #: Gaps, broken links and forks listed per kiosk on the status pages; the rest page by page.
 LISTED = 20
@@ -155,16 +165,6 @@ def broken_links(session: Session, kiosk_id: int, page: int) -> tuple[list[int],
     broken = list(chain.broken) if chain is not None else []
     start = (max(page, 1) - 1) * BROKEN_PER_PAGE
     return broken[start : start + BROKEN_PER_PAGE], len(broken)
-
-    @property
-    def state(self) -> str:
-        """One word for the list: "revoked", "never-contacted" (registered, never heard from:
-        nothing to call healthy yet), "check" (gaps or broken links) or "ok"."""
-        if self.revoked:
-            return "revoked"
-        if self.last_contact_at is None and self.received == 0:
-            return "never-contacted"
-        return "ok" if self.healthy else "check"
 
 
 def kiosk_statuses(session: Session, unit_ids: set[int] | None = None) -> list[KioskStatus]:
