@@ -136,12 +136,15 @@ def test_periods_that_cannot_be_are_clear_errors(client, served, period, status,
 
 
 def test_the_standalone_page_is_one_file_without_the_site(app):
+    report = sample_report("year")
     with app.test_request_context("/"):
-        html = page.render_report_page(sample_report("year"))
+        html = page.render_report_page(report)
     assert "<style>" in html and "table.reflow" in html  # the stylesheet inlined
     assert '<header class="topbar"' not in html and '<form method="get"' not in html
     assert "Năm 2025" in html
-    assert html.count("<svg") == 6
+    # a trend and a factor chart per kind, and a funnel plot per breakdown with one
+    assert len(report.funnels) == 2
+    assert html.count("<svg") == 2 * len(report.kinds) + len(report.funnels)
     assert "540" not in re.findall(r'<svg[^>]*width="(\d+)"', html)  # no fixed width
 
 
