@@ -334,7 +334,7 @@ def kiosks():
 
 def _token_page(kiosk: Kiosk, token: str, rotated: bool):
     url = current_app.config.get("PUBLIC_URL") or request.url_root.rstrip("/")
-    payload = kiosk_setup_payload(url, token, kiosk.unit.code, kiosk.id)
+    payload = kiosk_setup_payload(url, token, kiosk.unit.code, kiosk.id, kiosk.unit.name)
     # SVG: made in pure Python (a PNG needs Pillow, which the collector does not install).
     svg = base64.b64encode(qr_svg(payload)).decode("ascii")
     reply = make_response(
@@ -343,6 +343,7 @@ def _token_page(kiosk: Kiosk, token: str, rotated: bool):
             kiosk=kiosk,
             token=token,
             qr=svg,
+            setup_code=payload,
             collector_url=url,
             rotated=rotated,
         )
