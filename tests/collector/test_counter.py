@@ -141,7 +141,8 @@ def test_without_a_procedure_list_the_slip_is_issued_without_one(app, client, un
 
 
 def test_a_counter_officer_opens_nothing_but_the_counter_and_their_account(app, counter):
-    token = re.search(r"/receipts/([^/]+)/slip", _post(counter, dossier=DOSSIER).headers["Location"])
+    slip = _post(counter, dossier=DOSSIER).headers["Location"]
+    token = re.search(r"/receipts/([^/]+)/slip", slip)
     for path in (
         "/reports",
         "/reports/weekly",
@@ -165,9 +166,7 @@ def test_a_counter_officer_opens_nothing_but_the_counter_and_their_account(app, 
     assert 'href="/reports"' not in html and 'href="/counter"' in html
     assert counter.get("/methodology").status_code == 200
     # No report by mail and no personal token for the report API, whatever the form says.
-    reply = counter.post(
-        "/account/mail", data={"weekly_mail": "1", "csrf_token": csrf_token(html)}
-    )
+    reply = counter.post("/account/mail", data={"weekly_mail": "1", "csrf_token": csrf_token(html)})
     assert reply.status_code == 400
     with app.app_context():
         session = get_session()
