@@ -67,7 +67,7 @@ def test_a_counter_officer_issues_and_prints_a_slip(browser, counter_server, scr
     with page.expect_navigation():
         page.click("button[type=submit]")
     assert page.url == base + "/counter"
-    assert page.locator(".topbar nav a[href^=\"/reports\"]").count() == 0
+    assert page.locator('.topbar nav a[href^="/reports"]').count() == 0
     assert page.locator(".topbar >> text=Quản trị").count() == 0
     page.screenshot(path=str(screenshot_dir / "counter-page-1366.png"), full_page=True)
 
