@@ -19,7 +19,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    url_for,
 )
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import HTTPException
@@ -148,8 +147,8 @@ def _security_headers(response):
 
 
 def _index():
-    """The start page is the weekly report (after login)."""
-    return redirect(url_for("reports.report"))
+    """The start page: the report (after login), or the counter page for a counter officer."""
+    return redirect(accounts.home_page())
 
 
 def _select_locale() -> str | None:

@@ -17,6 +17,7 @@ from flask.cli import AppGroup, ScriptInfo
 
 from collector import InsecureSecretKey, config, create_app
 from collector.accounts.cli import tokens, users
+from collector.audit import audit
 from collector.db import get_db, get_session
 from collector.i18n import TranslatableError, cli_locale, local_time, ngettext
 from collector.i18n import gettext as _
@@ -30,6 +31,7 @@ from collector.kiosks import (
 )
 from collector.migrate import upgrade
 from collector.models.units import UNIT_KINDS
+from collector.procedures.cli import procedures
 from collector.receipts.cli import integrations, receipts
 from collector.reports.cli import report
 from collector.reports.targets import set_target
@@ -498,6 +500,16 @@ def retention_apply(dry_run: bool) -> None:
         session.rollback()
         click.echo(_("Dry run: nothing was changed."))
     else:
+        # The periodic job applies the same policy unaudited; from the command line it is a
+        # person's decision, in the audit log like every other change made here.
+        audit(
+            session,
+            "retention-applied",
+            None,
+            comments=result.comments_blanked,
+            responses=result.responses_deleted,
+            files=result.files_deleted,
+        )
         session.commit()
     click.echo(
         _(
@@ -537,5 +549,6 @@ collector.add_command(tokens)
 collector.add_command(report)
 collector.add_command(integrations)
 collector.add_command(receipts)
+collector.add_command(procedures)
 
 __all__ = ["cli_locale", "collector"]

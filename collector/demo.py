@@ -19,6 +19,7 @@ from collector.accounts.service import add_user, find_user
 from collector.ingest import ingest_batch
 from collector.kiosks import register_kiosk
 from collector.models import Kiosk, Unit
+from collector.procedures.service import save_procedure
 from collector.reports.weeks import ZONE, Week, local_today
 from collector.units import add_unit
 from shared import questionnaires
@@ -28,6 +29,15 @@ from shared.db import uuid7
 DEMO_PASSWORD = "demo-password"  # noqa: S105 - the demo's published password
 DEMO_ADMIN = "admin@demo.local"
 DEMO_MANAGER = "manager@demo.local"
+#: A counter officer of Hoàn Kiếm's one-stop centre: issues and prints receipt slips only.
+DEMO_COUNTER = "quay@demo.local"
+#: The procedure list counter officers pick from (illustrative codes and names, as the demo's
+#: receipts use them).
+PROCEDURES = [
+    ("1.004227", "Chứng thực bản sao từ bản chính", "admin"),
+    ("2.000889", "Đăng ký khai sinh", "admin"),
+    ("1.001612", "Cấp giấy xác nhận tình trạng hôn nhân", "admin"),
+]
 
 #: code, name, kind, parent, questionnaire kind (None: no ratings), base satisfied share
 UNITS: list[tuple[str, str, str, str | None, str | None, float]] = [
@@ -189,6 +199,10 @@ def seed_demo(session: Session, *, weeks: int = 12, seed: int = 0) -> None:
         add_user(session, DEMO_ADMIN, DEMO_PASSWORD, "admin", "01")
     if find_user(session, DEMO_MANAGER) is None:
         add_user(session, DEMO_MANAGER, DEMO_PASSWORD, "manager", "00007")
+    if find_user(session, DEMO_COUNTER) is None:
+        add_user(session, DEMO_COUNTER, DEMO_PASSWORD, "counter", "00001.MC")
+    for code, name, kind in PROCEDURES:
+        save_procedure(session, code, name, kind)
     now = dt.datetime.now(ZONE)
     this_week = Week.containing(local_today())
     for code, _, _, _, kind, base in UNITS:

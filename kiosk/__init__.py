@@ -24,8 +24,11 @@ DEFAULTS: dict[str, Any] = {
     "KIOSK_ID": "",
     #: "short" (overall question + one per factor) or "full" questionnaires at the counter.
     "VARIANT": "short",
-    #: Seconds after the last tap when an unfinished response is closed as partial.
+    #: Seconds without a touch, key or input before a question screen gives up: what was given is
+    #: kept, the response is closed as partial and the welcome screen comes back.
     "IDLE_TIMEOUT": 60,
+    #: The same for the reasons and comment screen: typing a comment takes longer.
+    "REASONS_IDLE_TIMEOUT": 180,
     #: Seconds the thank-you screen shows before the welcome screen comes back.
     "THANKS_SECONDS": 6,
     #: A new response at a counter within this many seconds of its last tap is refused.

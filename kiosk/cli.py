@@ -77,6 +77,20 @@ def _counter(spec: str) -> dict:
     return {"code": parts[0], "unit": parts[1], "kinds": kinds, "name": name}
 
 
+def _read_setup(code: str):
+    """The set-up code given, or typed (a QR scanner types it and presses Enter) for `-`."""
+    from shared.i18n import gettext as shared_gettext
+    from shared.kiosk_setup import SetupCodeError, read_setup
+
+    if code == "-":
+        code = click.prompt(_("Scan or paste the kiosk's set-up code"), prompt_suffix=": ")
+    try:
+        return read_setup(code)
+    except SetupCodeError as exc:
+        locale = os.environ.get("SIPAS_KIOSK_BABEL_DEFAULT_LOCALE", "vi")
+        raise click.BadParameter(shared_gettext(str(exc), locale), param_hint="--setup") from None
+
+
 def _toml_value(value) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -91,13 +105,19 @@ def _toml_value(value) -> str:
     help=_("Write the instance config (office, counters, units, kinds); create the database.")
 )
 @instance_option
-@click.option("--office", required=True, help=_("Name of the office, shown on the screens."))
+@click.option(
+    "--office",
+    default=None,
+    help=_("Name of the office, shown on the screens (default with --setup: the unit's name)."),
+)
 @click.option(
     "--counter",
     "counters",
     multiple=True,
-    required=True,
-    help=_("CODE:UNIT[:KINDS][:NAME], e.g. 1:H40.22.01:admin or 2:H40.22.01:admin,health:Q2"),
+    help=_(
+        "CODE:UNIT[:KINDS][:NAME], e.g. 1:H40.22.01:admin or 2:H40.22.01:admin,health:Q2 "
+        "(default with --setup: one counter 1 of the kiosk's unit)"
+    ),
 )
 @click.option("--pin", default=None, help=_("Staff PIN (asked for when not given)."))
 @click.option("--variant", type=click.Choice(["short", "full"]), default="short")
@@ -105,11 +125,38 @@ def _toml_value(value) -> str:
 @click.option(
     "--collector-token", default="", help=_("Token from `sipas collector kiosks register`.")
 )
+@click.option(
+    "--setup",
+    "setup_code",
+    default=None,
+    help=_(
+        "The set-up code of the kiosk's registration page (its QR code as text), or - to read "
+        "it from the keyboard or a QR scanner: the collector's address, the token and the unit."
+    ),
+)
 @click.option("--force", is_flag=True, help=_("Overwrite an existing kiosk.toml."))
-def init(instance, office, counters, pin, variant, collector_url, collector_token, force):
+def init(
+    instance, office, counters, pin, variant, collector_url, collector_token, setup_code, force
+):
     path = instance / "kiosk.toml"
     if path.exists() and not force:
         raise click.ClickException(_("%(path)s exists; use --force to replace it") % {"path": path})
+    if setup_code is not None:
+        if collector_url or collector_token:
+            raise click.UsageError(
+                _(
+                    "--setup gives the collector's address and token: leave out --collector-url "
+                    "and --collector-token"
+                )
+            )
+        setup = _read_setup(setup_code)
+        collector_url, collector_token = setup.collector_url, setup.collector_token
+        office = office or setup.office or setup.unit
+        counters = counters or (f"1:{setup.unit}:admin",)
+    if not office:
+        raise click.UsageError(_("Missing option '--office' (or --setup)."))
+    if not counters:
+        raise click.UsageError(_("Missing option '--counter' (or --setup)."))
     if pin is None:
         pin = click.prompt(_("Staff PIN"), hide_input=True, confirmation_prompt=True)
     if not pin.isdigit() or len(pin) < MIN_PIN_DIGITS:

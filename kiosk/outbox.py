@@ -43,6 +43,13 @@ def pending_query():
     )
 
 
+def read_without_write_lock(session: Session) -> None:
+    """Begin the session's next transaction as a plain read (shared.db: BEGIN DEFERRED), so that
+    taps being stored meanwhile do not wait for it; it must not write."""
+    if not session.in_transaction():
+        session.connection(execution_options={"sqlite_begin": "DEFERRED"})
+
+
 def queue_length(session: Session) -> int:
     return session.scalar(sa.select(sa.func.count()).select_from(pending_query().subquery()))
 
@@ -69,9 +76,10 @@ def send_batch(
     """Send the oldest pending batch; returns how many were acknowledged.
 
     The database is not held while the request is out (a tap must never wait for the network):
-    the batch is read and the transaction ended, then the results are written in a new one,
-    which the caller commits.
+    the batch is read without the write lock and the transaction ended, then the results are
+    written in a new one, which the caller commits.
     """
+    read_without_write_lock(session)
     batch = [_payload(r) for r in session.scalars(pending_query().limit(BATCH_SIZE))]
     session.commit()
     if not batch:
@@ -122,6 +130,7 @@ def send_batch(
 def send_heartbeat(
     session: Session, http: requests.Session, url: str, token: str, *, timeout: float = 10
 ) -> None:
+    read_without_write_lock(session)
     last_seq = session.scalar(sa.select(sa.func.max(Response.seq)))
     body = {
         "kiosk_version": KIOSK_VERSION,

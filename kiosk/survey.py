@@ -161,14 +161,19 @@ def _is_burst(session: Session, response: Response, *, now: dt.datetime, rules: 
     return len(before) == rules.burst_size - 1 and all(a == response.answers for a in before)
 
 
+def _idle_query(now: dt.datetime, rules: Rules) -> sa.Select:
+    cutoff = now - dt.timedelta(seconds=rules.idle_timeout)
+    return sa.select(Response).where(Response.status == OPEN, Response.last_tap_at <= cutoff)
+
+
+def any_idle(session: Session, *, now: dt.datetime, rules: Rules) -> bool:
+    """Whether a response has been untouched for `idle_timeout` seconds (a read only)."""
+    return session.scalar(sa.select(_idle_query(now, rules).exists())) or False
+
+
 def close_idle(session: Session, *, now: dt.datetime, rules: Rules) -> int:
     """Close as partial every response untouched for `idle_timeout` seconds; returns how many."""
-    cutoff = now - dt.timedelta(seconds=rules.idle_timeout)
-    idle = session.scalars(
-        sa.select(Response)
-        .where(Response.status == OPEN, Response.last_tap_at <= cutoff)
-        .order_by(Response.started_at)
-    ).all()
+    idle = session.scalars(_idle_query(now, rules).order_by(Response.started_at)).all()
     for response in idle:
         close_response(session, response, PARTIAL, now=now, rules=rules)
     return len(idle)

@@ -5,14 +5,24 @@ from __future__ import annotations
 import functools
 import uuid
 
-from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext
 from markupsafe import Markup
 from werkzeug.wrappers import Response as HTTPResponse
 
 from kiosk import db, select_locale
 from kiosk.counters import Counter
-from kiosk.models import COMPLETE, Response
+from kiosk.models import COMPLETE, PARTIAL, Response
 from kiosk.survey import (
     Refused,
     Rules,
@@ -67,14 +77,34 @@ def face(value: int) -> Markup:
     return faces.face(value)
 
 
+#: Seconds the server waits beyond the longest screen's own idle time before it closes an untouched
+#: response itself: the screen's last post (what was typed, see kiosk.js) arrives first.
+IDLE_GRACE_SECONDS = 5
+
+
 def rules() -> Rules:
     c = current_app.config
     return Rules(
         guard_seconds=c["GUARD_SECONDS"],
         burst_size=c["BURST_SIZE"],
         burst_window=c["BURST_WINDOW"],
-        idle_timeout=c["IDLE_TIMEOUT"],
+        idle_timeout=max(c["IDLE_TIMEOUT"], c["REASONS_IDLE_TIMEOUT"]) + IDLE_GRACE_SECONDS,
     )
+
+
+#: What a screen's post asks besides its answers (shared.forms.BASE_FIELDS): "back" (the person
+#: tapped Back), "draft" (kiosk.js keeps what is being typed or chosen, the response stays open)
+#: and "idle" (the screen timed out: keep what is there and close the response as partial).
+MODES = ("back", "draft", "idle")
+
+
+def _mode() -> str | None:
+    return next((mode for mode in MODES if mode in request.form), None)
+
+
+def _kept() -> HTTPResponse:
+    """The answer to a draft or idle post of kiosk.js: stored, nothing to show."""
+    return make_response("", 204)
 
 
 def _counter(code: str) -> Counter:
@@ -109,7 +139,9 @@ def _posted(form_class: type[SurveyForm], scope: str) -> SurveyForm:
     return form
 
 
-def _render_screen(counter, q, step, *, action, scope):
+def _render_screen(counter, q, step, *, action, scope, given=None, stored=False):
+    """A question screen; `given`: the answers the response has (shown as chosen when the person
+    comes back to fix one); `stored`: the response exists, so kiosk.js may keep drafts of it."""
     items = screens(q)[step]
     form = _bind(_form_class(q, step), scope)
     levels, _ = questionnaires.common()
@@ -123,6 +155,8 @@ def _render_screen(counter, q, step, *, action, scope):
         form=form,
         action=action,
         levels=levels,
+        given=given or {},
+        stored=stored,
         idle=current_app.config["IDLE_TIMEOUT"],
     )
 
@@ -153,8 +187,15 @@ def new_screen(code: str, kind: str, step: int):
         return _render_screen(counter, q, step, action=action, scope=scope)
     form = _posted(_form_class(q, step), scope)
     answers = form.answers()
+    mode = _mode()
     if not answers:
-        # Skipped: still nothing to store.
+        # Skipped, gone back or timed out: still nothing to store.
+        if mode in ("idle", "draft"):
+            return _kept()
+        if mode == "back":
+            if step == 0:
+                return _see_other(url_for(".welcome", code=code))
+            return _see_other(url_for(".new_screen", code=code, kind=kind, step=step - 1))
         if step + 1 < len(screens(q)):
             return _see_other(url_for(".new_screen", code=code, kind=kind, step=step + 1))
         return _see_other(url_for(".thanks", code=code))
@@ -168,7 +209,7 @@ def new_screen(code: str, kind: str, step: int):
         now=utcnow(),
         rules=rules(),
     )
-    going = _next(counter, q, response, step)
+    going = _after(counter, q, response, step, mode)
     session.commit()
     return going
 
@@ -185,12 +226,35 @@ def screen(code: str, response_id: uuid.UUID, step: int):
     scope = f"{response_id}:{step}"
     if request.method == "GET":
         action = url_for(".screen", code=code, response_id=response_id, step=step)
-        return _render_screen(counter, q, step, action=action, scope=scope)
+        return _render_screen(
+            counter, q, step, action=action, scope=scope, given=response.answers, stored=True
+        )
     form = _posted(_form_class(q, step), scope)
     record_answers(session, response, form.answers(), now=utcnow())
-    going = _next(counter, q, response, step)
+    going = _after(counter, q, response, step, _mode())
     session.commit()
     return going
+
+
+def _after(
+    counter: Counter, q: Questionnaire, response: Response, step: int, mode: str | None
+) -> HTTPResponse:
+    """Where a question screen's post leads, its answers recorded (no commit): the next screen,
+    the previous one (Back), or nowhere (a draft; a timed-out screen closes the response)."""
+    if mode == "draft":
+        return _kept()
+    if mode == "idle":
+        close_response(db.session(), response, PARTIAL, now=utcnow(), rules=rules())
+        return _kept()
+    if mode == "back":
+        if step == 0:
+            # Back from the first question: the person gives up; what they gave is kept.
+            close_response(db.session(), response, PARTIAL, now=utcnow(), rules=rules())
+            return _see_other(url_for(".welcome", code=counter.code))
+        return _see_other(
+            url_for(".screen", code=counter.code, response_id=response.id, step=step - 1)
+        )
+    return _next(counter, q, response, step)
 
 
 def _next(counter: Counter, q: Questionnaire, response: Response, step: int) -> HTTPResponse:
@@ -219,8 +283,10 @@ def reasons(code: str, response_id: uuid.UUID):
     response = open_response(session, response_id, counter)
     q = _questionnaire(counter, response.kind)
     scope = f"{response_id}:reasons"
-    if request.method == "GET" or has_nul(request.form.get("comment", "")):
-        # A NUL cannot be stored or sent: ask again (the rating is kept) rather than lose it.
+    mode = _mode()
+    if request.method == "GET" or (mode is None and has_nul(request.form.get("comment", ""))):
+        # A NUL cannot be stored or sent: ask again (the rating is kept) rather than lose it. (A
+        # draft or a timed-out screen keeps the comment without it: shared.text drops it.)
         problem = (
             None
             if request.method == "GET"
@@ -234,15 +300,30 @@ def reasons(code: str, response_id: uuid.UUID):
             counter=counter,
             form=form,
             problem=problem,
+            chosen=set(response.reasons),
+            comment=response.comment or "",
             action=url_for(".reasons", code=code, response_id=response_id),
-            idle=current_app.config["IDLE_TIMEOUT"],
+            idle=current_app.config["REASONS_IDLE_TIMEOUT"],
         )
         return page, 400 if problem else 200
     form = _posted(_reasons_form(q), scope)
-    if "skip" not in request.form:
+    if mode is not None or "skip" not in request.form:
+        # One path for what is sent, kept as a draft or left when the screen timed out: the
+        # comment is cleaned (shared.text.clean_comment) before it is stored.
         record_reasons(session, response, form.reasons.data or [], form.comment.data, now=utcnow())
-    close_response(session, response, COMPLETE, now=utcnow(), rules=rules())
+    if mode == "draft":
+        session.commit()
+        return _kept()
+    if mode == "back":
+        session.commit()
+        last = len(screens(q)) - 1
+        return _see_other(url_for(".screen", code=code, response_id=response_id, step=last))
+    close_response(
+        session, response, PARTIAL if mode == "idle" else COMPLETE, now=utcnow(), rules=rules()
+    )
     session.commit()
+    if mode == "idle":
+        return _kept()
     return _see_other(url_for(".thanks", code=code))
 
 

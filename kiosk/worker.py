@@ -17,8 +17,15 @@ from flask import Flask
 from sqlalchemy.exc import OperationalError
 
 from kiosk import db
-from kiosk.outbox import Backoff, SendFailed, _set_state, send_batch, send_heartbeat
-from kiosk.survey import close_idle
+from kiosk.outbox import (
+    Backoff,
+    SendFailed,
+    _set_state,
+    read_without_write_lock,
+    send_batch,
+    send_heartbeat,
+)
+from kiosk.survey import any_idle, close_idle
 from kiosk.views import rules
 from shared.db import utcnow
 
@@ -27,9 +34,17 @@ TICK_SECONDS = 1.0
 
 
 def close_idle_once(app: Flask) -> int:
+    """Close the responses left idle; every second, so it looks first without the write lock
+    (there is nearly always nothing to close, and a tap must not wait for the looking)."""
     with app.app_context():
         session = db.session()
-        closed = close_idle(session, now=utcnow(), rules=rules())
+        now, idle_rules = utcnow(), rules()
+        read_without_write_lock(session)
+        found = any_idle(session, now=now, rules=idle_rules)
+        session.commit()
+        if not found:
+            return 0
+        closed = close_idle(session, now=now, rules=idle_rules)
         session.commit()
         return closed
 

@@ -6,8 +6,10 @@ The first run sets everything up in the demo folder through the same commands an
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -18,9 +20,60 @@ import click
 from shared.i18n import catalogue
 
 DEMO_UNIT = "00001.MC"  # a one-stop centre of collector.demo
-#: Where the demo keeps the link of one unanswered receipt, to try on a phone.
+#: Where the demo keeps the link of one unanswered receipt, to try on a phone (its token is
+#: printed after the collector's address of the day).
 RECEIPT_FILE = "receipt_url.txt"
 DEMO_PIN = "123456"
+#: Addresses that mean "every interface of this machine": a phone cannot be sent to them.
+WILDCARDS = ("0.0.0.0", "::", "")  # noqa: S104 - recognised, not bound to
+#: A documentation address (RFC 5737): connecting a UDP socket to it sends nothing, it only asks
+#: the system which of its addresses would be used to reach the network.
+_PROBE = ("203.0.113.1", 9)
+
+
+def lan_address() -> str | None:
+    """This machine's address on its network (what a phone on the same Wi-Fi reaches), or None
+    when it has none but loopback."""
+    candidates = []
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect(_PROBE)
+            candidates.append(probe.getsockname()[0])
+    except OSError:
+        pass
+    try:
+        infos = socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)
+        candidates += [info[4][0] for info in infos]
+    except OSError:
+        pass
+    for address in candidates:
+        ip = ipaddress.ip_address(address)
+        if not (ip.is_loopback or ip.is_unspecified or ip.is_link_local):
+            return address
+    return None
+
+
+def public_host(host: str) -> str:
+    """The host name for links a person opens: the machine's network address when the demo
+    listens on every interface, else the address it listens on."""
+    if host in WILDCARDS:
+        return lan_address() or "127.0.0.1"
+    return host
+
+
+def _local_host(host: str) -> str:
+    """Where this machine's own processes reach a server listening on `host`."""
+    return "127.0.0.1" if host in WILDCARDS else host
+
+
+def _receipt_link(root: Path, collector_url: str) -> str:
+    """The demo's unanswered receipt at today's collector address (the file may hold a link
+    made with another address, by an earlier run)."""
+    path = root / RECEIPT_FILE
+    if not path.exists():
+        return "-"
+    token = path.read_text("utf-8").strip().rsplit("/r/", 1)[-1]
+    return f"{collector_url}/r/{token}" if token else "-"
 
 
 def _sipas(*args: str, env: dict[str, str]) -> str:
@@ -46,7 +99,7 @@ def _seed_kiosk_ratings(instance: Path, count: int = 40) -> None:
     db.engine(app).dispose()
 
 
-def set_up(root: Path, env: dict[str, str], collector_url: str) -> None:
+def set_up(root: Path, env: dict[str, str], collector_url: str, kiosk_sends_to: str) -> None:
     _sipas("collector", "db", "upgrade", env=env)
     from collector import create_app
     from collector.db import get_db, get_session
@@ -80,7 +133,7 @@ def set_up(root: Path, env: dict[str, str], collector_url: str) -> None:
         "--pin",
         DEMO_PIN,
         "--collector-url",
-        collector_url,
+        kiosk_sends_to,
         "--collector-token",
         token,
         env=env,
@@ -127,7 +180,13 @@ def run_demo(
     _ = catalogue(lang).gettext
     root = Path(workdir).resolve()
     root.mkdir(parents=True, exist_ok=True)
-    collector_url = f"http://{host}:{collector_port}"
+    shown = public_host(host)
+    if host in WILDCARDS and shown == "127.0.0.1":
+        click.echo(_("No network address found: a phone cannot reach this demo."), err=True)
+    # Links a person opens (on a phone too) use the network address; the demo's own processes
+    # talk over loopback, which does not change when the network does.
+    collector_url = f"http://{shown}:{collector_port}"
+    local_collector = f"http://{_local_host(host)}:{collector_port}"
     env = {
         **os.environ,
         "SIPAS_COLLECTOR_INSTANCE_PATH": str(root / "collector"),
@@ -136,13 +195,15 @@ def run_demo(
         "SIPAS_KIOSK_BABEL_DEFAULT_LOCALE": lang,
         "SIPAS_COLLECTOR_LOG_FORMAT": "text",
         "SIPAS_KIOSK_LOG_FORMAT": "text",
+        # The receipt links, the slips and their QR codes point here.
+        "SIPAS_COLLECTOR_PUBLIC_URL": collector_url,
     }
     os.environ.update(
         {k: env[k] for k in ("SIPAS_COLLECTOR_INSTANCE_PATH", "SIPAS_KIOSK_INSTANCE")}
     )
     if not (root / "kiosk" / "kiosk.toml").exists():
         click.echo(_("Setting up the demo in %(path)s") % {"path": root})
-        set_up(root, env, collector_url)
+        set_up(root, env, collector_url, local_collector)
     servers: list[subprocess.Popen] = []
 
     def _terminate(signum, frame):
@@ -152,7 +213,7 @@ def run_demo(
     previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         servers.append(_server("collector", host, collector_port, env))
-        if not _wait_ready(collector_url, servers[0]):
+        if not _wait_ready(local_collector, servers[0]):
             raise click.ClickException(_("The collector did not start; see its messages above."))
         # The collector's background jobs (exports, counts, silent kiosks, retention) on the
         # default SQLite queue in the collector's instance folder.
@@ -163,10 +224,9 @@ def run_demo(
             )
         )
         servers.append(_server("kiosk", host, kiosk_port, env))
-        kiosk_url = f"http://{host}:{kiosk_port}"
-        receipt_file = root / RECEIPT_FILE
-        receipt_url = receipt_file.read_text("utf-8").strip() if receipt_file.exists() else "-"
-        from collector.demo import DEMO_ADMIN, DEMO_MANAGER, DEMO_PASSWORD
+        kiosk_url = f"http://{shown}:{kiosk_port}"
+        receipt_url = _receipt_link(root, collector_url)
+        from collector.demo import DEMO_ADMIN, DEMO_COUNTER, DEMO_MANAGER, DEMO_PASSWORD
 
         lines = [
             (_("Report:"), f"{collector_url}/reports"),
@@ -178,6 +238,11 @@ def run_demo(
             (_("Methodology:"), f"{collector_url}/methodology"),
             (_("Kiosk status:"), f"{collector_url}/kiosks/"),
             (_("Receipt QR link:"), f"{receipt_url}   " + _("(try it on a phone)")),
+            (
+                _("Rating slips:"),
+                f"{collector_url}/counter   "
+                + _("(counter officer %(email)s)") % {"email": DEMO_COUNTER},
+            ),
             (_("Counter poster:"), f"{collector_url}/p/{DEMO_UNIT}"),
             (_("Kiosk, counter 1:"), f"{kiosk_url}/c/1"),
             (_("Kiosk, counter 2:"), f"{kiosk_url}/c/2   " + _("(admin, health, education)")),

@@ -18,8 +18,9 @@ from shared.i18n import N_
 from shared.questionnaires import VALUES, Item, Reason
 
 COMMENT_MAX = 1000
-#: Form fields that every survey screen may carry besides its questions.
-BASE_FIELDS = frozenset({"csrf_token", "lang", "skip", "next"})
+#: Form fields that every survey screen may carry besides its questions: the buttons (skip, next,
+#: back) and what the kiosk's script adds to a draft or to a screen that timed out (kiosk.views).
+BASE_FIELDS = frozenset({"csrf_token", "lang", "skip", "next", "back", "draft", "idle"})
 
 
 class SignedCSRF(CSRF):

@@ -99,6 +99,7 @@ def init_app(app: Flask) -> None:
     app.config["SESSION_COOKIE_SECURE"] = bool(secure)
     login_manager.init_app(app)
     app.before_request(_check_session)
+    app.before_request(_counter_officers_issue_only)
 
 
 @login_manager.user_loader
@@ -130,6 +131,35 @@ def _check_session():
     if now - seen >= 30:
         session["seen"] = now
     return None
+
+
+#: What a counter officer may open: the counter page and its slips, their own account, logging
+#: in and out, and what anybody may (the phone survey and posters, the methodology, health
+#: checks). Anything else, including every page added later, is refused: they issue receipts
+#: and read no report.
+COUNTER_BLUEPRINTS = frozenset({"receipts", "account", "accounts", "phone", "health"})
+COUNTER_ENDPOINTS = frozenset({"static", "index", "reports.methodology"})
+
+
+def _counter_officers_issue_only():
+    """403 for a counter officer anywhere but COUNTER_BLUEPRINTS and COUNTER_ENDPOINTS. The
+    JSON APIs authenticate by their own tokens, none of which a counter officer holds."""
+    if (
+        current_user.is_authenticated
+        and current_user.role == "counter"
+        and not request.path.startswith("/api/")
+        and request.blueprint not in COUNTER_BLUEPRINTS
+        and request.endpoint not in COUNTER_ENDPOINTS
+    ):
+        abort(403)
+    return None
+
+
+def home_page() -> str:
+    """Where a logged-in person starts: the counter page for a counter officer, else the report."""
+    if current_user.is_authenticated and current_user.role == "counter":
+        return url_for("receipts.counter")
+    return url_for("reports.report")
 
 
 def keep_this_session(user: User) -> None:
@@ -175,8 +205,9 @@ def is_safe_next(target: str | None) -> bool:
 
 
 def _safe_next(target: str | None) -> str:
-    """Only a path on this site; anything else (another host, a scheme) goes to the reports."""
-    return target if is_safe_next(target) else url_for("reports.report")
+    """Only a path on this site; anything else (another host, a scheme) goes to the person's
+    start page."""
+    return target if is_safe_next(target) else home_page()
 
 
 def _email_key() -> str:

@@ -27,7 +27,10 @@ def users() -> None:
 @users.command("add", help=_("Add an account; asks for the password unless --password is given."))
 @click.argument("email")
 @click.option(
-    "--role", type=click.Choice(ROLES), required=True, help=_("admin, manager or viewer.")
+    "--role",
+    type=click.Choice(ROLES),
+    required=True,
+    help=_("admin, manager, viewer or counter (a counter officer: issues receipt slips only)."),
 )
 @click.option("--unit", "unit_code", help=_("Code of the unit the account sees (with all below)."))
 @click.option(
@@ -58,7 +61,11 @@ def _user(session, email: str):
 
 @users.command("set", help=_("Change an account's role, unit, or whether it may log in."))
 @click.argument("email")
-@click.option("--role", type=click.Choice(ROLES), help=_("admin, manager or viewer."))
+@click.option(
+    "--role",
+    type=click.Choice(ROLES),
+    help=_("admin, manager, viewer or counter (a counter officer: issues receipt slips only)."),
+)
 @click.option("--unit", "unit_code", help=_("Code of the unit the account sees (with all below)."))
 @click.option("--active/--disabled", default=None, help=_("Whether the account may log in."))
 @with_appcontext

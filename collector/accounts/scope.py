@@ -57,13 +57,28 @@ def in_subtree(session: Session, root_id: int, unit_id: int) -> bool:
     return found.first() is not None
 
 
-def visible_unit_ids(session: Session, user: User) -> set[int] | None:
-    """Every unit the user may see; None means all of them (an admin without a unit).
+def is_only_root(session: Session, unit_id: int) -> bool:
+    """Whether the unit is the top of the whole tree: no parent, and no other unit without one."""
+    roots = session.scalars(sa.select(Unit.id).where(Unit.parent_id.is_(None)).limit(2)).all()
+    return list(roots) == [unit_id]
 
-    An admin with a unit is limited to its subtree, like managers and viewers."""
+
+def visible_unit_ids(session: Session, user: User) -> set[int] | None:
+    """Every unit the user may see; None means all of them: an admin without a unit, or of the
+    top of the tree (the province), whose subtree is everything.
+
+    Any other admin is limited to its subtree, like managers, viewers and counter officers."""
     if user.unit_id is None:
         return None if user.role == "admin" else set()
+    if user.role == "admin" and is_only_root(session, user.unit_id):
+        return None
     return subtree_ids(session, [user.unit_id])
+
+
+def administers_everything(session: Session, user: User | None) -> bool:
+    """Whether `user` may do what only a whole-province administrator may (targets, the procedure
+    list, units at the top); None is the command line, which may."""
+    return user is None or (user.role == "admin" and visible_unit_ids(session, user) is None)
 
 
 def can_see(session: Session, user: User, unit: Unit) -> bool:

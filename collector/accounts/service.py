@@ -104,7 +104,10 @@ def temporary_password() -> str:
 
 
 #: What each role may do, in order: a role may be given only by someone holding it or a higher one.
-ROLE_RANK = {"viewer": 0, "manager": 1, "admin": 2}
+#: A counter officer reads no report: below a viewer, for what an administrator may give.
+ROLE_RANK = {"counter": 0, "viewer": 1, "manager": 2, "admin": 3}
+#: Roles that read reports (the pages, the JSON API and the Monday mail).
+READER_ROLES = frozenset({"admin", "manager", "viewer"})
 
 
 def _check_role(role: str) -> None:
@@ -199,6 +202,9 @@ def update_user(
     if new_active != user.active:
         changes["active"] = [user.active, new_active]
     user.role, user.unit, user.active = new_role, new_unit, new_active
+    if new_role not in READER_ROLES:
+        # A counter officer reads no report: no Monday mail either.
+        user.weekly_mail = False
     session.flush()
     if changes:
         audit(session, "user-changed", actor, email=user.email, **changes)
@@ -241,7 +247,9 @@ def change_password(session: Session, user: User, current: str, new: str) -> Non
 
 
 def set_weekly_mail(session: Session, user: User, receive: bool) -> None:
-    """Whether the user receives the Monday report by e-mail."""
+    """Whether the user receives the Monday report by e-mail (readers of reports only)."""
+    if receive and user.role not in READER_ROLES:
+        raise AccountError(N_("a counter officer receives no report"))
     if user.weekly_mail != receive:
         user.weekly_mail = receive
         session.flush()
@@ -313,11 +321,18 @@ def create_token(
     label: str = "",
     days: int | None = 365,
     now: dt.datetime | None = None,
+    *,
+    actor: User | None = None,
 ) -> tuple[ApiToken, str]:
-    """A new personal API token for the user; returns it with the token text, shown only once."""
+    """A new personal API token for the user; returns it with the token text, shown only once.
+
+    `actor`: who made it (the user themselves in their account page; None is the command line).
+    """
     user = find_user(session, email)
     if user is None:
         raise AccountError(N_("no account %(email)s"), email=normalise_email(email))
+    if user.role not in READER_ROLES:
+        raise AccountError(N_("a counter officer receives no report"))
     if len(label) > 100:
         raise AccountError(N_("the label must be at most 100 characters"))
     now = now or utcnow()
@@ -331,7 +346,7 @@ def create_token(
     )
     session.add(row)
     session.flush()
-    audit(session, "token-created", user, token_id=row.id, label=label)
+    audit(session, "token-created", actor, email=user.email, token_id=row.id, label=label)
     return row, token
 
 
@@ -346,7 +361,7 @@ def user_for_token(session: Session, token: str, now: dt.datetime | None = None)
     row = session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == token_hash(token)))
     if row is None or row.revoked_at is not None or not row.user.active:
         return None
-    if row.user.must_change_password:
+    if row.user.must_change_password or row.user.role not in READER_ROLES:
         return None
     if row.expires_at is not None and row.expires_at <= now:
         return None
@@ -361,11 +376,12 @@ def revoke_token(
     now: dt.datetime | None = None,
     owner: User | None = None,
 ) -> ApiToken:
-    """Revoke a personal token; with `owner`, only one of theirs (others look unknown)."""
+    """Revoke a personal token; with `owner` (their account page), only one of theirs (others
+    look unknown); without, from the command line."""
     row = session.get(ApiToken, token_id)
     if row is None or (owner is not None and row.user_id != owner.id):
         raise AccountError(N_("no token %(id)s"), id=token_id)
     if row.revoked_at is None:
         row.revoked_at = now or utcnow()
-        audit(session, "token-revoked", row.user, token_id=row.id)
+        audit(session, "token-revoked", owner, email=row.user.email, token_id=row.id)
     return row

@@ -76,7 +76,7 @@ def token_create():
     days = form_int("days", 365)
     try:
         row, token = create_token(
-            session, user.email, request.form.get("label", "").strip(), days or None
+            session, user.email, request.form.get("label", "").strip(), days or None, actor=user
         )
     except AccountError as exc:
         return _page(400, problem=exc.translate(_))
@@ -103,7 +103,10 @@ def token_revoke(token_id: int):
 def mail():
     """Whether I receive the Monday report by e-mail."""
     session = get_session()
-    set_weekly_mail(session, acting_user(), request.form.get("weekly_mail") == "1")
+    try:
+        set_weekly_mail(session, acting_user(), request.form.get("weekly_mail") == "1")
+    except AccountError as exc:
+        return _page(400, problem=exc.translate(_))
     session.commit()
     flash(_("Your e-mail preference is saved."))
     return redirect(url_for("account.index"))

@@ -3,29 +3,20 @@
 from __future__ import annotations
 
 import io
-import json
 
 import qrcode
 import qrcode.image.svg
 from qrcode.constants import ERROR_CORRECT_M
 
-#: Marks the payload as a SIPAS kiosk set-up, and its layout's version.
-SETUP_FORMAT = "sipas-kiosk-setup/1"
+from shared.kiosk_setup import setup_payload
 
 
-def kiosk_setup_payload(collector_url: str, token: str, unit: str, kiosk_id: int) -> str:
-    """What a kiosk's set-up reads from the code: the keys of its kiosk.toml, as JSON."""
-    return json.dumps(
-        {
-            "format": SETUP_FORMAT,
-            "collector_url": collector_url,
-            "collector_token": token,
-            "unit": unit,
-            "kiosk_id": kiosk_id,
-        },
-        separators=(",", ":"),
-        ensure_ascii=False,
-    )
+def kiosk_setup_payload(
+    collector_url: str, token: str, unit: str, kiosk_id: int, office: str | None = None
+) -> str:
+    """What a kiosk's set-up (`sipas kiosk init --setup`) reads from the code: the keys of its
+    kiosk.toml, as JSON (shared.kiosk_setup holds the format both sides use)."""
+    return setup_payload(collector_url, token, unit, kiosk_id, office)
 
 
 def _code(text: str) -> qrcode.QRCode:

@@ -1,4 +1,5 @@
-"""The administration pages: units, kiosks, people, targets and the audit log (administrators)."""
+"""The administration pages: units, kiosks, people, integrations, targets, procedures and the
+audit log (administrators)."""
 
 from __future__ import annotations
 
@@ -55,6 +56,13 @@ from collector.opening import (
     hours_from_text,
     set_opening_hours,
 )
+from collector.procedures.service import (
+    ProcedureError,
+    import_procedures,
+    list_procedures,
+    save_procedure,
+    set_procedure_active,
+)
 from collector.receipts.service import create_integration, list_integrations, revoke_integration
 from collector.reports.labels import kind_label
 from collector.reports.targets import TargetError, effective_targets, set_target, stored_targets
@@ -68,6 +76,7 @@ from collector.units import (
     rename_unit,
     set_unit_active,
 )
+from shared.i18n import N_
 from shared.questionnaires import KINDS
 
 bp = Blueprint("admin", __name__)
@@ -326,7 +335,7 @@ def kiosks():
 
 def _token_page(kiosk: Kiosk, token: str, rotated: bool):
     url = current_app.config.get("PUBLIC_URL") or request.url_root.rstrip("/")
-    payload = kiosk_setup_payload(url, token, kiosk.unit.code, kiosk.id)
+    payload = kiosk_setup_payload(url, token, kiosk.unit.code, kiosk.id, kiosk.unit.name)
     # SVG: made in pure Python (a PNG needs Pillow, which the collector does not install).
     svg = base64.b64encode(qr_svg(payload)).decode("ascii")
     reply = make_response(
@@ -335,6 +344,7 @@ def _token_page(kiosk: Kiosk, token: str, rotated: bool):
             kiosk=kiosk,
             token=token,
             qr=svg,
+            setup_code=payload,
             collector_url=url,
             rotated=rotated,
         )
@@ -604,6 +614,92 @@ def target_set():
     session.commit()
     flash(_("The target is saved; reports use it from now on."))
     return redirect(url_for("admin.targets"), 303)
+
+
+# -- procedures --------------------------------------------------------------------------------
+
+
+@bp.get("/procedures")
+def procedures():
+    """The province's procedure list, which counter officers pick from when issuing a slip."""
+    actor = acting_user()
+    return render_template(
+        "collector/admin/procedures.html",
+        procedures=list_procedures(get_session()),
+        kinds=KINDS,
+        kind_label=kind_label,
+        may_edit=scope_of(actor) is None,
+    )
+
+
+@bp.post("/procedures")
+def procedure_save():
+    """Add a procedure or give its code a new name or kind (whole-province administrators)."""
+    actor = acting_user()
+    session = get_session()
+    try:
+        row = save_procedure(
+            session,
+            request.form.get("code", ""),
+            request.form.get("name", ""),
+            request.form.get("kind", ""),
+            actor=actor,
+        )
+    except ProcedureError as exc:
+        return _fail(exc)
+    session.commit()
+    flash(_("Procedure %(code)s saved: %(name)s.", code=row.code, name=row.name))
+    return redirect(url_for("admin.procedures") + f"#procedure-{row.id}", 303)
+
+
+@bp.post("/procedures/import")
+def procedures_import():
+    """Add or update procedures from a CSV (code,name,kind), all or nothing."""
+    actor = acting_user()
+    upload = request.files.get("file")
+    raw = (
+        upload.read(MAX_CSV_BYTES + 1)
+        if upload is not None and upload.filename
+        else request.form.get("text", "").encode("utf-8")
+    )
+    session = get_session()
+    try:
+        if len(raw) > MAX_CSV_BYTES:
+            raise ProcedureError(
+                N_("The file is larger than %(num)d MB."), num=MAX_CSV_BYTES // 1024 // 1024
+            )
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise ProcedureError(N_("The file is not UTF-8 text; save the CSV as UTF-8.")) from None
+        summary = import_procedures(session, text, actor=actor)
+    except ProcedureError as exc:
+        return _fail(exc)
+    session.commit()
+    flash(
+        _(
+            "Procedures added: %(added)d, updated: %(updated)d, unchanged: %(unchanged)d.",
+            added=summary.added,
+            updated=summary.updated,
+            unchanged=summary.unchanged,
+        )
+    )
+    return redirect(url_for("admin.procedures"), 303)
+
+
+@bp.post("/procedures/<code>/active")
+def procedure_active(code: str):
+    """Withdraw a procedure from the counter page, or offer it again."""
+    actor = acting_user()
+    session = get_session()
+    active = request.form.get("active") == "1"
+    try:
+        set_procedure_active(session, code, active, actor=actor)
+    except ProcedureError as exc:
+        return _fail(exc)
+    session.commit()
+    flash(_("The procedure is offered again.") if active else _("The procedure is withdrawn."))
+    return redirect(url_for("admin.procedures"), 303)
 
 
 # -- audit log ---------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from collector.models.accounts import ROLE_LABELS, ROLES, ApiToken, AuditEntry, 
 from collector.models.base import Base
 from collector.models.jobs import ExportJob
 from collector.models.kiosks import Kiosk, KioskChain
+from collector.models.procedures import Procedure
 from collector.models.receipts import RECEIPT_STATES, IntegrationToken, Receipt
 from collector.models.reports import (
     CountsState,
@@ -28,6 +29,7 @@ __all__ = [
     "CountsState",
     "ExportJob",
     "IntegrationToken",
+    "Procedure",
     "Kiosk",
     "KioskChain",
     "RECEIPT_STATES",

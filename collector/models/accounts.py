@@ -13,19 +13,28 @@ from collector.models.units import Unit
 from shared.db import utcnow
 from shared.i18n import N_
 
-ROLES = ("admin", "manager", "viewer")
+#: "counter": a counter officer (cán bộ một cửa), who only issues and prints receipt slips for
+#: their unit and the units below it; they read no report and administer nothing.
+ROLES = ("admin", "manager", "viewer", "counter")
 #: The roles in words (translated where shown: the pages, the audit log, the command line).
-ROLE_LABELS = {"admin": N_("administrator"), "manager": N_("manager"), "viewer": N_("viewer")}
+ROLE_LABELS = {
+    "admin": N_("administrator"),
+    "manager": N_("manager"),
+    "viewer": N_("viewer"),
+    "counter": N_("counter officer"),
+}
 
 
 class User(Base):
-    """A person who reads reports. Managers and viewers see their unit and every unit below it
-    (viewers cannot change anything and never see per-officer results); an admin without a unit
-    sees and administers everything, an admin with a unit only that unit's subtree."""
+    """A person who reads reports or issues receipts. Managers and viewers see their unit and
+    every unit below it (viewers cannot change anything and never see per-officer results); an
+    admin without a unit, or of the only top unit, sees and administers everything, an admin with
+    another unit only that unit's subtree; a counter officer issues receipts for their unit's
+    subtree and sees nothing else."""
 
     __tablename__ = "users"
     __table_args__ = (
-        sa.CheckConstraint("role IN ('admin', 'manager', 'viewer')", name="role"),
+        sa.CheckConstraint("role IN ('admin', 'manager', 'viewer', 'counter')", name="role"),
         sa.CheckConstraint("role = 'admin' OR unit_id IS NOT NULL", name="scoped_roles_have_unit"),
         sa.CheckConstraint("failed_logins >= 0", name="failed_logins_not_negative"),
     )

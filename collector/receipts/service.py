@@ -32,7 +32,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload
 
-from collector.accounts.scope import in_subtree
+from collector.accounts.scope import in_subtree, visible_unit_ids
 from collector.audit import audit
 from collector.i18n import TranslatableError
 from collector.models import IntegrationToken, Receipt, Unit, User
@@ -360,10 +360,14 @@ def issue_receipt(
     public_url: str,
     ttl_days: int,
     integration: IntegrationToken | None = None,
+    issuer: User | None = None,
     now: dt.datetime | None = None,
 ) -> Issued:
-    """The rating code of a unit's dossier: a new one, or the one it already has. The one issuing
-    function of the API, the CLI and the pages."""
+    """The rating code of a unit's dossier: a new one, or the one it already has.
+
+    The one function behind the API (`integration`: the calling one-stop software), the counter
+    page (`issuer`: the logged-in counter officer, manager or administrator) and the CLI (both
+    None); each may issue only for the units it holds."""
     now = now or utcnow()
     latest = now.astimezone(LOCAL_ZONE).date() + dt.timedelta(days=DAYS_AHEAD)
     if received_date(request.dossier) > latest:
@@ -378,6 +382,10 @@ def issue_receipt(
             "unit",
             code=request.unit,
         )
+    if issuer is not None:
+        visible = visible_unit_ids(session, issuer)
+        if visible is not None and unit_id not in visible:
+            raise ReceiptError(N_("unit %(code)s is outside your units"), "unit", code=request.unit)
     token = make_token(key, request.unit, request.dossier)
     digest = dossier_hmac(key, request.unit, request.dossier)
     legacy = legacy_dossier_hmac(key, request.dossier)
@@ -445,7 +453,8 @@ def receipt_for_token(session: Session, key: bytes, token: str) -> Receipt | Non
     return session.scalar(sa.select(Receipt).where(Receipt.token_hash == token_hash(token)))
 
 
-def revoke_receipt(session: Session, key: bytes, token: str) -> Receipt:
+def revoke_receipt(session: Session, key: bytes, token: str, actor: User | None = None) -> Receipt:
+    """Withdraw a receipt's rating code unless it was answered; `actor` None is the command line."""
     receipt = receipt_for_token(session, key, token)
     if receipt is None:
         raise ReceiptError(N_("no receipt with this code"), "token")
@@ -454,6 +463,7 @@ def revoke_receipt(session: Session, key: bytes, token: str) -> Receipt:
         receipt.revoked_at = utcnow()
         receipt.progress = {}
         session.flush()
+        audit(session, "receipt-revoked", actor, receipt_id=receipt.id, unit=receipt.unit.code)
     return receipt
 
 

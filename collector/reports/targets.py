@@ -12,6 +12,7 @@ from collections.abc import Mapping
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from collector.accounts.scope import administers_everything
 from collector.audit import audit
 from collector.i18n import TranslatableError
 from collector.models import ReportTarget, User
@@ -48,8 +49,8 @@ def set_target(
     actor: User | None = None,
 ) -> ReportTarget:
     """Store the target of a kind of service from `year` on. Only an administrator of the whole
-    province (no unit) may do it from the pages; None is the command line."""
-    if actor is not None and not (actor.role == "admin" and actor.unit_id is None):
+    province (no unit, or the top unit) may do it from the pages; None is the command line."""
+    if not administers_everything(session, actor):
         raise TargetError(N_("only an administrator of the whole province may set targets"))
     if kind not in KINDS:
         raise TargetError(N_("no kind of service %(kind)s"), kind=kind)

@@ -8,13 +8,14 @@ import io
 import json
 
 import pytest
+import sqlalchemy as sa
 import zxingcpp
 from PIL import Image
 
 from collector.accounts.service import add_user
 from collector.db import get_db, get_session
 from collector.kiosks import kiosk_for_token
-from collector.models import Unit
+from collector.models import Response, Unit
 from collector.opening import parse_hours_spec
 from collector.receipts.service import integration_for_token
 from collector.units import add_unit
@@ -60,6 +61,36 @@ def _submit(page, selector: str) -> None:
     """Click a button that sends a form, and wait for the page it brings."""
     with page.expect_navigation():
         page.click(selector)
+
+
+def _set_up_kiosk_from(code: str, instance, collector_app, kiosk_id: int) -> None:
+    """`sipas kiosk init --setup -` fed the code as a QR scanner types it; then the kiosk takes
+    three ratings and sends them: the collector holds them under this kiosk."""
+    import requests
+    from click.testing import CliRunner
+
+    from kiosk import create_app as kiosk_app
+    from kiosk import db as kiosk_db
+    from kiosk.cli import kiosk as kiosk_cli
+    from kiosk.sample import take_sample_ratings
+    from kiosk.worker import drain
+
+    result = CliRunner().invoke(
+        kiosk_cli,
+        ["init", "--instance", str(instance), "--pin", "246813", "--setup", "-"],
+        input=code + "\n",
+    )
+    assert result.exit_code == 0, result.output
+    app = kiosk_app(instance_path=str(instance))
+    assert app.config["OFFICE_NAME"] == "Bộ phận Một cửa xã Ba"
+    take_sample_ratings(app, 3, every_minutes=5)
+    assert drain(app, requests.Session()) == 3
+    kiosk_db.engine(app).dispose()
+    with collector_app.app_context():
+        stored = list(
+            get_session().scalars(sa.select(Response).where(Response.kiosk_id == kiosk_id))
+        )
+        assert len(stored) == 3 and {r.unit.code for r in stored} == {"O03"}
 
 
 #: Elements wider than the page, outside the boxes that scroll on purpose (the administration's
@@ -137,7 +168,10 @@ def test_an_administrator_runs_the_province_in_the_browser(
     with admin_server.app.app_context():
         kiosk = kiosk_for_token(get_session(), setup["collector_token"])
         assert kiosk is not None and kiosk.id == setup["kiosk_id"] and kiosk.unit.code == "O03"
+    assert found.text == page.locator("#kiosk-setup").inner_text()
     _shoot(page, screenshot_dir, "kiosk-token-laptop")
+    # The kiosk is set up from the code read off the screen, and its ratings reach the collector.
+    _set_up_kiosk_from(found.text, tmp_path / "kiosk", admin_server.app, kiosk.id)
 
     # 4. The health target of 2026, with its source.
     page.click(".tabs >> text=Chỉ tiêu")
@@ -264,3 +298,56 @@ def test_administration_pages_fit_a_laptop_and_a_phone(
         assert reply.status == 200, path
         _shoot(page, screenshot_dir, f"{shot}-{name}")
     context.close()
+
+
+TOP_ADMIN = "quantri.tinh@example.org"
+
+
+def test_the_top_units_administrator_sets_a_target_and_finds_it_and_a_cli_change_in_the_log(
+    browser, tmp_path, screenshot_dir
+):
+    """The administrator of the top of the tree (an account with a unit, as every account made in
+    the browser has) holds the whole province: targets included; the audit log shows what they
+    did and what was done from the command line."""
+    from collector.cli import collector
+
+    app = collector_app(tmp_path)
+    with app.app_context():
+        session = get_session()
+        add_unit(session, "P01", "Tỉnh Thử", "province")
+        add_unit(session, "C01", "Xã Một", "commune", "P01")
+        add_user(session, TOP_ADMIN, PASSWORD, "admin", "P01")
+        session.commit()
+    cli = app.test_cli_runner().invoke(
+        collector, ["targets", "set", "health", "2027", "88", "--source", "Nghị quyết HĐND"]
+    )
+    assert cli.exit_code == 0, cli.output
+    with LiveServer(app) as server:
+        context = browser.new_context(viewport=LAPTOP, locale="vi-VN")
+        page = context.new_page()
+        _log_in(page, server.url, TOP_ADMIN, PASSWORD)
+        page.click(".topbar >> text=Quản trị")
+        page.click(".tabs >> text=Chỉ tiêu")
+        assert page.locator("form[action$='/admin/targets']").count() == 1
+        page.select_option("select[name=kind]", "admin")
+        page.fill("input[name=year]", "2027")
+        page.fill("input[name=target]", "91.5")
+        page.fill("input[name=source]", "Quyết định 20/QĐ-UBND")
+        _submit(page, "form[action$='/admin/targets'] button")
+        row = page.locator("#target-admin-2027")
+        assert "91,5" in row.inner_text() and "Quyết định 20/QĐ-UBND" in row.inner_text()
+        assert "88" in page.locator("#target-health-2027").inner_text()
+        _shoot(page, screenshot_dir, "targets-top-admin-laptop")
+
+        page.click(".tabs >> text=Nhật ký")
+        page.select_option("select[name=action]", "target-set")
+        _submit(page, "form.picker button")
+        rows = page.locator("#audit tbody tr").all_inner_texts()
+        assert len(rows) == 2
+        mine = [r for r in rows if TOP_ADMIN in r]
+        by_cli = [r for r in rows if "dòng lệnh" in r]
+        assert len(mine) == 1 and "91.5" in mine[0] and "admin" in mine[0]
+        assert len(by_cli) == 1 and "88" in by_cli[0] and "Nghị quyết HĐND" in by_cli[0]
+        _shoot(page, screenshot_dir, "audit-top-admin-laptop")
+        context.close()
+    get_db(app).dispose()

@@ -96,3 +96,87 @@ def test_demo_serves_a_kiosk_and_a_report(browser, tmp_path, screenshot_dir):
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
+
+
+def _network_addresses() -> set[str]:
+    """This machine's IPv4 addresses other than loopback, as `ip` lists them."""
+    import re
+
+    listed = subprocess.run(
+        ["ip", "-o", "-4", "addr", "show", "scope", "global"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout
+    return set(re.findall(r"inet (\d+\.\d+\.\d+\.\d+)/", listed))
+
+
+def test_the_demo_on_every_interface_gives_phones_its_network_address(
+    browser, tmp_path, screenshot_dir
+):
+    """With --host 0.0.0.0 the printed links, PUBLIC_URL, the slip and its QR code carry the
+    machine's network address (what a phone on the same Wi-Fi opens), never 127.0.0.1 or
+    0.0.0.0. The test itself talks to the demo over loopback only."""
+    import io
+    import re
+
+    import zxingcpp
+    from PIL import Image
+
+    from collector.demo import DEMO_ADMIN, DEMO_PASSWORD
+
+    addresses = _network_addresses()
+    if not addresses:
+        if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
+            pytest.fail("this machine has no network address besides loopback")
+        pytest.skip("this machine has no network address besides loopback")
+    kiosk_port, collector_port = free_port(), free_port()
+    log = tmp_path / "demo.log"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SIPAS_")}
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "shared.cli", "demo", "--dir", str(tmp_path / "demo")]
+            + ["--host", "0.0.0.0", "--kiosk-port", str(kiosk_port)]
+            + ["--collector-port", str(collector_port)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+        )
+        try:
+            _wait_for_port(kiosk_port, proc, log)
+            _wait_for_port(collector_port, proc, log)
+            printed = log.read_text()
+            link = re.search(r"(http://([\d.]+):(\d+))/r/([A-Za-z0-9_-]{19})", printed)
+            assert link, printed[-2000:]
+            public, host, port, token = link.groups()
+            assert host in addresses and port == str(collector_port), (host, addresses)
+            assert f"{public}/reports\n" in printed and f"http://{host}:{kiosk_port}/c/1" in printed
+            # The block of links for people (the servers' own log lines name what they bind).
+            block = printed[printed.index("Báo cáo:") : printed.index("Nhấn Ctrl-C")]
+            assert "127.0.0.1" not in block and "0.0.0.0" not in block
+
+            local = f"http://127.0.0.1:{collector_port}"
+            context = browser.new_context(viewport={"width": 800, "height": 1000})
+            page = context.new_page()
+            page.goto(f"{local}/login")
+            page.fill("input[name=email]", DEMO_ADMIN)
+            page.fill("input[name=password]", DEMO_PASSWORD)
+            with page.expect_navigation():
+                page.click("button[type=submit]")
+            page.goto(f"{local}/receipts/{token}/slip")
+            page.emulate_media(media="print")
+            shot = page.locator(".sheet").screenshot(
+                path=str(screenshot_dir / "demo-lan-slip-80mm.png")
+            )
+            (found,) = zxingcpp.read_barcodes(Image.open(io.BytesIO(shot)))
+            assert found.text == f"{public}/r/{token}"
+            assert page.locator(".url").inner_text().replace("\n", "") == found.text
+            context.close()
+        finally:
+            os.killpg(proc.pid, signal.SIGINT)
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()

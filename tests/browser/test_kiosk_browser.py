@@ -317,3 +317,112 @@ def test_the_officer_sets_who_is_on_duty(browser, tmp_path, screenshot_dir):
         assert response.officer == "CB-07"
         context.close()
     db.engine(app).dispose()
+
+
+def _to_reasons(page, url: str) -> None:
+    page.goto(f"{url}/c/1/admin/new/0")
+    tap_face(page, "Rất không hài lòng")
+    for _ in range(5):
+        go(page, page.get_by_role("button", name="Bỏ qua"))
+    assert page.url.endswith("/reasons")
+
+
+def test_a_comment_typed_slowly_survives(browser, tmp_path, screenshot_dir):
+    """Each key starts the screen's idle time again: a comment typed over six times the reasons
+    screen's timeout is sent whole, while the kiosk's worker thread keeps closing idle responses
+    (the drafts keep this one alive)."""
+    import threading
+    import time
+
+    from kiosk.worker import Worker
+
+    timeout = 5
+    app = kiosk_app(tmp_path, IDLE_TIMEOUT=timeout, REASONS_IDLE_TIMEOUT=timeout)
+    stop = threading.Event()
+    worker = Worker(app, stop)
+    worker.start()
+    try:
+        with LiveServer(app) as server:
+            context = browser.new_context(viewport=TABLET_PORTRAIT, has_touch=True)
+            page = context.new_page()
+            _to_reasons(page, server.url)
+            page.locator("label.chip", has_text="Chờ lâu").tap()
+            comment = page.locator("#comment")
+            comment.tap()
+            words = "Phải chờ gần một tiếng mới đến lượt, nên có thêm người ở quầy".split()
+            started = time.monotonic()
+            for word in words:
+                # A pause shorter than the timeout between words, many of them: without the
+                # restart the screen would have gone back to the welcome page after 5 s.
+                comment.press_sequentially(word + " ", delay=60)
+                page.wait_for_timeout(2000)
+                assert page.url.endswith("/reasons"), (
+                    f"sent away after {time.monotonic() - started:.0f} s"
+                )
+            typed_for = time.monotonic() - started
+            assert typed_for > 6 * timeout
+            shoot(page, screenshot_dir, "kiosk-portrait-reasons-slow-comment")
+            go(page, page.get_by_role("button", name="Gửi"))
+            assert page.url.endswith("/c/1/thanks")
+            context.close()
+    finally:
+        stop.set()
+        worker.join(timeout=5)
+    [response] = responses(app)
+    assert response.status == "complete"
+    assert response.comment == " ".join(words)
+    assert response.reasons == ["waiting"]
+    db.engine(app).dispose()
+
+
+def test_a_timed_out_survey_keeps_its_reasons_and_comment(browser, tmp_path):
+    app = kiosk_app(tmp_path, IDLE_TIMEOUT=30, REASONS_IDLE_TIMEOUT=3)
+    with LiveServer(app) as server:
+        context = browser.new_context(viewport=TABLET_PORTRAIT, has_touch=True)
+        page = context.new_page()
+        _to_reasons(page, server.url)
+        page.locator("label.chip", has_text="Chờ lâu").tap()
+        page.locator("label.chip", has_text="Thái độ").tap()
+        page.locator("#comment").fill("Gọi lại cho tôi số 0912 345 678")
+        # Nobody touches the screen any more: it goes back to the welcome page by itself.
+        page.wait_for_url(f"{server.url}/c/1", timeout=15_000)
+        context.close()
+    [response] = responses(app)
+    assert response.status == "partial" and response.seq == 1
+    assert response.answers == {"Q0": 1}
+    assert response.reasons == ["attitude", "waiting"]
+    # Cleaned as every comment is (shared.text.clean_comment): the phone number is gone.
+    assert response.comment == "Gọi lại cho tôi số [số điện thoại]"
+    db.engine(app).dispose()
+
+
+@pytest.mark.parametrize("script", [True, False], ids=["js", "nojs"])
+def test_back_fixes_a_mis_tap(browser, kiosk_server, screenshot_dir, script):
+    context = browser.new_context(
+        viewport=TABLET_PORTRAIT, has_touch=script, java_script_enabled=script
+    )
+    page = context.new_page()
+    page.goto(f"{kiosk_server.url}/c/1/admin/new/0")
+    back = page.locator(".bar button.back")
+    assert back.inner_text().strip() == "Quay lại"
+
+    def tap_face(label: str) -> None:
+        go(page, page.get_by_role("button", name=label, exact=True), click=True)
+
+    tap_face("Hài lòng")
+    tap_face("Rất không hài lòng")  # meant "Rất hài lòng"
+    assert page.url.endswith("/2")
+    go(page, back, click=True)
+    assert page.url.endswith("/1")
+    chosen = page.locator("button.answer.chosen")
+    assert chosen.count() == 1 and "Rất không hài lòng" in chosen.inner_text()
+    check_targets(page, "back to a question")
+    shoot(page, screenshot_dir, f"kiosk-portrait-back-{'js' if script else 'nojs'}")
+    tap_face("Rất hài lòng")
+    for label in ["Hài lòng"] * 4:
+        tap_face(label)
+    assert page.url.endswith("/c/1/thanks")
+    [response] = responses(kiosk_server.app)
+    assert response.status == "complete"
+    assert response.answers == {"Q0": 4, "A0": 5, "B0": 4, "C0": 4, "D0": 4, "E0": 4}
+    context.close()

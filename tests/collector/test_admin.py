@@ -169,7 +169,8 @@ def test_a_registered_kiosk_posts_with_the_token_from_its_qr_code(app, client, a
     token = re.search(r'id="kiosk-token" class="secret">([^<]+)<', page)[1]
     with app.app_context():
         kiosk = get_session().scalar(sa.select(Kiosk).order_by(Kiosk.id.desc()))
-    payload = kiosk_setup_payload("http://localhost", token, "C01", kiosk.id)
+        office = kiosk.unit.name
+    payload = kiosk_setup_payload("http://localhost", token, "C01", kiosk.id, office)
     # The page's code is the set-up payload of this kiosk (the browser test decodes it drawn).
     assert svg == qr_svg(payload)
     setup = json.loads(payload)

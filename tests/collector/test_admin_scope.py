@@ -1,7 +1,8 @@
-"""Every administration route and action, for every kind of person: anonymous, viewer and manager
-are refused everywhere; an administrator limited to commune C01 cannot reach C02 or the top of the
-tree, nor give more than they have; the province administrator can do each action (so that each
-refusal is a refusal, not a broken route)."""
+"""Every administration route and action, for every kind of person: anonymous, viewer, manager and
+counter officer are refused everywhere; an administrator limited to commune C01 cannot reach C02
+or the top of the tree, nor give more than they have; the province administrator (without a unit,
+or of the top unit P01) can do each action (so that each refusal is a refusal, not a broken
+route)."""
 
 from __future__ import annotations
 
@@ -12,12 +13,23 @@ import sqlalchemy as sa
 
 from collector.accounts.service import audit, find_user
 from collector.db import get_session
-from collector.models import ApiToken, IntegrationToken, Kiosk, ReportTarget, Unit, User
+from collector.models import (
+    ApiToken,
+    IntegrationToken,
+    Kiosk,
+    Procedure,
+    ReportTarget,
+    Unit,
+    User,
+)
+from collector.procedures.service import save_procedure
 from collector.receipts.service import create_integration
 from tests.collector.conftest import register
 from tests.collector.reports_helpers import csrf_token, login, make_token, make_user
 
 ROOT = "root@example.org"
+TOP = "top@example.org"  # the administrator of P01, the top of the tree
+COUNTER = "counter@example.org"  # a counter officer of C01
 SUB = "sub@example.org"
 MANAGER = "manager@example.org"
 VIEWER = "viewer@example.org"
@@ -39,6 +51,8 @@ def world(app, client, units):
     k1 = register(app, client, "C01")
     k2 = register(app, client, "C02")
     make_user(app, ROOT, "admin", None)
+    make_user(app, TOP, "admin", "P01")
+    make_user(app, COUNTER, "counter", "C01")
     make_user(app, SUB, "admin", "C01")
     make_user(app, MANAGER, "manager", "C01")
     make_user(app, VIEWER, "viewer", "C01")
@@ -50,14 +64,18 @@ def world(app, client, units):
         other = find_user(session, OTHER)
         audit(session, "login", other)
         i2, _token = create_integration(session, "C02", "Phần mềm Hai")
-        ids = {email: find_user(session, email).id for email in (ROOT, SUB, MANAGER, VIEWER, OTHER)}
+        save_procedure(session, "P.0001", "Thủ tục thử", "admin")
+        ids = {
+            email: find_user(session, email).id
+            for email in (ROOT, TOP, SUB, MANAGER, VIEWER, OTHER)
+        }
         session.commit()
     return {"k1": k1.id, "k2": k2.id, "i2": i2, **ids}
 
 
-def cases(w) -> list[Case]:
+def cases(w, me: str = ROOT) -> list[Case]:
     """Each route with the request aimed outside the scoped administrator's subtree, in an order
-    the province administrator can carry out one after the other."""
+    the province administrator `me` can carry out one after the other."""
     other, manager, root = w[OTHER], w[MANAGER], w[ROOT]
     return [
         Case("GET", "/admin/", hidden="Xã Hai"),
@@ -67,11 +85,6 @@ def cases(w) -> list[Case]:
             "POST",
             "/admin/units",
             {"code": "X9", "name": "Xã Chín", "kind": "commune", "parent": "C02"},
-        ),
-        Case(
-            "POST",
-            "/admin/units",
-            {"code": "T9", "name": "Tỉnh Chín", "kind": "province", "parent": ""},
         ),
         Case("GET", "/admin/units/C02"),
         Case("POST", "/admin/units/C02/rename", {"name": "Xã Hai Mới"}),
@@ -110,10 +123,24 @@ def cases(w) -> list[Case]:
             "/admin/targets",
             {"kind": "admin", "year": "2026", "target": "92", "source": "QĐ 1"},
         ),
+        Case("GET", "/admin/procedures"),
+        Case("POST", "/admin/procedures", {"code": "1.001193", "name": "Khai sinh", "kind": ""}),
+        Case(
+            "POST",
+            "/admin/procedures/import",
+            {"text": "code,name,kind\n2.000889,Chứng thực bản sao,admin\n"},
+        ),
+        Case("POST", "/admin/procedures/P.0001/active", {"active": "0"}),
         Case("GET", "/admin/audit", hidden=f">{OTHER}</td>"),
         Case("GET", f"/admin/audit?person={OTHER}", hidden=f">{OTHER}</td>"),
+        # A second unit at the top: the administrator of P01 no longer holds the whole tree.
+        Case(
+            "POST",
+            "/admin/units",
+            {"code": "T9", "name": "Tỉnh Chín", "kind": "province", "parent": ""},
+        ),
         # Last: the province administrator must then change their own password before going on.
-        Case("POST", f"/admin/people/{root}/reset"),
+        Case("POST", f"/admin/people/{w[me]}/reset"),
     ]
 
 
@@ -154,6 +181,7 @@ def fingerprint(app) -> tuple:
                 IntegrationToken.label,
                 IntegrationToken.revoked_at,
             ),
+            rows(Procedure.code, Procedure.name, Procedure.kind, Procedure.active),
         )
 
 
@@ -189,8 +217,10 @@ def _refused(reply, anonymous: bool) -> bool:
     return reply.status_code in (400, 403, 404)
 
 
-@pytest.mark.parametrize("who", [None, VIEWER, MANAGER])
-def test_anonymous_viewers_and_managers_reach_no_administration_page(app, client, world, who):
+@pytest.mark.parametrize("who", [None, VIEWER, MANAGER, COUNTER])
+def test_anonymous_viewers_managers_and_counter_officers_reach_no_administration_page(
+    app, client, world, who
+):
     if who:
         assert login(client, who).status_code == 302
     token = token_of(client, who is not None)
@@ -208,7 +238,8 @@ def test_a_scoped_administrator_reaches_nothing_outside_their_subtree(app, clien
     for case in cases(world):
         reply = send(client, case, token)
         if case.method == "GET" and (
-            case.hidden or case.path in ("/admin/unit-import", "/admin/targets")
+            case.hidden
+            or case.path in ("/admin/unit-import", "/admin/targets", "/admin/procedures")
         ):
             assert reply.status_code in (200, 302), (case.path, reply.status_code)
             if case.hidden:
@@ -227,10 +258,11 @@ def test_a_scoped_administrator_reaches_nothing_outside_their_subtree(app, clien
     assert fingerprint(app) != before
 
 
-def test_the_province_administrator_can_do_every_action(app, client, world):
-    assert login(client, ROOT).status_code == 302
+@pytest.mark.parametrize("who", [ROOT, TOP])
+def test_the_province_administrator_can_do_every_action(app, client, world, who):
+    assert login(client, who).status_code == 302
     token = token_of(client, True)
-    for case in cases(world):
+    for case in cases(world, who):
         before = fingerprint(app)
         reply = send(client, case, token)
         assert reply.status_code in (200, 302, 303), (case.method, case.path, reply.status_code)
@@ -241,7 +273,7 @@ def test_the_province_administrator_can_do_every_action(app, client, world):
             assert case.hidden in reply.get_data(as_text=True), case.path
 
 
-@pytest.mark.parametrize("who", [None, VIEWER, MANAGER, SUB, ROOT])
+@pytest.mark.parametrize("who", [None, VIEWER, MANAGER, COUNTER, SUB, ROOT])
 def test_account_pages_act_on_ones_own_account_only(app, client, world, who):
     """Anonymous is sent to the login; nobody can revoke another person's token."""
     with app.app_context():

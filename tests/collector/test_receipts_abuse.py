@@ -139,9 +139,16 @@ def test_slip_is_for_the_units_staff_and_its_qr_is_small(app, client, itoken):
     page = client.get(f"/receipts/{token}/slip")
     html = page.get_data(as_text=True)
     assert page.status_code == 200
-    assert 'data-layout="thermal-80mm"' in html and 'data-layout="a5"' in html
-    url = re.search(r'<p class="url">([^<]+)</p>', html).group(1)
-    assert url.endswith("/r/" + token)
+    # One layout per print: the 80 mm slip, or the A5 sheet when chosen.
+    assert 'data-layout="thermal-80mm"' in html and 'data-layout="a5"' not in html
+    a5 = client.get(f"/receipts/{token}/slip?layout=a5").get_data(as_text=True)
+    assert 'data-layout="a5"' in a5 and 'data-layout="thermal-80mm"' not in a5
+    base, tail = re.search(
+        r'<p class="url"><span class="base">([^<]+)</span><wbr><span class="token">([^<]+)</span>',
+        html,
+    ).groups()
+    url = base + tail
+    assert tail == "/r/" + token
     # The QR printed is the code of that URL, and that code is version 4 or lower at level M.
     svg = qr_svg(url).decode()
     assert svg[svg.index("<svg") :] in html

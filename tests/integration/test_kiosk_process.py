@@ -42,7 +42,11 @@ def kiosk_instance(tmp_path):
 
 
 def kiosk_process(instance, tmp_path, **env) -> ServerProcess:
-    settings = {"SIPAS_KIOSK_GUARD_SECONDS": "0", "SIPAS_KIOSK_IDLE_TIMEOUT": "2"}
+    settings = {
+        "SIPAS_KIOSK_GUARD_SECONDS": "0",
+        "SIPAS_KIOSK_IDLE_TIMEOUT": "2",
+        "SIPAS_KIOSK_REASONS_IDLE_TIMEOUT": "2",
+    }
     settings.update(env)
     return ServerProcess(
         ["kiosk", "run", "--instance", str(instance)],
@@ -96,7 +100,12 @@ def test_sequence_has_no_gaps_across_kills_and_restarts(kiosk_instance, tmp_path
         assert tablet.tap("Q0", 3).ok
         taken += 1
         server.kill()
-    server = kiosk_process(kiosk_instance, tmp_path, SIPAS_KIOSK_IDLE_TIMEOUT="1")
+    server = kiosk_process(
+        kiosk_instance,
+        tmp_path,
+        SIPAS_KIOSK_IDLE_TIMEOUT="1",
+        SIPAS_KIOSK_REASONS_IDLE_TIMEOUT="1",
+    )
     processes.append(server.start())
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline and any(r.seq is None for r in rows(kiosk_instance)):
