@@ -44,6 +44,11 @@ ACTIONS = {
     "token-created": N_("API token made"),
     "token-revoked": N_("API token revoked"),
     "kiosk-rate-flagged": N_("a kiosk's responses flagged: more a minute than a counter makes"),
+    "retention-applied": N_("old data removed (retention)"),
+    "receipt-revoked": N_("receipt code revoked"),
+    "procedure-added": N_("procedure added"),
+    "procedure-changed": N_("procedure changed"),
+    "procedures-imported": N_("procedures imported"),
 }
 
 #: The keys of an entry's details, in words.
@@ -77,6 +82,9 @@ DETAILS = {
     "max_per_minute": N_("most in a minute"),
     "first": N_("first"),
     "last": N_("last"),
+    "comments": N_("comments blanked"),
+    "files": N_("files deleted"),
+    "receipt_id": N_("receipt"),
 }
 
 SERVICE_KINDS = {
@@ -133,7 +141,7 @@ def _value(action: str, key: str, value: Any, translate: Translate) -> str:
     if key == "role":
         return translate(ROLE_LABELS[value]) if value in ROLE_LABELS else str(value)
     if key == "kind":
-        if action == "target-set":
+        if action in ("target-set", "procedure-added", "procedure-changed", "procedures-imported"):
             return translate(SERVICE_KINDS[value]) if value in SERVICE_KINDS else str(value)
         return unit_kind_label(str(value), translate)
     if key == "via":

@@ -529,7 +529,7 @@ def _breakdown_tables(report: model.Report) -> list[Table]:
         )
     tables.append(
         (
-            _("Funnel plots"),
+            _("Funnel plot limits"),
             [
                 k_,
                 _("Breakdown"),

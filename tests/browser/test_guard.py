@@ -30,7 +30,14 @@ from playwright.sync_api import Error as PlaywrightError
 
 from collector.accounts.service import add_user
 from collector.db import get_db, get_session
-from collector.demo import DEMO_ADMIN, DEMO_MANAGER, DEMO_PASSWORD, seed_demo, seed_receipts
+from collector.demo import (
+    DEMO_ADMIN,
+    DEMO_COUNTER,
+    DEMO_MANAGER,
+    DEMO_PASSWORD,
+    seed_demo,
+    seed_receipts,
+)
 from collector.kiosks import register_kiosk
 from collector.limits import limiter
 from shared.i18n import catalogue
@@ -311,6 +318,7 @@ REPORT_PAGES = {
     "account-password": "/account/password",
     "methodology": "/methodology",
     "kiosks": "/kiosks/",
+    "kiosk-broken": "/kiosks/1/broken",
 }
 
 
@@ -335,6 +343,21 @@ def test_every_report_page_as_each_role(browser, collector, guard, role, email):
     guard.assert_clean()
 
 
+def test_the_counter_page_of_a_counter_officer(browser, collector, guard):
+    """A counter officer's one page: the counter page, then a slip issued from it."""
+    context, page = _logged_in(browser, collector, guard, DEMO_COUNTER)
+    page.add_init_script("window.print = () => {};")  # the slip opens the print dialog
+    guard.visit(page, collector.url, "/counter", "counter")
+    if page.locator("#procedure").count():
+        page.select_option("#procedure", index=1)
+    page.fill("input[name=dossier]", "00001.MC-261207-0042")
+    _submit(page, "form[action$='/counter']")
+    guard.check(page, "counter-slip")
+    guard.visit(page, collector.url, "/reports", "counter-refused")
+    context.close()
+    guard.assert_clean()
+
+
 def test_every_administration_page(browser, collector, guard):
     context, page = _logged_in(browser, collector, guard, DEMO_ADMIN)
     base = collector.url
@@ -347,6 +370,7 @@ def test_every_administration_page(browser, collector, guard):
         "kiosks": "/admin/kiosks",
         "integrations": "/admin/integrations",
         "targets": "/admin/targets",
+        "procedures": "/admin/procedures",
         "audit": "/admin/audit",
     }.items():
         guard.visit(page, base, path, f"admin-{name}")

@@ -119,7 +119,9 @@ def test_the_print_button_prints_without_a_csp_error(browser, layout_server):
 def test_no_csp_error_from_the_charts(browser, layout_server, view):
     context, page, errors = _logged_in(browser, layout_server, SCREENS["laptop"])
     page.goto(f"{layout_server.url}/reports?period={VIEWS[view]}")
-    assert page.locator("figure.chart svg").count() == 6
+    # a trend and a factor chart per kind, and the funnel plots of counters and officers
+    assert page.locator("figure.funnel svg").count() == 2
+    assert page.locator("figure.chart svg").count() == 6 + 2
     assert page.locator("figure.chart script").count() == 0
     assert errors == []
     context.close()

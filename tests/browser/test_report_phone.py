@@ -97,7 +97,7 @@ def test_report_fits_the_screen(browser, phone_server, screenshot_dir, view, scr
     layout = page.evaluate(LAYOUT_JS)
     page.screenshot(path=str(screenshot_dir / f"report-{view}-{screen}-top.png"))
     page.screenshot(path=str(screenshot_dir / f"report-{view}-{screen}-full.png"), full_page=True)
-    assert layout["charts"] == 6
+    assert layout["charts"] == 6 + 2  # two per kind, and the counters' and officers' funnels
     assert layout["figures"] > 50
     assert layout["wide"] == []
     assert layout["hidden"] == []

@@ -71,7 +71,9 @@ def test_weekly_report_screens(browser, report_server, screenshot_dir, name, vie
             "không có dữ liệu",
         )
     charts = page.locator("figure.chart svg")
-    assert charts.count() == 6
+    funnels = page.locator("figure.funnel svg").count()
+    assert funnels >= 1  # counters (and officers, for an administrator) against the target
+    assert charts.count() == 6 + funnels
     for index in range(charts.count()):
         box = charts.nth(index).bounding_box()
         assert box["width"] > 250 and box["height"] > 100

@@ -491,7 +491,7 @@ def figures_from_tables(tables: Tables) -> Figures:
         out[f"{k}.pool.n"] = num(row[n_h])
         out[f"{k}.pool.units"] = row[t("Units pooled")] or ""
         out[f"{k}.pool.weight"] = num(row[t("Weight in the mean")])
-    for row in _table(tables, "Funnel plots"):
+    for row in _table(tables, "Funnel plot limits"):
         key = f"funnel.{dimensions[row[t('Breakdown')]]}.{kinds[row[kind_h]]}"
         out[f"{key}.target"] = num(row[t("Target (%)")])
         out[f"{key}.design_effect"] = num(row[t("Design effect")])
