@@ -11,7 +11,7 @@ from kiosk import db
 from kiosk.survey import close_idle
 from kiosk.views import IDLE_GRACE_SECONDS, rules
 from shared import questionnaires
-from shared.text import PHONE_MARK
+from shared.redaction import PHONE_MARK
 from tests.kiosk.conftest import stored
 
 SHORT = questionnaires.current("admin", "short")

@@ -56,8 +56,8 @@ def test_a_scanner_types_the_code_and_the_counters_can_still_be_given(tmp_path):
 @pytest.mark.parametrize(
     ("code", "message"),
     [
-        ("not json", "không phải mã cài đặt kiosk"),
-        ('{"format": "other/1"}', "không phải mã cài đặt kiosk"),
+        ("not json", "không phải mã cài đặt ki-ốt"),
+        ('{"format": "other/1"}', "không phải mã cài đặt ki-ốt"),
         (CODE.replace("https://khaosat.example.gov.vn/", "ftp://x"), "địa chỉ máy chủ tổng hợp"),
         (CODE.replace('"tok_abc"', '""'), "mã truy cập"),
     ],
