@@ -149,9 +149,9 @@ def _counts_arrays(
 
 
 class _CrossSource:
-    """A kind's stored cross-products, summed per unit position and group, handed out one
-    group at a time: (units, 1, criteria, criteria) for `roll_up`, so that a province's
-    buckets never sit in memory all at once."""
+    """A kind's stored cross-products, decoded and summed per unit position and group (the
+    rows of the channels, versions and days that serve it), then laid out as the arrays
+    `shared.scoring` reads."""
 
     def __init__(self, frame: pd.DataFrame, layout: scoring.Layout, units: _Units, column: str):
         self.criteria = len(layout.criteria)
@@ -184,12 +184,15 @@ class _CrossSource:
     def arrays(self, groups: int) -> scoring.Cross:
         """Every unit's cross-products in every group: (units, groups, criteria, criteria)."""
         out = scoring.Cross.zeros((self.units, groups), self.criteria)
-        for positions, group, cols, count, sums in self.parts:
+        for number, (positions, group, cols, count, sums) in enumerate(self.parts):
             part = cross.unpack(sums, count)
             if count == self.criteria and (cols == np.arange(count)).all():
-                out.yy[positions, group] += part.yy  # the kind's own order: whole matrices
-                out.ya[positions, group] += part.ya
-                out.aa[positions, group] += part.aa
+                # The kind's own order: whole matrices, set (faster) where nothing is yet.
+                for target, matrices in ((out.yy, part.yy), (out.ya, part.ya), (out.aa, part.aa)):
+                    if number == 0:
+                        target[positions, group] = matrices
+                    else:
+                        target[positions, group] += matrices
                 continue
             index = (
                 positions[:, None, None],
