@@ -57,6 +57,7 @@ class ReportData:
     #: giving that reason, and "*" those giving any). answered/satisfied/low (1-2) count every
     #: valid answer of the response (all its questions). Responses without a counter, procedure
     #: or officer have no such row.
+    #: The hour and reason rows are the whole scope's, with unit_id 0.
     groups: pd.DataFrame
     #: Responses left out of the official figures: local_time, unit_id, kind, channel, counter,
     #: suspect, broken; the first `limit`, oldest first.

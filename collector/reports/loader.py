@@ -150,10 +150,13 @@ def segments(buckets: list[Period]) -> tuple[list[tuple[dt.date, dt.date]], pd.D
     return spans, pd.DataFrame(membership, columns=["segment", "bucket"])
 
 
-def _counts_query(table, pieces: list[_Piece], ids: list[int], columns, values, where=()):
+def _counts_query(
+    table, pieces: list[_Piece], ids: list[int], columns, values, where=(), always_sum=False
+):
     """One SELECT per piece, labelled with the piece's segment, all of them in one UNION ALL:
     a piece of one bucket reads its rows as they are (the caller sums them per segment: no sort
-    in the database), a piece of several buckets sums `values` per `columns`."""
+    in the database), a piece of several buckets (or any piece, `always_sum`) sums `values` per
+    `columns`."""
     c = table.c
     # The ids are integers from the database: written into the SQL, they cost nothing to bind
     # (hundreds of expanded parameters in each of a dozen SELECTs would).
@@ -162,7 +165,7 @@ def _counts_query(table, pieces: list[_Piece], ids: list[int], columns, values, 
     for piece in pieces:
         label = sa.literal(piece.segment, sa.Integer).label("segment")
         keys = [c[name] for name in columns]
-        if piece.first == piece.last:
+        if piece.first == piece.last and not always_sum:
             select = sa.select(label, *keys, *[c[name] for name in values]).where(
                 c.grain == piece.grain, in_ids, c.bucket == piece.first, *where
             )
@@ -285,6 +288,9 @@ def bucket_counts(
     return counts, channel_counts, versions, period_versions
 
 
+#: Breakdowns shown for the whole scope only (the heatmap, the reasons): read summed over units.
+SCOPE_DIMENSIONS = ("hour", "reason")
+
 CROSS_COLUMNS = ["bucket", "kind", "version", "channel", "unit_id", "unofficial", "codes", "data"]
 
 
@@ -348,7 +354,8 @@ def load_report_data(
     groups_t = ReportGroupCount.__table__
 
     group_values = list(GROUP_VALUES)
-    grouped = _fetch(
+    names = ["segment", "kind", "dimension", "value", "unofficial", "unit_id", *group_values]
+    per_unit = _fetch(
         session,
         _counts_query(
             groups_t,
@@ -356,11 +363,31 @@ def load_report_data(
             ids,
             ["questionnaire", "dimension", "value", "unofficial", "unit_id"],
             group_values,
+            where=[groups_t.c.dimension.not_in(SCOPE_DIMENSIONS)],
         ),
-        ["segment", "kind", "dimension", "value", "unofficial", "unit_id", *group_values],
+        names,
         ints={"segment", "unit_id", *group_values},
         bools={"unofficial"},
     )
+    # The hours and the reasons are read for the whole scope, summed over its units in SQL: a
+    # year of a province holds half a million monthly rows of them, per unit and hour.
+    scope_names = [n for n in names if n != "unit_id"]
+    in_scope = _fetch(
+        session,
+        _counts_query(
+            groups_t,
+            period_pieces,
+            ids,
+            ["questionnaire", "dimension", "value", "unofficial"],
+            group_values,
+            where=[groups_t.c.dimension.in_(SCOPE_DIMENSIONS)],
+            always_sum=True,
+        ),
+        scope_names,
+        ints={"segment", *group_values},
+        bools={"unofficial"},
+    ).assign(unit_id=0)
+    grouped = pd.concat([per_unit, in_scope[names]], ignore_index=True)
     keys = ["kind", "dimension", "value", "unit_id"]
     shown = grouped[grouped["dimension"].isin(DIMENSIONS)]
     if not include_unofficial:

@@ -364,13 +364,14 @@ def test_groups_counter_hour_and_reason(app, year):
     o1, o2 = year["O01"], year["O02"]
     # r4 at O02 (quay-1): one valid answer, A0 = 1; r5 at O01 (quay-1): all 5 (Q0 not sent)
     assert group("counter") == {("quay-1", o1): (1, 5, 5, 0), ("quay-1", o2): (1, 1, 0, 1)}
-    # r4 on Wednesday 08h, r5 on Tuesday 09h
-    assert group("hour") == {("2-08", o2): (1, 1, 0, 1), ("1-09", o1): (1, 5, 5, 0)}
+    # r4 on Wednesday 08h, r5 on Tuesday 09h: the hours and the reasons are the whole scope's
+    # (unit 0), summed over its units
+    assert group("hour") == {("2-08", 0): (1, 1, 0, 1), ("1-09", 0): (1, 5, 5, 0)}
     # r4 gave two reasons: one row each, and one for "any reason" (ANY_REASON, "*")
     assert group("reason") == {
-        ("fees", o2): (1, 1, 0, 1),
-        ("waiting", o2): (1, 1, 0, 1),
-        ("*", o2): (1, 1, 0, 1),
+        ("fees", 0): (1, 1, 0, 1),
+        ("waiting", 0): (1, 1, 0, 1),
+        ("*", 0): (1, 1, 0, 1),
     }
     q1 = load(app, "2026-Q1").groups
     counters = q1[q1["dimension"] == "counter"]
