@@ -346,7 +346,7 @@ def test_the_top_units_administrator_sets_a_target_and_finds_it_and_a_cli_change
         assert len(rows) == 2
         mine = [r for r in rows if TOP_ADMIN in r]
         by_cli = [r for r in rows if "dòng lệnh" in r]
-        assert len(mine) == 1 and "91.5" in mine[0] and "admin" in mine[0]
+        assert len(mine) == 1 and "91.5" in mine[0] and "Dịch vụ hành chính công" in mine[0]
         assert len(by_cli) == 1 and "88" in by_cli[0] and "Nghị quyết HĐND" in by_cli[0]
         _shoot(page, screenshot_dir, "audit-top-admin-laptop")
         context.close()
