@@ -25,6 +25,7 @@ from collector.units import add_unit
 from shared import questionnaires
 from shared.chain import GENESIS, response_hash
 from shared.db import uuid7
+from shared.responses import SUSPECT_FLAG
 
 DEMO_PASSWORD = "demo-password"  # noqa: S105 - the demo's published password
 DEMO_ADMIN = "admin@demo.local"
@@ -179,7 +180,7 @@ def _ratings(
                     "answers": {question.code: 5 for question in q.questions},
                     "reasons": [],
                     "comment": None,
-                    "flags": ["suspect-burst"],
+                    "flags": [SUSPECT_FLAG],
                     "_at": at + dt.timedelta(seconds=4 * i + 2),
                 }
             )
