@@ -69,7 +69,7 @@ from shared.chain import GENESIS, response_hash  # noqa: E402
 from shared.db import make_engine, uuid7  # noqa: E402
 
 PYTHON = sys.executable
-SIPAS = [PYTHON, "-m", "shared.cli"]
+SIPAS = [PYTHON, "-m", "sipas.cli"]
 GUNICORN = str(Path(PYTHON).with_name("gunicorn"))
 WORKERS = 2
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

@@ -264,8 +264,8 @@ def seed_receipts(app, *, seed: int = 1) -> str | None:
     through the real phone survey (some are left half answered, some never opened), plus a few
     walk-in ratings from a counter poster. Returns the link of one unanswered receipt."""
     from collector.db import get_session
-    from collector.receipts import app_key, public_url
     from collector.receipts.service import ReceiptRequest, issue_receipt
+    from collector.receipts.settings import app_key, public_url
 
     rng = random.Random(seed)  # noqa: S311 - sample data, not secrets
     client = app.test_client()
