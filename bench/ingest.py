@@ -458,7 +458,7 @@ def baseline_copy(url: str, prepared: Prepared) -> tuple[float, list[float]]:
                             if name == "id"
                             else json.dumps(row[name], ensure_ascii=False)
                             if name in json_columns
-                            else row[name]
+                            else row.get(name)
                             for name in columns
                         ]
                     )
