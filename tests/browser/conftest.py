@@ -143,3 +143,22 @@ def seeded_collector(folder: Path, viewer: str, seen: set[str]):
     seen.clear()  # the phone pages the seeding went through are for the tests to open
     limiter.reset()  # seeding answered many surveys from this address
     return app, spare
+
+
+#: The viewer seeded_collector adds (the demo has an administrator, a manager, a counter officer).
+VIEWER = "viewer@demo.local"
+
+
+@pytest.fixture(scope="session")
+def seeded(tmp_path_factory):
+    """One seeded collector served for the accessibility tests (test_axe, test_access): the
+    seeding takes seconds, the pages are read many times. `seen` gathers the endpoints served."""
+    from collector.db import get_db
+
+    seen: set[str] = set()
+    app, spare = seeded_collector(tmp_path_factory.mktemp("seeded-collector"), VIEWER, seen)
+    with LiveServer(app) as server:
+        app.config["PUBLIC_URL"] = server.url
+        server.app, server.seen, server.spare = app, seen, spare.rsplit("/", 1)[1]
+        yield server
+    get_db(app).dispose()

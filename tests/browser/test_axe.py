@@ -25,15 +25,9 @@ from pathlib import Path
 import pytest
 from axe_playwright_python.base import AXE_SCRIPT
 
-from collector.db import get_db, get_session
+from collector.db import get_session
 from collector.demo import DEMO_ADMIN, DEMO_COUNTER, DEMO_MANAGER, DEMO_PASSWORD
-from tests.browser.conftest import (
-    LiveServer,
-    html_endpoints,
-    kiosk_app,
-    record_pages,
-    seeded_collector,
-)
+from tests.browser.conftest import VIEWER, LiveServer, html_endpoints, kiosk_app, record_pages
 
 HERE = Path(__file__).resolve().parent
 EXCEPTIONS_FILE = HERE / "axe_exceptions.toml"
@@ -45,7 +39,6 @@ VIEWPORTS = {
 #: WCAG 2.0, 2.1 and 2.2 at levels A and AA (axe-core's tags).
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 AXE_OPTIONS = {"runOnly": {"type": "tag", "values": TAGS}, "resultTypes": ["violations"]}
-VIEWER = "viewer@demo.local"
 #: The tests of this module that audit pages (the last one checks the exceptions they used).
 AUDITS = 6
 
@@ -181,14 +174,9 @@ def _submit(page, form: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def collector(tmp_path_factory):
-    seen: set[str] = set()
-    app, spare = seeded_collector(tmp_path_factory.mktemp("axe-collector"), VIEWER, seen)
-    with LiveServer(app) as server:
-        app.config["PUBLIC_URL"] = server.url
-        server.app, server.seen, server.spare = app, seen, spare.rsplit("/", 1)[1]
-        yield server
-    get_db(app).dispose()
+def collector(seeded):
+    seeded.seen.clear()  # what other modules opened on the same server was not audited here
+    return seeded
 
 
 def _logged_in(browser, server, email: str, password: str = DEMO_PASSWORD):
