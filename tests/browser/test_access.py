@@ -18,6 +18,7 @@ import pytest
 
 from collector.db import get_session
 from collector.demo import DEMO_ADMIN, DEMO_PASSWORD
+from tests.browser.conftest import LiveServer, kiosk_app
 
 PHONE = {"width": 390, "height": 844}
 LAPTOP = {"width": 1366, "height": 768}
@@ -52,6 +53,7 @@ FOCUSED_JS = """
   if (!el.matches(':focus')) return {settling: true};
   const marked = x => {
     const s = getComputedStyle(x);
+    if (s.opacity === '0') return false;  // a hidden input under its face or chip
     return (s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0) || s.boxShadow !== 'none';
   };
   const near = [el, el.nextElementSibling, el.closest('label')].filter(Boolean);
@@ -110,9 +112,9 @@ def from_the_top(page) -> None:
     page.evaluate("() => { document.activeElement && document.activeElement.blur(); }")
 
 
-def _logged_in(browser, server, email: str, viewport=LAPTOP):
+def _logged_in(browser, server, email: str, **options):
     """A person signed in with the keyboard alone."""
-    context = browser.new_context(viewport=viewport, locale="vi-VN")
+    context = browser.new_context(**{"viewport": LAPTOP, "locale": "vi-VN", **options})
     page = context.new_page()
     page.goto(server.url + "/login")
     focus(page, "#email")
@@ -397,5 +399,230 @@ def test_the_phone_survey_with_its_text_at_200_percent(browser, seeded):
     page = context.new_page()
     start = _receipt(seeded, "000.00.00001.H40-261207-0962")
     found += [f"laptop zoom 200 %: {f}" for f in _zoomed_pages(page, start)]
+    context.close()
+    assert not found, "\n".join(found)
+
+
+# -- a kiosk ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def kiosk(tmp_path_factory):
+    app = kiosk_app(
+        tmp_path_factory.mktemp("access-kiosk"),
+        OFFICE_NAME="Bộ phận Một cửa xã Minh Khai",
+        THANKS_SECONDS=600,
+        IDLE_TIMEOUT=600,
+    )
+    with LiveServer(app) as server:
+        yield server
+
+
+def _to_reasons(page, base: str) -> list[str]:
+    """Through a kiosk survey, answering 1, to its reasons screen; the screens' addresses."""
+    page.goto(base + "/c/1")
+    with page.expect_navigation():
+        page.locator("a.start").click()
+    seen = []
+    while "/reasons" not in page.url:
+        seen.append(page.url)
+        with page.expect_navigation():
+            page.locator("button.answer[value='1']").click()
+        assert len(seen) < 15
+    return seen
+
+
+# -- prefers-reduced-motion ------------------------------------------------------------------------
+
+#: What moves: running animations, and elements whose transitions or animations last; then a
+#: probe with a long transition and an endless animation, to show the style sheets cut them.
+MOTION_JS = """
+() => {
+  const seconds = v => Math.max(...v.split(',').map(d => parseFloat(d) / (/ms/.test(d) ? 1e3 : 1)));
+  const found = document.getAnimations().map(a => `running: ${a.animationName || 'a transition'}`);
+  for (const el of document.querySelectorAll('*')) {
+    const s = getComputedStyle(el);
+    if (seconds(s.transitionDuration) > 0.001 || seconds(s.animationDuration) > 0.001) {
+      found.push(`${el.tagName.toLowerCase()}.${el.className} moves`);
+    }
+  }
+  const probe = document.createElement('div');
+  probe.style.cssText = 'transition: opacity 2s; animation: probe 2s infinite';
+  document.body.append(probe);
+  const s = getComputedStyle(probe);
+  if (seconds(s.transitionDuration) > 0.001) found.push(`a transition of ${s.transitionDuration}`);
+  if (seconds(s.animationDuration) > 0.001) found.push(`an animation of ${s.animationDuration}`);
+  if (s.animationIterationCount !== '1') found.push(`an animation ${s.animationIterationCount}`);
+  if (getComputedStyle(document.documentElement).scrollBehavior !== 'auto') {
+    found.push('smooth scrolling');
+  }
+  probe.remove();
+  return found;
+}
+"""
+
+
+def test_reduced_motion_is_honoured_everywhere(browser, seeded, kiosk):
+    found = []
+    context = browser.new_context(viewport=PHONE, locale="vi-VN", reduced_motion="reduce")
+    page = context.new_page()
+
+    def look(name: str) -> None:
+        page.hover("body")
+        found.extend(f"{name}: {f}" for f in page.evaluate(MOTION_JS))
+
+    page.goto(kiosk.url + "/c/1")
+    look("kiosk welcome")
+    _to_reasons(page, kiosk.url)
+    look("kiosk reasons")
+    page.goto(_receipt(seeded, "000.00.00001.H40-261207-0971"))
+    look("phone survey")
+    page.goto(seeded.url + "/login")
+    look("login")
+    context.close()
+    context, page = _logged_in(browser, seeded, DEMO_ADMIN, reduced_motion="reduce")
+    page.goto(seeded.url + "/reports?period=last")
+    look("report")
+    page.goto(f"{seeded.url}/receipts/{seeded.spare}/slip")
+    look("slip")
+    context.close()
+    assert not found, "\n".join(found)
+
+
+# -- contrast of faces, chips and the focus ring ---------------------------------------------------
+
+#: Each part that tells a face, a chip or the focus from what is beside it, with its contrast
+#: ratio (WCAG 2.x relative luminance) and the least ratio it needs: 3:1 for drawings, borders
+#: and rings (1.4.11), 4.5:1 for a label's text (1.4.3).
+CONTRAST_JS = """
+(what) => {
+  const rgb = c => (c.match(/[\\d.]+/g) || []).map(Number);
+  const lum = c => {
+    const [r, g, b] = rgb(c).slice(0, 3).map(v => v / 255)
+      .map(v => v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const ratio = (a, b) => {
+    const [x, y] = [lum(a), lum(b)].sort((m, n) => n - m);
+    return Math.round((x + 0.05) / (y + 0.05) * 100) / 100;
+  };
+  const opaque = c => { const v = rgb(c); return v.length === 3 || v[3] === 1; };
+  const behind = el => {
+    for (let e = el; e; e = e.parentElement) {
+      const bg = getComputedStyle(e).backgroundColor;
+      if (opaque(bg)) return bg;
+    }
+    return 'rgb(255, 255, 255)';
+  };
+  const style = (el, pseudo) => getComputedStyle(el, pseudo);
+  const out = [];
+  const add = (name, a, b, need) => out.push({name, ratio: ratio(a, b), need, a, b});
+  const face = (svg, name) => {
+    const circle = svg.querySelector('circle');
+    const fill = style(circle).fill;
+    add(`${name} outline`, style(circle).stroke, behind(svg.parentElement), 3);
+    for (const part of svg.querySelectorAll('.eye, .mouth, .brow')) {
+      const paint = part.classList.contains('eye') ? style(part).fill : style(part).stroke;
+      add(`${name} ${part.getAttribute('class')}`, paint, fill, 3);
+    }
+  };
+  document.querySelectorAll('svg.face').forEach((svg, i) => {
+    if (i < 5) face(svg, `face ${svg.getAttribute('class')}`);
+  });
+  for (const sel of what.borders) {
+    const el = document.querySelector(sel);
+    if (el) add(`border of ${sel}`, style(el).borderTopColor, behind(el.parentElement), 3);
+  }
+  for (const sel of what.texts) {
+    const el = document.querySelector(sel);
+    if (el) add(`text of ${sel}`, style(el).color, behind(el), 4.5);
+  }
+  for (const sel of what.inside) {
+    const el = document.querySelector(sel);
+    if (!el) continue;
+    add(`${sel} on its chip`, style(el).backgroundColor, behind(el.parentElement), 3);
+    const tick = style(el, '::after');
+    if (tick.content !== 'none' && tick.content !== 'normal') {
+      add(`tick of ${sel}`, tick.borderRightColor, style(el).backgroundColor, 3);
+    }
+  }
+  const focused = document.activeElement;
+  if (what.ring && focused && focused !== document.body) {
+    const ringed = [focused, focused.nextElementSibling, focused.closest('label')]
+      .find(e => e && style(e).outlineStyle !== 'none' && style(e).opacity !== '0');
+    if (ringed) add(`focus ring on ${ringed.tagName.toLowerCase()}`, style(ringed).outlineColor,
+                    behind(ringed.parentElement), 3);
+    else out.push({name: 'focus ring', ratio: 0, need: 3, a: 'none', b: ''});
+  }
+  return out;
+}
+"""
+
+
+def _contrasts(page, *, borders=(), texts=(), inside=(), ring=False) -> list[str]:
+    parts = page.evaluate(
+        CONTRAST_JS,
+        {"borders": list(borders), "texts": list(texts), "inside": list(inside), "ring": ring},
+    )
+    assert parts, page.url
+    return [
+        f"{page.url}: {p['name']} at {p['ratio']}:1 ({p['a']} on {p['b']}), needs {p['need']}:1"
+        for p in parts
+        if p["ratio"] < p["need"]
+    ]
+
+
+def test_the_faces_chips_and_focus_ring_contrast(browser, seeded, kiosk):
+    found = []
+    context = browser.new_context(viewport={"width": 800, "height": 1280}, locale="vi-VN")
+    page = context.new_page()
+    page.goto(kiosk.url + "/c/1")
+    with page.expect_navigation():
+        page.locator("a.start").click()
+    focus(page, "button.answer")
+    found += _contrasts(
+        page,
+        borders=["button.answer", "button.no-opinion"],
+        texts=["button.answer .label", "button.no-opinion"],
+        ring=True,
+    )
+    _to_reasons(page, kiosk.url)
+    found += _contrasts(page, borders=["label.chip", "label.chip .check"])
+    focus(page, "label.chip input")
+    page.keyboard.press("Space")
+    found += _contrasts(
+        page,
+        borders=["label.chip", "textarea"],
+        texts=["label.chip span:last-child"],
+        inside=["label.chip:has(input:checked) .check"],
+        ring=True,
+    )
+    tick = page.evaluate(
+        "() => getComputedStyle(document.querySelector('label.chip:has(input:checked) .check'),"
+        " '::after').content"
+    )
+    assert tick not in ("none", "normal"), "a chosen chip shows no tick"
+    context.close()
+
+    context = browser.new_context(viewport=PHONE, locale="vi-VN")
+    page = context.new_page()
+    page.goto(_receipt(seeded, "000.00.00001.H40-261207-0981"))
+    focus(page, "input[type=radio]")
+    found += _contrasts(
+        page, borders=["label.none"], texts=[".face-choice .label", "label.none span"], ring=True
+    )
+    page.keyboard.press("Space")
+    found += _contrasts(page, borders=[".face-choice:has(input:checked)"])
+    while page.locator("input[type=checkbox]").count() == 0:
+        with page.expect_navigation():
+            page.locator("form button[type=submit]:not(.minor)").click()
+    focus(page, "input[type=checkbox]")
+    page.keyboard.press("Space")
+    found += _contrasts(
+        page,
+        borders=[".chip span", ".chip:has(input:checked) span", "textarea"],
+        texts=[".chip span", ".chip:has(input:checked) span"],
+        ring=True,
+    )
     context.close()
     assert not found, "\n".join(found)
