@@ -191,21 +191,17 @@ def _logged_in(browser, server, email: str, password: str = DEMO_PASSWORD):
 
 
 #: The reports each role reads: the start page (last week's report of the person's unit, with
-#: its units below), a year, a unit's month below the province, the trend, the figures with the
-#: left-out responses put back. Each report is audited for one role or two: they are the same
-#: template, and the largest pages of the product (axe takes a second or so on each).
+#: its units below), a year, a unit's month below the province, the trend. Each kind of report
+#: is audited for one role or two: they are one template, and the largest pages of the product
+#: (axe takes one to three seconds on each at each size, most of it on colour contrast).
 REPORTS = {
-    "viewer": {
-        "report-week": "/",
-        "report-year": "/reports?period=2026",
-        "report-weekly": "/reports/weekly",
-    },
+    "viewer": {"report-week": "/", "report-year": "/reports?period=2026"},
     "manager": {
         "report-week": "/",
         "report-unit": "/reports?period=2026-11&unit=00007",
-        "report-all-responses": "/reports?period=last&include=1",
+        "report-weekly": "/reports/weekly",
     },
-    "admin": {"report-week": "/", "report-year": "/reports?period=2026"},
+    "admin": {"report-week": "/"},
 }
 
 #: The other pages of every signed-in role but the counter officer.
