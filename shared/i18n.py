@@ -49,7 +49,8 @@ def catalogue(locale: str, directory: Path = TRANSLATIONS_DIR) -> Translations:
 
 @functools.cache
 def merged_catalogue(locale: str, directories: tuple[Path, ...]) -> Translations:
-    """The catalogues of several areas as one, later directories winning (as Flask-Babel merges)."""
+    """The catalogues of several areas as one, later directories winning (as Flask-Babel merges);
+    made once per process, like each area's (a page asks for it at every message it shows)."""
     merged = Translations()
     for directory in directories:
         area = catalogue(locale, Path(directory))

@@ -605,41 +605,39 @@ class Tree:
         return [np.flatnonzero(depth == d) for d in range(int(depth.max(initial=0)), -1, -1)]
 
     @functools.cached_property
-    def ancestry(self) -> np.ndarray:
-        """(U, U): 1 where the row's unit is the column's unit or above it. `ancestry @ x` sums
-        each unit's subtree in one product of matrices."""
-        parent = self.parent
-        out = np.zeros((len(parent), len(parent)))
-        for position in range(len(parent)):
-            node, steps = position, 0
-            while node >= 0 and steps <= len(parent):
-                out[node, position] = 1.0
-                node, steps = parent[node], steps + 1
-        return out
-
-    @functools.cached_property
-    def children_of(self) -> np.ndarray:
-        """(U, U): 1 where the column's unit is a direct child of the row's."""
-        out = np.zeros((len(self.parent), len(self.parent)))
-        child = np.flatnonzero(self.parent >= 0)
-        out[self.parent[child], child] = 1.0
-        return out
-
-    @functools.cached_property
     def below(self) -> list[np.ndarray]:
         """Each unit's subtree: its position and those of every unit below it."""
-        return [np.flatnonzero(row) for row in self.ancestry]
+        members: list[list[int]] = [[p] for p in range(len(self.parent))]
+        for level in self.levels:  # deepest first: a child's list is whole before its parent's
+            for child in level:
+                if self.parent[child] >= 0:
+                    members[self.parent[child]].extend(members[child])
+        return [np.sort(np.asarray(m, dtype=int)) for m in members]
 
+    def subtree_sums(self, array: np.ndarray) -> np.ndarray:
+        """`array` (U, ...) summed over each unit's subtree: level by level from the deepest,
+        each unit's sum added into its parent's (a unit has few ancestors: this costs a few
+        passes over the array, not a product with a U x U matrix)."""
+        out = np.array(array, dtype=float, copy=True)
+        for level in self.levels:
+            parents = self.parent[level]
+            up = parents >= 0
+            if up.any():
+                np.add.at(out, parents[up], out[level[up]])
+        return out
 
-def _sum_over(matrix: np.ndarray, array: np.ndarray) -> np.ndarray:
-    """`matrix` (R, U) times `array` (U, ...): sums of units' rows."""
-    return (matrix @ array.reshape(len(array), -1)).reshape((len(matrix), *array.shape[1:]))
+    def children_sums(self, array: np.ndarray) -> np.ndarray:
+        """`array` (U, ...) summed over each unit's direct children."""
+        out = np.zeros(np.shape(array), dtype=float)
+        child = np.flatnonzero(self.parent >= 0)
+        np.add.at(out, self.parent[child], np.asarray(array, dtype=float)[child])
+        return out
 
 
 def subtree_totals(tree: Tree, counts: Counts) -> Counts:
     """Each unit's counts with those of every unit below it (units on axis 0)."""
     return _counts_from(
-        [_sum_over(tree.ancestry, np.asarray(a, dtype=float)) for a in counts.arrays()],
+        [tree.subtree_sums(a) for a in counts.arrays()],
         counts.cross is not None,
     )
 
@@ -796,9 +794,9 @@ def roll_up(
     """
     own = score_counts(layout, counts, factor_spread)
     n_own = np.asarray(counts.respondents, dtype=float)
-    n_sub = _sum_over(tree.ancestry, n_own)
+    n_sub = tree.subtree_sums(n_own)
     has_data = n_sub > 0
-    kids = _sum_over(tree.children_of, has_data.astype(float)) > 0
+    kids = tree.children_sums(has_data) > 0
     pooled = (tree.parent >= 0)[:, None] & has_data & (n_sub < min_n)
     own_pooled = kids & (n_own > 0) & (n_own < min_n)
     own_part = (n_own > 0) & (~kids | (n_own >= min_n))

@@ -24,8 +24,15 @@ class CatalogueDomain(flask_babel.Domain):
         locale = flask_babel.get_locale()
         if locale is None:  # outside a request or app context
             return NullTranslations()
+        # Kept on the request's context like Flask-Babel's own: a page asks at every message.
+        ctx = flask_babel._get_current_context()  # noqa: SLF001
+        held = getattr(ctx, "sipas_translations", None)
+        if held is not None and held[0] is locale:
+            return held[1]
         directories = tuple(Path(d) for d in self.translation_directories)
-        return merged_catalogue(str(locale), directories)
+        translations = merged_catalogue(str(locale), directories)
+        ctx.sipas_translations = (locale, translations)
+        return translations
 
 
 class Babel(flask_babel.Babel):

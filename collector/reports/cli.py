@@ -10,13 +10,13 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-from flask_babel import format_decimal
 
 from collector.db import get_session
 from collector.i18n import gettext as _
 from collector.mail import MailError, build_message, send
 from collector.opening import silent_in
 from collector.reports import model, service
+from collector.reports.labels import number
 from collector.reports.periods import Period
 from collector.reports.render import (
     kind_label,
@@ -170,7 +170,7 @@ def _write(
 
 
 def _number(value: float | None, pattern: str = "#,##0.00") -> str:
-    return "–" if value is None else format_decimal(value, format=pattern)
+    return "–" if value is None else number(value, pattern)
 
 
 def mail_body(report: model.Report) -> str:

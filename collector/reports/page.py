@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app, render_template
-from flask_babel import format_date, format_decimal, get_locale
+from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from flask_babel import gettext as translate  # for message ids held in the report
 
@@ -21,6 +21,7 @@ from collector.reports.labels import (
     channel_label,
     kind_label,
     method_label,
+    number,
     period_kind_label,
     period_label,
     position_label,
@@ -33,11 +34,6 @@ TEMPLATE = "collector/reports/report.html"
 
 #: The picker's kinds of period, in its order.
 PERIOD_KINDS = ("week", "month", "quarter", "year", "range")
-
-
-def number(value: float, pattern: str = "0.00") -> str:
-    """A figure in the page's locale (decimal comma in Vietnamese)."""
-    return format_decimal(value, format=pattern)
 
 
 def short_key(key: str) -> str:
