@@ -95,3 +95,70 @@ def kiosk_app(folder: Path, **settings):
         "COUNTERS": [{"code": "1", "unit": "H40.22.01", "kinds": ["admin"]}],
     }
     return create_app({**config, **settings}, instance_path=str(folder))
+
+
+def record_pages(app, seen: set[str]) -> None:
+    """Add to `seen` the endpoint of every HTML page `app` serves from now on."""
+    from flask import request
+
+    @app.after_request
+    def _seen(response):
+        if response.mimetype == "text/html":
+            seen.add(request.endpoint or "")
+        return response
+
+
+def html_endpoints(app, leave_out: set[str]) -> set[str]:
+    """The endpoints that answer GET (pages), but those that serve files, JSON or images."""
+    return {
+        rule.endpoint
+        for rule in app.url_map.iter_rules()
+        if "GET" in rule.methods
+        and not rule.rule.startswith(("/api/", "/static/"))
+        and rule.endpoint not in leave_out
+    }
+
+
+def seeded_collector(folder: Path, viewer: str, seen: set[str]):
+    """A collector with the demo's units, people, three weeks of ratings and receipts (some
+    answered on the phone), a viewer `viewer` and a kiosk that never called; `seen` gathers the
+    endpoints of the pages it serves after the seeding (record_pages). Returns the app and the
+    link of one receipt left unanswered."""
+    from collector.accounts.service import add_user
+    from collector.db import get_session
+    from collector.demo import DEMO_PASSWORD, seed_demo, seed_receipts
+    from collector.kiosks import register_kiosk
+    from collector.limits import limiter
+
+    app = collector_app(folder)
+    app.config["QUEUE_URL"] = f"{folder}/queue.sqlite3"  # exports wait: no worker here
+    record_pages(app, seen)  # before the first request, as Flask wants
+    with app.app_context():
+        session = get_session()
+        seed_demo(session, weeks=3, seed=5)
+        add_user(session, viewer, DEMO_PASSWORD, "viewer", "00001")
+        register_kiosk(session, "00010.MC", label="Quầy chưa dùng")  # never contacted
+        session.commit()
+    spare = seed_receipts(app, seed=2)
+    seen.clear()  # the phone pages the seeding went through are for the tests to open
+    limiter.reset()  # seeding answered many surveys from this address
+    return app, spare
+
+
+#: The viewer seeded_collector adds (the demo has an administrator, a manager, a counter officer).
+VIEWER = "viewer@demo.local"
+
+
+@pytest.fixture(scope="session")
+def seeded(tmp_path_factory):
+    """One seeded collector served for the accessibility tests (test_axe, test_access): the
+    seeding takes seconds, the pages are read many times. `seen` gathers the endpoints served."""
+    from collector.db import get_db
+
+    seen: set[str] = set()
+    app, spare = seeded_collector(tmp_path_factory.mktemp("seeded-collector"), VIEWER, seen)
+    with LiveServer(app) as server:
+        app.config["PUBLIC_URL"] = server.url
+        server.app, server.seen, server.spare = app, seen, spare.rsplit("/", 1)[1]
+        yield server
+    get_db(app).dispose()

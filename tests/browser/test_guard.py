@@ -25,23 +25,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from flask import request
 from playwright.sync_api import Error as PlaywrightError
 
-from collector.accounts.service import add_user
 from collector.db import get_db, get_session
 from collector.demo import (
     DEMO_ADMIN,
     DEMO_COUNTER,
     DEMO_MANAGER,
     DEMO_PASSWORD,
-    seed_demo,
-    seed_receipts,
 )
-from collector.kiosks import register_kiosk
-from collector.limits import limiter
 from shared.i18n import catalogue
-from tests.browser.conftest import LiveServer, collector_app, kiosk_app
+from tests.browser.conftest import (
+    LiveServer,
+    html_endpoints,
+    kiosk_app,
+    record_pages,
+    seeded_collector,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 VIEWPORTS = {"laptop": {"width": 1366, "height": 768}, "phone": {"width": 390, "height": 844}}
@@ -236,44 +236,13 @@ def shots(screenshot_dir) -> Path:
     return folder
 
 
-def _record_endpoints(app, seen: set[str]) -> None:
-    @app.after_request
-    def _seen(response):
-        if response.mimetype == "text/html":
-            seen.add(request.endpoint or "")
-        return response
-
-
-def _html_endpoints(app, leave_out: set[str]) -> set[str]:
-    """The endpoints that answer GET (pages), but those that serve files, JSON or images."""
-    return {
-        rule.endpoint
-        for rule in app.url_map.iter_rules()
-        if "GET" in rule.methods
-        and not rule.rule.startswith(("/api/", "/static/"))
-        and rule.endpoint not in leave_out
-    }
-
-
 # -- the collector -------------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
 def collector(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("guard-collector")
-    app = collector_app(folder)
-    app.config["QUEUE_URL"] = f"{folder}/queue.sqlite3"  # exports wait: no worker here
     seen: set[str] = set()
-    _record_endpoints(app, seen)
-    with app.app_context():
-        session = get_session()
-        seed_demo(session, weeks=3, seed=5)
-        add_user(session, VIEWER, DEMO_PASSWORD, "viewer", "00001")
-        register_kiosk(session, "00010.MC", label="Quầy chưa dùng")  # never contacted
-        session.commit()
-    spare = seed_receipts(app, seed=2)
-    seen.clear()  # the phone pages seed_receipts went through are for the tests to open
-    limiter.reset()  # seeding answered many surveys from this address
+    app, spare = seeded_collector(tmp_path_factory.mktemp("guard-collector"), VIEWER, seen)
     with LiveServer(app) as server:
         app.config["PUBLIC_URL"] = server.url
         server.app, server.seen, server.spare = app, seen, spare.rsplit("/", 1)[1]
@@ -465,7 +434,7 @@ def test_every_collector_page_is_guarded(collector, request):
         "reports.report_xlsx",
         "static",
     }
-    expected = _html_endpoints(collector.app, left_out)
+    expected = html_endpoints(collector.app, left_out)
     missing = expected - collector.seen
     assert not missing, f"pages no guard test opens: {sorted(missing)}"
 
@@ -490,7 +459,7 @@ def kiosk(tmp_path_factory):
         ],
     )
     seen: set[str] = set()
-    _record_endpoints(app, seen)
+    record_pages(app, seen)
     with LiveServer(app) as server:
         server.app, server.seen = app, seen
         yield server
@@ -541,5 +510,5 @@ def test_every_kiosk_screen_and_the_staff_page(browser, kiosk, shots):
     guard.check(page, "staff-health")
     context.close()
     guard.assert_clean()
-    missing = _html_endpoints(kiosk.app, {"health.healthz", "health.readyz", "static"}) - kiosk.seen
+    missing = html_endpoints(kiosk.app, {"health.healthz", "health.readyz", "static"}) - kiosk.seen
     assert not missing, f"kiosk pages no guard test opens: {sorted(missing)}"
