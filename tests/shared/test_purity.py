@@ -5,6 +5,7 @@ architecture map (docs/architecture.md) names every package."""
 from __future__ import annotations
 
 import ast
+import functools
 import json
 import re
 import subprocess
@@ -74,6 +75,7 @@ def _imported(node: ast.AST, module: str, is_package: bool) -> list[str]:
     return [base, *(f"{base}.{alias.name}" for alias in node.names)]
 
 
+@functools.cache
 def import_graph() -> dict[str, set[str]]:
     """Module -> the project's modules it imports, anywhere in it (inside functions too: a
     deferred import still ties the two modules together). `from package import name` counts as
