@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-CATALOGUES := shared kiosk collector
+CATALOGUES := shared kiosk collector sipas
 #: Extraction options of every area; tests/shared/test_catalogues.py reads this line, so the test
 #: extracts exactly what `make i18n` does (lazy strings `_l` included).
 EXTRACT_OPTS := -k _l -k lazy_gettext --no-location --sort-output

@@ -69,7 +69,7 @@ from shared.chain import GENESIS, response_hash  # noqa: E402
 from shared.db import make_engine, uuid7  # noqa: E402
 
 PYTHON = sys.executable
-SIPAS = [PYTHON, "-m", "shared.cli"]
+SIPAS = [PYTHON, "-m", "sipas.cli"]
 GUNICORN = str(Path(PYTHON).with_name("gunicorn"))
 WORKERS = 2
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -458,7 +458,7 @@ def baseline_copy(url: str, prepared: Prepared) -> tuple[float, list[float]]:
                             if name == "id"
                             else json.dumps(row[name], ensure_ascii=False)
                             if name in json_columns
-                            else row[name]
+                            else row.get(name)
                             for name in columns
                         ]
                     )

@@ -519,7 +519,7 @@ def gunicorn_bare(port: int) -> list[str]:
 def waitress_kiosk(port: int, instance: Path) -> list[str]:
     # The kiosk's own server command (gunicorn, one threaded worker process with the kiosk's
     # background thread; waitress before issue 20).
-    cli = "from shared.cli import main; main()"
+    cli = "from sipas.cli import main; main()"
     return [sys.executable, "-c", cli, "kiosk", "run", "--instance", str(instance)] + [
         "--port",
         str(port),

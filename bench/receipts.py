@@ -77,7 +77,7 @@ def log(message: str) -> None:
 
 def sipas(env: dict[str, str], *args: str) -> str:
     out = subprocess.run(
-        [PYTHON, "-m", "shared.cli", *args], env=env, cwd=ROOT, capture_output=True, text=True
+        [PYTHON, "-m", "sipas.cli", *args], env=env, cwd=ROOT, capture_output=True, text=True
     )
     if out.returncode:
         raise RuntimeError(out.stderr)

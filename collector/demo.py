@@ -25,6 +25,7 @@ from collector.units import add_unit
 from shared import questionnaires
 from shared.chain import GENESIS, response_hash
 from shared.db import uuid7
+from shared.responses import SUSPECT_FLAG
 
 DEMO_PASSWORD = "demo-password"  # noqa: S105 - the demo's published password
 DEMO_ADMIN = "admin@demo.local"
@@ -179,7 +180,7 @@ def _ratings(
                     "answers": {question.code: 5 for question in q.questions},
                     "reasons": [],
                     "comment": None,
-                    "flags": ["suspect-burst"],
+                    "flags": [SUSPECT_FLAG],
                     "_at": at + dt.timedelta(seconds=4 * i + 2),
                 }
             )
@@ -263,8 +264,8 @@ def seed_receipts(app, *, seed: int = 1) -> str | None:
     through the real phone survey (some are left half answered, some never opened), plus a few
     walk-in ratings from a counter poster. Returns the link of one unanswered receipt."""
     from collector.db import get_session
-    from collector.receipts import app_key, public_url
     from collector.receipts.service import ReceiptRequest, issue_receipt
+    from collector.receipts.settings import app_key, public_url
 
     rng = random.Random(seed)  # noqa: S311 - sample data, not secrets
     client = app.test_client()

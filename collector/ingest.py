@@ -10,50 +10,38 @@ that another upload committed in the meantime is skipped by the database itself 
 row lock on its `kiosk_chains` row (SQLite serialises every writer anyway), which keeps the sequence
 bookkeeping below consistent.
 
-Tamper evidence. Each response's hash covers its content and the previous response's hash from the
-same kiosk (`shared.chain`). What the collector can then show:
-
-* A stored response cannot be changed unnoticed: the hash is checked on arrival (`bad-hash`), every
-  hashed field is stored as sent, and `Response.as_sent()` reproduces the hash at any later time.
-* A response deleted at the kiosk before it was sent leaves a hole in kiosk_seq: recorded as a gap.
-  Hiding the hole means renumbering and re-hashing every later response, which no longer matches
-  what the collector already holds (`seq-taken`, recorded as a fork, or a broken link).
-* A response whose prev_hash is not the stored hash of the kiosk's previous response is kept (it is
-  still a rating somebody gave) but marked `chain_ok = false` and listed as a broken link: the
-  kiosk's history was altered between the two. A gap fills itself when the late response arrives,
-  and its links on both sides are checked then.
-
-What it cannot show: someone holding a kiosk's database and token can forge a whole consistent
-chain of fake ratings before they are sent (the chain has no key the kiosk's operator lacks), and a
-database administrator at the collector can rewrite rows and hashes together. Stuffing is caught
-by other means (flags such as "suspect-burst", reports); the newest responses removed before upload
-show only as the difference between the heartbeat's last_seq and the highest seq received.
+Tamper evidence: each response's hash covers the previous one of its kiosk; what the collector
+can and cannot show by it is told in `collector.responses.chain`.
 """
 
 from __future__ import annotations
 
 import bisect
 import datetime as dt
-import json
 import logging
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from collector.audit import audit
+from collector.kiosks import KioskRef
 from collector.models import KioskChain, Response
 from collector.models.responses import RATE_FLAG
 from collector.problems import ItemProblem, RequestProblem
-from collector.reports.counts import SUSPECT_FLAG
+from collector.responses import chain as chains
+from collector.responses import store
+from collector.responses.validate import (
+    TimeWindow,
+    ValidResponse,
+    time_window,
+    validate_heartbeat,
+    validate_response,
+)
 from collector.units import units_within
-from collector.validation import MAX_COMMENT, ValidResponse, validate_heartbeat, validate_response
-from shared.chain import GENESIS
-from shared.text import clean_comment, normalise_text
+from shared.responses import SUSPECT_FLAG
 
 log = logging.getLogger(__name__)
 
@@ -114,62 +102,6 @@ def batch_items(payload: object, max_responses: int = DEFAULT_MAX_RESPONSES) -> 
             "too-many-responses", f"{len(items)} responses; at most {max_responses} per batch"
         )
     return items
-
-
-#: No response of SIPAS can be older than the product itself.
-PRODUCT_EPOCH = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
-
-
-@dataclass(frozen=True, slots=True)
-class TimeWindow:
-    """The times a response may carry: not before `earliest` (the product's epoch, or the kiosk's
-    registration minus a tolerance), not after `latest` (the collector's clock plus a tolerance).
-
-    A kiosk with a broken clock (or a hostile one) cannot then file ratings in a week nobody will
-    ever report on, nor in year 9999 where date arithmetic overflows."""
-
-    earliest: dt.datetime
-    latest: dt.datetime
-
-    def check(self, v: ValidResponse) -> None:
-        for field, moment in (("started_at", v.started_at), ("submitted_at", v.submitted_at)):
-            if not self.earliest <= moment <= self.latest:
-                raise ItemProblem(
-                    "implausible-time",
-                    f"{field} {v.raw[field]} is outside the plausible window "
-                    f"{_z(self.earliest)} .. {_z(self.latest)}; check the kiosk's clock",
-                )
-
-
-def _z(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def time_window(
-    config: Any, received_at: dt.datetime, registered_at: dt.datetime | None = None
-) -> TimeWindow:
-    """The window for a batch received at `received_at` from a kiosk registered at
-    `registered_at`, with the tolerances INGEST_PAST_TOLERANCE_DAYS (before registration: a kiosk
-    may collect offline before it is registered; None: only the epoch) and
-    INGEST_FUTURE_TOLERANCE_MINUTES."""
-    earliest = PRODUCT_EPOCH
-    past_days = config.get("INGEST_PAST_TOLERANCE_DAYS", 365)
-    if registered_at is not None and past_days is not None:
-        if registered_at.tzinfo is None:
-            registered_at = registered_at.replace(tzinfo=dt.UTC)
-        earliest = max(earliest, registered_at - dt.timedelta(days=past_days))
-    future = dt.timedelta(minutes=config.get("INGEST_FUTURE_TOLERANCE_MINUTES", 24 * 60))
-    return TimeWindow(earliest, received_at + future)
-
-
-class KioskRef(Protocol):
-    """What ingest needs of a kiosk: a `Kiosk` row or `collector.kiosks.KioskRef`."""
-
-    @property
-    def id(self) -> int: ...
-
-    @property
-    def unit_id(self) -> int: ...
 
 
 @dataclass(slots=True)
@@ -353,103 +285,84 @@ def _insert(
     """Insert the planned responses and their answers, check their chain links and update the
     kiosk's records; returns the ids actually inserted."""
     R = Response
-    neighbour_seqs = {s + d for s in by_seq for d in (-1, 1)} - by_seq.keys() - {0}
     neighbours = {
         seq: (hash_, prev)
         for seq, hash_, prev in session.execute(
             sa.select(R.kiosk_seq, R.hash, R.prev_hash).where(
-                R.kiosk_id == kiosk.id, R.kiosk_seq.in_(neighbour_seqs)
+                R.kiosk_id == kiosk.id, R.kiosk_seq.in_(chains.neighbour_seqs(by_seq))
             )
         )
     }
-
-    def link_ok(v: ValidResponse) -> bool | None:
-        if v.seq == 1:
-            return v.prev_hash == GENESIS
-        if v.seq - 1 in by_seq:
-            return v.prev_hash == by_seq[v.seq - 1].hash
-        if v.seq - 1 in neighbours:
-            return v.prev_hash == neighbours[v.seq - 1][0]
-        return None
-
-    chain_ok = {v.seq: link_ok(v) for v in by_seq.values()}
-    rows = []
+    chain_ok = chains.links(by_seq, neighbours)
     # Sorted ids: concurrent uploads that overlap take the unique index's locks in one order.
-    for rid in sorted(planned):
-        v = planned[rid][1]
-        raw = v.raw
-        rows.append(
-            {
-                "uuid": rid,
-                "kiosk_id": kiosk.id,
-                "kiosk_seq": v.seq,
-                "unit_id": unit_ids[v.unit],
-                # Cleaned like the kiosk cleans them (shared.text): a third-party kiosk cannot
-                # bring control characters or personal data in. Text the kiosk had cleaned
-                # already is stored as sent, so as_sent() reproduces its hash.
-                "counter": normalise_text(raw["counter"]),
-                "channel": raw["channel"],
-                "questionnaire": raw["questionnaire"],
-                "questionnaire_version": raw["questionnaire_version"],
-                "started_at": v.started_at,
-                "submitted_at": v.submitted_at,
-                "started_at_sent": raw["started_at"],
-                "submitted_at_sent": raw["submitted_at"],
-                "received_at": received_at,
-                "complete": raw["complete"],
-                "answers": raw["answers"],
-                "reasons": raw["reasons"],
-                "comment": clean_comment(raw.get("comment"), MAX_COMMENT),
-                "flags": raw["flags"],
-                "procedure": raw.get("procedure"),
-                "officer": raw.get("officer"),
-                "prev_hash": v.prev_hash,
-                "hash": v.hash,
-                "chain_ok": chain_ok[v.seq],
-            }
-        )
+    rows = [
+        _row(kiosk, planned[rid][1], unit_ids, received_at, chain_ok) for rid in sorted(planned)
+    ]
     flag_kiosk_rate(session, kiosk.id, rows, max_per_minute)
-    ids = _insert_responses(session, rows)
+    ids = store.insert(session, rows)
     inserted = {planned[rid][1].seq: planned[rid][1] for rid in ids}
-    if len(inserted) < len(by_seq):
-        # A response counted on as the predecessor of another was not stored after all.
-        unsure = [s for s in inserted if s - 1 in by_seq and s - 1 not in inserted]
-        if unsure:
-            session.execute(
-                sa.update(R)
-                .where(R.kiosk_id == kiosk.id, R.kiosk_seq.in_(unsure))
-                .values(chain_ok=None)
-                .execution_options(synchronize_session=False)
-            )
-            for s in unsure:
-                chain_ok[s] = None
-
-    answers: list[tuple[int, str, int]] = []
-    for rid, pk in ids.items():
-        answers.extend((pk, code, value) for code, value in planned[rid][1].raw["answers"].items())
-    _insert_answers(session, answers)
-
-    broken = set(chain.broken) | {s for s in inserted if chain_ok[s] is False}
-    for s, v in inserted.items():
-        if s + 1 in neighbours:  # a later response was waiting for this one: check its link
-            ok = neighbours[s + 1][1] == v.hash
-            session.execute(
-                sa.update(R)
-                .where(R.kiosk_id == kiosk.id, R.kiosk_seq == s + 1)
-                .values(chain_ok=ok)
-                .execution_options(synchronize_session=False)
-            )
-            if not ok:
-                broken.add(s + 1)
-    gaps = [list(g) for g in chain.gaps]
-    max_seq = chain.max_seq
-    for s in sorted(inserted):
-        max_seq = record_seq(gaps, max_seq, s)
-    chain.gaps, chain.max_seq = gaps, max_seq
+    unsure = chains.unsure(inserted, by_seq)
+    if unsure:
+        _set_links(session, kiosk.id, dict.fromkeys(unsure))
+        chain_ok.update(dict.fromkeys(unsure))
+    relinked = chains.relinks({s: v.hash for s, v in inserted.items()}, neighbours)
+    _set_links(session, kiosk.id, relinked)
+    broken = chains.broken_links(chain.broken, chain_ok, inserted, relinked)
+    chain.gaps, chain.max_seq = chains.record_arrivals(chain.gaps, chain.max_seq, inserted)
     chain.received += len(inserted)
     if broken != set(chain.broken):
         chain.broken = sorted(broken)
     return set(ids)
+
+
+def _row(
+    kiosk: KioskRef,
+    v: ValidResponse,
+    unit_ids: dict[str, int | None],
+    received_at: dt.datetime,
+    chain_ok: dict[int, bool | None],
+) -> dict[str, Any]:
+    """The row of a kiosk's response: every hashed field as sent (`store.response_row`)."""
+    raw = v.raw
+    unit_id = unit_ids[v.unit]
+    assert unit_id is not None
+    return store.response_row(
+        response_uuid=v.uuid,
+        kiosk_id=kiosk.id,
+        kiosk_seq=v.seq,
+        unit_id=unit_id,
+        counter=raw["counter"],
+        channel=raw["channel"],
+        questionnaire=raw["questionnaire"],
+        questionnaire_version=raw["questionnaire_version"],
+        started_at=v.started_at,
+        submitted_at=v.submitted_at,
+        started_at_sent=raw["started_at"],
+        submitted_at_sent=raw["submitted_at"],
+        received_at=received_at,
+        complete=raw["complete"],
+        answers=raw["answers"],
+        reasons=raw["reasons"],
+        comment=raw.get("comment"),
+        flags=raw["flags"],
+        procedure=raw.get("procedure"),
+        officer=raw.get("officer"),
+        prev_hash=v.prev_hash,
+        hash_=v.hash,
+        chain_ok=chain_ok[v.seq],
+    )
+
+
+def _set_links(session: Session, kiosk_id: int, links: dict[int, bool | None]) -> None:
+    """Store the outcome of links checked again (kiosk_seq -> chain_ok), one UPDATE per outcome."""
+    for ok in {*links.values()}:
+        seqs = [s for s, value in links.items() if value is ok]
+        session.execute(
+            sa.update(Response)
+            .where(Response.kiosk_id == kiosk_id, Response.kiosk_seq.in_(seqs))
+            .values(chain_ok=ok)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def flag_kiosk_rate(
@@ -503,93 +416,6 @@ def flag_kiosk_rate(
             last=last.isoformat(),
         )
     return flagged
-
-
-def record_seq(gaps: list[list[int]], max_seq: int, seq: int) -> int:
-    """Note that `seq` arrived: open a gap below it if it jumps ahead, or close the part of a gap it
-    fills. Changes `gaps` (sorted inclusive ranges) in place; returns the new highest seq."""
-    if seq > max_seq:
-        if seq > max_seq + 1:
-            gaps.append([max_seq + 1, seq - 1])
-        return seq
-    for at, (first, last) in enumerate(gaps):
-        if first <= seq <= last:
-            gaps[at : at + 1] = [r for r in ([first, seq - 1], [seq + 1, last]) if r[0] <= r[1]]
-            break
-    return max_seq
-
-
-def _insert_responses(session: Session, rows: list[dict[str, Any]]) -> dict[uuid.UUID, int]:
-    """Insert response rows, skipping any whose id (or kiosk_seq) is taken by then; returns the
-    database key of each row inserted, by UUID."""
-    if session.get_bind().dialect.name == "postgresql":
-        return _pg_copy_responses(session, rows)
-    table = Response.__table__
-    statement = sqlite_insert(table).on_conflict_do_nothing().returning(table.c.uuid, table.c.id)
-    return dict(session.execute(statement, rows).all())
-
-
-def _insert_answers(session: Session, rows: Sequence[tuple[int, str, int]]) -> None:
-    if not rows:
-        return
-    connection = session.connection()
-    if connection.dialect.name == "postgresql":
-        # COPY is the fastest way in (see shared/reference/performance.md). Question codes come
-        # from the questionnaire registry (capitals, digits, "_"), so the text format needs no
-        # escaping.
-        buffer = "".join(f"{pk}\t{code}\t{value}\n" for pk, code, value in rows)
-        with connection.connection.driver_connection.cursor() as cursor:
-            with cursor.copy("COPY answers (response_id, code, value) FROM STDIN") as copy:
-                copy.write(buffer)
-        return
-    # Straight to the driver's executemany: SQLAlchemy's per-row parameter handling costs more
-    # than SQLite's insert here, and these are plain integers and strings.
-    connection.exec_driver_sql(_SQLITE_INSERT_ANSWERS, list(rows))
-
-
-_SQLITE_INSERT_ANSWERS = "INSERT INTO answers (response_id, code, value) VALUES (?, ?, ?)"
-
-#: Every column of `responses` but the key, for the PostgreSQL path below.
-_PG_RESPONSE_COLUMNS = [c.name for c in Response.__table__.columns if c.name != "id"]
-_PG_JSON_COLUMNS = frozenset(
-    c.name for c in Response.__table__.columns if isinstance(c.type, sa.JSON)
-)
-
-
-def _pg_value(value: Any, column: str) -> Any:
-    if column in _PG_JSON_COLUMNS:
-        return json.dumps(value, ensure_ascii=False)
-    return value
-
-
-_PG_NAMES = ", ".join(_PG_RESPONSE_COLUMNS)
-#: A private staging table per connection, emptied at every commit.
-# The column names come from the table definition, not from input.
-_PG_STAGE = (
-    "CREATE TEMP TABLE IF NOT EXISTS incoming_responses ON COMMIT DELETE ROWS AS "  # noqa: S608
-    f"SELECT {_PG_NAMES} FROM responses WITH NO DATA"
-)
-_PG_COPY = f"COPY incoming_responses ({_PG_NAMES}) FROM STDIN"
-_PG_MOVE = (
-    f"INSERT INTO responses ({_PG_NAMES}) SELECT {_PG_NAMES} FROM incoming_responses "  # noqa: S608
-    "ON CONFLICT DO NOTHING RETURNING uuid, id"
-)
-
-
-def _pg_copy_responses(session: Session, rows: list[dict[str, Any]]) -> dict[uuid.UUID, int]:
-    """COPY the rows into a staging table, then move them with ON CONFLICT DO NOTHING: COPY
-    costs the driver far less than thousands of bound parameters, and the unique constraints
-    still decide what is new."""
-    with session.connection().connection.driver_connection.cursor() as cursor:
-        cursor.execute(_PG_STAGE)
-        with cursor.copy(_PG_COPY) as copy:
-            for row in rows:
-                copy.write_row([_pg_value(row.get(name), name) for name in _PG_RESPONSE_COLUMNS])
-        cursor.execute(_PG_MOVE)
-        ids = dict(cursor.fetchall())
-        # Empty it now too: a second batch in the same transaction must not move these again.
-        cursor.execute("DELETE FROM incoming_responses")
-    return ids
 
 
 def record_heartbeat(

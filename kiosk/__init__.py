@@ -6,12 +6,12 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, g, has_request_context, request
+from flask import Flask, g
 
 from kiosk import db
+from kiosk.i18n import select_locale
 from shared import logs
 from shared.health import ConfigErrors, health_blueprint
-from shared.i18n import DEFAULT_LOCALE, LOCALES
 from shared.web_i18n import Babel
 
 DEV_SECRET_KEY = "dev"  # noqa: S105 - refused outside debug and testing, see create_app
@@ -67,12 +67,6 @@ DEFAULTS: dict[str, Any] = {
 
 def _load_toml(fh) -> dict[str, Any]:
     return {key.upper(): value for key, value in tomllib.load(fh).items()}
-
-
-def select_locale() -> str:
-    """Vietnamese unless this screen was asked for in English (?lang=en); nothing is remembered."""
-    lang = request.args.get("lang") if has_request_context() else None
-    return lang if lang in LOCALES else DEFAULT_LOCALE
 
 
 def create_app(

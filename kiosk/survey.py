@@ -16,11 +16,9 @@ from kiosk.duty import on_duty
 from kiosk.models import COMPLETE, OPEN, PARTIAL, Response
 from shared.chain import GENESIS, response_hash
 from shared.db import uuid7
-from shared.forms import COMMENT_MAX
 from shared.questionnaires import LOW, Questionnaire
+from shared.responses import COMMENT_MAX, SUSPECT_FLAG
 from shared.text import clean_comment
-
-SUSPECT_BURST = "suspect-burst"
 
 
 class Refused(Exception):
@@ -137,7 +135,7 @@ def close_response(
     response.seq = last_seq + 1
     response.submitted_at = now
     if _is_burst(session, response, now=now, rules=rules):
-        response.flags = sorted({*response.flags, SUSPECT_BURST})
+        response.flags = sorted({*response.flags, SUSPECT_FLAG})
     response.prev_hash = last_hash
     response.hash = response_hash(wire(response), last_hash)
     session.flush()

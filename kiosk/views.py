@@ -20,8 +20,9 @@ from flask_babel import gettext
 from markupsafe import Markup
 from werkzeug.wrappers import Response as HTTPResponse
 
-from kiosk import db, select_locale
+from kiosk import db
 from kiosk.counters import Counter
+from kiosk.i18n import select_locale
 from kiosk.models import COMPLETE, PARTIAL, Response
 from kiosk.survey import (
     Refused,

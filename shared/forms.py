@@ -16,8 +16,8 @@ from wtforms.validators import ValidationError
 
 from shared.i18n import N_
 from shared.questionnaires import VALUES, Item, Reason
+from shared.responses import COMMENT_MAX
 
-COMMENT_MAX = 1000
 #: Form fields that every survey screen may carry besides its questions: the buttons (skip, next,
 #: back) and what the kiosk's script adds to a draft or to a screen that timed out (kiosk.views).
 BASE_FIELDS = frozenset({"csrf_token", "lang", "skip", "next", "back", "draft", "idle"})

@@ -1,7 +1,8 @@
 """Translations without Flask: the locales, the catalogues and a Babel extractor for questionnaires.
 
 Message ids are English; Vietnamese is the default locale everywhere a person looks. Each area
-(shared, kiosk, collector) keeps its own catalogue under `<area>/translations`; the apps merge them.
+(shared, kiosk, collector, and sipas for the command's top level and the demo) keeps its own
+catalogue under `<area>/translations`; the apps merge them.
 
 Every reader (the pages through `shared.web_i18n`, the command line, the mail) reads the `.po`
 files themselves, compiled in memory once per process: there is no `.mo` file to forget in a

@@ -1,6 +1,7 @@
 """The OpenAPI 3.1 description of the collector's API, written by hand: the ingest contract other
-kiosk vendors implement. Error codes and limits come from the code that enforces them, so they
-cannot drift.
+kiosk vendors implement. It assembles: the schemas of what a kiosk sends come from the contract
+(`collector.responses.contract`), error codes from the catalogue (`collector.problems`), limits from
+the configuration's defaults, so none can drift.
 
 Other blueprints under /api/v1 add their own paths and components with `extend(app, ...)` when
 they are set up; the served document (and the test that every /api/v1 route is described) covers
@@ -16,22 +17,11 @@ from typing import Any
 from flask import Flask
 
 from collector.config import DEFAULTS
-from collector.models.responses import CHAINED_CHANNELS
 from collector.problems import ITEM_PROBLEMS, REQUEST_PROBLEMS
-from collector.validation import (
-    FLAG_RE,
-    HASH_RE,
-    MAX_COMMENT,
-    MAX_FLAGS,
-    MAX_SEQ,
-    MAX_TEXT,
-    RFC3339_RE,
-    known_reasons,
-)
-from shared.chain import CHAINED_FIELDS, CODE_RE, OPTIONAL_CHAINED_FIELDS
+from collector.responses.contract import schemas
+from shared.chain import CHAINED_FIELDS, OPTIONAL_CHAINED_FIELDS
 
 VERSION = "1.0.0"
-UUID_PATTERN = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 
 DESCRIPTION = f"""\
 Kiosks (and other channels) upload citizens' satisfaction responses to a collector.
@@ -78,21 +68,9 @@ def _error_reply(description: str) -> dict[str, Any]:
     }
 
 
-_TEXT = {"type": "string", "minLength": 1, "maxLength": MAX_TEXT}
-#: Procedure and officer codes: optional, hashed only when given (see the description).
-_CODE = {"type": ["string", "null"], "pattern": f"^{CODE_RE.pattern}$"}
-_DATE_TIME = {
-    "type": "string",
-    "format": "date-time",
-    "pattern": f"^{RFC3339_RE.pattern}$",
-    "description": "RFC 3339 with seconds and an offset, e.g. 2026-03-02T08:15:00+07:00",
-}
-
-
 @functools.cache
 def _document() -> dict[str, Any]:
-    required = sorted((set(CHAINED_FIELDS) | {"prev_hash", "hash"}) - {"comment"})
-    hash_schema = {"type": "string", "pattern": f"^{HASH_RE.pattern}$"}
+    contract = schemas()
     common_errors = {
         "400": _error_reply("Malformed JSON, or a body without the documented shape"),
         "401": _error_reply("Missing, unknown or revoked kiosk token"),
@@ -187,73 +165,8 @@ def _document() -> dict[str, Any]:
                 }
             },
             "schemas": {
-                "Batch": {
-                    "type": "object",
-                    "additionalProperties": False,
-                    "required": ["responses"],
-                    "properties": {
-                        "responses": {
-                            "type": "array",
-                            "maxItems": DEFAULTS["API_MAX_RESPONSES"],
-                            "items": {"$ref": "#/components/schemas/Response"},
-                        }
-                    },
-                },
-                "Response": {
-                    "type": "object",
-                    "additionalProperties": False,
-                    "required": required,
-                    "properties": {
-                        "id": {"type": "string", "format": "uuid", "pattern": UUID_PATTERN},
-                        "kiosk_seq": {"type": "integer", "minimum": 1, "maximum": MAX_SEQ},
-                        "prev_hash": hash_schema,
-                        "hash": hash_schema,
-                        "questionnaire": {**_TEXT, "examples": ["admin", "health"]},
-                        "questionnaire_version": {**_TEXT, "examples": ["2026.1-short"]},
-                        "unit": {**_TEXT, "description": "Code of the unit rated"},
-                        "counter": {**_TEXT, "minLength": 0},
-                        "channel": {
-                            "type": "string",
-                            "enum": list(CHAINED_CHANNELS),
-                            "description": (
-                                "Always kiosk: receipt and poster responses come only through "
-                                "the collector's own pages"
-                            ),
-                        },
-                        "started_at": _DATE_TIME,
-                        "submitted_at": _DATE_TIME,
-                        "complete": {"type": "boolean"},
-                        "answers": {
-                            "type": "object",
-                            "description": "Question code -> 1..5, or 0 for no opinion",
-                            "propertyNames": {"pattern": "^[A-Z][A-Z0-9_]{0,15}$"},
-                            "additionalProperties": {"type": "integer", "minimum": 0, "maximum": 5},
-                        },
-                        "reasons": {
-                            "type": "array",
-                            "uniqueItems": True,
-                            "items": {"type": "string", "enum": sorted(known_reasons())},
-                        },
-                        "comment": {"type": ["string", "null"], "maxLength": MAX_COMMENT},
-                        "procedure": {
-                            **_CODE,
-                            "description": "Procedure code (mã thủ tục) of the dossier, if known",
-                            "examples": ["1.001234"],
-                        },
-                        "officer": {
-                            **_CODE,
-                            "description": "Code of the officer on duty at the counter, if set"
-                            " (a code, never a name)",
-                            "examples": ["CB-07"],
-                        },
-                        "flags": {
-                            "type": "array",
-                            "maxItems": MAX_FLAGS,
-                            "items": {"type": "string", "pattern": f"^{FLAG_RE.pattern}$"},
-                            "examples": [["suspect-burst"]],
-                        },
-                    },
-                },
+                "Batch": contract["Batch"],
+                "Response": contract["Response"],
                 "BatchResult": {
                     "type": "object",
                     "additionalProperties": False,
@@ -275,17 +188,7 @@ def _document() -> dict[str, Any]:
                         "error": _problem(sorted(ITEM_PROBLEMS)),
                     },
                 },
-                "Heartbeat": {
-                    "type": "object",
-                    "additionalProperties": False,
-                    "required": ["kiosk_version", "queue_length", "last_seq", "clock"],
-                    "properties": {
-                        "kiosk_version": _TEXT,
-                        "queue_length": {"type": "integer", "minimum": 0, "maximum": MAX_SEQ},
-                        "last_seq": {"type": "integer", "minimum": 0, "maximum": MAX_SEQ},
-                        "clock": _DATE_TIME,
-                    },
-                },
+                "Heartbeat": contract["Heartbeat"],
                 "HeartbeatReply": {
                     "type": "object",
                     "additionalProperties": False,
@@ -307,12 +210,6 @@ def _document() -> dict[str, Any]:
             },
         },
     }
-
-
-def schema(name: str) -> dict[str, Any]:
-    """One schema of the document's components (e.g. "Response"): `collector.validation` checks
-    the structure of what a kiosk sends against it, so the document and the checks are one."""
-    return copy.deepcopy(_document()["components"]["schemas"][name])
 
 
 EXTENSION = "sipas_openapi"

@@ -11,9 +11,10 @@ from flask import Blueprint, current_app, g, jsonify, request
 from collector.api.errors import error_response, problem_response
 from collector.api.openapi import document
 from collector.db import get_session
-from collector.ingest import check_batch, record_heartbeat, store_batch, time_window
+from collector.ingest import check_batch, record_heartbeat, store_batch
 from collector.kiosks import KioskRef, kiosk_for_token
 from collector.problems import RequestProblem
+from collector.responses.validate import time_window
 from shared.db import utcnow
 
 bp = Blueprint("api", __name__)

@@ -13,6 +13,7 @@ from collector.models.base import Base, BigIntKey
 from collector.models.kiosks import Kiosk
 from collector.models.units import Unit
 from shared.chain import OPTIONAL_CHAINED_FIELDS
+from shared.responses import SUSPECT_FLAG
 
 CHANNELS = ("kiosk", "receipt", "poster")
 #: Channels whose responses come from a kiosk's hash chain, and the only ones the ingest API takes:
@@ -24,12 +25,12 @@ CHAINED_CHANNELS = ("kiosk",)
 #: SQL true for a response left out of the official figures (flagged suspicious, or a broken
 #: hash chain link), per dialect; `collector.reports.counts` writes the same conditions.
 LEFT_OUT_WHERE = {
-    "sqlite": "(flags LIKE '%\"suspect-burst\"%') OR (coalesce(chain_ok, 1) = 0)",
-    "postgresql": "(flags @> CAST('[\"suspect-burst\"]' AS jsonb)) OR (chain_ok IS FALSE)",
+    "sqlite": f"(flags LIKE '%\"{SUSPECT_FLAG}\"%') OR (coalesce(chain_ok, 1) = 0)",
+    "postgresql": f"(flags @> CAST('[\"{SUSPECT_FLAG}\"]' AS jsonb)) OR (chain_ok IS FALSE)",
 }
 
 
-#: The flag the collector adds, with "suspect-burst" before it, to a response beyond a kiosk's
+#: The flag the collector adds, with SUSPECT_FLAG before it, to a response beyond a kiosk's
 #: plausible rate (collector.ingest.flag_kiosk_rate); a kiosk cannot send it (no ":" allowed).
 RATE_FLAG = "collector:kiosk-rate"
 

@@ -14,13 +14,11 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from collector.models import Answer, Receipt, Response, Unit
-from collector.reports.counts import SUSPECT_FLAG
+from collector.models import Receipt, Response, Unit
+from collector.responses import store
 from shared import questionnaires
-from shared import text as shared_text
-from shared.db import uuid7
-from shared.forms import COMMENT_MAX
 from shared.questionnaires import Questionnaire
+from shared.responses import SUSPECT_FLAG
 
 #: The questionnaire a poster asks, by the unit's kind; other kinds use the administrative one.
 KIND_BY_UNIT_KIND = {"health-facility": "health", "school": "education"}
@@ -33,12 +31,6 @@ class Unusable(Exception):
     def __init__(self, reason: str):
         super().__init__(reason)
         self.reason = reason
-
-
-def clean_comment(text: str | None) -> str | None:
-    """A phone comment as it is stored: the one cleaning of citizens' text (shared.text), at
-    most COMMENT_MAX characters."""
-    return shared_text.clean_comment(text, COMMENT_MAX)
 
 
 def questionnaire_of(receipt: Receipt) -> Questionnaire:
@@ -103,10 +95,6 @@ def save_progress(
     return True
 
 
-def _rfc3339(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
-
-
 def _store(
     session: Session,
     *,
@@ -123,36 +111,24 @@ def _store(
     procedure: str | None = None,
     officer: str | None = None,
 ) -> Response:
-    response = Response(
-        uuid=uuid7(),
-        kiosk_id=None,
-        kiosk_seq=None,
+    """Store a phone channel's complete response, received as it was submitted."""
+    row = store.response_row(
         unit_id=unit_id,
-        counter=counter,
         channel=channel,
         questionnaire=q.kind,
         questionnaire_version=q.version,
+        counter=counter,
+        answers=answers,
+        reasons=sorted(set(reasons)),
+        comment=comment,
+        flags=flags,
         started_at=started_at,
         submitted_at=now,
-        started_at_sent=_rfc3339(started_at),
-        submitted_at_sent=_rfc3339(now),
         received_at=now,
-        complete=True,
-        answers=dict(answers),
-        reasons=sorted(set(reasons)),
-        comment=clean_comment(comment),
-        flags=flags,
         procedure=procedure,
         officer=officer,
-        prev_hash=None,
-        hash=None,
-        chain_ok=None,
     )
-    session.add(response)
-    session.flush()
-    session.add_all(Answer(response_id=response.id, code=c, value=v) for c, v in answers.items())
-    session.flush()
-    return response
+    return store.insert_one(session, row)
 
 
 def submit_receipt(

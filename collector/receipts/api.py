@@ -15,7 +15,6 @@ from collector.api.views import json_body
 from collector.db import get_session
 from collector.models import Receipt
 from collector.problems import RequestProblem
-from collector.receipts import app_key, public_url
 from collector.receipts.service import (
     ReceiptError,
     integration_for_token,
@@ -26,6 +25,7 @@ from collector.receipts.service import (
     token_hash,
     token_signed,
 )
+from collector.receipts.settings import app_key, public_url
 from shared.db import utcnow
 from shared.qr import qr_png, qr_svg
 

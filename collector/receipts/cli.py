@@ -9,7 +9,6 @@ from flask.cli import AppGroup
 from collector.db import get_session
 from collector.i18n import TranslatableError, local_time
 from collector.i18n import gettext as _
-from collector.receipts import app_key, public_url
 from collector.receipts.service import (
     create_integration,
     issue_receipt,
@@ -17,6 +16,7 @@ from collector.receipts.service import (
     revoke_integration,
     revoke_receipt,
 )
+from collector.receipts.settings import app_key, public_url
 
 
 def _fail(exc: TranslatableError) -> click.ClickException:

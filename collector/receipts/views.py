@@ -24,7 +24,6 @@ from collector.accounts.scope import can_see, units_visible
 from collector.admin.common import acting_user
 from collector.db import get_session
 from collector.procedures.service import active_procedure, list_procedures
-from collector.receipts import app_key, public_url
 from collector.receipts.service import (
     ReceiptError,
     issue_receipt,
@@ -32,6 +31,7 @@ from collector.receipts.service import (
     receipt_for_token,
     short_url,
 )
+from collector.receipts.settings import app_key, public_url
 from shared.i18n import N_
 from shared.qr import qr_svg, qr_version
 

@@ -127,8 +127,8 @@ def _logged_in(browser, server, email: str, **options):
 
 
 def _receipt(server, dossier: str) -> str:
-    from collector.receipts import app_key, public_url
     from collector.receipts.service import ReceiptRequest, issue_receipt
+    from collector.receipts.settings import app_key, public_url
 
     with server.app.app_context():
         session = get_session()

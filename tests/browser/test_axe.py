@@ -307,8 +307,8 @@ def test_the_counter_page_as_a_counter_officer(browser, collector, audit):
 
 def _receipt(collector, dossier: str) -> str:
     """The path of a new receipt's survey."""
-    from collector.receipts import app_key, public_url
     from collector.receipts.service import ReceiptRequest, issue_receipt
+    from collector.receipts.settings import app_key, public_url
 
     with collector.app.app_context():
         session = get_session()
@@ -327,8 +327,8 @@ def test_the_phone_survey_in_every_state(browser, collector, audit):
     import datetime as dt
 
     from collector.models import Receipt
-    from collector.receipts import app_key
     from collector.receipts.service import receipt_for_token, revoke_receipt
+    from collector.receipts.settings import app_key
 
     context = browser.new_context(viewport=VIEWPORTS["phone"], locale="vi-VN")
     page = context.new_page()

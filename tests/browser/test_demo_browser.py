@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from shared.demo import DEMO_PIN
+from sipas.demo import DEMO_PIN
 from tests.browser.conftest import free_port
 from tests.integration.conftest import staff_queue
 
@@ -40,7 +40,7 @@ def test_demo_serves_a_kiosk_and_a_report(browser, tmp_path, screenshot_dir):
             [
                 sys.executable,
                 "-m",
-                "shared.cli",
+                "sipas.cli",
                 "demo",
                 "--dir",
                 str(tmp_path / "demo"),
@@ -135,7 +135,7 @@ def test_the_demo_on_every_interface_gives_phones_its_network_address(
     env = {k: v for k, v in os.environ.items() if not k.startswith("SIPAS_")}
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "shared.cli", "demo", "--dir", str(tmp_path / "demo")]
+            [sys.executable, "-m", "sipas.cli", "demo", "--dir", str(tmp_path / "demo")]
             + ["--host", "0.0.0.0", "--kiosk-port", str(kiosk_port)]
             + ["--collector-port", str(collector_port)],
             stdout=out,

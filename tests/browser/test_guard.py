@@ -391,8 +391,8 @@ def test_the_phone_survey_and_the_poster(browser, collector, guard):
     base = collector.url
     # A receipt of its own: the spare one is kept unanswered for the slip.
     with collector.app.app_context():
-        from collector.receipts import app_key, public_url
         from collector.receipts.service import ReceiptRequest, issue_receipt
+        from collector.receipts.settings import app_key, public_url
 
         session = get_session()
         issued = issue_receipt(

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from collector.cli import collector
 from collector.db import get_session
 from collector.models import Kiosk, KioskChain, Unit
-from shared.cli import main
+from sipas.cli import main
 from tests.collector.conftest import SimKiosk, count, scalar
 
 CSV = """code,name,parent,kind

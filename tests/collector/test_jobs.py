@@ -85,7 +85,7 @@ class Worker:
     def start(self) -> Worker:
         self.out = self.log.open("ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "shared.cli", "collector", "worker", "--workers", "1"],
+            [sys.executable, "-m", "sipas.cli", "collector", "worker", "--workers", "1"],
             env=self.env,
             stdout=self.out,
             stderr=subprocess.STDOUT,

@@ -7,8 +7,8 @@ import datetime as dt
 
 import pytest
 
-from collector.ingest import PRODUCT_EPOCH, time_window
 from collector.models import Response
+from collector.responses.validate import PRODUCT_EPOCH, time_window
 from tests.collector.conftest import count
 
 

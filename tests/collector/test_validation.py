@@ -6,9 +6,9 @@ import datetime as dt
 
 import pytest
 
-from collector.ingest import record_seq
 from collector.problems import ITEM_PROBLEMS, ItemProblem, RequestProblem
-from collector.validation import parse_rfc3339, validate_heartbeat, validate_response
+from collector.responses.chain import record_seq
+from collector.responses.validate import parse_rfc3339, validate_heartbeat, validate_response
 from shared.chain import GENESIS
 from tests.collector.conftest import make_response, rehash
 

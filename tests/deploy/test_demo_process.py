@@ -37,7 +37,7 @@ def test_sigterm_stops_the_demo_and_its_servers(tmp_path):
         [
             sys.executable,
             "-m",
-            "shared.cli",
+            "sipas.cli",
             "demo",
             "--dir",
             str(tmp_path / "demo"),
@@ -60,7 +60,7 @@ def test_sigterm_stops_the_demo_and_its_servers(tmp_path):
                 time.sleep(0.5)
         assert requests.get(f"http://127.0.0.1:{collector_port}/readyz", timeout=5).ok
         demo.send_signal(signal.SIGTERM)
-        # Each of its three children gets ten seconds before a kill (shared.demo._stop).
+        # Each of its three children gets ten seconds before a kill (sipas.demo._stop).
         assert demo.wait(timeout=60) == 0
     finally:
         if demo.poll() is None:

@@ -14,7 +14,7 @@ from collector import create_app as create_collector
 from collector.migrate import upgrade
 from kiosk import create_app as create_kiosk
 from shared import __version__, logs
-from shared.cli import main
+from sipas.cli import main
 from tests.deploy.conftest import REPO
 
 REDIS = "redis://127.0.0.1:6379/4"
@@ -271,7 +271,7 @@ def test_english_on_request_and_from_the_system_locale(env):
 
     base = {k: v for k, v in os.environ.items() if not k.startswith("SIPAS_")}
     english = subprocess.run(
-        [sys.executable, "-m", "shared.cli", "--help"],
+        [sys.executable, "-m", "sipas.cli", "--help"],
         env={**base, "SIPAS_LANG": "en"},
         capture_output=True,
         text=True,

@@ -22,7 +22,7 @@ import pytest
 import requests
 
 from shared import __version__
-from shared.i18n import TRANSLATIONS_DIR, catalogue
+from shared.i18n import catalogue
 from tests.deploy.conftest import REPO
 from tests.integration.conftest import free_port
 
@@ -31,6 +31,7 @@ pytestmark = pytest.mark.slow
 PASSWORD = "mat-khau-thu-nghiem-1"  # noqa: S105 - a test account's password
 COLLECTOR_CATALOGUE = REPO / "collector" / "translations"
 KIOSK_CATALOGUE = REPO / "kiosk" / "translations"
+SIPAS_CATALOGUE = REPO / "sipas" / "translations"
 
 
 def run(*args: str | Path, **kw) -> subprocess.CompletedProcess:
@@ -121,7 +122,7 @@ def test_a_wheel_from_a_fresh_clone_serves_vietnamese(tmp_path):
     assert installed.name == "site-packages"
     assert not list(installed.glob("*/translations/**/*.mo"))
 
-    version = vi("%(prog)s, version %(version)s", TRANSLATIONS_DIR)
+    version = vi("%(prog)s, version %(version)s", SIPAS_CATALOGUE)
     assert run(sipas, "--version", cwd=cwd, env=env).stdout == (
         version % {"prog": "sipas", "version": __version__} + "\n"
     )

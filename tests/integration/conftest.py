@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import requests
 
-SIPAS = [sys.executable, "-m", "shared.cli"]
+SIPAS = [sys.executable, "-m", "sipas.cli"]
 TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 

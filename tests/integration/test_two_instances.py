@@ -177,7 +177,7 @@ def cluster(province, tmp_path):
             )
         procs.append(
             Proc(
-                [sys.executable, "-m", "shared.cli", "collector", "worker", "--workers", "1"],
+                [sys.executable, "-m", "sipas.cli", "collector", "worker", "--workers", "1"],
                 env,
                 tmp_path / "worker.log",
             )

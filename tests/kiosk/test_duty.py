@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 from werkzeug.security import generate_password_hash
 
-from collector.validation import validate_response
+from collector.responses.validate import validate_response
 from kiosk import db
 from kiosk.duty import BadOfficerCode, on_duty, set_duty
 from kiosk.models import Duty

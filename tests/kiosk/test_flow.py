@@ -7,9 +7,9 @@ import datetime as dt
 import pytest
 
 from kiosk import db
-from kiosk.survey import SUSPECT_BURST
 from shared import questionnaires
 from shared.chain import GENESIS, response_hash
+from shared.responses import SUSPECT_FLAG
 from tests.kiosk.conftest import Tablet, stored
 
 SHORT = questionnaires.current("admin", "short")
@@ -156,7 +156,7 @@ def test_bursts_of_identical_answers_are_kept_and_flagged(app, client):
     for code in CODES:
         tablet.tap(code, 4)
     flags = [r.flags for r in sorted(stored(app), key=lambda r: r.seq)]
-    assert flags == [[], [], [SUSPECT_BURST], [SUSPECT_BURST], []]
+    assert flags == [[], [], [SUSPECT_FLAG], [SUSPECT_FLAG], []]
 
 
 def test_back_to_a_finished_response_shows_it_has_ended(app, tablet):

@@ -1,9 +1,10 @@
 """Every area's Vietnamese catalogue is complete and current.
 
-For each area with a `babel.cfg` (shared, kiosk, collector), the messages are extracted afresh, the
-way `make i18n` does, and compared with `<area>/translations/vi/LC_MESSAGES/messages.po`: every
-message needs a Vietnamese translation that is not fuzzy and keeps its placeholders, and the
-catalogue holds nothing the code no longer says.
+For each area with a `babel.cfg` (shared, kiosk, collector, sipas), the messages are extracted
+afresh, the way `make i18n` does, and compared with the area's Vietnamese catalogue
+(`<area>/translations/vi/LC_MESSAGES/messages.po`): every message needs a Vietnamese translation
+that is not fuzzy and keeps its placeholders, and the catalogue holds nothing the code no longer
+says.
 """
 
 from __future__ import annotations
@@ -18,7 +19,11 @@ from babel.messages.catalog import Catalog, Message
 from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parents[2]
-AREAS = [area for area in ("shared", "kiosk", "collector") if (ROOT / area / "babel.cfg").is_file()]
+AREAS = [
+    area
+    for area in ("shared", "kiosk", "collector", "sipas")
+    if (ROOT / area / "babel.cfg").is_file()
+]
 #: The extraction options `make i18n` uses, read from the Makefile so both extract the same.
 EXTRACT_OPTS = (
     re.search(r"^EXTRACT_OPTS := (.+)$", (ROOT / "Makefile").read_text(encoding="utf-8"), re.M)

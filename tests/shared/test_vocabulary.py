@@ -13,7 +13,7 @@ import pytest
 from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parents[2]
-AREAS = ("shared", "kiosk", "collector")
+AREAS = ("shared", "kiosk", "collector", "sipas")
 GLOSSARY = ROOT / "docs" / "translations.md"
 
 
@@ -83,7 +83,7 @@ def _commands(group: click.Group, ctx: click.Context, path: str):
 def test_every_help_of_the_command_is_vietnamese(monkeypatch):
     for name in ("SIPAS_LANG", "SIPAS_COLLECTOR_BABEL_DEFAULT_LOCALE"):
         monkeypatch.delenv(name, raising=False)
-    from shared.cli import LOCALE, main
+    from sipas.cli import LOCALE, main
 
     assert LOCALE == "vi"
     english = []

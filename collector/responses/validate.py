@@ -1,12 +1,9 @@
 """Checks of one response (or heartbeat) as sent by a kiosk; pure functions, no database.
 
-The structure is checked against the OpenAPI document's schemas (`collector.api.openapi`), so the
-published contract and the checks cannot drift; the limits and patterns below feed that document.
-Only what a schema cannot say is checked here in Python: storable text, real dates, the
-questionnaire, and the hash.
-
-Strict on purpose: every field the hash covers must be stored exactly as sent, so ids must be
-canonical lower-case UUIDs, times RFC 3339 with an offset, and numbers real integers.
+The structure is checked against the contract's schemas (`collector.responses.contract`, which the
+OpenAPI document publishes), so the published contract and the checks cannot drift. Only what a
+schema cannot say is checked here in Python: storable text, real dates, the questionnaire, and the
+hash.
 """
 
 from __future__ import annotations
@@ -22,27 +19,16 @@ from typing import Any
 import fastjsonschema
 from jsonschema import Draft202012Validator, ValidationError, validators
 
-from collector.models.responses import CHAINED_CHANNELS
 from collector.problems import ItemProblem, RequestProblem
-from shared import questionnaires
-from shared.chain import CHAINED_FIELDS, OPTIONAL_CHAINED_FIELDS, response_hash
-
-RESPONSE_FIELDS = frozenset(CHAINED_FIELDS) | set(OPTIONAL_CHAINED_FIELDS) | {"prev_hash", "hash"}
-OPTIONAL_FIELDS = frozenset({"comment", *OPTIONAL_CHAINED_FIELDS})
-REQUIRED_FIELDS = RESPONSE_FIELDS - OPTIONAL_FIELDS
-HEARTBEAT_FIELDS = frozenset({"kiosk_version", "queue_length", "last_seq", "clock"})
-
-MAX_SEQ = 2**31 - 1
-MAX_COMMENT = 1000
-MAX_FLAGS = 16
-MAX_TEXT = 64
-
-HASH_RE = re.compile(r"[0-9a-f]{64}")
-FLAG_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,31}")
-#: RFC 3339 date-time; the offset is required ("Z" or +hh:mm), seconds too.
-RFC3339_RE = re.compile(
-    r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})", re.ASCII
+from collector.responses.contract import (
+    FIELD_MESSAGES,
+    HEARTBEAT_MESSAGES,
+    MAX_TEXT,
+    RFC3339_RE,
+    schema,
 )
+from shared import questionnaires
+from shared.chain import response_hash
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,27 +90,6 @@ def storable(value: str) -> bool:
     return encodable(value) and "\x00" not in value
 
 
-#: The message of an `invalid-value` rejection, per field (the schema says the same).
-FIELD_MESSAGES = {
-    "id": "id must be a UUID in lower-case canonical form",
-    "kiosk_seq": f"kiosk_seq must be an integer from 1 to {MAX_SEQ}",
-    "prev_hash": "prev_hash must be 64 lower-case hex digits",
-    "hash": "hash must be 64 lower-case hex digits",
-    "counter": f"counter must be a string of at most {MAX_TEXT} characters",
-    "channel": (
-        f"channel must be {' or '.join(CHAINED_CHANNELS)}: receipt and poster responses come "
-        "only through their own pages"
-    ),
-    "started_at": "started_at must be an RFC 3339 date-time with an offset",
-    "submitted_at": "submitted_at must be an RFC 3339 date-time with an offset",
-    "complete": "complete must be true or false",
-    "comment": f"comment must be a string of at most {MAX_COMMENT} characters",
-    "procedure": "procedure must be 1 to 64 letters, digits, '.', '-' or '_' (or null)",
-    "officer": "officer must be 1 to 64 letters, digits, '.', '-' or '_' (or null)",
-    "flags": f"flags must be a list of at most {MAX_FLAGS} lower-case words",
-    "answers": "answers must be an object of question code -> 0..5",
-    "reasons": "reasons must be a list of reason codes, each once",
-}
 #: Which problem is named when a response has several (the first check that fails wins).
 _FIELD_ORDER = {name: i for i, name in enumerate(FIELD_MESSAGES)}
 
@@ -140,10 +105,7 @@ def _strict_integers():
 
 @functools.cache
 def _validator(name: str) -> Draft202012Validator:
-    """jsonschema's validator for a schema of the document: every error, with its path."""
-    # Imported here: the document itself takes its limits and patterns from this module.
-    from collector.api.openapi import schema
-
+    """jsonschema's validator for a schema of the contract: every error, with its path."""
     return _strict_integers()(schema(name))
 
 
@@ -151,8 +113,6 @@ def _validator(name: str) -> Draft202012Validator:
 def _fast_validator(name: str) -> Callable[[Any], Any]:
     """The same schema compiled to Python code by fastjsonschema: some 50 times faster than
     jsonschema on a valid response, so it decides first; jsonschema only explains a failure."""
-    from collector.api.openapi import schema
-
     return fastjsonschema.compile(schema(name))
 
 
@@ -172,7 +132,7 @@ def _has_float(value: Any) -> bool:
 
 
 def schema_errors(name: str, payload: Any) -> list[ValidationError]:
-    """What is wrong with `payload` by the document's schema `name` (empty: nothing)."""
+    """What is wrong with `payload` by the contract's schema `name` (empty: nothing)."""
     try:
         _fast_validator(name)(payload)
     except fastjsonschema.JsonSchemaValueException:
@@ -213,8 +173,8 @@ def _schema_problem(item: Any, error: ValidationError) -> tuple[tuple[int, int],
 
 
 def check_structure(item: object) -> None:
-    """Raise the item problem of the first structural error, checked against the OpenAPI
-    document's Response schema (collector.api.openapi), the one description of the contract."""
+    """Raise the item problem of the first structural error, checked against the contract's
+    Response schema, the one description of what a kiosk sends."""
     errors = schema_errors("Response", item)
     if errors:
         raise min((_schema_problem(item, e) for e in errors), key=lambda pair: pair[0])[1]
@@ -223,7 +183,7 @@ def check_structure(item: object) -> None:
 def validate_response(item: object) -> ValidResponse:
     """Check one response; raises ItemProblem naming the first problem found.
 
-    The structure (fields, types, lengths, patterns, enums) comes from the OpenAPI schema; what
+    The structure (fields, types, lengths, patterns, enums) comes from the contract's schema; what
     follows are the checks a schema cannot make: text that can be hashed and stored, real dates,
     the questionnaire and its questions at this collector, and the hash."""
     check_structure(item)
@@ -253,10 +213,6 @@ def validate_response(item: object) -> ValidResponse:
     return ValidResponse(item, parsed_id, item["kiosk_seq"], started, submitted)
 
 
-def known_reasons() -> frozenset[str]:
-    return frozenset(reason.code for reason in questionnaires.common()[1])
-
-
 @dataclass(frozen=True, slots=True)
 class Heartbeat:
     kiosk_version: str
@@ -267,7 +223,7 @@ class Heartbeat:
 
 
 def validate_heartbeat(payload: object) -> Heartbeat:
-    """Check a heartbeat against the OpenAPI document's Heartbeat schema, then its clock; raises
+    """Check a heartbeat against the contract's Heartbeat schema, then its clock; raises
     RequestProblem("invalid-request") naming the problem."""
     errors = schema_errors("Heartbeat", payload)
     if errors:
@@ -288,9 +244,47 @@ def validate_heartbeat(payload: object) -> Heartbeat:
     )
 
 
-HEARTBEAT_MESSAGES = {
-    "kiosk_version": "kiosk_version must be a string of 1 to 64",
-    "queue_length": "queue_length must be an integer >= 0",
-    "last_seq": "last_seq must be an integer >= 0",
-    "clock": "clock must be an RFC 3339 date-time with an offset",
-}
+#: No response of SIPAS can be older than the product itself.
+PRODUCT_EPOCH = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class TimeWindow:
+    """The times a response may carry: not before `earliest` (the product's epoch, or the kiosk's
+    registration minus a tolerance), not after `latest` (the collector's clock plus a tolerance).
+
+    A kiosk with a broken clock (or a hostile one) cannot then file ratings in a week nobody will
+    ever report on, nor in year 9999 where date arithmetic overflows."""
+
+    earliest: dt.datetime
+    latest: dt.datetime
+
+    def check(self, v: ValidResponse) -> None:
+        for field, moment in (("started_at", v.started_at), ("submitted_at", v.submitted_at)):
+            if not self.earliest <= moment <= self.latest:
+                raise ItemProblem(
+                    "implausible-time",
+                    f"{field} {v.raw[field]} is outside the plausible window "
+                    f"{_z(self.earliest)} .. {_z(self.latest)}; check the kiosk's clock",
+                )
+
+
+def _z(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def time_window(
+    config: Any, received_at: dt.datetime, registered_at: dt.datetime | None = None
+) -> TimeWindow:
+    """The window for a batch received at `received_at` from a kiosk registered at
+    `registered_at`, with the tolerances INGEST_PAST_TOLERANCE_DAYS (before registration: a kiosk
+    may collect offline before it is registered; None: only the epoch) and
+    INGEST_FUTURE_TOLERANCE_MINUTES."""
+    earliest = PRODUCT_EPOCH
+    past_days = config.get("INGEST_PAST_TOLERANCE_DAYS", 365)
+    if registered_at is not None and past_days is not None:
+        if registered_at.tzinfo is None:
+            registered_at = registered_at.replace(tzinfo=dt.UTC)
+        earliest = max(earliest, registered_at - dt.timedelta(days=past_days))
+    future = dt.timedelta(minutes=config.get("INGEST_FUTURE_TOLERANCE_MINUTES", 24 * 60))
+    return TimeWindow(earliest, received_at + future)

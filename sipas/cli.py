@@ -7,12 +7,13 @@ import click
 from shared import __version__, click_i18n
 from shared.health import cli_locale
 from shared.i18n import LOCALES, catalogue
+from sipas import TRANSLATIONS_DIR
 
 #: The language of the `sipas` command: SIPAS_COLLECTOR_BABEL_DEFAULT_LOCALE or
 #: SIPAS_KIOSK_BABEL_DEFAULT_LOCALE or SIPAS_LANG, Vietnamese by default; click's texts follow.
 LOCALE = cli_locale("SIPAS_COLLECTOR_BABEL_DEFAULT_LOCALE", "SIPAS_KIOSK_BABEL_DEFAULT_LOCALE")
 click_i18n.install(LOCALE)
-_ = catalogue(LOCALE).gettext
+_ = catalogue(LOCALE, TRANSLATIONS_DIR).gettext
 
 
 class _LazyGroup(click.Group):
@@ -60,7 +61,7 @@ def main() -> None:
     help=_("Language of the demo's messages (default: Vietnamese, or the system's language)."),
 )
 def demo(workdir: str, host: str, kiosk_port: int, collector_port: int, lang: str | None) -> None:
-    from shared.demo import run_demo
+    from sipas.demo import run_demo
 
     run_demo(
         workdir,

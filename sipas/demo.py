@@ -18,6 +18,7 @@ from pathlib import Path
 import click
 
 from shared.i18n import catalogue
+from sipas import TRANSLATIONS_DIR
 
 DEMO_UNIT = "00001.MC"  # a one-stop centre of collector.demo
 #: Where the demo keeps the link of one unanswered receipt, to try on a phone (its token is
@@ -78,7 +79,7 @@ def _receipt_link(root: Path, collector_url: str) -> str:
 
 def _sipas(*args: str, env: dict[str, str]) -> str:
     done = subprocess.run(
-        [sys.executable, "-m", "shared.cli", *args],
+        [sys.executable, "-m", "sipas.cli", *args],
         env=env,
         capture_output=True,
         text=True,
@@ -157,7 +158,7 @@ def _wait_ready(url: str, proc: subprocess.Popen, timeout: float = 60) -> bool:
 
 
 def _server(name: str, host: str, port: int, env: dict[str, str]) -> subprocess.Popen:
-    command = [sys.executable, "-m", "shared.cli", name, "run", "--host", host, "--port", str(port)]
+    command = [sys.executable, "-m", "sipas.cli", name, "run", "--host", host, "--port", str(port)]
     return subprocess.Popen(command, env=env)
 
 
@@ -177,7 +178,7 @@ def _stop(servers: list[subprocess.Popen]) -> None:
 def run_demo(
     workdir: str, *, host: str, kiosk_port: int, collector_port: int, lang: str = "vi"
 ) -> None:
-    _ = catalogue(lang).gettext
+    _ = catalogue(lang, TRANSLATIONS_DIR).gettext
     root = Path(workdir).resolve()
     root.mkdir(parents=True, exist_ok=True)
     shown = public_host(host)
@@ -219,7 +220,7 @@ def run_demo(
         # default SQLite queue in the collector's instance folder.
         servers.append(
             subprocess.Popen(
-                [sys.executable, "-m", "shared.cli", "collector", "worker", "--workers", "1"],
+                [sys.executable, "-m", "sipas.cli", "collector", "worker", "--workers", "1"],
                 env=env,
             )
         )
