@@ -23,8 +23,8 @@ from collector.models.reports import GRAINS, RESPONDENTS
 from collector.reports import cross
 from collector.reports.weeks import ZONE, reportable_range, utc_offset_hours
 from shared.questionnaires import registry
+from shared.responses import SUSPECT_FLAG
 
-SUSPECT_FLAG = "suspect-burst"
 _STATE_ID = 1
 #: The columns a count row is keyed by, and the ones summed.
 COUNT_KEYS = (
