@@ -30,7 +30,13 @@ test: install ## Run the whole test suite (collector tests on SQLite, and on Pos
 	@if [ -z "$$SIPAS_TEST_POSTGRES_URL" ] && command -v pg_isready >/dev/null 2>&1 \
 	    && pg_isready -q -h 127.0.0.1 -p 5432; then \
 	  export SIPAS_TEST_POSTGRES_URL=$(PG_URL); fi; \
-	$(BIN)/python -m pytest --cov --cov-report=term --cov-fail-under=$(COVERAGE_FLOOR)
+	$(BIN)/python -m pytest -n $(TEST_JOBS) --dist loadfile \
+	  --cov --cov-report=term --cov-fail-under=$(COVERAGE_FLOOR)
+
+#: Test workers (pytest-xdist): one per CPU. Each test file runs whole on one worker, so a
+#: module's fixtures (a seeded collector, a browser) are made once. Every test already has its
+#: own databases, ports, queue names and folders. `make test TEST_JOBS=0` runs in one process.
+TEST_JOBS ?= auto
 
 #: The least share of lines and branches `make test` must cover: the quick part alone, on SQLite,
 #: covered 90 % (2026-12); the floor leaves a few points of margin.
@@ -39,7 +45,7 @@ test: install ## Run the whole test suite (collector tests on SQLite, and on Pos
 COVERAGE_FLOOR ?= 86
 
 test-fast: install ## Run the quick part of the suite: no browser, no real server processes
-	$(BIN)/python -m pytest -q -m "not browser and not slow"
+	$(BIN)/python -m pytest -q -m "not browser and not slow" -n $(TEST_JOBS) --dist loadfile
 
 lint: install ## Check style with ruff
 	$(BIN)/ruff check .
