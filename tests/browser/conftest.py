@@ -162,3 +162,49 @@ def seeded(tmp_path_factory):
         server.app, server.seen, server.spare = app, seen, spare.rsplit("/", 1)[1]
         yield server
     get_db(app).dispose()
+
+
+def submit(page, form: str) -> None:
+    """Send the form matched by `form` with its submit button, and wait for the next page."""
+    with page.expect_navigation():
+        page.locator(f"{form} [type=submit]").first.click()
+
+
+def administration_after_actions(page, base: str, check) -> str:
+    """The administration's pages that only show after an action, as an administrator: a unit
+    import's preview (with a bad row), a new kiosk's token, a new integration token, a new
+    person's temporary password, that person's page and the audit log holding every kind of
+    entry made here. Each is handed to `check(page, name)` once loaded (the guard and the
+    accessibility audit walk the same pages). Returns the new manager's temporary password."""
+    page.goto(base + "/admin/unit-import")
+    csv = "code,name,parent,kind\nC99,Xã Mới,01,xã\nC98,Xã Khác,01,commune\n"
+    page.set_input_files(
+        "input[name=file]",
+        files=[{"name": "don-vi.csv", "mimeType": "text/csv", "buffer": csv.encode()}],
+    )
+    submit(page, "form:has(input[name=file])")
+    check(page, "admin-unit-import-preview")  # with a bad row: its error in words
+
+    page.goto(base + "/admin/kiosks")
+    page.fill("#register input[name=label]", "Quầy 3")
+    submit(page, "#register form")
+    check(page, "admin-kiosk-token")
+
+    page.goto(base + "/admin/integrations")
+    submit(page, "form[action$='/admin/integrations']")
+    check(page, "admin-integration-token")
+
+    page.goto(base + "/admin/people")
+    page.fill("input[name=email]", "chu.tich@demo.local")
+    page.select_option("select[name=role]", "manager")
+    page.select_option("select[name=unit]", "00010")
+    submit(page, "form[action$='/admin/people']")
+    check(page, "admin-temporary-password")
+    temporary = page.locator("code.secret").first.inner_text().strip()
+    page.goto(base + "/admin/people")
+    with page.expect_navigation():
+        page.locator("a", has_text="chu.tich@demo.local").first.click()
+    check(page, "admin-person")
+    page.goto(base + "/admin/audit")  # now with every kind of entry made above
+    check(page, "admin-audit-after")
+    return temporary

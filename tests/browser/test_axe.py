@@ -27,7 +27,15 @@ from axe_playwright_python.base import AXE_SCRIPT
 
 from collector.db import get_session
 from collector.demo import DEMO_ADMIN, DEMO_COUNTER, DEMO_MANAGER, DEMO_PASSWORD
-from tests.browser.conftest import VIEWER, LiveServer, html_endpoints, kiosk_app, record_pages
+from tests.browser.conftest import (
+    VIEWER,
+    LiveServer,
+    administration_after_actions,
+    html_endpoints,
+    kiosk_app,
+    record_pages,
+    submit,
+)
 
 HERE = Path(__file__).resolve().parent
 EXCEPTIONS_FILE = HERE / "axe_exceptions.toml"
@@ -164,12 +172,6 @@ def audit(exceptions, audits) -> Audit:
     return made
 
 
-def _submit(page, form: str) -> None:
-    """Send the form matched by `form` with its submit button, and wait for the next page."""
-    with page.expect_navigation():
-        page.locator(f"{form} [type=submit]").first.click()
-
-
 # -- the collector -------------------------------------------------------------------------------
 
 
@@ -235,7 +237,7 @@ def test_the_reports_as_a_viewer_and_a_manager(browser, collector, audit, role, 
         audit.visit(page, collector.url + path, f"{role}-{name}")
     if role == "manager":
         page.goto(collector.url + "/reports?period=last")
-        _submit(page, "form[action*='raw.xlsx']")  # the export's own page, while it waits
+        submit(page, "form[action*='raw.xlsx']")  # the export's own page, while it waits
         audit.check(page, f"{role}-export")
         page.goto(collector.url + "/r/" + collector.spare)  # a slip is printed from a receipt
         audit.visit(page, f"{collector.url}/receipts/{collector.spare}/slip", f"{role}-slip")
@@ -253,35 +255,7 @@ def test_the_administration_as_an_administrator(browser, collector, audit):
     for name, path in {**REPORTS["admin"], **ADMIN_PAGES}.items():
         audit.visit(page, base + path, f"admin-{name}")
 
-    page.goto(base + "/admin/unit-import")
-    csv = "code,name,parent,kind\nC99,Xã Mới,01,xã\nC98,Xã Khác,01,commune\n"
-    page.set_input_files(
-        "input[name=file]",
-        files=[{"name": "don-vi.csv", "mimeType": "text/csv", "buffer": csv.encode()}],
-    )
-    _submit(page, "form:has(input[name=file])")
-    audit.check(page, "admin-unit-import-preview")
-
-    page.goto(base + "/admin/kiosks")
-    page.fill("#register input[name=label]", "Quầy 3")
-    _submit(page, "#register form")
-    audit.check(page, "admin-kiosk-token")
-
-    page.goto(base + "/admin/integrations")
-    _submit(page, "form[action$='/admin/integrations']")
-    audit.check(page, "admin-integration-token")
-
-    page.goto(base + "/admin/people")
-    page.fill("input[name=email]", "chu.tich@demo.local")
-    page.select_option("select[name=role]", "manager")
-    page.select_option("select[name=unit]", "00010")
-    _submit(page, "form[action$='/admin/people']")
-    audit.check(page, "admin-temporary-password")
-    temporary = page.locator("code.secret").first.inner_text().strip()
-    page.goto(base + "/admin/people")
-    with page.expect_navigation():
-        page.locator("a", has_text="chu.tich@demo.local").first.click()
-    audit.check(page, "admin-person")
+    temporary = administration_after_actions(page, base, audit.check)
     context.close()
 
     # The new manager must change the temporary password first.
@@ -298,7 +272,7 @@ def test_the_counter_page_as_a_counter_officer(browser, collector, audit):
     if page.locator("#procedure").count():
         page.select_option("#procedure", index=1)
     page.fill("input[name=dossier]", "00001.MC-261207-0042")
-    _submit(page, "form[action$='/counter']")
+    submit(page, "form[action$='/counter']")
     audit.check(page, "counter-slip")
     audit.visit(page, collector.url + "/reports", "counter-refused")
     context.close()
@@ -480,10 +454,10 @@ def test_every_kiosk_screen_and_the_staff_page(browser, kiosk, audit):
     audit.visit(page, base + "/c/9", "kiosk-no-counter")
     audit.visit(page, base + "/staff/", "staff-login")
     page.fill("input[name=pin]", "246813")
-    _submit(page, "form")
+    submit(page, "form")
     audit.check(page, "staff-health")
     page.fill("#officer-1", "CB01")
-    _submit(page, "form.duty-form:has(#officer-1)")
+    submit(page, "form.duty-form:has(#officer-1)")
     audit.check(page, "staff-on-duty")
     context.close()
     audit.assert_clean()

@@ -37,10 +37,12 @@ from collector.demo import (
 from shared.i18n import catalogue
 from tests.browser.conftest import (
     LiveServer,
+    administration_after_actions,
     html_endpoints,
     kiosk_app,
     record_pages,
     seeded_collector,
+    submit,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -267,12 +269,6 @@ def _logged_in(browser, server, guard: Guard, email: str, password: str = DEMO_P
     return context, page
 
 
-def _submit(page, form: str) -> None:
-    """Send the form matched by `form` with its submit button, and wait for the next page."""
-    with page.expect_navigation():
-        page.locator(f"{form} [type=submit]").first.click()
-
-
 #: Pages of every signed-in person, by path; `{unit}` is the person's unit.
 REPORT_PAGES = {
     "home": "/",
@@ -301,7 +297,7 @@ def test_every_report_page_as_each_role(browser, collector, guard, role, email):
         guard.visit(page, collector.url, path, f"{role}-{name}")
     if role != "viewer":
         page.goto(collector.url + "/reports?period=last")
-        _submit(page, "form[action*='raw.xlsx']")  # the export's own page, while it waits
+        submit(page, "form[action*='raw.xlsx']")  # the export's own page, while it waits
         guard.check(page, f"{role}-export")
         page.goto(collector.url + "/r/" + collector.spare)  # a slip is printed from a receipt
         guard.visit(page, collector.url, f"/receipts/{collector.spare}/slip", f"{role}-slip")
@@ -320,7 +316,7 @@ def test_the_counter_page_of_a_counter_officer(browser, collector, guard):
     if page.locator("#procedure").count():
         page.select_option("#procedure", index=1)
     page.fill("input[name=dossier]", "00001.MC-261207-0042")
-    _submit(page, "form[action$='/counter']")
+    submit(page, "form[action$='/counter']")
     guard.check(page, "counter-slip")
     guard.visit(page, collector.url, "/reports", "counter-refused")
     context.close()
@@ -344,37 +340,7 @@ def test_every_administration_page(browser, collector, guard):
     }.items():
         guard.visit(page, base, path, f"admin-{name}")
 
-    page.goto(base + "/admin/unit-import")
-    csv = "code,name,parent,kind\nC99,Xã Mới,01,xã\nC98,Xã Khác,01,commune\n"
-    page.set_input_files(
-        "input[name=file]",
-        files=[{"name": "don-vi.csv", "mimeType": "text/csv", "buffer": csv.encode()}],
-    )
-    _submit(page, "form:has(input[name=file])")
-    guard.check(page, "admin-unit-import-preview")  # with a bad row: its error in Vietnamese
-
-    page.goto(base + "/admin/kiosks")
-    page.fill("#register input[name=label]", "Quầy 3")
-    _submit(page, "#register form")
-    guard.check(page, "admin-kiosk-token")
-
-    page.goto(base + "/admin/integrations")
-    _submit(page, "form[action$='/admin/integrations']")
-    guard.check(page, "admin-integration-token")
-
-    page.goto(base + "/admin/people")
-    page.fill("input[name=email]", "chu.tich@demo.local")
-    page.select_option("select[name=role]", "manager")
-    page.select_option("select[name=unit]", "00010")
-    _submit(page, "form[action$='/admin/people']")
-    guard.check(page, "admin-temporary-password")
-    temporary = page.locator("code.secret").first.inner_text().strip()
-    page.goto(base + "/admin/people")
-    with page.expect_navigation():
-        page.locator("a", has_text="chu.tich@demo.local").first.click()
-    guard.check(page, "admin-person")
-    page.goto(base + "/admin/audit")  # now with every kind of entry made above
-    guard.check(page, "admin-audit-after")
+    temporary = administration_after_actions(page, base, guard.check)
     context.close()
 
     # The new manager must change the temporary password first.
@@ -506,7 +472,7 @@ def test_every_kiosk_screen_and_the_staff_page(browser, kiosk, shots):
     guard.visit(page, base, "/c/9", "kiosk-no-counter")
     guard.visit(page, base, "/staff/", "staff-login")
     page.fill("input[name=pin]", "246813")
-    _submit(page, "form")
+    submit(page, "form")
     guard.check(page, "staff-health")
     context.close()
     guard.assert_clean()
