@@ -208,3 +208,23 @@ def administration_after_actions(page, base: str, check) -> str:
     page.goto(base + "/admin/audit")  # now with every kind of entry made above
     check(page, "admin-audit-after")
     return temporary
+
+
+def receipt_survey_path(server, dossier: str, unit: str = "00001.MC") -> str:
+    """The path of a new receipt's phone survey on `server` (a live collector), issued the way
+    the API and the counter page issue it."""
+    from collector.db import get_session
+    from collector.receipts.service import ReceiptRequest, issue_receipt
+    from collector.receipts.settings import app_key, public_url
+
+    with server.app.app_context():
+        session = get_session()
+        issued = issue_receipt(
+            session,
+            ReceiptRequest(dossier=dossier, unit=unit),
+            key=app_key(server.app),
+            public_url=public_url(server.app),
+            ttl_days=30,
+        )
+        session.commit()
+    return "/r/" + issued.url.rsplit("/", 1)[1]

@@ -16,9 +16,8 @@ import re
 
 import pytest
 
-from collector.db import get_session
 from collector.demo import DEMO_ADMIN, DEMO_PASSWORD
-from tests.browser.conftest import LiveServer, kiosk_app
+from tests.browser.conftest import LiveServer, kiosk_app, receipt_survey_path
 
 PHONE = {"width": 390, "height": 844}
 LAPTOP = {"width": 1366, "height": 768}
@@ -126,30 +125,13 @@ def _logged_in(browser, server, email: str, **options):
     return context, page
 
 
-def _receipt(server, dossier: str) -> str:
-    from collector.receipts.service import ReceiptRequest, issue_receipt
-    from collector.receipts.settings import app_key, public_url
-
-    with server.app.app_context():
-        session = get_session()
-        issued = issue_receipt(
-            session,
-            ReceiptRequest(dossier=dossier, unit="00001.MC"),
-            key=app_key(server.app),
-            public_url=public_url(server.app),
-            ttl_days=30,
-        )
-        session.commit()
-    return server.url + "/r/" + issued.url.rsplit("/", 1)[1]
-
-
 # -- the keyboard alone ----------------------------------------------------------------------------
 
 
 def test_the_phone_survey_by_keyboard_alone(browser, seeded):
     context = browser.new_context(viewport=PHONE, locale="vi-VN")
     page = context.new_page()
-    page.goto(_receipt(seeded, "000.00.00001.H40-261207-0951"))
+    page.goto(seeded.url + receipt_survey_path(seeded, "000.00.00001.H40-261207-0951"))
     screens = 0
     while "/thanks" not in page.url:
         tab_through(page)
@@ -388,7 +370,7 @@ def test_the_phone_survey_with_its_text_at_200_percent(browser, seeded):
     page = context.new_page()
     cdp = context.new_cdp_session(page)
     cdp.send("Page.setFontSizes", {"fontSizes": {"standard": 32, "fixed": 26}})
-    start = _receipt(seeded, "000.00.00001.H40-261207-0961")
+    start = seeded.url + receipt_survey_path(seeded, "000.00.00001.H40-261207-0961")
     found += [f"phone text x2: {f}" for f in _zoomed_pages(page, start)]
     body = page.evaluate("() => parseFloat(getComputedStyle(document.body).fontSize)")
     context.close()
@@ -397,7 +379,7 @@ def test_the_phone_survey_with_its_text_at_200_percent(browser, seeded):
     zoom = {"width": LAPTOP["width"] // 2, "height": LAPTOP["height"] // 2}
     context = browser.new_context(viewport=zoom, device_scale_factor=2, locale="vi-VN")
     page = context.new_page()
-    start = _receipt(seeded, "000.00.00001.H40-261207-0962")
+    start = seeded.url + receipt_survey_path(seeded, "000.00.00001.H40-261207-0962")
     found += [f"laptop zoom 200 %: {f}" for f in _zoomed_pages(page, start)]
     context.close()
     assert not found, "\n".join(found)
@@ -475,7 +457,7 @@ def test_reduced_motion_is_honoured_everywhere(browser, seeded, kiosk):
     look("kiosk welcome")
     _to_reasons(page, kiosk.url)
     look("kiosk reasons")
-    page.goto(_receipt(seeded, "000.00.00001.H40-261207-0971"))
+    page.goto(seeded.url + receipt_survey_path(seeded, "000.00.00001.H40-261207-0971"))
     look("phone survey")
     page.goto(seeded.url + "/login")
     look("login")
@@ -606,7 +588,7 @@ def test_the_faces_chips_and_focus_ring_contrast(browser, seeded, kiosk):
 
     context = browser.new_context(viewport=PHONE, locale="vi-VN")
     page = context.new_page()
-    page.goto(_receipt(seeded, "000.00.00001.H40-261207-0981"))
+    page.goto(seeded.url + receipt_survey_path(seeded, "000.00.00001.H40-261207-0981"))
     focus(page, "input[type=radio]")
     found += _contrasts(
         page, borders=["label.none"], texts=[".face-choice .label", "label.none span"], ring=True

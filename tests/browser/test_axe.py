@@ -33,6 +33,7 @@ from tests.browser.conftest import (
     administration_after_actions,
     html_endpoints,
     kiosk_app,
+    receipt_survey_path,
     record_pages,
     submit,
 )
@@ -279,24 +280,6 @@ def test_the_counter_page_as_a_counter_officer(browser, collector, audit):
     audit.assert_clean()
 
 
-def _receipt(collector, dossier: str) -> str:
-    """The path of a new receipt's survey."""
-    from collector.receipts.service import ReceiptRequest, issue_receipt
-    from collector.receipts.settings import app_key, public_url
-
-    with collector.app.app_context():
-        session = get_session()
-        issued = issue_receipt(
-            session,
-            ReceiptRequest(dossier=dossier, unit="00001.MC"),
-            key=app_key(collector.app),
-            public_url=public_url(collector.app),
-            ttl_days=30,
-        )
-        session.commit()
-    return "/r/" + issued.url.rsplit("/", 1)[1]
-
-
 def test_the_phone_survey_in_every_state(browser, collector, audit):
     import datetime as dt
 
@@ -307,7 +290,7 @@ def test_the_phone_survey_in_every_state(browser, collector, audit):
     context = browser.new_context(viewport=VIEWPORTS["phone"], locale="vi-VN")
     page = context.new_page()
     base = collector.url
-    path = _receipt(collector, "000.00.00001.H40-261207-0901")
+    path = receipt_survey_path(collector, "000.00.00001.H40-261207-0901")
     audit.visit(page, base + path, "phone-1")
     for step in range(2, 12):
         radios = page.locator("input[type=radio][value='2']")
@@ -329,8 +312,8 @@ def test_the_phone_survey_in_every_state(browser, collector, audit):
     audit.visit(page, base + path, "phone-answered")
     audit.visit(page, base + "/r/not-a-real-token", "phone-unknown")
 
-    expired = _receipt(collector, "000.00.00001.H40-261207-0902")
-    revoked = _receipt(collector, "000.00.00001.H40-261207-0903")
+    expired = receipt_survey_path(collector, "000.00.00001.H40-261207-0902")
+    revoked = receipt_survey_path(collector, "000.00.00001.H40-261207-0903")
     with collector.app.app_context():
         session = get_session()
         key = app_key(collector.app)
@@ -342,7 +325,7 @@ def test_the_phone_survey_in_every_state(browser, collector, audit):
     audit.visit(page, base + revoked, "phone-revoked")
 
     # A form that was not issued here (a stale or forged token): nothing stored.
-    fresh = _receipt(collector, "000.00.00001.H40-261207-0904")
+    fresh = receipt_survey_path(collector, "000.00.00001.H40-261207-0904")
     page.goto(base + fresh)
     page.evaluate("document.querySelector('input[name=csrf_token]').value = 'x'")
     with page.expect_navigation():
