@@ -228,3 +228,33 @@ def receipt_survey_path(server, dossier: str, unit: str = "00001.MC") -> str:
         )
         session.commit()
     return "/r/" + issued.url.rsplit("/", 1)[1]
+
+
+def walk_kiosk_survey(page, base: str, check, variant: str) -> None:
+    """Through every screen of a kiosk survey at counter 1, answering 1 (so that the reasons
+    show), going Back once from the second screen; each screen handed to `check(page, name)`.
+    Ends on the reasons screen."""
+    page.goto(base + "/c/1")
+    with page.expect_navigation():
+        page.locator("a.start").first.click()
+    for step in range(1, 30):
+        check(page, f"kiosk-{variant}-screen-{step}")
+        if "/reasons" in page.url:
+            break
+        faces = page.locator("button.answer[value='1']")
+        if faces.count():
+            with page.expect_navigation():
+                faces.first.click()
+        else:
+            radios = page.locator("input[type=radio][value='1']")
+            for n in range(radios.count()):
+                radios.nth(n).check()
+            with page.expect_navigation():
+                page.locator("form [type=submit]").last.click()
+        if step == 1:  # Back: the first screen again, its face shown as chosen
+            with page.expect_navigation():
+                page.locator("button.back").click()
+            check(page, f"kiosk-{variant}-back")
+            with page.expect_navigation():
+                page.locator("button.answer.chosen, form [type=submit][name=next]").first.click()
+    assert "/reasons" in page.url

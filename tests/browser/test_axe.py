@@ -36,6 +36,7 @@ from tests.browser.conftest import (
     receipt_survey_path,
     record_pages,
     submit,
+    walk_kiosk_survey,
 )
 
 HERE = Path(__file__).resolve().parent
@@ -378,34 +379,6 @@ def kiosk(tmp_path_factory):
         yield server
 
 
-def _kiosk_survey(page, audit: Audit, base: str, variant: str) -> None:
-    """Through every screen of a survey at counter 1, answering 1 (so the reasons show)."""
-    page.goto(base + "/c/1")
-    with page.expect_navigation():
-        page.locator("a.start").first.click()
-    for step in range(1, 30):
-        audit.check(page, f"kiosk-{variant}-screen-{step}")
-        if "/reasons" in page.url:
-            break
-        faces = page.locator("button.answer[value='1']")
-        if faces.count():
-            with page.expect_navigation():
-                faces.first.click()
-        else:
-            radios = page.locator("input[type=radio][value='1']")
-            for n in range(radios.count()):
-                radios.nth(n).check()
-            with page.expect_navigation():
-                page.locator("form [type=submit]").last.click()
-        if step == 1:  # Back: the first screen again, its face shown as chosen
-            with page.expect_navigation():
-                page.locator("button.back").click()
-            audit.check(page, f"kiosk-{variant}-back")
-            with page.expect_navigation():
-                page.locator("button.answer.chosen, form [type=submit][name=next]").first.click()
-    assert "/reasons" in page.url
-
-
 def test_every_kiosk_screen_and_the_staff_page(browser, kiosk, audit):
     context = browser.new_context(viewport=VIEWPORTS["tablet"], has_touch=True, locale="vi-VN")
     page = context.new_page()
@@ -414,7 +387,7 @@ def test_every_kiosk_screen_and_the_staff_page(browser, kiosk, audit):
     audit.visit(page, base + "/c/2", "kiosk-choice")
     audit.visit(page, base + "/c/1", "kiosk-welcome")
     audit.visit(page, base + "/c/1?lang=en", "kiosk-welcome-en")
-    _kiosk_survey(page, audit, base, "short")
+    walk_kiosk_survey(page, base, audit.check, "short")
     page.locator("label.chip").first.click()
     page.fill("textarea", "Chờ hơi lâu")
     audit.check(page, "kiosk-reasons-chosen")
@@ -424,7 +397,7 @@ def test_every_kiosk_screen_and_the_staff_page(browser, kiosk, audit):
 
     kiosk.app.config["VARIANT"] = "full"  # the full list: several questions a screen
     try:
-        _kiosk_survey(page, audit, base, "full")
+        walk_kiosk_survey(page, base, audit.check, "full")
     finally:
         kiosk.app.config["VARIANT"] = "short"
 

@@ -43,6 +43,7 @@ from tests.browser.conftest import (
     record_pages,
     seeded_collector,
     submit,
+    walk_kiosk_survey,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -440,23 +441,7 @@ def test_every_kiosk_screen_and_the_staff_page(browser, kiosk, shots):
     guard.visit(page, base, "/", "kiosk-index")
     guard.visit(page, base, "/c/2", "kiosk-choice")
     guard.visit(page, base, "/c/1", "kiosk-welcome")
-    with page.expect_navigation():
-        page.locator("a.start").first.click()
-    for step in range(1, 12):
-        guard.check(page, f"kiosk-screen-{step}")
-        if "/reasons" in page.url:
-            break
-        faces = page.locator("button.answer[value='1']")
-        if faces.count():
-            with page.expect_navigation():
-                faces.first.click()
-        else:
-            radios = page.locator("input[type=radio][value='1']")
-            for n in range(radios.count()):
-                radios.nth(n).check()
-            with page.expect_navigation():
-                page.locator("form [type=submit]").last.click()
-    assert "/reasons" in page.url
+    walk_kiosk_survey(page, base, guard.check, "short")
     page.locator("label.chip").first.click()
     page.fill("textarea", "Chờ hơi lâu")
     with page.expect_navigation():
