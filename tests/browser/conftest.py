@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -258,3 +259,32 @@ def walk_kiosk_survey(page, base: str, check, variant: str) -> None:
             with page.expect_navigation():
                 page.locator("button.answer.chosen, form [type=submit][name=next]").first.click()
     assert "/reasons" in page.url
+
+
+#: The staff PIN of `counter_kiosk`.
+KIOSK_PIN = "246813"
+
+
+@contextlib.contextmanager
+def counter_kiosk(folder: Path):
+    """A live kiosk of two counters (the second offering two services), with a staff PIN and
+    slow timeouts, recording the pages it serves in `server.seen`: the kiosk the guard and the
+    accessibility audit walk."""
+    from werkzeug.security import generate_password_hash
+
+    app = kiosk_app(
+        folder,
+        OFFICE_NAME="Bộ phận Một cửa xã Minh Khai",
+        THANKS_SECONDS=600,
+        IDLE_TIMEOUT=600,
+        STAFF_PIN_HASH=generate_password_hash(KIOSK_PIN),
+        COUNTERS=[
+            {"code": "1", "name": "Quầy 1", "unit": "H40.22.01", "kinds": ["admin"]},
+            {"code": "2", "name": "Quầy 2", "unit": "H40.22.01", "kinds": ["admin", "health"]},
+        ],
+    )
+    seen: set[str] = set()
+    record_pages(app, seen)
+    with LiveServer(app) as server:
+        server.app, server.seen = app, seen
+        yield server

@@ -28,13 +28,12 @@ from axe_playwright_python.base import AXE_SCRIPT
 from collector.db import get_session
 from collector.demo import DEMO_ADMIN, DEMO_COUNTER, DEMO_MANAGER, DEMO_PASSWORD
 from tests.browser.conftest import (
+    KIOSK_PIN,
     VIEWER,
-    LiveServer,
     administration_after_actions,
+    counter_kiosk,
     html_endpoints,
-    kiosk_app,
     receipt_survey_path,
-    record_pages,
     submit,
     walk_kiosk_survey,
 )
@@ -359,23 +358,7 @@ def test_every_collector_page_is_audited(collector):
 
 @pytest.fixture(scope="module")
 def kiosk(tmp_path_factory):
-    from werkzeug.security import generate_password_hash
-
-    app = kiosk_app(
-        tmp_path_factory.mktemp("axe-kiosk"),
-        OFFICE_NAME="Bộ phận Một cửa xã Minh Khai",
-        THANKS_SECONDS=600,
-        IDLE_TIMEOUT=600,
-        STAFF_PIN_HASH=generate_password_hash("246813"),
-        COUNTERS=[
-            {"code": "1", "name": "Quầy 1", "unit": "H40.22.01", "kinds": ["admin"]},
-            {"code": "2", "name": "Quầy 2", "unit": "H40.22.01", "kinds": ["admin", "health"]},
-        ],
-    )
-    seen: set[str] = set()
-    record_pages(app, seen)
-    with LiveServer(app) as server:
-        server.app, server.seen = app, seen
+    with counter_kiosk(tmp_path_factory.mktemp("axe-kiosk")) as server:
         yield server
 
 
@@ -409,7 +392,7 @@ def test_every_kiosk_screen_and_the_staff_page(browser, kiosk, audit):
     kiosk.app.config["GUARD_SECONDS"] = 0
     audit.visit(page, base + "/c/9", "kiosk-no-counter")
     audit.visit(page, base + "/staff/", "staff-login")
-    page.fill("input[name=pin]", "246813")
+    page.fill("input[name=pin]", KIOSK_PIN)
     submit(page, "form")
     audit.check(page, "staff-health")
     page.fill("#officer-1", "CB01")

@@ -36,11 +36,11 @@ from collector.demo import (
 )
 from shared.i18n import catalogue
 from tests.browser.conftest import (
+    KIOSK_PIN,
     LiveServer,
     administration_after_actions,
+    counter_kiosk,
     html_endpoints,
-    kiosk_app,
-    record_pages,
     seeded_collector,
     submit,
     walk_kiosk_survey,
@@ -411,24 +411,7 @@ def test_every_collector_page_is_guarded(collector, request):
 
 @pytest.fixture(scope="module")
 def kiosk(tmp_path_factory):
-    from werkzeug.security import generate_password_hash
-
-    folder = tmp_path_factory.mktemp("guard-kiosk")
-    app = kiosk_app(
-        folder,
-        OFFICE_NAME="Bộ phận Một cửa xã Minh Khai",
-        THANKS_SECONDS=600,
-        IDLE_TIMEOUT=600,
-        STAFF_PIN_HASH=generate_password_hash("246813"),
-        COUNTERS=[
-            {"code": "1", "name": "Quầy 1", "unit": "H40.22.01", "kinds": ["admin"]},
-            {"code": "2", "name": "Quầy 2", "unit": "H40.22.01", "kinds": ["admin", "health"]},
-        ],
-    )
-    seen: set[str] = set()
-    record_pages(app, seen)
-    with LiveServer(app) as server:
-        server.app, server.seen = app, seen
+    with counter_kiosk(tmp_path_factory.mktemp("guard-kiosk")) as server:
         yield server
 
 
@@ -456,7 +439,7 @@ def test_every_kiosk_screen_and_the_staff_page(browser, kiosk, shots):
     kiosk.app.config["GUARD_SECONDS"] = 0
     guard.visit(page, base, "/c/9", "kiosk-no-counter")
     guard.visit(page, base, "/staff/", "staff-login")
-    page.fill("input[name=pin]", "246813")
+    page.fill("input[name=pin]", KIOSK_PIN)
     submit(page, "form")
     guard.check(page, "staff-health")
     context.close()
