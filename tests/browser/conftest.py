@@ -154,10 +154,19 @@ VIEWER = "viewer@demo.local"
 def seeded(tmp_path_factory):
     """One seeded collector served for the accessibility tests (test_axe, test_access): the
     seeding takes seconds, the pages are read many times. `seen` gathers the endpoints served."""
+    with served_collector(tmp_path_factory.mktemp("seeded-collector")) as server:
+        yield server
+
+
+@contextlib.contextmanager
+def served_collector(folder: Path):
+    """A live demo-seeded collector (`seeded_collector`, with a viewer), its public address its
+    own, the endpoints it serves gathered in `server.seen` and a spare receipt's token in
+    `server.spare`."""
     from collector.db import get_db
 
     seen: set[str] = set()
-    app, spare = seeded_collector(tmp_path_factory.mktemp("seeded-collector"), VIEWER, seen)
+    app, spare = seeded_collector(folder, VIEWER, seen)
     with LiveServer(app) as server:
         app.config["PUBLIC_URL"] = server.url
         server.app, server.seen, server.spare = app, seen, spare.rsplit("/", 1)[1]
@@ -288,3 +297,20 @@ def counter_kiosk(folder: Path):
     with LiveServer(app) as server:
         server.app, server.seen = app, seen
         yield server
+
+
+def logged_in(browser, server, email: str, password: str | None = None, watch=None):
+    """A new laptop-sized browser context signed in to `server` as `email` (the demo password
+    unless given); `watch(page)` is called before the first page loads. Returns (context, page)."""
+    from collector.demo import DEMO_PASSWORD
+
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="vi-VN")
+    page = context.new_page()
+    if watch is not None:
+        watch(page)
+    page.goto(server.url + "/login")
+    page.fill("#email", email)
+    page.fill("#password", password or DEMO_PASSWORD)
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+    return context, page

@@ -26,13 +26,14 @@ import pytest
 from axe_playwright_python.base import AXE_SCRIPT
 
 from collector.db import get_session
-from collector.demo import DEMO_ADMIN, DEMO_COUNTER, DEMO_MANAGER, DEMO_PASSWORD
+from collector.demo import DEMO_ADMIN, DEMO_COUNTER, DEMO_MANAGER
 from tests.browser.conftest import (
     KIOSK_PIN,
     VIEWER,
     administration_after_actions,
     counter_kiosk,
     html_endpoints,
+    logged_in,
     receipt_survey_path,
     submit,
     walk_kiosk_survey,
@@ -182,17 +183,6 @@ def collector(seeded):
     return seeded
 
 
-def _logged_in(browser, server, email: str, password: str = DEMO_PASSWORD):
-    context = browser.new_context(viewport=VIEWPORTS["laptop"], locale="vi-VN")
-    page = context.new_page()
-    page.goto(server.url + "/login")
-    page.fill("#email", email)
-    page.fill("#password", password)
-    with page.expect_navigation():
-        page.click("button[type=submit]")
-    return context, page
-
-
 #: The reports each role reads: the start page (last week's report of the person's unit, with
 #: its units below), a year, a unit's month below the province, the trend. Each kind of report
 #: is audited for one role or two: they are one template, and the largest pages of the product
@@ -233,7 +223,7 @@ ADMIN_PAGES = {
 
 @pytest.mark.parametrize(("role", "email"), [("viewer", VIEWER), ("manager", DEMO_MANAGER)])
 def test_the_reports_as_a_viewer_and_a_manager(browser, collector, audit, role, email):
-    context, page = _logged_in(browser, collector, email)
+    context, page = logged_in(browser, collector, email)
     for name, path in {**REPORTS[role], **PAGES}.items():
         audit.visit(page, collector.url + path, f"{role}-{name}")
     if role == "manager":
@@ -249,7 +239,7 @@ def test_the_reports_as_a_viewer_and_a_manager(browser, collector, audit, role, 
 
 
 def test_the_administration_as_an_administrator(browser, collector, audit):
-    context, page = _logged_in(browser, collector, DEMO_ADMIN)
+    context, page = logged_in(browser, collector, DEMO_ADMIN)
     base = collector.url
     # The pages the other roles read differ for an administrator only in the top bar, which
     # every page below has.
@@ -260,14 +250,14 @@ def test_the_administration_as_an_administrator(browser, collector, audit):
     context.close()
 
     # The new manager must change the temporary password first.
-    context, page = _logged_in(browser, collector, "chu.tich@demo.local", temporary)
+    context, page = logged_in(browser, collector, "chu.tich@demo.local", temporary)
     audit.check(page, "new-manager-password")
     context.close()
     audit.assert_clean()
 
 
 def test_the_counter_page_as_a_counter_officer(browser, collector, audit):
-    context, page = _logged_in(browser, collector, DEMO_COUNTER)
+    context, page = logged_in(browser, collector, DEMO_COUNTER)
     page.add_init_script("window.print = () => {};")  # the slip opens the print dialog
     audit.visit(page, collector.url + "/counter", "counter")
     if page.locator("#procedure").count():

@@ -27,28 +27,27 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Error as PlaywrightError
 
-from collector.db import get_db, get_session
+from collector.db import get_session
 from collector.demo import (
     DEMO_ADMIN,
     DEMO_COUNTER,
     DEMO_MANAGER,
-    DEMO_PASSWORD,
 )
 from shared.i18n import catalogue
 from tests.browser.conftest import (
     KIOSK_PIN,
-    LiveServer,
+    VIEWER,
     administration_after_actions,
     counter_kiosk,
     html_endpoints,
-    seeded_collector,
+    logged_in,
+    served_collector,
     submit,
     walk_kiosk_survey,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
 VIEWPORTS = {"laptop": {"width": 1366, "height": 768}, "phone": {"width": 390, "height": 844}}
-VIEWER = "viewer@demo.local"
 
 #: Printf and brace placeholders of a message id; %% is a literal per cent sign.
 PLACEHOLDER = re.compile(r"%\(\w+\)[-#0 +]*\d*(?:\.\d+)?[a-z]|%[sdfr]|\{[^{}]*\}")
@@ -244,30 +243,13 @@ def shots(screenshot_dir) -> Path:
 
 @pytest.fixture(scope="module")
 def collector(tmp_path_factory):
-    seen: set[str] = set()
-    app, spare = seeded_collector(tmp_path_factory.mktemp("guard-collector"), VIEWER, seen)
-    with LiveServer(app) as server:
-        app.config["PUBLIC_URL"] = server.url
-        server.app, server.seen, server.spare = app, seen, spare.rsplit("/", 1)[1]
+    with served_collector(tmp_path_factory.mktemp("guard-collector")) as server:
         yield server
-    get_db(app).dispose()
 
 
 @pytest.fixture
 def guard(shots) -> Guard:
     return Guard(EnglishIds("shared", "collector"), collector_codes(), shots)
-
-
-def _logged_in(browser, server, guard: Guard, email: str, password: str = DEMO_PASSWORD):
-    context = browser.new_context(viewport=VIEWPORTS["laptop"], locale="vi-VN")
-    page = context.new_page()
-    guard.watch(page)
-    page.goto(server.url + "/login")
-    page.fill("#email", email)
-    page.fill("#password", password)
-    with page.expect_navigation():
-        page.click("button[type=submit]")
-    return context, page
 
 
 #: Pages of every signed-in person, by path; `{unit}` is the person's unit.
@@ -292,7 +274,7 @@ REPORT_PAGES = {
     ("role", "email"), [("viewer", VIEWER), ("manager", DEMO_MANAGER), ("admin", DEMO_ADMIN)]
 )
 def test_every_report_page_as_each_role(browser, collector, guard, role, email):
-    context, page = _logged_in(browser, collector, guard, email)
+    context, page = logged_in(browser, collector, email, watch=guard.watch)
     guard.check(page, f"{role}-start")
     for name, path in REPORT_PAGES.items():
         guard.visit(page, collector.url, path, f"{role}-{name}")
@@ -311,7 +293,7 @@ def test_every_report_page_as_each_role(browser, collector, guard, role, email):
 
 def test_the_counter_page_of_a_counter_officer(browser, collector, guard):
     """A counter officer's one page: the counter page, then a slip issued from it."""
-    context, page = _logged_in(browser, collector, guard, DEMO_COUNTER)
+    context, page = logged_in(browser, collector, DEMO_COUNTER, watch=guard.watch)
     page.add_init_script("window.print = () => {};")  # the slip opens the print dialog
     guard.visit(page, collector.url, "/counter", "counter")
     if page.locator("#procedure").count():
@@ -325,7 +307,7 @@ def test_the_counter_page_of_a_counter_officer(browser, collector, guard):
 
 
 def test_every_administration_page(browser, collector, guard):
-    context, page = _logged_in(browser, collector, guard, DEMO_ADMIN)
+    context, page = logged_in(browser, collector, DEMO_ADMIN, watch=guard.watch)
     base = collector.url
     for name, path in {
         "admin": "/admin/",
@@ -345,7 +327,9 @@ def test_every_administration_page(browser, collector, guard):
     context.close()
 
     # The new manager must change the temporary password first.
-    context, page = _logged_in(browser, collector, guard, "chu.tich@demo.local", temporary)
+    context, page = logged_in(
+        browser, collector, "chu.tich@demo.local", temporary, watch=guard.watch
+    )
     guard.check(page, "new-manager-password")
     context.close()
     guard.assert_clean()
