@@ -47,8 +47,13 @@ CountsDict = Mapping[str, Mapping[int, int]]
 
 SCALE = (1, 2, 3, 4, 5)
 
-#: Verdict codes (section 7).
-MEETS, MISSES, TOO_CLOSE, TOO_FEW, NO_DATA = "meets", "misses", "too-close", "too-few", "no-data"
+#: Verdict codes (methodology section 7): the one definition, which the report's model shows.
+MEETS = "meets"  #: the whole interval is above the target
+MISSES = "misses"  #: the whole interval is below the target
+TOO_CLOSE = "too-close"  #: enough responses, and the interval contains the target
+TOO_FEW = "too-few"  #: fewer responses with a valid answer than the minimum
+NO_DATA = "no-data"  #: nobody gave a valid answer
+VERDICTS = (MEETS, MISSES, TOO_CLOSE, TOO_FEW, NO_DATA)
 
 
 @dataclass(frozen=True)

@@ -12,16 +12,13 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+# The verdict codes (methodology section 7) are defined once, in `shared.scoring`; the report's
+# types name them from here.
+from shared.scoring import MEETS, MISSES, NO_DATA, TOO_CLOSE, TOO_FEW, VERDICTS  # noqa: F401
+
 #: A 95 % interval in percent.
 Interval = tuple[float, float]
 
-#: Verdict codes (methodology section 7).
-MEETS = "meets"  #: the whole interval is above the target
-MISSES = "misses"  #: the whole interval is below the target
-TOO_CLOSE = "too-close"  #: enough responses, and the interval contains the target
-TOO_FEW = "too-few"  #: fewer responses with a valid answer than the minimum
-NO_DATA = "no-data"  #: nobody gave a valid answer
-VERDICTS = (MEETS, MISSES, TOO_CLOSE, TOO_FEW, NO_DATA)
 
 #: Trend grains.
 WEEK, MONTH = "week", "month"
