@@ -19,6 +19,7 @@ from collector.models import ReportCount, ReportCross, ReportGroupCount, Respons
 from collector.receipts.report import load_receipts
 from collector.reports.counts import GROUP_VALUES, broken_sql, suspect_sql, unofficial_sql
 from collector.reports.data import COUNT_COLUMNS, DIMENSIONS, ReportData
+from collector.reports.lineage import lineage_of
 from collector.reports.periods import Period
 from collector.reports.weeks import ZONE
 from shared.text import clean_comment, normalise_text
@@ -340,8 +341,10 @@ def load_report_data(
     from, read from the counts (`refresh_counts` must have brought them up to date) and, for the
     comments and the left-out list, from at most a few windows of responses."""
     units = load_units(session, root_id)
-    ids = [int(i) for i in units["id"]]
     buckets = [period, period.previous(), *period.trend_buckets()]
+    # Units that ceased are read as the units that follow them (collector.reports.lineage).
+    lineage = lineage_of(session, units, period, buckets)
+    ids = lineage.read_ids(int(i) for i in units["id"])
     counts, channel_counts, versions, period_versions = bucket_counts(
         session, ids, buckets, include_unofficial
     )
@@ -425,7 +428,7 @@ def load_report_data(
         if comments_total
         else pd.DataFrame(columns=COMMENT_COLUMNS)
     )
-    return ReportData(
+    data = ReportData(
         period=period,
         root_id=root_id,
         units=units,
@@ -445,6 +448,7 @@ def load_report_data(
         comments_total=comments_total,
         receipts=load_receipts(session, ids, period.start_utc(), period.end_utc()),
     )
+    return lineage.apply(data)
 
 
 LEFT_OUT_COLUMNS = ["local_time", "unit_id", "kind", "channel", "counter", "suspect", "broken"]
