@@ -149,6 +149,15 @@ def trend_chart(
             f'<circle cx="{x:.1f}" cy="{y:.1f}" r="5" fill="{fill}" stroke="{BLUE}" '
             f'stroke-width="2.5"><title>{escape(what)}</title></circle>'
         )
+    # A reorganisation of the units (collector.reports.lineage): a dashed line through its bucket.
+    for i, t in enumerate(trend):
+        if t.reorganised and labels.get("reorganised"):
+            parts.append(
+                f'<line x1="{x_of(i):.1f}" y1="{top:.1f}" x2="{x_of(i):.1f}" y2="{bottom:.1f}" '
+                f'stroke="{GRID}" stroke-width="2" stroke-dasharray="4,4" '
+                f'data-reorganised="{t.reorganised[0].isoformat()}">'
+                f"<title>{escape(labels['reorganised'])}</title></line>"
+            )
     # The legend, below the axis.
     ly = bottom + 42
     legend = [

@@ -165,3 +165,30 @@ def test_a_split_whose_kiosks_went_apart_is_shown_as_not_assigned(app, split):
     # Reported before the split, the commune is as it was and nothing is said about it.
     before = _report(app, "P01", "2026-W03")
     assert _children(before) == {"C02": 8} and before.reorganisations == ()
+
+
+def test_the_page_names_the_reorganisation_and_marks_the_trend(app, client, merged):
+    from tests.collector.reports_helpers import login, make_user
+
+    make_user(app, "tinh@example.org", "admin", "P01")
+    login(client, "tinh@example.org")
+    page = client.get("/reports", query_string={"unit": "N01", "period": "2026-Q1"})
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert 'data-fig="reorganisation.0"' in html
+    assert "C01, C02, C03" in html and "02/02/2026" in html
+    assert 'data-fig="trend.admin.2026-W06.reorganised"' in html
+    assert 'data-reorganised="2026-02-02"' in html  # the line through the chart
+    assert 'data-fig="trend.admin.2026-W03.reorganised"' not in html
+
+
+def test_a_split_not_assigned_is_said_on_the_page(app, client, split):
+    from tests.collector.reports_helpers import login, make_user
+
+    _move(app, split[0].id, "S01")
+    make_user(app, "tinh@example.org", "admin", "P01")
+    login(client, "tinh@example.org")
+    html = client.get("/reports", query_string={"unit": "P01", "period": "2026-Q1"}).get_data(
+        as_text=True
+    )
+    assert 'data-fig="reorganisation.0.unassigned"' in html
