@@ -25,6 +25,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from collector.models.units import UNIT_CHANGES
 from collector.reports import model
 from collector.reports.labels import (
     channel_label,
@@ -348,6 +349,7 @@ def _kind_tables(report: model.Report) -> list[Table]:
                     *_ci(t.ci95),
                     t.n,
                     _yes(t.partial),
+                    ", ".join(_day(d) for d in t.reorganised),
                 ]
             )
     k_ = _("Kind of service")
@@ -442,6 +444,7 @@ def _kind_tables(report: model.Report) -> list[Table]:
                 _("Interval (95%), high"),
                 _("Responses with an answer (n)"),
                 _("Partial"),
+                _("Units reorganised"),
             ],
             trend,
         ),
@@ -691,7 +694,33 @@ def table_sections(report: model.Report) -> list[Table]:
             ],
         ),
         *_receipt_tables(report),
+        _reorganisation_table(report),
     ]
+
+
+def _reorganisation_table(report: model.Report) -> Table:
+    """The reorganisations of the report's units in its period and trend
+    (collector.reports.lineage)."""
+    return (
+        _("Units reorganised"),
+        [
+            _("Date"),
+            _("Kind of change"),
+            _("Units that ceased"),
+            _("Units that follow them"),
+            _("Not assigned"),
+        ],
+        [
+            [
+                _day(r.effective),
+                translate(UNIT_CHANGES.get(r.change, r.change)),
+                ", ".join(r.before),
+                ", ".join(r.after),
+                r.unassigned,
+            ]
+            for r in report.reorganisations
+        ],
+    )
 
 
 # -- files ---------------------------------------------------------------------------------------

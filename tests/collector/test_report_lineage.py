@@ -175,7 +175,7 @@ def test_the_page_names_the_reorganisation_and_marks_the_trend(app, client, merg
     page = client.get("/reports", query_string={"unit": "N01", "period": "2026-Q1"})
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    assert 'data-fig="reorganisation.0"' in html
+    assert 'data-fig="reorganisation.2026-02-02.C01+C02+C03.after"' in html
     assert "C01, C02, C03" in html and "02/02/2026" in html
     assert 'data-fig="trend.admin.2026-W06.reorganised"' in html
     assert 'data-reorganised="2026-02-02"' in html  # the line through the chart
@@ -191,4 +191,4 @@ def test_a_split_not_assigned_is_said_on_the_page(app, client, split):
     html = client.get("/reports", query_string={"unit": "P01", "period": "2026-Q1"}).get_data(
         as_text=True
     )
-    assert 'data-fig="reorganisation.0.unassigned"' in html
+    assert 'data-fig="reorganisation.2026-02-02.C02.unassigned">8<' in html
