@@ -109,7 +109,7 @@ class Lineage:
             & counts["unit_id"].isin(list(self.unassigned))
         ]
         totals = (rows["answered"] + rows["no_opinion"]).groupby(rows["unit_id"]).sum()
-        return {self.codes[int(u)]: int(n) for u, n in totals.items()}
+        return {self.codes[int(u)]: int(n) for u, n in totals.items() if int(u) in self.codes}
 
     def mark(self, report: model.Report) -> model.Report:
         """The report with its reorganisations named and the trend points holding them marked."""
@@ -280,14 +280,17 @@ def _changes(
     scope: set[int],
     buckets: list[Period],
 ) -> tuple[tuple[model.Reorganisation, ...], dict[int, str]]:
-    """The reorganisations within the report's buckets that concern its units: merges grouped
-    by the unit they went into, a split by the unit split."""
+    """The reorganisations that concern the report: those it applies from the start of its
+    buckets on (a report of a period before a change whose new unit is in it says so too), and
+    those of its units within its buckets. Merges are grouped by the unit they went into, a
+    split by the unit split."""
     first = min(b.start for b in buckets)
     last = max(b.end for b in buckets)
     shown = [
         (pred, succ, change, effective)
         for pred, succ, change, effective in links
-        if first <= effective <= last and (pred in target or pred in unassigned or succ in scope)
+        if effective >= first
+        and (pred in target or pred in unassigned or (succ in scope and effective <= last))
     ]
     ids = {i for pred, succ, _, _ in shown for i in (pred, succ)}
     codes = dict(session.execute(sa.select(Unit.id, Unit.code).where(Unit.id.in_(ids))).all())

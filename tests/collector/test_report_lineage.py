@@ -192,3 +192,34 @@ def test_a_split_not_assigned_is_said_on_the_page(app, client, split):
         as_text=True
     )
     assert 'data-fig="reorganisation.2026-02-02.C02.unassigned">8<' in html
+
+
+def test_the_huong_hoa_communes_carry_their_history_into_khe_sanh(app, client, tmp_path):
+    """The shipped files on an old Hướng Hóa tree: the responses of Tân Hợp (19450) count in
+    the new Khe Sanh (19429) from before the change; those of the district's own kiosk, left at
+    the district, are the split's responses not assigned."""
+    from tests.collector.test_unit_history import QUANG_TRI, _old_huong_hoa
+
+    runner = app.test_cli_runner()
+    old = tmp_path / "old.csv"
+    old.write_text(_old_huong_hoa(), encoding="utf-8")
+    assert runner.invoke(collector, ["units", "import", str(old)]).exit_code == 0
+    tan_hop, khe_sanh, district = (register(app, client, c) for c in ("19450", "19429", "465"))
+    _post(tan_hop, 5, "2025-06-10", 3)
+    _post(khe_sanh, 1, "2025-06-11", 2)
+    _post(district, 5, "2025-06-12", 4)
+    for args in (
+        ["units", "import", str(QUANG_TRI / "units.csv")],
+        ["units", "reorganise", str(QUANG_TRI / "huong-hoa.csv")],
+    ):
+        result = runner.invoke(collector, args)
+        assert result.exit_code == 0, result.output
+    june = _report(app, "19429", "2025-06").kind("admin")
+    assert june.summary.n == 5  # its own 2 and Tân Hợp's 3
+    year = _report(app, "44", "2025")
+    assert _children(year)["19429"] == 5
+    split = next(r for r in year.reorganisations if r.change == "split")
+    assert split.before == ("465",) and len(split.after) == 7
+    assert split.unassigned == 4
+    july = {p.key: p for p in year.kind("admin").trend}["2025-07"]
+    assert july.reorganised == (dt.date(2025, 7, 1),)
