@@ -87,12 +87,11 @@ def plan_reorganisation(
     successor; a unit split has two or more; a renamed unit's successor has no other
     predecessor. All rows share one date; no unit both ceases and follows in the same file, and
     a unit that ceased before cannot cease again."""
+    rows = list(rows)
     errors: list[tuple[int, UnitError]] = []
     planned: list[PlannedLink] = []
     dates: dict[dt.date, int] = {}
-    codes = {code for row in rows for code in ((row.get("from") or "").strip(),)} | {
-        (row.get("to") or "").strip() for row in rows
-    }
+    codes = {(row.get(name) or "").strip() for row in rows for name in ("from", "to")}
     units = {u.code: u for u in session.scalars(sa.select(Unit).where(Unit.code.in_(codes)))}
     linked = set(session.scalars(sa.select(UnitLink.predecessor_id)))
     seen: set[tuple[str, str]] = set()

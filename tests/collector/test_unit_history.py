@@ -135,7 +135,7 @@ def test_a_file_that_is_not_a_reorganisation_is_refused_whole(app, units, tmp_pa
     result = app.test_cli_runner().invoke(
         collector, ["units", "reorganise", _write(tmp_path, "x.csv", text)]
     )
-    assert result.exit_code != 0 and result.output.startswith("Error: ")
+    assert result.exit_code != 0 and result.output.startswith(("Error: ", "Lỗi: "))
     assert _state(app) == before
 
 
