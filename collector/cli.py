@@ -35,6 +35,7 @@ from collector.procedures.cli import procedures
 from collector.receipts.cli import integrations, receipts
 from collector.reports.cli import report
 from collector.reports.targets import set_target
+from collector.unit_history.cli import reorganise
 from collector.units import (
     add_unit,
     import_units,
@@ -550,5 +551,6 @@ collector.add_command(report)
 collector.add_command(integrations)
 collector.add_command(receipts)
 collector.add_command(procedures)
+units.add_command(reorganise)
 
 __all__ = ["cli_locale", "collector"]

@@ -14,7 +14,7 @@ from collector.models.reports import (
     ReportTarget,
 )
 from collector.models.responses import CHANNELS, Answer, Response
-from collector.models.units import Unit
+from collector.models.units import Unit, UnitLink
 
 metadata = Base.metadata
 
@@ -40,6 +40,7 @@ __all__ = [
     "ReportTarget",
     "Response",
     "Unit",
+    "UnitLink",
     "User",
     "metadata",
 ]

@@ -135,6 +135,15 @@ def trend_chart(
             parts.append(_axis_text(x_of(i), bottom + 18, short_key(t.key)))
     parts.append(_target_line(left, right, y_of(target)))
     parts += _trend_marks(trend, x_of, y_of, labels, number, short_key)
+    # A reorganisation of the units (collector.reports.lineage): a dashed line through its bucket.
+    for i, t in enumerate(trend):
+        if t.reorganised and labels.get("reorganised"):
+            parts.append(
+                f'<line x1="{x_of(i):.1f}" y1="{top:.1f}" x2="{x_of(i):.1f}" y2="{bottom:.1f}" '
+                f'stroke="{GRID}" stroke-width="2" stroke-dasharray="4,4" '
+                f'data-reorganised="{t.reorganised[0].isoformat()}">'
+                f"<title>{escape(labels['reorganised'])}</title></line>"
+            )
     ly = bottom + 42  # the legend, below the axis
     legend = _trend_legend(left, ly, labels)
     parts += legend

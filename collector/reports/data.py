@@ -18,7 +18,7 @@ For a question code: `answered` answers 1-5, `satisfied` answers 4-5, `no_opinio
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -73,3 +73,5 @@ class ReportData:
     comments_total: int = 0
     #: unit_id, issued, opened, answered, expired, revoked: receipts issued in the period.
     receipts: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: How units that ceased are counted (collector.reports.lineage.Lineage); None: no change.
+    lineage: Any = None

@@ -17,6 +17,7 @@ from collector.models import ReportCount, ReportCross, ReportGroupCount, Unit
 from collector.receipts.report import load_receipts
 from collector.reports.counts import GROUP_VALUES
 from collector.reports.data import COUNT_COLUMNS, DIMENSIONS, ReportData
+from collector.reports.lineage import lineage_of
 from collector.reports.listed import (
     COMMENT_COLUMNS,
     LEFT_OUT_COLUMNS,
@@ -381,8 +382,10 @@ def load_report_data(
     from, read from the counts (`refresh_counts` must have brought them up to date) and, for the
     comments and the left-out list, from at most a few windows of responses."""
     units = load_units(session, root_id)
-    ids = [int(i) for i in units["id"]]
     buckets = [period, period.previous(), *period.trend_buckets()]
+    # Units that ceased are read as the units that follow them (collector.reports.lineage).
+    lineage = lineage_of(session, units, period, buckets)
+    ids = lineage.read_ids(int(i) for i in units["id"])
     counts, channel_counts, versions, period_versions = bucket_counts(
         session, ids, buckets, include_unofficial
     )
@@ -401,7 +404,7 @@ def load_report_data(
         if totals.comments
         else pd.DataFrame(columns=COMMENT_COLUMNS)
     )
-    return ReportData(
+    data = ReportData(
         period=period,
         root_id=root_id,
         units=units,
@@ -421,3 +424,4 @@ def load_report_data(
         comments_total=totals.comments,
         receipts=load_receipts(session, ids, period.start_utc(), period.end_utc()),
     )
+    return lineage.apply(data)

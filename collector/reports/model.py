@@ -154,6 +154,9 @@ class TrendPoint:
     ci95: Interval | None = None
     #: The bucket is not a whole week or month: cut by the period's bounds, or not yet over.
     partial: bool = False
+    #: Days in this bucket on which units of the report were reorganised (merged, split,
+    #: renamed): the trend stays continuous across them (collector.reports.lineage).
+    reorganised: tuple[dt.date, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -311,6 +314,22 @@ class Alert:
 
 
 @dataclass(frozen=True)
+class Reorganisation:
+    """A reorganisation of the report's units within its period or trend: the units that ceased
+    (`before`) and those that follow them (`after`), by code (docs/methodology.md, section on
+    units with history)."""
+
+    effective: dt.date  #: the first day of the new units
+    change: str  #: "merge", "split" or "rename"
+    before: tuple[str, ...]
+    after: tuple[str, ...]
+    #: A split whose responses could not be given to one of the new units (its kiosks or
+    #: integration tokens are not all in one of them): those of the period, counted apart;
+    #: None when every response was assigned.
+    unassigned: int | None = None
+
+
+@dataclass(frozen=True)
 class Report:
     period: PeriodRef
     unit: UnitRef
@@ -338,6 +357,9 @@ class Report:
     #: True when the reader may not read the comments (collector.reports.service.reader_rights);
     #: `comments` is then empty and `comments_total` still counts them.
     comments_hidden: bool = False
+    #: Reorganisations of its units in the period or its trend; their predecessors' responses
+    #: are counted in the units that follow them (collector.reports.lineage).
+    reorganisations: tuple[Reorganisation, ...] = ()
 
     def kind(self, code: str) -> KindReport | None:
         return next((k for k in self.kinds if k.kind == code), None)

@@ -16,6 +16,7 @@ from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from flask_babel import gettext as translate  # for message ids held in the report
 
+from collector.models.units import UNIT_CHANGES
 from collector.reports import charts, model, periods
 from collector.reports.labels import (
     channel_label,
@@ -116,6 +117,7 @@ def kind_charts(kind: model.KindReport) -> dict[str, Any]:
                 "title": trend_title,
                 "index": _("Index, %"),
                 "partial": _("partial week or month"),
+                "reorganised": _("units reorganised: counted as the units that follow them"),
                 "interval": _("Interval (95%)"),
                 "target": _target_text(target),
             },
@@ -186,6 +188,7 @@ def page_context(
         "kind_label": kind_label,
         "verdict_label": verdict_label,
         "method_label": method_label,
+        "change_label": lambda change: translate(UNIT_CHANGES.get(change, change)),
         "channel_label": channel_label,
         "number": number,
         "is_manager": report.viewer_role in ("admin", "manager", "system"),

@@ -22,6 +22,7 @@ from collector.receipts.report import receipts_version
 from collector.reports import model
 from collector.reports.build import build_report
 from collector.reports.counts import refresh_counts
+from collector.reports.lineage import NONE, lineage_version
 from collector.reports.loader import load_report_data
 from collector.reports.periods import Period
 from collector.reports.targets import effective_targets
@@ -122,12 +123,13 @@ def build_report_for(
         repr(settings),
         newest,
         receipts_version(session),
+        lineage_version(session),
     )
     report = _CACHE.get(key)
     if report is None:
         data = load_report_data(session, unit_id, period, include_unofficial)
         session.rollback()  # only read: end the transaction before computing
-        report = build_report(data, settings.report, settings.targets)
+        report = (data.lineage or NONE).mark(build_report(data, settings.report, settings.targets))
         _CACHE.put(key, report)
     if include_unofficial:
         audit(

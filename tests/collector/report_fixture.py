@@ -180,6 +180,7 @@ def _admin() -> model.KindReport:
                 20,
                 (50.5, 85.25),
                 True,
+                (dt.date(2026, 7, 1),),
             ),
             model.TrendPoint("2026-W28", dt.date(2026, 7, 6), dt.date(2026, 7, 12), None, 0),
             model.TrendPoint(
@@ -372,6 +373,10 @@ def sample_report(officers: bool = True) -> model.Report:
         ),
         viewer_role="manager" if officers else "viewer",
         funnels=(_funnel("counter"), *((_funnel("officer"),) if officers else ())),
+        reorganisations=(
+            model.Reorganisation(dt.date(2026, 7, 1), "merge", ("D02", "D03"), ("D09",)),
+            model.Reorganisation(dt.date(2026, 7, 1), "split", ("D04",), ("D05", "D06"), 7),
+        ),
     )
     return report
 

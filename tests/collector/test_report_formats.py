@@ -62,6 +62,7 @@ import openpyxl
 import pytest
 from flask_babel import gettext
 
+from collector.models.units import UNIT_CHANGES
 from collector.reports import model
 from collector.reports.render import (
     channel_label,
@@ -198,6 +199,7 @@ def figures_from_model(report: model.Report) -> Figures:
             out[f"trend.{kk}.{t.key}.n"] = num(t.n)
             out[f"trend.{kk}.{t.key}.ci95"] = _pair(t.ci95)
             out[f"trend.{kk}.{t.key}.partial"] = t.partial
+            out[f"trend.{kk}.{t.key}.reorganised"] = bool(t.reorganised)
     for a in report.alerts:
         _unit_row(out, f"alert.{a.kind}.{a.unit.code}", a.unit)
     for kind, row in report.units:
@@ -241,6 +243,11 @@ def figures_from_model(report: model.Report) -> Figures:
     out["leftout.suspect"] = num(report.left_out.suspect)
     out["leftout.broken"] = num(report.left_out.broken)
     out["leftout.total"] = num(report.left_out.total)
+    for r in report.reorganisations:
+        key = f"reorganisation.{r.effective.isoformat()}.{'+'.join(r.before)}"
+        out[f"{key}.change"] = r.change
+        out[f"{key}.after"] = ", ".join(r.after)
+        out[f"{key}.unassigned"] = num(r.unassigned)
     out["comments.total"] = num(report.comments_total)
     out["settings.min_responses"] = num(report.settings.min_responses)
     if report.officers is not None:
@@ -336,6 +343,7 @@ def figures_from_json(doc: dict) -> Figures:
             out[f"trend.{kk}.{t['key']}.n"] = num(t["n"])
             out[f"trend.{kk}.{t['key']}.ci95"] = _j_interval(t["ci95"])
             out[f"trend.{kk}.{t['key']}.partial"] = t["partial"]
+            out[f"trend.{kk}.{t['key']}.reorganised"] = bool(t["reorganised"])
     for a in doc["alerts"]:
         _j_row(out, f"alert.{a['kind']}.{a['unit']['code']}", a["unit"])
     for kind, row in doc["units"]:
@@ -379,6 +387,11 @@ def figures_from_json(doc: dict) -> Figures:
     for name in ("suspect", "broken", "total"):
         out[f"leftout.{name}"] = num(doc["left_out"][name])
     out["comments.total"] = num(doc["comments_total"])
+    for r in doc["reorganisations"]:
+        key = f"reorganisation.{r['effective']}.{'+'.join(r['before'])}"
+        out[f"{key}.change"] = r["change"]
+        out[f"{key}.after"] = ", ".join(r["after"])
+        out[f"{key}.unassigned"] = num(r["unassigned"])
     out["settings.min_responses"] = num(doc["settings"]["min_responses"])
     if doc["officers"] is not None:
         out["officers.hidden"] = num(doc["officers_hidden"])
@@ -537,6 +550,7 @@ def figures_from_tables(tables: Tables) -> Figures:
         out[f"{key}.n"] = num(row[n_h])
         out[f"{key}.ci95"] = interval(row[low], row[high])
         out[f"{key}.partial"] = yes[row[t("Partial")]]
+        out[f"{key}.reorganised"] = bool(row[t("Units reorganised")])
     for row in _table(tables, "Alerts"):
         unit_row(f"alert.{kinds[row[kind_h]]}.{row[code_h]}", row)
     for row in _table(tables, "Every unit"):
@@ -574,6 +588,13 @@ def figures_from_tables(tables: Tables) -> Figures:
         out[f"{key}.opened_share"] = num(row[t("Opened (%)")])
         out[f"{key}.expired"] = num(row[t("Expired unanswered")])
         out[f"{key}.revoked"] = num(row[t("Revoked")])
+    changes = {t(label): code for code, label in UNIT_CHANGES.items()}
+    for row in _table(tables, "Units reorganised"):
+        before = "+".join(row[t("Units that ceased")].split(", "))
+        key = f"reorganisation.{row[t('Date')]}.{before}"
+        out[f"{key}.change"] = changes[row[t("Kind of change")]]
+        out[f"{key}.after"] = row[t("Units that follow them")]
+        out[f"{key}.unassigned"] = num(row[t("Not assigned")])
     items = {row[t("Item")]: row[t("Value")] for row in _table(tables, "Report")}
     for key, item in [
         ("leftout.suspect", "Left out: suspicious"),
@@ -654,10 +675,12 @@ def figures_from_page(html: str) -> Figures:
         if key.endswith(".position"):
             out[key] = positions.get(text, text or None)
             continue
-        if key.endswith(".partial") or (".child." in key and key.endswith(".pooled")):
+        if key.endswith((".partial", ".reorganised")) or (
+            ".child." in key and key.endswith(".pooled")
+        ):
             out[key] = bool(text)  # a marker shown only when true
             continue
-        if key.endswith((".verdict_text", ".versions", ".units")):
+        if key.endswith((".verdict_text", ".versions", ".units", ".after")):
             out[key] = text
             continue
         numbers = vi_numbers(text)
@@ -716,6 +739,9 @@ def test_the_figures_cover_the_whole_report(report, ctx):
         "reason.waiting",
         "rate.total.answered_share",
         "leftout.total",
+        "trend.admin.2026-W28.reorganised",
+        "reorganisation.2026-07-01.D02+D03.after",
+        "reorganisation.2026-07-01.D04.unassigned",
     ):
         assert key in expected
     assert ("officer.admin.D01.CB07" in expected) == (report.officers is not None)
