@@ -189,6 +189,7 @@ def _add_unit_and_trend_rows(
                 *ci_cells(t.ci95),
                 t.n,
                 yes(t.partial),
+                ", ".join(day(d) for d in t.reorganised),
             ]
         )
 
@@ -291,6 +292,7 @@ def _kind_heads_b(rows: dict[str, list[list[Any]]]) -> list[Table]:
                 _("Interval (95%), high"),
                 _("Responses with an answer (n)"),
                 _("Partial"),
+                _("Units reorganised"),
             ],
             rows["trend"],
         ),

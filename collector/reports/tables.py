@@ -9,7 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import gettext as translate  # for message ids held in data
 
+from collector.models.units import UNIT_CHANGES
 from collector.reports import model
 from collector.reports.kind_tables import kind_tables
 from collector.reports.labels import (
@@ -325,7 +327,33 @@ def table_sections(report: model.Report) -> list[Table]:
             ],
         ),
         *_receipt_tables(report),
+        _reorganisation_table(report),
     ]
+
+
+def _reorganisation_table(report: model.Report) -> Table:
+    """The reorganisations of the report's units in its period and trend
+    (collector.reports.lineage)."""
+    return (
+        _("Units reorganised"),
+        [
+            _("Date"),
+            _("Kind of change"),
+            _("Units that ceased"),
+            _("Units that follow them"),
+            _("Not assigned"),
+        ],
+        [
+            [
+                day(r.effective),
+                translate(UNIT_CHANGES.get(r.change, r.change)),
+                ", ".join(r.before),
+                ", ".join(r.after),
+                r.unassigned,
+            ]
+            for r in report.reorganisations
+        ],
+    )
 
 
 # -- files ---------------------------------------------------------------------------------------
