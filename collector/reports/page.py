@@ -47,15 +47,14 @@ def short_key(key: str) -> str:
     return format_date(dt.date(year, month, 1), "MMM")
 
 
-def _ref_for(key: str | None, like: model.PeriodRef) -> model.PeriodRef | None:
-    """The PeriodRef of a neighbouring period's key (for its label)."""
-    if not key:
-        return None
-    try:
-        p = periods.Period.parse(key)
-    except ValueError:
-        return None
-    return model.PeriodRef(key, p.kind, p.start, p.end, None, None, like.trend_grain)
+def _neighbours(ref: model.PeriodRef) -> tuple[model.PeriodRef | None, model.PeriodRef | None]:
+    """The periods before and after the report's (for their labels), from the period itself."""
+    period = periods.Period(ref.start, ref.end, ref.kind)
+    after = period.next() if ref.next else None
+    return (
+        period.previous().ref() if ref.previous else None,
+        after.ref() if after is not None else None,
+    )
 
 
 def picker(ref: model.PeriodRef) -> dict[str, Any]:
@@ -169,8 +168,7 @@ def page_context(
 ) -> dict[str, Any]:
     """What report.html reads: the report, its labels and its charts."""
     ref = report.period
-    previous = _ref_for(ref.previous, ref)
-    following = _ref_for(ref.next, ref)
+    previous, following = _neighbours(ref)
     return {
         "report": report,
         "standalone": standalone,
