@@ -22,6 +22,7 @@ from collector.reports.labels import (
     verdict_text,
     weekday_label,
 )
+from collector.reports.outcome_tables import outcome_tables
 from collector.reports.tables_cells import Table, ci_cells, day, r2, yes
 
 
@@ -325,6 +326,7 @@ def table_sections(report: model.Report) -> list[Table]:
             ],
         ),
         *_receipt_tables(report),
+        *outcome_tables(report),
     ]
 
 
