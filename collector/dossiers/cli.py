@@ -62,8 +62,8 @@ def dossiers_import(file) -> None:
     recorder = Recorder(session, app_key())
     counts: Counter[str] = Counter()
     bad: list[tuple[int, EventError]] = []
-    for line, row in rows:
-        status, error = next(recorder.record_each([row]))
+    results = recorder.record_each([row for _line, row in rows])
+    for (line, _row), (status, error) in zip(rows, results, strict=True):
         counts[status] += 1
         if error is not None:
             bad.append((line, error))

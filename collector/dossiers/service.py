@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -172,10 +172,30 @@ def parse_event(body: object) -> EventRequest:
     )
 
 
+#: Events recorded per round of statements (the CSV import sends more).
+CHUNK = 500
+
+
+@dataclass
+class _Pending:
+    """A checked event of a batch, with its dossier's key."""
+
+    index: int
+    event: EventRequest
+    digest: str
+    receiving_unit_id: int
+    values: dict[str, Any]
+
+
 @dataclass
 class Recorder:
     """Records events for one caller (an integration, or the CLI when None) in one session,
-    remembering the units it has looked up."""
+    remembering the units it has looked up.
+
+    A batch costs a few statements whatever its size: the receipts and dossiers it names, the
+    events already stored, one insert of the new dossiers, one of the new events, one read of
+    the touched dossiers' events and one update of their state. Every check comes before any
+    write, so a rejected event leaves nothing behind."""
 
     session: Session
     key: bytes
@@ -209,18 +229,139 @@ class Recorder:
             )
         return unit_id
 
-    def _dossier_key(self, event: EventRequest) -> tuple[str, int]:
-        """The dossier's HMAC and receiving unit."""
-        if event.receipt is not None:
-            row = (
-                self.session.execute(
-                    sa.select(Receipt.unit_id, Receipt.dossier_hmac, Unit.code)
-                    .join(Unit, Unit.id == Receipt.unit_id)
-                    .where(Receipt.token_hash == token_hash(event.receipt))
-                ).first()
-                if token_signed(self.key, event.receipt)
-                else None
+    def record(self, event: EventRequest) -> str:
+        """Record one checked event: "accepted" or "duplicate"; EventError otherwise."""
+        ((status, error),) = self._record([(0, event)], 1)
+        if error is not None:
+            raise error
+        return status
+
+    def record_each(self, bodies: Iterable[object]) -> list[tuple[str, EventError | None]]:
+        """Each body's status ("accepted", "duplicate", "rejected") and error, in order."""
+        results: list[tuple[str, EventError | None]] = []
+        chunk: list[object] = []
+        for body in [*bodies, _END]:
+            if body is not _END:
+                chunk.append(body)
+            if len(chunk) == CHUNK or (body is _END and chunk):
+                parsed, errors = [], {}
+                for i, item in enumerate(chunk):
+                    try:
+                        parsed.append((i, parse_event(item)))
+                    except EventError as exc:
+                        errors[i] = exc
+                recorded = self._record(parsed, len(chunk))
+                results += [
+                    ("rejected", errors[i]) if i in errors else recorded[i]
+                    for i in range(len(chunk))
+                ]
+                chunk = []
+        return results
+
+    # -- one batch ---------------------------------------------------------------------------
+
+    def _record(
+        self, parsed: list[tuple[int, EventRequest]], size: int
+    ) -> list[tuple[str, EventError | None]]:
+        results: list[tuple[str, EventError | None]] = [("rejected", None)] * size
+        pending: list[_Pending] = []
+        receipts = self._receipts([e.receipt for _, e in parsed if e.receipt is not None])
+        legacy = self._legacy(parsed)
+        for index, event in parsed:
+            try:
+                pending.append(self._checked(index, event, receipts, legacy))
+            except EventError as exc:
+                results[index] = ("rejected", exc)
+        if not pending:
+            return results
+        session = self.session
+        dossiers = self._dossier_ids({p.digest for p in pending})
+        stored = self._stored(dossiers, {p.event.event_id for p in pending})
+        new: list[_Pending] = []
+        seen: dict[tuple[str, str], dict[str, Any]] = {}
+        for p in pending:
+            key = (p.digest, p.event.event_id)
+            found = stored.get((dossiers.get(p.digest), p.event.event_id)) or seen.get(key)
+            if found is None:
+                seen[key] = p.values
+                new.append(p)
+                results[p.index] = ("accepted", None)
+            elif found == p.values:
+                results[p.index] = ("duplicate", None)
+            else:
+                results[p.index] = ("rejected", _conflict(p.event.event_id))
+        if not new:
+            return results
+        missing = {p.digest: p.receiving_unit_id for p in new if p.digest not in dossiers}
+        if missing:
+            session.execute(
+                _insert(session, Dossier.__table__).on_conflict_do_nothing(
+                    index_elements=["dossier_hmac"]
+                ),
+                [
+                    {
+                        "dossier_hmac": digest,
+                        "receiving_unit_id": unit_id,
+                        "state": "none",
+                        "outcome": "pending",
+                        "more_papers": 0,
+                    }
+                    for digest, unit_id in missing.items()
+                ],
             )
+            dossiers.update(self._dossier_ids(set(missing)))
+        integration_id = self.integration.id if self.integration is not None else None
+        session.execute(
+            _insert(session, DossierEvent.__table__).on_conflict_do_nothing(
+                index_elements=["dossier_id", "event_id"]
+            ),
+            [
+                {
+                    "dossier_id": dossiers[p.digest],
+                    "integration_id": integration_id,
+                    "recorded_at": self.now,
+                    **p.values,
+                }
+                for p in new
+            ],
+        )
+        events = refold(session, {dossiers[p.digest] for p in new})
+        for p in new:
+            # Another request may have stored the same id a moment before: its content decides.
+            if events[(dossiers[p.digest], p.event.event_id)] != p.values:
+                results[p.index] = ("rejected", _conflict(p.event.event_id))
+        return results
+
+    def _receipts(self, tokens: list[str]) -> dict[str, Any]:
+        """token -> (unit_id, dossier_hmac, unit code) of the signed tokens' receipts."""
+        signed = {token_hash(t): t for t in tokens if token_signed(self.key, t)}
+        if not signed:
+            return {}
+        rows = self.session.execute(
+            sa.select(Receipt.token_hash, Receipt.unit_id, Receipt.dossier_hmac, Unit.code)
+            .join(Unit, Unit.id == Receipt.unit_id)
+            .where(Receipt.token_hash.in_(signed))
+        )
+        return {signed[row.token_hash]: row for row in rows}
+
+    def _legacy(self, parsed: list[tuple[int, EventRequest]]) -> set[tuple[str, int]]:
+        """(legacy HMAC, unit id) of the receipts issued before the unit was part of the key,
+        among the dossier codes of the batch."""
+        wanted = {
+            legacy_dossier_hmac(self.key, e.dossier) for _, e in parsed if e.dossier is not None
+        }
+        if not wanted:
+            return set()
+        rows = self.session.execute(
+            sa.select(Receipt.dossier_hmac, Receipt.unit_id).where(Receipt.dossier_hmac.in_(wanted))
+        )
+        return {(row.dossier_hmac, row.unit_id) for row in rows}
+
+    def _checked(self, index: int, event: EventRequest, receipts, legacy) -> _Pending:
+        if event.at > self.now + AHEAD:
+            raise EventError("implausible-time", N_("at is more than a day ahead of this server"))
+        if event.receipt is not None:
+            row = receipts.get(event.receipt)
             if row is None or not self.allowed(row.unit_id):
                 raise EventError(
                     "unknown-receipt", N_("no receipt with this code among this token's units")
@@ -232,24 +373,17 @@ class Recorder:
                     code=row.code,
                     unit=event.unit,
                 )
-            return row.dossier_hmac, row.unit_id
-        assert event.dossier is not None and event.unit is not None
-        # Checked before any dossier or receipt is looked at, as for a receipt.
-        unit_id = self._scoped_unit(event.unit)
-        legacy = legacy_dossier_hmac(self.key, event.dossier)
-        earlier = self.session.scalar(
-            sa.select(Receipt.dossier_hmac).where(
-                Receipt.dossier_hmac == legacy, Receipt.unit_id == unit_id
+            digest, receiving_unit_id = row.dossier_hmac, row.unit_id
+        else:
+            assert event.dossier is not None and event.unit is not None
+            # Checked before any dossier is looked at, as for a receipt.
+            receiving_unit_id = self._scoped_unit(event.unit)
+            old = legacy_dossier_hmac(self.key, event.dossier)
+            digest = (
+                old
+                if (old, receiving_unit_id) in legacy
+                else dossier_hmac(self.key, event.unit, event.dossier)
             )
-        )
-        return earlier or dossier_hmac(self.key, event.unit, event.dossier), unit_id
-
-    def record(self, event: EventRequest) -> str:
-        """Record one event: "accepted", or "duplicate" for one already stored; EventError
-        otherwise, with nothing of it stored."""
-        if event.at > self.now + AHEAD:
-            raise EventError("implausible-time", N_("at is more than a day ahead of this server"))
-        digest, receiving_unit_id = self._dossier_key(event)
         settling_unit_id = (
             self._scoped_unit(event.settling_unit) if event.settling_unit is not None else None
         )
@@ -260,75 +394,44 @@ class Recorder:
             "settling_unit_id": settling_unit_id,
             "due_date": event.due_date,
         }
-        session = self.session
-        dossier_id = session.scalar(sa.select(Dossier.id).where(Dossier.dossier_hmac == digest))
-        if dossier_id is not None and self._stored(dossier_id, values):
-            return "duplicate"
-        if dossier_id is None:
-            dossier_id = self._insert_dossier(digest, receiving_unit_id)
-        new_id = session.execute(
-            _insert(session, DossierEvent.__table__)
-            .values(
-                dossier_id=dossier_id,
-                integration_id=self.integration.id if self.integration is not None else None,
-                recorded_at=self.now,
-                **values,
-            )
-            .on_conflict_do_nothing(index_elements=["dossier_id", "event_id"])
-            .returning(DossierEvent.__table__.c.id)
-        ).scalar()
-        if new_id is None:
-            # The same event arrived at the same moment through another request.
-            self._stored(dossier_id, values)
-            return "duplicate"
-        refold(session, dossier_id)
-        return "accepted"
+        return _Pending(index, event, digest, receiving_unit_id, values)
 
-    def _stored(self, dossier_id: int, values: dict[str, Any]) -> bool:
-        """Whether the event is stored already with this content; EventError for another one."""
-        table = DossierEvent.__table__
-        row = self.session.execute(
-            sa.select(*(table.c[name] for name in values)).where(
-                table.c.dossier_id == dossier_id, table.c.event_id == values["event_id"]
-            )
-        ).first()
-        if row is None:
-            return False
-        if dict(row._mapping) != values:
-            raise EventError(
-                "conflict",
-                N_("an event with id %(id)s and other content is already stored for this dossier"),
-                id=values["event_id"],
-            )
-        return True
-
-    def _insert_dossier(self, digest: str, receiving_unit_id: int) -> int:
+    def _dossier_ids(self, digests: set[str]) -> dict[str, int]:
         table = Dossier.__table__
-        new_id = self.session.execute(
-            _insert(self.session, table)
-            .values(
-                dossier_hmac=digest,
-                receiving_unit_id=receiving_unit_id,
-                state="none",
-                outcome="pending",
-                more_papers=0,
-            )
-            .on_conflict_do_nothing(index_elements=["dossier_hmac"])
-            .returning(table.c.id)
-        ).scalar()
-        if new_id is None:
-            new_id = self.session.scalar(
-                sa.select(table.c.id).where(table.c.dossier_hmac == digest)
-            )
-        return new_id
+        rows = self.session.execute(
+            sa.select(table.c.dossier_hmac, table.c.id).where(table.c.dossier_hmac.in_(digests))
+        )
+        return {row.dossier_hmac: row.id for row in rows}
 
-    def record_each(self, bodies: Iterable[object]) -> Iterator[tuple[str, EventError | None]]:
-        """Each body's status ("accepted", "duplicate", "rejected") and error, in order."""
-        for body in bodies:
-            try:
-                yield self.record(parse_event(body)), None
-            except EventError as exc:
-                yield "rejected", exc
+    def _stored(
+        self, dossiers: dict[str, int], event_ids: set[str]
+    ) -> dict[tuple[int, str], dict[str, Any]]:
+        if not dossiers:
+            return {}
+        table = DossierEvent.__table__
+        rows = self.session.execute(
+            sa.select(*(table.c[name] for name in (*EVENT_VALUES, "dossier_id"))).where(
+                table.c.dossier_id.in_(set(dossiers.values())),
+                table.c.event_id.in_(event_ids),
+            )
+        )
+        return {
+            (row.dossier_id, row.event_id): {name: row._mapping[name] for name in EVENT_VALUES}
+            for row in rows
+        }
+
+
+_END = object()
+#: The columns that make an event's content (a replay must match them all).
+EVENT_VALUES = ("event_id", "kind", "at", "settling_unit_id", "due_date")
+
+
+def _conflict(event_id: str) -> EventError:
+    return EventError(
+        "conflict",
+        N_("an event with id %(id)s and other content is already stored for this dossier"),
+        id=event_id,
+    )
 
 
 def _insert(session: Session, table: sa.Table):
@@ -339,17 +442,24 @@ def _insert(session: Session, table: sa.Table):
     return insert(table)
 
 
-def refold(session: Session, dossier_id: int) -> None:
-    """Write the dossier's state folded again from all its events."""
+def refold(session: Session, dossier_ids: set[int]) -> dict[tuple[int, str], dict[str, Any]]:
+    """Write each dossier's state folded again from all its events; returns every event read,
+    by (dossier id, event id)."""
     table = DossierEvent.__table__
     rows = session.execute(
-        sa.select(
-            table.c.event_id, table.c.kind, table.c.at, table.c.settling_unit_id, table.c.due_date
-        ).where(table.c.dossier_id == dossier_id)
+        sa.select(table.c.dossier_id, *(table.c[name] for name in EVENT_VALUES)).where(
+            table.c.dossier_id.in_(dossier_ids)
+        )
     )
-    state = fold(Event(*row) for row in rows)
+    by_dossier: dict[int, list[Event]] = {}
+    events: dict[tuple[int, str], dict[str, Any]] = {}
+    for row in rows:
+        values = {name: row._mapping[name] for name in EVENT_VALUES}
+        events[(row.dossier_id, row.event_id)] = values
+        by_dossier.setdefault(row.dossier_id, []).append(Event(**values))
+    d = Dossier.__table__
     session.execute(
-        sa.update(Dossier.__table__)
-        .where(Dossier.__table__.c.id == dossier_id)
-        .values(**state.__dict__)
+        sa.update(d).where(d.c.id == sa.bindparam("dossier")),
+        [{"dossier": i, **fold(found).__dict__} for i, found in by_dossier.items()],
     )
+    return events

@@ -10,10 +10,13 @@ import pytest
 
 from collector.cli import collector
 from collector.db import get_session
+from collector.demo import RECEIPTS_PER_UNIT, UNITS, UNRATED_PER_UNIT, seed_demo, seed_receipts
+from collector.models import Dossier
 from collector.reports.cli import mail_body
 from collector.reports.periods import Period
 from collector.reports.service import build_report_for
 from collector.reports.weeks import ZONE
+from tests.collector.conftest import count
 from tests.collector.receipts_helpers import answer_all, integration, issue
 from tests.collector.reports_helpers import make_token, make_user
 
@@ -134,3 +137,27 @@ def test_without_status_events_there_is_no_section(app, client, units):
         "/api/v1/reports?period=this&unit=C01", headers={"Authorization": f"Bearer {api}"}
     ).get_json()
     assert doc["outcomes"] is None
+
+
+def test_the_demo_shows_outcomes_and_the_national_index(app):
+    app.config["PHONE_RATE_LIMIT"] = "10000 per hour"
+    with app.app_context():
+        seed_demo(get_session(), weeks=1, seed=2)
+        get_session().commit()
+    seed_receipts(app)
+    centres = [code for code, *_, kind, _base in UNITS if kind == "admin"]
+    per_centre = RECEIPTS_PER_UNIT + UNRATED_PER_UNIT
+    assert count(app, Dossier) == len(centres) * per_centre
+    with app.test_request_context("/"):
+        report = build_report_for(
+            get_session(), app.config, user=None, unit_code="01", period=Period.parse("this")
+        )
+    o = report.outcomes
+    assert o is not None
+    outcomes = {r.outcome for r in o.ratings}
+    assert {"on-time", "late"} <= outcomes
+    total = o.national[0].national
+    assert total.late > 0 and total.on_time > total.late
+    assert total.settled + o.national[0].refused < count(app, Dossier)  # some not settled yet
+    assert o.national[0].sipas_index is not None
+    assert [row.code for row in o.national[1:]] == ["00001", "00007", "00010"]

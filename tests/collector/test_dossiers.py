@@ -295,3 +295,16 @@ def test_no_dossier_code_in_clear(app, client, runner, itoken, tmp_path):
     for code in codes:
         assert code not in text
         assert code.rsplit("-", 2)[1] + "-" + code.rsplit("-", 1)[1] not in text
+
+
+def test_the_same_event_twice_in_one_batch(app, client, itoken):
+    first = by_code("a", "received", "2026-03-02T08:00:00+07:00")
+    other = dict(first, at="2026-03-02T09:00:00+07:00")
+    results = post(client, itoken, first, first, other)
+    assert [(r["status"], r.get("code")) for r in results] == [
+        ("accepted", None),
+        ("duplicate", None),
+        ("rejected", "conflict"),
+    ]
+    assert count(app, DossierEvent) == 1
+    assert dossier_state(app, id=1)["received_at"] == dt.datetime(2026, 3, 2, 1, tzinfo=dt.UTC)
