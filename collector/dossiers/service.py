@@ -1,5 +1,6 @@
-"""Dossier status events: check one (`parse_event`), record it (`record_event`) for the API and
-the CSV import alike, and fold the dossier's state again from all its events.
+"""Dossier status events: check one (`parse_event`), record a batch (`Recorder.record_each`) for
+the API and the CSV import alike, and fold the touched dossiers' state again from all their
+events (`refold`).
 
 Functions take a session and flush; the view or the CLI commits.
 
@@ -228,13 +229,6 @@ class Recorder:
                 code=code,
             )
         return unit_id
-
-    def record(self, event: EventRequest) -> str:
-        """Record one checked event: "accepted" or "duplicate"; EventError otherwise."""
-        ((status, error),) = self._record([(0, event)], 1)
-        if error is not None:
-            raise error
-        return status
 
     def record_each(self, bodies: Iterable[object]) -> list[tuple[str, EventError | None]]:
         """Each body's status ("accepted", "duplicate", "rejected") and error, in order."""
