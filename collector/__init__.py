@@ -23,8 +23,20 @@ from flask import (
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import HTTPException
 
-from collector import accounts, admin, api, config, db, phone, receipts, reports, status
+from collector import (
+    accounts,
+    admin,
+    api,
+    config,
+    db,
+    dossiers,
+    phone,
+    receipts,
+    reports,
+    status,
+)
 from collector.api.errors import http_error_response
+from collector.dossiers import api as dossiers_api
 from collector.limits import limiter
 from collector.receipts import api as receipts_api
 from collector.receipts import views as receipts_views
@@ -105,6 +117,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     csrf.exempt(receipts_api.bp)
     app.register_blueprint(receipts_api.bp, url_prefix="/api/v1")
     app.register_blueprint(receipts_views.bp)
+    dossiers.init_app(app)
+    csrf.exempt(dossiers_api.bp)
+    app.register_blueprint(dossiers_api.bp, url_prefix="/api/v1")
     # The phone survey's forms carry the survey form builder's own signed CSRF token.
     csrf.exempt(phone.bp)
     app.register_blueprint(phone.bp)

@@ -19,6 +19,7 @@ from collector import InsecureSecretKey, config, create_app
 from collector.accounts.cli import tokens, users
 from collector.audit import audit
 from collector.db import get_db, get_session
+from collector.dossiers.cli import dossiers
 from collector.i18n import TranslatableError, cli_locale, local_time, ngettext
 from collector.i18n import gettext as _
 from collector.kiosks import (
@@ -552,5 +553,6 @@ collector.add_command(integrations)
 collector.add_command(receipts)
 collector.add_command(procedures)
 units.add_command(reorganise)
+collector.add_command(dossiers)
 
 __all__ = ["cli_locale", "collector"]

@@ -228,6 +228,45 @@ _FIELDS = (
 )
 
 
+def respondent_counts(
+    layout: Layout,
+    answers: Sequence[Mapping[str, int]],
+    group: Sequence[int],
+    groups: int,
+) -> Counts:
+    """`Counts` of `groups` groups, cross-products included, from one answer mapping (question
+    code -> 0..5) per response and each response's group: what the report's stored counts hold,
+    for a set of responses the counts are not kept by (a dossier's outcome changes after the
+    rating). Codes outside the layout (the overall question) are left out."""
+    column = {code: j for j, code in enumerate(layout.criteria)}
+    values = np.full((len(answers), len(layout.criteria)), -1)
+    for i, response in enumerate(answers):
+        for code, value in response.items():
+            j = column.get(code)
+            if j is not None and value is not None:
+                values[i, j] = value
+    satisfied = np.isin(values, list(SATISFIED))
+    answered = np.isin(values, SCALE)
+    respondent = answered.any(axis=1)
+    at = np.asarray(group, dtype=np.int64)
+
+    def summed(rows: np.ndarray) -> np.ndarray:
+        out = np.zeros((groups, *rows.shape[1:]))
+        np.add.at(out, at, rows.astype(float))
+        return out
+
+    return Counts(
+        satisfied=summed(satisfied),
+        answered=summed(answered),
+        no_opinion=summed(values == NO_OPINION),
+        value_sum=summed(np.where(answered, values, 0)),
+        respondents=summed(respondent),
+        all_satisfied=summed(respondent & ~(answered & ~satisfied).any(axis=1)),
+        responses=summed(np.ones(len(answers))),
+        cross=cross_of(satisfied, answered, at, groups),
+    )
+
+
 def _ratio(part: np.ndarray, whole: np.ndarray, scale: float = 100.0) -> np.ndarray:
     part, whole = np.asarray(part, dtype=float), np.asarray(whole, dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):

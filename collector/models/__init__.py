@@ -2,6 +2,12 @@
 
 from collector.models.accounts import ROLE_LABELS, ROLES, ApiToken, AuditEntry, User
 from collector.models.base import Base
+from collector.models.dossiers import (
+    DOSSIER_EVENT_KINDS,
+    DOSSIER_OUTCOMES,
+    Dossier,
+    DossierEvent,
+)
 from collector.models.jobs import ExportJob
 from collector.models.kiosks import Kiosk, KioskChain
 from collector.models.procedures import Procedure
@@ -27,6 +33,10 @@ __all__ = [
     "AuditEntry",
     "Base",
     "CountsState",
+    "DOSSIER_EVENT_KINDS",
+    "DOSSIER_OUTCOMES",
+    "Dossier",
+    "DossierEvent",
     "ExportJob",
     "IntegrationToken",
     "Procedure",

@@ -47,7 +47,23 @@ def bearer_integration():
     return integration_for_token(get_session(), token)
 
 
-@bp.before_request
+def mark_used(integration) -> None:
+    """Note that the integration was used (at most every LAST_USED_EVERY); the caller commits."""
+    now = utcnow()
+    last = integration.last_used_at
+    if last is None or now - last >= LAST_USED_EVERY:
+        integration.last_used_at = now
+
+
+def integration_api(blueprint: Blueprint) -> Blueprint:
+    """Make a blueprint an integration-token API: the bearer check, no caching, one error shape.
+    The receipts' own blueprint and every other API of the one-stop software go through it."""
+    blueprint.before_request(authenticate_integration)
+    blueprint.after_request(no_store)
+    blueprint.register_error_handler(RequestProblem, _problem)
+    return blueprint
+
+
 def authenticate_integration():
     """Find the calling integration by its bearer token."""
     request.max_content_length = current_app.config["API_MAX_BODY_BYTES"]
@@ -63,15 +79,16 @@ def authenticate_integration():
     return None
 
 
-@bp.after_request
 def no_store(response):
     response.headers.setdefault("Cache-Control", "no-store")
     return response
 
 
-@bp.errorhandler(RequestProblem)
 def _problem(problem: RequestProblem):
     return error_response(problem.code, problem.message)
+
+
+integration_api(bp)
 
 
 @bp.post("/receipts")
@@ -94,10 +111,7 @@ def post_receipt():
             return error_response("forbidden", str(exc))
         code = "invalid-dossier" if exc.field == "dossier" else "invalid-request"
         return error_response(code, str(exc))
-    now = utcnow()
-    last = g.integration.last_used_at
-    if last is None or now - last >= LAST_USED_EVERY:
-        g.integration.last_used_at = now
+    mark_used(g.integration)
     session.commit()
     reply = issued_reply(issued, public_url(fallback=request.url_root))
     return jsonify(reply), 201 if issued.created else 200

@@ -31,6 +31,22 @@ DIMENSIONS = ("channel", "counter", "procedure", "officer", "hour", "reason")
 
 
 @dataclass
+class OutcomeData:
+    """What the outcomes section (`collector.reports.outcomes`) is computed from, for the
+    report's units and period."""
+
+    #: (kind, version, outcome, answers) of each official receipt rating sent in the period.
+    ratings: list[tuple[str, str, str, dict[str, int]]] = field(default_factory=list)
+    #: outcome -> (receipts issued in the period, of them answered).
+    rates: dict[str, tuple[int, int]] = field(default_factory=dict)
+    #: receiving unit id -> [on time, late, refused, disliked] of the dossiers settled or
+    #: refused in the period.
+    settled: dict[int, list[int]] = field(default_factory=dict)
+    #: Whether any dossier of these units has a status event at all.
+    reported: bool = False
+
+
+@dataclass
 class ReportData:
     period: Period
     root_id: int
@@ -75,3 +91,5 @@ class ReportData:
     receipts: pd.DataFrame = field(default_factory=pd.DataFrame)
     #: How units that ceased are counted (collector.reports.lineage.Lineage); None: no change.
     lineage: Any = None
+    #: Dossiers, their outcomes and their ratings (`collector.reports.outcomes`); None: not read.
+    outcomes: OutcomeData | None = None

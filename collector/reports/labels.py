@@ -180,3 +180,24 @@ def weekday_label(day: int) -> str:
         _("Saturday"),
         _("Sunday"),
     ][day]
+
+
+def outcome_label(outcome: str) -> str:
+    """What became of a dossier (`model.OUTCOME_ORDER`)."""
+    return {
+        "on-time": _("settled on time"),
+        "late": _("settled late"),
+        "refused": _("refused"),
+        "pending": _("not yet settled"),
+        "withdrawn": _("withdrawn by the applicant"),
+        "unreported": _("no status reported"),
+    }.get(outcome, outcome)
+
+
+def not_computed_label(code: str) -> str:
+    """What the national index counts and the product cannot know."""
+    return {
+        "portal-complaints": _("complaints and feedback handled on the national portal"),
+        "online-payment": _("online payment"),
+        "digitisation": _("digitisation of dossiers and results"),
+    }.get(code, code)

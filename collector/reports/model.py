@@ -12,6 +12,8 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from collector.dossiers.national import ServiceIndex
+
 # The verdict codes (methodology section 7) are defined once, in `shared.scoring`; the report's
 # types name them from here.
 from shared.scoring import MEETS, MISSES, NO_DATA, TOO_CLOSE, TOO_FEW, VERDICTS  # noqa: F401
@@ -305,6 +307,56 @@ class ResponseRate:
     total: ReceiptRate
 
 
+#: What became of a rated dossier (`collector.models.dossiers.DOSSIER_OUTCOMES`), and
+#: "unreported" for a receipt whose dossier has no status event.
+OUTCOME_ORDER = ("on-time", "late", "refused", "pending", "withdrawn", "unreported")
+
+
+@dataclass(frozen=True)
+class OutcomeIndex:
+    """A kind's index over the receipt ratings of the period whose dossier ended this way,
+    pooled over the scope, with its respondent-clustered interval."""
+
+    kind: str
+    outcome: str  #: one of OUTCOME_ORDER
+    index: float | None
+    ci95: Interval | None
+    n: int  #: responses with a valid answer to a factor item
+    responses: int
+
+
+@dataclass(frozen=True)
+class OutcomeRate:
+    """Receipts issued in the period by their dossier's outcome, and how many were answered."""
+
+    outcome: str
+    issued: int
+    answered: int
+    answered_share: float | None
+
+
+@dataclass(frozen=True)
+class NationalRow:
+    """The national index's on-time group and item 5.4 of a unit (with all below it; code ""
+    for the report's whole scope), beside the SIPAS index of its admin ratings."""
+
+    code: str
+    name: str
+    national: ServiceIndex
+    refused: int  #: dossiers refused in the period (not in the on-time rate)
+    sipas_index: float | None
+
+
+@dataclass(frozen=True)
+class Outcomes:
+    """Ratings and the national index by what became of the dossiers (methodology section 11)."""
+
+    ratings: tuple[OutcomeIndex, ...]
+    response_rates: tuple[OutcomeRate, ...]
+    national: tuple[NationalRow, ...]  #: the scope first, then its direct children
+    not_computed: tuple[str, ...]  #: codes of what the national index counts and SIPAS cannot
+
+
 @dataclass(frozen=True)
 class Alert:
     kind: str
@@ -360,6 +412,8 @@ class Report:
     #: Reorganisations of its units in the period or its trend; their predecessors' responses
     #: are counted in the units that follow them (collector.reports.lineage).
     reorganisations: tuple[Reorganisation, ...] = ()
+    #: None when no dossier status event or receipt is in scope.
+    outcomes: Outcomes | None = None
 
     def kind(self, code: str) -> KindReport | None:
         return next((k for k in self.kinds if k.kind == code), None)

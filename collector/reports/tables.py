@@ -24,6 +24,7 @@ from collector.reports.labels import (
     verdict_text,
     weekday_label,
 )
+from collector.reports.outcome_tables import outcome_tables
 from collector.reports.tables_cells import Table, ci_cells, day, r2, yes
 
 
@@ -328,6 +329,7 @@ def table_sections(report: model.Report) -> list[Table]:
         ),
         *_receipt_tables(report),
         _reorganisation_table(report),
+        *outcome_tables(report),
     ]
 
 

@@ -40,6 +40,10 @@ Key scheme (the page marks each figure it shows with `data-fig="<key>"`; K is a 
   `reasons.responses`
 - response rate: `rate.U.issued`, `.opened`, `.answered`, `.answered_share`, `.opened_share`,
   `.expired`, `.revoked`; the total as `rate.total.*`
+- outcomes of the dossiers: `outcome.K.<outcome>` (index), `.ci95`, `.n`, `.responses`;
+  `outcome.rate.<outcome>.issued`, `.answered`, `.answered_share`; the national index beside
+  SIPAS: `national.U.<field>` (U a unit code, `total` for the scope) for NATIONAL_FIELDS and
+  `national.U.sipas`
 - the rest: `leftout.suspect`, `leftout.broken`, `leftout.total`, `comments.total`,
   `officers.hidden`, `officers.min`, `settings.min_responses`
 
@@ -64,6 +68,7 @@ from flask_babel import gettext
 
 from collector.models.units import UNIT_CHANGES
 from collector.reports import model
+from collector.reports.outcome_tables import national_headers
 from collector.reports.render import (
     channel_label,
     dimension_label,
@@ -94,6 +99,19 @@ RATE_FIELDS = (
     "opened_share",
     "expired",
     "revoked",
+)
+
+NATIONAL_FIELDS = (
+    "settled",
+    "on_time",
+    "late",
+    "disliked",
+    "on_time_rate",
+    "on_time_points",
+    "late_share",
+    "disliked_share",
+    "item_54_rate",
+    "item_54_points",
 )
 
 
@@ -240,6 +258,22 @@ def figures_from_model(report: model.Report) -> Figures:
     for code, u in rates:
         for name in RATE_FIELDS:
             out[f"rate.{code}.{name}"] = num(getattr(u, name))
+    if report.outcomes is not None:
+        for r in report.outcomes.ratings:
+            key = f"outcome.{r.kind}.{r.outcome}"
+            out[key] = num(r.index)
+            out[f"{key}.ci95"] = _pair(r.ci95)
+            out[f"{key}.n"] = num(r.n)
+            out[f"{key}.responses"] = num(r.responses)
+        for r in report.outcomes.response_rates:
+            for name in ("issued", "answered", "answered_share"):
+                out[f"outcome.rate.{r.outcome}.{name}"] = num(getattr(r, name))
+        for row in report.outcomes.national:
+            key = f"national.{row.code or 'total'}"
+            for name in NATIONAL_FIELDS:
+                out[f"{key}.{name}"] = num(getattr(row.national, name))
+            out[f"{key}.refused"] = num(row.refused)
+            out[f"{key}.sipas"] = num(row.sipas_index)
     out["leftout.suspect"] = num(report.left_out.suspect)
     out["leftout.broken"] = num(report.left_out.broken)
     out["leftout.total"] = num(report.left_out.total)
@@ -384,6 +418,22 @@ def figures_from_json(doc: dict) -> Figures:
     for code, u in rows:
         for name in RATE_FIELDS:
             out[f"rate.{code}.{name}"] = num(u[name])
+    if doc["outcomes"] is not None:
+        for r in doc["outcomes"]["ratings"]:
+            key = f"outcome.{r['kind']}.{r['outcome']}"
+            out[key] = num(r["index"])
+            out[f"{key}.ci95"] = _j_interval(r["ci95"])
+            out[f"{key}.n"] = num(r["n"])
+            out[f"{key}.responses"] = num(r["responses"])
+        for r in doc["outcomes"]["response_rates"]:
+            for name in ("issued", "answered", "answered_share"):
+                out[f"outcome.rate.{r['outcome']}.{name}"] = num(r[name])
+        for row in doc["outcomes"]["national"]:
+            key = f"national.{row['code'] or 'total'}"
+            for name in NATIONAL_FIELDS:
+                out[f"{key}.{name}"] = num(row["national"][name])
+            out[f"{key}.refused"] = num(row["refused"])
+            out[f"{key}.sipas"] = num(row["sipas_index"])
     for name in ("suspect", "broken", "total"):
         out[f"leftout.{name}"] = num(doc["left_out"][name])
     out["comments.total"] = num(doc["comments_total"])
@@ -595,6 +645,27 @@ def figures_from_tables(tables: Tables) -> Figures:
         out[f"{key}.change"] = changes[row[t("Kind of change")]]
         out[f"{key}.after"] = row[t("Units that follow them")]
         out[f"{key}.unassigned"] = num(row[t("Not assigned")])
+    for row in _table(tables, "Index by outcome"):
+        key = f"outcome.{kinds[row[kind_h]]}.{row[t('Outcome code')]}"
+        out[key] = num(row[t("Index (%)")])
+        out[f"{key}.ci95"] = interval(row[low], row[high])
+        out[f"{key}.n"] = num(row[n_h])
+        out[f"{key}.responses"] = num(row[t("Responses")])
+    for row in _table(tables, "Response rate by outcome"):
+        key = f"outcome.rate.{row[t('Outcome code')]}"
+        out[f"{key}.issued"] = num(row[t("Receipts issued")])
+        out[f"{key}.answered"] = num(row[t("Answered")])
+        out[f"{key}.answered_share"] = num(row[t("Answered (%)")])
+    for row in _table(tables, "National service index"):
+        key = "national." + ("total" if row[code_h] == t("Total") else row[code_h])
+        heads = national_headers()
+        values = dict(zip(heads, [row[h] for h in heads], strict=True))
+        for name, head in zip(
+            ("settled", "on_time", "late", "refused", "disliked", *NATIONAL_FIELDS[4:], "sipas"),
+            heads[2:],
+            strict=True,
+        ):
+            out[f"{key}.{name}"] = num(values[head])
     items = {row[t("Item")]: row[t("Value")] for row in _table(tables, "Report")}
     for key, item in [
         ("leftout.suspect", "Left out: suspicious"),
@@ -738,6 +809,10 @@ def test_the_figures_cover_the_whole_report(report, ctx):
         "heat.6.10.dissatisfied",
         "reason.waiting",
         "rate.total.answered_share",
+        "outcome.admin.late.ci95",
+        "outcome.rate.pending.answered_share",
+        "national.total.item_54_points",
+        "national.D01.sipas",
         "leftout.total",
         "trend.admin.2026-W28.reorganised",
         "reorganisation.2026-07-01.D02+D03.after",
@@ -808,6 +883,11 @@ PAGE_CORE = (
     "procedure.admin.1.001234",
     "trend.admin.2026-W27",
     "reason.waiting",
+    "outcome.admin.on-time",
+    "outcome.rate.late.answered_share",
+    "national.total.on_time_points",
+    "national.total.item_54_points",
+    "national.D01.sipas",
 )
 
 
