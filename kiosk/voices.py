@@ -9,9 +9,19 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, send_from_directory, url_for
+from flask import Blueprint, abort, current_app, request, send_from_directory, url_for
+from markupsafe import Markup
 
-from shared.voices import FALLBACK, MANIFEST, Manifest, ManifestError, read_manifest, shipped_packs
+from shared.voices import (
+    FALLBACK,
+    MANIFEST,
+    Manifest,
+    ManifestError,
+    factor_key,
+    question_key,
+    read_manifest,
+    shipped_packs,
+)
 
 bp = Blueprint("voices", __name__)
 
@@ -79,7 +89,44 @@ def init_app(app) -> None:
 
     @app.context_processor
     def _clips():
-        return {"clip": lambda key, language=None: packs().clip(language or _voice(), key)}
+        return {
+            "say": say,
+            "question_key": question_key,
+            "factor_key": factor_key,
+            "read_aloud": read_aloud,
+        }
+
+
+def say(key: str) -> Markup:
+    """The attribute that gives an element its clip (kiosk.js reads them in order); nothing when
+    no pack has one."""
+    url = packs().clip(_voice(), key)
+    return Markup(' data-clip="%s"') % url if url else Markup("")
+
+
+#: The kiosk's state key (kiosk.models.State) of the staff page's "read each screen aloud".
+READ_ALOUD = "read_aloud"
+
+
+def read_aloud() -> bool:
+    """Whether a citizen's screen reads itself aloud (the staff page's setting)."""
+    if request.blueprint != "kiosk":
+        return False
+    return read_aloud_setting()
+
+
+def read_aloud_setting() -> bool:
+    """Whether the staff page set this kiosk to read each screen aloud by itself."""
+    import sqlalchemy as sa
+
+    from kiosk import db
+    from kiosk.models import State
+
+    try:
+        value = db.session().scalar(sa.select(State.value).where(State.key == READ_ALOUD))
+    except sa.exc.SQLAlchemyError:
+        return False  # the page still shows; its listen control still works
+    return value == "1"
 
 
 def _voice() -> str:

@@ -1,0 +1,142 @@
+"""Read aloud at the kiosk, in real Chromium: a "listen" control of at least 64 px on every
+screen plays the question and then each answer while its face is highlighted; tapping a face
+during the reading answers at once; the clips come from the kiosk itself; the staff page's
+setting reads each screen by itself; a missing clip falls back to Vietnamese and shows to staff
+only."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from shared.voices import PACKS_DIR, question_key
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, KIOSK_PIN, counter_kiosk
+
+#: The order the parts of a question screen are read in (short questionnaire, counter 1).
+#: Each part's clip is recorded as it starts playing.
+WATCH = """
+window.__read = [];
+const voice = document.getElementById("voice");
+voice.defaultPlaybackRate = 4;
+voice.addEventListener("playing", () => {
+  const part = document.querySelector(".speaking");
+  window.__read.push([voice.currentSrc, part ? (part.value || part.tagName) : null]);
+});
+"""
+
+
+@pytest.fixture(scope="module")
+def kiosk(tmp_path_factory):
+    with counter_kiosk(tmp_path_factory.mktemp("listen-kiosk")) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def audible(browser):
+    """A Chromium that plays sound without a gesture first (as a kiosk is started)."""
+    chromium = browser.browser_type.launch(
+        executable_path=CHROMIUM,
+        args=[*CHROMIUM_ARGS, "--autoplay-policy=no-user-gesture-required"],
+    )
+    yield chromium
+    chromium.close()
+
+
+def _first_screen(page, base):
+    page.goto(base + "/c/1")
+    with page.expect_navigation():
+        page.locator("a.start").first.click()
+
+
+def test_every_screen_has_a_large_listen_control_with_a_name(audible, kiosk, screenshot_dir):
+    page = audible.new_page(viewport={"width": 800, "height": 1280})
+    page.goto(kiosk.url + "/c/1")
+    for name in ("welcome", "question"):
+        listen = page.locator("button#listen")
+        box = listen.bounding_box()
+        assert box["width"] >= 64 and box["height"] >= 64
+        assert listen.get_attribute("aria-label") == "Nghe đọc"
+        assert listen.locator("svg").count() == 1
+        page.screenshot(path=str(screenshot_dir / f"kiosk-listen-{name}-800x1280.png"))
+        if name == "welcome":
+            with page.expect_navigation():
+                page.locator("a.start").first.click()
+    page.close()
+
+
+def test_listen_reads_the_question_then_each_face_in_order(audible, kiosk):
+    from shared import questionnaires
+
+    page = audible.new_page(viewport={"width": 800, "height": 1280})
+    _first_screen(page, kiosk.url)
+    page.evaluate(WATCH)
+    page.locator("button#listen").click()
+    page.wait_for_function("() => window.__read.length >= 6", timeout=30000)
+    read = page.evaluate("window.__read")
+    q = questionnaires.current("admin", "short")
+    assert read[0][0] == f"{kiosk.url}/voices/vi/{question_key(q, 'Q0')}.opus"
+    assert read[0][1] == "H1"
+    faces = [part for _, part in read[1:6]]
+    assert faces == ["5", "4", "3", "2", "1"]
+    assert [src.rsplit("/", 1)[1] for src, _ in read[1:6]] == [
+        f"scale.{v}.opus" for v in (5, 4, 3, 2, 1)
+    ]
+    played = page.evaluate("document.getElementById('voice').played.length")
+    assert played >= 1
+    page.close()
+
+
+def test_tapping_a_face_while_it_reads_answers_at_once(audible, kiosk):
+    page = audible.new_page(viewport={"width": 800, "height": 1280})
+    _first_screen(page, kiosk.url)
+    first = page.url
+    page.evaluate(WATCH.replace("voice.defaultPlaybackRate = 4;", ""))
+    page.locator("button#listen").click()
+    page.wait_for_function("() => window.__read.length >= 1", timeout=10000)
+    assert page.evaluate("!document.getElementById('voice').paused")
+    with page.expect_navigation():
+        page.locator("button.answer[value='4']").click()
+    assert page.url != first and "/r/" in page.url
+    page.close()
+
+
+def test_the_staff_setting_reads_each_screen_by_itself(audible, kiosk):
+    page = audible.new_page(viewport={"width": 800, "height": 1280})
+    page.goto(kiosk.url + "/staff/")
+    page.fill("input[name=pin]", KIOSK_PIN)
+    with page.expect_navigation():
+        page.locator("form [type=submit]").first.click()
+    with page.expect_navigation():
+        page.locator("form.read-aloud [type=submit]").click()
+    assert page.locator("#read-aloud-state").inner_text() == "Bật"
+    page.goto(kiosk.url + "/c/1")
+    page.wait_for_function("() => document.querySelector('.speaking') !== null", timeout=10000)
+    assert page.locator(".speaking").first.evaluate("el => el.tagName") == "H1"
+    page.close()
+
+
+def test_a_missing_clip_falls_back_to_vietnamese_and_shows_to_staff(tmp_path, audible):
+    vi = PACKS_DIR / "vi"
+    (tmp_path / "kiosk").mkdir()
+    with counter_kiosk(tmp_path / "kiosk") as server:
+        pack = tmp_path / "kiosk" / "voices" / "vi"
+        shutil.copytree(vi, pack, ignore=shutil.ignore_patterns("scale.3.opus"))
+        manifest = (pack / "manifest.json").read_text("utf-8")
+        lines = [line for line in manifest.splitlines() if '"key": "scale.3"' not in line]
+        (pack / "manifest.json").write_text("\n".join(lines) + "\n", "utf-8")
+        page = audible.new_page(viewport={"width": 800, "height": 1280})
+        _first_screen(page, server.url)
+        neutral = page.locator("button.answer[value='3']")
+        assert neutral.get_attribute("data-clip") is None  # no clip, no error for the citizen
+        assert (
+            page.locator("button.answer[value='4']")
+            .get_attribute("data-clip")
+            .startswith("/voices/vi/")
+        )
+        page.goto(server.url + "/staff/")
+        page.fill("input[name=pin]", KIOSK_PIN)
+        with page.expect_navigation():
+            page.locator("form [type=submit]").first.click()
+        assert "scale.3" in page.locator("#voice-gaps").inner_text()
+        page.close()
