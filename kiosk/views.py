@@ -34,6 +34,7 @@ from kiosk.survey import (
     start_response,
     wants_reasons,
 )
+from kiosk.voices import FALLBACK, select_voice, voice_choices
 from shared import faces, questionnaires
 from shared.db import utcnow
 from shared.forms import SurveyForm, screens, survey_form, unknown_fields
@@ -57,19 +58,23 @@ def _screen_context():
     code = (request.view_args or {}).get("code")
     home = None
     if code in current_app.extensions["kiosk_counters"] and request.endpoint != "kiosk.welcome":
-        home = url_for("kiosk.welcome", code=code, lang=None)
+        home = url_for("kiosk.welcome", code=code, lang=None, voice=None)
     return {"home": home, "idle": current_app.config["IDLE_TIMEOUT"], "kind_labels": KIND_LABELS}
 
 
 @bp.before_app_request
 def _language():
     g.lang = select_locale()
+    g.voice = select_voice()
 
 
 @bp.url_defaults
 def _keep_language(endpoint, values):
     if g.get("lang", DEFAULT_LOCALE) != DEFAULT_LOCALE and "lang" not in values:
         values["lang"] = g.lang
+    # The language a citizen chose to hear lasts for their screens, like the written one.
+    if g.get("voice", FALLBACK) != FALLBACK and "voice" not in values:
+        values["voice"] = g.voice
 
 
 @bp.app_template_global()
@@ -172,7 +177,12 @@ def index():
 def welcome(code: str):
     """The welcome screen of a counter: one big start button per questionnaire kind."""
     counter = _counter(code)
-    return render_template("kiosk/welcome.html", counter=counter)
+    return render_template(
+        "kiosk/welcome.html",
+        counter=counter,
+        voices=voice_choices(),
+        chosen="voice" in request.args,
+    )
 
 
 @bp.route("/c/<code>/<kind>/new/<int:step>", methods=["GET", "POST"])

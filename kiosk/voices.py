@@ -94,6 +94,7 @@ def init_app(app) -> None:
             "question_key": question_key,
             "factor_key": factor_key,
             "read_aloud": read_aloud,
+            "voice": _voice(),
         }
 
 
@@ -133,6 +134,22 @@ def _voice() -> str:
     from flask import g
 
     return g.get("voice", FALLBACK)
+
+
+def select_voice() -> str:
+    """The language this citizen chose to hear (?voice=, kept on their screens), if it has a
+    pack; Vietnamese otherwise."""
+    voice = request.args.get("voice", FALLBACK)
+    return voice if voice in packs().all() else FALLBACK
+
+
+def voice_choices() -> dict[str, str]:
+    """The languages to hear, each by its name in itself, Vietnamese first; empty when there is
+    nothing to choose."""
+    found = {lang: manifest.name for lang, (_, manifest) in packs().all().items()}
+    if len(found) < 2:
+        return {}
+    return {FALLBACK: found.pop(FALLBACK, "Tiếng Việt"), **dict(sorted(found.items()))}
 
 
 @bp.get("/voices/<language>/<file>")

@@ -140,3 +140,76 @@ def test_a_missing_clip_falls_back_to_vietnamese_and_shows_to_staff(tmp_path, au
             page.locator("form [type=submit]").first.click()
         assert "scale.3" in page.locator("#voice-gaps").inner_text()
         page.close()
+
+
+def _survey_by_ear(page, base: str, voice: str) -> list[str]:
+    """Through a whole survey at counter 1 with only "listen" and the faces (4 each time, so
+    no reasons screen); the clips heard first on each screen."""
+    heard = []
+    for _ in range(10):
+        if "/thanks" in page.url:
+            break
+        page.evaluate(WATCH)
+        page.locator("button#listen").click()
+        page.wait_for_function("() => window.__read.length >= 2", timeout=20000)
+        heard.append(page.evaluate("window.__read[0][0]"))
+        with page.expect_navigation():
+            page.locator("button.answer[value='4']").click()
+    assert "/thanks" in page.url
+    return heard
+
+
+def test_a_citizen_completes_a_survey_by_ear_in_vietnamese_and_in_another_language(
+    tmp_path, audible, screenshot_dir
+):
+    from click.testing import CliRunner
+
+    from kiosk.cli import kiosk as kiosk_cli
+    from shared import questionnaires
+    from shared.voices import prompts
+    from tests.shared.test_voices import tone
+
+    # A second language's pack made by the import command from generated clips.
+    recordings = tmp_path / "recordings"
+    recordings.mkdir()
+    one = tone(tmp_path / "one.wav", seconds=0.6)
+    for prompt in prompts():
+        shutil.copy(one, recordings / f"{prompt.key}.wav")
+    (tmp_path / "kiosk").mkdir()
+    made = CliRunner().invoke(
+        kiosk_cli,
+        [
+            "voices", "import", str(recordings), "--instance", str(tmp_path / "kiosk"),
+            "--lang", "pko", "--name", "Pa Kô", "--by", "Tổ ghi âm",
+        ],
+    )  # fmt: skip
+    assert made.exit_code == 0, made.output
+    q = questionnaires.current("admin", "short")
+    with counter_kiosk(tmp_path / "kiosk") as server:
+        for size in ((800, 1280), (390, 844)):
+            page = audible.new_page(viewport={"width": size[0], "height": size[1]})
+            page.goto(server.url + "/c/1")
+            assert page.locator(".voices a[lang=pko]").inner_text() == "Pa Kô"
+            page.screenshot(
+                path=str(screenshot_dir / f"kiosk-welcome-languages-{size[0]}x{size[1]}.png")
+            )
+            page.close()
+        for voice in ("vi", "pko"):
+            page = audible.new_page(viewport={"width": 800, "height": 1280})
+            page.goto(server.url + "/c/1")
+            with page.expect_navigation():
+                page.locator(f".voices a[lang={voice}]").click()
+            # The spoken sample: the welcome read by itself in the language chosen.
+            page.wait_for_function(
+                "() => (document.getElementById('voice').currentSrc || '').includes('/voices/')"
+            )
+            assert f"/voices/{voice}/screen.welcome.opus" in page.evaluate(
+                "document.getElementById('voice').currentSrc"
+            )
+            with page.expect_navigation():
+                page.locator("a.start").click()
+            heard = _survey_by_ear(page, server.url, voice)
+            assert heard[0] == f"{server.url}/voices/{voice}/{question_key(q, 'Q0')}.opus"
+            assert all(f"/voices/{voice}/" in clip for clip in heard)
+            assert len(heard) == 1 + len(q.factors)
+            page.close()

@@ -11,6 +11,7 @@ import pytest
 
 from shared import questionnaires
 from shared.voices import PACKS_DIR, question_key
+from tests.kiosk.conftest import Tablet
 from tests.kiosk.test_duty import STAFF_PASS, WITH_PIN, staff_page
 
 CLIP = re.compile(r'data-clip="([^"]+)"')
@@ -103,3 +104,51 @@ def test_a_missing_clip_is_said_to_staff_not_to_the_citizen(app, client, tablet,
 @pytest.mark.parametrize("config_overrides", [{"STAFF_PIN_HASH": ""}])
 def test_read_aloud_is_closed_without_a_pin(client):
     assert client.post("/staff/read-aloud", data={"read_aloud": "1"}).status_code == 404
+
+
+def _second_pack(instance, language="bru", name="Bru-Vân Kiều", leave_out=("scale.2",)):
+    """A pack of a second language in the instance: the Vietnamese clips under another name,
+    without `leave_out`."""
+    import json
+
+    pack = instance / "voices" / language
+    shutil.copytree(PACKS_DIR / "vi", pack)
+    data = json.loads((pack / "manifest.json").read_text("utf-8"))
+    data.update(language=language, name=name)
+    data["clips"] = [c for c in data["clips"] if c["key"] not in leave_out]
+    (pack / "manifest.json").write_text(json.dumps(data, ensure_ascii=False), "utf-8")
+    return pack
+
+
+def test_with_one_pack_there_is_no_language_to_choose(client):
+    assert 'class="voices"' not in client.get("/c/1").get_data(as_text=True)
+
+
+@WITH_PIN
+def test_a_citizen_chooses_a_language_to_hear_for_their_screens_only(app, client, tmp_path):
+    _second_pack(tmp_path)
+    welcome = client.get("/c/1").get_data(as_text=True)
+    assert re.search(
+        r'<a class="btn minor voice" href="/c/1\?voice=vi" lang="vi"[^>]*>Tiếng Việt', welcome
+    )
+    assert 'href="/c/1?voice=bru" lang="bru">Bru-Vân Kiều</a>' in welcome
+    assert "data-read-aloud" not in welcome
+    chosen = client.get("/c/1?voice=bru").get_data(as_text=True)
+    assert 'data-read-aloud="1"' in chosen  # the spoken sample: the welcome read in that language
+    assert "/voices/bru/screen.welcome.opus" in chosen
+    assert 'href="/c/1/admin/new/0?voice=bru"' in chosen
+    tablet = Tablet(client)
+    screen = tablet.open("/c/1/admin/new/0?voice=bru").get_data(as_text=True)
+    clips = CLIP.findall(screen)
+    assert "/voices/bru/scale.5.opus" in clips
+    assert "/voices/vi/scale.2.opus" in clips  # no clip in bru: the Vietnamese one
+    assert "?voice=bru" in re.search(r'action="([^"]+)"', screen).group(1)
+    assert "voice-gaps" not in screen and "Một số lời đọc" not in screen  # staff only
+    tablet.tap("Q0", 4)
+    assert "voice=bru" in tablet.url
+    assert "/voices/bru/" in tablet.page.get_data(as_text=True)
+    # The next citizen starts in Vietnamese: every screen's way home drops the choice.
+    assert 'data-home="/c/1"' in tablet.page.get_data(as_text=True)
+    staff = staff_page(client)
+    assert re.search(r"<li><code class=\"detail\">bru</code> scale.2</li>", staff)
+    assert client.get("/c/1?voice=xx").get_data(as_text=True).count("/voices/vi/") >= 2
