@@ -24,6 +24,7 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import HTTPException
 
 from collector import accounts, admin, api, config, db, phone, receipts, reports, status
+from shared.voices import web as voices
 from collector.api.errors import http_error_response
 from collector.limits import limiter
 from collector.receipts import api as receipts_api
@@ -102,6 +103,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     admin.init_app(app)
     receipts.init_app(app)
     phone.init_app(app)
+    voices.init_app(app)  # the phone survey's clips (shared.voices)
     csrf.exempt(receipts_api.bp)
     app.register_blueprint(receipts_api.bp, url_prefix="/api/v1")
     app.register_blueprint(receipts_views.bp)

@@ -11,7 +11,13 @@ import shutil
 import pytest
 
 from shared.voices import PACKS_DIR, question_key
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, KIOSK_PIN, counter_kiosk
+from tests.browser.conftest import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    KIOSK_PIN,
+    counter_kiosk,
+    receipt_survey_path,
+)
 
 #: The order the parts of a question screen are read in (short questionnaire, counter 1).
 #: Each part's clip is recorded as it starts playing.
@@ -213,3 +219,26 @@ def test_a_citizen_completes_a_survey_by_ear_in_vietnamese_and_in_another_langua
             assert all(f"/voices/{voice}/" in clip for clip in heard)
             assert len(heard) == 1 + len(q.factors)
             page.close()
+
+
+def test_the_phone_survey_plays_a_question_with_javascript_off(audible, seeded, screenshot_dir):
+    path = receipt_survey_path(seeded, "000.00.12.H40-261207-0418")
+    context = audible.new_context(java_script_enabled=False, viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    fetched = []
+    page.on(
+        "response", lambda r: fetched.append((r.url, r.status)) if "/voices/" in r.url else None
+    )
+    page.goto(seeded.url + path)
+    player = page.locator("audio.listen").first
+    src = player.get_attribute("src")
+    assert src.startswith("/voices/vi/question.")
+    assert fetched == []  # nothing is downloaded before it is asked for (the page has loaded)
+    box = player.bounding_box()
+    page.screenshot(path=str(screenshot_dir / "phone-listen-390x844.png"))
+    # The browser's own play button, at the player's left end.
+    with page.expect_response(lambda r: "/voices/" in r.url) as clip:
+        page.mouse.click(box["x"] + 20, box["y"] + box["height"] / 2)
+    assert clip.value.url == seeded.url + src and clip.value.status in (200, 206)
+    assert clip.value.headers["content-type"] == "audio/ogg"
+    context.close()
