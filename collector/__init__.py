@@ -24,7 +24,6 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import HTTPException
 
 from collector import accounts, admin, api, config, db, phone, receipts, reports, status
-from shared.voices import web as voices
 from collector.api.errors import http_error_response
 from collector.limits import limiter
 from collector.receipts import api as receipts_api
@@ -34,6 +33,7 @@ from collector.reports import views as reports_views
 from shared import logs
 from shared.health import ConfigErrors, Problem, health_blueprint
 from shared.i18n import LOCALES
+from shared.voices import web as voices
 from shared.web_i18n import Babel
 
 babel = Babel()
