@@ -219,6 +219,7 @@ def new_screen(code: str, kind: str, step: int):
         nonce=form.nonce,
         now=utcnow(),
         rules=rules(),
+        voice=g.voice,
     )
     going = _after(counter, q, response, step, mode)
     session.commit()
@@ -252,6 +253,7 @@ def _after(
 ) -> HTTPResponse:
     """Where a question screen's post leads, its answers recorded (no commit): the next screen,
     the previous one (Back), or nowhere (a draft; a timed-out screen closes the response)."""
+    _note_listened(response)
     if mode == "draft":
         return _kept()
     if mode == "idle":
@@ -318,6 +320,7 @@ def reasons(code: str, response_id: uuid.UUID):
         )
         return page, 400 if problem else 200
     form = _posted(_reasons_form(q), scope)
+    _note_listened(response)
     if mode is not None or "skip" not in request.form:
         # One path for what is sent, kept as a draft or left when the screen timed out: the
         # comment is cleaned (shared.text.clean_comment) before it is stored.
@@ -357,6 +360,12 @@ def _refused(refused: Refused):
         "kiosk/refused.html", counter=counter, reason=refused.reason, idle=RETURN_SECONDS
     )
     return page, status
+
+
+def _note_listened(response: Response) -> None:
+    """The screen posted was read aloud ("listen", kiosk.js): the response says so."""
+    if request.form.get("listened") == "1" and not response.listened:
+        response.listened = True
 
 
 def _see_other(location: str) -> HTTPResponse:

@@ -99,6 +99,12 @@
     voice.addEventListener("ended", next);
     voice.addEventListener("error", next);
     listen.addEventListener("click", function () {
+      // The response records that its screens were listened to (the report by listen use).
+      if (form && !form.querySelector("input[name=listened]")) {
+        var used = document.createElement("input");
+        used.type = "hidden"; used.name = "listened"; used.value = "1";
+        form.appendChild(used);
+      }
       voice.pause();
       queue = Array.prototype.slice.call(document.querySelectorAll("main [data-clip]"));
       listen.setAttribute("aria-pressed", "true");

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from shared import questionnaires
 from shared.i18n import gettext
+from shared.responses import VOICE_RE
 
 PACKS_DIR = Path(__file__).parent / "packs"
 MANIFEST = "manifest.json"
@@ -34,7 +35,7 @@ EXTENSION = ".opus"
 FALLBACK = "vi"
 #: A pack's language code: an ISO 639 code (vi, en) or a short name of the province's own
 #: choosing for a language without one (bru, pko), so it can name a folder and a URL part.
-LANGUAGE = re.compile(r"^[a-z]{2,8}(-[a-z0-9]{1,8})?$")
+LANGUAGE = re.compile(rf"^{VOICE_RE.pattern}$")
 
 
 @dataclass(frozen=True)

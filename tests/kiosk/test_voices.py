@@ -152,3 +152,26 @@ def test_a_citizen_chooses_a_language_to_hear_for_their_screens_only(app, client
     staff = staff_page(client)
     assert re.search(r"<li><code class=\"detail\">bru</code> scale.2</li>", staff)
     assert client.get("/c/1?voice=xx").get_data(as_text=True).count("/voices/vi/") >= 2
+
+
+@WITH_PIN
+def test_a_response_records_its_language_and_whether_listen_was_used(app, client, tmp_path):
+    from kiosk.survey import wire
+    from shared.chain import canonical
+    from tests.kiosk.conftest import stored
+
+    _second_pack(tmp_path)
+    tablet = Tablet(client)
+    tablet.open("/c/1/admin/new/0?voice=bru")
+    tablet.post({"Q0": "4"})  # not listened to on the first screen
+    tablet.post({"A0": "5", "listened": "1"})  # "listen" pressed on the second
+    tablet.start()  # the next citizen, in Vietnamese, who never presses "listen"
+    tablet.tap("Q0", 3)
+    first, second = stored(app)
+    assert (first.voice, first.listened) == ("bru", True)
+    assert (second.voice, second.listened) == ("vi", False)
+    sent = wire(first)
+    assert sent["voice"] == "bru" and sent["listened"] is True
+    # Both are covered by the hash chain.
+    body = canonical(sent, "0" * 64).decode()
+    assert '"listened":true' in body and '"voice":"bru"' in body
