@@ -341,6 +341,8 @@ class Report:
     #: True when the reader may not read the comments (collector.reports.service.reader_rights);
     #: `comments` is then empty and `comments_total` still counts them.
     comments_hidden: bool = False
+    #: Kiosk responses per unit and language heard, with "listen" use (collector.reports.voices).
+    voices: tuple = ()
 
     def kind(self, code: str) -> KindReport | None:
         return next((k for k in self.kinds if k.kind == code), None)

@@ -25,6 +25,7 @@ from collector.reports.counts import refresh_counts
 from collector.reports.loader import load_report_data
 from collector.reports.periods import Period
 from collector.reports.targets import effective_targets
+from collector.reports.voices import voice_use
 
 #: Targets in percent by kind and the year from which they apply (methodology section 1).
 DEFAULT_TARGETS: dict[str, dict[int, float]] = {
@@ -126,8 +127,10 @@ def build_report_for(
     report = _CACHE.get(key)
     if report is None:
         data = load_report_data(session, unit_id, period, include_unofficial)
+        voices = voice_use(session, unit_id, period, include_unofficial)
         session.rollback()  # only read: end the transaction before computing
         report = build_report(data, settings.report, settings.targets)
+        report = dataclasses.replace(report, voices=voices)
         _CACHE.put(key, report)
     if include_unofficial:
         audit(

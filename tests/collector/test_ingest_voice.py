@@ -43,3 +43,33 @@ def test_the_contract_lists_both_optional_fields(client):
     assert response["properties"]["voice"]["type"] == ["string", "null"]
     assert response["properties"]["listened"]["type"] == ["boolean", "null"]
     assert "voice" not in response["required"] and "listened" not in response["required"]
+
+
+def test_the_report_counts_responses_by_language_and_listen_use_per_unit(app, client, kiosk):
+    from collector.reports.periods import Period
+    from collector.reports.service import build_report_for
+    from tests.collector.reports_helpers import login, make_user
+
+    sent = [
+        kiosk.next(voice="bru", listened=True),
+        kiosk.next(voice="bru", listened=False),
+        kiosk.next(voice="vi", listened=True),
+        kiosk.next(voice="vi", listened=False),
+        kiosk.next(voice="vi", listened=False),
+        kiosk.next(),  # an older kiosk: not recorded
+        kiosk.next(voice="bru", listened=True, flags=["suspect-burst"]),  # left out
+    ]
+    assert kiosk.statuses(sent) == ["accepted"] * 7
+    with app.test_request_context("/"):
+        session = get_session()
+        report = build_report_for(
+            session, app.config, user=None, unit_code="C01", period=Period.parse("2026-W10")
+        )
+        session.commit()
+    got = [(v.unit_code, v.voice, v.responses, v.listened) for v in report.voices]
+    assert got == [("C01", "bru", 2, 1), ("C01", "vi", 3, 1), ("C01", None, 1, 0)]
+    make_user(app, "m@example.org", "manager", "C01")
+    login(client, "m@example.org")
+    page = client.get("/reports/weekly?unit=C01&week=2026-W10").get_data(as_text=True)
+    assert "Số phiếu theo ngôn ngữ và việc nghe đọc" in page
+    assert "<code>bru</code>" in page and "không ghi nhận" in page
