@@ -55,19 +55,27 @@ def _first_screen(page, base):
         page.locator("a.start").first.click()
 
 
-def test_every_screen_has_a_large_listen_control_with_a_name(audible, kiosk, screenshot_dir):
-    page = audible.new_page(viewport={"width": 800, "height": 1280})
+@pytest.mark.parametrize("size", [(800, 1280), (390, 844)])
+def test_every_screen_has_a_large_listen_control_with_a_name(audible, kiosk, screenshot_dir, size):
+    page = audible.new_page(viewport={"width": size[0], "height": size[1]})
     page.goto(kiosk.url + "/c/1")
-    for name in ("welcome", "question"):
+    for name in ("welcome", "question", "reasons", "thanks"):
         listen = page.locator("button#listen")
         box = listen.bounding_box()
         assert box["width"] >= 64 and box["height"] >= 64
         assert listen.get_attribute("aria-label") == "Nghe đọc"
         assert listen.locator("svg").count() == 1
-        page.screenshot(path=str(screenshot_dir / f"kiosk-listen-{name}-800x1280.png"))
+        page.screenshot(path=str(screenshot_dir / f"kiosk-listen-{name}-{size[0]}x{size[1]}.png"))
         if name == "welcome":
             with page.expect_navigation():
                 page.locator("a.start").first.click()
+        elif name == "question":
+            while "/reasons" not in page.url:  # answering 1 each time brings the reasons
+                with page.expect_navigation():
+                    page.locator("button.answer[value='1']").click()
+        elif name == "reasons":
+            with page.expect_navigation():
+                page.locator("button[name=skip]").click()
     page.close()
 
 
