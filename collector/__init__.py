@@ -45,6 +45,7 @@ from collector.reports import views as reports_views
 from shared import logs
 from shared.health import ConfigErrors, Problem, health_blueprint
 from shared.i18n import LOCALES
+from shared.voices import web as voices
 from shared.web_i18n import Babel
 
 babel = Babel()
@@ -114,6 +115,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     admin.init_app(app)
     receipts.init_app(app)
     phone.init_app(app)
+    voices.init_app(app)  # the phone survey's clips (shared.voices)
     csrf.exempt(receipts_api.bp)
     app.register_blueprint(receipts_api.bp, url_prefix="/api/v1")
     app.register_blueprint(receipts_views.bp)

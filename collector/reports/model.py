@@ -414,6 +414,8 @@ class Report:
     reorganisations: tuple[Reorganisation, ...] = ()
     #: None when no dossier status event or receipt is in scope.
     outcomes: Outcomes | None = None
+    #: Kiosk responses per unit and language heard, with "listen" use (collector.reports.voices).
+    voices: tuple = ()
 
     def kind(self, code: str) -> KindReport | None:
         return next((k for k in self.kinds if k.kind == code), None)
