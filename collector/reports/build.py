@@ -21,6 +21,7 @@ from collector.reports.arrays import (
     value_of,
 )
 from collector.reports.data import ReportData
+from collector.reports.voices import voice_use
 from collector.reports.weeks import local_today
 from shared import scoring
 from shared.questionnaires import KINDS
@@ -336,4 +337,5 @@ def build_report(
         channel_comparison=_channel_comparison(data, units, settings, targets),
         viewer_role=viewer_role,
         funnels=tuple(counter_funnels + (officer_funnels if show_officers else [])),
+        voices=voice_use(data),
     )

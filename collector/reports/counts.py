@@ -110,6 +110,10 @@ def unofficial_sql(dialect: str, table: str = "r") -> str:
 
 #: The reason value that counts the responses giving at least one reason.
 ANY_REASON = "*"
+#: The dimensions that count kiosk responses by the language they were heard in (value: the
+#: voice pack's language, "" when none was recorded), all of them and those where "listen" was
+#: pressed (`collector.reports.voices`).
+VOICE, LISTENED = "voice", "voice-listened"
 
 
 def _reasons_sql(dialect: str) -> tuple[str, str]:
@@ -171,6 +175,7 @@ def _responses_sql(dialect: str, where: str) -> str:
                    AS commented,
                CASE WHEN {suspect_sql(dialect)} THEN 1 ELSE 0 END AS suspect,
                CASE WHEN {broken_sql(dialect)} THEN 1 ELSE 0 END AS broken,
+               r.voice, CASE WHEN r.listened THEN 1 ELSE 0 END AS listened,
                COALESCE(SUM(CASE WHEN {_VALID} THEN 1 ELSE 0 END), 0) AS answered,
                COALESCE(SUM(CASE WHEN {_SATISFIED} THEN 1 ELSE 0 END), 0) AS satisfied,
                COALESCE(SUM(CASE WHEN {_LOW} THEN 1 ELSE 0 END), 0) AS low,
@@ -232,6 +237,12 @@ def _groups_sql(dialect: str) -> str:
             SELECT {common}, 'hour', hour, {measures} FROM {_BATCH}
             UNION ALL
             SELECT {common}, 'comment', '', {measures} FROM {_BATCH} WHERE commented = 1
+            UNION ALL
+            SELECT {common}, '{VOICE}', COALESCE(voice, ''), {measures} FROM {_BATCH}
+            WHERE channel = 'kiosk'
+            UNION ALL
+            SELECT {common}, '{LISTENED}', COALESCE(voice, ''), {measures} FROM {_BATCH}
+            WHERE channel = 'kiosk' AND listened = 1
             UNION ALL
             SELECT {common}, 'left-out', channel || '/suspect', {measures} FROM {_BATCH}
             WHERE suspect = 1

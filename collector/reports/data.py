@@ -27,7 +27,16 @@ if TYPE_CHECKING:
 
 COUNT_COLUMNS = ["answered", "satisfied", "no_opinion", "value_sum"]
 #: Dimensions of `ReportData.groups`.
-DIMENSIONS = ("channel", "counter", "procedure", "officer", "hour", "reason")
+DIMENSIONS = (
+    "channel",
+    "counter",
+    "procedure",
+    "officer",
+    "hour",
+    "reason",
+    "voice",
+    "voice-listened",
+)
 
 
 @dataclass

@@ -382,6 +382,18 @@ class Reorganisation:
 
 
 @dataclass(frozen=True)
+class VoiceUse:
+    """A unit's kiosk responses heard in one language (methodology section 9)."""
+
+    unit_code: str
+    unit_name: str
+    #: The language heard; None for responses of kiosks that do not record it (older kiosks).
+    voice: str | None
+    responses: int
+    listened: int  #: of them, those whose citizen pressed "listen"
+
+
+@dataclass(frozen=True)
 class Report:
     period: PeriodRef
     unit: UnitRef
@@ -415,7 +427,7 @@ class Report:
     #: None when no dossier status event or receipt is in scope.
     outcomes: Outcomes | None = None
     #: Kiosk responses per unit and language heard, with "listen" use (collector.reports.voices).
-    voices: tuple = ()
+    voices: tuple[VoiceUse, ...] = ()
 
     def kind(self, code: str) -> KindReport | None:
         return next((k for k in self.kinds if k.kind == code), None)

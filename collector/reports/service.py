@@ -27,7 +27,6 @@ from collector.reports.loader import load_report_data
 from collector.reports.outcomes import build_outcomes, load_for, outcomes_version
 from collector.reports.periods import Period
 from collector.reports.targets import effective_targets
-from collector.reports.voices import voice_use
 
 #: Targets in percent by kind and the year from which they apply (methodology section 1).
 DEFAULT_TARGETS: dict[str, dict[int, float]] = {
@@ -132,12 +131,9 @@ def build_report_for(
     if report is None:
         data = load_report_data(session, unit_id, period, include_unofficial)
         data.outcomes = load_for(session, data)
-        voices = voice_use(session, unit_id, period, include_unofficial)
         session.rollback()  # only read: end the transaction before computing
         report = build_report(data, settings.report, settings.targets)
-        report = dataclasses.replace(
-            report, outcomes=build_outcomes(data, report.kinds), voices=voices
-        )
+        report = dataclasses.replace(report, outcomes=build_outcomes(data, report.kinds))
         report = (data.lineage or NONE).mark(report)
         _CACHE.put(key, report)
     if include_unofficial:

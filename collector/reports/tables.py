@@ -329,6 +329,7 @@ def table_sections(report: model.Report) -> list[Table]:
         ),
         *_receipt_tables(report),
         _reorganisation_table(report),
+        _voice_table(report),
         *outcome_tables(report),
     ]
 
@@ -359,3 +360,16 @@ def _reorganisation_table(report: model.Report) -> Table:
 
 
 # -- files ---------------------------------------------------------------------------------------
+
+
+def _voice_table(report: model.Report) -> Table:
+    """Kiosk responses per unit and language heard, with "listen" use
+    (collector.reports.voices)."""
+    return (
+        _("Responses by language"),
+        [_("Unit code"), _("Unit"), _("Language heard"), _("Responses"), _("Pressed listen")],
+        [
+            [v.unit_code, v.unit_name, v.voice or _("not recorded"), v.responses, v.listened]
+            for v in report.voices
+        ],
+    )

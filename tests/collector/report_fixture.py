@@ -374,6 +374,11 @@ def sample_report(officers: bool = True) -> model.Report:
         ),
         viewer_role="manager" if officers else "viewer",
         funnels=(_funnel("counter"), *((_funnel("officer"),) if officers else ())),
+        voices=(
+            model.VoiceUse("C01", "Xã Một", "bru", 12, 9),
+            model.VoiceUse("C01", "Xã Một", "vi", 40, 6),
+            model.VoiceUse("C01", "Xã Một", None, 3, 0),
+        ),
         reorganisations=(
             model.Reorganisation(dt.date(2026, 7, 1), "merge", ("D02", "D03"), ("D09",)),
             model.Reorganisation(dt.date(2026, 7, 1), "split", ("D04",), ("D05", "D06"), 7),

@@ -282,6 +282,10 @@ def figures_from_model(report: model.Report) -> Figures:
         out[f"{key}.change"] = r.change
         out[f"{key}.after"] = ", ".join(r.after)
         out[f"{key}.unassigned"] = num(r.unassigned)
+    for v in report.voices:
+        key = f"voice.{v.unit_code}.{v.voice or '-'}"
+        out[f"{key}.responses"] = num(v.responses)
+        out[f"{key}.listened"] = num(v.listened)
     out["comments.total"] = num(report.comments_total)
     out["settings.min_responses"] = num(report.settings.min_responses)
     if report.officers is not None:
@@ -442,6 +446,10 @@ def figures_from_json(doc: dict) -> Figures:
         out[f"{key}.change"] = r["change"]
         out[f"{key}.after"] = ", ".join(r["after"])
         out[f"{key}.unassigned"] = num(r["unassigned"])
+    for v in doc["voices"]:
+        key = f"voice.{v['unit_code']}.{v['voice'] or '-'}"
+        out[f"{key}.responses"] = num(v["responses"])
+        out[f"{key}.listened"] = num(v["listened"])
     out["settings.min_responses"] = num(doc["settings"]["min_responses"])
     if doc["officers"] is not None:
         out["officers.hidden"] = num(doc["officers_hidden"])
@@ -645,6 +653,11 @@ def figures_from_tables(tables: Tables) -> Figures:
         out[f"{key}.change"] = changes[row[t("Kind of change")]]
         out[f"{key}.after"] = row[t("Units that follow them")]
         out[f"{key}.unassigned"] = num(row[t("Not assigned")])
+    for row in _table(tables, "Responses by language"):
+        heard = row[t("Language heard")]
+        key = f"voice.{row[t('Unit code')]}.{'-' if heard == t('not recorded') else heard}"
+        out[f"{key}.responses"] = num(row[t("Responses")])
+        out[f"{key}.listened"] = num(row[t("Pressed listen")])
     for row in _table(tables, "Index by outcome"):
         key = f"outcome.{kinds[row[kind_h]]}.{row[t('Outcome code')]}"
         out[key] = num(row[t("Index (%)")])
@@ -817,6 +830,8 @@ def test_the_figures_cover_the_whole_report(report, ctx):
         "trend.admin.2026-W28.reorganised",
         "reorganisation.2026-07-01.D02+D03.after",
         "reorganisation.2026-07-01.D04.unassigned",
+        "voice.C01.bru.listened",
+        "voice.C01.-.responses",
     ):
         assert key in expected
     assert ("officer.admin.D01.CB07" in expected) == (report.officers is not None)
