@@ -77,7 +77,7 @@ from tests.collector.report_figures import (
     tables_from_csv,
     tables_from_xlsx,
 )
-from tests.collector.reports_helpers import login, make_token, make_user, post_answers
+from tests.factories import login, make_token, make_user, post_answers
 
 WEEK = "2026-W10"
 DAY = "2026-03-03T09:{minute:02d}:00+07:00"
