@@ -119,18 +119,11 @@ def add_unit(
     return unit
 
 
-def plan_import(
-    session: Session,
+def _read_rows(
     rows: Iterable[Mapping[str, str | None]],
-    within: set[int] | None = None,
-) -> ImportPlan:
-    """What importing rows with code, name, parent (a code or empty) and kind would change.
-
-    Parents may come later in the rows or exist already. A unit already present gets the row's
-    name, kind and parent; its code never changes. Every bad row gets its own error, naming its
-    CSV line (counted from the header). With `within` (unit ids), only units inside it may be
-    changed, and new units must go below one of them.
-    """
+) -> tuple[dict[str, tuple[int, str, str, str | None]], list[tuple[int, UnitError]]]:
+    """Each good row by its code (line, name, kind, parent), and the bad rows' errors, each on
+    its CSV line (counted from the header)."""
     wanted: dict[str, tuple[int, str, str, str | None]] = {}
     errors: list[tuple[int, UnitError]] = []
     for line, row in enumerate(rows, start=2):
@@ -148,7 +141,22 @@ def plan_import(
             errors.append((line, _on_line(line, exc)))
             continue
         wanted[code] = (line, name, kind, parent)
+    return wanted, errors
 
+
+def plan_import(
+    session: Session,
+    rows: Iterable[Mapping[str, str | None]],
+    within: set[int] | None = None,
+) -> ImportPlan:
+    """What importing rows with code, name, parent (a code or empty) and kind would change.
+
+    Parents may come later in the rows or exist already. A unit already present gets the row's
+    name, kind and parent; its code never changes. Every bad row gets its own error, naming its
+    CSV line (counted from the header). With `within` (unit ids), only units inside it may be
+    changed, and new units must go below one of them.
+    """
+    wanted, errors = _read_rows(rows)
     existing = {unit.code: unit for unit in session.scalars(sa.select(Unit))}
     parent_of = {code: (u.parent.code if u.parent else None) for code, u in existing.items()}
     parent_of.update({code: parent for code, (_, _, _, parent) in wanted.items()})

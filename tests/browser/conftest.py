@@ -13,6 +13,9 @@ import pytest
 from werkzeug.serving import make_server
 
 CHROMIUM = os.environ.get("SIPAS_CHROMIUM", "/usr/bin/chromium")
+#: The two screens the pages are looked at on.
+LAPTOP = {"width": 1366, "height": 768}
+PHONE = {"width": 390, "height": 844}
 SCREENSHOTS = Path(os.environ.get("SIPAS_SCREENSHOTS", "screenshots"))
 CHROMIUM_ARGS = [
     "--headless=new",

@@ -19,8 +19,7 @@ from collector.models import Response, Unit
 from collector.opening import parse_hours_spec
 from collector.receipts.service import integration_for_token
 from collector.units import add_unit
-from tests.browser.conftest import LiveServer, collector_app
-from tests.browser.test_reports_browser import LAPTOP, PHONE
+from tests.browser.conftest import LAPTOP, PHONE, LiveServer, collector_app
 
 ADMIN = "quantri@example.org"
 PASSWORD = "mật khẩu quản trị"  # noqa: S105 - a test account

@@ -181,7 +181,7 @@ def test_a_citizen_completes_a_survey_by_ear_in_vietnamese_and_in_another_langua
     from kiosk.cli import kiosk as kiosk_cli
     from shared import questionnaires
     from shared.voices import prompts
-    from tests.shared.test_voices import tone
+    from tests.factories import tone
 
     # A second language's pack made by the import command from generated clips.
     recordings = tmp_path / "recordings"

@@ -10,6 +10,8 @@ are skipped, except under CI=true, where a missing or unreachable server fails t
 from __future__ import annotations
 
 import copy
+import email
+import email.policy
 import os
 import shutil
 import uuid
@@ -19,6 +21,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from aiosmtpd.controller import Controller
 from sqlalchemy.engine import make_url
 
 from collector import create_app
@@ -28,6 +31,7 @@ from collector.migrate import upgrade
 from collector.units import add_unit
 from shared.chain import GENESIS, response_hash
 from shared.db import uuid7
+from tests.browser.conftest import free_port
 
 PG_ENV = "SIPAS_TEST_POSTGRES_URL"
 BACKENDS = ("sqlite", "postgresql")
@@ -279,3 +283,31 @@ def scalar(app, statement):
 
 def count(app, model, *where) -> int:
     return scalar(app, sa.select(sa.func.count()).select_from(model).where(*where))
+
+
+# -- a local mail server -------------------------------------------------------------------
+
+
+class Inbox:
+    def __init__(self):
+        self.messages: list[email.message.Message] = []
+        self.envelopes = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        self.envelopes.append(envelope)
+        self.messages.append(
+            email.message_from_bytes(envelope.content, policy=email.policy.default)
+        )
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp():
+    """A real SMTP server on a free local port: (its controller, the inbox of what it received)."""
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        yield controller, inbox
+    finally:
+        controller.stop()

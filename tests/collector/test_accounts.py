@@ -16,7 +16,7 @@ from collector.accounts.service import (
 from collector.cli import collector
 from collector.db import get_session
 from collector.models import ApiToken, User
-from tests.collector.reports_helpers import PASSWORD, csrf_token, login, make_user
+from tests.factories import PASSWORD, csrf_token, login, make_user
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from collector.models import ApiToken, AuditEntry, Kiosk, ReportTarget, Unit, Us
 from collector.reports.service import settings_from
 from shared.scoring import target_for
 from tests.collector.conftest import count, register, scalar
-from tests.collector.reports_helpers import PASSWORD, csrf_token, login, make_user
+from tests.factories import PASSWORD, csrf_token, login, make_user
 
 ADMIN = "admin@example.org"
 

@@ -25,7 +25,7 @@ from collector.models import (
 from collector.procedures.service import save_procedure
 from collector.receipts.service import create_integration
 from tests.collector.conftest import register
-from tests.collector.reports_helpers import csrf_token, login, make_token, make_user
+from tests.factories import csrf_token, login, make_token, make_user
 
 ROOT = "root@example.org"
 TOP = "top@example.org"  # the administrator of P01, the top of the tree

@@ -13,7 +13,7 @@ from collector.audit import ACTIONS, DETAILS, describe
 from collector.models import AuditEntry
 from shared.i18n import catalogue
 from tests.collector.conftest import register
-from tests.collector.reports_helpers import csrf_token, login, make_user
+from tests.factories import csrf_token, login, make_user
 
 ROOT = Path(__file__).resolve().parents[2]
 COLLECTOR = ROOT / "collector"

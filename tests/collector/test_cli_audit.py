@@ -10,8 +10,7 @@ import sqlalchemy as sa
 from collector.cli import collector
 from collector.db import get_session
 from collector.models import AuditEntry
-from tests.collector.receipts_helpers import integration, issue
-from tests.collector.reports_helpers import login, make_user
+from tests.factories import integration, issue, login, make_user
 
 
 def test_cli_changes_are_audited_as_the_command_line_and_shown(app, client, units):

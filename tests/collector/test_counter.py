@@ -20,8 +20,7 @@ from collector.procedures.service import (
     set_procedure_active,
 )
 from tests.collector.conftest import count
-from tests.collector.receipts_helpers import integration, issue
-from tests.collector.reports_helpers import csrf_token, login, make_user
+from tests.factories import csrf_token, integration, issue, login, make_user
 
 OFFICER = "quay1@example.org"
 DOSSIER = "000.00.12.H40-260302-0001"

@@ -17,8 +17,7 @@ from collector.reports.periods import Period
 from collector.reports.service import build_report_for
 from collector.reports.weeks import ZONE
 from tests.collector.conftest import count
-from tests.collector.receipts_helpers import answer_all, integration, issue
-from tests.collector.reports_helpers import make_token, make_user
+from tests.factories import answer_all, integration, issue, make_token, make_user
 
 
 def _events(client, token, *events):

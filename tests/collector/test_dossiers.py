@@ -15,7 +15,7 @@ from collector.db import get_session
 from collector.dossiers.state import Event, fold
 from collector.models import Dossier, DossierEvent, Receipt, Unit, metadata
 from tests.collector.conftest import count
-from tests.collector.receipts_helpers import integration, issue
+from tests.factories import integration, issue
 
 DOSSIER = "000.00.12.H40-260302-0001"
 

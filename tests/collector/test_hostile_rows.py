@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 from collector.db import get_session
 from collector.models import Response
 from tests.collector.conftest import register
-from tests.collector.reports_helpers import csrf_token, login, make_token, make_user, post_answers
+from tests.factories import csrf_token, login, make_token, make_user, post_answers
 
 WEEK = "2026-W10"
 ALL = ("Q0", "A0", "B0", "C0", "D0", "E0")

@@ -48,7 +48,7 @@ def test_the_contract_lists_both_optional_fields(client):
 def test_the_report_counts_responses_by_language_and_listen_use_per_unit(app, client, kiosk):
     from collector.reports.periods import Period
     from collector.reports.service import build_report_for
-    from tests.collector.reports_helpers import login, make_user
+    from tests.factories import login, make_user
 
     sent = [
         kiosk.next(voice="bru", listened=True),

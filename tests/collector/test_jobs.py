@@ -23,7 +23,7 @@ from collector.db import get_db, get_session
 from collector.models import ExportJob
 from collector.reports.exports import app_exports_dir, job_file
 from tests.collector.conftest import register
-from tests.collector.reports_helpers import csrf_token, login, make_user, post_answers
+from tests.factories import csrf_token, login, make_user, post_answers
 
 REDIS_URL = "redis://127.0.0.1:6379/5"
 WEEK = "2026-W10"

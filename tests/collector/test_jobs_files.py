@@ -17,8 +17,7 @@ from collector.models import ExportJob, ReportCount
 from collector.reports.exports import app_exports_dir, job_file
 from collector.tasks import local_crontab, run_retention, run_weekly_mail
 from tests.collector.conftest import count, register
-from tests.collector.reports_helpers import csrf_token, login, make_user, post_answers
-from tests.collector.test_reports_cli import smtp  # noqa: F401 - the local SMTP server fixture
+from tests.factories import csrf_token, login, make_user, post_answers
 
 WEEK = "2026-W10"
 ALL = ("Q0", "A0", "B0", "C0", "D0", "E0")

@@ -16,7 +16,7 @@ from collector.accounts import service as account_service
 from collector.accounts.service import reset_password
 from collector.db import get_session
 from collector.models import AuditEntry, User
-from tests.collector.reports_helpers import PASSWORD, csrf_token, login, make_user
+from tests.factories import PASSWORD, csrf_token, login, make_user
 
 MANAGER = "manager@example.org"
 

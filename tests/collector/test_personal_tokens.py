@@ -9,7 +9,7 @@ from collector.accounts.service import change_password, invite_user, reset_passw
 from collector.cli import collector
 from collector.db import get_session
 from collector.models import ApiToken, AuditEntry, User
-from tests.collector.reports_helpers import make_token, make_user
+from tests.factories import make_token, make_user
 
 URL = "/api/v1/questionnaires"
 NEW_PASSWORD = "another long passphrase"  # noqa: S105 - test account only

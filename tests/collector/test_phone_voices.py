@@ -7,14 +7,15 @@ import re
 
 import pytest
 
-from tests.collector.receipts_helpers import (
+from tests.factories import (
     answer_screen,
     integration,
     issue,
+    login,
+    make_user,
     path_of,
     question_codes,
 )
-from tests.collector.reports_helpers import login, make_user
 
 AUDIO = re.compile(
     r'<audio class="listen" controls preload="none" src="([^"]+)" aria-label="([^"]+)">'

@@ -16,7 +16,7 @@ from collector.models import AuditEntry, Response
 from collector.models.responses import RATE_FLAG, kiosk_flags
 from collector.reports.counts import SUSPECT_FLAG
 from shared.chain import response_hash
-from tests.collector.reports_helpers import login, make_token, make_user
+from tests.factories import login, make_token, make_user
 
 START = dt.datetime(2026, 3, 2, 8, 0, 0, tzinfo=dt.UTC)
 

@@ -25,7 +25,7 @@ from kiosk import db as kiosk_db
 from kiosk.survey import wire
 from shared.migrate import upgrade
 from tests.collector.conftest import make_response, register
-from tests.collector.reports_helpers import csrf_token, login, make_user
+from tests.factories import csrf_token, login, make_user
 from tests.kiosk.conftest import Tablet
 
 STAFF = {"admin@example.org"}

@@ -24,8 +24,8 @@ from shared.chain import GENESIS, response_hash
 from shared.db import utcnow, uuid7
 from tests import reference_scoring as reference
 from tests.collector.conftest import count, make_response, rehash
-from tests.collector.reports_helpers import login, make_token, make_user, post_answers
-from tests.collector.test_report_formats import figures_from_page
+from tests.collector.report_figures import figures_from_page
+from tests.factories import login, make_token, make_user, post_answers
 
 WEEK = "2026-W10"
 ALL = ("Q0", "A0", "B0", "C0", "D0", "E0")

@@ -24,7 +24,7 @@ from collector.receipts.service import (
 )
 from shared.qr import qr_png, qr_svg, qr_version
 from tests.collector.conftest import count, scalar
-from tests.collector.receipts_helpers import (
+from tests.factories import (
     answer_all,
     answer_screen,
     csrf,

@@ -15,8 +15,15 @@ from shared import questionnaires
 from shared.forms import screens
 from shared.qr import qr_svg, qr_version
 from tests.collector.conftest import count, scalar
-from tests.collector.receipts_helpers import answer_screen, csrf, integration, issue, question_codes
-from tests.collector.reports_helpers import login, make_user
+from tests.factories import (
+    answer_screen,
+    csrf,
+    integration,
+    issue,
+    login,
+    make_user,
+    question_codes,
+)
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from collector.receipts.settings import app_key
 from shared import questionnaires
 from shared.db import utcnow
 from tests.collector.conftest import count, scalar
-from tests.collector.receipts_helpers import answer_all, fetch_qr, integration, issue, path_of
+from tests.factories import answer_all, fetch_qr, integration, issue, path_of
 
 DOSSIER = "H40.X-261201-0001"
 LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")

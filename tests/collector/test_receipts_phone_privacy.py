@@ -13,7 +13,7 @@ from collector.models import Receipt, Response
 from shared import questionnaires
 from shared.forms import screens
 from tests.collector.conftest import scalar
-from tests.collector.receipts_helpers import (
+from tests.factories import (
     action,
     answer_all,
     answer_screen,

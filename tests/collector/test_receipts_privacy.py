@@ -13,7 +13,7 @@ from collector.demo import RECEIPTS_PER_UNIT, UNITS, seed_demo, seed_receipts
 from collector.models import Receipt, Response, metadata
 from collector.reports.weeks import local_today
 from tests.collector.conftest import count
-from tests.collector.receipts_helpers import answer_all, integration, issue, path_of
+from tests.factories import answer_all, integration, issue, path_of
 
 
 def _all_text(app) -> str:

@@ -15,8 +15,16 @@ import pytest
 from collector.reports.weeks import ZONE
 from shared import questionnaires
 from tests.collector.conftest import register
-from tests.collector.receipts_helpers import answer_all, csrf, integration, issue
-from tests.collector.reports_helpers import login, make_token, make_user, post_answers
+from tests.factories import (
+    answer_all,
+    csrf,
+    integration,
+    issue,
+    login,
+    make_token,
+    make_user,
+    post_answers,
+)
 
 
 @pytest.fixture

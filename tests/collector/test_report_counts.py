@@ -20,7 +20,7 @@ from collector.reports.counts import first_day, refresh_counts
 from collector.reports.loader import load_report_data, segments
 from collector.reports.periods import Period
 from tests.collector.conftest import register, rehash
-from tests.collector.reports_helpers import post_answers
+from tests.factories import post_answers
 
 TODAY = dt.date(2026, 12, 2)
 D = dt.date

@@ -15,7 +15,7 @@ from collector.models import Kiosk, Unit
 from collector.reports.periods import Period
 from collector.reports.service import build_report_for
 from tests.collector.conftest import register
-from tests.collector.reports_helpers import post_answers
+from tests.factories import post_answers
 
 ALL = ("Q0", "A0", "B0", "C0", "D0", "E0")
 DAY = dt.date(2026, 2, 2)  # a Monday: week 2026-W06 begins with it
@@ -168,7 +168,7 @@ def test_a_split_whose_kiosks_went_apart_is_shown_as_not_assigned(app, split):
 
 
 def test_the_page_names_the_reorganisation_and_marks_the_trend(app, client, merged):
-    from tests.collector.reports_helpers import login, make_user
+    from tests.factories import login, make_user
 
     make_user(app, "tinh@example.org", "admin", "P01")
     login(client, "tinh@example.org")
@@ -183,7 +183,7 @@ def test_the_page_names_the_reorganisation_and_marks_the_trend(app, client, merg
 
 
 def test_a_split_not_assigned_is_said_on_the_page(app, client, split):
-    from tests.collector.reports_helpers import login, make_user
+    from tests.factories import login, make_user
 
     _move(app, split[0].id, "S01")
     make_user(app, "tinh@example.org", "admin", "P01")
@@ -198,11 +198,11 @@ def test_the_huong_hoa_communes_carry_their_history_into_khe_sanh(app, client, t
     """The shipped files on an old Hướng Hóa tree: the responses of Tân Hợp (19450) count in
     the new Khe Sanh (19429) from before the change; those of the district's own kiosk, left at
     the district, are the split's responses not assigned."""
-    from tests.collector.test_unit_history import QUANG_TRI, _old_huong_hoa
+    from tests.factories import QUANG_TRI, old_huong_hoa
 
     runner = app.test_cli_runner()
     old = tmp_path / "old.csv"
-    old.write_text(_old_huong_hoa(), encoding="utf-8")
+    old.write_text(old_huong_hoa(), encoding="utf-8")
     assert runner.invoke(collector, ["units", "import", str(old)]).exit_code == 0
     tan_hop, khe_sanh, district = (register(app, client, c) for c in ("19450", "19429", "465"))
     _post(tan_hop, 5, "2025-06-10", 3)

@@ -11,7 +11,7 @@ from flask_babel import gettext
 
 from collector.reports import model, page, service
 from tests.browser.report_sample import sample_report
-from tests.collector.reports_helpers import login, make_user
+from tests.factories import login, make_user
 
 
 @pytest.fixture

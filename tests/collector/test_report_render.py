@@ -24,7 +24,7 @@ from collector.reports.render import (
     verdict_label,
 )
 from tests.collector.report_fixture import sample_report, without_data
-from tests.collector.reports_helpers import make_token, make_user
+from tests.factories import make_token, make_user
 
 
 @pytest.fixture

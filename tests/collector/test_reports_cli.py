@@ -5,13 +5,10 @@ one returning the hand-built report (its own tests build reports from the databa
 from __future__ import annotations
 
 import datetime as dt
-import email
-import email.policy
 import io
 import json
 
 import pytest
-from aiosmtpd.controller import Controller
 from openpyxl import load_workbook
 
 from collector.cli import collector
@@ -19,30 +16,6 @@ from collector.reports import periods, service
 from collector.reports.render import report_json
 from tests.browser.conftest import free_port
 from tests.collector.report_fixture import sample_report
-
-
-class Inbox:
-    def __init__(self):
-        self.messages: list[email.message.Message] = []
-        self.envelopes = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
-        self.envelopes.append(envelope)
-        self.messages.append(
-            email.message_from_bytes(envelope.content, policy=email.policy.default)
-        )
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp():
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    try:
-        yield controller, inbox
-    finally:
-        controller.stop()
 
 
 @pytest.fixture

@@ -69,8 +69,7 @@ from collector.models import AuditEntry
 from shared import questionnaires, scoring
 from tests import reference_scoring as reference
 from tests.collector.conftest import count, register
-from tests.collector.reports_helpers import login, make_token, make_user, post_answers
-from tests.collector.test_report_formats import (
+from tests.collector.report_figures import (
     figures_from_json,
     figures_from_model,
     figures_from_page,
@@ -78,6 +77,7 @@ from tests.collector.test_report_formats import (
     tables_from_csv,
     tables_from_xlsx,
 )
+from tests.factories import login, make_token, make_user, post_answers
 
 WEEK = "2026-W10"
 DAY = "2026-03-03T09:{minute:02d}:00+07:00"

@@ -19,7 +19,7 @@ from shared import questionnaires, scoring
 from shared.scoring import target_for, verdict
 from tests import reference_scoring as reference
 from tests.collector.conftest import register
-from tests.collector.reports_helpers import login, make_token, make_user, post_answers
+from tests.factories import login, make_token, make_user, post_answers
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from werkzeug.serving import make_server
 
 from collector.reports import views as report_views
-from tests.collector.reports_helpers import csrf_token, login, make_user, post_answers
+from tests.factories import csrf_token, login, make_user, post_answers
 
 HOSTILE_ARGS = [
     "endpoint=x",
@@ -76,7 +76,7 @@ def test_a_nul_in_the_login_email_is_a_400_before_any_query(app, client, manager
 
 
 def test_a_nul_in_the_api_unit_is_a_400(app, client, manager):
-    from tests.collector.reports_helpers import make_token
+    from tests.factories import make_token
 
     token = make_token(app, "manager@example.org")
     reply = client.get(

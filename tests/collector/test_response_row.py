@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from collector.db import get_session
 from collector.models import Answer, Response
 from shared import questionnaires
-from tests.collector.receipts_helpers import answer_all, csrf, integration, issue, path_of
+from tests.factories import answer_all, csrf, integration, issue, path_of
 
 #: The columns a channel decides: who sent it and its place in a chain, the counter, and the
 #: times (a kiosk's clock, sent as text; the collector's own for the phone channels).

@@ -16,7 +16,7 @@ from collector.reports.exports import app_exports_dir, job_file
 from collector.retention import months_before
 from collector.tasks import run_refresh_counts, run_retention
 from tests.collector.conftest import count, register
-from tests.collector.reports_helpers import make_user, post_answers
+from tests.factories import make_user, post_answers
 
 ALL = ("Q0", "A0", "B0", "C0", "D0", "E0")
 

@@ -14,8 +14,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis.checks import not_a_server_error
 
 from collector.api.openapi import document
-from tests.collector.receipts_helpers import integration
-from tests.collector.reports_helpers import make_token, make_user
+from tests.factories import integration, make_token, make_user
 
 EXAMPLES = int(os.environ.get("SIPAS_SCHEMATHESIS_EXAMPLES", "25"))
 

@@ -21,8 +21,7 @@ from collector.opening import (
 )
 from collector.tasks import run_silent_check
 from tests.collector.conftest import register
-from tests.collector.reports_helpers import login, make_user
-from tests.collector.test_reports_cli import smtp  # noqa: F401 - the local SMTP server fixture
+from tests.factories import login, make_user
 
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 ALWAYS = "mon-sun=00:00-24:00"

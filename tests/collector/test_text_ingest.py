@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 from collector.db import get_session
 from collector.models import Response
 from shared.chain import response_hash
-from tests.collector.reports_helpers import login, make_user
+from tests.factories import login, make_user
 
 
 def _stored(app) -> list[Response]:

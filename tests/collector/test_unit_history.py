@@ -3,7 +3,6 @@ their audit entry, refuses a bad file whole, and the shipped Quảng Trị files
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from collections import Counter
 from pathlib import Path
@@ -15,8 +14,8 @@ from collector.cli import collector
 from collector.db import get_session
 from collector.models import AuditEntry, Unit, UnitLink
 from tests.collector.conftest import count
+from tests.factories import QUANG_TRI, old_huong_hoa, quang_tri_rows
 
-QUANG_TRI = Path(__file__).resolve().parents[2] / "data" / "units" / "quang-tri-2025"
 DAY = dt.date(2025, 7, 1)
 
 
@@ -139,13 +138,8 @@ def test_a_file_that_is_not_a_reorganisation_is_refused_whole(app, units, tmp_pa
     assert _state(app) == before
 
 
-def _rows(name: str) -> list[dict[str, str]]:
-    with open(QUANG_TRI / name, encoding="utf-8", newline="") as fh:
-        return list(csv.DictReader(fh))
-
-
 def test_the_quang_tri_file_holds_its_78_commune_level_units():
-    rows = _rows("units.csv")
+    rows = quang_tri_rows("units.csv")
     communes = [r for r in rows if r["kind"] != "province"]
     assert len(communes) == 78
     assert Counter(r["kind"] for r in communes) == {"commune": 69, "ward": 8, "special-zone": 1}
@@ -160,27 +154,10 @@ def test_the_quang_tri_file_holds_its_78_commune_level_units():
     assert "1680/NQ-UBTVQH15" in source and "1027/CTK-CSCL" in source
 
 
-#: The former Hướng Hóa district (465) and its 21 communes and towns, as they were before
-#: 1 July 2025 (the old names are the notes of huong-hoa.csv).
-def _old_huong_hoa() -> str:
-    lines = [
-        "code,name,parent,kind",
-        "45,Tỉnh Quảng Trị (cũ),,province",
-        "465,Huyện Hướng Hóa,45,district",
-    ]
-    olds = {}
-    for row in _rows("huong-hoa.csv"):
-        if row["change"] == "merge":
-            olds[row["from"]] = row["note"].split(" → ")[0]
-        olds.setdefault(row["to"], "Đơn vị cũ " + row["to"])
-    lines += [f"{code},{name},465,commune" for code, name in sorted(olds.items())]
-    return "\n".join(lines) + "\n"
-
-
 def test_the_huong_hoa_mapping_reorganises_an_old_tree_into_seven_communes(app, tmp_path):
     runner = app.test_cli_runner()
     old = runner.invoke(
-        collector, ["units", "import", _write(tmp_path, "old.csv", _old_huong_hoa())]
+        collector, ["units", "import", _write(tmp_path, "old.csv", old_huong_hoa())]
     )
     assert old.exit_code == 0, old.output
     new = runner.invoke(collector, ["units", "import", str(QUANG_TRI / "units.csv")])

@@ -17,7 +17,7 @@ from collector.models import Unit
 from collector.opening import unit_managers
 from collector.units import MAX_DEPTH, UnitError, move_unit
 from tests.collector.conftest import count
-from tests.collector.reports_helpers import csrf_token, login, make_user
+from tests.factories import csrf_token, login, make_user
 
 ADMIN = "admin@example.org"
 

@@ -14,8 +14,7 @@ from collector.db import get_session
 from collector.models import User
 from collector.tasks import run_weekly_mail
 from tests.collector.conftest import register
-from tests.collector.reports_helpers import csrf_token, login, make_user, post_answers
-from tests.collector.test_reports_cli import smtp  # noqa: F401 - the local SMTP server fixture
+from tests.factories import csrf_token, login, make_user, post_answers
 
 ALL = ("Q0", "A0", "B0", "C0", "D0", "E0")
 

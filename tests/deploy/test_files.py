@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
 import sys
 
 import pytest
 
 from collector.config import DEFAULTS
-from tests.deploy.conftest import DEPLOY, REPO, VENV_BIN, need, run
+from tests.deploy.conftest import DEPLOY, REPO, VENV_BIN, need, nginx_site, run, write_nginx_conf
 
 UNITS = sorted(p for p in DEPLOY.rglob("*") if p.suffix in (".service", ".timer") and p.is_file())
 SCRIPTS = sorted(DEPLOY.rglob("*.sh"))
@@ -53,63 +52,9 @@ def test_shell_scripts_parse_and_are_executable(script):
     assert done.returncode == 0, done.stderr
 
 
-def _nginx_config(tmp_path) -> str:
-    """The site file inside a minimal nginx.conf, with a throw-away certificate and log paths."""
-    cert, key = tmp_path / "fullchain.pem", tmp_path / "privkey.pem"
-    subprocess.run(
-        [
-            need("openssl"),
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=localhost",
-            "-addext",
-            "subjectAltName=DNS:localhost,IP:127.0.0.1",
-            "-keyout",
-            str(key),
-            "-out",
-            str(cert),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    site = (DEPLOY / "collector" / "nginx-sipas-collector.conf").read_text("utf-8")
-    site = site.replace("/etc/ssl/sipas/", f"{tmp_path}/").replace(
-        "/var/log/nginx/", f"{tmp_path}/"
-    )
-    return site
-
-
-def write_nginx_conf(tmp_path, site: str) -> str:
-    conf = tmp_path / "nginx.conf"
-    conf.write_text(
-        f"""pid {tmp_path}/nginx.pid;
-error_log {tmp_path}/error.log;
-events {{}}
-http {{
-    include /etc/nginx/mime.types;
-    client_body_temp_path {tmp_path}/body;
-    proxy_temp_path {tmp_path}/proxy;
-    fastcgi_temp_path {tmp_path}/fastcgi;
-    uwsgi_temp_path {tmp_path}/uwsgi;
-    scgi_temp_path {tmp_path}/scgi;
-    access_log {tmp_path}/access.log;
-{site}
-}}
-""",
-        "utf-8",
-    )
-    return str(conf)
-
-
 def test_the_nginx_site_passes_nginx_t(tmp_path):
     nginx = need("nginx")
-    conf = write_nginx_conf(tmp_path, _nginx_config(tmp_path))
+    conf = write_nginx_conf(tmp_path, nginx_site(tmp_path))
     done = run(nginx, "-t", "-p", str(tmp_path), "-c", conf)
     assert done.returncode == 0, done.stderr
     assert "test is successful" in done.stderr

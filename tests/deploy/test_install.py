@@ -29,8 +29,16 @@ from openpyxl import load_workbook
 
 from collector.models import Response
 from tests.browser.conftest import CHROMIUM
-from tests.deploy.conftest import DEPLOY, REPO, VENV_BIN, in_ci, need, run
-from tests.deploy.test_files import _nginx_config, write_nginx_conf
+from tests.deploy.conftest import (
+    DEPLOY,
+    REPO,
+    VENV_BIN,
+    in_ci,
+    need,
+    nginx_site,
+    run,
+    write_nginx_conf,
+)
 from tests.integration.conftest import free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -189,7 +197,7 @@ def test_install_rate_in_chromium_back_up_and_restore(tmp_path, scratch, queue_d
         wait_for(f"http://127.0.0.1:{web_port}/readyz", procs[-1], web_log)
 
         # nginx in front, with the site file of deploy/ on ports of its own.
-        site = _nginx_config(tmp_path)
+        site = nginx_site(tmp_path)
         site = site.replace("listen 80;", f"listen {http_port};").replace("listen [::]:80;", "")
         site = site.replace("listen 443 ssl http2;", f"listen {https_port} ssl http2;")
         site = site.replace("listen [::]:443 ssl http2;", "")

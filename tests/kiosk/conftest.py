@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import pytest
 import sqlalchemy as sa
+from werkzeug.security import generate_password_hash
 
 from kiosk import create_app, db
 from kiosk.models import Response
@@ -116,3 +117,20 @@ class Tablet:
 @pytest.fixture
 def tablet(client):
     return Tablet(client)
+
+
+# -- the staff page ---------------------------------------------------------------------------
+
+PIN = "2468"
+WITH_PIN = pytest.mark.parametrize(
+    "config_overrides", [{"STAFF_PIN_HASH": generate_password_hash(PIN)}]
+)
+STAFF_PASS = re.compile(r'name="staff_pass" value="([^"]+)"')
+
+
+def staff_page(client) -> str:
+    """The staff page, signed in with PIN (the app made WITH_PIN)."""
+    token = TOKEN.search(client.get("/staff/").get_data(as_text=True)).group(1)
+    page = client.post("/staff/", data={"pin": PIN, "csrf_token": token})
+    assert page.status_code == 200
+    return page.get_data(as_text=True)

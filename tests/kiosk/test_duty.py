@@ -10,7 +10,6 @@ import re
 
 import pytest
 import sqlalchemy as sa
-from werkzeug.security import generate_password_hash
 
 from collector.responses.validate import validate_response
 from kiosk import db
@@ -18,32 +17,18 @@ from kiosk.duty import BadOfficerCode, on_duty, set_duty
 from kiosk.models import Duty
 from kiosk.outbox import _payload
 from shared.chain import CHAINED_FIELDS, response_hash
-from tests.kiosk.conftest import TOKEN, Tablet, stored
+from tests.kiosk.conftest import STAFF_PASS, TOKEN, WITH_PIN, Tablet, staff_page, stored
 
-PIN = "2468"
-WITH_PIN = pytest.mark.parametrize(
-    "config_overrides", [{"STAFF_PIN_HASH": generate_password_hash(PIN)}]
-)
 DUTY_TOKEN = re.compile(
     r'action="/staff/duty" class="duty-form">\s*<input id="csrf-duty-1" name="csrf_token" '
     r'type="hidden" value="([^"]+)"'
 )
 
 
-def staff_page(client) -> str:
-    token = TOKEN.search(client.get("/staff/").get_data(as_text=True)).group(1)
-    page = client.post("/staff/", data={"pin": PIN, "csrf_token": token})
-    assert page.status_code == 200
-    return page.get_data(as_text=True)
-
-
 def duty_token(page: str) -> str:
     match = DUTY_TOKEN.search(page)
     assert match, "no duty form on the staff page"
     return match.group(1)
-
-
-STAFF_PASS = re.compile(r'name="staff_pass" value="([^"]+)"')
 
 
 def put_on_duty(client, counter: str, officer: str, expect: int = 200, **extra) -> str:

@@ -11,8 +11,7 @@ import pytest
 
 from shared import questionnaires
 from shared.voices import PACKS_DIR, question_key
-from tests.kiosk.conftest import Tablet
-from tests.kiosk.test_duty import STAFF_PASS, WITH_PIN, staff_page
+from tests.kiosk.conftest import STAFF_PASS, WITH_PIN, Tablet, staff_page
 
 CLIP = re.compile(r'data-clip="([^"]+)"')
 READ_ALOUD_TOKEN = re.compile(

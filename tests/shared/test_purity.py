@@ -1,6 +1,6 @@
 """Scoring and questionnaires stay plain Python (no web framework, no database, no pandas); the
 import graph has no circle and keeps its layers (shared, then the apps, then sipas); the
-architecture map (docs/architecture.md) names every package."""
+architecture map (docs/architecture.md) names every package; no test module imports another."""
 
 from __future__ import annotations
 
@@ -189,3 +189,51 @@ def test_the_architecture_map_names_every_package():
     named = set(re.findall(r"`((?:shared|kiosk|collector|sipas)/(?:[a-z_]+/)?)`", text))
     assert packages - named == set(), "packages the map does not name"
     assert named - packages - {"collector/migrations/"} == set(), "named packages that are gone"
+
+
+# -- the tests' own imports -----------------------------------------------------------------------
+
+
+def _test_module_imports(source: str, module: str) -> list[str]:
+    """The test modules (`test_*.py`) that this file of the suite imports: what tests share lives
+    in a conftest, tests/factories.py or a helper module, never in another test module."""
+    is_package = module.endswith(".__init__")
+    module = module.removesuffix(".__init__")
+    found = set()
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.Import | ast.ImportFrom):
+            continue
+        for name in _imported(node, module, is_package):
+            parts = name.split(".")
+            tests = [i for i, part in enumerate(parts) if part.startswith("test_")]
+            if parts[0] == "tests" and tests:
+                found.add(".".join(parts[: tests[0] + 1]))
+    return sorted(found)
+
+
+def test_no_test_module_imports_another():
+    imports = {
+        path.relative_to(ROOT).as_posix(): _test_module_imports(
+            path.read_text(encoding="utf-8"),
+            ".".join(path.relative_to(ROOT).with_suffix("").parts),
+        )
+        for path in sorted((ROOT / "tests").rglob("*.py"))
+    }
+    assert {path: names for path, names in imports.items() if names} == {}
+
+
+def test_the_test_import_check_finds_one():
+    source = (
+        "from tests.collector.test_reports_cli import smtp\n"
+        "from tests.collector import test_admin\n"
+        "import tests.browser.test_guard\n"
+        "from tests.collector.conftest import count\n"
+        "from tests.collector.report_figures import figures_from_page\n"
+        "from .test_cli import run\n"
+    )
+    assert _test_module_imports(source, "tests.collector.test_x") == [
+        "tests.browser.test_guard",
+        "tests.collector.test_admin",
+        "tests.collector.test_cli",
+        "tests.collector.test_reports_cli",
+    ]

@@ -3,10 +3,7 @@ shipped Vietnamese pack (it passes the checker; a prompt made again gives its ma
 
 from __future__ import annotations
 
-import math
 import shutil
-import struct
-import wave
 from pathlib import Path
 
 import pytest
@@ -18,6 +15,7 @@ from shared.voices import PACKS_DIR, file_name, prompts, read_manifest
 from shared.voices.check import MAX_SECONDS, check_pack
 from shared.voices.pack import PackRefused, install
 from shared.voices.speech import generate, normalise, number_words
+from tests.factories import tone
 
 needs_tools = pytest.mark.skipif(
     not (shutil.which("opusenc") and shutil.which("opusdec")),
@@ -26,21 +24,6 @@ needs_tools = pytest.mark.skipif(
 needs_espeak = pytest.mark.skipif(
     not shutil.which("espeak-ng"), reason="Debian's espeak-ng (.ci/run installs it)"
 )
-
-
-def tone(path: Path, seconds: float = 1.0, amplitude: float = 0.2) -> Path:
-    """A 440 Hz tone as 16-bit mono WAV: a stand-in for a recording."""
-    rate = 16000
-    frames = b"".join(
-        struct.pack("<h", int(amplitude * 32767 * math.sin(2 * math.pi * 440 * i / rate)))
-        for i in range(int(seconds * rate))
-    )
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes(frames)
-    return path
 
 
 @pytest.fixture(scope="module")

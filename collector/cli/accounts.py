@@ -6,7 +6,6 @@ import click
 from flask.cli import with_appcontext
 
 from collector.accounts.service import (
-    AccountError,
     add_user,
     create_token,
     find_user,
@@ -14,7 +13,7 @@ from collector.accounts.service import (
     revoke_token,
     update_user,
 )
-from collector.db import get_session
+from collector.cli.change import change
 from collector.i18n import gettext as _
 from collector.models import ROLE_LABELS, ROLES
 
@@ -42,12 +41,7 @@ def users() -> None:
 )
 @with_appcontext
 def users_add(email: str, role: str, unit_code: str | None, password: str) -> None:
-    session = get_session()
-    try:
-        user = add_user(session, email, password, role, unit_code)
-    except AccountError as exc:
-        raise click.ClickException(exc.translate(_)) from None
-    session.commit()
+    user = change(lambda session: add_user(session, email, password, role, unit_code))
     role = _(ROLE_LABELS[user.role])
     click.echo(_("Added %(role)s %(email)s.") % {"role": role, "email": user.email})
 
@@ -70,12 +64,11 @@ def _user(session, email: str):
 @click.option("--active/--disabled", default=None, help=_("Whether the account may log in."))
 @with_appcontext
 def users_set(email: str, role: str | None, unit_code: str | None, active: bool | None) -> None:
-    session = get_session()
-    try:
-        update_user(session, _user(session, email), role=role, unit_code=unit_code, active=active)
-    except AccountError as exc:
-        raise click.ClickException(exc.translate(_)) from None
-    session.commit()
+    change(
+        lambda session: update_user(
+            session, _user(session, email), role=role, unit_code=unit_code, active=active
+        )
+    )
     click.echo(_("The account is saved."))
 
 
@@ -83,9 +76,7 @@ def users_set(email: str, role: str | None, unit_code: str | None, active: bool 
 @click.argument("email")
 @with_appcontext
 def users_reset_password(email: str) -> None:
-    session = get_session()
-    password = reset_password(session, _user(session, email))
-    session.commit()
+    password = change(lambda session: reset_password(session, _user(session, email)))
     click.echo(_("Temporary password for %(email)s") % {"email": email})
     click.echo(password)
 
@@ -101,12 +92,7 @@ def tokens() -> None:
 @click.option("--days", default=365, show_default=True, help=_("Days until it expires (0: never)."))
 @with_appcontext
 def tokens_create(email: str, label: str, days: int) -> None:
-    session = get_session()
-    try:
-        row, token = create_token(session, email, label, days or None)
-    except AccountError as exc:
-        raise click.ClickException(exc.translate(_)) from None
-    session.commit()
+    row, token = change(lambda session: create_token(session, email, label, days or None))
     click.echo(_("Token %(id)d created for %(email)s.") % {"id": row.id, "email": email})
     click.echo(_("The token (shown only this once; the collector keeps only a hash):"))
     click.echo(token)
@@ -116,10 +102,5 @@ def tokens_create(email: str, label: str, days: int) -> None:
 @click.argument("token_id", type=int)
 @with_appcontext
 def tokens_revoke(token_id: int) -> None:
-    session = get_session()
-    try:
-        revoke_token(session, token_id)
-    except AccountError as exc:
-        raise click.ClickException(exc.translate(_)) from None
-    session.commit()
+    change(lambda session: revoke_token(session, token_id))
     click.echo(_("Token %(id)d is revoked.") % {"id": token_id})

@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
+from collector.cli.change import change
 from collector.db import get_session
-from collector.i18n import TranslatableError
 from collector.i18n import gettext as _
 from collector.procedures.service import (
     import_procedures,
@@ -17,10 +17,6 @@ from collector.procedures.service import (
 from shared.questionnaires import KINDS
 
 procedures = AppGroup("procedures", help=_("The procedure list that counter officers pick from."))
-
-
-def _fail(exc: TranslatableError) -> click.ClickException:
-    return click.ClickException(exc.translate(_))
 
 
 @procedures.command("add", help=_("Add a procedure, or give its code a new name or kind."))
@@ -34,24 +30,14 @@ def _fail(exc: TranslatableError) -> click.ClickException:
     help=_("Kind of service (the questionnaire of its receipts)."),
 )
 def procedures_add(code: str, name: str, kind: str) -> None:
-    session = get_session()
-    try:
-        row = save_procedure(session, code, name, kind)
-    except TranslatableError as exc:
-        raise _fail(exc) from None
-    session.commit()
+    row = change(lambda session: save_procedure(session, code, name, kind))
     click.echo(_("Procedure %(code)s saved: %(name)s.") % {"code": row.code, "name": row.name})
 
 
 @procedures.command("import", help=_("Add or update procedures from a CSV file: code,name,kind."))
 @click.argument("file", type=click.File("r", encoding="utf-8-sig"))
 def procedures_import(file) -> None:
-    session = get_session()
-    try:
-        summary = import_procedures(session, file.read())
-    except TranslatableError as exc:
-        raise _fail(exc) from None
-    session.commit()
+    summary = change(lambda session: import_procedures(session, file.read()))
     click.echo(
         _("Procedures added: %(added)d, updated: %(updated)d, unchanged: %(unchanged)d.")
         % {"added": summary.added, "updated": summary.updated, "unchanged": summary.unchanged}
@@ -64,12 +50,7 @@ def procedures_import(file) -> None:
 @click.argument("code")
 @click.option("--undo", is_flag=True, help=_("Offer it again."))
 def procedures_withdraw(code: str, undo: bool) -> None:
-    session = get_session()
-    try:
-        set_procedure_active(session, code, undo)
-    except TranslatableError as exc:
-        raise _fail(exc) from None
-    session.commit()
+    change(lambda session: set_procedure_active(session, code, undo))
     click.echo(_("The procedure is offered again.") if undo else _("The procedure is withdrawn."))
 
 
