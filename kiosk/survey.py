@@ -81,7 +81,9 @@ def start_response(
         flags=[],
         officer=on_duty(session, counter.code, now=now),
         voice=voice,
-        listened=False,
+        # Whether "listen" was pressed is known only where the language heard is recorded: a
+        # response made without one (sample ratings) hashes as responses did before both.
+        listened=False if voice is not None else None,
         start_nonce=nonce,
     )
     session.add(response)
