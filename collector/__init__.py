@@ -23,10 +23,11 @@ from flask import (
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import HTTPException
 
-from collector import accounts, admin, api, config, db, phone, receipts, reports, status
+from collector import accounts, admin, api, config, db, receipts, reports, status
 from collector.api.errors import http_error_response
 from collector.limits import limiter
 from collector.receipts import api as receipts_api
+from collector.receipts import survey as receipts_survey
 from collector.receipts import views as receipts_views
 from collector.reports import api as reports_api
 from collector.reports import views as reports_views
@@ -101,13 +102,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(reports_views.bp)
     admin.init_app(app)
     receipts.init_app(app)
-    phone.init_app(app)
     csrf.exempt(receipts_api.bp)
     app.register_blueprint(receipts_api.bp, url_prefix="/api/v1")
     app.register_blueprint(receipts_views.bp)
     # The phone survey's forms carry the survey form builder's own signed CSRF token.
-    csrf.exempt(phone.bp)
-    app.register_blueprint(phone.bp)
+    csrf.exempt(receipts_survey.bp)
+    app.register_blueprint(receipts_survey.bp)
     app.add_url_rule("/", "index", _index)
     app.register_error_handler(HTTPException, _http_error)
     app.before_request(_refuse_nul)

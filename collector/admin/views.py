@@ -63,7 +63,11 @@ from collector.procedures.service import (
     save_procedure,
     set_procedure_active,
 )
-from collector.receipts.service import create_integration, list_integrations, revoke_integration
+from collector.receipts.integrations import (
+    create_integration,
+    list_integrations,
+    revoke_integration,
+)
 from collector.reports.labels import kind_label
 from collector.reports.targets import TargetError, effective_targets, set_target, stored_targets
 from collector.units import (

@@ -15,17 +15,16 @@ from collector.api.views import json_body
 from collector.db import get_session
 from collector.models import Receipt
 from collector.problems import RequestProblem
+from collector.receipts.integrations import integration_for_token
 from collector.receipts.service import (
     ReceiptError,
-    integration_for_token,
     issue_receipt,
     issued_reply,
     parse_request,
     short_url,
-    token_hash,
-    token_signed,
 )
 from collector.receipts.settings import app_key, public_url
+from collector.receipts.tokens import token_hash, token_signed
 from shared.db import utcnow
 from shared.qr import qr_png, qr_svg
 

@@ -11,7 +11,7 @@ from collector.accounts.service import user_for_token
 from collector.api.errors import error_response
 from collector.db import get_session
 from collector.kiosks import kiosk_for_token
-from collector.receipts.service import integration_for_token
+from collector.receipts.integrations import integration_for_token
 from collector.reports import service
 from collector.reports.periods import Period
 from collector.reports.render import report_json, report_schema

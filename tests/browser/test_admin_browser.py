@@ -17,7 +17,7 @@ from collector.db import get_db, get_session
 from collector.kiosks import kiosk_for_token
 from collector.models import Response, Unit
 from collector.opening import parse_hours_spec
-from collector.receipts.service import integration_for_token
+from collector.receipts.integrations import integration_for_token
 from collector.units import add_unit
 from tests.browser.conftest import LiveServer, collector_app
 from tests.browser.test_reports_browser import LAPTOP, PHONE

@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from collector.db import get_session
-from collector.receipts.service import create_integration
+from collector.receipts.integrations import create_integration
 
 CSRF_RE = re.compile(
     r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"'
