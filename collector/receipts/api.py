@@ -10,12 +10,13 @@ import sqlalchemy as sa
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
 from collector.accounts.scope import in_subtree
+from collector.api.auth import INTEGRATION, token_required
 from collector.api.errors import error_response
+from collector.api.openapi import error_reply
 from collector.api.views import json_body
 from collector.db import get_session
 from collector.models import Receipt
 from collector.problems import RequestProblem
-from collector.receipts.integrations import integration_for_token
 from collector.receipts.service import (
     ReceiptError,
     issue_receipt,
@@ -37,29 +38,7 @@ LAST_USED_EVERY = dt.timedelta(minutes=1)
 QR_CACHE = "private, max-age=86400"
 
 
-def bearer_integration():
-    """The live integration token of the request's bearer header, or None."""
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token:
-        return None
-    return integration_for_token(get_session(), token)
-
-
-@bp.before_request
-def authenticate_integration():
-    """Find the calling integration by its bearer token."""
-    request.max_content_length = current_app.config["API_MAX_BODY_BYTES"]
-    if not request.headers.get("Authorization", "").strip():
-        return error_response(
-            "missing-token", "An 'Authorization: Bearer <integration token>' header is required."
-        )
-    integration = bearer_integration()
-    if integration is None:
-        get_session().rollback()
-        return error_response("invalid-token", "The integration token is not known or revoked.")
-    g.integration = integration
-    return None
+bp.before_request(token_required(INTEGRATION))
 
 
 @bp.after_request
@@ -133,13 +112,6 @@ def receipt_qr_svg(token: str):
     return _qr_image(token, qr_svg, "image/svg+xml")
 
 
-_ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/RequestError"}}}
-
-
-def _error(description: str) -> dict[str, Any]:
-    return {"description": description, "content": _ERROR}
-
-
 _CODE = {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"}
 
 OPENAPI_PATHS: dict[str, Any] = {
@@ -177,15 +149,15 @@ OPENAPI_PATHS: dict[str, Any] = {
                         "application/json": {"schema": {"$ref": "#/components/schemas/Receipt"}}
                     },
                 },
-                "400": _error(
+                "400": error_reply(
                     "Malformed JSON, an invalid dossier code (invalid-dossier, the message says "
                     "which part; also a code not in ASCII or dated more than a day ahead), an "
                     "unknown unit or a bad field (invalid-request)"
                 ),
-                "401": _error("Missing, unknown or revoked integration token"),
-                "403": _error("The unit is outside the integration token's units"),
-                "413": _error("Body larger than the limit"),
-                "415": _error("Body not sent as application/json"),
+                "401": error_reply("Missing, unknown or revoked integration token"),
+                "403": error_reply("The unit is outside the integration token's units"),
+                "413": error_reply("Body larger than the limit"),
+                "415": error_reply("Body not sent as application/json"),
             },
         }
     },
@@ -214,8 +186,8 @@ OPENAPI_PATHS: dict[str, Any] = {
                         "description": f"The QR code as {kind.upper()}",
                         "content": {mimetype: {"schema": {"type": "string", **encoding}}},
                     },
-                    "401": _error("Missing, unknown or revoked integration token"),
-                    "404": _error(
+                    "401": error_reply("Missing, unknown or revoked integration token"),
+                    "404": error_reply(
                         "A forged or unknown code, or a receipt outside the token's units"
                     ),
                 },
@@ -229,13 +201,6 @@ OPENAPI_PATHS: dict[str, Any] = {
 }
 
 OPENAPI_COMPONENTS: dict[str, Any] = {
-    "securitySchemes": {
-        "integrationToken": {
-            "type": "http",
-            "scheme": "bearer",
-            "description": "The token printed by `sipas collector integrations create`",
-        }
-    },
     "schemas": {
         "ReceiptRequest": {
             "type": "object",
