@@ -23,8 +23,9 @@ from flask import (
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import HTTPException
 
-from collector import accounts, admin, api, config, db, receipts, reports, status
+from collector import accounts, admin, api, config, db, receipts, reports
 from collector.api.errors import http_error_response
+from collector.fleet import views as fleet_views
 from collector.limits import limiter
 from collector.receipts import api as receipts_api
 from collector.receipts import survey as receipts_survey
@@ -93,7 +94,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
     csrf.exempt(api.bp)
     app.register_blueprint(api.bp, url_prefix="/api/v1")
-    app.register_blueprint(status.bp, url_prefix="/kiosks")
+    app.register_blueprint(fleet_views.bp, url_prefix="/kiosks")
     accounts.init_app(app)
     reports.init_app(app)
     csrf.exempt(reports_api.bp)

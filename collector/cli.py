@@ -19,16 +19,10 @@ from collector import InsecureSecretKey, config, create_app
 from collector.accounts.cli import tokens, users
 from collector.audit import audit
 from collector.db import get_db, get_session
+from collector.fleet.kiosks import register_kiosk, relabel_kiosk, revoke_kiosk, rotate_token
+from collector.fleet.status import KioskStatus, kiosk_statuses
 from collector.i18n import TranslatableError, cli_locale, local_time, ngettext
 from collector.i18n import gettext as _
-from collector.kiosks import (
-    KioskStatus,
-    kiosk_statuses,
-    register_kiosk,
-    relabel_kiosk,
-    revoke_kiosk,
-    rotate_token,
-)
 from collector.migrate import upgrade
 from collector.models.units import UNIT_KINDS
 from collector.procedures.cli import procedures
@@ -429,7 +423,7 @@ def _problem_lines(status: KioskStatus) -> list[str]:
 @click.argument("code")
 @click.argument("spec")
 def units_hours(code: str, spec: str) -> None:
-    from collector.opening import hours_from_text, set_opening_hours
+    from collector.fleet.opening import hours_from_text, set_opening_hours
 
     session = get_session()
     try:

@@ -66,7 +66,7 @@ DEFAULTS = {
     #: province sets its legal period). Report counts already made are kept.
     "RETENTION_RESPONSE_MONTHS": 0,
     #: Default opening hours of units (None: Mon-Fri 07:30-11:30 and 13:30-17:00); see
-    #: collector.opening for the shape.
+    #: collector.fleet.opening for the shape.
     "OPENING_HOURS": None,
     #: Opening-time minutes without any contact after which a kiosk is silent.
     "SILENT_AFTER_MINUTES": 60,

@@ -16,8 +16,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from collector.accounts.service import add_user, find_user
+from collector.fleet.kiosks import register_kiosk
 from collector.ingest import ingest_batch
-from collector.kiosks import register_kiosk
 from collector.models import Kiosk, Unit
 from collector.procedures.service import save_procedure
 from collector.reports.weeks import ZONE, Week, local_today

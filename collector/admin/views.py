@@ -40,22 +40,17 @@ from collector.admin.common import (
 from collector.admin.qr import kiosk_setup_payload, qr_svg
 from collector.audit import action_label, describe
 from collector.db import get_session
-from collector.i18n import TranslatableError
-from collector.kiosks import (
-    kiosk_statuses,
-    register_kiosk,
-    relabel_kiosk,
-    revoke_kiosk,
-    rotate_token,
-)
-from collector.models import ROLES, AuditEntry, IntegrationToken, Kiosk, Response, Unit, User
-from collector.opening import (
+from collector.fleet.kiosks import register_kiosk, relabel_kiosk, revoke_kiosk, rotate_token
+from collector.fleet.opening import (
     DEFAULT_HOURS,
     OpeningHoursError,
     format_hours_spec,
     hours_from_text,
     set_opening_hours,
 )
+from collector.fleet.status import kiosk_statuses
+from collector.i18n import TranslatableError
+from collector.models import ROLES, AuditEntry, IntegrationToken, Kiosk, Response, Unit, User
 from collector.procedures.service import (
     ProcedureError,
     import_procedures,

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from collector.accounts.service import user_for_token
 from collector.api.errors import error_response
 from collector.db import get_session
-from collector.kiosks import KioskRef, kiosk_for_token
+from collector.fleet.kiosks import KioskRef, kiosk_for_token
 from collector.receipts.integrations import integration_for_token
 
 

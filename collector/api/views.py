@@ -12,7 +12,8 @@ from collector.api.auth import KIOSK, token_required
 from collector.api.errors import error_response, problem_response
 from collector.api.openapi import document
 from collector.db import get_session
-from collector.ingest import check_batch, record_heartbeat, store_batch
+from collector.fleet.heartbeats import record_heartbeat
+from collector.ingest import check_batch, store_batch
 from collector.problems import RequestProblem
 from collector.responses.validate import time_window
 from shared.db import utcnow

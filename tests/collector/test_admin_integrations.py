@@ -10,8 +10,13 @@ import sqlalchemy as sa
 
 from collector.cli import collector
 from collector.db import get_session
+from collector.fleet.opening import (
+    DEFAULT_HOURS,
+    format_hours_spec,
+    hours_from_text,
+    parse_hours_spec,
+)
 from collector.models import AuditEntry, IntegrationToken, Unit
-from collector.opening import DEFAULT_HOURS, format_hours_spec, hours_from_text, parse_hours_spec
 from collector.receipts.tokens import token_hash
 from tests.collector.receipts_helpers import issue
 from tests.collector.reports_helpers import csrf_token, login, make_user
