@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import sqlalchemy as sa
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
 from collector.accounts.scope import in_subtree
@@ -15,17 +14,16 @@ from collector.api.errors import error_response
 from collector.api.openapi import error_reply
 from collector.api.views import json_body
 from collector.db import get_session
-from collector.models import Receipt
 from collector.problems import RequestProblem
 from collector.receipts.service import (
     ReceiptError,
     issue_receipt,
     issued_reply,
     parse_request,
+    receipt_for_token,
     short_url,
 )
 from collector.receipts.settings import app_key, public_url
-from collector.receipts.tokens import token_hash, token_signed
 from shared.db import utcnow
 from shared.qr import qr_png, qr_svg
 
@@ -85,12 +83,8 @@ def _qr_image(token: str, draw, mimetype: str):
     """A receipt's QR image for the integration that may issue for its unit; 404 otherwise."""
     session = get_session()
     # A forged or altered token is refused before the database is asked.
-    unit_id = (
-        session.scalar(sa.select(Receipt.unit_id).where(Receipt.token_hash == token_hash(token)))
-        if token_signed(app_key(), token)
-        else None
-    )
-    if unit_id is None or not in_subtree(session, g.integration.unit_id, unit_id):
+    receipt = receipt_for_token(session, app_key(), token)
+    if receipt is None or not in_subtree(session, g.integration.unit_id, receipt.unit_id):
         session.rollback()
         return error_response("not-found", "No receipt with this code among this token's units.")
     session.rollback()
