@@ -26,9 +26,9 @@ DEFAULTS = {
     "API_MAX_RESPONSES": 500,
     #: Responses one kiosk can make in a minute; more are flagged suspect (collector.ingest).
     "KIOSK_MAX_PER_MINUTE": 20,
-    #: The plausible window of a response's times (collector.ingest.time_window): at most this
-    #: many days before the kiosk's registration (None: back to the product's epoch only) and
-    #: this many minutes after the collector's clock. Outside it: `implausible-time`.
+    #: The plausible window of a response's times (collector.responses.validate.time_window): at
+    #: most this many days before the kiosk's registration (None: back to the product's epoch
+    #: only) and this many minutes after the collector's clock. Outside it: `implausible-time`.
     "INGEST_PAST_TOLERANCE_DAYS": 365,
     "INGEST_FUTURE_TOLERANCE_MINUTES": 24 * 60,
     #: Until manager accounts exist, the kiosk status page is shown only when this is true.
