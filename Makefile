@@ -8,7 +8,7 @@ CATALOGUES := shared kiosk collector sipas
 EXTRACT_OPTS := -k _l -k lazy_gettext --no-location --sort-output
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-fast lint format i18n bench clean
+.PHONY: help install run test test-fast lint format i18n voices bench clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  make %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -66,6 +66,10 @@ i18n: $(BIN)/sipas ## Extract messages and update the catalogues of every area
 	    else \
 	      $(BIN)/pybabel -q init -i $$c/translations/messages.pot -d $$c/translations -l $$l; fi; \
 	  done; done
+
+#: Needs Debian's espeak-ng and opus-tools. Clips whose sound is unchanged keep their manifest entry.
+voices: $(BIN)/sipas ## Make the shipped Vietnamese voice pack (shared/voices/packs/vi) from the questionnaires
+	$(BIN)/python -m shared.voices.speech
 
 bench: install ## Run the benchmarks under bench/
 	@for b in bench/[!_]*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

@@ -6,10 +6,16 @@
    fetched), not the images.
 2. The baseline: a bare Flask app under the same gunicorn doing what a receipt needs at the least,
    an HMAC of the dossier code and one durable INSERT per request, on the same database kinds.
-3. The phone survey on SQLite: every screen of a receipt's survey read (GET) and answered (POST),
+3. Dossier status events: `POST /api/v1/dossier-events` to the same collector, batches of events
+   (a "received" and a "settled" event per new dossier, named by its dossier code), events
+   accepted per second, beside the same bare app doing what an event needs at the least (an HMAC
+   of the dossier code and one INSERT per event, one transaction per request), and beside the
+   receipts' own rate.
+4. The phone survey on SQLite: every screen of a receipt's survey read (GET) and answered (POST),
    p50/p99 per screen, and the weight of each page (HTML with its inline CSS; nothing else loads).
 
-Run: `.venv/bin/python bench/receipts.py [--receipts N] [--clients N] [--surveys N] [--pg URL]`.
+Run: `.venv/bin/python bench/receipts.py [--receipts N] [--events N] [--batch N] [--clients N]
+[--surveys N] [--pg URL]`.
 Bounded in count; servers listen on loopback only and are stopped on the way out.
 """
 
@@ -68,6 +74,26 @@ def receipts():
             sa.text("INSERT INTO bench_receipts (dossier_hmac) VALUES (:d)"), {"d": digest}
         )
     return jsonify({"token": digest[:19]}), 201
+
+@app.post("/dossier-events")
+def events():
+    body = json.loads(request.get_data())
+    rows = [
+        {
+            "d": hmac.new(KEY, f"{e['unit']}\\n{e['dossier']}".encode(), "sha256").hexdigest(),
+            "e": e["id"], "k": e["kind"], "a": e["at"],
+        }
+        for e in body["events"]
+    ]
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO bench_events (dossier_hmac, event_id, kind, at)"
+                " VALUES (:d, :e, :k, :a)"
+            ),
+            rows,
+        )
+    return jsonify({"results": [{"id": r["e"], "status": "accepted"} for r in rows]})
 """
 
 
@@ -118,6 +144,55 @@ def post_receipts(base: str, path: str, token: str, total: int, clients: int, ta
     return total / wall, samples
 
 
+def post_events(
+    base: str, path: str, token: str, total: int, clients: int, batch: int, tag: str
+) -> tuple[float, Samples]:
+    """`total` events (a received and a settled event per new dossier) in batches of `batch`;
+    returns the events accepted per second and the request times."""
+    samples = Samples()
+    errors: list[str] = []
+
+    def client(n: int) -> None:
+        session = requests.Session()
+        headers = {"Authorization": f"Bearer {token}"}
+        dossiers = split(total, clients)[n] // 2
+        events = []
+        for i in range(dossiers):
+            code = f"000.00.{tag}.E{n:02d}{i // 10000}-260302-{i % 10000:04d}"
+            common = {"dossier": code, "unit": "O01"}
+            events.append(
+                {
+                    "id": f"{tag}-{n}-{i}-r",
+                    "kind": "received",
+                    "at": "2026-03-02T08:00:00+07:00",
+                    **common,
+                }
+            )
+            events.append(
+                {
+                    "id": f"{tag}-{n}-{i}-s",
+                    "kind": "settled",
+                    "at": "2026-03-04T15:00:00+07:00",
+                    "due_date": "2026-03-05",
+                    **common,
+                }
+            )
+        for first in range(0, len(events), batch):
+            body = {"events": events[first : first + batch]}
+            start = time.perf_counter()
+            reply = session.post(base + path, json=body, headers=headers, timeout=120)
+            samples.add(time.perf_counter() - start)
+            if reply.status_code != 200:
+                errors.append(f"{reply.status_code} {reply.text[:200]}")
+            elif any(r["status"] != "accepted" for r in reply.json()["results"]):
+                errors.append(str(reply.json()["results"][:2]))
+
+    wall = run_threads(clients, client)
+    if errors:
+        raise RuntimeError(f"{len(errors)} failed, e.g. {errors[0]}")
+    return (total // clients // 2 * 2 * clients) / wall, samples
+
+
 def make_db(kind: str, pg: str | None, work: Path, name: str) -> tuple[str, callable]:
     if kind == "sqlite":
         return f"sqlite:///{work / (name + '.sqlite')}", lambda: None
@@ -165,7 +240,9 @@ def set_up_collector(env: dict[str, str]) -> str:
     )
 
 
-def bench_issue(kind: str, pg: str | None, work: Path, total: int, clients: int) -> dict:
+def bench_issue(
+    kind: str, pg: str | None, work: Path, total: int, clients: int, events: int, batch: int
+) -> dict:
     url, drop = make_db(kind, pg, work / kind, "collector")
     try:
         env = collector_env(work / kind, url)
@@ -173,6 +250,10 @@ def bench_issue(kind: str, pg: str | None, work: Path, total: int, clients: int)
         with gunicorn("collector:create_app()", env, work / kind / "gunicorn.log") as srv:
             post_receipts(srv.base, "/api/v1/receipts", token, 20, 2, "99")  # warm-up
             rate, samples = post_receipts(srv.base, "/api/v1/receipts", token, total, clients, "12")
+            post_events(srv.base, "/api/v1/dossier-events", token, 40, 2, batch, "98")
+            event_rate, event_samples = post_events(
+                srv.base, "/api/v1/dossier-events", token, events, clients, batch, "13"
+            )
     finally:
         drop()
     burl, bdrop = make_db(kind, pg, work / kind, "baseline")
@@ -184,6 +265,13 @@ def bench_issue(kind: str, pg: str | None, work: Path, total: int, clients: int)
                 + (" AUTOINCREMENT" if kind == "sqlite" else " GENERATED ALWAYS AS IDENTITY")
                 + ", dossier_hmac VARCHAR(64) NOT NULL UNIQUE)"
             )
+            conn.exec_driver_sql(
+                "CREATE TABLE bench_events (id INTEGER PRIMARY KEY"
+                + (" AUTOINCREMENT" if kind == "sqlite" else " GENERATED ALWAYS AS IDENTITY")
+                + ", dossier_hmac VARCHAR(64) NOT NULL, event_id VARCHAR(64) NOT NULL,"
+                " kind VARCHAR(16) NOT NULL, at VARCHAR(40) NOT NULL,"
+                " UNIQUE (dossier_hmac, event_id))"
+            )
             if kind == "sqlite":
                 conn.exec_driver_sql("PRAGMA journal_mode=WAL")
         engine.dispose()
@@ -193,6 +281,10 @@ def bench_issue(kind: str, pg: str | None, work: Path, total: int, clients: int)
             post_receipts(srv.base, "/receipts", "x", 20, 2, "99")
             base_rate, base_samples = post_receipts(
                 srv.base, "/receipts", "x", total, clients, "12"
+            )
+            post_events(srv.base, "/dossier-events", "x", 40, 2, batch, "98")
+            base_event_rate, base_event_samples = post_events(
+                srv.base, "/dossier-events", "x", events, clients, batch, "13"
             )
     finally:
         bdrop()
@@ -204,6 +296,10 @@ def bench_issue(kind: str, pg: str | None, work: Path, total: int, clients: int)
         "base_rate": base_rate,
         "base_p50": base_samples.ms(50),
         "base_p99": base_samples.ms(99),
+        "event_rate": event_rate,
+        "event_p50": event_samples.ms(50),
+        "event_p99": event_samples.ms(99),
+        "base_event_rate": base_event_rate,
     }
 
 
@@ -273,6 +369,8 @@ def main() -> None:
     exit_on_sigterm()
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--receipts", type=int, default=400)
+    parser.add_argument("--events", type=int, default=4000)
+    parser.add_argument("--batch", type=int, default=100, help="events per request")
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--surveys", type=int, default=30)
     parser.add_argument("--pg", default=os.environ.get("SIPAS_BENCH_POSTGRES_URL", DEFAULT_PG))
@@ -280,7 +378,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="60 receipts, 5 surveys")
     args = parser.parse_args()
     if args.quick:
-        args.receipts, args.surveys = 60, 5
+        args.receipts, args.surveys, args.events = 60, 5, 400
     log(f"uptime at start: {uptime()}")
     with tempfile.TemporaryDirectory(prefix="sipas-bench-receipts-") as tmp:
         work = Path(tmp)
@@ -291,7 +389,11 @@ def main() -> None:
             if kind == "postgresql" and args.no_pg:
                 continue
             log(f"{kind}: {args.receipts} receipts from {args.clients} clients")
-            results.append(bench_issue(kind, args.pg, work, args.receipts, args.clients))
+            results.append(
+                bench_issue(
+                    kind, args.pg, work, args.receipts, args.clients, args.events, args.batch
+                )
+            )
         log(f"phone survey: {args.surveys} surveys")
         phone = bench_phone(work, args.surveys)
     log(f"uptime at end: {uptime()}")
@@ -326,6 +428,37 @@ def main() -> None:
                 for r in results
             ],
             right={1, 2, 3, 4, 5, 6, 7},
+        )
+    )
+    print(
+        f"\nPOST /api/v1/dossier-events, {args.events} events in batches of {args.batch} "
+        f"(a received and a settled event per new dossier, by dossier code), {args.clients} "
+        "client threads; goal: at least 5x the receipts' rate, within 3x of the baseline\n"
+    )
+    print(
+        table(
+            [
+                "database",
+                "events/s",
+                "request p50 ms",
+                "request p99 ms",
+                "baseline events/s",
+                "slower than baseline",
+                "x receipts/s",
+            ],
+            [
+                [
+                    r["kind"],
+                    fmt(r["event_rate"]),
+                    fmt(r["event_p50"]),
+                    fmt(r["event_p99"]),
+                    fmt(r["base_event_rate"]),
+                    f"{r['base_event_rate'] / r['event_rate']:.1f}x",
+                    f"{r['event_rate'] / r['rate']:.1f}x",
+                ]
+                for r in results
+            ],
+            right={1, 2, 3, 4, 5, 6},
         )
     )
     print(f"\nPhone survey on SQLite, one phone at a time, {args.surveys} surveys\n")

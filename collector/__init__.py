@@ -23,8 +23,9 @@ from flask import (
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import HTTPException
 
-from collector import accounts, admin, api, config, db, receipts, reports
+from collector import accounts, admin, api, config, db, dossiers, receipts, reports
 from collector.api.errors import http_error_response
+from collector.dossiers import api as dossiers_api
 from collector.fleet import views as fleet_views
 from collector.limits import limiter
 from collector.receipts import api as receipts_api
@@ -35,6 +36,7 @@ from collector.reports import views as reports_views
 from shared import logs
 from shared.health import ConfigErrors, Problem, health_blueprint
 from shared.i18n import LOCALES
+from shared.voices import web as voices
 from shared.web_i18n import Babel
 
 babel = Babel()
@@ -103,9 +105,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(reports_views.bp)
     admin.init_app(app)
     receipts.init_app(app)
+    voices.init_app(app)  # the phone survey's clips (shared.voices)
     csrf.exempt(receipts_api.bp)
     app.register_blueprint(receipts_api.bp, url_prefix="/api/v1")
     app.register_blueprint(receipts_views.bp)
+    dossiers.init_app(app)
+    csrf.exempt(dossiers_api.bp)
+    app.register_blueprint(dossiers_api.bp, url_prefix="/api/v1")
     # The phone survey's forms carry the survey form builder's own signed CSRF token.
     csrf.exempt(receipts_survey.bp)
     app.register_blueprint(receipts_survey.bp)

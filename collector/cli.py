@@ -19,6 +19,7 @@ from collector import InsecureSecretKey, config, create_app
 from collector.accounts.cli import tokens, users
 from collector.audit import audit
 from collector.db import get_db, get_session
+from collector.dossiers.cli import dossiers
 from collector.fleet.kiosks import register_kiosk, relabel_kiosk, revoke_kiosk, rotate_token
 from collector.fleet.status import KioskStatus, kiosk_statuses
 from collector.i18n import TranslatableError, cli_locale, local_time, ngettext
@@ -29,6 +30,7 @@ from collector.procedures.cli import procedures
 from collector.receipts.cli import integrations, receipts
 from collector.reports.cli import report
 from collector.reports.targets import set_target
+from collector.unit_history.cli import reorganise
 from collector.units import (
     add_unit,
     import_units,
@@ -544,5 +546,7 @@ collector.add_command(report)
 collector.add_command(integrations)
 collector.add_command(receipts)
 collector.add_command(procedures)
+units.add_command(reorganise)
+collector.add_command(dossiers)
 
 __all__ = ["cli_locale", "collector"]

@@ -259,11 +259,57 @@ def _phone_answers(client, path: str, rng: random.Random, p_satisfied: float, fi
     return False
 
 
+#: Dossiers per one-stop centre that the one-stop software settles without a receipt.
+UNRATED_PER_UNIT = 6
+
+
+def _dossier_events(
+    rng: random.Random, code: str, links: list[str], today: dt.date
+) -> list[dict[str, Any]]:
+    """What the demo's one-stop software reports of a centre's dossiers today: each received two
+    hours ago; most settled on time, some late, one refused, some not settled yet; and a few
+    dossiers without a receipt, settled (by dossier code: the unrated ones the national index
+    counts as satisfied)."""
+    now = dt.datetime.now(ZONE).replace(microsecond=0)
+    received, settled = (now - dt.timedelta(hours=2)).isoformat(), (now - dt.timedelta(hours=1))
+    events: list[dict[str, Any]] = []
+    dossiers = [{"receipt": url.rsplit("/", 1)[1]} for url in links]
+    dossiers += [
+        {"dossier": f"000.00.{code[:5]}.H40-{today:%y%m%d}-{n:04d}", "unit": code}
+        for n in range(101, 101 + UNRATED_PER_UNIT)
+    ]
+    for i, dossier in enumerate(dossiers):
+        key = f"demo-{code}-{i}"
+        events.append({"id": f"{key}-r", "kind": "received", "at": received, **dossier})
+        if i % 6 == 3:  # not settled yet
+            continue
+        if i == 2:
+            events.append(
+                {"id": f"{key}-x", "kind": "refused", "at": settled.isoformat(), **dossier}
+            )
+            continue
+        late = i % 6 == 1 or rng.random() < 0.1
+        due = today - dt.timedelta(days=2) if late else today
+        events.append(
+            {
+                "id": f"{key}-s",
+                "kind": "settled",
+                "at": settled.isoformat(),
+                "due_date": due.isoformat(),
+                **dossier,
+            }
+        )
+    return events
+
+
 def seed_receipts(app, *, seed: int = 1) -> str | None:
     """Issue receipt codes for sample dossiers of each one-stop centre and answer most of them
     through the real phone survey (some are left half answered, some never opened), plus a few
-    walk-in ratings from a counter poster. Returns the link of one unanswered receipt."""
+    walk-in ratings from a counter poster; the one-stop software then reports what became of
+    the dossiers through the status events API (some late, one refused, some pending). Returns
+    the link of one unanswered receipt."""
     from collector.db import get_session
+    from collector.receipts.integrations import create_integration
     from collector.receipts.service import ReceiptRequest, issue_receipt
     from collector.receipts.settings import app_key, public_url
 
@@ -273,6 +319,8 @@ def seed_receipts(app, *, seed: int = 1) -> str | None:
     spare = None
     with app.app_context():
         session = get_session()
+        _, software = create_integration(session, UNITS[0][0], "Phần mềm một cửa (demo)")
+        session.commit()
         for code, _, _, _, qkind, base in UNITS:
             if qkind != "admin":
                 continue
@@ -297,8 +345,15 @@ def seed_receipts(app, *, seed: int = 1) -> str | None:
                 if i % 6 == 5:  # never opened
                     spare = spare or url
                     continue
-                # Ratings in private are somewhat lower than at the counter.
-                _phone_answers(client, path, rng, base - 0.05, finish=i % 6 != 4)
+                # Ratings in private are somewhat lower than at the counter, and lower still
+                # for a dossier settled late.
+                lower = 0.25 if i % 6 == 1 else 0.05
+                _phone_answers(client, path, rng, base - lower, finish=i % 6 != 4)
+            client.post(
+                "/api/v1/dossier-events",
+                json={"events": _dossier_events(rng, code, links, today)},
+                headers={"Authorization": f"Bearer {software}"},
+            )
             poster = client.get(f"/p/{code}").get_data(as_text=True)
             import re
 

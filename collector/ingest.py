@@ -330,6 +330,8 @@ def _row(
         flags=raw["flags"],
         procedure=raw.get("procedure"),
         officer=raw.get("officer"),
+        voice=raw.get("voice"),
+        listened=raw.get("listened"),
         prev_hash=v.prev_hash,
         hash_=v.hash,
         chain_ok=chain_ok[v.seq],

@@ -47,6 +47,20 @@ ITEM_PROBLEMS: dict[str, str] = {
     "seq-taken": "This kiosk already sent a different response with this kiosk_seq.",
 }
 
+#: code -> what it means, for one dossier status event of a batch (`POST /api/v1/dossier-events`).
+EVENT_PROBLEMS: dict[str, str] = {
+    "invalid-item": "The event is not a JSON object.",
+    "unknown-field": "The event has a field the contract does not define.",
+    "missing-field": "A required field is missing.",
+    "invalid-value": "A field has the wrong type or format.",
+    "invalid-dossier": "The dossier code does not follow Circular 01/2018/TT-VPCP art. 19.",
+    "implausible-time": "The event's time is more than a day ahead of the collector's clock.",
+    "unknown-unit": "No unit with that code.",
+    "unknown-receipt": "No receipt with this token among the integration token's units.",
+    "forbidden": "The unit is outside the integration token's units.",
+    "conflict": "An event with this id and different content is already stored for the dossier.",
+}
+
 
 class RequestProblem(Exception):
     """A problem with a whole request; nothing from it is stored."""

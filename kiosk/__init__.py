@@ -95,9 +95,10 @@ def create_app(
 
     limiter.init_app(app)
 
-    from kiosk import errors, staff, views
+    from kiosk import errors, staff, views, voices
 
     app.register_blueprint(views.bp)
+    voices.init_app(app)
     app.register_blueprint(staff.bp)
     errors.init_app(app)
     app.register_blueprint(health_blueprint(config.readiness))

@@ -358,3 +358,86 @@ def backup(instance, target, keep):
     except BackupFailed as exc:
         raise click.ClickException(_(exc.args[0]) % exc.args[1]) from None
     click.echo(_("backup written to %(path)s") % {"path": path})
+
+
+@kiosk.group(help=_("Voice packs: the recorded prompts the kiosk reads aloud, one per language."))
+def voices() -> None:
+    pass
+
+
+def _problem_lines(problems) -> str:
+    locale = os.environ.get("SIPAS_KIOSK_BABEL_DEFAULT_LOCALE", "vi")
+    return "\n".join(problem.text(locale) for problem in problems)
+
+
+@voices.command(
+    "check",
+    help=_(
+        "Check voice packs: every prompt has a clip, each clip is Ogg Opus, not empty, of a "
+        "length and loudness within limits. FOLDER: one pack (default: every pack of the kiosk)."
+    ),
+)
+@instance_option
+@click.argument("folder", required=False, type=click.Path(file_okay=False, path_type=Path))
+def voices_check(instance: Path, folder: Path | None) -> None:
+    from kiosk.voices import pack_folders
+    from shared.voices.check import check_pack
+
+    folders = [folder] if folder else list(pack_folders(instance / "voices").values())
+    failed = False
+    for pack in folders:
+        problems = check_pack(pack)
+        if problems:
+            failed = True
+            click.echo(_("pack %(folder)s:") % {"folder": pack}, err=True)
+            click.echo(_problem_lines(problems), err=True)
+        else:
+            click.echo(_("pack %(folder)s: no problem") % {"folder": pack})
+    if failed:
+        raise SystemExit(1)
+
+
+@voices.command(
+    "import",
+    help=_(
+        "Make the voice pack of a language from a folder of recordings (WAV, FLAC or Ogg Opus), "
+        "one file per prompt named by its key (scale.5.wav); it replaces the previous pack "
+        "only when it passes the check."
+    ),
+)
+@instance_option
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--lang", "language", required=True, help=_("Language code, e.g. bru or pko."))
+@click.option(
+    "--name", required=True, help=_("The language's name in the language itself, e.g. Pa Kô.")
+)
+@click.option(
+    "--by",
+    "recorded_by",
+    required=True,
+    help=_("Who recorded the clips: a team or an office (no citizen's name)."),
+)
+def voices_import(instance: Path, folder: Path, language: str, name: str, recorded_by: str):
+    import datetime as dt
+
+    from shared.voices.pack import PackRefused, install
+
+    try:
+        manifest = install(
+            folder,
+            instance / "voices",
+            language=language,
+            name=name,
+            recorded_by=recorded_by,
+            today=dt.date.today().isoformat(),
+        )
+    except PackRefused as exc:
+        raise click.ClickException(
+            _("the pack was not installed; the previous one stays in service:")
+            + "\n"
+            + _problem_lines(exc.problems)
+        ) from None
+    click.echo(
+        _("pack %(language)s installed: %(n)s clips")
+        % {"language": manifest.language, "n": len(manifest.clips)}
+    )

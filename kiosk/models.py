@@ -56,6 +56,10 @@ class Response(Model):
     flags: Mapped[list[str]] = mapped_column(default=list)
     #: Code of the officer on duty at the counter when the response was started (`Duty`), if set.
     officer: Mapped[str | None] = mapped_column(sa.String(64))
+    #: The language the citizen heard the survey in (a voice pack, Vietnamese unless chosen on
+    #: the welcome screen) and whether they pressed "listen" on one of its screens.
+    voice: Mapped[str | None] = mapped_column(sa.String(16))
+    listened: Mapped[bool | None]
     #: Nonce of the signed form that started the response: a replayed first tap is refused.
     start_nonce: Mapped[str] = mapped_column(sa.String(32), unique=True)
     #: Hash-chain link (shared.chain), set when closed.

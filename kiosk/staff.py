@@ -143,6 +143,7 @@ def counter_health() -> dict:
         "disk_total_mb": disk.total // 2**20,
         "now": utcnow(),
         **duty_context(),
+        **voices_context(),
     }
 
 
@@ -214,3 +215,55 @@ def duty():
         "kiosk/staff.html", **counter_health(), duty_error=error, staff_pass=staff_pass
     )
     return page, 400 if error else 200
+
+
+# -- Read aloud -------------------------------------------------------------------------------
+# The staff page's setting "read each screen aloud" (a counter where many cannot read), behind
+# the same one-time pass as the duty form, and the prompts that had no clip in a language (the
+# citizen heard the Vietnamese clip, or none: they are never told).
+
+
+class ReadAloudForm(SurveyForm):
+    class Meta:
+        csrf_time_limit = DUTY_FORM_SECONDS
+
+
+def _read_aloud_form(formdata=None) -> ReadAloudForm:
+    return ReadAloudForm(formdata, meta={"csrf_context": (current_app.secret_key, "staff-voice")})
+
+
+def voices_context() -> dict:
+    from kiosk.voices import packs, read_aloud_setting
+
+    kiosk_packs = packs()
+    return {
+        "read_aloud_on": read_aloud_setting(),
+        "read_aloud_form": _read_aloud_form(),
+        "voice_packs": {lang: m.name for lang, (_, m) in kiosk_packs.all().items()},
+        "voice_gaps": sorted(kiosk_packs.gaps),
+    }
+
+
+@bp.post("/read-aloud")
+def read_aloud():
+    """Turn "read each screen aloud" on or off for this kiosk."""
+    from kiosk.outbox import _set_state
+    from kiosk.voices import READ_ALOUD
+
+    if not current_app.config["STAFF_PIN_HASH"]:
+        abort(404)
+    form = _read_aloud_form(request.form)
+    if not form.validate():
+        abort(403)
+    value = request.form.get("read_aloud")
+    if value not in ("0", "1"):
+        abort(400)
+    session = db.session()
+    now = utcnow()
+    session_end = spend_staff_pass(session, request.form.get("staff_pass", ""), now=now)
+    if session_end is None:
+        abort(403)
+    staff_pass = issue_staff_pass(session, until=session_end, now=now)
+    _set_state(session, READ_ALOUD, value, now)
+    session.commit()
+    return render_template("kiosk/staff.html", **counter_health(), staff_pass=staff_pass)

@@ -52,6 +52,7 @@ def start_response(
     nonce: str,
     now: dt.datetime,
     rules: Rules,
+    voice: str | None = None,
 ) -> Response:
     """Store a new response with its first answers; refuse it inside the guard interval."""
     last_tap = session.scalar(
@@ -79,6 +80,8 @@ def start_response(
         reasons=[],
         flags=[],
         officer=on_duty(session, counter.code, now=now),
+        voice=voice,
+        listened=False,
         start_nonce=nonce,
     )
     session.add(response)
@@ -202,4 +205,6 @@ def wire(response: Response) -> dict[str, Any]:
         "flags": list(response.flags),
         # Hashed only when set (shared.chain): without an officer on duty it is left out.
         "officer": response.officer,
+        "voice": response.voice,
+        "listened": response.listened,
     }

@@ -34,6 +34,7 @@ from kiosk.survey import (
     start_response,
     wants_reasons,
 )
+from kiosk.voices import FALLBACK, select_voice, voice_choices
 from shared import faces, questionnaires
 from shared.db import utcnow
 from shared.forms import SurveyForm, screens, survey_form, unknown_fields
@@ -57,19 +58,23 @@ def _screen_context():
     code = (request.view_args or {}).get("code")
     home = None
     if code in current_app.extensions["kiosk_counters"] and request.endpoint != "kiosk.welcome":
-        home = url_for("kiosk.welcome", code=code, lang=None)
+        home = url_for("kiosk.welcome", code=code, lang=None, voice=None)
     return {"home": home, "idle": current_app.config["IDLE_TIMEOUT"], "kind_labels": KIND_LABELS}
 
 
 @bp.before_app_request
 def _language():
     g.lang = select_locale()
+    g.voice = select_voice()
 
 
 @bp.url_defaults
 def _keep_language(endpoint, values):
     if g.get("lang", DEFAULT_LOCALE) != DEFAULT_LOCALE and "lang" not in values:
         values["lang"] = g.lang
+    # The language a citizen chose to hear lasts for their screens, like the written one.
+    if g.get("voice", FALLBACK) != FALLBACK and "voice" not in values:
+        values["voice"] = g.voice
 
 
 @bp.app_template_global()
@@ -172,7 +177,12 @@ def index():
 def welcome(code: str):
     """The welcome screen of a counter: one big start button per questionnaire kind."""
     counter = _counter(code)
-    return render_template("kiosk/welcome.html", counter=counter)
+    return render_template(
+        "kiosk/welcome.html",
+        counter=counter,
+        voices=voice_choices(),
+        chosen="voice" in request.args,
+    )
 
 
 @bp.route("/c/<code>/<kind>/new/<int:step>", methods=["GET", "POST"])
@@ -209,6 +219,7 @@ def new_screen(code: str, kind: str, step: int):
         nonce=form.nonce,
         now=utcnow(),
         rules=rules(),
+        voice=g.voice,
     )
     going = _after(counter, q, response, step, mode)
     session.commit()
@@ -242,6 +253,7 @@ def _after(
 ) -> HTTPResponse:
     """Where a question screen's post leads, its answers recorded (no commit): the next screen,
     the previous one (Back), or nowhere (a draft; a timed-out screen closes the response)."""
+    _note_listened(response)
     if mode == "draft":
         return _kept()
     if mode == "idle":
@@ -308,6 +320,7 @@ def reasons(code: str, response_id: uuid.UUID):
         )
         return page, 400 if problem else 200
     form = _posted(_reasons_form(q), scope)
+    _note_listened(response)
     if mode is not None or "skip" not in request.form:
         # One path for what is sent, kept as a draft or left when the screen timed out: the
         # comment is cleaned (shared.text.clean_comment) before it is stored.
@@ -347,6 +360,12 @@ def _refused(refused: Refused):
         "kiosk/refused.html", counter=counter, reason=refused.reason, idle=RETURN_SECONDS
     )
     return page, status
+
+
+def _note_listened(response: Response) -> None:
+    """The screen posted was read aloud ("listen", kiosk.js): the response says so."""
+    if request.form.get("listened") == "1" and not response.listened:
+        response.listened = True
 
 
 def _see_other(location: str) -> HTTPResponse:

@@ -6,7 +6,8 @@ vendor's kiosk can reproduce it from this description:
 
 * the fields in `CHAINED_FIELDS`, with `prev_hash`, as one JSON object (a missing `comment` counts
   as null);
-* the fields in `OPTIONAL_CHAINED_FIELDS` (`procedure`, `officer`) only when the response carries
+* the fields in `OPTIONAL_CHAINED_FIELDS` (`procedure`, `officer`, `voice`, `listened`) only when
+  the response carries
   them with a value: absent or null, they are left out of the object altogether, so a response
   without them hashes exactly as it did before these fields existed;
 * keys sorted, no insignificant whitespace (separators "," and ":"), UTF-8, non-ASCII kept as is;
@@ -42,7 +43,7 @@ CHAINED_FIELDS = (
 )
 
 #: Hashed only when present and not null (added after the first kiosks were deployed).
-OPTIONAL_CHAINED_FIELDS = ("procedure", "officer")
+OPTIONAL_CHAINED_FIELDS = ("procedure", "officer", "voice", "listened")
 
 #: The form of a procedure code (mã thủ tục) or an officer code: 1-64 ASCII letters, digits, ".",
 #: "-" or "_". No spaces or names: an officer is known by a code, never by name.

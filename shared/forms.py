@@ -20,7 +20,8 @@ from shared.responses import COMMENT_MAX
 
 #: Form fields that every survey screen may carry besides its questions: the buttons (skip, next,
 #: back) and what the kiosk's script adds to a draft or to a screen that timed out (kiosk.views).
-BASE_FIELDS = frozenset({"csrf_token", "lang", "skip", "next", "back", "draft", "idle"})
+#: "listened": the kiosk's screen was read aloud (kiosk.js adds it when "listen" is pressed).
+BASE_FIELDS = frozenset({"csrf_token", "lang", "skip", "next", "back", "draft", "idle", "listened"})
 
 
 class SignedCSRF(CSRF):

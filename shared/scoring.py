@@ -47,8 +47,13 @@ CountsDict = Mapping[str, Mapping[int, int]]
 
 SCALE = (1, 2, 3, 4, 5)
 
-#: Verdict codes (section 7).
-MEETS, MISSES, TOO_CLOSE, TOO_FEW, NO_DATA = "meets", "misses", "too-close", "too-few", "no-data"
+#: Verdict codes (methodology section 7): the one definition, which the report's model shows.
+MEETS = "meets"  #: the whole interval is above the target
+MISSES = "misses"  #: the whole interval is below the target
+TOO_CLOSE = "too-close"  #: enough responses, and the interval contains the target
+TOO_FEW = "too-few"  #: fewer responses with a valid answer than the minimum
+NO_DATA = "no-data"  #: nobody gave a valid answer
+VERDICTS = (MEETS, MISSES, TOO_CLOSE, TOO_FEW, NO_DATA)
 
 
 @dataclass(frozen=True)
@@ -221,6 +226,45 @@ _FIELDS = (
     "all_satisfied",
     "responses",
 )
+
+
+def respondent_counts(
+    layout: Layout,
+    answers: Sequence[Mapping[str, int]],
+    group: Sequence[int],
+    groups: int,
+) -> Counts:
+    """`Counts` of `groups` groups, cross-products included, from one answer mapping (question
+    code -> 0..5) per response and each response's group: what the report's stored counts hold,
+    for a set of responses the counts are not kept by (a dossier's outcome changes after the
+    rating). Codes outside the layout (the overall question) are left out."""
+    column = {code: j for j, code in enumerate(layout.criteria)}
+    values = np.full((len(answers), len(layout.criteria)), -1)
+    for i, response in enumerate(answers):
+        for code, value in response.items():
+            j = column.get(code)
+            if j is not None and value is not None:
+                values[i, j] = value
+    satisfied = np.isin(values, list(SATISFIED))
+    answered = np.isin(values, SCALE)
+    respondent = answered.any(axis=1)
+    at = np.asarray(group, dtype=np.int64)
+
+    def summed(rows: np.ndarray) -> np.ndarray:
+        out = np.zeros((groups, *rows.shape[1:]))
+        np.add.at(out, at, rows.astype(float))
+        return out
+
+    return Counts(
+        satisfied=summed(satisfied),
+        answered=summed(answered),
+        no_opinion=summed(values == NO_OPINION),
+        value_sum=summed(np.where(answered, values, 0)),
+        respondents=summed(respondent),
+        all_satisfied=summed(respondent & ~(answered & ~satisfied).any(axis=1)),
+        responses=summed(np.ones(len(answers))),
+        cross=cross_of(satisfied, answered, at, groups),
+    )
 
 
 def _ratio(part: np.ndarray, whole: np.ndarray, scale: float = 100.0) -> np.ndarray:
@@ -741,6 +785,17 @@ def _pools(
     part.factor[at] = scores.factor
     if held.cross is None:  # figures without intervals
         return part, held_n
+    _pool_spread(part, at, layout, counts, held, scores, (member, group, local), factor_spread)
+    return part, held_n
+
+
+def _pool_spread(part: _Part, at, layout, counts, held, scores, where, factor_spread) -> None:
+    """The pooled parts' variances and intervals (the index's, and the factors' when
+    `factor_spread`), as a sample stratified by unit: `where` gives each member's row (member,
+    group) and its pool (local)."""
+    member, group, local = where
+    pools = len(held.respondents)
+    n = np.asarray(held.respondents, dtype=float)
     # The strata's part of the sum of squares, taken out: (sum of z over unit h)^2 / n_h.
     s_h = np.asarray(counts.satisfied, float)[member, group]
     a_h = np.asarray(counts.answered, float)[member, group]
@@ -751,28 +806,71 @@ def _pools(
         index_weights(layout, held.answered), scores.share, held.answered, pooled=method
     )
     sums = (d[local] * s_h).sum(axis=-1) - (dq[local] * a_h).sum(axis=-1)
-    strata = np.bincount(local, weights=sums**2 * inverse, minlength=len(starts))
+    strata = np.bincount(local, weights=sums**2 * inverse, minlength=pools)
     index_var = _with_n(
         sum_of_squares(d, dq, held.cross) - strata, held.respondents, per_factor=False
     )
     part.variance[at] = carried_variance(scores.index, index_var, n)
     part.interval[at] = survey_interval(scores.index, index_var, n)
     if not factor_spread:
-        return part, held_n
+        return
     fd, fdq = linear_terms(
         factor_weights(layout, held.answered), scores.share, held.answered, pooled=method
     )
     f_sums = (fd[local] * s_h[:, None, :]).sum(axis=-1) - (fdq[local] * a_h[:, None, :]).sum(
         axis=-1
     )
-    f_strata = np.zeros((len(starts), factors))
+    f_strata = np.zeros((pools, len(layout.factors)))
     np.add.at(f_strata, local, f_sums**2 * inverse[:, None])
     factor_var = _with_n(
         sum_of_squares(fd, fdq, held.cross) - f_strata, held.respondents, per_factor=True
     )
     part.factor_variance[at] = carried_variance(scores.factor, factor_var, n[:, None])
     part.factor_interval[at] = survey_interval(scores.factor, factor_var, n[:, None])
-    return part, held_n
+
+
+@dataclass
+class _PartSums:
+    """What the parts bring to each unit (units on axis 0, groups, then factors if any): the sum
+    of their weights, of their weighted figures, of their squared weights x variances and of
+    their intervals' bounds (which a single part keeps), and their number."""
+
+    weights: np.ndarray
+    total: np.ndarray
+    variance: np.ndarray
+    bounds: np.ndarray
+    parts: np.ndarray
+
+    @classmethod
+    def zeros(cls, shape: tuple[int, ...]) -> _PartSums:
+        return cls(*(np.zeros(shape) for _ in range(3)), np.zeros((*shape, 2)), np.zeros(shape))
+
+    def add(self, on, w, index, variance, interval) -> None:
+        """Add a part to every unit where `on` (its weight `w`)."""
+        w = np.broadcast_to(np.asarray(w, dtype=float), on.shape)
+        self.weights += np.where(on, w, 0.0)
+        self.total += np.where(on, w * np.nan_to_num(index), 0.0)
+        self.variance += np.where(on, w * w * np.nan_to_num(variance), 0.0)
+        self.bounds += np.where(on[..., None], np.nan_to_num(interval), 0.0)
+        self.parts += on
+
+    def add_up(self, parents, on, value, variance, interval) -> None:
+        """Add the children's figures (weight 1 each) to their parents where `on`."""
+        for target, source in (
+            (self.weights, on.astype(float)),
+            (self.total, np.where(on, value, 0.0)),
+            (self.variance, np.where(on, variance, 0.0)),
+            (self.parts, on.astype(float)),
+            (self.bounds, np.where(on[..., None], np.nan_to_num(interval), 0.0)),
+        ):
+            np.add.at(target, parents, source)
+
+    def figures(self, level, n, has_cross: bool):
+        """The mean of the parts of the units `level`: value, variance and interval."""
+        value = _ratio(self.total[level], self.weights[level], 1.0)
+        variance = _ratio(self.variance[level], self.weights[level] ** 2, 1.0)
+        bounds = _part_or_mean(self.parts[level], self.bounds[level], value, variance, n, has_cross)
+        return value, variance, bounds
 
 
 def roll_up(
@@ -804,68 +902,25 @@ def roll_up(
     pool, pool_n = _pools(tree, layout, counts, pooled, own_pooled, factor_spread)
     weight = pool_weight(pool_n, min_n)
     shape, factors = n_own.shape, len(layout.factors)
-    # What the parts bring to each unit: own part and pooled part now, children level by level:
-    # the sum of the weights, of the weighted figures and of the squared weights x variances.
-    weights, total, total_var, parts = (np.zeros(shape) for _ in range(4))
-    f_weights, f_total, f_var, f_parts = (np.zeros((*shape, factors)) for _ in range(4))
-    bounds, f_bounds = np.zeros((*shape, 2)), np.zeros((*shape, factors, 2))
-
-    def add(at, on, w, index, variance, interval, f_index, f_variance, f_interval):
-        on = on & ~np.isnan(index)
-        weights[at] += np.where(on, w, 0.0)
-        total[at] += np.where(on, w * np.nan_to_num(index), 0.0)
-        total_var[at] += np.where(on, w * w * np.nan_to_num(variance), 0.0)
-        bounds[at] += np.where(on[..., None], np.nan_to_num(interval), 0.0)
-        parts[at] += on
-        f_on = on[..., None] & ~np.isnan(f_index)
-        fw = np.broadcast_to(np.asarray(w, dtype=float)[..., None], f_on.shape)
-        f_weights[at] += np.where(f_on, fw, 0.0)
-        f_total[at] += np.where(f_on, fw * np.nan_to_num(f_index), 0.0)
-        f_var[at] += np.where(f_on, fw * fw * np.nan_to_num(f_variance), 0.0)
-        f_bounds[at] += np.where(f_on[..., None], np.nan_to_num(f_interval), 0.0)
-        f_parts[at] += f_on
-
-    everyone = slice(None)
-    add(
-        everyone,
-        own_part,
-        np.ones(shape),
-        own.index,
-        carried_variance(own.index, own.index_variance, n_own),
-        own.index_ci,
-        own.factor,
-        carried_variance(own.factor, own.factor_variance, n_own[..., None]),
-        own.factor_ci,
-    )
-    add(
-        everyone,
-        pool_n > 0,
-        weight,
-        pool.index,
-        pool.variance,
-        pool.interval,
-        pool.factor,
-        pool.factor_variance,
-        pool.factor_interval,
-    )
+    # The own part and the pooled part now; the children level by level below.
+    sums, f_sums = _PartSums.zeros(shape), _PartSums.zeros((*shape, factors))
+    for on, w, part in (
+        (own_part, np.ones(shape), _own_part(own, n_own)),
+        (pool_n > 0, weight, pool),
+    ):
+        on = on & ~np.isnan(part.index)
+        sums.add(on, w, part.index, part.variance, part.interval)
+        f_on = on[..., None] & ~np.isnan(part.factor)
+        f_sums.add(f_on, w[..., None], part.factor, part.factor_variance, part.factor_interval)
     value, variance = np.full(shape, np.nan), np.full(shape, np.nan)
     factor, factor_var = np.full((*shape, factors), np.nan), np.full((*shape, factors), np.nan)
     interval, factor_interval = np.full((*shape, 2), np.nan), np.full((*shape, factors, 2), np.nan)
     for level in tree.levels:
-        value[level] = _ratio(total[level], weights[level], 1.0)
-        variance[level] = _ratio(total_var[level], weights[level] ** 2, 1.0)
-        factor[level] = _ratio(f_total[level], f_weights[level], 1.0)
-        factor_var[level] = _ratio(f_var[level], f_weights[level] ** 2, 1.0)
-        interval[level] = _part_or_mean(
-            parts[level], bounds[level], value[level], variance[level], n_sub[level], has_cross
+        value[level], variance[level], interval[level] = sums.figures(
+            level, n_sub[level], has_cross
         )
-        factor_interval[level] = _part_or_mean(
-            f_parts[level],
-            f_bounds[level],
-            factor[level],
-            factor_var[level],
-            n_sub[level][..., None],
-            has_cross,
+        factor[level], factor_var[level], factor_interval[level] = f_sums.figures(
+            level, n_sub[level][..., None], has_cross
         )
         # Up to the parents: a child with enough respondents is a part (the small ones are in
         # their parent's pooled part already).
@@ -876,35 +931,38 @@ def roll_up(
         children, parents = level[up], parents[up]
         big = has_data[children] & ~pooled[children]
         f_on = big[..., None] & ~np.isnan(factor[children])
-        for target, source in (
-            (weights, big.astype(float)),
-            (f_weights, f_on.astype(float)),
-            (total, np.where(big, value[children], 0.0)),
-            (total_var, np.where(big, variance[children], 0.0)),
-            (parts, big.astype(float)),
-            (bounds, np.where(big[..., None], np.nan_to_num(interval[children]), 0.0)),
-            (f_total, np.where(f_on, factor[children], 0.0)),
-            (f_var, np.where(f_on, factor_var[children], 0.0)),
-            (f_parts, f_on.astype(float)),
-            (f_bounds, np.where(f_on[..., None], np.nan_to_num(factor_interval[children]), 0.0)),
-        ):
-            np.add.at(target, parents, source)
+        sums.add_up(parents, big, value[children], variance[children], interval[children])
+        f_sums.add_up(
+            parents, f_on, factor[children], factor_var[children], factor_interval[children]
+        )
     nan_pair = np.full((*shape, 2), np.nan)
     return RolledUp(
         value=value,
         variance=variance if has_cross else np.full(shape, np.nan),
         interval=interval,
-        parts=parts,
+        parts=sums.parts,
         factor=factor,
         factor_variance=factor_var if has_cross else np.full_like(factor, np.nan),
         factor_interval=factor_interval,
-        factor_parts=f_parts,
+        factor_parts=f_sums.parts,
         pooled=pooled,
         own_pooled=own_pooled,
         pool_n=pool_n,
         pool_weight=np.where(pool_n > 0, weight, 0.0),
         pool_index=pool.index,
         pool_interval=pool.interval if has_cross else nan_pair,
+    )
+
+
+def _own_part(own: Scores, n_own: np.ndarray) -> _Part:
+    """Each unit's own responses as a part of its mean."""
+    return _Part(
+        index=own.index,
+        variance=carried_variance(own.index, own.index_variance, n_own),
+        interval=own.index_ci,
+        factor=own.factor,
+        factor_variance=carried_variance(own.factor, own.factor_variance, n_own[..., None]),
+        factor_interval=own.factor_ci,
     )
 
 

@@ -2,6 +2,12 @@
 
 from collector.models.accounts import ROLE_LABELS, ROLES, ApiToken, AuditEntry, User
 from collector.models.base import Base
+from collector.models.dossiers import (
+    DOSSIER_EVENT_KINDS,
+    DOSSIER_OUTCOMES,
+    Dossier,
+    DossierEvent,
+)
 from collector.models.jobs import ExportJob
 from collector.models.kiosks import Kiosk, KioskChain
 from collector.models.procedures import Procedure
@@ -14,7 +20,7 @@ from collector.models.reports import (
     ReportTarget,
 )
 from collector.models.responses import CHANNELS, Answer, Response
-from collector.models.units import Unit
+from collector.models.units import Unit, UnitLink
 
 metadata = Base.metadata
 
@@ -27,6 +33,10 @@ __all__ = [
     "AuditEntry",
     "Base",
     "CountsState",
+    "DOSSIER_EVENT_KINDS",
+    "DOSSIER_OUTCOMES",
+    "Dossier",
+    "DossierEvent",
     "ExportJob",
     "IntegrationToken",
     "Procedure",
@@ -40,6 +50,7 @@ __all__ = [
     "ReportTarget",
     "Response",
     "Unit",
+    "UnitLink",
     "User",
     "metadata",
 ]

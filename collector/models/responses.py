@@ -106,6 +106,10 @@ class Response(Base):
     #: issue, or set on duty at the kiosk's counter).
     procedure: Mapped[str | None] = mapped_column(sa.String(64))
     officer: Mapped[str | None] = mapped_column(sa.String(64))
+    #: The language the citizen heard the kiosk's survey in and whether they pressed "listen",
+    #: when the kiosk reads aloud (None otherwise, and on the phone channels).
+    voice: Mapped[str | None] = mapped_column(sa.String(16))
+    listened: Mapped[bool | None]
     prev_hash: Mapped[str | None] = mapped_column(sa.String(64))
     hash: Mapped[str | None] = mapped_column(sa.String(64))
     #: Whether prev_hash equals the stored hash of this kiosk's previous response (GENESIS for the

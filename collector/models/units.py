@@ -25,6 +25,16 @@ UNIT_KINDS = {
     "school": N_("school"),
     "office": N_("office"),
     "counter": N_("counter"),
+    "ward": N_("ward"),
+    "special-zone": N_("special zone"),
+}
+
+#: The changes a reorganisation records between a unit that ceased and one that follows it
+#: (collector.lineage; the rule in docs/methodology.md).
+UNIT_CHANGES = {
+    "merge": N_("merged into"),
+    "split": N_("split into"),
+    "rename": N_("renamed to"),
 }
 
 
@@ -58,9 +68,34 @@ class Unit(Base):
     #: False once deactivated: kept with its responses (a unit is never deleted), but offered no
     #: more for new kiosks and accounts.
     active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    #: The first day the unit exists as it is now (None: since before the product knew it).
+    valid_from: Mapped[dt.date | None] = mapped_column(sa.Date)
+    #: The first day it no longer exists (None: it still does); set by a reorganisation.
+    valid_to: Mapped[dt.date | None] = mapped_column(sa.Date)
 
     parent: Mapped[Unit | None] = relationship(remote_side=[id], back_populates="children")
     children: Mapped[list[Unit]] = relationship(back_populates="parent")
 
     def __repr__(self) -> str:
         return f"<Unit {self.code} {self.kind}>"
+
+
+class UnitLink(Base):
+    """One step of a reorganisation: `predecessor` ceased on `effective` and `successor` takes
+    its place, wholly (a merge or a renaming) or in part (a split: one link per successor)."""
+
+    __tablename__ = "unit_links"
+    __table_args__ = (
+        sa.UniqueConstraint("predecessor_id", "successor_id"),
+        sa.CheckConstraint("predecessor_id <> successor_id", name="not_own_successor"),
+        sa.CheckConstraint("change IN ('merge', 'split', 'rename')", name="change"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    predecessor_id: Mapped[int] = mapped_column(sa.ForeignKey("units.id"), index=True)
+    successor_id: Mapped[int] = mapped_column(sa.ForeignKey("units.id"), index=True)
+    #: "merge", "split" or "rename" (UNIT_CHANGES).
+    change: Mapped[str] = mapped_column(sa.String(16))
+    #: The day of the change: the predecessor's valid_to, the successor's valid_from.
+    effective: Mapped[dt.date] = mapped_column(sa.Date)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

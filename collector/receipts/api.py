@@ -36,18 +36,34 @@ LAST_USED_EVERY = dt.timedelta(minutes=1)
 QR_CACHE = "private, max-age=86400"
 
 
-bp.before_request(token_required(INTEGRATION))
+def mark_used(integration) -> None:
+    """Note that the integration was used (at most every LAST_USED_EVERY); the caller commits."""
+    now = utcnow()
+    last = integration.last_used_at
+    if last is None or now - last >= LAST_USED_EVERY:
+        integration.last_used_at = now
 
 
-@bp.after_request
+def integration_api(blueprint: Blueprint) -> Blueprint:
+    """Make a blueprint an integration-token API: the one bearer check (`collector.api.auth`), no
+    caching, one error shape. The receipts' own blueprint and every other API of the one-stop
+    software go through it."""
+    blueprint.before_request(token_required(INTEGRATION))
+    blueprint.after_request(no_store)
+    blueprint.register_error_handler(RequestProblem, _problem)
+    return blueprint
+
+
 def no_store(response):
     response.headers.setdefault("Cache-Control", "no-store")
     return response
 
 
-@bp.errorhandler(RequestProblem)
 def _problem(problem: RequestProblem):
     return error_response(problem.code, problem.message)
+
+
+integration_api(bp)
 
 
 @bp.post("/receipts")
@@ -70,10 +86,7 @@ def post_receipt():
             return error_response("forbidden", str(exc))
         code = "invalid-dossier" if exc.field == "dossier" else "invalid-request"
         return error_response(code, str(exc))
-    now = utcnow()
-    last = g.integration.last_used_at
-    if last is None or now - last >= LAST_USED_EVERY:
-        g.integration.last_used_at = now
+    mark_used(g.integration)
     session.commit()
     reply = issued_reply(issued, public_url(fallback=request.url_root))
     return jsonify(reply), 201 if issued.created else 200

@@ -67,6 +67,15 @@ def _keep_language(endpoint, values):
 
 
 @bp.app_template_global()
+def question_clip(q: Questionnaire, code: str) -> str | None:
+    """The Vietnamese clip of a question, played by a plain <audio> element (no script)."""
+    from shared.voices import FALLBACK, question_key
+    from shared.voices.web import packs
+
+    return packs().clip(FALLBACK, question_key(q, code))
+
+
+@bp.app_template_global()
 def phone_face(value: int) -> Markup:
     """The SVG face of an answer value (shared.faces: the same drawing on the kiosk and phone)."""
     return faces.face(value)

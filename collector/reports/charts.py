@@ -65,6 +65,38 @@ def _title(text: str, width: int) -> tuple[str, int]:
     return svg, 20 + 19 * (len(lines) - 1)
 
 
+def _grid(left: float, right: float, floor: int, y_of) -> list[str]:
+    """The dotted horizontal grid from `floor` to 100 with its axis labels."""
+    parts = []
+    for v in range(floor, 101, 10 if 100 - floor <= 60 else 20):
+        y = y_of(v)
+        parts.append(
+            f'<line x1="{left}" y1="{y:.1f}" x2="{right}" y2="{y:.1f}" stroke="{GRID}" '
+            f'stroke-width="1" stroke-dasharray="2,3"/>'
+        )
+        parts.append(_axis_text(left - 6, y + 4, str(v), "end"))
+    return parts
+
+
+def _target_line(left: float, right: float, y: float) -> str:
+    """The target as a thick dashed orange line."""
+    return (
+        f'<line x1="{left}" y1="{y:.1f}" x2="{right}" y2="{y:.1f}" stroke="{TARGET}" '
+        f'stroke-width="3" stroke-dasharray="10,6"/>'
+    )
+
+
+def _legend(left: float, ly: float, legend: list[tuple[str, str]]) -> list[str]:
+    """The legend's marks and texts below a chart, one row of 20 units each."""
+    parts = []
+    for j, (mark, text) in enumerate(legend):
+        parts.append(mark)
+        parts.append(
+            f'<text x="{left + 22}" y="{ly + j * 20:.0f}" font-size="14">{escape(text)}</text>'
+        )
+    return parts
+
+
 def trend_chart(
     trend: Sequence[model.TrendPoint],
     target: float,
@@ -96,23 +128,33 @@ def trend_chart(
         return left + step * (i + 0.5)
 
     parts: list[str] = [title]
-    for v in range(floor, 101, 10 if 100 - floor <= 60 else 20):
-        y = y_of(v)
-        parts.append(
-            f'<line x1="{left}" y1="{y:.1f}" x2="{right}" y2="{y:.1f}" stroke="{GRID}" '
-            f'stroke-width="1" stroke-dasharray="2,3"/>'
-        )
-        parts.append(_axis_text(left - 6, y + 4, str(v), "end"))
+    parts += _grid(left, right, floor, y_of)
     every = 1 if count <= 7 else 2
     for i, t in enumerate(trend):
         if (count - 1 - i) % every == 0:  # the last bucket always labelled
             parts.append(_axis_text(x_of(i), bottom + 18, short_key(t.key)))
-    ty = y_of(target)
-    parts.append(
-        f'<line x1="{left}" y1="{ty:.1f}" x2="{right}" y2="{ty:.1f}" stroke="{TARGET}" '
-        f'stroke-width="3" stroke-dasharray="10,6"/>'
-    )
-    # The line: solid between whole buckets, dotted where either end is partial.
+    parts.append(_target_line(left, right, y_of(target)))
+    parts += _trend_marks(trend, x_of, y_of, labels, number, short_key)
+    # A reorganisation of the units (collector.reports.lineage): a dashed line through its bucket.
+    for i, t in enumerate(trend):
+        if t.reorganised and labels.get("reorganised"):
+            parts.append(
+                f'<line x1="{x_of(i):.1f}" y1="{top:.1f}" x2="{x_of(i):.1f}" y2="{bottom:.1f}" '
+                f'stroke="{GRID}" stroke-width="2" stroke-dasharray="4,4" '
+                f'data-reorganised="{t.reorganised[0].isoformat()}">'
+                f"<title>{escape(labels['reorganised'])}</title></line>"
+            )
+    ly = bottom + 42  # the legend, below the axis
+    legend = _trend_legend(left, ly, labels)
+    parts += legend
+    height = ly + 20 * (len(legend) // 2)
+    return _svg(width, height, labels["title"], "".join(parts), "trend-chart")
+
+
+def _trend_marks(trend, x_of, y_of, labels, number: Number, short_key) -> list[str]:
+    """The trend's line (solid between whole buckets, dotted where either end is partial), its
+    whiskers and its points (open circles for partial buckets)."""
+    parts: list[str] = []
     previous = None
     for i, t in enumerate(trend):
         if t.index is None:
@@ -149,8 +191,11 @@ def trend_chart(
             f'<circle cx="{x:.1f}" cy="{y:.1f}" r="5" fill="{fill}" stroke="{BLUE}" '
             f'stroke-width="2.5"><title>{escape(what)}</title></circle>'
         )
-    # The legend, below the axis.
-    ly = bottom + 42
+    return parts
+
+
+def _trend_legend(left: float, ly: float, labels: dict[str, str]) -> list[str]:
+    """The legend's marks and texts, one row each."""
     legend = [
         (f'<circle cx="{left + 6}" cy="{ly - 4}" r="5" fill="{BLUE}"/>', labels["index"]),
         (
@@ -169,13 +214,23 @@ def trend_chart(
             labels["target"],
         ),
     ]
-    for j, (mark, text) in enumerate(legend):
-        parts.append(mark)
+    return _legend(left, ly, legend)
+
+
+def _funnel_points(points, x_of, y_of, number: Number) -> list[str]:
+    """Each group as a dot: red below the 99.8 % lower limit, orange below 95 %."""
+    parts = []
+    for p in points:
+        if p.share is None:
+            continue
+        colour = {model.ALARM: RED, model.WARNING: TARGET}.get(p.position or "", BLUE)
+        what = f"{' · '.join(p.group)}: {number(p.share, '0.0')} (n = {p.responses})"
         parts.append(
-            f'<text x="{left + 22}" y="{ly + j * 20:.0f}" font-size="14">{escape(text)}</text>'
+            f'<circle cx="{x_of(p.responses):.1f}" cy="{y_of(p.share):.1f}" r="4.5" '
+            f'fill="{colour}" stroke="white" stroke-width="1">'
+            f"<title>{escape(what)}</title></circle>"
         )
-    height = ly + 20 * len(legend)
-    return _svg(width, height, labels["title"], "".join(parts), "trend-chart")
+    return parts
 
 
 def funnel_chart(
@@ -211,13 +266,7 @@ def funnel_chart(
         return bottom - (max(floor, min(100.0, v)) - floor) / (100 - floor) * plot_h
 
     parts = [title]
-    for v in range(floor, 101, 10 if 100 - floor <= 60 else 20):
-        y = y_of(v)
-        parts.append(
-            f'<line x1="{left}" y1="{y:.1f}" x2="{right}" y2="{y:.1f}" stroke="{GRID}" '
-            f'stroke-width="1" stroke-dasharray="2,3"/>'
-        )
-        parts.append(_axis_text(left - 6, y + 4, str(v), "end"))
+    parts += _grid(left, right, floor, y_of)
     ticks = [n for n in (10, 30, 100, 300, 1000, 3000, 10000) if n < largest * 0.8]
     for n in [*ticks, largest]:
         parts.append(_axis_text(x_of(n), bottom + 16, format(n, ",").replace(",", " ")))
@@ -233,21 +282,8 @@ def funnel_chart(
                 f'<polyline points="{line}" fill="none" stroke="{stroke}" '
                 f'stroke-width="1.5" stroke-dasharray="{dash}"/>'
             )
-    ty = y_of(plot.target)
-    parts.append(
-        f'<line x1="{left}" y1="{ty:.1f}" x2="{right}" y2="{ty:.1f}" stroke="{TARGET}" '
-        f'stroke-width="3" stroke-dasharray="10,6"/>'
-    )
-    for p in points:
-        if p.share is None:
-            continue
-        colour = {model.ALARM: RED, model.WARNING: TARGET}.get(p.position or "", BLUE)
-        what = f"{' · '.join(p.group)}: {number(p.share, '0.0')} (n = {p.responses})"
-        parts.append(
-            f'<circle cx="{x_of(p.responses):.1f}" cy="{y_of(p.share):.1f}" r="4.5" '
-            f'fill="{colour}" stroke="white" stroke-width="1">'
-            f"<title>{escape(what)}</title></circle>"
-        )
+    parts.append(_target_line(left, right, y_of(plot.target)))
+    parts += _funnel_points(points, x_of, y_of, number)
     ly = bottom + 56
     legend = [
         (
@@ -266,11 +302,7 @@ def funnel_chart(
             labels["limit998"],
         ),
     ]
-    for j, (mark, text) in enumerate(legend):
-        parts.append(mark)
-        parts.append(
-            f'<text x="{left + 22}" y="{ly + j * 20:.0f}" font-size="14">{escape(text)}</text>'
-        )
+    parts += _legend(left, ly, legend)
     height = ly + 20 * len(legend)
     return _svg(width, height, labels["title"], "".join(parts), "funnel-chart")
 
@@ -282,6 +314,21 @@ def _nice(value: float) -> int:
         if step * power >= value:
             return int(step * power)
     return int(10 * power)
+
+
+def _bar_grid(left: float, span: float, top: float, bottom: float) -> list[str]:
+    """Gridlines every 20 points under the bars, with their values below."""
+    grid = []
+    for v in range(0, 101, 20):
+        x = left + v / 100 * span
+        grid.append(
+            f'<line x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{bottom}" stroke="{GRID}" '
+            f'stroke-width="1" stroke-dasharray="2,3"/>'
+            f'<text x="{x:.1f}" y="{bottom + 16}" font-size="13" fill="#5f6b77" '
+            f'text-anchor="{"start" if v == 0 else ("end" if v == 100 else "middle")}">'
+            f"{v}</text>"
+        )
+    return grid
 
 
 def factor_chart(
@@ -338,17 +385,7 @@ def factor_chart(
             )
         y += bar_h + gap
     bottom = y - gap + 4
-    # Gridlines every 20 points under the bars, with their values below.
-    grid = []
-    for v in range(0, 101, 20):
-        x = left + v / 100 * span
-        grid.append(
-            f'<line x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{bottom}" stroke="{GRID}" '
-            f'stroke-width="1" stroke-dasharray="2,3"/>'
-            f'<text x="{x:.1f}" y="{bottom + 16}" font-size="13" fill="#5f6b77" '
-            f'text-anchor="{"start" if v == 0 else ("end" if v == 100 else "middle")}">'
-            f"{v}</text>"
-        )
+    grid = _bar_grid(left, span, top, bottom)
     tx = left + max(0.0, min(100.0, target)) / 100 * span
     anchor = "end" if tx > left + span * 0.6 else "start"
     target_line = (

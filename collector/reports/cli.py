@@ -17,6 +17,7 @@ from collector.i18n import gettext as _
 from collector.mail import MailError, build_message, send
 from collector.reports import model, service
 from collector.reports.labels import number
+from collector.reports.outcome_tables import outcome_mail_lines
 from collector.reports.periods import Period
 from collector.reports.render import (
     kind_label,
@@ -193,6 +194,7 @@ def mail_body(report: model.Report) -> str:
             }
         )
         lines.append("  " + verdict_text(s, report.settings.min_responses))
+    lines += outcome_mail_lines(report)
     return "\n".join(lines)
 
 

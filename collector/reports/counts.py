@@ -22,8 +22,9 @@ from collector.models import CountsState, ReportCount, ReportGroupCount
 from collector.models.reports import GRAINS, RESPONDENTS
 from collector.reports import cross
 from collector.reports.weeks import ZONE, reportable_range, utc_offset_hours
-from shared.questionnaires import registry
+from shared.questionnaires import LOW, NO_OPINION, SATISFIED, registry
 from shared.responses import SUSPECT_FLAG
+from shared.scoring import SCALE
 
 _STATE_ID = 1
 #: The columns a count row is keyed by, and the ones summed.
@@ -135,15 +136,34 @@ _BATCH_COUNTS = "report_batch_counts"
 _BATCH_GROUPS = "report_batch_groups"
 
 
+def _among(column: str, values) -> str:
+    """SQL that is true when `column` holds one of `values` (a run of integers: BETWEEN)."""
+    low, high = min(values), max(values)
+    if set(values) != set(range(low, high + 1)):
+        raise ValueError(f"not a run of integers: {sorted(values)}")
+    return f"{column} BETWEEN {low} AND {high}"
+
+
+#: The scale as SQL, from its one definition (`shared.questionnaires`): a valid answer (1-5),
+#: a satisfied one (4-5), a low one (1-2).
+_VALID = _among("a.value", SCALE)
+_SATISFIED = _among("a.value", SATISFIED)
+_LOW = _among("a.value", LOW)
+
+
 def batch_sql(dialect: str, where: str) -> tuple[str, str, str]:
     """Three SELECTs for one batch of responses (those matching `where`): one row per response
     with its local day and its answers' tallies (one pass over the answers); from it (as
     _BATCH) and the answers, the day count rows (answers per question and respondents, code
     RESPONDENTS) and the day group rows. Only constants and bound parameters go into this SQL,
     never input."""
+    return _responses_sql(dialect, where), _counts_sql(), _groups_sql(dialect)
+
+
+def _responses_sql(dialect: str, where: str) -> str:
+    """One row per response of the batch, with its answers' tallies."""
     overall = ", ".join(f"'{code}'" for code in overall_codes()) or "''"
-    valid = "a.value BETWEEN 1 AND 5"
-    responses = f"""
+    return f"""
         SELECT r.id, r.unit_id, {_day_sql(dialect)} AS bucket, r.questionnaire,
                r.questionnaire_version, r.channel, {unofficial_sql(dialect)} AS unofficial,
                r.counter, r.procedure, r.officer, {_hour_sql(dialect)} AS hour, r.reasons,
@@ -151,36 +171,45 @@ def batch_sql(dialect: str, where: str) -> tuple[str, str, str]:
                    AS commented,
                CASE WHEN {suspect_sql(dialect)} THEN 1 ELSE 0 END AS suspect,
                CASE WHEN {broken_sql(dialect)} THEN 1 ELSE 0 END AS broken,
-               COALESCE(SUM(CASE WHEN {valid} THEN 1 ELSE 0 END), 0) AS answered,
-               COALESCE(SUM(CASE WHEN a.value BETWEEN 4 AND 5 THEN 1 ELSE 0 END), 0)
-                   AS satisfied,
-               COALESCE(SUM(CASE WHEN a.value BETWEEN 1 AND 2 THEN 1 ELSE 0 END), 0) AS low,
-               MIN(CASE WHEN {valid} AND a.code NOT IN ({overall}) THEN a.value END) AS lowest
+               COALESCE(SUM(CASE WHEN {_VALID} THEN 1 ELSE 0 END), 0) AS answered,
+               COALESCE(SUM(CASE WHEN {_SATISFIED} THEN 1 ELSE 0 END), 0) AS satisfied,
+               COALESCE(SUM(CASE WHEN {_LOW} THEN 1 ELSE 0 END), 0) AS low,
+               MIN(CASE WHEN {_VALID} AND a.code NOT IN ({overall}) THEN a.value END) AS lowest
         FROM responses r LEFT JOIN answers a ON a.response_id = r.id
         WHERE {where}
         GROUP BY r.id"""  # noqa: S608
-    counts = f"""
+
+
+def _counts_sql() -> str:
+    """The batch's count rows: answers per question, and respondents (code RESPONDENTS: with
+    at least one valid answer, and satisfied with every criterion)."""
+    return f"""
         SELECT r.unit_id, r.bucket, r.questionnaire, r.questionnaire_version, r.channel, a.code,
                r.unofficial,
-               SUM(CASE WHEN {valid} THEN 1 ELSE 0 END) AS answered,
-               SUM(CASE WHEN a.value BETWEEN 4 AND 5 THEN 1 ELSE 0 END) AS satisfied,
-               SUM(CASE WHEN a.value = 0 THEN 1 ELSE 0 END) AS no_opinion,
-               SUM(CASE WHEN {valid} THEN a.value ELSE 0 END) AS value_sum
+               SUM(CASE WHEN {_VALID} THEN 1 ELSE 0 END) AS answered,
+               SUM(CASE WHEN {_SATISFIED} THEN 1 ELSE 0 END) AS satisfied,
+               SUM(CASE WHEN a.value = {NO_OPINION} THEN 1 ELSE 0 END) AS no_opinion,
+               SUM(CASE WHEN {_VALID} THEN a.value ELSE 0 END) AS value_sum
         FROM {_BATCH} r JOIN answers a ON a.response_id = r.id
         GROUP BY 1, 2, 3, 4, 5, 6, 7
         UNION ALL
         SELECT unit_id, bucket, questionnaire, questionnaire_version, channel,
                '{RESPONDENTS}', unofficial,
                SUM(CASE WHEN lowest IS NULL THEN 0 ELSE 1 END),
-               SUM(CASE WHEN lowest >= 4 THEN 1 ELSE 0 END),
+               SUM(CASE WHEN lowest >= {min(SATISFIED)} THEN 1 ELSE 0 END),
                SUM(CASE WHEN lowest IS NULL THEN 1 ELSE 0 END),
                0
         FROM {_BATCH}
         GROUP BY 1, 2, 3, 4, 5, 6, 7"""  # noqa: S608
+
+
+def _groups_sql(dialect: str) -> str:
+    """The batch's group rows: responses and answers per channel, counter, procedure, officer,
+    weekday and hour, reason; and those with a comment or left out."""
     reasons_from, reason = _reasons_sql(dialect)
     common = "unit_id, bucket, questionnaire, unofficial"
     measures = "answered, satisfied, low"
-    groups = f"""
+    return f"""
         SELECT unit_id, bucket, questionnaire, dimension, value, unofficial,
                COUNT(*) AS responses,
                SUM(answered) AS answered, SUM(satisfied) AS satisfied, SUM(low) AS low,
@@ -223,7 +252,6 @@ def batch_sql(dialect: str, where: str) -> tuple[str, str, str]:
             ) any_given
         ) grouped
         GROUP BY 1, 2, 3, 4, 5, 6"""  # noqa: S608
-    return responses, counts, groups
 
 
 def _keys_values(model) -> tuple[list[str], tuple[str, ...]]:

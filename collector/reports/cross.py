@@ -197,7 +197,7 @@ def _rows_of_answers(
         answered = np.zeros((len(members), len(items)))
         satisfied = np.zeros((len(members), len(items)))
         answered[local, cols] = 1.0
-        satisfied[local, cols] = (vals >= 4).astype(float)
+        satisfied[local, cols] = np.isin(vals, list(questionnaires.SATISFIED)).astype(float)
         cell_ids, cell_local = np.unique(cell_of_person[members], return_inverse=True)
         made = scoring.cross_of(satisfied, answered, cell_local, len(cell_ids))
         first = np.zeros(len(cell_ids), dtype=np.int64)

@@ -18,7 +18,7 @@ For a question code: `answered` answers 1-5, `satisfied` answers 4-5, `no_opinio
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -28,6 +28,22 @@ if TYPE_CHECKING:
 COUNT_COLUMNS = ["answered", "satisfied", "no_opinion", "value_sum"]
 #: Dimensions of `ReportData.groups`.
 DIMENSIONS = ("channel", "counter", "procedure", "officer", "hour", "reason")
+
+
+@dataclass
+class OutcomeData:
+    """What the outcomes section (`collector.reports.outcomes`) is computed from, for the
+    report's units and period."""
+
+    #: (kind, version, outcome, answers) of each official receipt rating sent in the period.
+    ratings: list[tuple[str, str, str, dict[str, int]]] = field(default_factory=list)
+    #: outcome -> (receipts issued in the period, of them answered).
+    rates: dict[str, tuple[int, int]] = field(default_factory=dict)
+    #: receiving unit id -> [on time, late, refused, disliked] of the dossiers settled or
+    #: refused in the period.
+    settled: dict[int, list[int]] = field(default_factory=dict)
+    #: Whether any dossier of these units has a status event at all.
+    reported: bool = False
 
 
 @dataclass
@@ -73,3 +89,7 @@ class ReportData:
     comments_total: int = 0
     #: unit_id, issued, opened, answered, expired, revoked: receipts issued in the period.
     receipts: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: How units that ceased are counted (collector.reports.lineage.Lineage); None: no change.
+    lineage: Any = None
+    #: Dossiers, their outcomes and their ratings (`collector.reports.outcomes`); None: not read.
+    outcomes: OutcomeData | None = None

@@ -33,7 +33,7 @@ from collector.i18n import TranslatableError
 from collector.models import ExportJob, Response, Unit, User
 from collector.models.jobs import ACTIVE_STATES
 from collector.models.responses import CHAINED_CHANNELS
-from collector.reports.loader import answers_of, comment_of, reasons_of
+from collector.reports.listed import answers_of, comment_of, reasons_of
 from collector.reports.render import BOM, neutralise, write_csv
 from collector.reports.weeks import ZONE, Week
 from shared.db import utcnow

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import functools
 
-from babel.numbers import LC_NUMERIC, NumberPattern, parse_pattern
-from flask_babel import get_locale
+from babel.numbers import LC_NUMERIC
 from flask_babel import gettext as _
 from flask_babel import gettext as translate  # for message ids held in data
 
 from collector.reports import model, periods
+from shared.web_i18n import current_locale, number_pattern
 
 
 def kind_label(kind: str) -> str:
@@ -31,15 +31,11 @@ def verdict_label(verdict: str) -> str:
     }.get(verdict, verdict)
 
 
-@functools.cache
-def _pattern(pattern: str) -> NumberPattern:
-    return parse_pattern(pattern)
-
-
 def number(value: float, pattern: str = "0.00") -> str:
-    """A figure in the current locale (decimal comma in Vietnamese): Flask-Babel's
-    `format_decimal` with the pattern parsed once (a province's page shows thousands)."""
-    return _pattern(pattern).apply(value, get_locale() or LC_NUMERIC)
+    """A figure in the current locale (decimal comma in Vietnamese), as the templates'
+    `decimalformat` writes it; outside a request (the CLI) in Babel's default locale."""
+    locale = current_locale() or LC_NUMERIC
+    return number_pattern(pattern, locale).apply(value, locale)
 
 
 def _one(value: float) -> str:
@@ -184,3 +180,24 @@ def weekday_label(day: int) -> str:
         _("Saturday"),
         _("Sunday"),
     ][day]
+
+
+def outcome_label(outcome: str) -> str:
+    """What became of a dossier (`model.OUTCOME_ORDER`)."""
+    return {
+        "on-time": _("settled on time"),
+        "late": _("settled late"),
+        "refused": _("refused"),
+        "pending": _("not yet settled"),
+        "withdrawn": _("withdrawn by the applicant"),
+        "unreported": _("no status reported"),
+    }.get(outcome, outcome)
+
+
+def not_computed_label(code: str) -> str:
+    """What the national index counts and the product cannot know."""
+    return {
+        "portal-complaints": _("complaints and feedback handled on the national portal"),
+        "online-payment": _("online payment"),
+        "digitisation": _("digitisation of dossiers and results"),
+    }.get(code, code)

@@ -5,9 +5,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -15,13 +13,18 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from collector.accounts.scope import subtree_ids
-from collector.models import ReportCount, ReportCross, ReportGroupCount, Response, Unit
+from collector.models import ReportCount, ReportCross, ReportGroupCount, Unit
 from collector.receipts.report import load_receipts
-from collector.reports.counts import GROUP_VALUES, broken_sql, suspect_sql, unofficial_sql
+from collector.reports.counts import GROUP_VALUES
 from collector.reports.data import COUNT_COLUMNS, DIMENSIONS, ReportData
+from collector.reports.lineage import lineage_of
+from collector.reports.listed import (
+    COMMENT_COLUMNS,
+    LEFT_OUT_COLUMNS,
+    comment_rows,
+    left_out_rows,
+)
 from collector.reports.periods import Period
-from collector.reports.weeks import ZONE
-from shared.text import clean_comment, normalise_text
 
 
 def load_units(session: Session, root_id: int) -> pd.DataFrame:
@@ -33,52 +36,7 @@ def load_units(session: Session, root_id: int) -> pd.DataFrame:
     return frame.sort_values("code", kind="stable").reset_index(drop=True)
 
 
-def _json(value: Any) -> Any:
-    """A JSON column's value: SQLite hands over text, psycopg already-decoded JSONB."""
-    return json.loads(value) if isinstance(value, str) else value
-
-
-def answers_of(value: Any) -> dict[str, int]:
-    """The answers of a stored row as question code -> 0..5; anything else a row might hold (it
-    is checked on arrival, but a database can be written to directly) is left out."""
-    try:
-        value = _json(value)
-    except ValueError:
-        return {}
-    if not isinstance(value, dict):
-        return {}
-    return {
-        k: v
-        for k, v in value.items()
-        if isinstance(k, str) and type(v) is int and 0 <= v <= 5  # noqa: E721 - not bool
-    }
-
-
-def reasons_of(value: Any) -> list[str]:
-    if value in ("[]", None):
-        return []
-    try:
-        value = _json(value)
-    except ValueError:
-        return []
-    if not isinstance(value, list):
-        return []
-    return [text for r in value if isinstance(r, str) and (text := normalise_text(r))]
-
-
-def comment_of(value: Any) -> str | None:
-    """A stored comment as every report and export shows it: cleaned like on arrival (a row
-    written straight into the database, or stored before a redaction rule was added, may hold
-    control characters or personal data)."""
-    return clean_comment(value) if isinstance(value, str) else None
-
-
-# -- any period, from the counts -------------------------------------------------------------
-
 _DAY = dt.timedelta(days=1)
-#: The first window of the newest-first and oldest-first lists (comments, left-out responses),
-#: doubled until the list is full: a year's responses are never all read for 300 of them.
-_FIRST_WINDOW_DAYS = 7
 
 
 @dataclass(frozen=True)
@@ -329,26 +287,22 @@ def cross_rows(
     return merged[CROSS_COLUMNS]
 
 
-def load_report_data(
-    session: Session,
-    root_id: int,
-    period: Period,
-    include_unofficial: bool = False,
-    limit: int = 300,
-) -> ReportData:
-    """Everything a report of `period` for the unit `root_id` and everything below it is computed
-    from, read from the counts (`refresh_counts` must have brought them up to date) and, for the
-    comments and the left-out list, from at most a few windows of responses."""
-    units = load_units(session, root_id)
-    ids = [int(i) for i in units["id"]]
-    buckets = [period, period.previous(), *period.trend_buckets()]
-    counts, channel_counts, versions, period_versions = bucket_counts(
-        session, ids, buckets, include_unofficial
-    )
-    # The previous period serves only its index (the change): no interval, no cross-products.
-    cross = cross_rows(session, ids, buckets, [i for i in range(len(buckets)) if i != 1])
-    if not include_unofficial:
-        cross = cross[~cross["unofficial"]]
+@dataclass(frozen=True)
+class _Totals:
+    """The left-out responses and the comments of the period, counted from the group counts."""
+
+    suspect: int
+    broken: int
+    left_out: int
+    suspect_by_channel: dict[tuple[str, str], int]
+    comments: int
+
+
+def _group_counts(
+    session: Session, ids: list[int], period: Period, include_unofficial: bool
+) -> tuple[pd.DataFrame, _Totals]:
+    """The period's group counts (channel, counter, procedure, officer... per unit; hours and
+    reasons for the whole scope) and the totals of its left-out responses and comments."""
     # What is only about the period reads it whole: a quarter is three monthly buckets.
     period_pieces = _pieces(0, period.start, period.end)
     groups_t = ReportGroupCount.__table__
@@ -414,18 +368,43 @@ def load_report_data(
     if not include_unofficial:
         commented = commented[~commented["unofficial"]]
     comments_total = int(commented["responses"].sum())
+    return groups, _Totals(suspect, broken, unofficial_total, suspect_by_channel, comments_total)
 
+
+def load_report_data(
+    session: Session,
+    root_id: int,
+    period: Period,
+    include_unofficial: bool = False,
+    limit: int = 300,
+) -> ReportData:
+    """Everything a report of `period` for the unit `root_id` and everything below it is computed
+    from, read from the counts (`refresh_counts` must have brought them up to date) and, for the
+    comments and the left-out list, from at most a few windows of responses."""
+    units = load_units(session, root_id)
+    buckets = [period, period.previous(), *period.trend_buckets()]
+    # Units that ceased are read as the units that follow them (collector.reports.lineage).
+    lineage = lineage_of(session, units, period, buckets)
+    ids = lineage.read_ids(int(i) for i in units["id"])
+    counts, channel_counts, versions, period_versions = bucket_counts(
+        session, ids, buckets, include_unofficial
+    )
+    # The previous period serves only its index (the change): no interval, no cross-products.
+    cross = cross_rows(session, ids, buckets, [i for i in range(len(buckets)) if i != 1])
+    if not include_unofficial:
+        cross = cross[~cross["unofficial"]]
+    groups, totals = _group_counts(session, ids, period, include_unofficial)
     left_out = (
-        _left_out_rows(session, ids, period, limit)
-        if unofficial_total
+        left_out_rows(session, ids, period, limit)
+        if totals.left_out
         else pd.DataFrame(columns=LEFT_OUT_COLUMNS)
     )
     comments = (
-        _comment_rows(session, ids, period, limit, include_unofficial)
-        if comments_total
+        comment_rows(session, ids, period, limit, include_unofficial)
+        if totals.comments
         else pd.DataFrame(columns=COMMENT_COLUMNS)
     )
-    return ReportData(
+    data = ReportData(
         period=period,
         root_id=root_id,
         units=units,
@@ -437,110 +416,12 @@ def load_report_data(
         cross=cross,
         groups=groups,
         left_out=left_out,
-        left_out_suspect=suspect,
-        left_out_broken=broken,
-        left_out_total=unofficial_total,
-        suspect_by_channel=suspect_by_channel,
+        left_out_suspect=totals.suspect,
+        left_out_broken=totals.broken,
+        left_out_total=totals.left_out,
+        suspect_by_channel=totals.suspect_by_channel,
         comments=comments,
-        comments_total=comments_total,
+        comments_total=totals.comments,
         receipts=load_receipts(session, ids, period.start_utc(), period.end_utc()),
     )
-
-
-LEFT_OUT_COLUMNS = ["local_time", "unit_id", "kind", "channel", "counter", "suspect", "broken"]
-COMMENT_COLUMNS = ["local_time", "unit_id", "kind", "comment"]
-
-
-def _windows(period: Period, newest_first: bool):
-    """UTC windows covering the period, from one end, each twice as long as the one before."""
-    start, end = period.start_utc(), period.end_utc()
-    length = dt.timedelta(days=_FIRST_WINDOW_DAYS)
-    if newest_first:
-        hi = end
-        while hi > start:
-            lo = max(start, hi - length)
-            yield lo, hi
-            hi, length = lo, length * 2
-    else:
-        lo = start
-        while lo < end:
-            hi = min(end, lo + length)
-            yield lo, hi
-            lo, length = hi, length * 2
-
-
-def _local_times(values) -> pd.Series:
-    return pd.to_datetime(pd.Series(list(values), dtype=object), utc=True).dt.tz_convert(ZONE.key)
-
-
-def _left_out_rows(session: Session, ids: list[int], period: Period, limit: int) -> pd.DataFrame:
-    """The first `limit` responses of the period left out of the official figures, oldest first."""
-    r = Response.__table__.c
-    dialect = session.get_bind().dialect.name
-    suspect = sa.literal_column(suspect_sql(dialect, "responses"), sa.Boolean)
-    broken = sa.literal_column(broken_sql(dialect, "responses"), sa.Boolean)
-    # Written as the partial index ix_responses_left_out's condition, so that it serves.
-    left_out = sa.text(
-        f"({suspect_sql(dialect, 'responses')} OR {broken_sql(dialect, 'responses')})"
-    )
-    rows: list[tuple] = []
-    for lo, hi in _windows(period, newest_first=False):
-        rows += (
-            session.connection()
-            .execute(
-                sa.select(
-                    r.submitted_at,
-                    r.unit_id,
-                    r.questionnaire,
-                    r.channel,
-                    r.counter,
-                    suspect,
-                    broken,
-                )
-                .where(
-                    r.unit_id.in_(ids),
-                    r.submitted_at >= lo,
-                    r.submitted_at < hi,
-                    left_out,
-                )
-                .order_by(r.submitted_at, r.id)
-                .limit(limit - len(rows))
-            )
-            .all()
-        )
-        if len(rows) >= limit:
-            break
-    frame = pd.DataFrame([tuple(row) for row in rows], columns=LEFT_OUT_COLUMNS)
-    frame["local_time"] = _local_times(frame["local_time"])
-    frame["suspect"] = frame["suspect"].astype(bool)
-    frame["broken"] = frame["broken"].astype(bool)
-    frame["counter"] = [c or None for c in frame["counter"]]
-    return frame
-
-
-def _comment_rows(
-    session: Session, ids: list[int], period: Period, limit: int, include_unofficial: bool
-) -> pd.DataFrame:
-    """The newest `limit` comments of the period (official only, unless included)."""
-    r = Response.__table__.c
-    dialect = session.get_bind().dialect.name
-    where = [r.unit_id.in_(ids), r.comment.is_not(None), sa.func.trim(r.comment) != ""]
-    if not include_unofficial:
-        where.append(sa.not_(sa.literal_column(unofficial_sql(dialect, "responses"), sa.Boolean)))
-    rows: list[tuple] = []
-    for lo, hi in _windows(period, newest_first=True):
-        rows += (
-            session.connection()
-            .execute(
-                sa.select(r.submitted_at, r.unit_id, r.questionnaire, r.comment)
-                .where(*where, r.submitted_at >= lo, r.submitted_at < hi)
-                .order_by(r.submitted_at.desc(), r.id.desc())
-                .limit(limit - len(rows))
-            )
-            .all()
-        )
-        if len(rows) >= limit:
-            break
-    frame = pd.DataFrame([(t, u, k, comment_of(c)) for t, u, k, c in rows], columns=COMMENT_COLUMNS)
-    frame["local_time"] = _local_times(frame["local_time"])
-    return frame
+    return lineage.apply(data)

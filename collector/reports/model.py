@@ -12,16 +12,15 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from collector.dossiers.national import ServiceIndex
+
+# The verdict codes (methodology section 7) are defined once, in `shared.scoring`; the report's
+# types name them from here.
+from shared.scoring import MEETS, MISSES, NO_DATA, TOO_CLOSE, TOO_FEW, VERDICTS  # noqa: F401
+
 #: A 95 % interval in percent.
 Interval = tuple[float, float]
 
-#: Verdict codes (methodology section 7).
-MEETS = "meets"  #: the whole interval is above the target
-MISSES = "misses"  #: the whole interval is below the target
-TOO_CLOSE = "too-close"  #: enough responses, and the interval contains the target
-TOO_FEW = "too-few"  #: fewer responses with a valid answer than the minimum
-NO_DATA = "no-data"  #: nobody gave a valid answer
-VERDICTS = (MEETS, MISSES, TOO_CLOSE, TOO_FEW, NO_DATA)
 
 #: Trend grains.
 WEEK, MONTH = "week", "month"
@@ -157,6 +156,9 @@ class TrendPoint:
     ci95: Interval | None = None
     #: The bucket is not a whole week or month: cut by the period's bounds, or not yet over.
     partial: bool = False
+    #: Days in this bucket on which units of the report were reorganised (merged, split,
+    #: renamed): the trend stays continuous across them (collector.reports.lineage).
+    reorganised: tuple[dt.date, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -305,12 +307,78 @@ class ResponseRate:
     total: ReceiptRate
 
 
+#: What became of a rated dossier (`collector.models.dossiers.DOSSIER_OUTCOMES`), and
+#: "unreported" for a receipt whose dossier has no status event.
+OUTCOME_ORDER = ("on-time", "late", "refused", "pending", "withdrawn", "unreported")
+
+
+@dataclass(frozen=True)
+class OutcomeIndex:
+    """A kind's index over the receipt ratings of the period whose dossier ended this way,
+    pooled over the scope, with its respondent-clustered interval."""
+
+    kind: str
+    outcome: str  #: one of OUTCOME_ORDER
+    index: float | None
+    ci95: Interval | None
+    n: int  #: responses with a valid answer to a factor item
+    responses: int
+
+
+@dataclass(frozen=True)
+class OutcomeRate:
+    """Receipts issued in the period by their dossier's outcome, and how many were answered."""
+
+    outcome: str
+    issued: int
+    answered: int
+    answered_share: float | None
+
+
+@dataclass(frozen=True)
+class NationalRow:
+    """The national index's on-time group and item 5.4 of a unit (with all below it; code ""
+    for the report's whole scope), beside the SIPAS index of its admin ratings."""
+
+    code: str
+    name: str
+    national: ServiceIndex
+    refused: int  #: dossiers refused in the period (not in the on-time rate)
+    sipas_index: float | None
+
+
+@dataclass(frozen=True)
+class Outcomes:
+    """Ratings and the national index by what became of the dossiers (methodology section 11)."""
+
+    ratings: tuple[OutcomeIndex, ...]
+    response_rates: tuple[OutcomeRate, ...]
+    national: tuple[NationalRow, ...]  #: the scope first, then its direct children
+    not_computed: tuple[str, ...]  #: codes of what the national index counts and SIPAS cannot
+
+
 @dataclass(frozen=True)
 class Alert:
     kind: str
     unit: UnitRow
     below_target: bool  #: verdict "misses"
     sudden_drop: bool  #: fell by at least drop_points with enough responses in both periods
+
+
+@dataclass(frozen=True)
+class Reorganisation:
+    """A reorganisation of the report's units within its period or trend: the units that ceased
+    (`before`) and those that follow them (`after`), by code (docs/methodology.md, section on
+    units with history)."""
+
+    effective: dt.date  #: the first day of the new units
+    change: str  #: "merge", "split" or "rename"
+    before: tuple[str, ...]
+    after: tuple[str, ...]
+    #: A split whose responses could not be given to one of the new units (its kiosks or
+    #: integration tokens are not all in one of them): those of the period, counted apart;
+    #: None when every response was assigned.
+    unassigned: int | None = None
 
 
 @dataclass(frozen=True)
@@ -341,6 +409,13 @@ class Report:
     #: True when the reader may not read the comments (collector.reports.service.reader_rights);
     #: `comments` is then empty and `comments_total` still counts them.
     comments_hidden: bool = False
+    #: Reorganisations of its units in the period or its trend; their predecessors' responses
+    #: are counted in the units that follow them (collector.reports.lineage).
+    reorganisations: tuple[Reorganisation, ...] = ()
+    #: None when no dossier status event or receipt is in scope.
+    outcomes: Outcomes | None = None
+    #: Kiosk responses per unit and language heard, with "listen" use (collector.reports.voices).
+    voices: tuple = ()
 
     def kind(self, code: str) -> KindReport | None:
         return next((k for k in self.kinds if k.kind == code), None)

@@ -16,12 +16,15 @@ from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from flask_babel import gettext as translate  # for message ids held in the report
 
+from collector.models.units import UNIT_CHANGES
 from collector.reports import charts, model, periods
 from collector.reports.labels import (
     channel_label,
     kind_label,
     method_label,
+    not_computed_label,
     number,
+    outcome_label,
     period_kind_label,
     period_label,
     position_label,
@@ -46,15 +49,14 @@ def short_key(key: str) -> str:
     return format_date(dt.date(year, month, 1), "MMM")
 
 
-def _ref_for(key: str | None, like: model.PeriodRef) -> model.PeriodRef | None:
-    """The PeriodRef of a neighbouring period's key (for its label)."""
-    if not key:
-        return None
-    try:
-        p = periods.Period.parse(key)
-    except ValueError:
-        return None
-    return model.PeriodRef(key, p.kind, p.start, p.end, None, None, like.trend_grain)
+def _neighbours(ref: model.PeriodRef) -> tuple[model.PeriodRef | None, model.PeriodRef | None]:
+    """The periods before and after the report's (for their labels), from the period itself."""
+    period = periods.Period(ref.start, ref.end, ref.kind)
+    after = period.next() if ref.next else None
+    return (
+        period.previous().ref() if ref.previous else None,
+        after.ref() if after is not None else None,
+    )
 
 
 def picker(ref: model.PeriodRef) -> dict[str, Any]:
@@ -116,6 +118,7 @@ def kind_charts(kind: model.KindReport) -> dict[str, Any]:
                 "title": trend_title,
                 "index": _("Index, %"),
                 "partial": _("partial week or month"),
+                "reorganised": _("units reorganised: counted as the units that follow them"),
                 "interval": _("Interval (95%)"),
                 "target": _target_text(target),
             },
@@ -167,8 +170,7 @@ def page_context(
 ) -> dict[str, Any]:
     """What report.html reads: the report, its labels and its charts."""
     ref = report.period
-    previous = _ref_for(ref.previous, ref)
-    following = _ref_for(ref.next, ref)
+    previous, following = _neighbours(ref)
     return {
         "report": report,
         "standalone": standalone,
@@ -186,7 +188,10 @@ def page_context(
         "kind_label": kind_label,
         "verdict_label": verdict_label,
         "method_label": method_label,
+        "change_label": lambda change: translate(UNIT_CHANGES.get(change, change)),
         "channel_label": channel_label,
+        "outcome_label": outcome_label,
+        "not_computed_label": not_computed_label,
         "number": number,
         "is_manager": report.viewer_role in ("admin", "manager", "system"),
         "reason_labels": {r.code: _(r.label) for r in questionnaires.common()[1]},

@@ -22,9 +22,12 @@ from collector.receipts.report import receipts_version
 from collector.reports import model
 from collector.reports.build import build_report
 from collector.reports.counts import refresh_counts
+from collector.reports.lineage import NONE, lineage_version
 from collector.reports.loader import load_report_data
+from collector.reports.outcomes import build_outcomes, load_for, outcomes_version
 from collector.reports.periods import Period
 from collector.reports.targets import effective_targets
+from collector.reports.voices import voice_use
 
 #: Targets in percent by kind and the year from which they apply (methodology section 1).
 DEFAULT_TARGETS: dict[str, dict[int, float]] = {
@@ -122,12 +125,20 @@ def build_report_for(
         repr(settings),
         newest,
         receipts_version(session),
+        lineage_version(session),
+        outcomes_version(session),
     )
     report = _CACHE.get(key)
     if report is None:
         data = load_report_data(session, unit_id, period, include_unofficial)
+        data.outcomes = load_for(session, data)
+        voices = voice_use(session, unit_id, period, include_unofficial)
         session.rollback()  # only read: end the transaction before computing
         report = build_report(data, settings.report, settings.targets)
+        report = dataclasses.replace(
+            report, outcomes=build_outcomes(data, report.kinds), voices=voices
+        )
+        report = (data.lineage or NONE).mark(report)
         _CACHE.put(key, report)
     if include_unofficial:
         audit(

@@ -18,7 +18,7 @@ from collector.config import DEFAULTS
 from collector.models.responses import CHAINED_CHANNELS
 from shared import questionnaires
 from shared.chain import CHAINED_FIELDS, CODE_RE
-from shared.responses import COMMENT_MAX
+from shared.responses import COMMENT_MAX, VOICE_RE
 
 MAX_SEQ = 2**31 - 1
 MAX_FLAGS = 16
@@ -49,6 +49,8 @@ FIELD_MESSAGES = {
     "comment": f"comment must be a string of at most {COMMENT_MAX} characters",
     "procedure": "procedure must be 1 to 64 letters, digits, '.', '-' or '_' (or null)",
     "officer": "officer must be 1 to 64 letters, digits, '.', '-' or '_' (or null)",
+    "voice": "voice must be a language code of 2 to 8 small letters, e.g. vi or bru (or null)",
+    "listened": "listened must be true or false (or null)",
     "flags": f"flags must be a list of at most {MAX_FLAGS} lower-case words",
     "answers": "answers must be an object of question code -> 0..5",
     "reasons": "reasons must be a list of reason codes, each once",
@@ -127,6 +129,17 @@ def _response() -> dict[str, Any]:
                 "description": "Code of the officer on duty at the counter, if set"
                 " (a code, never a name)",
                 "examples": ["CB-07"],
+            },
+            "voice": {
+                "type": ["string", "null"],
+                "pattern": f"^{VOICE_RE.pattern}$",
+                "description": "The language the citizen heard the survey in (a voice pack), if"
+                " the kiosk reads aloud",
+                "examples": ["vi", "bru"],
+            },
+            "listened": {
+                "type": ["boolean", "null"],
+                "description": 'Whether the citizen pressed "listen" on one of its screens',
             },
             "flags": {
                 "type": "array",

@@ -76,6 +76,42 @@
   window.addEventListener("pagehide", function () {
     if (idleTimer !== null) { window.clearTimeout(idleTimer); }
   });
+  // "Listen": the clips of the screen's parts marked data-clip (question, then each answer...)
+  // played in order, each part highlighted while it is read. Tapping a face still answers at
+  // once: the page changes and the reading stops with it. With the staff page's "read each
+  // screen aloud", the reading starts by itself.
+  var listen = document.getElementById("listen"), voice = document.getElementById("voice");
+  if (listen && voice) {
+    var queue = [], current = null;
+    var mark = function (el) {
+      if (current) { current.classList.remove("speaking"); }
+      current = el;
+      if (el) { el.classList.add("speaking"); }
+    };
+    var next = function () {
+      var part = queue.shift();
+      mark(part || null);
+      if (!part) { listen.setAttribute("aria-pressed", "false"); return; }
+      voice.src = part.dataset.clip;
+      var playing = voice.play();
+      if (playing && playing.catch) { playing.catch(function () { queue = []; next(); }); }
+    };
+    voice.addEventListener("ended", next);
+    voice.addEventListener("error", next);
+    listen.addEventListener("click", function () {
+      // The response records that its screens were listened to (the report by listen use).
+      if (form && !form.querySelector("input[name=listened]")) {
+        var used = document.createElement("input");
+        used.type = "hidden"; used.name = "listened"; used.value = "1";
+        form.appendChild(used);
+      }
+      voice.pause();
+      queue = Array.prototype.slice.call(document.querySelectorAll("main [data-clip]"));
+      listen.setAttribute("aria-pressed", "true");
+      next();
+    });
+    if (body.dataset.readAloud) { listen.click(); }
+  }
   // A page brought back from the back-forward cache may belong to the previous person.
   window.addEventListener("pageshow", function (event) {
     if (event.persisted && home) { window.location.replace(home); }

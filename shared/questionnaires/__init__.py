@@ -46,6 +46,14 @@ class Reason:
 
 
 @dataclass(frozen=True)
+class Prompt:
+    """A text of the kiosk's screens besides the questions and answers (common.toml [[prompts]])."""
+
+    key: str
+    text: str
+
+
+@dataclass(frozen=True)
 class Item:
     code: str
     text: str
@@ -151,6 +159,24 @@ def common() -> tuple[tuple[Level, ...], tuple[Reason, ...]]:
         _texts_of(entry, where, ("label",))
         reasons.append(Reason(code, entry["label"]))
     return tuple(levels), tuple(reasons)
+
+
+@functools.cache
+def screen_prompts() -> tuple[Prompt, ...]:
+    """The screens' own texts read aloud (welcome, start, kinds, buttons, thank you), in order."""
+    path = DATA_DIR / "common.toml"
+    data = tomllib.loads(path.read_text("utf-8"))
+    seen: set[str] = set()
+    found = []
+    for entry in _tables(data.get("prompts", []), f"{path.name}: prompts"):
+        where = f"{path.name}: prompt {entry.get('key')}"
+        key = entry.get("key")
+        if not isinstance(key, str) or not _REASON.match(key) or key in seen:
+            raise QuestionnaireError(f"{where}: bad or duplicate prompt key")
+        seen.add(key)
+        _texts_of(entry, where, ("text",))
+        found.append(Prompt(key, entry["text"]))
+    return tuple(found)
 
 
 def parse(data: dict, name: str) -> Questionnaire:

@@ -23,11 +23,12 @@ PHONE = {"width": 390, "height": 844}
 LAPTOP = {"width": 1366, "height": 768}
 
 #: Mark every control a person may use (the hidden radio or checkbox under a face or a chip
-#: included: its drawing is what shows) with data-kb, and list them; a radio group is one stop.
+#: included: its drawing is what shows; a question's player too) with data-kb, and list them; a
+#: radio group is one stop.
 CONTROLS_JS = """
 () => {
   const selector = 'a[href], button, input:not([type=hidden]), select, textarea, summary, ' +
-                   '[tabindex]:not([tabindex="-1"])';
+                   'audio[controls], [tabindex]:not([tabindex="-1"])';
   const found = [];
   document.querySelectorAll(selector).forEach((el, i) => {
     // Not shown (in a closed details, display: none, visibility: hidden): not a stop now.
@@ -136,6 +137,11 @@ def test_the_phone_survey_by_keyboard_alone(browser, seeded):
     while "/thanks" not in page.url:
         tab_through(page)
         from_the_top(page)
+        if screens == 0:  # the question's player, by Space: its clip is fetched to play
+            focus(page, "audio.listen")
+            with page.expect_response(lambda r: "/voices/" in r.url) as clip:
+                page.keyboard.press("Space")
+            assert clip.value.status in (200, 206)
         names = page.evaluate(
             "() => [...new Set([...document.querySelectorAll('input[type=radio]')]"
             ".map(r => r.name))]"

@@ -338,6 +338,7 @@ def test_every_collector_page_is_audited(collector):
         "reports.report_csv",
         "reports.report_xlsx",
         "static",
+        "voices.clip",  # the phone survey's clips: audio files, not pages
     }
     missing = html_endpoints(collector.app, left_out) - collector.seen
     assert not missing, f"pages the audit never opens: {sorted(missing)}"
@@ -388,9 +389,12 @@ def test_every_kiosk_screen_and_the_staff_page(browser, kiosk, audit):
     page.fill("#officer-1", "CB01")
     submit(page, "form.duty-form:has(#officer-1)")
     audit.check(page, "staff-on-duty")
+    submit(page, "form.read-aloud")
+    audit.check(page, "staff-read-aloud")
     context.close()
     audit.assert_clean()
-    leave_out = {"health.healthz", "health.readyz", "static"}
+    # The voice packs' clips are audio files, not pages.
+    leave_out = {"health.healthz", "health.readyz", "static", "voices.clip"}
     missing = html_endpoints(kiosk.app, leave_out) - kiosk.seen
     assert not missing, f"kiosk pages the audit never opens: {sorted(missing)}"
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
+from collector.dossiers.national import NOT_COMPUTED, service_index
 from collector.reports import model
 
 PERIOD = model.PeriodRef(
@@ -180,6 +181,7 @@ def _admin() -> model.KindReport:
                 20,
                 (50.5, 85.25),
                 True,
+                (dt.date(2026, 7, 1),),
             ),
             model.TrendPoint("2026-W28", dt.date(2026, 7, 6), dt.date(2026, 7, 12), None, 0),
             model.TrendPoint(
@@ -372,6 +374,28 @@ def sample_report(officers: bool = True) -> model.Report:
         ),
         viewer_role="manager" if officers else "viewer",
         funnels=(_funnel("counter"), *((_funnel("officer"),) if officers else ())),
+        reorganisations=(
+            model.Reorganisation(dt.date(2026, 7, 1), "merge", ("D02", "D03"), ("D09",)),
+            model.Reorganisation(dt.date(2026, 7, 1), "split", ("D04",), ("D05", "D06"), 7),
+        ),
+        outcomes=model.Outcomes(
+            ratings=(
+                model.OutcomeIndex("admin", "on-time", 81.25, (70.5, 89.1), 40, 44),
+                model.OutcomeIndex("admin", "late", 55.0, (38.2, 70.7), 12, 12),
+                model.OutcomeIndex("admin", "pending", None, None, 0, 2),
+            ),
+            response_rates=(
+                model.OutcomeRate("on-time", 80, 44, 55.0),
+                model.OutcomeRate("late", 20, 12, 60.0),
+                model.OutcomeRate("pending", 9, 2, 22.222),
+            ),
+            national=(
+                model.NationalRow("", "", service_index(90, 10, 4), 3, 71.4),
+                model.NationalRow("D01", "Huyện Một", service_index(60, 2, 1), 1, 74.0),
+                model.NationalRow("D02", "Huyện Hai", service_index(0, 0, 0), 0, None),
+            ),
+            not_computed=NOT_COMPUTED,
+        ),
     )
     return report
 

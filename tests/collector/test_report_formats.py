@@ -40,6 +40,10 @@ Key scheme (the page marks each figure it shows with `data-fig="<key>"`; K is a 
   `reasons.responses`
 - response rate: `rate.U.issued`, `.opened`, `.answered`, `.answered_share`, `.opened_share`,
   `.expired`, `.revoked`; the total as `rate.total.*`
+- outcomes of the dossiers: `outcome.K.<outcome>` (index), `.ci95`, `.n`, `.responses`;
+  `outcome.rate.<outcome>.issued`, `.answered`, `.answered_share`; the national index beside
+  SIPAS: `national.U.<field>` (U a unit code, `total` for the scope) for NATIONAL_FIELDS and
+  `national.U.sipas`
 - the rest: `leftout.suspect`, `leftout.broken`, `leftout.total`, `comments.total`,
   `officers.hidden`, `officers.min`, `settings.min_responses`
 
@@ -62,7 +66,9 @@ import openpyxl
 import pytest
 from flask_babel import gettext
 
+from collector.models.units import UNIT_CHANGES
 from collector.reports import model
+from collector.reports.outcome_tables import national_headers
 from collector.reports.render import (
     channel_label,
     dimension_label,
@@ -93,6 +99,19 @@ RATE_FIELDS = (
     "opened_share",
     "expired",
     "revoked",
+)
+
+NATIONAL_FIELDS = (
+    "settled",
+    "on_time",
+    "late",
+    "disliked",
+    "on_time_rate",
+    "on_time_points",
+    "late_share",
+    "disliked_share",
+    "item_54_rate",
+    "item_54_points",
 )
 
 
@@ -198,6 +217,7 @@ def figures_from_model(report: model.Report) -> Figures:
             out[f"trend.{kk}.{t.key}.n"] = num(t.n)
             out[f"trend.{kk}.{t.key}.ci95"] = _pair(t.ci95)
             out[f"trend.{kk}.{t.key}.partial"] = t.partial
+            out[f"trend.{kk}.{t.key}.reorganised"] = bool(t.reorganised)
     for a in report.alerts:
         _unit_row(out, f"alert.{a.kind}.{a.unit.code}", a.unit)
     for kind, row in report.units:
@@ -238,9 +258,30 @@ def figures_from_model(report: model.Report) -> Figures:
     for code, u in rates:
         for name in RATE_FIELDS:
             out[f"rate.{code}.{name}"] = num(getattr(u, name))
+    if report.outcomes is not None:
+        for r in report.outcomes.ratings:
+            key = f"outcome.{r.kind}.{r.outcome}"
+            out[key] = num(r.index)
+            out[f"{key}.ci95"] = _pair(r.ci95)
+            out[f"{key}.n"] = num(r.n)
+            out[f"{key}.responses"] = num(r.responses)
+        for r in report.outcomes.response_rates:
+            for name in ("issued", "answered", "answered_share"):
+                out[f"outcome.rate.{r.outcome}.{name}"] = num(getattr(r, name))
+        for row in report.outcomes.national:
+            key = f"national.{row.code or 'total'}"
+            for name in NATIONAL_FIELDS:
+                out[f"{key}.{name}"] = num(getattr(row.national, name))
+            out[f"{key}.refused"] = num(row.refused)
+            out[f"{key}.sipas"] = num(row.sipas_index)
     out["leftout.suspect"] = num(report.left_out.suspect)
     out["leftout.broken"] = num(report.left_out.broken)
     out["leftout.total"] = num(report.left_out.total)
+    for r in report.reorganisations:
+        key = f"reorganisation.{r.effective.isoformat()}.{'+'.join(r.before)}"
+        out[f"{key}.change"] = r.change
+        out[f"{key}.after"] = ", ".join(r.after)
+        out[f"{key}.unassigned"] = num(r.unassigned)
     out["comments.total"] = num(report.comments_total)
     out["settings.min_responses"] = num(report.settings.min_responses)
     if report.officers is not None:
@@ -336,6 +377,7 @@ def figures_from_json(doc: dict) -> Figures:
             out[f"trend.{kk}.{t['key']}.n"] = num(t["n"])
             out[f"trend.{kk}.{t['key']}.ci95"] = _j_interval(t["ci95"])
             out[f"trend.{kk}.{t['key']}.partial"] = t["partial"]
+            out[f"trend.{kk}.{t['key']}.reorganised"] = bool(t["reorganised"])
     for a in doc["alerts"]:
         _j_row(out, f"alert.{a['kind']}.{a['unit']['code']}", a["unit"])
     for kind, row in doc["units"]:
@@ -376,9 +418,30 @@ def figures_from_json(doc: dict) -> Figures:
     for code, u in rows:
         for name in RATE_FIELDS:
             out[f"rate.{code}.{name}"] = num(u[name])
+    if doc["outcomes"] is not None:
+        for r in doc["outcomes"]["ratings"]:
+            key = f"outcome.{r['kind']}.{r['outcome']}"
+            out[key] = num(r["index"])
+            out[f"{key}.ci95"] = _j_interval(r["ci95"])
+            out[f"{key}.n"] = num(r["n"])
+            out[f"{key}.responses"] = num(r["responses"])
+        for r in doc["outcomes"]["response_rates"]:
+            for name in ("issued", "answered", "answered_share"):
+                out[f"outcome.rate.{r['outcome']}.{name}"] = num(r[name])
+        for row in doc["outcomes"]["national"]:
+            key = f"national.{row['code'] or 'total'}"
+            for name in NATIONAL_FIELDS:
+                out[f"{key}.{name}"] = num(row["national"][name])
+            out[f"{key}.refused"] = num(row["refused"])
+            out[f"{key}.sipas"] = num(row["sipas_index"])
     for name in ("suspect", "broken", "total"):
         out[f"leftout.{name}"] = num(doc["left_out"][name])
     out["comments.total"] = num(doc["comments_total"])
+    for r in doc["reorganisations"]:
+        key = f"reorganisation.{r['effective']}.{'+'.join(r['before'])}"
+        out[f"{key}.change"] = r["change"]
+        out[f"{key}.after"] = ", ".join(r["after"])
+        out[f"{key}.unassigned"] = num(r["unassigned"])
     out["settings.min_responses"] = num(doc["settings"]["min_responses"])
     if doc["officers"] is not None:
         out["officers.hidden"] = num(doc["officers_hidden"])
@@ -537,6 +600,7 @@ def figures_from_tables(tables: Tables) -> Figures:
         out[f"{key}.n"] = num(row[n_h])
         out[f"{key}.ci95"] = interval(row[low], row[high])
         out[f"{key}.partial"] = yes[row[t("Partial")]]
+        out[f"{key}.reorganised"] = bool(row[t("Units reorganised")])
     for row in _table(tables, "Alerts"):
         unit_row(f"alert.{kinds[row[kind_h]]}.{row[code_h]}", row)
     for row in _table(tables, "Every unit"):
@@ -574,6 +638,34 @@ def figures_from_tables(tables: Tables) -> Figures:
         out[f"{key}.opened_share"] = num(row[t("Opened (%)")])
         out[f"{key}.expired"] = num(row[t("Expired unanswered")])
         out[f"{key}.revoked"] = num(row[t("Revoked")])
+    changes = {t(label): code for code, label in UNIT_CHANGES.items()}
+    for row in _table(tables, "Units reorganised"):
+        before = "+".join(row[t("Units that ceased")].split(", "))
+        key = f"reorganisation.{row[t('Date')]}.{before}"
+        out[f"{key}.change"] = changes[row[t("Kind of change")]]
+        out[f"{key}.after"] = row[t("Units that follow them")]
+        out[f"{key}.unassigned"] = num(row[t("Not assigned")])
+    for row in _table(tables, "Index by outcome"):
+        key = f"outcome.{kinds[row[kind_h]]}.{row[t('Outcome code')]}"
+        out[key] = num(row[t("Index (%)")])
+        out[f"{key}.ci95"] = interval(row[low], row[high])
+        out[f"{key}.n"] = num(row[n_h])
+        out[f"{key}.responses"] = num(row[t("Responses")])
+    for row in _table(tables, "Response rate by outcome"):
+        key = f"outcome.rate.{row[t('Outcome code')]}"
+        out[f"{key}.issued"] = num(row[t("Receipts issued")])
+        out[f"{key}.answered"] = num(row[t("Answered")])
+        out[f"{key}.answered_share"] = num(row[t("Answered (%)")])
+    for row in _table(tables, "National service index"):
+        key = "national." + ("total" if row[code_h] == t("Total") else row[code_h])
+        heads = national_headers()
+        values = dict(zip(heads, [row[h] for h in heads], strict=True))
+        for name, head in zip(
+            ("settled", "on_time", "late", "refused", "disliked", *NATIONAL_FIELDS[4:], "sipas"),
+            heads[2:],
+            strict=True,
+        ):
+            out[f"{key}.{name}"] = num(values[head])
     items = {row[t("Item")]: row[t("Value")] for row in _table(tables, "Report")}
     for key, item in [
         ("leftout.suspect", "Left out: suspicious"),
@@ -654,10 +746,12 @@ def figures_from_page(html: str) -> Figures:
         if key.endswith(".position"):
             out[key] = positions.get(text, text or None)
             continue
-        if key.endswith(".partial") or (".child." in key and key.endswith(".pooled")):
+        if key.endswith((".partial", ".reorganised")) or (
+            ".child." in key and key.endswith(".pooled")
+        ):
             out[key] = bool(text)  # a marker shown only when true
             continue
-        if key.endswith((".verdict_text", ".versions", ".units")):
+        if key.endswith((".verdict_text", ".versions", ".units", ".after")):
             out[key] = text
             continue
         numbers = vi_numbers(text)
@@ -715,7 +809,14 @@ def test_the_figures_cover_the_whole_report(report, ctx):
         "heat.6.10.dissatisfied",
         "reason.waiting",
         "rate.total.answered_share",
+        "outcome.admin.late.ci95",
+        "outcome.rate.pending.answered_share",
+        "national.total.item_54_points",
+        "national.D01.sipas",
         "leftout.total",
+        "trend.admin.2026-W28.reorganised",
+        "reorganisation.2026-07-01.D02+D03.after",
+        "reorganisation.2026-07-01.D04.unassigned",
     ):
         assert key in expected
     assert ("officer.admin.D01.CB07" in expected) == (report.officers is not None)
@@ -782,6 +883,11 @@ PAGE_CORE = (
     "procedure.admin.1.001234",
     "trend.admin.2026-W27",
     "reason.waiting",
+    "outcome.admin.on-time",
+    "outcome.rate.late.answered_share",
+    "national.total.on_time_points",
+    "national.total.item_54_points",
+    "national.D01.sipas",
 )
 
 

@@ -121,6 +121,10 @@ def test_a_wheel_from_a_fresh_clone_serves_vietnamese(tmp_path):
     installed = Path(where.stdout.strip()).parent.parent
     assert installed.name == "site-packages"
     assert not list(installed.glob("*/translations/**/*.mo"))
+    # The Vietnamese voice pack ships in the wheel: every clip its manifest names.
+    pack = installed / "shared" / "voices" / "packs" / "vi"
+    named = re.findall(r'"file": "([^"]+)"', (pack / "manifest.json").read_text("utf-8"))
+    assert named and sorted(named) == sorted(p.name for p in pack.glob("*.opus"))
 
     version = vi("%(prog)s, version %(version)s", SIPAS_CATALOGUE)
     assert run(sipas, "--version", cwd=cwd, env=env).stdout == (
@@ -166,6 +170,8 @@ def test_a_wheel_from_a_fresh_clone_serves_vietnamese(tmp_path):
         assert_vietnamese(report, ("Satisfaction report", COLLECTOR_CATALOGUE))
         survey = requests.get(base + receipt_path, timeout=10)
         assert_vietnamese(survey, ("Next", COLLECTOR_CATALOGUE))
+        clip = re.search(r'<audio class="listen" [^>]*src="([^"]+)"', survey.text)
+        assert requests.get(base + clip.group(1), timeout=10).content[:4] == b"OggS"
 
         # A counter machine, as deploy/kiosk/install.sh sets it up from the clone: it builds the
         # wheel itself (SIPAS_WHEEL would take one built beforehand).

@@ -316,3 +316,28 @@ def test_more_responses_needed_by_hand():
     assert scoring.more_responses_needed(90.0, 0.000582, 157, 90.0) is None
     assert scoring.more_responses_needed(None, None, 0, 90.0) is None
     assert scoring.more_responses_needed(100.0, 0.0, 30, 90.0) is None
+
+
+def test_respondent_counts_from_answers_give_the_hand_worked_interval():
+    """The four respondents of the hand-worked interval above, as answers, in group 1; group 0
+    holds one respondent who answered only the overall question (not a criterion: no n)."""
+    layout = scoring.Layout("sipas", ("a", "b"), ("F1", "F2"), ("F1", "F2"))
+    answers = [
+        {"a": 5, "b": 5},
+        {"Q0": 3},
+        {"a": 5, "b": 2},
+        {"a": 2, "b": 0},
+        {"a": 4, "b": 4, "Q0": 1},
+    ]
+    counts = scoring.respondent_counts(layout, answers, [1, 0, 1, 1, 1], 2)
+    assert counts.respondents.tolist() == [0.0, 4.0]
+    assert counts.responses.tolist() == [1.0, 4.0]
+    assert counts.satisfied[1].tolist() == [3.0, 2.0]
+    assert counts.answered[1].tolist() == [4.0, 3.0]
+    assert counts.no_opinion[1].tolist() == [0.0, 1.0]
+    assert counts.value_sum[1].tolist() == [16.0, 11.0]
+    assert counts.all_satisfied.tolist() == [0.0, 2.0]
+    scores = scoring.score_counts(layout, counts)
+    assert np.isnan(scores.index[0])
+    assert scores.index[1] == pytest.approx(70.8333, abs=1e-4)
+    assert tuple(scores.index_ci[1]) == pytest.approx((9.93, 98.17), abs=0.01)

@@ -1,0 +1,39 @@
+"""The cells every report table shares: figures rounded to two decimals (as SIPAS results are
+published), intervals as two cells, yes/no and days in words."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from flask_babel import gettext as _
+
+#: (sheet name, headers, rows)
+Table = tuple[str, list[str], list[list[Any]]]
+
+
+def r2(value: float | None) -> float | None:
+    return None if value is None else round(float(value), 2)
+
+
+def ci_cells(ci: Sequence[float] | None) -> list[float | None]:
+    return [r2(ci[0]), r2(ci[1])] if ci else [None, None]
+
+
+# -- labels (collector.reports.labels; imported here for the renderers' callers) ---------------
+
+
+def yes(flag: bool) -> str:
+    return _("yes") if flag else _("no")
+
+
+def day(value: dt.date | dt.datetime) -> str:
+    return (
+        value.isoformat(sep=" ", timespec="minutes")
+        if isinstance(value, dt.datetime)
+        else (value.isoformat())
+    )
+
+
+# -- JSON ----------------------------------------------------------------------------------------

@@ -1,0 +1,52 @@
+"""The phone survey reads aloud with plain <audio> elements (no script: they work with JavaScript
+off), from the collector itself and only when pressed; the slip says so in one line."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.collector.receipts_helpers import (
+    answer_screen,
+    integration,
+    issue,
+    path_of,
+    question_codes,
+)
+from tests.collector.reports_helpers import login, make_user
+
+AUDIO = re.compile(
+    r'<audio class="listen" controls preload="none" src="([^"]+)" aria-label="([^"]+)">'
+)
+
+
+@pytest.fixture
+def itoken(app, units) -> str:
+    return integration(app, "C01")
+
+
+def test_each_question_of_the_phone_survey_has_a_plain_player(client, itoken):
+    path = path_of(issue(client, itoken).get_json()["url"])
+    for _ in range(3):
+        page = client.get(path)
+        html = page.get_data(as_text=True)
+        players = AUDIO.findall(html)
+        codes = question_codes(html)
+        assert codes and len(players) == len(codes)
+        for (src, label), code in zip(players, codes, strict=True):
+            assert src.startswith("/voices/vi/question.") and src.endswith(f".{code}.opus")
+            assert label == "Nghe đọc câu hỏi"
+        assert "<script" not in html and len(page.data) < 30 * 1024
+        clip = client.get(players[0][0])
+        assert clip.status_code == 200 and clip.data[:4] == b"OggS"
+        clip.close()
+        answer_screen(client, path, 4)
+
+
+def test_the_slip_says_the_survey_can_be_listened_to(app, client, itoken):
+    token = issue(client, itoken).get_json()["token"]
+    make_user(app, "m@example.org", "manager", "C01")
+    login(client, "m@example.org")
+    html = client.get(f"/receipts/{token}/slip").get_data(as_text=True)
+    assert "<li>Có thể nghe đọc từng câu hỏi: bấm nút phát bên cạnh câu hỏi.</li>" in html
