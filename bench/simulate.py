@@ -248,7 +248,7 @@ def set_up(db_url: str, kiosks: int) -> list[tuple[str, str]]:
     """Migrate, add a province with one commune office per kiosk, register the kiosks."""
     from collector import create_app
     from collector.db import get_db, get_session
-    from collector.kiosks import register_kiosk
+    from collector.fleet.kiosks import register_kiosk
     from collector.migrate import upgrade
     from collector.units import add_unit
 

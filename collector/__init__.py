@@ -23,22 +23,13 @@ from flask import (
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import HTTPException
 
-from collector import (
-    accounts,
-    admin,
-    api,
-    config,
-    db,
-    dossiers,
-    phone,
-    receipts,
-    reports,
-    status,
-)
+from collector import accounts, admin, api, config, db, dossiers, receipts, reports
 from collector.api.errors import http_error_response
 from collector.dossiers import api as dossiers_api
+from collector.fleet import views as fleet_views
 from collector.limits import limiter
 from collector.receipts import api as receipts_api
+from collector.receipts import survey as receipts_survey
 from collector.receipts import views as receipts_views
 from collector.reports import api as reports_api
 from collector.reports import views as reports_views
@@ -105,7 +96,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
     csrf.exempt(api.bp)
     app.register_blueprint(api.bp, url_prefix="/api/v1")
-    app.register_blueprint(status.bp, url_prefix="/kiosks")
+    app.register_blueprint(fleet_views.bp, url_prefix="/kiosks")
     accounts.init_app(app)
     reports.init_app(app)
     csrf.exempt(reports_api.bp)
@@ -114,7 +105,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(reports_views.bp)
     admin.init_app(app)
     receipts.init_app(app)
-    phone.init_app(app)
     voices.init_app(app)  # the phone survey's clips (shared.voices)
     csrf.exempt(receipts_api.bp)
     app.register_blueprint(receipts_api.bp, url_prefix="/api/v1")
@@ -123,8 +113,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     csrf.exempt(dossiers_api.bp)
     app.register_blueprint(dossiers_api.bp, url_prefix="/api/v1")
     # The phone survey's forms carry the survey form builder's own signed CSRF token.
-    csrf.exempt(phone.bp)
-    app.register_blueprint(phone.bp)
+    csrf.exempt(receipts_survey.bp)
+    app.register_blueprint(receipts_survey.bp)
     app.add_url_rule("/", "index", _index)
     app.register_error_handler(HTTPException, _http_error)
     app.before_request(_refuse_nul)

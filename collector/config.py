@@ -26,9 +26,9 @@ DEFAULTS = {
     "API_MAX_RESPONSES": 500,
     #: Responses one kiosk can make in a minute; more are flagged suspect (collector.ingest).
     "KIOSK_MAX_PER_MINUTE": 20,
-    #: The plausible window of a response's times (collector.ingest.time_window): at most this
-    #: many days before the kiosk's registration (None: back to the product's epoch only) and
-    #: this many minutes after the collector's clock. Outside it: `implausible-time`.
+    #: The plausible window of a response's times (collector.responses.validate.time_window): at
+    #: most this many days before the kiosk's registration (None: back to the product's epoch
+    #: only) and this many minutes after the collector's clock. Outside it: `implausible-time`.
     "INGEST_PAST_TOLERANCE_DAYS": 365,
     "INGEST_FUTURE_TOLERANCE_MINUTES": 24 * 60,
     #: Until manager accounts exist, the kiosk status page is shown only when this is true.
@@ -66,7 +66,7 @@ DEFAULTS = {
     #: province sets its legal period). Report counts already made are kept.
     "RETENTION_RESPONSE_MONTHS": 0,
     #: Default opening hours of units (None: Mon-Fri 07:30-11:30 and 13:30-17:00); see
-    #: collector.opening for the shape.
+    #: collector.fleet.opening for the shape.
     "OPENING_HOURS": None,
     #: Opening-time minutes without any contact after which a kiosk is silent.
     "SILENT_AFTER_MINUTES": 60,

@@ -16,8 +16,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from collector.accounts.service import add_user, find_user
+from collector.fleet.kiosks import register_kiosk
 from collector.ingest import ingest_batch
-from collector.kiosks import register_kiosk
 from collector.models import Kiosk, Unit
 from collector.procedures.service import save_procedure
 from collector.reports.weeks import ZONE, Week, local_today
@@ -309,7 +309,8 @@ def seed_receipts(app, *, seed: int = 1) -> str | None:
     the dossiers through the status events API (some late, one refused, some pending). Returns
     the link of one unanswered receipt."""
     from collector.db import get_session
-    from collector.receipts.service import ReceiptRequest, create_integration, issue_receipt
+    from collector.receipts.integrations import create_integration
+    from collector.receipts.service import ReceiptRequest, issue_receipt
     from collector.receipts.settings import app_key, public_url
 
     rng = random.Random(seed)  # noqa: S311 - sample data, not secrets

@@ -2,6 +2,7 @@
 
 Functions take a session and flush; the view (or the CLI) commits, so a batch is stored whole or not
 at all, and a kiosk that sees no reply simply sends it again: the resend is answered `duplicate`.
+A kiosk's heartbeats are the fleet's (`collector.fleet.heartbeats`).
 
 Exactly once. The response's UUID is made on the kiosk and carries a unique constraint here. A batch
 first looks up the ids it carries; new ones are inserted with ON CONFLICT DO NOTHING, so a copy
@@ -27,7 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from collector.audit import audit
-from collector.kiosks import KioskRef
+from collector.fleet.kiosks import KioskRef, lock_chain
 from collector.models import KioskChain, Response
 from collector.models.responses import RATE_FLAG
 from collector.problems import ItemProblem, RequestProblem
@@ -37,7 +38,6 @@ from collector.responses.validate import (
     TimeWindow,
     ValidResponse,
     time_window,
-    validate_heartbeat,
     validate_response,
 )
 from collector.units import units_within
@@ -66,12 +66,6 @@ class ItemResult:
         if self.code is not None:
             out["error"] = {"code": self.code, "message": self.message}
         return out
-
-
-@dataclass(frozen=True, slots=True)
-class HeartbeatResult:
-    received_at: dt.datetime
-    clock_offset_s: float
 
 
 def _sent_id(item: object) -> str | None:
@@ -177,17 +171,6 @@ def ingest_batch(
     return store_batch(
         session, kiosk, check_batch(payload, max_responses), received_at, window=window
     )
-
-
-def lock_chain(session: Session, kiosk_id: int) -> KioskChain:
-    """The kiosk's chain row, locked until the transaction ends (on PostgreSQL; SQLite has one
-    writer at a time anyway)."""
-    return session.execute(
-        sa.select(KioskChain)
-        .where(KioskChain.kiosk_id == kiosk_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).scalar_one()
 
 
 def _store(
@@ -418,20 +401,3 @@ def flag_kiosk_rate(
             last=last.isoformat(),
         )
     return flagged
-
-
-def record_heartbeat(
-    session: Session, kiosk: KioskRef, payload: object, received_at: dt.datetime
-) -> HeartbeatResult:
-    """Keep the kiosk's latest heartbeat and its clock offset (collector minus kiosk)."""
-    heartbeat = validate_heartbeat(payload)
-    chain = lock_chain(session, kiosk.id)
-    offset = (received_at - heartbeat.clock_at).total_seconds()
-    chain.last_contact_at = chain.heartbeat_at = received_at
-    chain.kiosk_version = heartbeat.kiosk_version
-    chain.queue_length = heartbeat.queue_length
-    chain.last_seq = heartbeat.last_seq
-    chain.kiosk_clock = heartbeat.clock
-    chain.clock_offset_s = offset
-    session.flush()
-    return HeartbeatResult(received_at, offset)

@@ -169,9 +169,9 @@ def run_refresh_counts(app: Flask) -> int:
 
 def run_silent_check(app: Flask, now: dt.datetime | None = None) -> list[int]:
     """Mail each unit's managers about kiosks newly silent; returns the kiosks mailed about."""
+    from collector.fleet.opening import mark_notified, silent_kiosks, to_notify, unit_managers
     from collector.i18n import gettext as _
     from collector.i18n import local_time
-    from collector.opening import mark_notified, silent_kiosks, to_notify, unit_managers
 
     now = now or _now()
     with app.app_context():

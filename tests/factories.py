@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from collector.accounts.service import add_user, create_token
 from collector.db import get_session
-from collector.receipts.service import create_integration
+from collector.receipts.integrations import create_integration
 from tests.collector.conftest import SimKiosk
 
 # -- people ---------------------------------------------------------------------------------------

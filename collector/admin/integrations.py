@@ -9,7 +9,11 @@ from collector.admin.base import active_units_in_scope, bp, change, done, form_t
 from collector.admin.common import acting_user, scope_of, unit_in_scope
 from collector.db import get_session
 from collector.models import IntegrationToken, User
-from collector.receipts.service import create_integration, list_integrations, revoke_integration
+from collector.receipts.integrations import (
+    create_integration,
+    list_integrations,
+    revoke_integration,
+)
 
 
 @bp.get("/integrations")

@@ -11,13 +11,8 @@ from collector.admin.base import active_units_in_scope, bp, change, done, form_t
 from collector.admin.common import acting_user, kiosk_in_scope, scope_of, unit_in_scope
 from collector.admin.qr import kiosk_setup_payload, qr_svg
 from collector.db import get_session
-from collector.kiosks import (
-    kiosk_statuses,
-    register_kiosk,
-    relabel_kiosk,
-    revoke_kiosk,
-    rotate_token,
-)
+from collector.fleet.kiosks import register_kiosk, relabel_kiosk, revoke_kiosk, rotate_token
+from collector.fleet.status import kiosk_statuses
 from collector.models import Kiosk
 
 

@@ -20,9 +20,14 @@ from collector.admin.base import (
 )
 from collector.admin.common import acting_user, scope_of, unit_in_scope
 from collector.db import get_session
+from collector.fleet.opening import (
+    DEFAULT_HOURS,
+    format_hours_spec,
+    hours_from_text,
+    set_opening_hours,
+)
 from collector.models import Kiosk, Response, Unit, User
-from collector.opening import DEFAULT_HOURS, format_hours_spec, hours_from_text, set_opening_hours
-from collector.receipts.service import list_integrations
+from collector.receipts.integrations import list_integrations
 from collector.units import (
     UnitError,
     add_unit,

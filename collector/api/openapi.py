@@ -1,11 +1,12 @@
 """The OpenAPI 3.1 description of the collector's API, written by hand: the ingest contract other
 kiosk vendors implement. It assembles: the schemas of what a kiosk sends come from the contract
 (`collector.responses.contract`), error codes from the catalogue (`collector.problems`), limits from
-the configuration's defaults, so none can drift.
+the configuration's defaults, the security schemes from the token kinds (`collector.api.auth`), so
+none can drift.
 
-Other blueprints under /api/v1 add their own paths and components with `extend(app, ...)` when
-they are set up; the served document (and the test that every /api/v1 route is described) covers
-them too.
+The other parts under /api/v1 (receipts, reports) add their own paths and schemas with
+`extend(app, ...)` when they are set up; the served document (and the test that every /api/v1
+route is described) covers them too.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 
 from flask import Flask
 
+from collector.api.auth import security_schemes
 from collector.config import DEFAULTS
 from collector.problems import ITEM_PROBLEMS, REQUEST_PROBLEMS
 from collector.responses.contract import schemas
@@ -61,22 +63,121 @@ def _problem(codes: list[str]) -> dict[str, Any]:
     }
 
 
-def _error_reply(description: str) -> dict[str, Any]:
+def error_reply(description: str) -> dict[str, Any]:
+    """A documented error reply: the API's one error shape, `RequestError`."""
     return {
         "description": description,
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RequestError"}}},
     }
 
 
+def _ingest_paths(errors: dict[str, Any]) -> dict[str, Any]:
+    """The kiosk ingest API's paths: a batch of responses and a heartbeat."""
+    return {
+        "/api/v1/responses": {
+            "post": {
+                "operationId": "postResponses",
+                "summary": "Upload a batch of responses",
+                "description": (
+                    f"At most {DEFAULTS['API_MAX_RESPONSES']} responses and "
+                    f"{DEFAULTS['API_MAX_BODY_BYTES']} bytes per request. Send a kiosk's "
+                    "responses in kiosk_seq order."
+                ),
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/Batch"}}
+                    },
+                },
+                "responses": {
+                    "200": {
+                        "description": "One result per response, in the order sent",
+                        "content": {
+                            "application/json": {
+                                "schema": {"$ref": "#/components/schemas/BatchResult"}
+                            }
+                        },
+                    },
+                    **errors,
+                },
+            }
+        },
+        "/api/v1/heartbeat": {
+            "post": {
+                "operationId": "postHeartbeat",
+                "summary": "Report the kiosk's state and clock",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/Heartbeat"}}
+                    },
+                },
+                "responses": {
+                    "200": {
+                        "description": "Stored; the collector's clock and the offset",
+                        "content": {
+                            "application/json": {
+                                "schema": {"$ref": "#/components/schemas/HeartbeatReply"}
+                            }
+                        },
+                    },
+                    **errors,
+                },
+            }
+        },
+    }
+
+
+def _ingest_schemas() -> dict[str, Any]:
+    """What a kiosk sends (from the contract, `collector.responses.contract`) and is answered."""
+    contract = schemas()
+    return {
+        "Batch": contract["Batch"],
+        "Response": contract["Response"],
+        "BatchResult": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["results"],
+            "properties": {
+                "results": {"type": "array", "items": {"$ref": "#/components/schemas/ItemResult"}}
+            },
+        },
+        "ItemResult": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["id", "status"],
+            "properties": {
+                "id": {"type": ["string", "null"]},
+                "status": {"type": "string", "enum": ["accepted", "duplicate", "rejected"]},
+                "error": _problem(sorted(ITEM_PROBLEMS)),
+            },
+        },
+        "Heartbeat": contract["Heartbeat"],
+        "HeartbeatReply": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["received_at", "clock_offset_s"],
+            "properties": {
+                "received_at": {"type": "string", "format": "date-time"},
+                "clock_offset_s": {
+                    "type": "number",
+                    "description": "Collector clock minus kiosk clock, in seconds",
+                },
+            },
+        },
+    }
+
+
 @functools.cache
 def _document() -> dict[str, Any]:
-    contract = schemas()
+    """The document's frame (this document's own path, the error shape, the security schemes of
+    `collector.api.auth`) with the kiosk ingest API's part; other parts are added per app."""
     common_errors = {
-        "400": _error_reply("Malformed JSON, or a body without the documented shape"),
-        "401": _error_reply("Missing, unknown or revoked kiosk token"),
-        "413": _error_reply("Body larger than the limit"),
-        "415": _error_reply("Body not sent as application/json"),
-        "503": _error_reply("Database busy or unreachable; nothing stored, retry later"),
+        "400": error_reply("Malformed JSON, or a body without the documented shape"),
+        "401": error_reply("Missing, unknown or revoked kiosk token"),
+        "413": error_reply("Body larger than the limit"),
+        "415": error_reply("Body not sent as application/json"),
+        "503": error_reply("Database busy or unreachable; nothing stored, retry later"),
     }
     return {
         "openapi": "3.1.0",
@@ -89,59 +190,7 @@ def _document() -> dict[str, Any]:
         "servers": [{"url": "/"}],
         "security": [{"kioskToken": []}],
         "paths": {
-            "/api/v1/responses": {
-                "post": {
-                    "operationId": "postResponses",
-                    "summary": "Upload a batch of responses",
-                    "description": (
-                        f"At most {DEFAULTS['API_MAX_RESPONSES']} responses and "
-                        f"{DEFAULTS['API_MAX_BODY_BYTES']} bytes per request. Send a kiosk's "
-                        "responses in kiosk_seq order."
-                    ),
-                    "requestBody": {
-                        "required": True,
-                        "content": {
-                            "application/json": {"schema": {"$ref": "#/components/schemas/Batch"}}
-                        },
-                    },
-                    "responses": {
-                        "200": {
-                            "description": "One result per response, in the order sent",
-                            "content": {
-                                "application/json": {
-                                    "schema": {"$ref": "#/components/schemas/BatchResult"}
-                                }
-                            },
-                        },
-                        **common_errors,
-                    },
-                }
-            },
-            "/api/v1/heartbeat": {
-                "post": {
-                    "operationId": "postHeartbeat",
-                    "summary": "Report the kiosk's state and clock",
-                    "requestBody": {
-                        "required": True,
-                        "content": {
-                            "application/json": {
-                                "schema": {"$ref": "#/components/schemas/Heartbeat"}
-                            }
-                        },
-                    },
-                    "responses": {
-                        "200": {
-                            "description": "Stored; the collector's clock and the offset",
-                            "content": {
-                                "application/json": {
-                                    "schema": {"$ref": "#/components/schemas/HeartbeatReply"}
-                                }
-                            },
-                        },
-                        **common_errors,
-                    },
-                }
-            },
+            **_ingest_paths(common_errors),
             "/api/v1/openapi.json": {
                 "get": {
                     "operationId": "getOpenapi",
@@ -157,50 +206,9 @@ def _document() -> dict[str, Any]:
             },
         },
         "components": {
-            "securitySchemes": {
-                "kioskToken": {
-                    "type": "http",
-                    "scheme": "bearer",
-                    "description": "The token printed by `sipas collector kiosks register`",
-                }
-            },
+            "securitySchemes": security_schemes(),
             "schemas": {
-                "Batch": contract["Batch"],
-                "Response": contract["Response"],
-                "BatchResult": {
-                    "type": "object",
-                    "additionalProperties": False,
-                    "required": ["results"],
-                    "properties": {
-                        "results": {
-                            "type": "array",
-                            "items": {"$ref": "#/components/schemas/ItemResult"},
-                        }
-                    },
-                },
-                "ItemResult": {
-                    "type": "object",
-                    "additionalProperties": False,
-                    "required": ["id", "status"],
-                    "properties": {
-                        "id": {"type": ["string", "null"]},
-                        "status": {"type": "string", "enum": ["accepted", "duplicate", "rejected"]},
-                        "error": _problem(sorted(ITEM_PROBLEMS)),
-                    },
-                },
-                "Heartbeat": contract["Heartbeat"],
-                "HeartbeatReply": {
-                    "type": "object",
-                    "additionalProperties": False,
-                    "required": ["received_at", "clock_offset_s"],
-                    "properties": {
-                        "received_at": {"type": "string", "format": "date-time"},
-                        "clock_offset_s": {
-                            "type": "number",
-                            "description": "Collector clock minus kiosk clock, in seconds",
-                        },
-                    },
-                },
+                **_ingest_schemas(),
                 "RequestError": {
                     "type": "object",
                     "additionalProperties": False,
@@ -226,8 +234,13 @@ def document(app: Flask | None = None) -> dict[str, Any]:
     """The OpenAPI document, with what `app`'s blueprints added (a fresh copy)."""
     doc = copy.deepcopy(_document())
     for paths, components in app.extensions.get(EXTENSION, []) if app else []:
-        for path, item in paths.items():
-            doc["paths"].setdefault(path, {}).update(copy.deepcopy(item))
-        for section, entries in components.items():
-            doc["components"].setdefault(section, {}).update(copy.deepcopy(entries))
+        _add(doc, paths, components)
     return doc
+
+
+def _add(doc: dict[str, Any], paths: dict[str, Any], components: dict[str, Any]) -> None:
+    """Merge one part's path items and components into the document."""
+    for path, item in paths.items():
+        doc["paths"].setdefault(path, {}).update(copy.deepcopy(item))
+    for section, entries in components.items():
+        doc["components"].setdefault(section, {}).update(copy.deepcopy(entries))

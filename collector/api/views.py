@@ -8,11 +8,12 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Blueprint, current_app, g, jsonify, request
 
+from collector.api.auth import KIOSK, token_required
 from collector.api.errors import error_response, problem_response
 from collector.api.openapi import document
 from collector.db import get_session
-from collector.ingest import check_batch, record_heartbeat, store_batch
-from collector.kiosks import KioskRef, kiosk_for_token
+from collector.fleet.heartbeats import record_heartbeat
+from collector.ingest import check_batch, store_batch
 from collector.problems import RequestProblem
 from collector.responses.validate import time_window
 from shared.db import utcnow
@@ -23,30 +24,7 @@ bp = Blueprint("api", __name__)
 PUBLIC_ENDPOINTS = frozenset({"api.openapi"})
 
 
-@bp.before_request
-def authenticate_kiosk():
-    """Read the body (bounded), then find the calling kiosk by its bearer token."""
-    request.max_content_length = current_app.config["API_MAX_BODY_BYTES"]
-    if request.endpoint in PUBLIC_ENDPOINTS:
-        return None
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token:
-        return error_response("missing-token")
-    # The body is read before the database is touched: on SQLite the first query takes the write
-    # lock, which must not wait on a slow kiosk link. Too large a body raises 413 here.
-    request.get_data()
-    session = get_session()
-    kiosk = kiosk_for_token(session, token)
-    if kiosk is None:
-        return error_response("invalid-token")
-    if kiosk.revoked_at is not None:
-        return error_response("revoked-token")
-    g.kiosk = KioskRef(kiosk.id, kiosk.unit_id, kiosk.created_at)
-    # End this read at once: on SQLite it holds the write lock, which the checking of the body
-    # (pure Python) does not need.
-    session.rollback()
-    return None
+bp.before_request(token_required(KIOSK, public=PUBLIC_ENDPOINTS))
 
 
 @bp.after_request

@@ -10,16 +10,10 @@ from flask.cli import AppGroup
 
 from collector.cli.change import change
 from collector.db import get_session
+from collector.fleet.kiosks import register_kiosk, relabel_kiosk, revoke_kiosk, rotate_token
+from collector.fleet.status import KioskStatus, kiosk_statuses
 from collector.i18n import gettext as _
 from collector.i18n import local_time, ngettext
-from collector.kiosks import (
-    KioskStatus,
-    kiosk_statuses,
-    register_kiosk,
-    relabel_kiosk,
-    revoke_kiosk,
-    rotate_token,
-)
 
 kiosks = AppGroup("kiosks", help=_("Kiosks and their tokens."))
 

@@ -6,9 +6,9 @@ import click
 from flask.cli import AppGroup
 
 from collector.cli.change import change
+from collector.fleet.opening import hours_from_text, set_opening_hours
 from collector.i18n import gettext as _
 from collector.models.units import UNIT_KINDS
-from collector.opening import hours_from_text, set_opening_hours
 from collector.units import (
     add_unit,
     import_units,

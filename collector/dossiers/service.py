@@ -28,14 +28,8 @@ from collector.i18n import TranslatableError
 from collector.models import Dossier, DossierEvent, IntegrationToken, Receipt, Unit
 from collector.models.dossiers import DOSSIER_EVENT_KINDS
 from collector.problems import EVENT_PROBLEMS
-from collector.receipts.service import (
-    ReceiptError,
-    dossier_hmac,
-    legacy_dossier_hmac,
-    normalise_dossier,
-    token_hash,
-    token_signed,
-)
+from collector.receipts.service import ReceiptError, normalise_dossier
+from collector.receipts.tokens import dossier_hmac, legacy_dossier_hmac, token_hash, token_signed
 from collector.units import CODE_RE as UNIT_CODE_RE
 from shared.db import utcnow
 from shared.i18n import N_

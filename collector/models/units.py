@@ -63,7 +63,7 @@ class Unit(Base):
     parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("units.id"), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     #: Weekly opening hours, local time: {"mon": [["07:30", "11:30"], ["13:30", "17:00"]], ...};
-    #: None means the collector's default (OPENING_HOURS). See collector.opening.
+    #: None means the collector's default (OPENING_HOURS). See collector.fleet.opening.
     opening_hours: Mapped[dict[str, Any] | None]
     #: False once deactivated: kept with its responses (a unit is never deleted), but offered no
     #: more for new kiosks and accounts.

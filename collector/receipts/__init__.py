@@ -1,5 +1,7 @@
-"""Receipt rating codes: the issuing API (`POST /api/v1/receipts`, integration tokens), the
-printable slip, and the CLI (`sipas collector receipts ...`, `... integrations ...`)."""
+"""A receipt from issue to answered survey: the issuing API (`POST /api/v1/receipts`,
+integration tokens: `api`, `integrations`), the codes (`tokens`, `service`), the counter page and
+printable slip (`views`), the phone survey and the counter poster (`survey`, `answers`), and the
+CLI (`sipas collector receipts ...`, `... integrations ...`)."""
 
 from __future__ import annotations
 

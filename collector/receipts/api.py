@@ -6,24 +6,22 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import sqlalchemy as sa
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
 from collector.accounts.scope import in_subtree
+from collector.api.auth import INTEGRATION, token_required
 from collector.api.errors import error_response
+from collector.api.openapi import error_reply
 from collector.api.views import json_body
 from collector.db import get_session
-from collector.models import Receipt
 from collector.problems import RequestProblem
 from collector.receipts.service import (
     ReceiptError,
-    integration_for_token,
     issue_receipt,
     issued_reply,
     parse_request,
+    receipt_for_token,
     short_url,
-    token_hash,
-    token_signed,
 )
 from collector.receipts.settings import app_key, public_url
 from shared.db import utcnow
@@ -38,15 +36,6 @@ LAST_USED_EVERY = dt.timedelta(minutes=1)
 QR_CACHE = "private, max-age=86400"
 
 
-def bearer_integration():
-    """The live integration token of the request's bearer header, or None."""
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token:
-        return None
-    return integration_for_token(get_session(), token)
-
-
 def mark_used(integration) -> None:
     """Note that the integration was used (at most every LAST_USED_EVERY); the caller commits."""
     now = utcnow()
@@ -56,27 +45,13 @@ def mark_used(integration) -> None:
 
 
 def integration_api(blueprint: Blueprint) -> Blueprint:
-    """Make a blueprint an integration-token API: the bearer check, no caching, one error shape.
-    The receipts' own blueprint and every other API of the one-stop software go through it."""
-    blueprint.before_request(authenticate_integration)
+    """Make a blueprint an integration-token API: the one bearer check (`collector.api.auth`), no
+    caching, one error shape. The receipts' own blueprint and every other API of the one-stop
+    software go through it."""
+    blueprint.before_request(token_required(INTEGRATION))
     blueprint.after_request(no_store)
     blueprint.register_error_handler(RequestProblem, _problem)
     return blueprint
-
-
-def authenticate_integration():
-    """Find the calling integration by its bearer token."""
-    request.max_content_length = current_app.config["API_MAX_BODY_BYTES"]
-    if not request.headers.get("Authorization", "").strip():
-        return error_response(
-            "missing-token", "An 'Authorization: Bearer <integration token>' header is required."
-        )
-    integration = bearer_integration()
-    if integration is None:
-        get_session().rollback()
-        return error_response("invalid-token", "The integration token is not known or revoked.")
-    g.integration = integration
-    return None
 
 
 def no_store(response):
@@ -121,12 +96,8 @@ def _qr_image(token: str, draw, mimetype: str):
     """A receipt's QR image for the integration that may issue for its unit; 404 otherwise."""
     session = get_session()
     # A forged or altered token is refused before the database is asked.
-    unit_id = (
-        session.scalar(sa.select(Receipt.unit_id).where(Receipt.token_hash == token_hash(token)))
-        if token_signed(app_key(), token)
-        else None
-    )
-    if unit_id is None or not in_subtree(session, g.integration.unit_id, unit_id):
+    receipt = receipt_for_token(session, app_key(), token)
+    if receipt is None or not in_subtree(session, g.integration.unit_id, receipt.unit_id):
         session.rollback()
         return error_response("not-found", "No receipt with this code among this token's units.")
     session.rollback()
@@ -146,13 +117,6 @@ def receipt_qr_png(token: str):
 def receipt_qr_svg(token: str):
     """The QR code of a receipt as an SVG image, to print on the receipt."""
     return _qr_image(token, qr_svg, "image/svg+xml")
-
-
-_ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/RequestError"}}}
-
-
-def _error(description: str) -> dict[str, Any]:
-    return {"description": description, "content": _ERROR}
 
 
 _CODE = {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"}
@@ -192,15 +156,15 @@ OPENAPI_PATHS: dict[str, Any] = {
                         "application/json": {"schema": {"$ref": "#/components/schemas/Receipt"}}
                     },
                 },
-                "400": _error(
+                "400": error_reply(
                     "Malformed JSON, an invalid dossier code (invalid-dossier, the message says "
                     "which part; also a code not in ASCII or dated more than a day ahead), an "
                     "unknown unit or a bad field (invalid-request)"
                 ),
-                "401": _error("Missing, unknown or revoked integration token"),
-                "403": _error("The unit is outside the integration token's units"),
-                "413": _error("Body larger than the limit"),
-                "415": _error("Body not sent as application/json"),
+                "401": error_reply("Missing, unknown or revoked integration token"),
+                "403": error_reply("The unit is outside the integration token's units"),
+                "413": error_reply("Body larger than the limit"),
+                "415": error_reply("Body not sent as application/json"),
             },
         }
     },
@@ -229,8 +193,8 @@ OPENAPI_PATHS: dict[str, Any] = {
                         "description": f"The QR code as {kind.upper()}",
                         "content": {mimetype: {"schema": {"type": "string", **encoding}}},
                     },
-                    "401": _error("Missing, unknown or revoked integration token"),
-                    "404": _error(
+                    "401": error_reply("Missing, unknown or revoked integration token"),
+                    "404": error_reply(
                         "A forged or unknown code, or a receipt outside the token's units"
                     ),
                 },
@@ -244,13 +208,6 @@ OPENAPI_PATHS: dict[str, Any] = {
 }
 
 OPENAPI_COMPONENTS: dict[str, Any] = {
-    "securitySchemes": {
-        "integrationToken": {
-            "type": "http",
-            "scheme": "bearer",
-            "description": "The token printed by `sipas collector integrations create`",
-        }
-    },
     "schemas": {
         "ReceiptRequest": {
             "type": "object",

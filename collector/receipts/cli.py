@@ -9,13 +9,8 @@ from flask.cli import AppGroup
 from collector.db import get_session
 from collector.i18n import TranslatableError, local_time
 from collector.i18n import gettext as _
-from collector.receipts.service import (
-    create_integration,
-    issue_receipt,
-    parse_request,
-    revoke_integration,
-    revoke_receipt,
-)
+from collector.receipts.integrations import create_integration, revoke_integration
+from collector.receipts.service import issue_receipt, parse_request, revoke_receipt
 from collector.receipts.settings import app_key, public_url
 
 

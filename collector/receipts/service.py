@@ -1,13 +1,7 @@
-"""Receipt rating codes: integration tokens, dossier codes, signed tokens, issue and revoke.
+"""Receipt rating codes: dossier codes, issue, look-up and revoke (the tokens themselves in
+`collector.receipts.tokens`, integration tokens in `collector.receipts.integrations`).
 
 Functions take a session and flush; the view or the CLI commits.
-
-The token is 14 bytes in URL-safe base64 (19 characters): 8 bytes derived from the unit and the
-dossier code under the receipt key, then the first 6 bytes of an HMAC of those 8 under the same
-key. A forged or altered token fails the HMAC before the database is asked; the dossier code cannot
-be read back from it; and issuing the same dossier again gives the same token without storing the
-token or the code (the row keeps the HMAC of the unit and dossier code, and the SHA-256 of the
-token).
 
 A receipt belongs to its unit. The dossier's key is the HMAC of the unit's code and the dossier
 code, so the same code issued for another unit is another dossier: nobody finds, answers or learns
@@ -19,33 +13,32 @@ for its own unit finds it (`issue_receipt`), for any other unit it is unknown.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
-import hashlib
-import hmac
 import re
-import secrets
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from collector.accounts.scope import in_subtree, visible_unit_ids
 from collector.audit import audit
 from collector.i18n import TranslatableError
 from collector.models import IntegrationToken, Receipt, Unit, User
+from collector.receipts.tokens import (
+    dossier_hmac,
+    legacy_dossier_hmac,
+    legacy_token,
+    make_token,
+    token_hash,
+    token_signed,
+)
 from collector.units import CODE_RE as UNIT_CODE_RE
 from shared import questionnaires
 from shared.db import utcnow
 from shared.i18n import N_
 from shared.qr import qr_png, qr_svg, qr_version
 
-NONCE_BYTES = 8
-MAC_BYTES = 6
-TOKEN_CHARS = 19
-TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{19}$")
 MAX_CODE = 64
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 #: Circular 01/2018/TT-VPCP art. 19: unit code (segments joined by dots), received date YYMMDD,
@@ -63,73 +56,7 @@ class ReceiptError(TranslatableError):
         super().__init__(message, **params)
 
 
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode("ascii")).hexdigest()
-
-
-# -- integration tokens ------------------------------------------------------------------------
-
-
-def create_integration(
-    session: Session, unit_code: str, label: str = "", actor: User | None = None
-) -> tuple[int, str]:
-    """A new integration token for a unit's subtree; returns its id and the token (shown once)."""
-    unit = session.scalar(sa.select(Unit).where(Unit.code == unit_code))
-    if unit is None:
-        raise ReceiptError(N_("no unit %(code)s"), "unit", code=unit_code)
-    label = label.strip()
-    if len(label) > 100:
-        raise ReceiptError(N_("the label must be at most 100 characters"), "label")
-    token = "int_" + secrets.token_urlsafe(32)
-    row = IntegrationToken(unit=unit, label=label, token_hash=token_hash(token))
-    session.add(row)
-    session.flush()
-    audit(session, "integration-created", actor, integration_id=row.id, unit=unit_code, label=label)
-    return row.id, token
-
-
-def revoke_integration(
-    session: Session, integration_id: int, actor: User | None = None
-) -> IntegrationToken:
-    """Revoke an integration token (the receipts it issued stay); revoking twice is a no-op."""
-    row = session.get(IntegrationToken, integration_id)
-    if row is None:
-        raise ReceiptError(N_("no integration token %(id)s"), "id", id=integration_id)
-    if row.revoked_at is None:
-        row.revoked_at = utcnow()
-        session.flush()
-        audit(
-            session,
-            "integration-revoked",
-            actor,
-            integration_id=row.id,
-            unit=row.unit.code,
-            label=row.label,
-        )
-    return row
-
-
-def list_integrations(session: Session, unit_ids: set[int] | None = None) -> list[IntegrationToken]:
-    """Integration tokens, newest first; only those of the given units when unit_ids is set."""
-    query = (
-        sa.select(IntegrationToken)
-        .options(joinedload(IntegrationToken.unit))
-        .order_by(IntegrationToken.id.desc())
-    )
-    if unit_ids is not None:
-        query = query.where(IntegrationToken.unit_id.in_(unit_ids))
-    return list(session.scalars(query))
-
-
-def integration_for_token(session: Session, token: str) -> IntegrationToken | None:
-    """The live integration holding this token; None if unknown or revoked."""
-    row = session.scalar(
-        sa.select(IntegrationToken).where(IntegrationToken.token_hash == token_hash(token))
-    )
-    return row if row is not None and row.revoked_at is None else None
-
-
-# -- dossier codes and tokens ------------------------------------------------------------------
+# -- dossier codes ----------------------------------------------------------------------------
 
 
 def normalise_dossier(code: object) -> str:
@@ -182,66 +109,6 @@ def normalise_dossier(code: object) -> str:
             part=match["seq"],
         )
     return text
-
-
-def receipt_key(secret_key: str | bytes, receipt_secret: str | None = None) -> bytes:
-    """The key for dossier HMACs and tokens: RECEIPT_SECRET when set, else derived from the app's
-    secret key (changing either invalidates every receipt code issued before)."""
-    base = receipt_secret or secret_key
-    raw = base.encode("utf-8") if isinstance(base, str) else base
-    return hmac.new(raw, b"sipas-receipts-v1", hashlib.sha256).digest()
-
-
-def _mac(key: bytes, label: bytes, data: bytes) -> bytes:
-    return hmac.new(key, label + data, hashlib.sha256).digest()
-
-
-def _unit_dossier(unit: str, dossier: str) -> bytes:
-    # A unit code never holds a newline (collector.units.CODE_RE): the pair reads back one way.
-    return f"{unit}\n{dossier}".encode()
-
-
-def dossier_hmac(key: bytes, unit: str, dossier: str) -> str:
-    """The key of a dossier of a unit: the HMAC of both (a code means nothing without its unit)."""
-    return _mac(key, b"unit-dossier:", _unit_dossier(unit, dossier)).hex()
-
-
-def make_token(key: bytes, unit: str, dossier: str) -> str:
-    """The token of a unit's dossier: always the same for the same pair."""
-    return _token_from_nonce(key, _mac(key, b"unit-nonce:", _unit_dossier(unit, dossier)))
-
-
-def legacy_dossier_hmac(key: bytes, dossier: str) -> str:
-    """The key of a receipt issued before the unit was part of it (the dossier code alone)."""
-    return _mac(key, b"dossier:", dossier.encode("utf-8")).hex()
-
-
-def legacy_token(key: bytes, dossier: str) -> str:
-    """The token printed on a receipt issued before the unit was part of the key."""
-    return _token_from_nonce(key, _mac(key, b"nonce:", dossier.encode("utf-8")))
-
-
-def _token_from_nonce(key: bytes, material: bytes) -> str:
-    nonce = material[:NONCE_BYTES]
-    raw = nonce + _mac(key, b"token:", nonce)[:MAC_BYTES]
-    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
-
-
-def token_signed(key: bytes, token: str) -> bool:
-    """Whether the token is one this collector made (no database needed)."""
-    if not isinstance(token, str) or not TOKEN_RE.match(token):
-        return False
-    try:
-        raw = base64.urlsafe_b64decode(token + "=")
-    except (binascii.Error, ValueError):
-        return False
-    if len(raw) != NONCE_BYTES + MAC_BYTES:
-        return False
-    # Re-encoding must give the same text: otherwise the last character's spare bits were changed.
-    if base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=") != token:
-        return False
-    nonce, mac = raw[:NONCE_BYTES], raw[NONCE_BYTES:]
-    return hmac.compare_digest(mac, _mac(key, b"token:", nonce)[:MAC_BYTES])
 
 
 # -- issue ---------------------------------------------------------------------------------------
@@ -352,23 +219,14 @@ def received_date(dossier: str) -> dt.date:
     return dt.date(2000 + int(date[:2]), int(date[2:4]), int(date[4:]))
 
 
-def issue_receipt(
+def _unit_to_issue_for(
     session: Session,
     request: ReceiptRequest,
-    *,
-    key: bytes,
-    public_url: str,
-    ttl_days: int,
-    integration: IntegrationToken | None = None,
-    issuer: User | None = None,
-    now: dt.datetime | None = None,
-) -> Issued:
-    """The rating code of a unit's dossier: a new one, or the one it already has.
-
-    The one function behind the API (`integration`: the calling one-stop software), the counter
-    page (`issuer`: the logged-in counter officer, manager or administrator) and the CLI (both
-    None); each may issue only for the units it holds."""
-    now = now or utcnow()
+    integration: IntegrationToken | None,
+    issuer: User | None,
+    now: dt.datetime,
+) -> int:
+    """The id of the request's unit, once the dossier's date and the caller's units allow it."""
     latest = now.astimezone(LOCAL_ZONE).date() + dt.timedelta(days=DAYS_AHEAD)
     if received_date(request.dossier) > latest:
         raise ReceiptError(N_("the dossier code is dated more than a day ahead"), "dossier")
@@ -386,6 +244,54 @@ def issue_receipt(
         visible = visible_unit_ids(session, issuer)
         if visible is not None and unit_id not in visible:
             raise ReceiptError(N_("unit %(code)s is outside your units"), "unit", code=request.unit)
+    return unit_id
+
+
+def _insert_new(session: Session, values: dict[str, object], legacy: str) -> int | None:
+    """Insert the receipt row unless its dossier has one; the new row's id, else None.
+
+    Insert first: a new dossier (the usual case) costs this one statement. The unique HMAC makes a
+    second request for the same dossier, also one running at the same moment, insert nothing (the
+    caller reads the row the first one made). The same statement inserts nothing when the unit
+    already holds the dossier's receipt from before the unit was part of the key."""
+    table = Receipt.__table__
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    earlier = sa.select(table.c.id).where(
+        table.c.dossier_hmac == legacy, table.c.unit_id == values["unit_id"]
+    )
+    row_values = sa.select(
+        *(sa.literal(value, table.c[name].type).label(name) for name, value in values.items())
+    ).where(~earlier.exists())
+    statement = (
+        insert(table)
+        .from_select(list(values), row_values)
+        .on_conflict_do_nothing(index_elements=["dossier_hmac"])
+        .returning(table.c.id)
+    )
+    return session.execute(statement).scalar()
+
+
+def issue_receipt(
+    session: Session,
+    request: ReceiptRequest,
+    *,
+    key: bytes,
+    public_url: str,
+    ttl_days: int,
+    integration: IntegrationToken | None = None,
+    issuer: User | None = None,
+    now: dt.datetime | None = None,
+) -> Issued:
+    """The rating code of a unit's dossier: a new one, or the one it already has.
+
+    The one function behind the API (`integration`: the calling one-stop software), the counter
+    page (`issuer`: the logged-in counter officer, manager or administrator) and the CLI (both
+    None); each may issue only for the units it holds."""
+    now = now or utcnow()
+    unit_id = _unit_to_issue_for(session, request, integration, issuer, now)
     token = make_token(key, request.unit, request.dossier)
     digest = dossier_hmac(key, request.unit, request.dossier)
     legacy = legacy_dossier_hmac(key, request.dossier)
@@ -406,28 +312,7 @@ def issue_receipt(
         "expires_at": expires_at,
         "progress": {},
     }
-    # Insert first: a new dossier (the usual case) costs this one statement. The unique HMAC
-    # makes a second request for the same dossier, also one running at the same moment, insert
-    # nothing and read the row the first one made. The same statement inserts nothing when the
-    # unit already holds the dossier's receipt from before the unit was part of the key.
-    table = Receipt.__table__
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    earlier = sa.select(table.c.id).where(
-        table.c.dossier_hmac == legacy, table.c.unit_id == unit_id
-    )
-    row_values = sa.select(
-        *(sa.literal(value, table.c[name].type).label(name) for name, value in values.items())
-    ).where(~earlier.exists())
-    statement = (
-        insert(table)
-        .from_select(list(values), row_values)
-        .on_conflict_do_nothing(index_elements=["dossier_hmac"])
-        .returning(table.c.id)
-    )
-    new_id = session.execute(statement).scalar()
+    new_id = _insert_new(session, values, legacy)
     url = short_url(public_url, token)
     if new_id is not None:
         return Issued(new_id, "issued", expires_at, token, url, created=True)

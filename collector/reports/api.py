@@ -7,11 +7,10 @@ from typing import Any
 
 from flask import Blueprint, current_app, g, jsonify, request
 
-from collector.accounts.service import user_for_token
+from collector.api.auth import INTEGRATION, KIOSK, PERSON, token_required
 from collector.api.errors import error_response
+from collector.api.openapi import error_reply as _error
 from collector.db import get_session
-from collector.kiosks import kiosk_for_token
-from collector.receipts.service import integration_for_token
 from collector.reports import service
 from collector.reports.periods import Period
 from collector.reports.render import report_json, report_schema
@@ -20,43 +19,12 @@ from shared import questionnaires
 bp = Blueprint("reports_api", __name__)
 
 
-@bp.before_request
-def authenticate_person():
-    """Find the calling person by their personal bearer token."""
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    token = token.strip()
-    if scheme.lower() != "bearer" or not token:
-        return error_response(
-            "missing-token", "An 'Authorization: Bearer <personal token>' header is required."
-        )
-    session = get_session()
-    if request.endpoint == "reports_api.questionnaire_definitions" and integration_for_token(
-        session, token
-    ):
-        # The questionnaires are public knowledge; integrations may read them too.
-        session.rollback()
-        return None
-    user = user_for_token(session, token)
-    if user is None and request.endpoint in KIOSK_READABLE and _live_kiosk(session, token):
-        session.rollback()
-        return None
-    if user is None:
-        session.rollback()
-        return error_response("invalid-token", "The token is not known, expired or revoked.")
-    session.commit()
-    g.api_user = user
-    return None
-
-
-#: Endpoints a kiosk's own token may read too: a kiosk from another vendor follows the ingest
-#: contract with its own credentials and must learn the question codes and versions to send.
-KIOSK_READABLE = frozenset({"reports_api.questionnaire_definitions"})
-
-
-def _live_kiosk(session, token: str) -> bool:
-    """Whether `token` is the token of a registered kiosk that is not revoked."""
-    kiosk = kiosk_for_token(session, token)
-    return kiosk is not None and kiosk.revoked_at is None
+#: A kiosk from another vendor follows the ingest contract with its own credentials and must learn
+#: the question codes and versions to send; the questionnaires are public knowledge, so the one-stop
+#: software's integrations may read them too.
+bp.before_request(
+    token_required(PERSON, also={"reports_api.questionnaire_definitions": (INTEGRATION, KIOSK)})
+)
 
 
 @bp.after_request
@@ -133,13 +101,6 @@ def questionnaire_definitions():
             ],
         }
     )
-
-
-def _error(description: str) -> dict[str, Any]:
-    return {
-        "description": description,
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RequestError"}}},
-    }
 
 
 #: Component names of the report's types: "Report", "ReportKindReport", "ReportSummary", ...
@@ -242,13 +203,4 @@ OPENAPI_PATHS: dict[str, Any] = {
     },
 }
 
-OPENAPI_COMPONENTS: dict[str, dict[str, Any]] = {
-    "securitySchemes": {
-        "personalToken": {
-            "type": "http",
-            "scheme": "bearer",
-            "description": "A token printed by `sipas collector tokens create EMAIL`",
-        }
-    },
-    "schemas": report_components(),
-}
+OPENAPI_COMPONENTS: dict[str, dict[str, Any]] = {"schemas": report_components()}

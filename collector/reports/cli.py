@@ -12,9 +12,9 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from collector.db import get_session
+from collector.fleet.opening import silent_in
 from collector.i18n import gettext as _
 from collector.mail import MailError, build_message, send
-from collector.opening import silent_in
 from collector.reports import model, service
 from collector.reports.labels import number
 from collector.reports.outcome_tables import outcome_mail_lines

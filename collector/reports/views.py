@@ -24,9 +24,9 @@ from sqlalchemy.orm import Session
 from collector.accounts import role_required
 from collector.accounts.scope import units_visible
 from collector.db import get_db, get_session
+from collector.fleet.opening import silent_in
 from collector.limits import limiter
 from collector.models import ExportJob, User
-from collector.opening import silent_in
 from collector.reports import model, service
 from collector.reports.exports import (
     ExportRefused,

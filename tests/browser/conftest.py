@@ -131,7 +131,7 @@ def seeded_collector(folder: Path, viewer: str, seen: set[str]):
     from collector.accounts.service import add_user
     from collector.db import get_session
     from collector.demo import DEMO_PASSWORD, seed_demo, seed_receipts
-    from collector.kiosks import register_kiosk
+    from collector.fleet.kiosks import register_kiosk
     from collector.limits import limiter
 
     app = collector_app(folder)

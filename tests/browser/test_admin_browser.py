@@ -14,10 +14,10 @@ from PIL import Image
 
 from collector.accounts.service import add_user
 from collector.db import get_db, get_session
-from collector.kiosks import kiosk_for_token
+from collector.fleet.kiosks import kiosk_for_token
+from collector.fleet.opening import parse_hours_spec
 from collector.models import Response, Unit
-from collector.opening import parse_hours_spec
-from collector.receipts.service import integration_for_token
+from collector.receipts.integrations import integration_for_token
 from collector.units import add_unit
 from tests.browser.conftest import LAPTOP, PHONE, LiveServer, collector_app
 

@@ -16,7 +16,7 @@ from PIL import Image
 
 from collector.db import get_db, get_session
 from collector.models import Receipt, Response
-from collector.receipts.service import create_integration
+from collector.receipts.integrations import create_integration
 from collector.units import add_unit
 from tests.browser.conftest import LiveServer, collector_app
 

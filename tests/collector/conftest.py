@@ -26,7 +26,7 @@ from sqlalchemy.engine import make_url
 
 from collector import create_app
 from collector.db import get_db, get_session
-from collector.kiosks import register_kiosk
+from collector.fleet.kiosks import register_kiosk
 from collector.migrate import upgrade
 from collector.units import add_unit
 from shared.chain import GENESIS, response_hash

@@ -10,9 +10,14 @@ import sqlalchemy as sa
 
 from collector.cli import collector
 from collector.db import get_session
+from collector.fleet.opening import (
+    DEFAULT_HOURS,
+    format_hours_spec,
+    hours_from_text,
+    parse_hours_spec,
+)
 from collector.models import AuditEntry, IntegrationToken, Unit
-from collector.opening import DEFAULT_HOURS, format_hours_spec, hours_from_text, parse_hours_spec
-from collector.receipts.service import token_hash
+from collector.receipts.tokens import token_hash
 from tests.factories import csrf_token, issue, login, make_user
 
 ADMIN = "admin@example.org"

@@ -23,7 +23,7 @@ from collector.models import (
     User,
 )
 from collector.procedures.service import save_procedure
-from collector.receipts.service import create_integration
+from collector.receipts.integrations import create_integration
 from tests.collector.conftest import register
 from tests.factories import csrf_token, login, make_token, make_user
 

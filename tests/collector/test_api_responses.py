@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 from collector.api import views
 from collector.db import get_session
+from collector.fleet.kiosks import revoke_kiosk
 from collector.ingest import ingest_batch
-from collector.kiosks import revoke_kiosk
 from collector.models import Answer, Kiosk, KioskChain, Response
 from shared.chain import response_hash
 from shared.db import utcnow

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collector.db import get_session
-from collector.kiosks import revoke_kiosk
+from collector.fleet.kiosks import revoke_kiosk
 from shared import questionnaires
 from tests.collector.conftest import register
 

@@ -15,13 +15,8 @@ from PIL import Image
 from collector.cli import collector
 from collector.db import get_session
 from collector.models import Answer, IntegrationToken, Receipt, Response
-from collector.receipts.service import (
-    ReceiptError,
-    make_token,
-    normalise_dossier,
-    receipt_key,
-    token_signed,
-)
+from collector.receipts.service import ReceiptError, normalise_dossier
+from collector.receipts.tokens import make_token, receipt_key, token_signed
 from shared.qr import qr_png, qr_svg, qr_version
 from tests.collector.conftest import count, scalar
 from tests.factories import (

@@ -15,8 +15,8 @@ import sqlalchemy as sa
 
 from collector.db import get_session
 from collector.models import Receipt, Response, Unit
-from collector.receipts.service import token_hash
 from collector.receipts.settings import app_key
+from collector.receipts.tokens import token_hash
 from shared import questionnaires
 from shared.db import utcnow
 from tests.collector.conftest import count, scalar

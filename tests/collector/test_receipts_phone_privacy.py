@@ -47,7 +47,7 @@ def _new_path(client, itoken, seq: int = 1) -> str:
 
 
 def _receipt(app, path: str) -> tuple[str, object, dict]:
-    from collector.receipts.service import token_hash
+    from collector.receipts.tokens import token_hash
 
     with app.app_context():
         row = get_session().scalar(

@@ -11,14 +11,14 @@ import pytest
 
 from collector.cli import collector
 from collector.db import get_session
-from collector.models import KioskChain, Unit
-from collector.opening import (
+from collector.fleet.opening import (
     DEFAULT_HOURS,
     OpeningHoursError,
     open_minutes,
     parse_hours_spec,
     silent_kiosks,
 )
+from collector.models import KioskChain, Unit
 from collector.tasks import run_silent_check
 from tests.collector.conftest import register
 from tests.factories import login, make_user

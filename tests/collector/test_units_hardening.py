@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from collector.accounts.scope import in_subtree, subtree_ids
 from collector.cli import collector
 from collector.db import get_session
+from collector.fleet.opening import unit_managers
 from collector.models import Unit
-from collector.opening import unit_managers
 from collector.units import MAX_DEPTH, UnitError, move_unit
 from tests.collector.conftest import count
 from tests.factories import csrf_token, login, make_user

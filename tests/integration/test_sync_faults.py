@@ -91,7 +91,7 @@ class Collector:
     def chains(self):
         from collector import create_app
         from collector.db import get_session
-        from collector.kiosks import kiosk_statuses
+        from collector.fleet.status import kiosk_statuses
 
         app = create_app(
             {

@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from collector import create_app
 from collector.accounts.service import add_user, create_token
 from collector.db import get_db, get_session
-from collector.kiosks import register_kiosk
+from collector.fleet.kiosks import register_kiosk
 from collector.migrate import upgrade
 from collector.units import add_unit
 from shared.chain import GENESIS

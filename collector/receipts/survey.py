@@ -1,4 +1,5 @@
-"""The phone survey: `/r/<token>` for a receipt's QR code, `/p/<unit code>` for a counter poster.
+"""The phone survey: `/r/<token>` for a receipt's QR code, `/p/<unit code>` for a counter poster
+(its business functions in `collector.receipts.answers`).
 
 Plain HTML forms built with the kiosk's form builder (`shared.forms`), with its signed CSRF token
 (no cookie needed), working without JavaScript, Vietnamese by default (`?lang=en` for English).
@@ -19,7 +20,6 @@ import functools
 
 from flask import (
     Blueprint,
-    Flask,
     Response,
     abort,
     current_app,
@@ -34,7 +34,7 @@ from markupsafe import Markup
 from collector.db import get_session
 from collector.limits import limiter
 from collector.models import Receipt
-from collector.phone.service import (
+from collector.receipts.answers import (
     BurstRule,
     Unusable,
     check_usable,
@@ -46,36 +46,17 @@ from collector.phone.service import (
     store_poster,
     submit_receipt,
 )
-from collector.receipts.service import receipt_for_token, receipt_key, token_signed
+from collector.receipts.service import receipt_for_token
+from collector.receipts.settings import app_key
+from collector.receipts.tokens import token_signed
 from shared import faces, questionnaires
 from shared.db import utcnow
 from shared.forms import SurveyForm, screens, survey_form, unknown_fields
 from shared.i18n import DEFAULT_LOCALE
 from shared.questionnaires import Questionnaire
 
-DEFAULTS = {
-    #: Requests to /r/... per client address (Flask-Limiter syntax).
-    "PHONE_RATE_LIMIT": "120 per hour",
-    #: Poster submissions per client address.
-    "POSTER_RATE_LIMIT": "5 per 10 minutes",
-    "POSTER_BURST_SIZE": 3,
-    "POSTER_BURST_WINDOW": 600,
-    #: A poster form sent back sooner than this after it was served is flagged suspect.
-    "POSTER_MIN_SECONDS": 5,
-    #: Poster responses of one unit within POSTER_BURST_WINDOW beyond which new ones are flagged.
-    "POSTER_MAX_PER_WINDOW": 30,
-}
-
+#: The blueprint keeps the name it has always had: its endpoints are `phone.survey`, ...
 bp = Blueprint("phone", __name__)
-
-
-def init_app(app: Flask) -> None:
-    for key, value in DEFAULTS.items():
-        app.config.setdefault(key, value)
-
-
-def key() -> bytes:
-    return receipt_key(current_app.secret_key, current_app.config.get("RECEIPT_SECRET"))
 
 
 @bp.url_defaults
@@ -142,11 +123,10 @@ def _posted(form_class: type[SurveyForm], scope: str) -> SurveyForm:
 
 
 def _receipt(token: str, now: dt.datetime) -> Receipt:
-    """The usable receipt of a token, or Unusable (a forged one never reaches the database)."""
-    if not token_signed(key(), token):
-        raise Unusable("forged")
+    """The usable receipt of a token, or Unusable (a forged one never reaches the database:
+    `receipt_for_token` checks the signature first)."""
     session = get_session()
-    return check_usable(session, receipt_for_token(session, key(), token), now)
+    return check_usable(session, receipt_for_token(session, app_key(), token), now)
 
 
 def _see_other(location: str):
@@ -174,7 +154,7 @@ def _is_preview() -> bool:
 def _preview_reply(token: str):
     """What a preview gets: nothing stored, nothing read. A prefetch gets a 503 that a browser
     never keeps (it asks again when the person really opens the link); a HEAD an empty 200."""
-    if not token_signed(key(), token):
+    if not token_signed(app_key(), token):
         raise Unusable("forged")
     reply = Response(status=200 if request.method == "HEAD" else 503)
     reply.headers["Cache-Control"] = "no-store"
@@ -201,7 +181,7 @@ def survey(token: str):
     session.commit()
     if step >= total:
         return render_template(
-            "collector/phone/final.html",
+            "collector/receipts/survey/final.html",
             form=_bind(_final_form(q), f"r:{token}:final"),
             action=url_for(".send", token=token),
             back=url_for(".survey", token=token, step=total - 1),
@@ -210,7 +190,7 @@ def survey(token: str):
     items = screens(q)[step]
     faces, none = _levels()
     return render_template(
-        "collector/phone/screen.html",
+        "collector/receipts/survey/screen.html",
         q=q,
         items=items,
         step=step,
@@ -260,7 +240,7 @@ def send(token: str):
 @bp.get("/phone/thanks")
 def thanks():
     """Thank you."""
-    return render_template("collector/phone/thanks.html")
+    return render_template("collector/receipts/survey/thanks.html")
 
 
 @bp.route("/p/<code>", methods=["GET", "POST"])
@@ -301,7 +281,7 @@ def poster(code: str):
     faces, none = _levels()
     form = _bind(_poster_form(q), scope)
     return render_template(
-        "collector/phone/poster.html",
+        "collector/receipts/survey/poster.html",
         q=q,
         unit=unit,
         form=form,
@@ -318,17 +298,17 @@ def _unusable(exc: Unusable):
     # An expired code's row was just marked so (evidence for the response rate): keep that only.
     session.commit() if exc.reason == "expired" else session.rollback()
     status = {"answered": 409, "expired": 410, "revoked": 410}.get(exc.reason, 404)
-    return render_template("collector/phone/unusable.html", reason=exc.reason), status
+    return render_template("collector/receipts/survey/unusable.html", reason=exc.reason), status
 
 
 @bp.errorhandler(429)
 def _too_many(exc):
     """Too many requests from one client: say so, plainly."""
-    return render_template("collector/phone/unusable.html", reason="too-many"), 429
+    return render_template("collector/receipts/survey/unusable.html", reason="too-many"), 429
 
 
 @bp.errorhandler(400)
 def _bad_form(exc):
     """A form that was not issued here or has expired: nothing stored; start the screen again."""
     get_session().rollback()
-    return render_template("collector/phone/unusable.html", reason="bad-form"), 400
+    return render_template("collector/receipts/survey/unusable.html", reason="bad-form"), 400

@@ -11,9 +11,9 @@ from flask_login import current_user
 from collector.accounts.scope import visible_unit_ids
 from collector.auth import login_required
 from collector.db import get_session
-from collector.kiosks import BROKEN_PER_PAGE, broken_links, kiosk_statuses
+from collector.fleet.opening import silent_kiosks
+from collector.fleet.status import BROKEN_PER_PAGE, broken_links, kiosk_statuses
 from collector.models import Kiosk, User
-from collector.opening import silent_kiosks
 
 bp = Blueprint("kiosks", __name__)
 
