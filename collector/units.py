@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import re
 import unicodedata
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -138,7 +138,7 @@ def _read_rows(
             if parent == code:
                 raise UnitError(N_("unit %(code)s cannot be its own parent"), code=code)
         except UnitError as exc:
-            errors.append((line, _on_line(line, exc)))
+            errors.append((line, on_line(line, exc)))
             continue
         wanted[code] = (line, name, kind, parent)
     return wanted, errors
@@ -169,7 +169,7 @@ def plan_import(
         elif within is not None and not _inside(code, parent, existing, wanted, within):
             problem = UnitError(N_("unit %(code)s is outside the units you administer"), code=code)
         if problem is not None:
-            errors.append((line, _on_line(line, problem)))
+            errors.append((line, on_line(line, problem)))
             del wanted[code]
             if code in existing:
                 parent_of[code] = existing[code].parent.code if existing[code].parent else None
@@ -181,7 +181,7 @@ def plan_import(
             errors.append(
                 (
                     line,
-                    _on_line(
+                    on_line(
                         line,
                         UnitError(
                             N_("unit %(code)s: its parents form a cycle through %(through)s"),
@@ -196,7 +196,7 @@ def plan_import(
     for code in list(wanted):
         if _levels_above(parent_of, code) + heights.get(code, 0) > MAX_DEPTH:
             line = wanted.pop(code)[0]
-            errors.append((line, _on_line(line, _too_deep(code))))
+            errors.append((line, on_line(line, _too_deep(code))))
 
     planned = []
     for code, (line, name, kind, parent) in wanted.items():
@@ -245,7 +245,8 @@ def import_units(
     return summary
 
 
-def _on_line(line: int, problem: UnitError) -> UnitError:
+def on_line(line: int, problem: UnitError) -> UnitError:
+    """A file's problem, with the line it is on."""
     return UnitError(N_("line %(line)d: %(problem)s"), line=line, problem=problem)
 
 
@@ -273,19 +274,28 @@ def _inside(
 
 def read_units_csv(text: str) -> list[dict[str, str | None]]:
     """The rows of a units CSV file (header: code,name,parent,kind)."""
+    return read_csv_rows(text, CSV_COLUMNS)
+
+
+def read_csv_rows(
+    text: str, required: Sequence[str], optional: Sequence[str] = ()
+) -> list[dict[str, str | None]]:
+    """The rows of a CSV file whose header holds every `required` column and perhaps some
+    `optional` ones, each once (the units and the reorganisation files)."""
     reader = csv.DictReader(text.splitlines())
     try:
-        header = tuple(name.strip() for name in reader.fieldnames or ())
-        if set(header) != set(CSV_COLUMNS):
+        header = tuple((name or "").strip() for name in reader.fieldnames or ())
+        allowed = set(required) | set(optional)
+        if not set(required) <= set(header) <= allowed or len(set(header)) != len(header):
             raise UnitError(
                 N_("the CSV header must be %(expected)s, not %(found)s"),
-                expected=",".join(CSV_COLUMNS),
+                expected=",".join(required) + "".join(f"[,{name}]" for name in optional),
                 found=",".join(header),
             )
         return [{k.strip(): v for k, v in row.items() if k is not None} for row in reader]
     except csv.Error:
         # The csv module's own limits (a field over csv.field_size_limit(), a stray quote).
-        raise _on_line(
+        raise on_line(
             reader.line_num,
             UnitError(
                 N_(

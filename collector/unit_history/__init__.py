@@ -4,7 +4,6 @@ the caller commits. How reports count across a change: collector.reports.lineage
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -15,7 +14,7 @@ from sqlalchemy.orm import Session
 from collector.audit import audit
 from collector.models import Unit, UnitLink, User
 from collector.models.units import UNIT_CHANGES
-from collector.units import UnitError
+from collector.units import UnitError, on_line, read_csv_rows
 from shared.i18n import N_
 
 #: The columns of a reorganisation file; `note` (free text, e.g. the old and new names) may
@@ -44,36 +43,10 @@ class ReorganisationSummary:
 
 def read_reorganisation_csv(text: str) -> list[dict[str, str | None]]:
     """The rows of a reorganisation CSV file (header: date,from,to,change[,note])."""
-    reader = csv.DictReader(text.splitlines())
-    try:
-        header = tuple((name or "").strip() for name in reader.fieldnames or ())
-        if not set(CSV_COLUMNS) <= set(header) <= set(CSV_COLUMNS + OPTIONAL_COLUMNS) or len(
-            set(header)
-        ) != len(header):
-            raise UnitError(
-                N_("the CSV header must be %(expected)s, not %(found)s"),
-                expected=",".join(CSV_COLUMNS) + "[,note]",
-                found=",".join(header),
-            )
-        rows = [{k.strip(): v for k, v in row.items() if k is not None} for row in reader]
-    except csv.Error:
-        raise _on_line(
-            reader.line_num,
-            UnitError(
-                N_(
-                    "this line cannot be read as CSV (a field longer than %(num)d characters, "
-                    "or a quote that is not closed)"
-                ),
-                num=csv.field_size_limit(),
-            ),
-        ) from None
+    rows = read_csv_rows(text, CSV_COLUMNS, OPTIONAL_COLUMNS)
     if not rows:
         raise UnitError(N_("the file has no reorganisation rows"))
     return rows
-
-
-def _on_line(line: int, problem: UnitError) -> UnitError:
-    return UnitError(N_("line %(line)d: %(problem)s"), line=line, problem=problem)
 
 
 def plan_reorganisation(
@@ -129,7 +102,7 @@ def plan_reorganisation(
             if units[succ].valid_to is not None:
                 raise UnitError(N_("unit %(code)s ceased already"), code=succ)
         except UnitError as exc:
-            errors.append((line, _on_line(line, exc)))
+            errors.append((line, on_line(line, exc)))
             continue
         seen.add((pred, succ))
         dates.setdefault(day, line)
@@ -141,7 +114,7 @@ def plan_reorganisation(
             errors.append(
                 (
                     dates[day],
-                    _on_line(
+                    on_line(
                         dates[day],
                         UnitError(
                             N_("all rows must have the same date (%(date)s), not %(other)s"),
@@ -185,7 +158,7 @@ def plan_reorganisation(
                 code=link.successor,
             )
         if problem is not None:
-            errors.append((link.line, _on_line(link.line, problem)))
+            errors.append((link.line, on_line(link.line, problem)))
     errors.sort(key=lambda item: item[0])
     effective = next(iter(dates)) if len(dates) == 1 else None
     return planned, effective, errors
