@@ -113,12 +113,13 @@ def record_pages(app, seen: set[str]) -> None:
 
 
 def html_endpoints(app, leave_out: set[str]) -> set[str]:
-    """The endpoints that answer GET (pages), but those that serve files, JSON or images."""
+    """The endpoints that answer GET (pages), but those that serve files, JSON, images or the
+    voice packs' sound clips."""
     return {
         rule.endpoint
         for rule in app.url_map.iter_rules()
         if "GET" in rule.methods
-        and not rule.rule.startswith(("/api/", "/static/"))
+        and not rule.rule.startswith(("/api/", "/static/", "/voices/"))
         and rule.endpoint not in leave_out
     }
 
