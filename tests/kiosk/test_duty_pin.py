@@ -6,26 +6,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-import pytest
 import sqlalchemy as sa
-from werkzeug.security import generate_password_hash
 
 from kiosk import staff
 from kiosk.models import Duty
-from tests.kiosk.conftest import TOKEN
+from tests.kiosk.conftest import WITH_PIN, staff_page
 
-PIN = "2468"
-WITH_PIN = pytest.mark.parametrize(
-    "config_overrides", [{"STAFF_PIN_HASH": generate_password_hash(PIN)}]
-)
 FIELD = re.compile(r'name="(csrf_token|staff_pass)"[^>]*value="([^"]+)"')
-
-
-def pin_page(client) -> str:
-    token = TOKEN.search(client.get("/staff/").get_data(as_text=True)).group(1)
-    page = client.post("/staff/", data={"pin": PIN, "csrf_token": token})
-    assert page.status_code == 200
-    return page.get_data(as_text=True)
 
 
 def duty_fields(page: str) -> dict[str, str]:
@@ -42,7 +29,7 @@ def officer_on_duty(app) -> str | None:
 
 @WITH_PIN
 def test_a_duty_form_is_good_for_one_change(app, client):
-    sent = {**duty_fields(pin_page(client)), "counter": "1", "officer": "CB-07"}
+    sent = {**duty_fields(staff_page(client)), "counter": "1", "officer": "CB-07"}
     first = client.post("/staff/duty", data=sent)
     assert first.status_code == 200 and officer_on_duty(app) == "CB-07"
     # The same post again, or with another code: refused, nothing changes.
@@ -58,7 +45,7 @@ def test_a_duty_form_is_good_for_one_change(app, client):
 
 @WITH_PIN
 def test_a_refused_code_keeps_the_pin_session_but_not_the_form(app, client):
-    sent = {**duty_fields(pin_page(client)), "counter": "1", "officer": "bad code"}
+    sent = {**duty_fields(staff_page(client)), "counter": "1", "officer": "bad code"}
     refused = client.post("/staff/duty", data=sent)
     assert refused.status_code == 400
     assert client.post("/staff/duty", data={**sent, "officer": "CB-07"}).status_code == 403
@@ -71,7 +58,7 @@ def test_a_refused_code_keeps_the_pin_session_but_not_the_form(app, client):
 def test_the_pin_session_ends_after_ten_minutes_whatever_was_done_since(app, client, monkeypatch):
     first = client.post(
         "/staff/duty",
-        data={**duty_fields(pin_page(client)), "counter": "1", "officer": "CB-07"},
+        data={**duty_fields(staff_page(client)), "counter": "1", "officer": "CB-07"},
     )
     chained = {**duty_fields(first.get_data(as_text=True)), "counter": "1", "officer": "CB-09"}
     later = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=staff.DUTY_FORM_SECONDS + 5)
@@ -82,7 +69,7 @@ def test_the_pin_session_ends_after_ten_minutes_whatever_was_done_since(app, cli
 
 @WITH_PIN
 def test_a_duty_form_without_its_pass_is_refused(app, client):
-    fields = duty_fields(pin_page(client))
+    fields = duty_fields(staff_page(client))
     fields.pop("staff_pass", None)
     reply = client.post("/staff/duty", data={**fields, "counter": "1", "officer": "CB-07"})
     assert reply.status_code == 403 and officer_on_duty(app) is None
