@@ -8,22 +8,16 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from collector.models.base import Base
+from collector.models.base import Base, UnitToken
 from collector.models.units import Unit
-from shared.db import utcnow
 
 
-class Kiosk(Base):
+class Kiosk(UnitToken, Base):
+    """A kiosk (`UnitToken`: its unit is the office it serves; it may post for this unit and any
+    unit below it)."""
+
     __tablename__ = "kiosks"
-    __table_args__ = (sa.CheckConstraint("length(token_hash) = 64", name="token_hash_length"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    #: The office the kiosk serves; it may post for this unit and any unit below it.
-    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("units.id"), index=True)
-    label: Mapped[str] = mapped_column(sa.String(100), default="")
-    #: SHA-256 (hex) of the bearer token; the token itself is shown once and never stored.
-    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[dt.datetime | None]
 
     unit: Mapped[Unit] = relationship()

@@ -8,26 +8,19 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from collector.models.base import Base, BigIntKey
+from collector.models.base import Base, BigIntKey, UnitToken
 from collector.models.units import Unit
 from shared.db import utcnow
 
 RECEIPT_STATES = ("issued", "opened", "answered", "expired", "revoked")
 
 
-class IntegrationToken(Base):
+class IntegrationToken(UnitToken, Base):
     """A bearer token for software that issues receipt codes; it acts for a unit and every unit
-    below it."""
+    below it (`UnitToken`)."""
 
     __tablename__ = "integration_tokens"
-    __table_args__ = (sa.CheckConstraint("length(token_hash) = 64", name="token_hash_length"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("units.id"), index=True)
-    label: Mapped[str] = mapped_column(sa.String(100), default="")
-    #: SHA-256 (hex) of the token; the token is printed once and never stored.
-    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[dt.datetime | None]
     revoked_at: Mapped[dt.datetime | None]
 

@@ -28,7 +28,22 @@ RESPONDENTS = "*"
 GRAINS = ("day", "week", "month")
 
 
-class ReportCount(Base):
+class _BucketKey:
+    """The leading primary-key columns of every table of counts: grain, unit, bucket and
+    questionnaire, in that order, before the table's own (`sort_order`)."""
+
+    #: "day", "week" or "month".
+    grain: Mapped[str] = mapped_column(sa.String(8), primary_key=True, sort_order=-1)
+    unit_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("units.id", ondelete="CASCADE"), primary_key=True, sort_order=-1
+    )
+    #: The local day (Asia/Ho_Chi_Minh), the Monday of the local ISO week, or the first day of
+    #: the local month.
+    bucket: Mapped[dt.date] = mapped_column(sa.Date, primary_key=True, sort_order=-1)
+    questionnaire: Mapped[str] = mapped_column(sa.String(32), primary_key=True, sort_order=-1)
+
+
+class ReportCount(_BucketKey, Base):
     """Answers per question (and respondents, code RESPONDENTS) of one bucket, unit,
     questionnaire version, channel and official status."""
 
@@ -46,15 +61,6 @@ class ReportCount(Base):
         {"sqlite_with_rowid": False},
     )
 
-    #: "day", "week" or "month".
-    grain: Mapped[str] = mapped_column(sa.String(8), primary_key=True)
-    unit_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("units.id", ondelete="CASCADE"), primary_key=True
-    )
-    #: The local day (Asia/Ho_Chi_Minh), the Monday of the local ISO week, or the first day of
-    #: the local month.
-    bucket: Mapped[dt.date] = mapped_column(sa.Date, primary_key=True)
-    questionnaire: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
     questionnaire_version: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
     channel: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
     #: A question code, or RESPONDENTS.
@@ -73,7 +79,7 @@ class ReportCount(Base):
     value_sum: Mapped[int] = mapped_column(sa.BigInteger, default=0)
 
 
-class ReportGroupCount(Base):
+class ReportGroupCount(_BucketKey, Base):
     """Responses and their answers per group of one dimension (channel, counter, procedure,
     officer, hour "D-HH", reason) of one bucket, unit, questionnaire and official status.
     `answered`/`satisfied`/`low` count every valid answer of the responses (all questions).
@@ -95,12 +101,6 @@ class ReportGroupCount(Base):
         {"sqlite_with_rowid": False},
     )
 
-    grain: Mapped[str] = mapped_column(sa.String(8), primary_key=True)
-    unit_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("units.id", ondelete="CASCADE"), primary_key=True
-    )
-    bucket: Mapped[dt.date] = mapped_column(sa.Date, primary_key=True)
-    questionnaire: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
     dimension: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
     value: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
     unofficial: Mapped[bool] = mapped_column(primary_key=True)
@@ -117,7 +117,7 @@ class ReportGroupCount(Base):
     answered_sq: Mapped[int] = mapped_column(sa.BigInteger, default=0)
 
 
-class ReportCross(Base):
+class ReportCross(_BucketKey, Base):
     """The respondents' cross-products (`shared.scoring.Cross`) of one bucket, unit,
     questionnaire version, channel and official status: what a respondent-clustered interval
     needs beyond the counts (methodology section 7). Derived like the counts, at the same grains.
@@ -132,12 +132,6 @@ class ReportCross(Base):
         sa.Index("ix_report_cross_grain_bucket", "grain", "bucket"),
     )
 
-    grain: Mapped[str] = mapped_column(sa.String(8), primary_key=True)
-    unit_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("units.id", ondelete="CASCADE"), primary_key=True
-    )
-    bucket: Mapped[dt.date] = mapped_column(sa.Date, primary_key=True)
-    questionnaire: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
     questionnaire_version: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
     channel: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
     unofficial: Mapped[bool] = mapped_column(primary_key=True)
