@@ -35,9 +35,15 @@ class UnitError(TranslatableError):
 
 @dataclass(frozen=True)
 class ImportSummary:
+    """What an import of units or of procedures did."""
+
     added: int
     updated: int
     unchanged: int
+
+    def counts(self) -> dict[str, int]:
+        """The three counts by name, for a message or an audit entry."""
+        return {"added": self.added, "updated": self.updated, "unchanged": self.unchanged}
 
 
 @dataclass(frozen=True)
@@ -237,9 +243,7 @@ def import_units(
         session,
         "units-imported",
         actor,
-        added=summary.added,
-        updated=summary.updated,
-        unchanged=summary.unchanged,
+        **summary.counts(),
         codes=[row.code for row in plan.rows if row.change != "unchanged"][:200],
     )
     return summary

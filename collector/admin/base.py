@@ -116,6 +116,11 @@ def form_text(name: str) -> str:
     return request.form.get(name, "").strip()
 
 
+def form_fields(*names: str) -> list[str]:
+    """The form's fields as sent ("" for one not sent), in the order named."""
+    return [request.form.get(name, "") for name in names]
+
+
 class UploadError(TranslatableError):
     pass
 

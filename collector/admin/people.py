@@ -12,6 +12,7 @@ from collector.admin.base import (
     bp,
     change,
     done,
+    form_fields,
     form_text,
     secret_page,
     units_in_scope,
@@ -47,11 +48,7 @@ def person_add():
     """Add an account with a temporary password, shown once, to be changed at the first login."""
     return change(
         lambda session, actor: invite_user(
-            session,
-            request.form.get("email", ""),
-            request.form.get("role", ""),
-            form_text("unit") or None,
-            actor=actor,
+            session, *form_fields("email", "role"), form_text("unit") or None, actor=actor
         ),
         lambda made: _password_page(*made),
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import render_template, request
 from flask_babel import gettext as _
 
-from collector.admin.base import bp, change, done, uploaded_csv
+from collector.admin.base import bp, change, done, form_fields, uploaded_csv
 from collector.admin.common import acting_user, scope_of
 from collector.db import get_session
 from collector.procedures.service import (
@@ -36,11 +36,7 @@ def procedure_save():
     """Add a procedure or give its code a new name or kind (whole-province administrators)."""
     return change(
         lambda session, actor: save_procedure(
-            session,
-            request.form.get("code", ""),
-            request.form.get("name", ""),
-            request.form.get("kind", ""),
-            actor=actor,
+            session, *form_fields("code", "name", "kind"), actor=actor
         ),
         lambda row: done(
             _("Procedure %(code)s saved: %(name)s.", code=row.code, name=row.name),
@@ -58,9 +54,7 @@ def procedures_import():
         lambda summary: done(
             _(
                 "Procedures added: %(added)d, updated: %(updated)d, unchanged: %(unchanged)d.",
-                added=summary.added,
-                updated=summary.updated,
-                unchanged=summary.unchanged,
+                **summary.counts(),
             ),
             "admin.procedures",
         ),

@@ -214,9 +214,7 @@ def units_import():
             lambda summary: done(
                 _(
                     "Units added: %(added)d, updated: %(updated)d, unchanged: %(unchanged)d.",
-                    added=summary.added,
-                    updated=summary.updated,
-                    unchanged=summary.unchanged,
+                    **summary.counts(),
                 ),
                 "admin.units",
             ),

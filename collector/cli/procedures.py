@@ -40,7 +40,7 @@ def procedures_import(file) -> None:
     summary = change(lambda session: import_procedures(session, file.read()))
     click.echo(
         _("Procedures added: %(added)d, updated: %(updated)d, unchanged: %(unchanged)d.")
-        % {"added": summary.added, "updated": summary.updated, "unchanged": summary.unchanged}
+        % summary.counts()
     )
 
 

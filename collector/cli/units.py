@@ -27,7 +27,7 @@ def units_import(file) -> None:
     summary = change(lambda session: import_units(session, read_units_csv(file.read())))
     click.echo(
         _("Units added: %(added)d, updated: %(updated)d, unchanged: %(unchanged)d.")
-        % {"added": summary.added, "updated": summary.updated, "unchanged": summary.unchanged}
+        % summary.counts()
     )
 
 

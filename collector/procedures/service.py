@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -18,6 +17,7 @@ from collector.accounts.scope import administers_everything
 from collector.audit import audit
 from collector.i18n import TranslatableError
 from collector.models import Procedure, User
+from collector.units import ImportSummary
 from shared.i18n import N_
 from shared.questionnaires import KINDS
 from shared.text import normalise_text
@@ -31,13 +31,6 @@ MAX_ROWS = 20_000
 
 class ProcedureError(TranslatableError):
     """A procedure that cannot be saved; the message says why (and on which CSV line)."""
-
-
-@dataclass(frozen=True)
-class ImportSummary:
-    added: int
-    updated: int
-    unchanged: int
 
 
 def _check_actor(session: Session, actor: User | None) -> None:
@@ -158,15 +151,9 @@ def import_procedures(session: Session, text: str, actor: User | None = None) ->
         else:
             unchanged += 1
     session.flush()
-    audit(
-        session,
-        "procedures-imported",
-        actor,
-        added=added,
-        updated=updated,
-        unchanged=unchanged,
-    )
-    return ImportSummary(added, updated, unchanged)
+    summary = ImportSummary(added, updated, unchanged)
+    audit(session, "procedures-imported", actor, **summary.counts())
+    return summary
 
 
 def list_procedures(session: Session, *, active_only: bool = False) -> list[Procedure]:
