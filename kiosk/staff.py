@@ -182,6 +182,15 @@ def duty_context() -> dict:
     return {"duties": duties(db.session(), now=utcnow()), "duty_form": _duty_form()}
 
 
+def _next_staff_pass(session, now: dt.datetime) -> str:
+    """Spend the form's one-time staff pass (403 when it is not live) and issue the next one, for
+    the rest of the same staff session."""
+    session_end = spend_staff_pass(session, request.form.get("staff_pass", ""), now=now)
+    if session_end is None:
+        abort(403)
+    return issue_staff_pass(session, until=session_end, now=now)
+
+
 @bp.post("/duty")
 def duty():
     """Set (or end, with an empty code) the officer on duty at a counter, until the day ends."""
@@ -195,10 +204,7 @@ def duty():
         abort(400)
     session = db.session()
     now = utcnow()
-    session_end = spend_staff_pass(session, request.form.get("staff_pass", ""), now=now)
-    if session_end is None:
-        abort(403)
-    staff_pass = issue_staff_pass(session, until=session_end, now=now)
+    staff_pass = _next_staff_pass(session, now)
     session.commit()
     error = None
     if valid:
@@ -260,10 +266,7 @@ def read_aloud():
         abort(400)
     session = db.session()
     now = utcnow()
-    session_end = spend_staff_pass(session, request.form.get("staff_pass", ""), now=now)
-    if session_end is None:
-        abort(403)
-    staff_pass = issue_staff_pass(session, until=session_end, now=now)
+    staff_pass = _next_staff_pass(session, now)
     _set_state(session, READ_ALOUD, value, now)
     session.commit()
     return render_template("kiosk/staff.html", **counter_health(), staff_pass=staff_pass)
