@@ -55,26 +55,22 @@ def clip_problems(data: bytes, file: str, *, measure: bool = True) -> tuple[list
             return [Problem("voices_empty", N_("clip %(file)s is empty"), file=file)], measured
         return [Problem("voices_format", N_("clip %(file)s is not Ogg Opus"), file=file)], measured
     seconds = measured["duration"]
-    if seconds > MAX_SECONDS:
-        found.append(
-            Problem(
-                "voices_long",
-                N_("clip %(file)s lasts %(seconds)s s, longer than the limit of %(limit)s s"),
-                file=file,
-                seconds=round(seconds, 1),
-                limit=MAX_SECONDS,
-            )
-        )
-    if seconds < MIN_SECONDS:
-        found.append(
-            Problem(
-                "voices_short",
-                N_("clip %(file)s lasts %(seconds)s s, shorter than the limit of %(limit)s s"),
-                file=file,
-                seconds=round(seconds, 1),
-                limit=MIN_SECONDS,
-            )
-        )
+    for code, message, beyond, limit in (
+        (
+            "voices_long",
+            N_("clip %(file)s lasts %(seconds)s s, longer than the limit of %(limit)s s"),
+            seconds > MAX_SECONDS,
+            MAX_SECONDS,
+        ),
+        (
+            "voices_short",
+            N_("clip %(file)s lasts %(seconds)s s, shorter than the limit of %(limit)s s"),
+            seconds < MIN_SECONDS,
+            MIN_SECONDS,
+        ),
+    ):
+        if beyond:
+            found.append(Problem(code, message, file=file, seconds=round(seconds, 1), limit=limit))
     if measure:
         try:
             level = audio.level(data)
