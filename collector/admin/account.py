@@ -14,6 +14,7 @@ from collector.accounts.service import (
     revoke_token,
     set_weekly_mail,
 )
+from collector.admin.base import change, form_text
 from collector.admin.common import acting_user, form_int
 from collector.db import get_session
 from collector.models import ApiToken
@@ -67,46 +68,54 @@ def password():
     )
 
 
+def _refused(status: int):
+    """A refused change: my account's page again, with the reason."""
+    return lambda exc: _page(status, problem=exc.translate(_))
+
+
+def _saved(message: str):
+    """A stored change: say so on my account's page."""
+
+    def then(_result: object):
+        flash(message)
+        return redirect(url_for("account.index"))
+
+    return then
+
+
 @bp.post("/tokens")
 @role_required()
 def token_create():
     """Create a personal API token; it is shown once."""
-    session = get_session()
-    user = acting_user()
     days = form_int("days", 365)
-    try:
-        row, token = create_token(
-            session, user.email, request.form.get("label", "").strip(), days or None, actor=user
-        )
-    except AccountError as exc:
-        return _page(400, problem=exc.translate(_))
-    session.commit()
-    return _page(new_token=token, new_token_id=row.id)
+    return change(
+        lambda session, user: create_token(
+            session, user.email, form_text("label"), days or None, actor=user
+        ),
+        lambda made: _page(new_token=made[1], new_token_id=made[0].id),
+        refuse=_refused(400),
+    )
 
 
 @bp.post("/tokens/<int:token_id>/revoke")
 @role_required()
 def token_revoke(token_id: int):
     """Revoke one of my tokens."""
-    session = get_session()
-    try:
-        revoke_token(session, token_id, owner=acting_user())
-    except AccountError as exc:
-        return _page(404, problem=exc.translate(_))
-    session.commit()
-    flash(_("The token is revoked."))
-    return redirect(url_for("account.index"))
+    return change(
+        lambda session, user: revoke_token(session, token_id, owner=user),
+        _saved(_("The token is revoked.")),
+        refuse=_refused(404),
+    )
 
 
 @bp.post("/mail")
 @role_required()
 def mail():
     """Whether I receive the Monday report by e-mail."""
-    session = get_session()
-    try:
-        set_weekly_mail(session, acting_user(), request.form.get("weekly_mail") == "1")
-    except AccountError as exc:
-        return _page(400, problem=exc.translate(_))
-    session.commit()
-    flash(_("Your e-mail preference is saved."))
-    return redirect(url_for("account.index"))
+    return change(
+        lambda session, user: set_weekly_mail(
+            session, user, request.form.get("weekly_mail") == "1"
+        ),
+        _saved(_("Your e-mail preference is saved.")),
+        refuse=_refused(400),
+    )

@@ -57,9 +57,11 @@ def change(
     then: Callable[[T], ResponseReturnValue],
     *,
     check: Callable[[User], object] | None = None,
+    refuse: Callable[[TranslatableError], ResponseReturnValue] | None = None,
 ) -> ResponseReturnValue:
     """Check the scope (`check` aborts with 403 or 404), run `call(session, actor)`, commit, and
-    answer with `then(result)`; a refused change answers 400 with its translated reason."""
+    answer with `then(result)`; a refused change answers 400 with its translated reason (or with
+    `refuse(error)`, a page that shows the reason itself)."""
     actor = acting_user()
     if check is not None:
         check(actor)
@@ -67,7 +69,7 @@ def change(
     try:
         result = call(session, actor)
     except TranslatableError as exc:
-        return refused(exc)
+        return (refuse or refused)(exc)
     session.commit()
     return then(result)
 
