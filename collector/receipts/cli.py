@@ -6,17 +6,12 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from collector.db import get_session
-from collector.i18n import TranslatableError, local_time
+from collector.cli.change import change
 from collector.i18n import gettext as _
+from collector.i18n import local_time
 from collector.receipts.integrations import create_integration, revoke_integration
 from collector.receipts.service import issue_receipt, parse_request, revoke_receipt
 from collector.receipts.settings import app_key, public_url
-
-
-def _fail(exc: TranslatableError) -> click.ClickException:
-    return click.ClickException(exc.translate(_))
-
 
 integrations = AppGroup(
     "integrations", help=_("Integration tokens: the one-stop software that issues receipt codes.")
@@ -30,12 +25,7 @@ integrations = AppGroup(
 @click.option("--unit", "unit_code", required=True, help=_("Code of the unit."))
 @click.option("--label", default="", help=_("A name for people, e.g. 'One-stop software'."))
 def integrations_create(unit_code: str, label: str) -> None:
-    session = get_session()
-    try:
-        integration_id, token = create_integration(session, unit_code, label)
-    except TranslatableError as exc:
-        raise _fail(exc) from None
-    session.commit()
+    integration_id, token = change(lambda session: create_integration(session, unit_code, label))
     click.echo(
         _("Integration token %(id)d made for unit %(unit)s and the units below it.")
         % {"id": integration_id, "unit": unit_code}
@@ -47,12 +37,7 @@ def integrations_create(unit_code: str, label: str) -> None:
 @integrations.command("revoke", help=_("Revoke an integration token; receipts it issued stay."))
 @click.argument("integration_id", type=int)
 def integrations_revoke(integration_id: int) -> None:
-    session = get_session()
-    try:
-        revoke_integration(session, integration_id)
-    except TranslatableError as exc:
-        raise _fail(exc) from None
-    session.commit()
+    change(lambda session: revoke_integration(session, integration_id))
     click.echo(_("Integration token %(id)d is revoked.") % {"id": integration_id})
 
 
@@ -87,7 +72,6 @@ def receipts_issue(
 ) -> None:
     if out and not out.lower().endswith((".png", ".svg")):
         raise click.BadParameter(_("the file name must end in .png or .svg"), param_hint="--out")
-    session = get_session()
     body = {
         "dossier": dossier,
         "unit": unit_code,
@@ -96,18 +80,15 @@ def receipts_issue(
         "officer": officer,
         "due_date": due_date,
     }
-    try:
-        issued = issue_receipt(
+    issued = change(
+        lambda session: issue_receipt(
             session,
             parse_request(body),
             key=app_key(),
             public_url=public_url(),
             ttl_days=current_app.config["RECEIPT_TTL_DAYS"],
         )
-    except TranslatableError as exc:
-        session.rollback()
-        raise _fail(exc) from None
-    session.commit()
+    )
     click.echo(
         (_("New rating code") if issued.created else _("This dossier already has a rating code"))
         + ":"
@@ -127,10 +108,5 @@ def receipts_issue(
 @receipts.command("revoke", help=_("Withdraw a receipt's rating code (unless already answered)."))
 @click.argument("token")
 def receipts_revoke(token: str) -> None:
-    session = get_session()
-    try:
-        receipt = revoke_receipt(session, app_key(), token)
-    except TranslatableError as exc:
-        raise _fail(exc) from None
-    session.commit()
+    receipt = change(lambda session: revoke_receipt(session, app_key(), token))
     click.echo(_("Receipt code state: %(state)s.") % {"state": receipt.state})
