@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -175,6 +176,88 @@ def _stop(servers: list[subprocess.Popen]) -> None:
             p.wait()
 
 
+def _demo_env(root: Path, lang: str, collector_url: str) -> dict[str, str]:
+    """The environment of the demo's processes: both instances under `root`, in `lang`."""
+    return {
+        **os.environ,
+        "SIPAS_COLLECTOR_INSTANCE_PATH": str(root / "collector"),
+        "SIPAS_KIOSK_INSTANCE": str(root / "kiosk"),
+        "SIPAS_COLLECTOR_BABEL_DEFAULT_LOCALE": lang,
+        "SIPAS_KIOSK_BABEL_DEFAULT_LOCALE": lang,
+        "SIPAS_COLLECTOR_LOG_FORMAT": "text",
+        "SIPAS_KIOSK_LOG_FORMAT": "text",
+        # The receipt links, the slips and their QR codes point here.
+        "SIPAS_COLLECTOR_PUBLIC_URL": collector_url,
+    }
+
+
+def _start(
+    servers: list[subprocess.Popen],
+    env: dict[str, str],
+    *,
+    host: str,
+    kiosk_port: int,
+    collector_port: int,
+    local_collector: str,
+    _: Callable[[str], str],
+) -> None:
+    """Start the collector (and wait until it answers), its worker and the kiosk, each added to
+    `servers` as soon as it runs, so that a failure stops the ones before it."""
+    servers.append(_server("collector", host, collector_port, env))
+    if not _wait_ready(local_collector, servers[0]):
+        raise click.ClickException(_("The collector did not start; see its messages above."))
+    # The collector's background jobs (exports, counts, silent kiosks, retention) on the
+    # default SQLite queue in the collector's instance folder.
+    servers.append(
+        subprocess.Popen(
+            [sys.executable, "-m", "sipas.cli", "collector", "worker", "--workers", "1"],
+            env=env,
+        )
+    )
+    servers.append(_server("kiosk", host, kiosk_port, env))
+
+
+def _links(
+    root: Path, collector_url: str, kiosk_url: str, _: Callable[[str], str]
+) -> list[tuple[str, str]]:
+    """What the demo offers, each a label and where to open it."""
+    from collector.demo import DEMO_ADMIN, DEMO_COUNTER, DEMO_MANAGER, DEMO_PASSWORD
+
+    receipt_url = _receipt_link(root, collector_url)
+    return [
+        (_("Report:"), f"{collector_url}/reports"),
+        (
+            "",
+            _("log in as %(admin)s (or %(manager)s), password %(password)s")
+            % {"admin": DEMO_ADMIN, "manager": DEMO_MANAGER, "password": DEMO_PASSWORD},
+        ),
+        (_("Methodology:"), f"{collector_url}/methodology"),
+        (_("Kiosk status:"), f"{collector_url}/kiosks/"),
+        (_("Receipt QR link:"), f"{receipt_url}   " + _("(try it on a phone)")),
+        (
+            _("Rating slips:"),
+            f"{collector_url}/counter   "
+            + _("(counter officer %(email)s)") % {"email": DEMO_COUNTER},
+        ),
+        (_("Counter poster:"), f"{collector_url}/p/{DEMO_UNIT}"),
+        (_("Kiosk, counter 1:"), f"{kiosk_url}/c/1"),
+        (_("Kiosk, counter 2:"), f"{kiosk_url}/c/2   " + _("(admin, health, education)")),
+        (
+            _("Kiosk staff page:"),
+            f"{kiosk_url}/staff/   " + _("(PIN %(pin)s)") % {"pin": DEMO_PIN},
+        ),
+        (_("Demo data:"), str(root)),
+    ]
+
+
+def _print_links(lines: list[tuple[str, str]], _: Callable[[str], str]) -> None:
+    width = max(len(label) for label, _value in lines) + 2
+    click.echo("")
+    for label, value in lines:
+        click.echo(f"  {label.ljust(width)}{value}")
+    click.echo("\n  " + _("Press Ctrl-C to stop.") + "\n")
+
+
 def run_demo(
     workdir: str, *, host: str, kiosk_port: int, collector_port: int, lang: str = "vi"
 ) -> None:
@@ -188,17 +271,7 @@ def run_demo(
     # talk over loopback, which does not change when the network does.
     collector_url = f"http://{shown}:{collector_port}"
     local_collector = f"http://{_local_host(host)}:{collector_port}"
-    env = {
-        **os.environ,
-        "SIPAS_COLLECTOR_INSTANCE_PATH": str(root / "collector"),
-        "SIPAS_KIOSK_INSTANCE": str(root / "kiosk"),
-        "SIPAS_COLLECTOR_BABEL_DEFAULT_LOCALE": lang,
-        "SIPAS_KIOSK_BABEL_DEFAULT_LOCALE": lang,
-        "SIPAS_COLLECTOR_LOG_FORMAT": "text",
-        "SIPAS_KIOSK_LOG_FORMAT": "text",
-        # The receipt links, the slips and their QR codes point here.
-        "SIPAS_COLLECTOR_PUBLIC_URL": collector_url,
-    }
+    env = _demo_env(root, lang, collector_url)
     os.environ.update(
         {k: env[k] for k in ("SIPAS_COLLECTOR_INSTANCE_PATH", "SIPAS_KIOSK_INSTANCE")}
     )
@@ -213,51 +286,16 @@ def run_demo(
 
     previous = signal.signal(signal.SIGTERM, _terminate)
     try:
-        servers.append(_server("collector", host, collector_port, env))
-        if not _wait_ready(local_collector, servers[0]):
-            raise click.ClickException(_("The collector did not start; see its messages above."))
-        # The collector's background jobs (exports, counts, silent kiosks, retention) on the
-        # default SQLite queue in the collector's instance folder.
-        servers.append(
-            subprocess.Popen(
-                [sys.executable, "-m", "sipas.cli", "collector", "worker", "--workers", "1"],
-                env=env,
-            )
+        _start(
+            servers,
+            env,
+            host=host,
+            kiosk_port=kiosk_port,
+            collector_port=collector_port,
+            local_collector=local_collector,
+            _=_,
         )
-        servers.append(_server("kiosk", host, kiosk_port, env))
-        kiosk_url = f"http://{shown}:{kiosk_port}"
-        receipt_url = _receipt_link(root, collector_url)
-        from collector.demo import DEMO_ADMIN, DEMO_COUNTER, DEMO_MANAGER, DEMO_PASSWORD
-
-        lines = [
-            (_("Report:"), f"{collector_url}/reports"),
-            (
-                "",
-                _("log in as %(admin)s (or %(manager)s), password %(password)s")
-                % {"admin": DEMO_ADMIN, "manager": DEMO_MANAGER, "password": DEMO_PASSWORD},
-            ),
-            (_("Methodology:"), f"{collector_url}/methodology"),
-            (_("Kiosk status:"), f"{collector_url}/kiosks/"),
-            (_("Receipt QR link:"), f"{receipt_url}   " + _("(try it on a phone)")),
-            (
-                _("Rating slips:"),
-                f"{collector_url}/counter   "
-                + _("(counter officer %(email)s)") % {"email": DEMO_COUNTER},
-            ),
-            (_("Counter poster:"), f"{collector_url}/p/{DEMO_UNIT}"),
-            (_("Kiosk, counter 1:"), f"{kiosk_url}/c/1"),
-            (_("Kiosk, counter 2:"), f"{kiosk_url}/c/2   " + _("(admin, health, education)")),
-            (
-                _("Kiosk staff page:"),
-                f"{kiosk_url}/staff/   " + _("(PIN %(pin)s)") % {"pin": DEMO_PIN},
-            ),
-            (_("Demo data:"), str(root)),
-        ]
-        width = max(len(label) for label, _value in lines) + 2
-        click.echo("")
-        for label, value in lines:
-            click.echo(f"  {label.ljust(width)}{value}")
-        click.echo("\n  " + _("Press Ctrl-C to stop.") + "\n")
+        _print_links(_links(root, collector_url, f"http://{shown}:{kiosk_port}", _), _)
         while all(p.poll() is None for p in servers):
             time.sleep(0.5)
     except KeyboardInterrupt:
