@@ -84,8 +84,8 @@ def _unit_code(body: dict[str, Any], name: str) -> str | None:
     return code
 
 
-def parse_event(body: object) -> EventRequest:
-    """An event from a JSON object (or a CSV row as a dict); the error names what is wrong."""
+def _check_fields(body: object) -> dict[str, Any]:
+    """The body as a dict of known fields, with the three every event needs."""
     if not isinstance(body, dict):
         raise EventError("invalid-item", N_("the event must be a JSON object"))
     unknown = sorted(str(k) for k in set(body) - set(FIELDS))
@@ -96,6 +96,10 @@ def parse_event(body: object) -> EventRequest:
     for name in ("id", "kind", "at"):
         if _text(body, name) is None:
             raise EventError("missing-field", N_("%(field)s is missing"), field=name)
+    return body
+
+
+def _event_id(body: dict[str, Any]) -> str:
     event_id = _text(body, "id") or ""
     if not EVENT_ID_RE.match(event_id):
         raise EventError(
@@ -105,10 +109,12 @@ def parse_event(body: object) -> EventRequest:
     try:
         normalise_dossier(event_id)
     except ReceiptError:
-        pass
-    else:
-        # The dossier code is kept only as an HMAC: an id that is one would store it in clear.
-        raise EventError("invalid-value", N_("id must not be the dossier code"))
+        return event_id
+    # The dossier code is kept only as an HMAC: an id that is one would store it in clear.
+    raise EventError("invalid-value", N_("id must not be the dossier code"))
+
+
+def _kind(body: dict[str, Any]) -> str:
     kind = _text(body, "kind")
     if kind not in DOSSIER_EVENT_KINDS:
         raise EventError(
@@ -117,6 +123,11 @@ def parse_event(body: object) -> EventRequest:
             kind=str(kind)[:32],
             kinds=", ".join(DOSSIER_EVENT_KINDS),
         )
+    return kind
+
+
+def _at(body: dict[str, Any]) -> dt.datetime:
+    """When the event happened, in UTC; the text must carry its offset."""
     at_text = _text(body, "at") or ""
     try:
         at = dt.datetime.fromisoformat(at_text.replace("Z", "+00:00"))
@@ -127,6 +138,11 @@ def parse_event(body: object) -> EventRequest:
             "invalid-value",
             N_("at must be a date and time with its offset, e.g. 2026-03-02T08:30:00+07:00"),
         ) from None
+    return at.astimezone(dt.UTC)
+
+
+def _due_date(body: dict[str, Any], kind: str) -> dt.date | None:
+    """The due date, which a settled event must have (on time or late)."""
     due_text = _text(body, "due_date")
     due_date = None
     if due_text is not None:
@@ -140,6 +156,12 @@ def parse_event(body: object) -> EventRequest:
         raise EventError(
             "missing-field", N_("a settled event needs its due_date (on time or late)")
         )
+    return due_date
+
+
+def _dossier_of(body: dict[str, Any]) -> tuple[str | None, str | None, str | None]:
+    """The receipt token or the dossier code (one of them), and the receiving unit's code, which
+    a dossier code needs."""
     receipt, dossier = _text(body, "receipt"), _text(body, "dossier")
     unit = _unit_code(body, "unit")
     if (receipt is None) == (dossier is None):
@@ -155,14 +177,26 @@ def parse_event(body: object) -> EventRequest:
             raise EventError(
                 "missing-field", N_("a dossier code needs the code of the unit that received it")
             )
+    return receipt, dossier, unit
+
+
+def parse_event(body: object) -> EventRequest:
+    """An event from a JSON object (or a CSV row as a dict); the error names what is wrong (the
+    first problem, its fields checked in this order)."""
+    fields = _check_fields(body)
+    event_id = _event_id(fields)
+    kind = _kind(fields)
+    at = _at(fields)
+    due_date = _due_date(fields, kind)
+    receipt, dossier, unit = _dossier_of(fields)
     return EventRequest(
         event_id=event_id,
         kind=kind,
-        at=at.astimezone(dt.UTC),
+        at=at,
         receipt=receipt,
         dossier=dossier,
         unit=unit,
-        settling_unit=_unit_code(body, "settling_unit"),
+        settling_unit=_unit_code(fields, "settling_unit"),
         due_date=due_date,
     )
 
