@@ -49,6 +49,99 @@ def read_reorganisation_csv(text: str) -> list[dict[str, str | None]]:
     return rows
 
 
+def _row_day(raw_date: str, change: str) -> dt.date:
+    """A row's date, its change checked."""
+    try:
+        day = dt.date.fromisoformat(raw_date)
+    except ValueError:
+        raise UnitError(N_("bad date %(value)r: write it as YYYY-MM-DD"), value=raw_date) from None
+    if change not in UNIT_CHANGES:
+        raise UnitError(
+            N_("bad change %(value)r: one of %(choices)s"),
+            value=change,
+            choices=", ".join(UNIT_CHANGES),
+        )
+    return day
+
+
+def _check_pair(
+    pred: str, succ: str, units: Mapping[str, Unit], linked: set[int], seen: set[tuple[str, str]]
+) -> None:
+    """A row's two units: both exist, differ, are not paired before, and have not ceased."""
+    for code in (pred, succ):
+        if code not in units:
+            raise UnitError(N_("no unit %(code)s"), code=code)
+    if pred == succ:
+        raise UnitError(N_("unit %(code)s cannot follow itself"), code=pred)
+    if (pred, succ) in seen:
+        raise UnitError(
+            N_("units %(code)s and %(other)s appear together twice"),
+            code=pred,
+            other=succ,
+        )
+    if units[pred].valid_to is not None or units[pred].id in linked:
+        raise UnitError(N_("unit %(code)s ceased already"), code=pred)
+    if units[succ].valid_to is not None:
+        raise UnitError(N_("unit %(code)s ceased already"), code=succ)
+
+
+def _date_errors(dates: Mapping[dt.date, int]) -> list[tuple[int, UnitError]]:
+    """Every date but the first one given (each on the line it first stands on)."""
+    if len(dates) <= 1:
+        return []
+    first, *others = sorted(dates, key=dates.get)
+    return [
+        (
+            dates[day],
+            on_line(
+                dates[day],
+                UnitError(
+                    N_("all rows must have the same date (%(date)s), not %(other)s"),
+                    date=first.isoformat(),
+                    other=day.isoformat(),
+                ),
+            ),
+        )
+        for day in others
+    ]
+
+
+def _shape_problem(
+    link: PlannedLink,
+    by_pred: Mapping[str, list[PlannedLink]],
+    by_succ: Mapping[str, list[PlannedLink]],
+) -> UnitError | None:
+    """What is wrong with a good row among the others: a unit that both ceases and follows, more
+    than one kind of change, a merge or renaming into several units, a split into one, a renamed
+    unit's successor with another predecessor."""
+    mine = by_pred[link.predecessor]
+    if link.predecessor in by_succ:
+        return UnitError(
+            N_("unit %(code)s cannot both cease and follow a unit on the same date"),
+            code=link.predecessor,
+        )
+    if len({other.change for other in mine}) > 1:
+        return UnitError(
+            N_("unit %(code)s has more than one kind of change"), code=link.predecessor
+        )
+    if link.change in ("merge", "rename") and len(mine) > 1:
+        return UnitError(
+            N_("unit %(code)s is merged or renamed into one unit only; a split is 'split'"),
+            code=link.predecessor,
+        )
+    if link.change == "split" and len(mine) < 2:
+        return UnitError(
+            N_("unit %(code)s is split into one unit only: that is a merge or a renaming"),
+            code=link.predecessor,
+        )
+    if link.change == "rename" and len(by_succ[link.successor]) > 1:
+        return UnitError(
+            N_("unit %(code)s follows more than one unit: that is a merge, not a renaming"),
+            code=link.successor,
+        )
+    return None
+
+
 def plan_reorganisation(
     session: Session, rows: Iterable[Mapping[str, str | None]]
 ) -> tuple[list[PlannedLink], dt.date | None, list[tuple[int, UnitError]]]:
@@ -69,61 +162,17 @@ def plan_reorganisation(
     linked = set(session.scalars(sa.select(UnitLink.predecessor_id)))
     seen: set[tuple[str, str]] = set()
     for line, row in enumerate(rows, start=2):
-        raw_date = (row.get("date") or "").strip()
-        pred = (row.get("from") or "").strip()
-        succ = (row.get("to") or "").strip()
-        change = (row.get("change") or "").strip()
+        pred, succ, change = ((row.get(name) or "").strip() for name in ("from", "to", "change"))
         try:
-            try:
-                day = dt.date.fromisoformat(raw_date)
-            except ValueError:
-                raise UnitError(
-                    N_("bad date %(value)r: write it as YYYY-MM-DD"), value=raw_date
-                ) from None
-            if change not in UNIT_CHANGES:
-                raise UnitError(
-                    N_("bad change %(value)r: one of %(choices)s"),
-                    value=change,
-                    choices=", ".join(UNIT_CHANGES),
-                )
-            for code in (pred, succ):
-                if code not in units:
-                    raise UnitError(N_("no unit %(code)s"), code=code)
-            if pred == succ:
-                raise UnitError(N_("unit %(code)s cannot follow itself"), code=pred)
-            if (pred, succ) in seen:
-                raise UnitError(
-                    N_("units %(code)s and %(other)s appear together twice"),
-                    code=pred,
-                    other=succ,
-                )
-            if units[pred].valid_to is not None or units[pred].id in linked:
-                raise UnitError(N_("unit %(code)s ceased already"), code=pred)
-            if units[succ].valid_to is not None:
-                raise UnitError(N_("unit %(code)s ceased already"), code=succ)
+            day = _row_day((row.get("date") or "").strip(), change)
+            _check_pair(pred, succ, units, linked, seen)
         except UnitError as exc:
             errors.append((line, on_line(line, exc)))
             continue
         seen.add((pred, succ))
         dates.setdefault(day, line)
         planned.append(PlannedLink(line, pred, succ, change))
-
-    if len(dates) > 1:
-        first, *others = sorted(dates, key=dates.get)
-        for day in others:
-            errors.append(
-                (
-                    dates[day],
-                    on_line(
-                        dates[day],
-                        UnitError(
-                            N_("all rows must have the same date (%(date)s), not %(other)s"),
-                            date=first.isoformat(),
-                            other=day.isoformat(),
-                        ),
-                    ),
-                )
-            )
+    errors.extend(_date_errors(dates))
 
     by_pred: dict[str, list[PlannedLink]] = {}
     by_succ: dict[str, list[PlannedLink]] = {}
@@ -131,32 +180,7 @@ def plan_reorganisation(
         by_pred.setdefault(link.predecessor, []).append(link)
         by_succ.setdefault(link.successor, []).append(link)
     for link in planned:
-        problem = None
-        mine = by_pred[link.predecessor]
-        if link.predecessor in by_succ:
-            problem = UnitError(
-                N_("unit %(code)s cannot both cease and follow a unit on the same date"),
-                code=link.predecessor,
-            )
-        elif len({other.change for other in mine}) > 1:
-            problem = UnitError(
-                N_("unit %(code)s has more than one kind of change"), code=link.predecessor
-            )
-        elif link.change in ("merge", "rename") and len(mine) > 1:
-            problem = UnitError(
-                N_("unit %(code)s is merged or renamed into one unit only; a split is 'split'"),
-                code=link.predecessor,
-            )
-        elif link.change == "split" and len(mine) < 2:
-            problem = UnitError(
-                N_("unit %(code)s is split into one unit only: that is a merge or a renaming"),
-                code=link.predecessor,
-            )
-        elif link.change == "rename" and len(by_succ[link.successor]) > 1:
-            problem = UnitError(
-                N_("unit %(code)s follows more than one unit: that is a merge, not a renaming"),
-                code=link.successor,
-            )
+        problem = _shape_problem(link, by_pred, by_succ)
         if problem is not None:
             errors.append((link.line, on_line(link.line, problem)))
     errors.sort(key=lambda item: item[0])
