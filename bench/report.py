@@ -141,6 +141,28 @@ _CHAINS = (
 )
 
 
+_RESPONSE_COLUMNS = (
+    "id, uuid, kiosk_id, kiosk_seq, unit_id, counter, channel, questionnaire, "
+    "questionnaire_version, started_at, submitted_at, started_at_sent, submitted_at_sent, "
+    "received_at, complete, answers, reasons, comment, flags, prev_hash, hash, chain_ok"
+)
+
+
+def _response_rows(responses, *, uid, when, true):
+    """The responses as rows of _RESPONSE_COLUMNS, each kiosk's numbered from 1; `uid` and `when`
+    write a response's uuid and time, `true` a true value, as the database takes them."""
+    seq: dict[int, int] = {}
+    for rid, unit_id, kind, version, at, ans, flags, reasons in responses:
+        seq[unit_id] = seq.get(unit_id, 0) + 1
+        stamp, sent = when(at), at.isoformat()
+        yield (
+            *(rid, uid(rid), unit_id, seq[unit_id], unit_id, "1", "kiosk", kind, version),
+            *(stamp, stamp, sent, sent, stamp, true),
+            *(json.dumps(ans), json.dumps(reasons), None, json.dumps(flags)),
+            *("0" * 64, f"{rid:064x}", true),
+        )
+
+
 def load_sqlite(path: Path, units, responses, answers) -> None:
     from collector.migrate import upgrade
 
@@ -158,44 +180,14 @@ def load_sqlite(path: Path, units, responses, answers) -> None:
         "INSERT INTO kiosks (id, unit_id, label, token_hash, created_at) VALUES (?,?,?,?,?)",
         [(u[0], u[0], "bench", f"{u[0]:064x}", created) for u in rated],
     )
-    seq: dict[int, int] = {}
-
-    def rows():
-        for rid, unit_id, kind, version, at, ans, flags, reasons in responses:
-            seq[unit_id] = seq.get(unit_id, 0) + 1
-            stamp = at.strftime("%Y-%m-%d %H:%M:%S.%f")
-            sent = at.isoformat()
-            yield (
-                rid,
-                uuid.UUID(int=rid).hex,
-                unit_id,
-                seq[unit_id],
-                unit_id,
-                "1",
-                "kiosk",
-                kind,
-                version,
-                stamp,
-                stamp,
-                sent,
-                sent,
-                stamp,
-                1,
-                json.dumps(ans),
-                json.dumps(reasons),
-                None,
-                json.dumps(flags),
-                "0" * 64,
-                f"{rid:064x}",
-                1,
-            )
-
     con.executemany(
-        "INSERT INTO responses (id, uuid, kiosk_id, kiosk_seq, unit_id, counter, channel, "
-        "questionnaire, questionnaire_version, started_at, submitted_at, started_at_sent, "
-        "submitted_at_sent, received_at, complete, answers, reasons, comment, flags, prev_hash, "
-        "hash, chain_ok) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-        rows(),
+        f"INSERT INTO responses ({_RESPONSE_COLUMNS}) VALUES ({', '.join('?' * 22)})",
+        _response_rows(
+            responses,
+            uid=lambda rid: uuid.UUID(int=rid).hex,
+            when=lambda at: at.strftime("%Y-%m-%d %H:%M:%S.%f"),
+            true=1,
+        ),
     )
     ids, codes, values = answers
     con.executemany(
@@ -228,42 +220,11 @@ def load_postgres(url: str, units, responses, answers) -> None:
             for x in units:
                 if x[5]:
                     cp.write_row((x[0], x[0], "bench", f"{x[0]:064x}", created))
-        seq: dict[int, int] = {}
-        with cur.copy(
-            "COPY responses (id, uuid, kiosk_id, kiosk_seq, unit_id, counter, channel, "
-            "questionnaire, questionnaire_version, started_at, submitted_at, started_at_sent, "
-            "submitted_at_sent, received_at, complete, answers, reasons, comment, flags, "
-            "prev_hash, hash, chain_ok) FROM STDIN"
-        ) as cp:
-            for rid, unit_id, kind, version, at, ans, flags, reasons in responses:
-                seq[unit_id] = seq.get(unit_id, 0) + 1
-                sent = at.isoformat()
-                cp.write_row(
-                    (
-                        rid,
-                        uuid.UUID(int=rid),
-                        unit_id,
-                        seq[unit_id],
-                        unit_id,
-                        "1",
-                        "kiosk",
-                        kind,
-                        version,
-                        at,
-                        at,
-                        sent,
-                        sent,
-                        at,
-                        True,
-                        json.dumps(ans),
-                        json.dumps(reasons),
-                        None,
-                        json.dumps(flags),
-                        "0" * 64,
-                        f"{rid:064x}",
-                        True,
-                    )
-                )
+        with cur.copy(f"COPY responses ({_RESPONSE_COLUMNS}) FROM STDIN") as cp:
+            for row in _response_rows(
+                responses, uid=lambda rid: uuid.UUID(int=rid), when=lambda at: at, true=True
+            ):
+                cp.write_row(row)
         ids, codes, values = answers
         with cur.copy("COPY answers (response_id, code, value) FROM STDIN") as cp:
             for row in zip(ids, codes, values, strict=True):
