@@ -62,7 +62,14 @@ sys.path[:] = [str(ROOT)] + [p for p in sys.path if p and Path(p).resolve() != H
 
 import requests  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
-from _common import exit_on_sigterm, free_port, percentile, stop_group, table  # noqa: E402
+from _common import (  # noqa: E402
+    exit_on_sigterm,
+    free_port,
+    percentile,
+    run_threads,
+    stop_group,
+    table,
+)
 
 from shared import questionnaires  # noqa: E402
 from shared.chain import GENESIS, response_hash  # noqa: E402
@@ -633,11 +640,17 @@ def post_all(
         else:
             work = zip(stream.bodies, stream.batches, strict=True)
         for body, batch in work:
-            t0 = time.perf_counter()
-            reply = http.post(f"{base}/api/v1/responses", data=body, headers=headers, timeout=120)
-            latencies.append(time.perf_counter() - t0)
-            if reply.status_code != 200:
-                errors.append(f"kiosk {stream.index}: HTTP {reply.status_code} {reply.text[:200]}")
+            reply = _timed_post(
+                http,
+                f"{base}/api/v1/responses",
+                stream,
+                latencies,
+                errors,
+                data=body,
+                headers=headers,
+                timeout=120,
+            )
+            if reply is None:
                 return
             statuses = [r["status"] for r in reply.json()["results"]]
             if len(statuses) != len(batch) or set(statuses) != {"accepted"}:
@@ -648,15 +661,22 @@ def post_all(
     return _run_clients(client, streams, errors), latencies
 
 
+def _timed_post(http, url: str, stream: KioskStream, latencies: list, errors: list, **kwargs):
+    """POST to `url`, its time added to `latencies`; the reply, or None (the HTTP error added to
+    `errors`) unless it is 200."""
+    t0 = time.perf_counter()
+    reply = http.post(url, **kwargs)
+    latencies.append(time.perf_counter() - t0)
+    if reply.status_code != 200:
+        errors.append(f"kiosk {stream.index}: HTTP {reply.status_code} {reply.text[:200]}")
+        return None
+    return reply
+
+
 def _run_clients(client, streams: list[KioskStream], errors: list[str]) -> float:
-    """Run `client(stream)` in one thread per kiosk; the seconds they took, or the first errors."""
-    threads = [threading.Thread(target=client, args=(s,), daemon=True) for s in streams]
-    start = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    seconds = time.perf_counter() - start
+    """Run `client(stream)` in one thread per kiosk (`_common.run_threads`); the seconds they
+    took, or the first errors."""
+    seconds = run_threads(len(streams), lambda n: client(streams[n]))
     if errors:
         raise RuntimeError("; ".join(errors[:4]))
     return seconds
@@ -681,11 +701,17 @@ def post_heartbeats(
                 "last_seq": stream.count + len(stream.single_batches),
                 "clock": dt.datetime.now(dt.UTC).isoformat(timespec="microseconds"),
             }
-            t0 = time.perf_counter()
-            reply = http.post(f"{base}/api/v1/heartbeat", json=body, headers=headers, timeout=60)
-            latencies.append(time.perf_counter() - t0)
-            if reply.status_code != 200:
-                errors.append(f"kiosk {stream.index}: HTTP {reply.status_code} {reply.text[:200]}")
+            reply = _timed_post(
+                http,
+                f"{base}/api/v1/heartbeat",
+                stream,
+                latencies,
+                errors,
+                json=body,
+                headers=headers,
+                timeout=60,
+            )
+            if reply is None:
                 return
 
     return _run_clients(client, streams, errors), latencies

@@ -645,6 +645,11 @@ def _failures(run: Run) -> str:
     return f", {len(run.errors)} failed" if run.errors else ""
 
 
+def _timings(samples, per_s: float) -> tuple[str, str, str]:
+    """The p50 and p99 of `samples` in ms, and the rate per second, as the table writes them."""
+    return fmt(samples.ms(50)), fmt(samples.ms(99)), fmt(per_s)
+
+
 def report(pairs: list[Pair], memory: list[Memory], pandas: bool, pages) -> str:
     headers = ["setting", "p50 ms", "p99 ms", "per s", "p99/base", "rate/base"]
     headers += ["measured", "target", "result"]
@@ -662,9 +667,7 @@ def report(pairs: list[Pair], memory: list[Memory], pandas: bool, pages) -> str:
         ok = (not k.errors, "errors")
         row(
             f"{pair.setting}: kiosk tap (POST)",
-            fmt(k.taps.ms(50)),
-            fmt(k.taps.ms(99)),
-            fmt(k.taps_per_s),
+            *_timings(k.taps, k.taps_per_s),
             fmt(tap_p99, 2),
             fmt(tap_rate, 2),
             f"{len(k.taps)} taps{_failures(k)}",
@@ -675,9 +678,7 @@ def report(pairs: list[Pair], memory: list[Memory], pandas: bool, pages) -> str:
         )
         row(
             f"{pair.setting}: kiosk screen (GET+POST)",
-            fmt(k.screens.ms(50)),
-            fmt(k.screens.ms(99)),
-            fmt(k.surveys_per_s),
+            *_timings(k.screens, k.surveys_per_s),
             fmt(scr_p99, 2),
             fmt(scr_rate, 2),
             f"{k.surveys} responses",
@@ -686,9 +687,7 @@ def report(pairs: list[Pair], memory: list[Memory], pandas: bool, pages) -> str:
         )
         row(
             f"{pair.setting}: bare tap (POST)",
-            fmt(b.taps.ms(50)),
-            fmt(b.taps.ms(99)),
-            fmt(b.taps_per_s),
+            *_timings(b.taps, b.taps_per_s),
             "1",
             "1",
             f"{len(b.taps)} inserts{_failures(b)}",
@@ -696,9 +695,7 @@ def report(pairs: list[Pair], memory: list[Memory], pandas: bool, pages) -> str:
         )
         row(
             f"{pair.setting}: bare screen (GET+POST)",
-            fmt(b.screens.ms(50)),
-            fmt(b.screens.ms(99)),
-            fmt(b.surveys_per_s),
+            *_timings(b.screens, b.surveys_per_s),
             "1",
             "1",
             f"{b.surveys} surveys",
