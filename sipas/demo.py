@@ -160,11 +160,18 @@ def _wait_ready(url: str, proc: subprocess.Popen, timeout: float = 60) -> bool:
 
 def _server(name: str, host: str, port: int, env: dict[str, str]) -> subprocess.Popen:
     command = [sys.executable, "-m", "sipas.cli", name, "run", "--host", host, "--port", str(port)]
-    return subprocess.Popen(command, env=env)
+    return _spawn(command, env)
+
+
+def _spawn(command: list[str], env: dict[str, str]) -> subprocess.Popen:
+    """A server in a process group of its own, so that `_stop` can end it with the workers it
+    forks (Ctrl-C reaches the demo, which stops each server)."""
+    return subprocess.Popen(command, env=env, process_group=0)
 
 
 def _stop(servers: list[subprocess.Popen]) -> None:
-    """As Ctrl-C does: SIGINT to each server still running, then a kill after ten seconds."""
+    """As Ctrl-C does: SIGINT to each server still running, then, after ten seconds, a kill of
+    its whole process group; what a server forked and left behind is killed with it."""
     for p in servers:
         if p.poll() is None:
             p.send_signal(signal.SIGINT)
@@ -174,6 +181,10 @@ def _stop(servers: list[subprocess.Popen]) -> None:
         except subprocess.TimeoutExpired:
             p.kill()
             p.wait()
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass  # the group is gone: the server ended with every process it forked
 
 
 def _demo_env(root: Path, lang: str, collector_url: str) -> dict[str, str]:
@@ -209,10 +220,7 @@ def _start(
     # The collector's background jobs (exports, counts, silent kiosks, retention) on the
     # default SQLite queue in the collector's instance folder.
     servers.append(
-        subprocess.Popen(
-            [sys.executable, "-m", "sipas.cli", "collector", "worker", "--workers", "1"],
-            env=env,
-        )
+        _spawn([sys.executable, "-m", "sipas.cli", "collector", "worker", "--workers", "1"], env)
     )
     servers.append(_server("kiosk", host, kiosk_port, env))
 
