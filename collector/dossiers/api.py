@@ -10,7 +10,8 @@ from flask import Blueprint, g, jsonify
 from collector.api.errors import error_response
 from collector.api.views import json_body
 from collector.db import get_session
-from collector.dossiers.service import MAX_EVENTS, Recorder
+from collector.dossiers.parse import MAX_EVENTS
+from collector.dossiers.service import Recorder
 from collector.models.dossiers import DOSSIER_EVENT_KINDS
 from collector.problems import EVENT_PROBLEMS
 from collector.receipts.api import integration_api, mark_used

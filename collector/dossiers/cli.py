@@ -10,7 +10,8 @@ import click
 from flask.cli import AppGroup
 
 from collector.db import get_session
-from collector.dossiers.service import FIELDS, EventError, Recorder
+from collector.dossiers.parse import FIELDS, EventError
+from collector.dossiers.service import Recorder
 from collector.i18n import gettext as _
 from collector.receipts.settings import app_key
 from shared.i18n import N_

@@ -393,13 +393,8 @@ def recount_day(session: Session, day: dt.date, up_to: int) -> None:
     _count(session, where, params, grains=("day",))
 
 
-def first_day(grain: str, day: dt.date) -> dt.date:
-    """The bucket of `grain` holding `day`: the Monday of its ISO week, or its month's first day."""
-    if grain == "week":
-        return day - dt.timedelta(days=day.weekday())
-    if grain == "month":
-        return day.replace(day=1)
-    return day
+#: The bucket of a grain holding a day (the counts and the cross-products are bucketed alike).
+first_day = cross.first_day
 
 
 def resum(session: Session, grain: str, first: dt.date) -> None:

@@ -141,7 +141,8 @@ def _day(value) -> dt.date:
     return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
 
 
-def _first_day(grain: str, day: dt.date) -> dt.date:
+def first_day(grain: str, day: dt.date) -> dt.date:
+    """The bucket of `grain` holding `day`: the Monday of its ISO week, or its month's first day."""
     if grain == "week":
         return day - dt.timedelta(days=day.weekday())
     if grain == "month":
@@ -306,7 +307,7 @@ def count_batch(session: Session, batch: str, grains: Sequence[str]) -> None:
         session.execute(sa.text(f"CREATE INDEX ix_{batch}_bucket ON {batch} (bucket)"))
     weeks: dict[dt.date, list[dt.date]] = defaultdict(list)
     for day in days:
-        weeks[_first_day("week", day)].append(day)
+        weeks[first_day("week", day)].append(day)
     pending: dict[str, dict[dt.date, dict[Key, _Row]]] = {g: {} for g in grains if g != "day"}
     answers_query = sa.text(
         f"SELECT b.id, a.code, a.value FROM {batch} b "  # noqa: S608
@@ -337,7 +338,7 @@ def count_batch(session: Session, batch: str, grains: Sequence[str]) -> None:
             if "day" in grains:
                 _write(session, "day", day, rows)
             for grain, open_buckets in pending.items():
-                target = open_buckets.setdefault(_first_day(grain, day), {})
+                target = open_buckets.setdefault(first_day(grain, day), {})
                 for key, row in rows.items():
                     target[key] = target[key].plus(row) if key in target else row
         # A week is complete after its days; a month once the next days are past it.

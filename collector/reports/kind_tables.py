@@ -16,7 +16,7 @@ from collector.reports.labels import (
     verdict_label,
     verdict_text,
 )
-from collector.reports.tables_cells import Table, ci_cells, day, r2, yes
+from collector.reports.tables_cells import Table, ci_cells, day, r2, summary_head, yes
 
 
 def summary_table(report: model.Report) -> Table:
@@ -247,13 +247,7 @@ def _kind_heads_b(rows: dict[str, list[list[Any]]]) -> list[Table]:
                 _("Code"),
                 _("Unit"),
                 _("Own responses"),
-                _("Index (%)"),
-                _("Interval (95%), low"),
-                _("Interval (95%), high"),
-                _("Responses with an answer (n)"),
-                _("Responses"),
-                _("Parts"),
-                _("Verdict"),
+                *summary_head(),
                 _("Previous period (%)"),
                 _("Change (points)"),
                 _("Pooled (too few responses)"),

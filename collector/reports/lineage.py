@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import pandas as pd
 import sqlalchemy as sa
@@ -196,24 +196,11 @@ def lineage_of(
             seen.add(unit)
         return unit
 
-    def reaches_scope(unit: int) -> bool:
-        """Whether any chain of successors from `unit` (or the unit) is in the report."""
-        todo, seen = [unit], {unit}
-        while todo:
-            here = todo.pop()
-            if here in scope:
-                return True
-            for succ, _, _ in by_pred.get(here, ()):
-                if succ not in seen:
-                    seen.add(succ)
-                    todo.append(succ)
-        return False
-
     # Every predecessor that may concern the report, read as the unit that follows it.
     target: dict[int, int] = {}
     unassigned: set[int] = set()
     for pred, follows in by_pred.items():
-        if not reaches_scope(pred):
+        if not _reaches_scope(pred, scope, by_pred):
             continue
         end = final(pred)
         if end != pred and end in scope:
@@ -226,15 +213,7 @@ def lineage_of(
             unassigned.add(pred)
             if pred not in scope:
                 target[pred] = UNASSIGNED
-    extra_roots = [p for p in target if p not in scope]
-    extra: set[int] = set()
-    if extra_roots:
-        for root in extra_roots:
-            for unit in subtree_ids(session, [root]) - scope:
-                extra.add(unit)
-                if unit not in target:
-                    end = final(unit)
-                    target[unit] = end if end != unit and end in scope else target[root]
+    extra = _below_outside(session, target, scope, final)
     changes, codes = _changes(session, links, target, unassigned, scope, buckets)
     return Lineage(
         target=target,
@@ -243,6 +222,35 @@ def lineage_of(
         changes=changes,
         codes=codes,
     )
+
+
+def _reaches_scope(unit: int, scope: set[int], by_pred: dict[int, list]) -> bool:
+    """Whether any chain of successors from `unit` (or the unit) is in the report."""
+    todo, seen = [unit], {unit}
+    while todo:
+        here = todo.pop()
+        if here in scope:
+            return True
+        for succ, _, _ in by_pred.get(here, ()):
+            if succ not in seen:
+                seen.add(succ)
+                todo.append(succ)
+    return False
+
+
+def _below_outside(
+    session: Session, target: dict[int, int], scope: set[int], final: Callable[[int], int]
+) -> set[int]:
+    """The units below the predecessors outside the report's tree, each read as the unit that
+    follows it or, failing that, as its predecessor is (added to `target`)."""
+    extra: set[int] = set()
+    for root in [p for p in target if p not in scope]:
+        for unit in subtree_ids(session, [root]) - scope:
+            extra.add(unit)
+            if unit not in target:
+                end = final(unit)
+                target[unit] = end if end != unit and end in scope else target[root]
+    return extra
 
 
 def _split_successor(session: Session, unit: int, successors: list[int]) -> int | None:

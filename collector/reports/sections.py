@@ -174,34 +174,32 @@ def _local(value) -> object:
 
 def lists(data: ReportData, units: Units, settings: model.Settings):
     code_of = dict(zip(units.ids.tolist(), units.codes, strict=True))
-    comments = (
-        tuple(
-            model.Comment(
+
+    def listed(frame: pd.DataFrame, make) -> tuple:
+        """The first MAX_LISTED rows of `frame`, each made with its time in local time and its
+        unit's code (or id, for a unit no longer in the tree)."""
+        return tuple(
+            make(
+                row,
                 time=_local(row.local_time),
                 unit=code_of.get(int(row.unit_id), str(row.unit_id)),
                 kind=str(row.kind),
-                comment=str(row.comment),
             )
-            for row in data.comments.head(MAX_LISTED).itertuples()
+            for row in frame.head(MAX_LISTED).itertuples()
         )
-        if not data.comments.empty
-        else ()
+
+    comments = listed(
+        data.comments, lambda row, **common: model.Comment(**common, comment=str(row.comment))
     )
-    left_rows = (
-        tuple(
-            model.LeftOutRow(
-                time=_local(row.local_time),
-                unit=code_of.get(int(row.unit_id), str(row.unit_id)),
-                kind=str(row.kind),
-                channel=str(row.channel),
-                counter=None if pd.isna(row.counter) else normalise_text(str(row.counter)),
-                suspect=bool(row.suspect),
-                broken=bool(row.broken),
-            )
-            for row in data.left_out.head(MAX_LISTED).itertuples()
-        )
-        if not data.left_out.empty
-        else ()
+    left_rows = listed(
+        data.left_out,
+        lambda row, **common: model.LeftOutRow(
+            **common,
+            channel=str(row.channel),
+            counter=None if pd.isna(row.counter) else normalise_text(str(row.counter)),
+            suspect=bool(row.suspect),
+            broken=bool(row.broken),
+        ),
     )
     left_out = model.LeftOut(
         suspect=int(data.left_out_suspect),

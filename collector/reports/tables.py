@@ -25,7 +25,7 @@ from collector.reports.labels import (
     weekday_label,
 )
 from collector.reports.outcome_tables import outcome_tables
-from collector.reports.tables_cells import Table, ci_cells, day, r2, yes
+from collector.reports.tables_cells import Table, ci_cells, day, r2, summary_head, yes
 
 
 def _figures() -> list[str]:
@@ -257,13 +257,7 @@ def _receipt_tables(report: model.Report) -> list[Table]:
             [
                 _("Kind of service"),
                 _("Channel"),
-                _("Index (%)"),
-                _("Interval (95%), low"),
-                _("Interval (95%), high"),
-                _("Responses with an answer (n)"),
-                _("Responses"),
-                _("Parts"),
-                _("Verdict"),
+                *summary_head(),
                 _("Suspicious, left out"),
                 _("Verdict in words"),
             ],

@@ -21,6 +21,19 @@ def ci_cells(ci: Sequence[float] | None) -> list[float | None]:
     return [r2(ci[0]), r2(ci[1])] if ci else [None, None]
 
 
+def summary_head() -> list[str]:
+    """The headers of a summary's columns where a table lists summaries (units, channels)."""
+    return [
+        _("Index (%)"),
+        _("Interval (95%), low"),
+        _("Interval (95%), high"),
+        _("Responses with an answer (n)"),
+        _("Responses"),
+        _("Parts"),
+        _("Verdict"),
+    ]
+
+
 # -- labels (collector.reports.labels; imported here for the renderers' callers) ---------------
 
 
