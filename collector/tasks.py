@@ -122,8 +122,8 @@ def run_export(app: Flask, job_id: str) -> str:
         prune_user_files,
         write_raw_xlsx,
     )
+    from collector.reports.periods import Period
     from collector.reports.service import reader_rights
-    from collector.reports.weeks import Week
 
     with app.app_context():
         session = get_session()
@@ -141,8 +141,8 @@ def run_export(app: Flask, job_id: str) -> str:
                 rows = write_raw_xlsx(
                     session,
                     job.unit_id,
-                    Week.parse(job.first_week),
-                    Week.parse(job.last_week),
+                    Period.parse_week(job.first_week),
+                    Period.parse_week(job.last_week),
                     job_file(directory, job.id),
                     rights is not None and rights.officers,
                     rights is not None and rights.comments,
