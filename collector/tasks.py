@@ -14,7 +14,8 @@ schedule (crontab fields in local time, the SCHEDULE_* keys): the refresh of the
 the silent-kiosk check and its mails, the retention policy with the clean-up of export files and of
 lost jobs, and the Monday report mail. Reports only read the counts.
 
-Each job opens an app context and owns its transaction, as a CLI command does. What a user sees of
+Each job owns its transaction, as a CLI command does (the refresh of the counts in a session of
+its own, the others in an app context). What a user sees of
 a job is kept in the database (`export_jobs`), not in the queue, so every instance reports it.
 """
 
