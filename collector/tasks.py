@@ -15,8 +15,8 @@ the silent-kiosk check and its mails, the retention policy with the clean-up of 
 lost jobs, and the Monday report mail. Reports only read the counts.
 
 Each job owns its transaction, as a CLI command does (the refresh of the counts in a session of
-its own, the others in an app context). What a user sees of
-a job is kept in the database (`export_jobs`), not in the queue, so every instance reports it.
+its own, the others in an app context). What a user sees of a job is kept in the database
+(`export_jobs`), not in the queue, so every instance reports it.
 """
 
 from __future__ import annotations
