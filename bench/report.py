@@ -379,12 +379,12 @@ def exports(url: str, instance: str) -> dict:
     from collector import create_app
     from collector.db import get_session
     from collector.reports.exports import stream_raw_csv, write_raw_xlsx
-    from collector.reports.weeks import Week
+    from collector.reports.periods import Period
 
     app = create_app(
         {"TESTING": True, "SECRET_KEY": "b", "DATABASE_URL": url, "INSTANCE_PATH": instance}
     )
-    last = Week.parse(WEEK)
+    last = Period.parse_week(WEEK)
     out = {}
     with app.test_request_context("/"):
         session = get_session()

@@ -20,7 +20,7 @@ from collector.fleet.kiosks import register_kiosk
 from collector.ingest import ingest_batch
 from collector.models import Kiosk, Unit
 from collector.procedures.service import save_procedure
-from collector.reports.weeks import ZONE, Week, local_today
+from collector.reports.periods import ZONE, Period, local_today
 from collector.units import add_unit
 from shared import questionnaires
 from shared.chain import GENESIS, response_hash
@@ -112,7 +112,7 @@ def _ratings(
     kiosk: ChainedKiosk,
     kind: str,
     base: float,
-    week: Week,
+    week: Period,
     index: int,
     now: dt.datetime,
 ) -> list[dict[str, Any]]:
@@ -127,7 +127,7 @@ def _ratings(
         day = rng.choices(range(7), weights=(10, 9, 9, 9, 8, 3, 0.5))[0]
         minute = rng.randint(7 * 60 + 30, 17 * 60)
         local = dt.datetime.combine(
-            week.monday + dt.timedelta(days=day), dt.time(minute // 60, minute % 60), ZONE
+            week.start + dt.timedelta(days=day), dt.time(minute // 60, minute % 60), ZONE
         ) + dt.timedelta(seconds=rng.randint(0, 59))
         if local > now:
             continue
@@ -166,7 +166,7 @@ def _ratings(
         )
     if kind == "admin" and index == 9 and kiosk.unit == "00010.MC":
         # A burst of perfect scores in a minute: the kiosk flags them, the reports leave them out.
-        at = dt.datetime.combine(week.monday + dt.timedelta(days=2), dt.time(10, 0), ZONE)
+        at = dt.datetime.combine(week.start + dt.timedelta(days=2), dt.time(10, 0), ZONE)
         for i in range(12):
             out.append(
                 {
@@ -205,7 +205,7 @@ def seed_demo(session: Session, *, weeks: int = 12, seed: int = 0) -> None:
     for code, name, kind in PROCEDURES:
         save_procedure(session, code, name, kind)
     now = dt.datetime.now(ZONE)
-    this_week = Week.containing(local_today())
+    this_week = Period.containing("week", local_today())
     for code, _, _, _, kind, base in UNITS:
         if kind is None:
             continue

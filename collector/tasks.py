@@ -8,12 +8,15 @@ The queue is one config key, QUEUE_URL:
 - `immediate`: every job runs inside the process that asks for it (no worker; periodic jobs do not
   run). For a single-process try-out only.
 
-Jobs: the raw XLSX export (asked for by a user), and on a schedule (crontab fields in local time,
-the SCHEDULE_* keys): the refresh of the report counts, the silent-kiosk check and its mails, the
-retention policy with the clean-up of export files and of lost jobs, and the Monday report mail.
+Jobs: the raw XLSX export (asked for by a user), the refresh of the report counts asked for after
+each commit that stored responses (`request_refresh`: at most one waits in the queue), and on a
+schedule (crontab fields in local time, the SCHEDULE_* keys): the refresh of the report counts,
+the silent-kiosk check and its mails, the retention policy with the clean-up of export files and of
+lost jobs, and the Monday report mail. Reports only read the counts.
 
-Each job opens an app context and owns its transaction, as a CLI command does. What a user sees of
-a job is kept in the database (`export_jobs`), not in the queue, so every instance reports it.
+Each job owns its transaction, as a CLI command does (the refresh of the counts in a session of
+its own, the others in an app context). What a user sees of a job is kept in the database
+(`export_jobs`), not in the queue, so every instance reports it.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import logging
 import os
 import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -30,8 +34,10 @@ from zoneinfo import ZoneInfo
 from flask import Flask, current_app
 from flask_babel import force_locale
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
-from collector.db import get_session
+from collector.db import get_db, get_session
 from collector.mail import MailError, build_message, send
 from shared.health import IMMEDIATE_QUEUE, queue_url_problem
 
@@ -43,6 +49,11 @@ log = logging.getLogger("sipas.collector.tasks")
 EXTENSION = "sipas_collector_queue"
 QUEUE_FILE = "queue.sqlite"
 _lock = threading.Lock()
+#: The queue's key for a refresh of the counts asked for and not started yet (its value: when it
+#: was asked for, in seconds since the epoch).
+REFRESH_ASKED = "sipas.refresh_counts.asked"
+#: A request older than this is taken as lost (a queue emptied by hand) and made again.
+REFRESH_LOST_SECONDS = 600
 
 
 class BadQueueURL(ValueError):
@@ -91,6 +102,47 @@ def enqueue_export(app: Flask, job_id: str) -> None:
     get_queue(app).enqueue_export(job_id)
 
 
+def request_refresh(app: Flask) -> bool:
+    """Ask for a refresh of the report counts, unless one asked for has not started yet (then it
+    will count these responses too); returns whether a refresh was queued. The worker runs it;
+    with QUEUE_URL=immediate it runs here and now, in a transaction of its own. Never raises: the
+    responses are stored whatever happens here, and the scheduled refresh counts them anyway."""
+    try:
+        huey = get_queue(app)
+        now = time.time()
+        asked = huey.get(REFRESH_ASKED, peek=True)  # a read: the usual case writes nothing
+        if asked is None:
+            if not huey.put_if_empty(REFRESH_ASKED, now):
+                return False  # asked for at the same moment by another process
+        elif now - asked < REFRESH_LOST_SECONDS:
+            return False
+        else:
+            huey.put(REFRESH_ASKED, now)
+        huey.refresh_counts_asked()
+        return True
+    except Exception:  # noqa: BLE001 - a stored response must not fail for the counts' sake
+        log.exception("could not ask for a refresh of the report counts")
+        return False
+
+
+def refresh_after_commits(app: Flask) -> None:
+    """Ask for a refresh (`request_refresh`) after every commit of the app's sessions that stored
+    responses (`collector.responses.store` marks them): the kiosk uploads, the receipt surveys,
+    the posters, the demo, whatever path a response takes."""
+    from collector.responses.store import STORED
+
+    factory = get_db(app).sessions.session_factory
+
+    @event.listens_for(factory, "after_commit")
+    def _stored(session: Session) -> None:
+        if session.info.pop(STORED, False):
+            request_refresh(app)
+
+    @event.listens_for(factory, "after_rollback")
+    def _not_stored(session: Session) -> None:
+        session.info.pop(STORED, None)
+
+
 def local_crontab(spec: str, zone: ZoneInfo):
     """A Huey schedule from five crontab fields, read in the collector's local time (Huey gives
     its validators naive UTC datetimes)."""
@@ -122,8 +174,8 @@ def run_export(app: Flask, job_id: str) -> str:
         prune_user_files,
         write_raw_xlsx,
     )
+    from collector.reports.periods import Period
     from collector.reports.service import reader_rights
-    from collector.reports.weeks import Week
 
     with app.app_context():
         session = get_session()
@@ -141,8 +193,8 @@ def run_export(app: Flask, job_id: str) -> str:
                 rows = write_raw_xlsx(
                     session,
                     job.unit_id,
-                    Week.parse(job.first_week),
-                    Week.parse(job.last_week),
+                    Period.parse_week(job.first_week),
+                    Period.parse_week(job.last_week),
                     job_file(directory, job.id),
                     rights is not None and rights.officers,
                     rights is not None and rights.comments,
@@ -158,10 +210,11 @@ def run_export(app: Flask, job_id: str) -> str:
 
 
 def run_refresh_counts(app: Flask) -> int:
+    """Bring the report counts up to date in a session and transaction of its own (it may run
+    right after another session's commit, in the same thread); returns the responses added."""
     from collector.reports.counts import refresh_counts
 
-    with app.app_context():
-        session = get_session()
+    with Session(get_db(app).engine) as session:
         added = refresh_counts(session)
         session.commit()
         return added
@@ -310,6 +363,13 @@ def register_jobs(huey: Huey, app: Flask) -> None:
     def export_raw_xlsx(job_id: str) -> str:
         return run_export(app, job_id)
 
+    @huey.task(name="sipas.refresh_counts_asked")
+    def refresh_counts_asked() -> None:
+        # Asked for after a commit: from here on, a new commit asks again (its rows may come
+        # after what this refresh reads).
+        huey.delete(REFRESH_ASKED)
+        run_refresh_counts(app)
+
     @huey.periodic_task(schedule("SCHEDULE_COUNTS"), name="sipas.refresh_counts")
     def refresh_counts_job() -> None:
         run_refresh_counts(app)
@@ -327,6 +387,7 @@ def register_jobs(huey: Huey, app: Flask) -> None:
         run_weekly_mail(app)
 
     huey.enqueue_export = export_raw_xlsx  # type: ignore[attr-defined]
+    huey.refresh_counts_asked = refresh_counts_asked  # type: ignore[attr-defined]
     # Named tasks the worker CLI's --once runs, and tests may call.
     huey.sipas_jobs = {  # type: ignore[attr-defined]
         "refresh-counts": refresh_counts_job,

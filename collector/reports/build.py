@@ -21,8 +21,8 @@ from collector.reports.arrays import (
     value_of,
 )
 from collector.reports.data import ReportData
+from collector.reports.periods import local_today
 from collector.reports.voices import voice_use
-from collector.reports.weeks import local_today
 from shared import scoring
 from shared.questionnaires import KINDS
 

@@ -34,8 +34,8 @@ from collector.models import ExportJob, Response, Unit, User
 from collector.models.jobs import ACTIVE_STATES
 from collector.models.responses import CHAINED_CHANNELS
 from collector.reports.listed import answers_of, comment_of, reasons_of
+from collector.reports.periods import ZONE, Period
 from collector.reports.render import BOM, neutralise, write_csv
-from collector.reports.weeks import ZONE, Week
 from shared.db import utcnow
 from shared.i18n import N_
 from shared.responses import SUSPECT_FLAG
@@ -72,8 +72,8 @@ def raw_headers(with_officer: bool = False, with_comment: bool = True) -> list[s
 def raw_rows(
     session: Session,
     root_id: int,
-    first: Week,
-    last: Week,
+    first: Period,
+    last: Period,
     with_officer: bool = False,
     with_comment: bool = True,
 ) -> Iterator[list[Any]]:
@@ -140,8 +140,8 @@ def raw_rows(
 def stream_raw_csv(
     session: Session,
     root_id: int,
-    first: Week,
-    last: Week,
+    first: Period,
+    last: Period,
     with_officer: bool = False,
     with_comment: bool = True,
 ) -> Iterator[bytes]:
@@ -160,8 +160,8 @@ def stream_raw_csv(
 def write_raw_xlsx(
     session: Session,
     root_id: int,
-    first: Week,
-    last: Week,
+    first: Period,
+    last: Period,
     path: Path,
     with_officer: bool = False,
     with_comment: bool = True,
@@ -216,8 +216,8 @@ def create_export_job(
     config: Mapping[str, Any],
     user_id: int,
     unit: Unit,
-    first: Week,
-    last: Week,
+    first: Period,
+    last: Period,
     locale: str,
 ) -> ExportJob:
     """A queued job, unless the user already has the most allowed in progress."""

@@ -3,13 +3,15 @@ the current Babel locale: one place for the page, the files, the CLI and the mai
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 
 from babel.numbers import LC_NUMERIC
 from flask_babel import gettext as _
 from flask_babel import gettext as translate  # for message ids held in data
 
-from collector.reports import model, periods
+from collector.reports import model
+from collector.reports.periods import Period, PeriodRef
 from shared.web_i18n import current_locale, number_pattern
 
 
@@ -165,9 +167,45 @@ def period_kind_label(kind: str) -> str:
     }[kind]
 
 
-def period_label(period: model.PeriodRef) -> str:
-    """The period in words, in the current locale ("Quý 3/2026 (01/07 - 30/09/2026)")."""
-    return periods.label(period)
+def _day_month(day: dt.date) -> str:
+    return f"{day.day:02d}/{day.month:02d}"
+
+
+def _full_date(day: dt.date) -> str:
+    return f"{day.day:02d}/{day.month:02d}/{day.year}"
+
+
+def _span(start: dt.date, end: dt.date) -> tuple[str, str]:
+    """The two ends as "dd/mm" and "dd/mm/yyyy" (both with the year when the years differ)."""
+    return (_day_month(start) if start.year == end.year else _full_date(start)), _full_date(end)
+
+
+def period_label(period: Period | PeriodRef) -> str:
+    """The period as a reader reads it, in the current locale: "Tuần 48 (23/11 - 29/11/2026)",
+    "Tháng 11/2026", "Quý 3/2026 (01/07 - 30/09/2026)", "Năm 2026", "01/10/2026 - 15/11/2026"."""
+    start, end, kind = period.start, period.end, period.kind
+    if kind == "week":
+        first, last = _span(start, end)
+        return _(
+            "Week %(number)d (%(start)s - %(end)s)",
+            number=start.isocalendar()[1],
+            start=first,
+            end=last,
+        )
+    if kind == "month":
+        return _("Month %(month)d/%(year)d", month=start.month, year=start.year)
+    if kind == "quarter":
+        first, last = _span(start, end)
+        return _(
+            "Quarter %(number)d/%(year)d (%(start)s - %(end)s)",
+            number=(start.month - 1) // 3 + 1,
+            year=start.year,
+            start=first,
+            end=last,
+        )
+    if kind == "year":
+        return _("Year %(year)d", year=start.year)
+    return _("%(start)s - %(end)s", start=_full_date(start), end=_full_date(end))
 
 
 def weekday_label(day: int) -> str:

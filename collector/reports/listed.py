@@ -15,8 +15,7 @@ from sqlalchemy.orm import Session
 
 from collector.models import Response
 from collector.reports.counts import broken_sql, suspect_sql, unofficial_sql
-from collector.reports.periods import Period
-from collector.reports.weeks import ZONE
+from collector.reports.periods import ZONE, Period
 from shared.text import clean_comment, normalise_text
 
 #: The first window of the newest-first and oldest-first lists (comments, left-out responses),

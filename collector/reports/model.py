@@ -14,6 +14,10 @@ from dataclasses import dataclass, field
 
 from collector.dossiers.national import ServiceIndex
 
+# The period a report is about: the frozen view of the one period type (`Period.ref`), and the
+# trend grains, defined with it.
+from collector.reports.periods import MONTH, WEEK, PeriodRef  # noqa: F401
+
 # The verdict codes (methodology section 7) are defined once, in `shared.scoring`; the report's
 # types name them from here.
 from shared.scoring import MEETS, MISSES, NO_DATA, TOO_CLOSE, TOO_FEW, VERDICTS  # noqa: F401
@@ -22,29 +26,12 @@ from shared.scoring import MEETS, MISSES, NO_DATA, TOO_CLOSE, TOO_FEW, VERDICTS 
 Interval = tuple[float, float]
 
 
-#: Trend grains.
-WEEK, MONTH = "week", "month"
-
-
 @dataclass(frozen=True)
 class UnitRef:
     id: int
     code: str
     name: str
     kind: str  #: province, district, commune, facility, school ... (the unit's own kind)
-
-
-@dataclass(frozen=True)
-class PeriodRef:
-    """The period a report is about, as the report keeps it (locale-free; renderers label it)."""
-
-    key: str  #: "2026-W48", "2026-11", "2026-Q3", "2026", "2026-10-01..2026-11-15"
-    kind: str  #: "week", "month", "quarter", "year" or "range"
-    start: dt.date  #: first local day
-    end: dt.date  #: last local day (inclusive)
-    previous: str | None  #: key of the period before (same kind and length)
-    next: str | None  #: key of the period after, None when it has not begun
-    trend_grain: str  #: WEEK or MONTH
 
 
 @dataclass(frozen=True)

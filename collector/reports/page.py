@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from flask_babel import gettext as translate  # for message ids held in the report
 
 from collector.models.units import UNIT_CHANGES
-from collector.reports import charts, model, periods
+from collector.reports import charts, model
 from collector.reports.labels import (
     channel_label,
     kind_label,
@@ -31,6 +31,7 @@ from collector.reports.labels import (
     verdict_label,
     verdict_text,
 )
+from collector.reports.periods import Period
 from shared import questionnaires
 
 TEMPLATE = "collector/reports/report.html"
@@ -49,14 +50,10 @@ def short_key(key: str) -> str:
     return format_date(dt.date(year, month, 1), "MMM")
 
 
-def _neighbours(ref: model.PeriodRef) -> tuple[model.PeriodRef | None, model.PeriodRef | None]:
-    """The periods before and after the report's (for their labels), from the period itself."""
-    period = periods.Period(ref.start, ref.end, ref.kind)
-    after = period.next() if ref.next else None
-    return (
-        period.previous().ref() if ref.previous else None,
-        after.ref() if after is not None else None,
-    )
+def _neighbours(ref: model.PeriodRef) -> tuple[Period | None, Period | None]:
+    """The periods before and after the report's (for their labels), those its view names."""
+    period = ref.period
+    return (period.previous() if ref.previous else None, period.plus(1) if ref.next else None)
 
 
 def picker(ref: model.PeriodRef) -> dict[str, Any]:

@@ -1,5 +1,7 @@
 """Report periods: an ISO week, a month, a quarter, a year or a custom date range, in local time
-(Asia/Ho_Chi_Minh), whatever the server's own zone.
+(Asia/Ho_Chi_Minh), whatever the server's own zone. The one period type of the collector: reports,
+raw exports, jobs, the CLI, the API and the demo all use `Period`; the report model keeps a
+`PeriodRef`, the frozen view `Period.ref` makes of it.
 
 A period is a span of local calendar days, `start` to `end` inclusive; its bounds are converted to
 UTC for the queries (`start_utc`, `end_utc`, end exclusive), since the database keeps every time in
@@ -7,6 +9,9 @@ UTC. Responses belong to a period by `submitted_at` in local time.
 
 Keys (what `Period.parse` reads and `Period.key` gives back): "2026-W48", "2026-11", "2026-Q3",
 "2026", "2026-10-01..2026-11-15"; and "last" (the last complete week), "this" (the running week).
+
+Plain Python (no Flask, no database): the report model imports it. The words for a period are in
+`collector.reports.labels.period_label`.
 """
 
 from __future__ import annotations
@@ -15,11 +20,14 @@ import calendar
 import datetime as dt
 import re
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
-from flask_babel import gettext as _
-
-from collector.reports import model
-from collector.reports.weeks import FIRST_YEAR, LAST_YEAR, ZONE, Week, local_today
+ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
+#: The years a report may be about. Outside them date arithmetic (a week's end, local time) can
+#: overflow Python's dates, so periods are refused there and stored rows there are never counted.
+FIRST_YEAR, LAST_YEAR = 2000, 2999
+#: Trend grains.
+WEEK, MONTH = "week", "month"
 
 KINDS = ("week", "month", "quarter", "year", "range")
 #: The longest custom range, in days.
@@ -30,6 +38,8 @@ WEEKLY_TREND_DAYS = 93
 TREND_WEEKS = 12
 
 _WEEK_RE = re.compile(r"(\d{4})-[Ww](\d{1,2})")
+#: A raw export's week: strictly "YYYY-Www".
+_STRICT_WEEK_RE = re.compile(r"(\d{4})-W(\d{2})")
 _MONTH_RE = re.compile(r"(\d{4})-(\d{1,2})")
 _QUARTER_RE = re.compile(r"(\d{4})-[Qq](\d)")
 _YEAR_RE = re.compile(r"(\d{4})")
@@ -72,6 +82,35 @@ def _iso_week_key(day: dt.date) -> str:
     return f"{year}-W{number:02d}"
 
 
+def _monday(year: int, number: int) -> dt.date:
+    """The Monday of an ISO week of a reportable year."""
+    _check_year(year)
+    try:
+        return dt.date.fromisocalendar(year, number, 1)
+    except ValueError:
+        raise PeriodError("invalid", f"year {year} has no week {number}") from None
+
+
+def local_today() -> dt.date:
+    return dt.datetime.now(ZONE).date()
+
+
+def local_day(moment: dt.datetime) -> dt.date:
+    """The local day on which an aware moment falls."""
+    return moment.astimezone(ZONE).date()
+
+
+def utc_offset_hours() -> int:
+    """Asia/Ho_Chi_Minh has kept UTC+7 without daylight saving since 1975; the SQL that buckets
+    responses into days relies on that, and this fails loudly should it ever change."""
+    offsets = {
+        ZONE.utcoffset(dt.datetime(year, month, 1)) for year in (2020, 2030) for month in (1, 7)
+    }
+    if offsets != {dt.timedelta(hours=7)}:
+        raise RuntimeError("Asia/Ho_Chi_Minh is no longer a fixed UTC+7 zone")
+    return 7
+
+
 @dataclass(frozen=True, order=True)
 class Period:
     """A span of local days, `start` to `end` inclusive, of one of KINDS.
@@ -93,16 +132,9 @@ class Period:
         text = (text or "").strip()
         today = today or local_today()
         if text in ("last", "this"):
-            week = Week.containing(today)
-            return cls.of_week(week.previous() if text == "last" else week)
+            return cls._last_or_this(text, today)
         if match := _WEEK_RE.fullmatch(text):
-            year, number = int(match[1]), int(match[2])
-            _check_year(year)
-            try:
-                dt.date.fromisocalendar(year, number, 1)
-            except ValueError:
-                raise PeriodError("invalid", f"year {year} has no week {number}") from None
-            period = cls.of_week(Week(year, number))
+            period = cls.of_week(int(match[1]), int(match[2]))
         elif match := _QUARTER_RE.fullmatch(text):
             year, number = int(match[1]), int(match[2])
             _check_year(year)
@@ -139,9 +171,28 @@ class Period:
         return period
 
     @classmethod
-    def of_week(cls, week: Week) -> Period:
-        """The adapter from `Week` (which raw exports still use)."""
-        return cls(week.monday, week.sunday, "week")
+    def parse_week(cls, text: str, today: dt.date | None = None) -> Period:
+        """A raw export's week: strictly `YYYY-Www`, or `last` (the last complete week) or `this`
+        (the week running now); a week not yet begun is not refused."""
+        text = (text or "").strip()
+        if text in ("last", "this"):
+            return cls._last_or_this(text, today or local_today())
+        match = _STRICT_WEEK_RE.fullmatch(text)
+        if not match:
+            raise PeriodError("invalid", f"not an ISO week: {text!r} (expected YYYY-Www)")
+        return cls.of_week(int(match[1]), int(match[2]))
+
+    @classmethod
+    def _last_or_this(cls, text: str, today: dt.date) -> Period:
+        week = cls.containing("week", today)
+        return week.previous() if text == "last" else week
+
+    @classmethod
+    def of_week(cls, year: int, number: int) -> Period:
+        """ISO week `number` of `year` (PeriodError when the year is not reportable or has no
+        such week)."""
+        monday = _monday(year, number)
+        return cls(monday, monday + dt.timedelta(days=6), "week")
 
     @classmethod
     def of_month(cls, year: int, month: int) -> Period:
@@ -170,7 +221,8 @@ class Period:
     def containing(cls, kind: str, day: dt.date) -> Period:
         """The week, month, quarter or year in which `day` falls."""
         if kind == "week":
-            return cls.of_week(Week.containing(day))
+            monday = day - dt.timedelta(days=day.weekday())
+            return cls(monday, monday + dt.timedelta(days=6), "week")
         if kind == "month":
             return cls.of_month(day.year, day.month)
         if kind == "quarter":
@@ -178,6 +230,11 @@ class Period:
         if kind == "year":
             return cls.of_year(day.year)
         raise ValueError(f"no period of kind {kind!r} contains a day")
+
+    @classmethod
+    def of_moment(cls, kind: str, moment: dt.datetime) -> Period:
+        """The week, month, quarter or year in which an aware moment falls, in local time."""
+        return cls.containing(kind, local_day(moment))
 
     # -- what it is ------------------------------------------------------------------------
 
@@ -205,12 +262,6 @@ class Period:
         """Whether the period is a run of whole calendar months (the monthly counts serve it)."""
         return self.start.day == 1 and self.end + _DAY == _add_months(self.end, 1)
 
-    def as_week(self) -> Week | None:
-        """The `Week` of a whole ISO week, None otherwise."""
-        if self.kind != "week" or self.days != 7:
-            return None
-        return Week.containing(self.start)
-
     def start_utc(self) -> dt.datetime:
         return dt.datetime.combine(self.start, dt.time(), ZONE).astimezone(dt.UTC)
 
@@ -226,7 +277,7 @@ class Period:
     def plus(self, count: int) -> Period:
         """The period `count` periods of the same kind (and, for a range, length) later."""
         if self.kind == "week":
-            return Period.of_week(Week.containing(self.start).plus(count))
+            return Period.containing("week", self.start + dt.timedelta(weeks=count))
         if self.kind in ("month", "quarter", "year"):
             months = {"month": 1, "quarter": 3, "year": 12}[self.kind]
             start = _add_months(self.start, months * count)
@@ -244,26 +295,30 @@ class Period:
         after = self.plus(1)
         return after if after.start <= (today or local_today()) else None
 
+    def last(self, count: int) -> list[Period]:
+        """The `count` periods of the same kind ending with this one, oldest first."""
+        return [self.plus(-i) for i in range(count - 1, -1, -1)]
+
     # -- the trend -------------------------------------------------------------------------
 
     @property
     def trend_grain(self) -> str:
         if self.kind in ("week", "month", "quarter"):
-            return model.WEEK
+            return WEEK
         if self.kind == "year":
-            return model.MONTH
-        return model.WEEK if self.days <= WEEKLY_TREND_DAYS else model.MONTH
+            return MONTH
+        return WEEK if self.days <= WEEKLY_TREND_DAYS else MONTH
 
     def trend_buckets(self) -> list[Period]:
         """The trend's buckets, oldest first: for a week the TREND_WEEKS weeks ending with it;
         for a year its months; otherwise the ISO weeks (or, for a range longer than
         WEEKLY_TREND_DAYS, the months) overlapping the period, each clipped to it."""
         if self.kind == "week":
-            return [self.plus(-i) for i in range(TREND_WEEKS - 1, -1, -1)]
+            return self.last(TREND_WEEKS)
         if self.kind == "year":
             return [Period.of_month(self.start.year, m) for m in range(1, 13)]
         buckets = []
-        if self.trend_grain == model.WEEK:
+        if self.trend_grain == WEEK:
             monday = self.start - dt.timedelta(days=self.start.weekday())
             while monday <= self.end:
                 sunday = monday + dt.timedelta(days=6)
@@ -277,10 +332,11 @@ class Period:
                 first = _add_months(first, 1)
         return buckets
 
-    def ref(self, today: dt.date | None = None) -> model.PeriodRef:
+    def ref(self, today: dt.date | None = None) -> PeriodRef:
+        """The frozen view a report keeps: the period and its neighbours' keys as of `today`."""
         before = self.previous()
         after = self.next(today)
-        return model.PeriodRef(
+        return PeriodRef(
             key=self.key,
             kind=self.kind,
             start=self.start,
@@ -291,42 +347,29 @@ class Period:
         )
 
 
-def _day_month(day: dt.date) -> str:
-    return f"{day.day:02d}/{day.month:02d}"
+@dataclass(frozen=True)
+class PeriodRef:
+    """The period a report is about, as the report keeps it (`Period.ref`): the period's fields
+    and its neighbours' keys as they were when the report was built (locale-free; renderers label
+    it, `collector.reports.labels.period_label`)."""
+
+    key: str  #: "2026-W48", "2026-11", "2026-Q3", "2026", "2026-10-01..2026-11-15"
+    kind: str  #: "week", "month", "quarter", "year" or "range"
+    start: dt.date  #: first local day
+    end: dt.date  #: last local day (inclusive)
+    previous: str | None  #: key of the period before (same kind and length)
+    next: str | None  #: key of the period after, None when it had not begun
+    trend_grain: str  #: WEEK or MONTH
+
+    @property
+    def period(self) -> Period:
+        """The period itself."""
+        return Period(self.start, self.end, self.kind)
 
 
-def _full_date(day: dt.date) -> str:
-    return f"{day.day:02d}/{day.month:02d}/{day.year}"
-
-
-def _span(start: dt.date, end: dt.date) -> tuple[str, str]:
-    """The two ends as "dd/mm" and "dd/mm/yyyy" (both with the year when the years differ)."""
-    return (_day_month(start) if start.year == end.year else _full_date(start)), _full_date(end)
-
-
-def label(period: Period | model.PeriodRef) -> str:
-    """The period as a reader reads it, in the current locale: "Tuần 48 (23/11 - 29/11/2026)",
-    "Tháng 11/2026", "Quý 3/2026 (01/07 - 30/09/2026)", "Năm 2026", "01/10/2026 - 15/11/2026"."""
-    start, end, kind = period.start, period.end, period.kind
-    if kind == "week":
-        first, last = _span(start, end)
-        return _(
-            "Week %(number)d (%(start)s - %(end)s)",
-            number=start.isocalendar()[1],
-            start=first,
-            end=last,
-        )
-    if kind == "month":
-        return _("Month %(month)d/%(year)d", month=start.month, year=start.year)
-    if kind == "quarter":
-        first, last = _span(start, end)
-        return _(
-            "Quarter %(number)d/%(year)d (%(start)s - %(end)s)",
-            number=(start.month - 1) // 3 + 1,
-            year=start.year,
-            start=first,
-            end=last,
-        )
-    if kind == "year":
-        return _("Year %(year)d", year=start.year)
-    return _("%(start)s - %(end)s", start=_full_date(start), end=_full_date(end))
+def reportable_range() -> tuple[dt.datetime, dt.datetime]:
+    """The UTC moments from the first reportable week's start to the last one's end: rows outside
+    are left out of every count and export, whatever a database holds."""
+    first = Period.of_week(FIRST_YEAR, 1)
+    last = Period.containing("week", dt.date(LAST_YEAR, 12, 28))  # always in the last ISO week
+    return first.start_utc(), last.end_utc()

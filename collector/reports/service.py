@@ -1,7 +1,8 @@
 """What pages, the JSON API and the CLI share: find the unit in the user's scope, load, compute.
 
-The caller commits (loading brings the counts up to date, and including the responses left
-out of the official figures writes a row to the audit log).
+Reports only read the counts: the worker refreshes them (`collector.tasks`), asked to after each
+commit that stores responses, and on its schedule. The caller commits (including the responses
+left out of the official figures writes a row to the audit log).
 """
 
 from __future__ import annotations
@@ -17,11 +18,10 @@ from sqlalchemy.orm import Session
 
 from collector.accounts.scope import can_see, home_unit
 from collector.accounts.service import audit
-from collector.models import Response, Unit, User
+from collector.models import CountsState, Response, Unit, User
 from collector.receipts.report import receipts_version
 from collector.reports import model
 from collector.reports.build import build_report
-from collector.reports.counts import refresh_counts
 from collector.reports.lineage import NONE, lineage_version
 from collector.reports.loader import load_report_data
 from collector.reports.outcomes import build_outcomes, load_for, outcomes_version
@@ -103,19 +103,20 @@ def build_report_for(
     """The report of a unit in the user's scope (any unit without a user, for the CLI) for any
     period; the one path of the page, the exports, the JSON API, the CLI and the mail.
 
-    Transactions: the counts are derived data and are committed as soon as they are brought up
-    to date, and the reading transaction ends before the report is computed (on SQLite every
-    transaction holds the one write lock, which kiosk uploads must not wait for). The audit row of
-    including the left-out responses is left for the caller to commit.
+    Transactions: the report only reads (the counts are refreshed after the responses' commit,
+    `collector.tasks.request_refresh`), and the reading transaction ends before the report is
+    computed (on SQLite every transaction holds the one write lock, which kiosk uploads must not
+    wait for). The audit row of including the left-out responses is left for the caller to
+    commit.
     """
     unit = resolve_unit(session, user, unit_code)
     unit_id, unit_code = unit.id, unit.code
     settings = settings_from(config, include_unofficial, session)
-    refresh_counts(session)
-    session.commit()
     # A report depends only on the stored responses, which only grow (a chain status changes
-    # only when a new response arrives), and on the receipts: they tell whether it is current.
+    # only when a new response arrives), how far the counts have taken them in, and on the
+    # receipts: they tell whether it is current.
     newest = session.scalar(sa.select(sa.func.max(Response.id))) or 0
+    counted = session.scalar(sa.select(sa.func.max(CountsState.last_response_id))) or 0
     key = (
         str(session.get_bind().url),
         unit_id,
@@ -123,6 +124,7 @@ def build_report_for(
         period.next() is None,  # a period still running changes with the day
         repr(settings),
         newest,
+        counted,
         receipts_version(session),
         lineage_version(session),
         outcomes_version(session),

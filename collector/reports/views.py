@@ -37,11 +37,11 @@ from collector.reports.exports import (
     job_file,
     stream_raw_csv,
 )
-from collector.reports.page import TEMPLATE, kind_label, page_context, period_from_args, periods
+from collector.reports.page import TEMPLATE, kind_label, page_context, period_from_args
+from collector.reports.periods import Period, PeriodError
 from collector.reports.render import report_csv, report_xlsx
 from collector.reports.service import ReportNotFound, reader_rights, resolve_unit
 from collector.reports.targets import effective_targets
-from collector.reports.weeks import Week
 from collector.tasks import enqueue_export
 from shared.scoring import target_for
 
@@ -54,9 +54,9 @@ def _user() -> User:
     return get_session().get(User, current_user.id)
 
 
-def _week_arg(name: str = "week", default: str = "last") -> Week:
+def _week_arg(name: str = "week", default: str = "last") -> Period:
     try:
-        return Week.parse(request.args.get(name) or default)
+        return Period.parse_week(request.args.get(name) or default)
     except ValueError:
         abort(400)
 
@@ -91,12 +91,12 @@ def _period_messages() -> dict[str, str]:
     }
 
 
-def _period() -> periods.Period:
+def _period() -> Period:
     """The period of the request; a clear page for one that cannot be (400) or has not begun
     (404)."""
     try:
-        return periods.Period.parse(_period_key())
-    except periods.PeriodError as exc:
+        return Period.parse(_period_key())
+    except PeriodError as exc:
         status = 404 if exc.code == "future" else 400
         message = _period_messages().get(exc.code, _("The request could not be handled."))
         page = render_template(
@@ -181,7 +181,7 @@ def alerts():
     return render_template("collector/reports/alerts.html", **_page(_report(user), user))
 
 
-def _raw_range() -> tuple[Week, Week]:
+def _raw_range() -> tuple[Period, Period]:
     last = _week_arg("to", "last")
     first = _week_arg("from", str(last.plus(-51)))
     if first > last:

@@ -1,6 +1,8 @@
 """The one way a response becomes a row: `response_row` builds it, whatever the channel (a
 kiosk's upload, a receipt's survey, a counter poster), and `insert` stores rows with their
-answers. Text is cleaned here, once, like the kiosk cleans it (`shared.text`).
+answers. Text is cleaned here, once, like the kiosk cleans it (`shared.text`). A session that
+inserted rows is marked (`STORED` in its `info`): once it commits, `collector.tasks` asks for a
+refresh of the report counts.
 """
 
 from __future__ import annotations
@@ -20,6 +22,9 @@ from collector.models import Response
 from shared.db import uuid7
 from shared.responses import COMMENT_MAX
 from shared.text import clean_comment, normalise_text
+
+#: The key in `Session.info` that says rows were inserted since the last commit.
+STORED = "sipas.responses_stored"
 
 
 def rfc3339(moment: dt.datetime) -> str:
@@ -104,6 +109,8 @@ def insert(session: Session, rows: list[dict[str, Any]]) -> dict[uuid.UUID, int]
         for code, value in row["answers"].items()
     ]
     _insert_answers(session, answers)
+    if ids:
+        session.info[STORED] = True
     return ids
 
 

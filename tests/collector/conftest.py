@@ -155,6 +155,15 @@ def client(app):
 
 
 @pytest.fixture
+def quiet_writes(monkeypatch):
+    """Responses stored without asking for a refresh of the report counts (collector.tasks), for
+    tests of the refresh itself or of rows changed behind the write path's back."""
+    from collector import tasks
+
+    monkeypatch.setattr(tasks, "request_refresh", lambda app: False)
+
+
+@pytest.fixture
 def runner(app):
     return app.test_cli_runner()
 

@@ -13,9 +13,8 @@ from collector.db import get_session
 from collector.demo import RECEIPTS_PER_UNIT, UNITS, UNRATED_PER_UNIT, seed_demo, seed_receipts
 from collector.models import Dossier
 from collector.reports.cli import mail_body
-from collector.reports.periods import Period
+from collector.reports.periods import ZONE, Period
 from collector.reports.service import build_report_for
-from collector.reports.weeks import ZONE
 from tests.collector.conftest import count
 from tests.factories import answer_all, integration, issue, make_token, make_user
 

@@ -98,7 +98,7 @@ def test_schedules_are_read_in_local_time():
     assert not monday_7_local(dt.datetime(2026, 3, 1, 0, 0))  # a Sunday
 
 
-def test_the_counts_job_runs_once_from_the_cli(app, client, units, runner):
+def test_the_counts_job_runs_once_from_the_cli(app, client, units, runner, quiet_writes):
     kiosk = register(app, client, "C01")
     post_answers(kiosk, dict.fromkeys(ALL, 5), "2026-03-03T09:00:00+07:00", unit="O01")
     assert count(app, ReportCount) == 0

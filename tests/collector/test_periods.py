@@ -11,8 +11,8 @@ from flask_babel import force_locale
 
 from collector import create_app
 from collector.reports import model
-from collector.reports.periods import Period, PeriodError, label
-from collector.reports.weeks import Week
+from collector.reports.labels import period_label as label
+from collector.reports.periods import Period, PeriodError
 
 TODAY = dt.date(2026, 12, 2)
 D = dt.date
@@ -205,10 +205,10 @@ def test_a_ranges_trend_is_weeks_up_to_93_days_and_months_beyond():
 
 
 def test_weeks_convert_both_ways():
-    week = Week.parse("2026-W48")
-    period = Period.of_week(week)
-    assert period.key == "2026-W48" and period.as_week() == week
-    assert Period.parse("2026-11", today=TODAY).as_week() is None
+    week = Period.parse_week("2026-W48")
+    assert Period.of_week(2026, 48) == week == Period.parse("2026-W48", today=TODAY)
+    assert week.key == "2026-W48" and week.kind == "week" and week.days == 7
+    assert Period.parse("2026-11", today=TODAY).kind != "week"
     assert Period.containing("quarter", D(2026, 8, 15)).key == "2026-Q3"
     assert Period.containing("week", D(2026, 11, 29)).key == "2026-W48"
     assert Period.parse("2026-Q2", today=TODAY).whole_months

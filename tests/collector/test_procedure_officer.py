@@ -20,6 +20,7 @@ from openpyxl import load_workbook
 
 from collector.db import get_session
 from collector.models import Answer, Response, Unit
+from collector.tasks import run_refresh_counts
 from shared.chain import GENESIS, response_hash
 from shared.db import utcnow, uuid7
 from tests import reference_scoring as reference
@@ -340,6 +341,7 @@ def test_phone_responses_count_by_their_own_codes(app, client, coded_week):
         session.flush()
         session.add_all(Answer(response_id=response.id, code=c, value=1) for c in ALL)
         session.commit()
+    run_refresh_counts(app)  # written directly, not through collector.responses.store
     report = api_report(client, app, "manager@example.org")
     procedure = next(p for p in report["procedures"] if p["group"][0] == PROC_A)
     officer = report["officers"][0]

@@ -12,7 +12,7 @@ import re
 import openpyxl
 import pytest
 
-from collector.reports.weeks import ZONE
+from collector.reports.periods import ZONE
 from shared import questionnaires
 from tests.collector.conftest import register
 from tests.factories import (

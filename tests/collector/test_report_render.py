@@ -16,6 +16,7 @@ from collector.api.openapi import document
 from collector.reports import model, periods, service
 from collector.reports.render import (
     method_label,
+    period_label,
     report_csv,
     report_json,
     report_schema,
@@ -138,7 +139,7 @@ def test_sections_cover_the_report_and_hide_officers(ctx):
     assert all(manager.values()), [name for name, rows in manager.items() if not rows]
     summary = manager["Tóm tắt"]
     assert [row[2] for row in summary] == ["2026-Q3", "2026-Q3"]
-    assert summary[0][3] == periods.label(sample_report().period)
+    assert summary[0][3] == period_label(sample_report().period)
     assert "3/2026" in summary[0][3]
     assert summary[0][8] == "chưa kết luận được"
 

@@ -12,7 +12,8 @@ import pytest
 from openpyxl import load_workbook
 
 from collector.cli import collector
-from collector.reports import periods, service
+from collector.reports import service
+from collector.reports.labels import period_label
 from collector.reports.render import report_json
 from tests.browser.conftest import free_port
 from tests.collector.report_fixture import sample_report
@@ -127,7 +128,7 @@ def test_mail_reaches_the_smtp_server(app, runner, calls, tmp_path, smtp):
     message = inbox.messages[0]
     assert inbox.envelopes[0].rcpt_tos == ["lanh.dao@example.org"]
     with app.test_request_context("/"):
-        label = periods.label(sample_report().period)
+        label = period_label(sample_report().period)
     assert label in message["Subject"] and "Tỉnh Một" in message["Subject"]
     parts = list(message.walk())
     body = next(p for p in parts if p.get_content_type() == "text/plain").get_content()

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 from collector.demo import DEMO_ADMIN, DEMO_PASSWORD, seed_demo
+from collector.reports.periods import Period
 from collector.reports.render import neutralise
 from collector.reports.service import DEFAULT_TARGETS
-from collector.reports.weeks import Week
 from shared import questionnaires, scoring
 from shared.scoring import target_for, verdict
 from tests import reference_scoring as reference
@@ -37,21 +37,21 @@ def server_zone():
 
 
 def test_weeks_are_vietnamese_iso_weeks_whatever_the_server_zone(server_zone):
-    week = Week.parse("2026-W10")
-    assert week.monday == dt.date(2026, 3, 2) and week.sunday == dt.date(2026, 3, 8)
+    week = Period.parse_week("2026-W10")
+    assert week.start == dt.date(2026, 3, 2) and week.end == dt.date(2026, 3, 8)
     assert week.start_utc() == dt.datetime(2026, 3, 1, 17, tzinfo=dt.UTC)
     assert week.end_utc() == dt.datetime(2026, 3, 8, 17, tzinfo=dt.UTC)
     sunday_night = dt.datetime(2026, 3, 1, 16, 59, 59, tzinfo=dt.UTC)  # 23:59:59 in Hà Nội
     monday_midnight = dt.datetime(2026, 3, 1, 17, 0, tzinfo=dt.UTC)  # 00:00 in Hà Nội
-    assert Week.of_moment(sunday_night) == Week.parse("2026-W09")
-    assert Week.of_moment(monday_midnight) == week
-    assert Week.parse("2026-W01").previous() == Week.parse("2025-W52")
-    assert Week.parse("2021-W01").previous() == Week.parse("2020-W53")
-    assert Week.parse("last", today=dt.date(2026, 3, 4)) == Week.parse("2026-W09")
+    assert Period.of_moment("week", sunday_night) == Period.parse_week("2026-W09")
+    assert Period.of_moment("week", monday_midnight) == week
+    assert Period.parse_week("2026-W01").previous() == Period.parse_week("2025-W52")
+    assert Period.parse_week("2021-W01").previous() == Period.parse_week("2020-W53")
+    assert Period.parse_week("last", today=dt.date(2026, 3, 4)) == Period.parse_week("2026-W09")
     assert [str(w) for w in week.last(3)] == ["2026-W08", "2026-W09", "2026-W10"]
     for bad in ("2026-W54", "2026-10", "W10", ""):
         with pytest.raises(ValueError):
-            Week.parse(bad)
+            Period.parse_week(bad)
 
 
 @pytest.mark.parametrize("value", ["=1+1", "+SUM(A1)", "-2+3", "@cmd", "\tx", "\r=x"])
