@@ -28,16 +28,8 @@ from collector.fleet.opening import (
 )
 from collector.models import Kiosk, Response, Unit, User
 from collector.receipts.integrations import list_integrations
-from collector.units import (
-    UnitError,
-    add_unit,
-    import_units,
-    move_unit,
-    plan_import,
-    read_units_csv,
-    rename_unit,
-    set_unit_active,
-)
+from collector.units import UnitError, add_unit, move_unit, rename_unit, set_unit_active
+from collector.units.imports import import_units, plan_import, read_units_csv
 
 #: Levels of the tree the unit page shows at once; deeper branches open on their unit's page (a
 #: province's schools and counters would make one page of thousands of lines).

@@ -9,14 +9,8 @@ from collector.cli.change import change
 from collector.fleet.opening import hours_from_text, set_opening_hours
 from collector.i18n import gettext as _
 from collector.models.units import UNIT_KINDS
-from collector.units import (
-    add_unit,
-    import_units,
-    move_unit,
-    read_units_csv,
-    rename_unit,
-    set_unit_active,
-)
+from collector.units import add_unit, move_unit, rename_unit, set_unit_active
+from collector.units.imports import import_units, read_units_csv
 
 units = AppGroup("units", help=_("Administrative units: a tree up to 32 levels deep."))
 

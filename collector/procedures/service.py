@@ -17,7 +17,7 @@ from collector.accounts.scope import administers_everything
 from collector.audit import audit
 from collector.i18n import TranslatableError
 from collector.models import Procedure, User
-from collector.units import ImportSummary
+from collector.units.imports import ImportSummary
 from shared.i18n import N_
 from shared.questionnaires import KINDS
 from shared.text import normalise_text

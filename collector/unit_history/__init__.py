@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 from collector.audit import audit
 from collector.models import Unit, UnitLink, User
 from collector.models.units import UNIT_CHANGES
-from collector.units import UnitError, on_line, read_csv_rows
+from collector.units import UnitError
+from collector.units.imports import on_line, read_csv_rows
 from shared.i18n import N_
 
 #: The columns of a reorganisation file; `note` (free text, e.g. the old and new names) may
