@@ -1,6 +1,7 @@
 """What the tests build, in one place: accounts and their tokens, logins with CSRF, responses with
 chosen answers posted through the ingest API, integration tokens, receipts issued through the API,
-and the phone survey answered through the test client the way a browser without JavaScript would.
+and the phone survey answered through the test client the way a browser without JavaScript would,
+and the hand-made typed reports of tests/report_samples.py.
 (The collector's apps, units and simulated kiosks are the fixtures of tests/collector/conftest.py.)
 """
 
@@ -19,6 +20,9 @@ from collector.accounts.service import add_user, create_token
 from collector.db import get_session
 from collector.receipts.integrations import create_integration
 from tests.collector.conftest import SimKiosk
+from tests.report_samples import period_report, sample_report, without_data
+
+__all__ = ["period_report", "sample_report", "without_data"]  # the report samples, handed out here
 
 # -- people ---------------------------------------------------------------------------------------
 

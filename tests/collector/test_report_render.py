@@ -1,5 +1,5 @@
 """The renderers over the typed report (JSON, CSV, XLSX, labels) and the report API, on the
-hand-built report of tests/collector/report_fixture.py (the service that builds a report from the
+hand-built report of tests/report_samples.py (the service that builds a report from the
 database is replaced: its own tests cover it)."""
 
 from __future__ import annotations
@@ -23,8 +23,7 @@ from collector.reports.render import (
     table_sections,
     verdict_label,
 )
-from tests.collector.report_fixture import sample_report, without_data
-from tests.factories import make_token, make_user
+from tests.factories import make_token, make_user, sample_report, without_data
 
 
 @pytest.fixture
