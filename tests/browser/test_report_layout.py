@@ -16,7 +16,7 @@ import pytest
 from collector.db import get_db, get_session
 from collector.demo import DEMO_ADMIN, DEMO_PASSWORD, seed_demo
 from collector.reports import model, service
-from tests.browser.conftest import LiveServer, collector_app
+from tests.browser.live import LiveServer, collector_app
 from tests.factories import period_report
 
 VIEWS = {"week": "2026-W48", "quarter": "2026-Q3", "year": "2025"}

@@ -11,7 +11,7 @@ import pytest
 from collector.db import get_db, get_session
 from collector.demo import DEMO_ADMIN, DEMO_PASSWORD, seed_demo
 from collector.reports import service
-from tests.browser.conftest import LiveServer, collector_app
+from tests.browser.live import LiveServer, collector_app
 from tests.factories import period_report
 
 LAPTOP = {"width": 1366, "height": 768}

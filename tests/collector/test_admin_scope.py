@@ -24,7 +24,6 @@ from collector.models import (
 )
 from collector.procedures.service import save_procedure
 from collector.receipts.integrations import create_integration
-from tests.collector.conftest import register
 from tests.factories import csrf_token, login, make_token, make_user
 
 ROOT = "root@example.org"
@@ -46,10 +45,10 @@ class Case:
 
 
 @pytest.fixture
-def world(app, client, units):
+def world(app, client, units, register):
     """The test tree with a kiosk in each commune, the five kinds of person, and ids to aim at."""
-    k1 = register(app, client, "C01")
-    k2 = register(app, client, "C02")
+    k1 = register("C01")
+    k2 = register("C02")
     make_user(app, ROOT, "admin", None)
     make_user(app, TOP, "admin", "P01")
     make_user(app, COUNTER, "counter", "C01")

@@ -12,7 +12,6 @@ import pytest
 from collector.audit import ACTIONS, DETAILS, describe
 from collector.models import AuditEntry
 from shared.i18n import catalogue
-from tests.collector.conftest import register
 from tests.factories import csrf_token, login, make_user
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -89,8 +88,8 @@ def admin(app, client, units):
     return csrf_token(client.get("/account/").get_data(as_text=True))
 
 
-def test_the_audit_page_shows_words_not_codes(app, client, admin):
-    register(app, client, "C02")
+def test_the_audit_page_shows_words_not_codes(app, client, admin, register):
+    register("C02")
     make_user(app, "quanly@example.org", "manager", "C02")
     page = client.get("/admin/audit").get_data(as_text=True)
     assert "Đăng ký ki-ốt" in page

@@ -15,7 +15,6 @@ from openpyxl import load_workbook
 
 from collector.db import get_session
 from collector.models import Response
-from tests.collector.conftest import register
 from tests.factories import csrf_token, login, make_token, make_user, post_answers
 
 WEEK = "2026-W10"
@@ -26,8 +25,8 @@ OLD = "tôi là Nguyễn Văn An, gọi 0912/345/678"
 
 
 @pytest.fixture
-def rated(app, client, units):
-    kiosk = register(app, client, "C01")
+def rated(app, client, units, register):
+    kiosk = register("C01")
     post_answers(
         kiosk, dict.fromkeys(ALL, 2), "2026-03-03T09:00:00+07:00", unit="O01", comment=SAID
     )

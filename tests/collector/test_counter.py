@@ -19,7 +19,6 @@ from collector.procedures.service import (
     save_procedure,
     set_procedure_active,
 )
-from tests.collector.conftest import count
 from tests.factories import csrf_token, integration, issue, login, make_user
 
 OFFICER = "quay1@example.org"
@@ -73,7 +72,9 @@ def test_a_counter_officer_issues_and_gets_one_layout_of_the_slip(app, counter):
     assert 'value="CB-07"' in page and 'id="dossier" value=""' in page
 
 
-def test_the_same_dossier_again_gives_the_same_code_also_through_the_api(app, client, counter):
+def test_the_same_dossier_again_gives_the_same_code_also_through_the_api(
+    app, client, counter, count
+):
     first = _post(counter, dossier=DOSSIER).headers["Location"]
     again = _post(counter, dossier=DOSSIER)
     assert again.headers["Location"] == first
@@ -87,7 +88,7 @@ def test_the_same_dossier_again_gives_the_same_code_also_through_the_api(app, cl
         collector, ["receipts", "issue", "--dossier", DOSSIER, "--unit", "O01"]
     )
     assert cli.exit_code == 0 and f"/r/{token}" in cli.output
-    assert count(app, Receipt) == 1
+    assert count(Receipt) == 1
 
 
 def test_a_health_procedure_asks_the_health_questionnaire(app, counter):
@@ -107,14 +108,14 @@ def test_a_health_procedure_asks_the_health_questionnaire(app, counter):
         ({"dossier": DOSSIER, "officer": "CB 07!"}, "officer"),
     ],
 )
-def test_a_bad_request_is_explained_and_stores_nothing(app, counter, fields, message):
+def test_a_bad_request_is_explained_and_stores_nothing(app, counter, fields, message, count):
     reply = _post(counter, **fields)
     assert reply.status_code == 400
     assert message in reply.get_data(as_text=True)
-    assert count(app, Receipt) == 0
+    assert count(Receipt) == 0
 
 
-def test_a_withdrawn_procedure_is_no_longer_offered(app, counter):
+def test_a_withdrawn_procedure_is_no_longer_offered(app, counter, count):
     with app.app_context():
         session = get_session()
         set_procedure_active(session, "1.001193", False)
@@ -122,7 +123,7 @@ def test_a_withdrawn_procedure_is_no_longer_offered(app, counter):
     page = counter.get("/counter").get_data(as_text=True)
     assert "1.001193" not in page and "1.002001" in page
     assert _post(counter, dossier=DOSSIER).status_code == 400
-    assert count(app, Receipt) == 0
+    assert count(Receipt) == 0
 
 
 def test_without_a_procedure_list_the_slip_is_issued_without_one(app, client, units):

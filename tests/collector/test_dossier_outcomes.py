@@ -16,7 +16,6 @@ from collector.reports.cli import mail_body
 from collector.reports.periods import Period
 from collector.reports.service import build_report_for
 from collector.reports.weeks import ZONE
-from tests.collector.conftest import count
 from tests.factories import answer_all, integration, issue, make_token, make_user
 
 
@@ -138,7 +137,7 @@ def test_without_status_events_there_is_no_section(app, client, units):
     assert doc["outcomes"] is None
 
 
-def test_the_demo_shows_outcomes_and_the_national_index(app):
+def test_the_demo_shows_outcomes_and_the_national_index(app, count):
     app.config["PHONE_RATE_LIMIT"] = "10000 per hour"
     with app.app_context():
         seed_demo(get_session(), weeks=1, seed=2)
@@ -146,7 +145,7 @@ def test_the_demo_shows_outcomes_and_the_national_index(app):
     seed_receipts(app)
     centres = [code for code, *_, kind, _base in UNITS if kind == "admin"]
     per_centre = RECEIPTS_PER_UNIT + UNRATED_PER_UNIT
-    assert count(app, Dossier) == len(centres) * per_centre
+    assert count(Dossier) == len(centres) * per_centre
     with app.test_request_context("/"):
         report = build_report_for(
             get_session(), app.config, user=None, unit_code="01", period=Period.parse("this")
@@ -157,6 +156,6 @@ def test_the_demo_shows_outcomes_and_the_national_index(app):
     assert {"on-time", "late"} <= outcomes
     total = o.national[0].national
     assert total.late > 0 and total.on_time > total.late
-    assert total.settled + o.national[0].refused < count(app, Dossier)  # some not settled yet
+    assert total.settled + o.national[0].refused < count(Dossier)  # some not settled yet
     assert o.national[0].sipas_index is not None
     assert [row.code for row in o.national[1:]] == ["00001", "00007", "00010"]

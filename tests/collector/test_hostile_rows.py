@@ -14,7 +14,6 @@ from openpyxl import load_workbook
 
 from collector.db import get_session
 from collector.models import Response
-from tests.collector.conftest import register
 from tests.factories import csrf_token, login, make_token, make_user, post_answers
 
 WEEK = "2026-W10"
@@ -35,9 +34,9 @@ HOSTILE = [
 
 
 @pytest.fixture
-def hostile(app, client, units):
+def hostile(app, client, units, register):
     """Good ratings in week 10, and one hostile row per case in HOSTILE, written directly."""
-    kiosk = register(app, client, "C01")
+    kiosk = register("C01")
     for minute in range(len(HOSTILE) + 3):
         post_answers(
             kiosk, dict.fromkeys(ALL, 4), f"2026-03-03T09:{minute:02d}:00+07:00", unit="O01"

@@ -23,9 +23,8 @@ from collector.models import Answer, Response, Unit
 from shared.chain import GENESIS, response_hash
 from shared.db import utcnow, uuid7
 from tests import reference_scoring as reference
-from tests.collector.conftest import count, make_response, rehash
 from tests.collector.report_figures import figures_from_page
-from tests.factories import login, make_token, make_user, post_answers
+from tests.factories import login, make_response, make_token, make_user, post_answers, rehash
 
 WEEK = "2026-W10"
 ALL = ("Q0", "A0", "B0", "C0", "D0", "E0")
@@ -76,7 +75,7 @@ def test_a_response_without_the_codes_hashes_exactly_as_before(kiosk):
     assert kiosk.statuses([response]) == ["accepted"]
 
 
-def test_the_codes_are_covered_by_the_hash(app, kiosk):
+def test_the_codes_are_covered_by_the_hash(app, kiosk, count):
     response = kiosk.next()
     response["officer"] = "CB-07"  # added after hashing
     [result] = kiosk.post([response]).get_json()["results"]
@@ -85,20 +84,20 @@ def test_the_codes_are_covered_by_the_hash(app, kiosk):
     altered["procedure"] = PROC_B  # changed in transit
     [result] = kiosk.post([altered]).get_json()["results"]
     assert result["error"]["code"] == "bad-hash"
-    assert count(app, Response) == 0
+    assert count(Response) == 0
 
 
 @pytest.mark.parametrize("field", ["procedure", "officer"])
 @pytest.mark.parametrize(
     "value", ["", "x" * 65, "Nguyễn Văn A", "CB 07", "<b>", 7, ["CB-07"], "a\x00b"]
 )
-def test_bad_codes_are_refused_and_nothing_is_stored(app, kiosk, field, value):
+def test_bad_codes_are_refused_and_nothing_is_stored(app, kiosk, field, value, count):
     response = kiosk.next(**{field: value})
     [result] = kiosk.post([response]).get_json()["results"]
     assert result["status"] == "rejected"
     assert result["error"]["code"] == "invalid-value"
     assert field in result["error"]["message"]
-    assert count(app, Response) == 0
+    assert count(Response) == 0
 
 
 def test_the_openapi_document_describes_the_codes(client, kiosk):

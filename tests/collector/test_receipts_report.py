@@ -14,7 +14,6 @@ import pytest
 
 from collector.reports.weeks import ZONE
 from shared import questionnaires
-from tests.collector.conftest import register
 from tests.factories import (
     answer_all,
     csrf,
@@ -28,7 +27,7 @@ from tests.factories import (
 
 
 @pytest.fixture
-def filled(app, client, units):
+def filled(app, client, units, register):
     token = integration(app, "C01")
     links = [
         issue(client, token, f"000.00.12.H40-260302-{n:04d}").get_json()["url"] for n in range(1, 6)
@@ -38,7 +37,7 @@ def filled(app, client, units):
         assert answer_all(client, "/r/" + url.rsplit("/", 1)[1], value=5).status_code == 303
     client.get("/r/" + links[3].rsplit("/", 1)[1])
     # Kiosk ratings this week, all 2.
-    kiosk = register(app, client, "C01")
+    kiosk = register("C01")
     now = dt.datetime.now(ZONE).replace(microsecond=0) - dt.timedelta(minutes=5)
     q = questionnaires.get("admin", "2026.1-short")
     for i in range(4):

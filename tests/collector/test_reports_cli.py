@@ -14,8 +14,7 @@ from openpyxl import load_workbook
 from collector.cli import collector
 from collector.reports import periods, service
 from collector.reports.render import report_json
-from tests.browser.conftest import free_port
-from tests.factories import sample_report
+from tests.factories import free_port, sample_report
 
 
 @pytest.fixture

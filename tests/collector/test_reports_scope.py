@@ -9,7 +9,6 @@ import pytest
 from openpyxl import load_workbook
 
 from collector.db import get_db
-from tests.collector.conftest import register
 from tests.factories import csrf_token, login, make_token, make_user, post_answers
 
 WEEK = "2026-W10"
@@ -17,10 +16,10 @@ ALL = ("Q0", "A0", "B0", "C0", "D0", "E0")
 
 
 @pytest.fixture
-def tree(app, client, units):
+def tree(app, client, units, register):
     """Ratings in both communes; a manager and a viewer of C01; an admin."""
-    c01 = register(app, client, "C01")
-    c02 = register(app, client, "C02")
+    c01 = register("C01")
+    c02 = register("C02")
     for minute in range(3):
         post_answers(
             c01,
@@ -149,9 +148,9 @@ def _kind(report: dict, kind: str) -> dict:
     return next(k for k in report["kinds"] if k["kind"] == kind)
 
 
-def test_the_api_refuses_missing_and_kiosk_tokens(app, client, tree):
+def test_the_api_refuses_missing_and_kiosk_tokens(app, client, tree, register):
     assert client.get("/api/v1/reports/weekly").status_code == 401
-    kiosk = register(app, client, "C01")
+    kiosk = register("C01")
     reply = client.get("/api/v1/reports/weekly", headers=kiosk.headers)
     assert reply.status_code == 401
     assert reply.get_json()["error"]["code"] == "invalid-token"

@@ -111,11 +111,11 @@ def test_report_pages_and_exports_are_never_cached(client, manager):
         reply.close()
 
 
-def test_a_raw_csv_that_fails_midway_is_cut_not_a_short_200(app, units, monkeypatch, caplog):
+def test_a_raw_csv_that_fails_midway_is_cut_not_a_short_200(
+    app, units, monkeypatch, caplog, register
+):
     """Through a real HTTP/1.1 server: the client must see a broken download."""
-    from tests.collector.conftest import register
-
-    kiosk = register(app, app.test_client(), "C01")
+    kiosk = register("C01", client=app.test_client())
     for minute in range(3):
         post_answers(kiosk, {"Q0": 5}, f"2026-03-03T09:0{minute}:00+07:00")
     make_user(app, "manager@example.org", "manager", "C01")

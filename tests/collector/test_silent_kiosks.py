@@ -20,7 +20,6 @@ from collector.fleet.opening import (
 )
 from collector.models import KioskChain, Unit
 from collector.tasks import run_silent_check
-from tests.collector.conftest import register
 from tests.factories import login, make_user
 
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -58,13 +57,13 @@ def _set(app, kiosk_id: int, last_contact: dt.datetime | None) -> None:
 
 
 @pytest.fixture
-def two_kiosks(app, client, units, runner):
+def two_kiosks(app, client, units, runner, register):
     """Kiosk a at C01 (open around the clock), kiosk b at C02 (practically never open), both
     last heard from three days ago."""
     for code, spec in (("C01", ALWAYS), ("C02", NEVER)):
         result = runner.invoke(collector, ["units", "hours", code, spec])
         assert result.exit_code == 0, result.output
-    a, b = register(app, client, "C01"), register(app, client, "C02")
+    a, b = register("C01"), register("C02")
     three_days_ago = dt.datetime.now(dt.UTC) - dt.timedelta(days=3)
     _set(app, a.id, three_days_ago)
     _set(app, b.id, three_days_ago)

@@ -13,8 +13,7 @@ from openpyxl import load_workbook
 from collector.db import get_session
 from collector.models import User
 from collector.tasks import run_weekly_mail
-from tests.collector.conftest import register
-from tests.factories import csrf_token, login, make_user, post_answers
+from tests.factories import csrf_token, login, make_user, post_answers, register
 
 ALL = ("Q0", "A0", "B0", "C0", "D0", "E0")
 
