@@ -21,14 +21,14 @@ from collector.db import get_session
 from collector.models import ApiToken, AuditEntry, Kiosk, ReportTarget, Unit, User
 from collector.reports.service import settings_from
 from shared.scoring import target_for
-from tests.factories import PASSWORD, csrf_token, login, make_user
+from tests.factories import PASSWORD, csrf_token, login
 
 ADMIN = "admin@example.org"
 
 
 @pytest.fixture
-def admin(app, client, units):
-    make_user(app, ADMIN, "admin", None)
+def admin(app, client, units, make):
+    make.user(ADMIN, "admin", None)
     assert login(client, ADMIN).status_code == 302
     return csrf_token(client.get("/account/").get_data(as_text=True))
 
@@ -269,8 +269,8 @@ def test_a_new_manager_must_change_the_temporary_password_then_sees_their_commun
     assert len(actions(app, "password-changed")) == 1
 
 
-def test_reset_change_role_scope_and_disable(app, client, admin, scalar):
-    make_user(app, "m@example.org", "manager", "C01")
+def test_reset_change_role_scope_and_disable(app, client, admin, scalar, make):
+    make.user("m@example.org", "manager", "C01")
     user_id = scalar(sa.select(User.id).where(User.email == "m@example.org"))
     reply = client.post(
         f"/admin/people/{user_id}",
@@ -418,9 +418,9 @@ def test_a_wrong_current_password_changes_nothing(app, client, admin):
     assert login(client, ADMIN, PASSWORD).status_code == 302
 
 
-def test_the_audit_log_filters_by_person_action_and_date(app, client, admin, register):
+def test_the_audit_log_filters_by_person_action_and_date(app, client, admin, register, make):
     register("C02")
-    make_user(app, "other@example.org", "viewer", "C02")
+    make.user("other@example.org", "viewer", "C02")
     client.post("/admin/units/C02/rename", data={"name": "Xã Hai Mới", "csrf_token": admin})
     page = client.get("/admin/audit", query_string={"action": "unit-renamed"}).get_data(
         as_text=True
@@ -436,10 +436,10 @@ def test_the_audit_log_filters_by_person_action_and_date(app, client, admin, reg
 
 
 def test_the_cli_changes_units_kiosks_accounts_and_targets_with_the_same_functions(
-    app, runner, client, units, count, register
+    app, runner, client, units, count, register, make
 ):
     kiosk = register("C01")
-    make_user(app, "m@example.org", "manager", "C01")
+    make.user("m@example.org", "manager", "C01")
     steps = [
         (["units", "rename", "C02", "Xã Hai Mới"], "unit-renamed"),
         (["units", "move", "O01", "--parent", "C02"], "unit-moved"),

@@ -16,7 +16,7 @@ from collector.reports.cli import mail_body
 from collector.reports.periods import Period
 from collector.reports.service import build_report_for
 from collector.reports.weeks import ZONE
-from tests.factories import answer_all, integration, issue, make_token, make_user
+from tests.factories import answer_all, issue
 
 
 def _events(client, token, *events):
@@ -30,14 +30,14 @@ def _events(client, token, *events):
 
 
 @pytest.fixture
-def outcomes(app, client, units):
+def outcomes(app, client, units, make):
     """Five dossiers of O01, received this week:
 
     1 rated 5 everywhere, settled on time;   2 rated 2 everywhere, settled late (a "dislike");
     3 rated 4 everywhere, refused;           4 receipt never answered, not yet settled;
     5 no receipt, settled on time (by dossier code).
     """
-    token = integration(app, "C01")
+    token = make.integration("C01")
     now = dt.datetime.now(ZONE).replace(microsecond=0)
     today = now.date()
     tokens = {}
@@ -68,8 +68,8 @@ def outcomes(app, client, units):
             "due_date": due_ok,
         },
     )
-    make_user(app, "m@example.org", "manager", "C01")
-    return make_token(app, "m@example.org")
+    make.user("m@example.org", "manager", "C01")
+    return make.token("m@example.org")
 
 
 def test_outcomes_and_the_national_index_worked_by_hand(client, outcomes):
@@ -125,12 +125,12 @@ def test_the_section_is_in_the_page_the_csv_and_the_mail(app, runner, outcomes, 
     assert "5.4" in body and "2,22" in body
 
 
-def test_without_status_events_there_is_no_section(app, client, units):
-    token = integration(app, "C01")
+def test_without_status_events_there_is_no_section(app, client, units, make):
+    token = make.integration("C01")
     body = issue(client, token, "000.00.12.H40-260302-0001").get_json()
     assert answer_all(client, "/r/" + body["token"], value=5).status_code == 303
-    make_user(app, "m@example.org", "manager", "C01")
-    api = make_token(app, "m@example.org")
+    make.user("m@example.org", "manager", "C01")
+    api = make.token("m@example.org")
     doc = client.get(
         "/api/v1/reports?period=this&unit=C01", headers={"Authorization": f"Bearer {api}"}
     ).get_json()

@@ -14,7 +14,7 @@ from collector.cli import collector
 from collector.db import get_session
 from collector.dossiers.state import Event, fold
 from collector.models import Dossier, DossierEvent, Receipt, Unit, metadata
-from tests.factories import integration, issue
+from tests.factories import issue
 
 DOSSIER = "000.00.12.H40-260302-0001"
 
@@ -62,8 +62,8 @@ def dossier_state(app, **where) -> dict:
 
 
 @pytest.fixture
-def itoken(app, units) -> str:
-    return integration(app, "C01")
+def itoken(app, units, make) -> str:
+    return make.integration("C01")
 
 
 def test_events_in_any_order_give_the_same_state(app, client, itoken, count):
@@ -157,8 +157,8 @@ def test_receipt_token_and_dossier_code_reach_one_dossier_keyed_by_the_receipt_h
     assert (wrong["status"], wrong["code"]) == ("rejected", "invalid-value")
 
 
-def test_receiving_and_settling_units_may_differ(app, client, units):
-    province = integration(app, "P01")
+def test_receiving_and_settling_units_may_differ(app, client, units, make):
+    province = make.integration("P01")
     post(
         client,
         province,
@@ -181,9 +181,11 @@ def test_receiving_and_settling_units_may_differ(app, client, units):
         assert event.settling_unit_id == ids["O02"]
 
 
-def test_an_event_outside_the_token_s_units_is_refused_like_a_receipt(app, client, itoken, count):
+def test_an_event_outside_the_token_s_units_is_refused_like_a_receipt(
+    app, client, itoken, count, make
+):
     refused_receipt = issue(client, itoken, DOSSIER, unit="O02").get_json()
-    other = integration(app, "C02")
+    other = make.integration("C02")
     receipt = issue(client, other, DOSSIER, unit="O02").get_json()["token"]
     results = post(
         client,

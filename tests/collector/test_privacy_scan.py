@@ -24,7 +24,7 @@ from kiosk import create_app as create_kiosk
 from kiosk import db as kiosk_db
 from kiosk.survey import wire
 from shared.migrate import upgrade
-from tests.factories import Tablet, csrf_token, login, make_response, make_user
+from tests.factories import Tablet, csrf_token, login, make_response
 
 STAFF = {"admin@example.org"}
 TYPED = [
@@ -113,7 +113,7 @@ def _rate_with_comment(kiosk_app, comment: str) -> None:
 
 
 def test_no_personal_data_in_either_database_or_any_export(
-    app, client, units, kiosk_app, tmp_path, register
+    app, client, units, kiosk_app, tmp_path, register, make
 ):
     # At our kiosk: typed, stored, then sent to the collector.
     for typed in TYPED:
@@ -162,7 +162,7 @@ def test_no_personal_data_in_either_database_or_any_export(
     )
 
     # Every report and export.
-    make_user(app, "admin@example.org", "admin", None)
+    make.user("admin@example.org", "admin", None)
     login(client, "admin@example.org")
     files: dict[str, bytes] = {}
     for week in ("2026-W10", "this"):

@@ -24,7 +24,7 @@ from shared.chain import GENESIS, response_hash
 from shared.db import utcnow, uuid7
 from tests import reference_scoring as reference
 from tests.collector.report_figures import figures_from_page
-from tests.factories import login, make_response, make_token, make_user, post_answers, rehash
+from tests.factories import login, make_response, make_token, post_answers, rehash
 
 WEEK = "2026-W10"
 ALL = ("Q0", "A0", "B0", "C0", "D0", "E0")
@@ -149,7 +149,7 @@ def clustered(key) -> tuple[float, float]:
 
 
 @pytest.fixture
-def coded_week(app, kiosk):
+def coded_week(app, kiosk, make):
     at = iter(f"2026-03-03T{8 + n // 60:02d}:{n % 60:02d}:00+07:00" for n in range(100))
     for n in range(12):
         answers = dict.fromkeys(ALL, 5 if n < 9 else 2)
@@ -162,9 +162,9 @@ def coded_week(app, kiosk):
         )
     for _ in range(3):
         post_answers(kiosk, dict.fromkeys(ALL, 1), next(at), unit="O01")
-    make_user(app, "manager@example.org", "manager", "C01")
-    make_user(app, "viewer@example.org", "viewer", "C01")
-    make_user(app, "admin@example.org", "admin", None)
+    make.user("manager@example.org", "manager", "C01")
+    make.user("viewer@example.org", "viewer", "C01")
+    make.user("admin@example.org", "admin", None)
 
 
 def vi_number(text: str) -> float:
@@ -285,7 +285,7 @@ def test_viewers_never_see_officers(app, client, coded_week):
     assert "CB-01" not in cells
 
 
-def test_an_officer_is_listed_from_ten_responses_up(app, client, kiosk):
+def test_an_officer_is_listed_from_ten_responses_up(app, client, kiosk, make):
     for n in range(10):
         officer = "CB-10" if n < 10 else None
         post_answers(
@@ -303,7 +303,7 @@ def test_an_officer_is_listed_from_ten_responses_up(app, client, kiosk):
             unit="O01",
             officer="CB-09",
         )
-    make_user(app, "manager@example.org", "manager", "C01")
+    make.user("manager@example.org", "manager", "C01")
     report = api_report(client, app, "manager@example.org")
     assert [o["group"][1] for o in report["officers"]] == ["CB-10"]
     assert report["officers"][0]["responses"] == 10 and report["officers_hidden"] == 1

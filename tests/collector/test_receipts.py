@@ -32,8 +32,8 @@ DOSSIER = "000.00.12.H40-260302-0001"
 
 
 @pytest.fixture
-def itoken(app, units) -> str:
-    return integration(app, "C01")
+def itoken(app, units, make) -> str:
+    return make.integration("C01")
 
 
 def decode_png(png: bytes) -> str:

@@ -17,17 +17,15 @@ from shared.qr import qr_svg, qr_version
 from tests.factories import (
     answer_screen,
     csrf,
-    integration,
     issue,
     login,
-    make_user,
     question_codes,
 )
 
 
 @pytest.fixture
-def itoken(app, units) -> str:
-    return integration(app, "C01")
+def itoken(app, units, make) -> str:
+    return make.integration("C01")
 
 
 def _ready_to_send(client, path: str) -> dict[str, str]:
@@ -117,32 +115,32 @@ def test_poster_missing_csrf_stores_nothing(app, client, units, count):
     assert count(Response) == 0
 
 
-def test_script_in_a_comment_is_escaped_where_it_is_shown(app, client, units, scalar):
+def test_script_in_a_comment_is_escaped_where_it_is_shown(app, client, units, scalar, make):
     app.config["POSTER_MIN_SECONDS"] = 0  # sent at once: official, so its comment is listed
     html = client.get("/p/O01").get_data(as_text=True)
     script = '<script>alert("x")</script>'
     client.post("/p/O01", data={"csrf_token": csrf(html), "Q0": "1", "comment": script})
     assert scalar(sa.select(Response.comment)) == script
-    make_user(app, "m@example.org", "manager", "C01")
+    make.user("m@example.org", "manager", "C01")
     login(client, "m@example.org")
     page = client.get("/reports/weekly?unit=C01&week=this").get_data(as_text=True)
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page
     assert script not in page
 
 
-def test_slip_is_for_the_units_staff_and_its_qr_is_small(app, client, itoken):
+def test_slip_is_for_the_units_staff_and_its_qr_is_small(app, client, itoken, make):
     token = issue(client, itoken).get_json()["token"]
     anonymous = client.get(f"/receipts/{token}/slip")
     assert anonymous.status_code == 302 and "/login" in anonymous.headers["Location"]
-    make_user(app, "other@example.org", "manager", "C02")
+    make.user("other@example.org", "manager", "C02")
     other = app.test_client()
     login(other, "other@example.org")
     assert other.get(f"/receipts/{token}/slip").status_code == 404
-    make_user(app, "viewer@example.org", "viewer", "C01")
+    make.user("viewer@example.org", "viewer", "C01")
     viewer = app.test_client()
     login(viewer, "viewer@example.org")
     assert viewer.get(f"/receipts/{token}/slip").status_code == 403
-    make_user(app, "m@example.org", "manager", "C01")
+    make.user("m@example.org", "manager", "C01")
     login(client, "m@example.org")
     page = client.get(f"/receipts/{token}/slip")
     html = page.get_data(as_text=True)

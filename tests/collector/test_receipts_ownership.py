@@ -26,9 +26,9 @@ LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 @pytest.fixture
-def tokens(app, units) -> tuple[str, str]:
+def tokens(app, units, make) -> tuple[str, str]:
     """Integration tokens of the sibling communes C01 (holding O01) and C02 (holding O02)."""
-    return integration(app, "C01"), integration(app, "C02")
+    return make.integration("C01"), make.integration("C02")
 
 
 def _dossier(days_ahead: int, seq: int = 1) -> str:

@@ -17,7 +17,6 @@ from tests.factories import (
     answer_all,
     answer_screen,
     csrf,
-    integration,
     issue,
     path_of,
     question_codes,
@@ -35,8 +34,8 @@ PREVIEWS = [
 
 
 @pytest.fixture
-def itoken(app, units) -> str:
-    return integration(app, "C01")
+def itoken(app, units, make) -> str:
+    return make.integration("C01")
 
 
 def _new_path(client, itoken, seq: int = 1) -> str:

@@ -12,7 +12,7 @@ from collector.db import get_db, get_session
 from collector.demo import RECEIPTS_PER_UNIT, UNITS, seed_demo, seed_receipts
 from collector.models import Receipt, Response, metadata
 from collector.reports.weeks import local_today
-from tests.factories import answer_all, integration, issue, path_of
+from tests.factories import answer_all, issue, path_of
 
 
 def _all_text(app) -> str:
@@ -25,8 +25,8 @@ def _all_text(app) -> str:
     return "\n".join(parts)
 
 
-def test_no_dossier_code_is_stored_in_clear(app, client, runner, units, db_url, count):
-    token = integration(app, "C01")
+def test_no_dossier_code_is_stored_in_clear(app, client, runner, units, db_url, count, make):
+    token = make.integration("C01")
     dossiers = [f"000.00.12.H40-260302-{n:04d}" for n in range(1, 4)]
     for dossier in dossiers:
         url = issue(client, token, dossier, procedure="1.0001", officer="CB-1").get_json()["url"]

@@ -10,7 +10,7 @@ import pytest
 from flask_babel import gettext
 
 from collector.reports import model, page, service
-from tests.factories import login, make_user, period_report
+from tests.factories import login, period_report
 
 
 @pytest.fixture
@@ -57,7 +57,7 @@ def figures(html: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def served(app, client, monkeypatch):
+def served(app, client, monkeypatch, make):
     """A logged-in admin; the service answers the hand-built report of the period's kind, and
     records the period it was asked for."""
     asked = []
@@ -67,7 +67,7 @@ def served(app, client, monkeypatch):
         return period_report({"range": "quarter"}.get(period.kind, period.kind))
 
     monkeypatch.setattr(service, "build_report_for", build, raising=False)
-    make_user(app, "admin@example.org", "admin", None)
+    make.user("admin@example.org", "admin", None)
     login(client, "admin@example.org")
     return asked
 

@@ -23,7 +23,7 @@ from collector.reports.render import (
     table_sections,
     verdict_label,
 )
-from tests.factories import make_token, make_user, sample_report, without_data
+from tests.factories import sample_report, without_data
 
 
 @pytest.fixture
@@ -176,7 +176,7 @@ def test_a_kind_without_data(ctx):
 
 
 @pytest.fixture
-def api(app, units, monkeypatch):
+def api(app, units, monkeypatch, make):
     """The API with the service replaced: it records what it was asked and returns the sample."""
     calls = []
 
@@ -187,8 +187,8 @@ def api(app, units, monkeypatch):
         return sample_report(officers=user.role != "viewer")
 
     monkeypatch.setattr(service, "build_report_for", build_report_for, raising=False)
-    make_user(app, "m@example.org", "manager", "P01")
-    token = make_token(app, "m@example.org")
+    make.user("m@example.org", "manager", "P01")
+    token = make.token("m@example.org")
     client = app.test_client()
 
     def get(url):

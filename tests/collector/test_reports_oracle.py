@@ -76,7 +76,7 @@ from tests.collector.report_figures import (
     tables_from_csv,
     tables_from_xlsx,
 )
-from tests.factories import login, make_token, make_user, post_answers
+from tests.factories import login, post_answers
 
 WEEK = "2026-W10"
 DAY = "2026-03-03T09:{minute:02d}:00+07:00"
@@ -88,7 +88,7 @@ def every(value: int) -> dict[str, int]:
 
 
 @pytest.fixture
-def oracle(app, client, units, register):
+def oracle(app, client, units, register, make):
     c01 = register("C01")
     c02 = register("C02")
     broken = register("C02")
@@ -138,8 +138,8 @@ def oracle(app, client, units, register):
     post_answers(
         c01, every(5), DAY.format(minute=10), kind="education", unit="O01", flags=["suspect-burst"]
     )
-    make_user(app, "admin@example.org", "admin", None)
-    return make_token(app, "admin@example.org")
+    make.user("admin@example.org", "admin", None)
+    return make.token("admin@example.org")
 
 
 ADMIN = questionnaires.get("admin", "2026.1-short")
@@ -466,7 +466,7 @@ def test_counts_follow_new_responses(app, client, oracle, register):
 
 
 def test_a_late_predecessor_that_breaks_the_chain_is_taken_out_of_the_counts(
-    app, client, units, register
+    app, client, units, register, make
 ):
     kiosk = register("C01")
     first = kiosk.next(
@@ -486,8 +486,8 @@ def test_a_late_predecessor_that_breaks_the_chain_is_taken_out_of_the_counts(
         unit="O01",
     )
     assert kiosk.statuses([second]) == ["accepted"]  # its predecessor has not arrived
-    make_user(app, "a@example.org", "admin", None)
-    token = make_token(app, "a@example.org")
+    make.user("a@example.org", "admin", None)
+    token = make.token("a@example.org")
     before = fetch_json(client, token, period="2026-W10")
     assert kinds(before)["admin"]["trend"][-2]["index"] == 0.0  # the second, all 1
     tampered = dict(first, comment="changed after the next one was chained")
@@ -520,7 +520,7 @@ def test_with_every_unit_a_part_the_parent_is_the_mean_of_its_parts(app, client,
 
 
 def test_a_parent_on_the_page_is_the_mean_of_the_rows_under_it_on_an_uneven_tree(
-    app, client, units, register
+    app, client, units, register, make
 ):
     """Every unit a part of its own (REPORT_MIN_RESPONSES = 1). P01 has responses of its own,
     C02 has its own and O02's below it, C01 only O01's two levels down; the units have 3, 1, 6
@@ -549,7 +549,7 @@ def test_a_parent_on_the_page_is_the_mean_of_the_rows_under_it_on_an_uneven_tree
         rate(c02, "O02", value)
     for value in (5, 2, 2):
         rate(top, "P01", value)
-    make_user(app, "admin@example.org", "admin", None)
+    make.user("admin@example.org", "admin", None)
     login(client, "admin@example.org")
 
     def page(unit):

@@ -15,7 +15,7 @@ from collector.models import Answer, ExportJob, ReportCount, Response
 from collector.reports.exports import app_exports_dir, job_file
 from collector.retention import months_before
 from collector.tasks import run_refresh_counts, run_retention
-from tests.factories import make_user, post_answers, register
+from tests.factories import post_answers, register
 
 ALL = ("Q0", "A0", "B0", "C0", "D0", "E0")
 
@@ -77,8 +77,8 @@ def test_responses_past_the_legal_period_go_but_the_counts_stay(app, client, uni
         assert get_session().scalar(sa.select(sa.func.sum(ReportCount.answered))) == counted
 
 
-def test_export_files_go_after_their_keeping_time(app, client, units):
-    make_user(app, "manager@example.org", "manager", "C01")
+def test_export_files_go_after_their_keeping_time(app, client, units, make):
+    make.user("manager@example.org", "manager", "C01")
     directory = app_exports_dir(app)
     now = dt.datetime.now(dt.UTC)
     with app.app_context():

@@ -16,14 +16,14 @@ from collector.db import get_session
 from collector.fleet.opening import unit_managers
 from collector.models import Unit
 from collector.units import MAX_DEPTH, UnitError, move_unit
-from tests.factories import csrf_token, login, make_user
+from tests.factories import csrf_token, login
 
 ADMIN = "admin@example.org"
 
 
 @pytest.fixture
-def admin(app, client, units):
-    make_user(app, ADMIN, "admin", None)
+def admin(app, client, units, make):
+    make.user(ADMIN, "admin", None)
     assert login(client, ADMIN).status_code == 302
     return csrf_token(client.get("/account/").get_data(as_text=True))
 
@@ -116,11 +116,11 @@ def bounded(session, seconds: float):
         raw.set_progress_handler(None, 0)
 
 
-def test_recursive_queries_end_on_a_cycle_already_stored(app, units):
+def test_recursive_queries_end_on_a_cycle_already_stored(app, units, make):
     """A cycle left in the table (by the old move check) must not hang the silent-kiosk job's
     query for a unit's managers, nor the scope queries."""
-    make_user(app, "m@example.org", "manager", "C01")
-    make_user(app, "elsewhere@example.org", "manager", "C02")
+    make.user("m@example.org", "manager", "C01")
+    make.user("elsewhere@example.org", "manager", "C02")
     with app.app_context():
         session = get_session()
         ids = dict(session.execute(sa.select(Unit.code, Unit.id)).all())
