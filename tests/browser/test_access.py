@@ -17,7 +17,7 @@ import re
 import pytest
 
 from collector.demo import DEMO_ADMIN, DEMO_PASSWORD
-from tests.browser.conftest import LiveServer, kiosk_app, receipt_survey_path
+from tests.browser.live import LiveServer, kiosk_app, receipt_survey_path
 
 PHONE = {"width": 390, "height": 844}
 LAPTOP = {"width": 1366, "height": 768}

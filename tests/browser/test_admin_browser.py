@@ -19,7 +19,7 @@ from collector.fleet.opening import parse_hours_spec
 from collector.models import Response, Unit
 from collector.receipts.integrations import integration_for_token
 from collector.units import add_unit
-from tests.browser.conftest import LAPTOP, PHONE, LiveServer, collector_app
+from tests.browser.live import LAPTOP, PHONE, LiveServer, collector_app
 
 ADMIN = "quantri@example.org"
 PASSWORD = "mật khẩu quản trị"  # noqa: S105 - a test account

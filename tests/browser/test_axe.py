@@ -27,7 +27,7 @@ from axe_playwright_python.base import AXE_SCRIPT
 
 from collector.db import get_session
 from collector.demo import DEMO_ADMIN, DEMO_COUNTER, DEMO_MANAGER
-from tests.browser.conftest import (
+from tests.browser.live import (
     KIOSK_PIN,
     VIEWER,
     administration_after_actions,

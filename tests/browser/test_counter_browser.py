@@ -15,7 +15,7 @@ from collector.accounts.service import add_user
 from collector.db import get_db, get_session
 from collector.procedures.service import save_procedure
 from collector.units import add_unit
-from tests.browser.conftest import LiveServer, collector_app
+from tests.browser.live import LiveServer, collector_app
 
 OFFICER = "quay1@example.org"
 PASSWORD = "mật khẩu quầy một cửa"  # noqa: S105 - a test account

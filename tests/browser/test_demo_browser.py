@@ -13,8 +13,8 @@ import time
 import pytest
 
 from sipas.demo import DEMO_PIN
-from tests.browser.conftest import free_port
-from tests.integration.conftest import staff_queue
+from tests.factories import free_port
+from tests.integration.processes import staff_queue
 
 pytestmark = pytest.mark.slow
 

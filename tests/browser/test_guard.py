@@ -34,7 +34,7 @@ from collector.demo import (
     DEMO_MANAGER,
 )
 from shared.i18n import catalogue
-from tests.browser.conftest import (
+from tests.browser.live import (
     KIOSK_PIN,
     VIEWER,
     administration_after_actions,

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from kiosk import db
 from kiosk.models import Response
-from tests.browser.conftest import LiveServer, kiosk_app
+from tests.browser.live import LiveServer, kiosk_app
 
 TABLET_PORTRAIT = {"width": 800, "height": 1280}
 TABLET_LANDSCAPE = {"width": 1280, "height": 800}

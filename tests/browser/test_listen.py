@@ -11,7 +11,7 @@ import shutil
 import pytest
 
 from shared.voices import PACKS_DIR, question_key
-from tests.browser.conftest import (
+from tests.browser.live import (
     CHROMIUM,
     CHROMIUM_ARGS,
     KIOSK_PIN,

@@ -18,7 +18,7 @@ from collector.db import get_db, get_session
 from collector.models import Receipt, Response
 from collector.receipts.integrations import create_integration
 from collector.units import add_unit
-from tests.browser.conftest import LiveServer, collector_app
+from tests.browser.live import LiveServer, collector_app
 
 PHONE = {"width": 360, "height": 740}
 

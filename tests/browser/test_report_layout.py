@@ -2,7 +2,7 @@
 prints, the charts log no CSP error, and the two heat maps sit side by side or one under the other
 without overlapping, the page no wider than the screen, at 1366, 1024 and 390 px.
 
-The page is served over hand-built typed reports (tests/browser/report_sample.py) whose heat map
+The page is served over hand-built typed reports (tests/report_samples.py) whose heat map
 covers either the opening hours (11 columns) or a whole day (24 columns: phone surveys answered
 at night), so the layout is tested on both shapes whatever the demo's data."""
 
@@ -16,8 +16,8 @@ import pytest
 from collector.db import get_db, get_session
 from collector.demo import DEMO_ADMIN, DEMO_PASSWORD, seed_demo
 from collector.reports import model, service
-from tests.browser.conftest import LiveServer, collector_app
-from tests.browser.report_sample import sample_report
+from tests.browser.live import LiveServer, collector_app
+from tests.factories import period_report
 
 VIEWS = {"week": "2026-W48", "quarter": "2026-Q3", "year": "2025"}
 SCREENS = {
@@ -55,7 +55,7 @@ def _fake_build_report_for(
     session, config, *, user, unit_code, period, include_unofficial=False, via="page"
 ):
     kind = {"range": "quarter"}.get(period.kind, period.kind)
-    return _with_heatmap(sample_report(kind), HOURS.get(unit_code or "", HOURS["day"]))
+    return _with_heatmap(period_report(kind), HOURS.get(unit_code or "", HOURS["day"]))
 
 
 @pytest.fixture(scope="module")

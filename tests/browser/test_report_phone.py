@@ -1,7 +1,7 @@
 """The report page on a phone and a laptop, in real Chromium: nothing wider than the screen, every
 % and interval on screen, the headline first; screenshots of the week, quarter and year views.
 
-The page is served over hand-built typed reports (tests/browser/report_sample.py), so the layout
+The page is served over hand-built typed reports (tests/report_samples.py), so the layout
 is tested on a report with every section filled, long names included, whatever the data."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import pytest
 from collector.db import get_db, get_session
 from collector.demo import DEMO_ADMIN, DEMO_PASSWORD, seed_demo
 from collector.reports import service
-from tests.browser.conftest import LiveServer, collector_app
-from tests.browser.report_sample import sample_report
+from tests.browser.live import LiveServer, collector_app
+from tests.factories import period_report
 
 LAPTOP = {"width": 1366, "height": 768}
 PHONE = {"width": 390, "height": 844}
@@ -51,7 +51,7 @@ LAYOUT_JS = """
 def _fake_build_report_for(
     session, config, *, user, unit_code, period, include_unofficial=False, via="page"
 ):
-    return sample_report({"range": "quarter"}.get(period.kind, period.kind))
+    return period_report({"range": "quarter"}.get(period.kind, period.kind))
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ import pytest
 
 from collector.db import get_db, get_session
 from collector.demo import DEMO_ADMIN, DEMO_MANAGER, DEMO_PASSWORD, seed_demo
-from tests.browser.conftest import LAPTOP, PHONE, LiveServer, collector_app
+from tests.browser.live import LAPTOP, PHONE, LiveServer, collector_app
 
 #: Elements wider than the page (nothing on the report scrolls sideways).
 OVERFLOW_JS = """

@@ -16,12 +16,12 @@ from collector.accounts.service import (
 from collector.cli import collector
 from collector.db import get_session
 from collector.models import ApiToken, User
-from tests.factories import PASSWORD, csrf_token, login, make_user
+from tests.factories import PASSWORD, csrf_token, login
 
 
 @pytest.fixture
-def manager(app, units):
-    make_user(app, "Manager@Example.org", "manager", "C01")
+def manager(app, units, make):
+    make.user("Manager@Example.org", "manager", "C01")
     return "manager@example.org"
 
 
@@ -137,8 +137,8 @@ def test_cli_adds_users_and_prints_a_token_once(app, runner, units):
     assert bad.exit_code != 0
 
 
-def test_revoked_or_expired_tokens_do_not_work(app, runner, units):
-    make_user(app, "t@example.org", "viewer", "C01")
+def test_revoked_or_expired_tokens_do_not_work(app, runner, units, make):
+    make.user("t@example.org", "viewer", "C01")
     result = runner.invoke(collector, ["tokens", "create", "t@example.org", "--days", "1"])
     token = result.output.strip().splitlines()[-1]
     with app.app_context():

@@ -21,15 +21,14 @@ from collector.db import get_session
 from collector.models import ApiToken, AuditEntry, Kiosk, ReportTarget, Unit, User
 from collector.reports.service import settings_from
 from shared.scoring import target_for
-from tests.collector.conftest import count, register, scalar
-from tests.factories import PASSWORD, csrf_token, login, make_user
+from tests.factories import PASSWORD, csrf_token, login
 
 ADMIN = "admin@example.org"
 
 
 @pytest.fixture
-def admin(app, client, units):
-    make_user(app, ADMIN, "admin", None)
+def admin(app, client, units, make):
+    make.user(ADMIN, "admin", None)
     assert login(client, ADMIN).status_code == 302
     return csrf_token(client.get("/account/").get_data(as_text=True))
 
@@ -57,7 +56,9 @@ CSV_WITH_BAD_ROWS = (
 )
 
 
-def test_import_previews_every_change_and_every_bad_row_and_writes_nothing(app, client, admin):
+def test_import_previews_every_change_and_every_bad_row_and_writes_nothing(
+    app, client, admin, count
+):
     reply = client.post(
         "/admin/unit-import",
         data={
@@ -73,28 +74,30 @@ def test_import_previews_every_change_and_every_bad_row_and_writes_nothing(app, 
     assert "X 1" in lines[0][1] and "NOPE" in lines[1][1]
     assert 'id="confirm-import"' not in page
     assert "Xã Một (mới)" in page and "<del" in page  # the update shows the name before
-    assert count(app, Unit) == 5
+    assert count(Unit) == 5
     # Confirming anyway (a hand-made request) is refused the same way.
     reply = client.post(
         "/admin/unit-import",
         data={"text": CSV_WITH_BAD_ROWS, "confirm": "1", "csrf_token": admin},
     )
     assert reply.status_code == 400
-    assert count(app, Unit) == 5
+    assert count(Unit) == 5
 
 
-def test_import_after_the_fix_changes_what_the_preview_showed_and_is_audited(app, client, admin):
+def test_import_after_the_fix_changes_what_the_preview_showed_and_is_audited(
+    app, client, admin, count, scalar
+):
     fixed = "\n".join(CSV_WITH_BAD_ROWS.splitlines()[:4]) + "\n"
     preview = client.post("/admin/unit-import", data={"text": fixed, "csrf_token": admin})
     assert preview.status_code == 200
     assert 'id="confirm-import"' in preview.get_data(as_text=True)
-    assert count(app, Unit) == 5
+    assert count(Unit) == 5
     reply = client.post(
         "/admin/unit-import", data={"text": fixed, "confirm": "1", "csrf_token": admin}
     )
     assert reply.status_code == 303
     assert parents(app)["O03"] == "C03"
-    assert scalar(app, sa.select(Unit.name).where(Unit.code == "C01")) == "Xã Một (mới)"
+    assert scalar(sa.select(Unit.name).where(Unit.code == "C01")) == "Xã Một (mới)"
     (entry,) = actions(app, "units-imported")
     assert entry.details["added"] == 2 and entry.details["updated"] == 1
     assert entry.user_id is not None
@@ -111,7 +114,7 @@ def test_the_cli_import_is_the_same_function_and_audited_as_the_command_line(
     assert entry.user_id is None and entry.details["added"] == 1
 
 
-def test_units_add_rename_move_and_deactivate(app, client, admin):
+def test_units_add_rename_move_and_deactivate(app, client, admin, count, scalar):
     post = lambda path, **data: client.post(path, data={**data, "csrf_token": admin})  # noqa: E731
     assert (
         post("/admin/units", code="C03", name="Xã Ba", kind="commune", parent="P01").status_code
@@ -125,8 +128,8 @@ def test_units_add_rename_move_and_deactivate(app, client, admin):
     assert reply.status_code == 400
     assert parents(app)["C03"] == "P01"
     assert post("/admin/units/C03/active", active="0").status_code == 303
-    assert scalar(app, sa.select(Unit.active).where(Unit.code == "C03")) is False
-    assert count(app, Unit, Unit.code == "C03") == 1  # deactivated, never deleted
+    assert scalar(sa.select(Unit.active).where(Unit.code == "C03")) is False
+    assert count(Unit, Unit.code == "C03") == 1  # deactivated, never deleted
     assert post("/admin/kiosks", unit="C03").status_code == 400  # no new kiosk there
     page = client.get("/admin/units?q=Ba Mới").get_data(as_text=True)
     tree = page[page.index('<ul class="tree">') : page.index("<h2>")]
@@ -158,7 +161,7 @@ def test_qr_functions_return_images_that_decode_to_the_text():
     assert b"<svg" in qr_svg(text)
 
 
-def test_a_registered_kiosk_posts_with_the_token_from_its_qr_code(app, client, admin):
+def test_a_registered_kiosk_posts_with_the_token_from_its_qr_code(app, client, admin, scalar):
     reply = client.post(
         "/admin/kiosks", data={"unit": "C01", "label": "Quầy 3", "csrf_token": admin}
     )
@@ -203,14 +206,14 @@ def test_a_registered_kiosk_posts_with_the_token_from_its_qr_code(app, client, a
         client.post(f"/admin/kiosks/{kiosk_id}/revoke", data={"csrf_token": admin}).status_code
         == 303
     )
-    assert scalar(app, sa.select(Kiosk.revoked_at).where(Kiosk.id == kiosk_id)) is not None
+    assert scalar(sa.select(Kiosk.revoked_at).where(Kiosk.id == kiosk_id)) is not None
     assert [
         len(actions(app, a)) for a in ("kiosk-registered", "kiosk-token-rotated", "kiosk-revoked")
     ] == [1, 1, 1]
 
 
 def test_a_new_manager_must_change_the_temporary_password_then_sees_their_commune(
-    app, client, admin
+    app, client, admin, scalar
 ):
     reply = client.post(
         "/admin/people",
@@ -261,16 +264,14 @@ def test_a_new_manager_must_change_the_temporary_password_then_sees_their_commun
     assert client.get("/reports/weekly", query_string={"unit": "C01"}).status_code == 404
     assert client.get("/admin/units").status_code == 403
     added = {e.details["email"]: e.user_id for e in actions(app, "user-added")}
-    assert added["chu.tich@example.org"] == scalar(
-        app, sa.select(User.id).where(User.email == ADMIN)
-    )
+    assert added["chu.tich@example.org"] == scalar(sa.select(User.id).where(User.email == ADMIN))
     assert added[ADMIN] is None  # the helper adds accounts as the CLI does
     assert len(actions(app, "password-changed")) == 1
 
 
-def test_reset_change_role_scope_and_disable(app, client, admin):
-    make_user(app, "m@example.org", "manager", "C01")
-    user_id = scalar(app, sa.select(User.id).where(User.email == "m@example.org"))
+def test_reset_change_role_scope_and_disable(app, client, admin, scalar, make):
+    make.user("m@example.org", "manager", "C01")
+    user_id = scalar(sa.select(User.id).where(User.email == "m@example.org"))
     reply = client.post(
         f"/admin/people/{user_id}",
         data={"role": "viewer", "unit": "O01", "active": "1", "csrf_token": admin},
@@ -285,14 +286,14 @@ def test_reset_change_role_scope_and_disable(app, client, admin):
         ).status_code
         == 303
     )
-    assert scalar(app, sa.select(User.active).where(User.id == user_id)) is False
+    assert scalar(sa.select(User.active).where(User.id == user_id)) is False
     reset = client.post(f"/admin/people/{user_id}/reset", data={"csrf_token": admin})
     assert reset.status_code == 200
-    assert scalar(app, sa.select(User.must_change_password).where(User.id == user_id)) is True
+    assert scalar(sa.select(User.must_change_password).where(User.id == user_id)) is True
     (changed,) = actions(app, "user-changed")[:1]
     assert changed.details["role"] == ["manager", "viewer"]
     # An administrator cannot take away their own rights.
-    me = scalar(app, sa.select(User.id).where(User.email == ADMIN))
+    me = scalar(sa.select(User.id).where(User.email == ADMIN))
     assert (
         client.post(
             f"/admin/people/{me}",
@@ -300,10 +301,10 @@ def test_reset_change_role_scope_and_disable(app, client, admin):
         ).status_code
         == 400
     )
-    assert scalar(app, sa.select(User.role).where(User.id == me)) == "admin"
+    assert scalar(sa.select(User.role).where(User.id == me)) == "admin"
 
 
-def test_a_target_set_in_the_page_is_used_by_the_reports_and_audited(app, client, admin):
+def test_a_target_set_in_the_page_is_used_by_the_reports_and_audited(app, client, admin, count):
     with app.app_context():
         before = settings_from(app.config, session=get_session())
     assert target_for(before.targets, "health", 2026) == 85.0
@@ -351,31 +352,31 @@ def test_a_target_set_in_the_page_is_used_by_the_reports_and_audited(app, client
             "csrf_token": admin,
         }
         assert client.post("/admin/targets", data=data).status_code == 400, bad
-    assert count(app, ReportTarget) == 1
+    assert count(ReportTarget) == 1
 
 
-def test_my_account_tokens_and_mail_preference(app, client, admin):
+def test_my_account_tokens_and_mail_preference(app, client, admin, scalar):
     reply = client.post(
         "/account/tokens", data={"label": "Bảng tính", "days": "30", "csrf_token": admin}
     )
     token = re.search(r'id="new-token" class="secret">([^<]+)<', reply.get_data(as_text=True))[1]
     api = {"Authorization": f"Bearer {token}"}
     assert client.get("/api/v1/reports/weekly?week=2026-W10", headers=api).status_code == 200
-    token_id = scalar(app, sa.select(ApiToken.id))
+    token_id = scalar(sa.select(ApiToken.id))
     assert (
         client.post(f"/account/tokens/{token_id}/revoke", data={"csrf_token": admin}).status_code
         == 302
     )
-    assert scalar(app, sa.select(ApiToken.revoked_at)) is not None
+    assert scalar(sa.select(ApiToken.revoked_at)) is not None
     assert client.get("/api/v1/reports/weekly?week=2026-W10", headers=api).status_code == 401
     assert client.get("/account/").get_data(as_text=True).count(token) == 0  # shown once only
-    assert scalar(app, sa.select(User.weekly_mail).where(User.email == ADMIN)) is False
+    assert scalar(sa.select(User.weekly_mail).where(User.email == ADMIN)) is False
     reply = client.post("/account/mail", data={"weekly_mail": "1", "csrf_token": admin})
     assert reply.status_code == 302
-    assert scalar(app, sa.select(User.weekly_mail).where(User.email == ADMIN)) is True
+    assert scalar(sa.select(User.weekly_mail).where(User.email == ADMIN)) is True
     assert 'name="weekly_mail" value="1" checked' in client.get("/account/").get_data(as_text=True)
     client.post("/account/mail", data={"csrf_token": admin})
-    assert scalar(app, sa.select(User.weekly_mail).where(User.email == ADMIN)) is False
+    assert scalar(sa.select(User.weekly_mail).where(User.email == ADMIN)) is False
     assert [e.details for e in actions(app, "weekly-mail-set")] == [
         {"receive": True},
         {"receive": False},
@@ -417,9 +418,9 @@ def test_a_wrong_current_password_changes_nothing(app, client, admin):
     assert login(client, ADMIN, PASSWORD).status_code == 302
 
 
-def test_the_audit_log_filters_by_person_action_and_date(app, client, admin):
-    register(app, client, "C02")
-    make_user(app, "other@example.org", "viewer", "C02")
+def test_the_audit_log_filters_by_person_action_and_date(app, client, admin, register, make):
+    register("C02")
+    make.user("other@example.org", "viewer", "C02")
     client.post("/admin/units/C02/rename", data={"name": "Xã Hai Mới", "csrf_token": admin})
     page = client.get("/admin/audit", query_string={"action": "unit-renamed"}).get_data(
         as_text=True
@@ -435,10 +436,10 @@ def test_the_audit_log_filters_by_person_action_and_date(app, client, admin):
 
 
 def test_the_cli_changes_units_kiosks_accounts_and_targets_with_the_same_functions(
-    app, runner, client, units
+    app, runner, client, units, count, register, make
 ):
-    kiosk = register(app, client, "C01")
-    make_user(app, "m@example.org", "manager", "C01")
+    kiosk = register("C01")
+    make.user("m@example.org", "manager", "C01")
     steps = [
         (["units", "rename", "C02", "Xã Hai Mới"], "unit-renamed"),
         (["units", "move", "O01", "--parent", "C02"], "unit-moved"),
@@ -466,4 +467,4 @@ def test_the_cli_changes_units_kiosks_accounts_and_targets_with_the_same_functio
         ).exit_code
         == 1
     )
-    assert parents(app)["P01"] is None and count(app, ReportTarget) == 1
+    assert parents(app)["P01"] is None and count(ReportTarget) == 1

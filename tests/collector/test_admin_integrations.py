@@ -18,15 +18,15 @@ from collector.fleet.opening import (
 )
 from collector.models import AuditEntry, IntegrationToken, Unit
 from collector.receipts.tokens import token_hash
-from tests.factories import csrf_token, issue, login, make_user
+from tests.factories import csrf_token, issue, login
 
 ADMIN = "admin@example.org"
 TOKEN_RE = re.compile(r'id="integration-token"[^>]*>([^<]+)<')
 
 
 @pytest.fixture
-def admin(app, client, units):
-    make_user(app, ADMIN, "admin", None)
+def admin(app, client, units, make):
+    make.user(ADMIN, "admin", None)
     assert login(client, ADMIN).status_code == 302
     return csrf_token(client.get("/account/").get_data(as_text=True))
 

@@ -24,8 +24,7 @@ from collector.models import (
 )
 from collector.procedures.service import save_procedure
 from collector.receipts.integrations import create_integration
-from tests.collector.conftest import register
-from tests.factories import csrf_token, login, make_token, make_user
+from tests.factories import csrf_token, login
 
 ROOT = "root@example.org"
 TOP = "top@example.org"  # the administrator of P01, the top of the tree
@@ -46,18 +45,18 @@ class Case:
 
 
 @pytest.fixture
-def world(app, client, units):
+def world(app, client, units, register, make):
     """The test tree with a kiosk in each commune, the five kinds of person, and ids to aim at."""
-    k1 = register(app, client, "C01")
-    k2 = register(app, client, "C02")
-    make_user(app, ROOT, "admin", None)
-    make_user(app, TOP, "admin", "P01")
-    make_user(app, COUNTER, "counter", "C01")
-    make_user(app, SUB, "admin", "C01")
-    make_user(app, MANAGER, "manager", "C01")
-    make_user(app, VIEWER, "viewer", "C01")
-    make_user(app, OTHER, "manager", "C02")
-    make_token(app, OTHER)
+    k1 = register("C01")
+    k2 = register("C02")
+    make.user(ROOT, "admin", None)
+    make.user(TOP, "admin", "P01")
+    make.user(COUNTER, "counter", "C01")
+    make.user(SUB, "admin", "C01")
+    make.user(MANAGER, "manager", "C01")
+    make.user(VIEWER, "viewer", "C01")
+    make.user(OTHER, "manager", "C02")
+    make.token(OTHER)
     with app.app_context():
         session = get_session()
         session.execute(sa.update(Kiosk).where(Kiosk.id == k2.id).values(label="Quầy Hai"))

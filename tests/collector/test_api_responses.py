@@ -15,7 +15,7 @@ from collector.ingest import ingest_batch
 from collector.models import Answer, Kiosk, KioskChain, Response
 from shared.chain import response_hash
 from shared.db import utcnow
-from tests.collector.conftest import ANSWERS, count, register, rehash, scalar
+from tests.factories import ANSWERS, rehash
 
 URL = "/api/v1/responses"
 
@@ -25,13 +25,13 @@ def stored_ids(app) -> set[str]:
         return {str(u) for u in get_session().scalars(sa.select(Response.uuid))}
 
 
-def test_a_batch_is_accepted_and_stored_with_its_answers(app, kiosk):
+def test_a_batch_is_accepted_and_stored_with_its_answers(app, kiosk, count):
     batch = kiosk.batch(3)
     reply = kiosk.post(batch)
     assert reply.status_code == 200
     assert reply.get_json() == {"results": [{"id": r["id"], "status": "accepted"} for r in batch]}
     assert stored_ids(app) == {r["id"] for r in batch}
-    assert count(app, Answer) == 3 * len(ANSWERS)
+    assert count(Answer) == 3 * len(ANSWERS)
     with app.app_context():
         first = get_session().scalar(sa.select(Response).where(Response.kiosk_seq == 1))
         assert first.unit.code == "C01"
@@ -55,15 +55,15 @@ def test_the_stored_row_reproduces_the_hash(app, kiosk):
             assert response_hash(row.as_sent(), row.prev_hash) == row.hash
 
 
-def test_a_resend_is_a_duplicate_and_stores_nothing(app, kiosk):
+def test_a_resend_is_a_duplicate_and_stores_nothing(app, kiosk, count, scalar):
     batch = kiosk.batch(4)
     assert kiosk.statuses(batch[:2]) == ["accepted"] * 2
     # The reply to the first upload was lost: the kiosk sends everything again.
     assert kiosk.statuses(batch) == ["duplicate", "duplicate", "accepted", "accepted"]
     assert kiosk.statuses(batch) == ["duplicate"] * 4
-    assert count(app, Response) == 4
-    assert count(app, Answer) == 4 * len(ANSWERS)
-    assert scalar(app, sa.select(KioskChain.received)) == 4
+    assert count(Response) == 4
+    assert count(Answer) == 4 * len(ANSWERS)
+    assert scalar(sa.select(KioskChain.received)) == 4
 
 
 def test_a_replayed_id_with_altered_content_is_a_conflict(app, kiosk):
@@ -80,14 +80,14 @@ def test_a_replayed_id_with_altered_content_is_a_conflict(app, kiosk):
         assert stored.hash == original["hash"]
 
 
-def test_the_same_id_twice_in_one_batch(app, kiosk):
+def test_the_same_id_twice_in_one_batch(app, kiosk, count):
     response = kiosk.next()
     other = rehash({**response, "comment": "khác"})
     assert kiosk.statuses([response, response, other]) == ["accepted", "duplicate", "rejected"]
-    assert count(app, Response) == 1
+    assert count(Response) == 1
 
 
-def test_one_bad_response_does_not_reject_the_others(app, kiosk):
+def test_one_bad_response_does_not_reject_the_others(app, kiosk, count):
     batch = kiosk.batch(3)
     batch[1]["answers"]["Q0"] = 9  # and the hash no longer matches either
     reply = kiosk.post(batch)
@@ -96,7 +96,7 @@ def test_one_bad_response_does_not_reject_the_others(app, kiosk):
     assert results[1]["id"] == batch[1]["id"]
     assert results[1]["error"]["code"] == "answer-out-of-range"
     assert stored_ids(app) == {batch[0]["id"], batch[2]["id"]}
-    assert count(app, Answer) == 2 * len(ANSWERS)
+    assert count(Answer) == 2 * len(ANSWERS)
 
 
 BAD_ITEMS = {
@@ -113,7 +113,9 @@ BAD_ITEMS = {
 
 
 @pytest.mark.parametrize("bad", BAD_ITEMS)
-def test_every_bad_item_is_rejected_alone_and_nothing_of_it_is_stored(app, kiosk, bad):
+def test_every_bad_item_is_rejected_alone_and_nothing_of_it_is_stored(
+    app, kiosk, bad, count, scalar
+):
     good_before, victim, good_after = kiosk.batch(3)
     reply = kiosk.post([good_before, BAD_ITEMS[bad](victim), good_after])
     assert reply.status_code == 200
@@ -121,9 +123,9 @@ def test_every_bad_item_is_rejected_alone_and_nothing_of_it_is_stored(app, kiosk
     assert [r["status"] for r in results] == ["accepted", "rejected", "accepted"]
     assert results[1]["error"]["code"] and results[1]["error"]["message"]
     assert stored_ids(app) == {good_before["id"], good_after["id"]}
-    assert count(app, Answer) == 2 * len(ANSWERS)
+    assert count(Answer) == 2 * len(ANSWERS)
     # The hole it left is visible until a correct copy arrives.
-    assert scalar(app, sa.select(KioskChain.gaps)) == [[2, 2]]
+    assert scalar(sa.select(KioskChain.gaps)) == [[2, 2]]
 
 
 def test_a_kiosk_may_post_only_for_its_unit_and_below(app, kiosk):
@@ -145,14 +147,14 @@ def test_a_kiosk_may_post_only_for_its_unit_and_below(app, kiosk):
 
 
 def test_a_response_from_another_kiosk_with_an_existing_id_is_classified_by_content(
-    app, client, kiosk
+    app, client, kiosk, count, register
 ):
-    other = register(app, client, unit="C01")
+    other = register(unit="C01")
     response = kiosk.next()
     assert kiosk.statuses([response]) == ["accepted"]
     assert other.statuses([response]) == ["duplicate"]
     assert other.statuses([rehash({**response, "counter": "quay-9"})]) == ["rejected"]
-    assert count(app, Response) == 1
+    assert count(Response) == 1
 
 
 @pytest.mark.parametrize(
@@ -164,17 +166,17 @@ def test_a_response_from_another_kiosk_with_an_existing_id_is_classified_by_cont
         ({"Authorization": "Bearer not-a-token"}, "invalid-token"),
     ],
 )
-def test_no_or_a_wrong_token_is_401(app, kiosk, headers, code):
+def test_no_or_a_wrong_token_is_401(app, kiosk, headers, code, count):
     reply = kiosk.client.post(URL, json={"responses": kiosk.batch(1)}, headers=headers)
     assert reply.status_code == 401
     assert reply.get_json() == {
         "error": {"code": code, "message": reply.get_json()["error"]["message"]}
     }
     assert reply.headers["WWW-Authenticate"].startswith("Bearer")
-    assert count(app, Response) == 0
+    assert count(Response) == 0
 
 
-def test_a_revoked_token_is_401(app, kiosk):
+def test_a_revoked_token_is_401(app, kiosk, count):
     assert kiosk.statuses(kiosk.batch(1)) == ["accepted"]
     with app.app_context():
         revoke_kiosk(get_session(), kiosk.id)
@@ -182,7 +184,7 @@ def test_a_revoked_token_is_401(app, kiosk):
     reply = kiosk.post(kiosk.batch(1))
     assert reply.status_code == 401
     assert reply.get_json()["error"]["code"] == "revoked-token"
-    assert count(app, Response) == 1
+    assert count(Response) == 1
 
 
 def post_raw(kiosk, data, content_type="application/json"):
@@ -203,42 +205,42 @@ def post_raw(kiosk, data, content_type="application/json"):
         (b'"responses"', 400, "invalid-request"),
     ],
 )
-def test_whole_request_errors_share_one_shape(app, kiosk, body, status, code):
+def test_whole_request_errors_share_one_shape(app, kiosk, body, status, code, count):
     reply = post_raw(kiosk, body)
     assert reply.status_code == status
     payload = reply.get_json()
     assert set(payload) == {"error"}
     assert set(payload["error"]) == {"code", "message"}
     assert payload["error"]["code"] == code
-    assert count(app, Response) == 0
+    assert count(Response) == 0
 
 
 def test_an_empty_batch_is_fine(kiosk):
     assert kiosk.post([]).get_json() == {"results": []}
 
 
-def test_not_json_is_415(app, kiosk):
+def test_not_json_is_415(app, kiosk, count):
     reply = post_raw(kiosk, json.dumps({"responses": kiosk.batch(1)}), "text/plain")
     assert reply.status_code == 415
     assert reply.get_json()["error"]["code"] == "unsupported-media-type"
-    assert count(app, Response) == 0
+    assert count(Response) == 0
 
 
-def test_a_body_over_one_mebibyte_is_413(app, kiosk):
+def test_a_body_over_one_mebibyte_is_413(app, kiosk, count):
     batch = kiosk.batch(2)
     body = json.dumps({"responses": batch, "padding": "x" * (1024 * 1024)})
     reply = post_raw(kiosk, body)
     assert reply.status_code == 413
     assert reply.get_json()["error"]["code"] == "payload-too-large"
-    assert count(app, Response) == 0
+    assert count(Response) == 0
 
 
-def test_more_than_500_responses_is_refused_whole(app, kiosk):
+def test_more_than_500_responses_is_refused_whole(app, kiosk, count):
     batch = [kiosk.next(comment=None, reasons=[], answers={"Q0": 5}) for _ in range(501)]
     reply = kiosk.post(batch)
     assert reply.status_code == 400
     assert reply.get_json()["error"]["code"] == "too-many-responses"
-    assert count(app, Response) == 0
+    assert count(Response) == 0
     assert kiosk.statuses(batch[:500]) == ["accepted"] * 500
 
 
@@ -281,7 +283,7 @@ def test_the_id_is_echoed_only_when_it_is_a_string(kiosk):
     assert uuid.UUID(kiosk.next()["id"]).version == 7
 
 
-def test_two_batches_in_one_transaction_are_each_stored_once(app, kiosk):
+def test_two_batches_in_one_transaction_are_each_stored_once(app, kiosk, count):
     first, second = kiosk.batch(3), kiosk.batch(2)
     with app.app_context():
         session = get_session()
@@ -292,8 +294,8 @@ def test_two_batches_in_one_transaction_are_each_stored_once(app, kiosk):
         results = ingest_batch(session, row, {"responses": first + second}, utcnow())
         assert [r.status for r in results] == ["duplicate"] * 3 + ["accepted"] * 2
         session.commit()
-    assert count(app, Response) == 5
-    assert count(app, Answer) == 5 * len(ANSWERS)
+    assert count(Response) == 5
+    assert count(Answer) == 5 * len(ANSWERS)
 
 
 def test_a_busy_database_is_503_with_retry_after(app, kiosk, monkeypatch):

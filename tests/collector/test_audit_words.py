@@ -12,8 +12,7 @@ import pytest
 from collector.audit import ACTIONS, DETAILS, describe
 from collector.models import AuditEntry
 from shared.i18n import catalogue
-from tests.collector.conftest import register
-from tests.factories import csrf_token, login, make_user
+from tests.factories import csrf_token, login
 
 ROOT = Path(__file__).resolve().parents[2]
 COLLECTOR = ROOT / "collector"
@@ -83,15 +82,15 @@ def test_an_entry_reads_in_vietnamese_words():
 
 
 @pytest.fixture
-def admin(app, client, units):
-    make_user(app, "quantri@example.org", "admin", None)
+def admin(app, client, units, make):
+    make.user("quantri@example.org", "admin", None)
     assert login(client, "quantri@example.org").status_code == 302
     return csrf_token(client.get("/account/").get_data(as_text=True))
 
 
-def test_the_audit_page_shows_words_not_codes(app, client, admin):
-    register(app, client, "C02")
-    make_user(app, "quanly@example.org", "manager", "C02")
+def test_the_audit_page_shows_words_not_codes(app, client, admin, register, make):
+    register("C02")
+    make.user("quanly@example.org", "manager", "C02")
     page = client.get("/admin/audit").get_data(as_text=True)
     assert "Đăng ký ki-ốt" in page
     for code in ("kiosk-registered", "user-added", "kiosk_id", "role: manager", "['"):

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from collector.db import get_session
 from collector.models import KioskChain, Response
 from shared.chain import GENESIS
-from tests.collector.conftest import make_response, register, rehash, scalar
+from tests.factories import make_response, rehash
 
 
 def chain_of(app, kiosk) -> KioskChain:
@@ -84,7 +84,7 @@ def test_the_first_response_must_link_to_genesis(app, kiosk):
     assert chain_ok(app) == {1: False}
 
 
-def test_a_second_response_with_a_taken_number_is_rejected_and_recorded(app, kiosk):
+def test_a_second_response_with_a_taken_number_is_rejected_and_recorded(app, kiosk, scalar):
     first, second = kiosk.batch(2)
     kiosk.post([first, second])
     # A kiosk database restored from an old copy numbers new responses from 2 again.
@@ -95,7 +95,7 @@ def test_a_second_response_with_a_taken_number_is_rejected_and_recorded(app, kio
     chain = chain_of(app, kiosk)
     assert chain.forks == [2]
     assert chain.received == 2
-    assert scalar(app, sa.select(sa.func.count()).select_from(Response)) == 2
+    assert scalar(sa.select(sa.func.count()).select_from(Response)) == 2
 
 
 def test_two_responses_with_one_number_in_one_batch(app, kiosk):
@@ -105,8 +105,8 @@ def test_two_responses_with_one_number_in_one_batch(app, kiosk):
     assert chain_of(app, kiosk).forks == [1]
 
 
-def test_chains_are_kept_per_kiosk(app, client, kiosk):
-    other = register(app, client, unit="O01")
+def test_chains_are_kept_per_kiosk(app, client, kiosk, register):
+    other = register(unit="O01")
     kiosk.post(kiosk.batch(2))
     other.post(other.batch(3)[1:])
     assert chain_of(app, kiosk).gaps == []

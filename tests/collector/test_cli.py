@@ -13,7 +13,7 @@ from collector.cli import collector
 from collector.db import get_session
 from collector.models import Kiosk, KioskChain, Unit
 from sipas.cli import main
-from tests.collector.conftest import SimKiosk, count, scalar
+from tests.factories import SimKiosk
 
 CSV = """code,name,parent,kind
 O01,Bộ phận Một cửa xã Một,C01,one-stop-centre
@@ -52,18 +52,18 @@ def test_units_add_builds_the_tree(app, runner):
         (["X 1", "Xã", "--kind", "commune"], "mã đơn vị 'X 1' không hợp lệ"),
     ],
 )
-def test_units_add_refuses_bad_units(app, runner, args, message):
+def test_units_add_refuses_bad_units(app, runner, args, message, count):
     result = runner.invoke(collector, ["units", "add", *args])
     assert result.exit_code == 1
     assert message in result.output
-    assert count(app, Unit) == 0
+    assert count(Unit) == 0
 
 
-def test_units_add_refuses_a_taken_code(app, runner):
+def test_units_add_refuses_a_taken_code(app, runner, scalar):
     runner.invoke(collector, ["units", "add", "P01", "Tỉnh", "--kind", "province"])
     result = runner.invoke(collector, ["units", "add", "P01", "Tỉnh khác", "--kind", "province"])
     assert result.exit_code == 1 and "đơn vị P01 đã có" in result.output
-    assert scalar(app, sa.select(Unit.name)) == "Tỉnh"
+    assert scalar(sa.select(Unit.name)) == "Tỉnh"
 
 
 def test_units_import_takes_parents_in_any_order_and_updates_on_reimport(app, runner, tmp_path):
@@ -90,13 +90,13 @@ def test_units_import_takes_parents_in_any_order_and_updates_on_reimport(app, ru
         ("code,name,parent,kind\nA,a,B,commune\nB,b,A,commune\n", "vòng lặp"),
     ],
 )
-def test_a_bad_units_file_changes_nothing(app, runner, tmp_path, csv, message):
+def test_a_bad_units_file_changes_nothing(app, runner, tmp_path, csv, message, count):
     path = tmp_path / "units.csv"
     path.write_text(csv, "utf-8")
     result = runner.invoke(collector, ["units", "import", str(path)])
     assert result.exit_code == 1
     assert message in result.output
-    assert count(app, Unit) == 0
+    assert count(Unit) == 0
 
 
 def test_kiosks_register_prints_a_working_token_once_and_stores_its_hash(
@@ -114,10 +114,10 @@ def test_kiosks_register_prints_a_working_token_once_and_stores_its_hash(
     assert sim.statuses(sim.batch(1)) == ["accepted"]
 
 
-def test_kiosks_register_needs_a_known_unit(app, runner, units):
+def test_kiosks_register_needs_a_known_unit(app, runner, units, count):
     result = runner.invoke(collector, ["kiosks", "register", "--unit", "NOPE"])
     assert result.exit_code == 1 and "không có đơn vị NOPE" in result.output
-    assert count(app, Kiosk) == 0
+    assert count(Kiosk) == 0
 
 
 def test_kiosks_revoke_stops_the_token(app, runner, kiosk):

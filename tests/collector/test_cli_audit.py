@@ -10,13 +10,13 @@ import sqlalchemy as sa
 from collector.cli import collector
 from collector.db import get_session
 from collector.models import AuditEntry
-from tests.factories import integration, issue, login, make_user
+from tests.factories import issue, login
 
 
-def test_cli_changes_are_audited_as_the_command_line_and_shown(app, client, units):
-    make_user(app, "chutich@example.org", "manager", "C01")
-    make_user(app, "tinh@example.org", "admin", "P01")
-    token = issue(client, integration(app, "C01")).get_json()["token"]
+def test_cli_changes_are_audited_as_the_command_line_and_shown(app, client, units, make):
+    make.user("chutich@example.org", "manager", "C01")
+    make.user("tinh@example.org", "admin", "P01")
+    token = issue(client, make.integration("C01")).get_json()["token"]
     runner = app.test_cli_runner()
     created = runner.invoke(collector, ["tokens", "create", "chutich@example.org"])
     assert created.exit_code == 0, created.output

@@ -15,8 +15,7 @@ from openpyxl import load_workbook
 
 from collector.db import get_session
 from collector.models import Response
-from tests.collector.conftest import register
-from tests.factories import csrf_token, login, make_token, make_user, post_answers
+from tests.factories import csrf_token, login, make_token, post_answers
 
 WEEK = "2026-W10"
 ALL = ("Q0", "A0", "B0", "C0", "D0", "E0")
@@ -26,8 +25,8 @@ OLD = "tôi là Nguyễn Văn An, gọi 0912/345/678"
 
 
 @pytest.fixture
-def rated(app, client, units):
-    kiosk = register(app, client, "C01")
+def rated(app, client, units, register, make):
+    kiosk = register("C01")
     post_answers(
         kiosk, dict.fromkeys(ALL, 2), "2026-03-03T09:00:00+07:00", unit="O01", comment=SAID
     )
@@ -37,9 +36,9 @@ def rated(app, client, units):
         newest = session.scalar(sa.select(Response).order_by(Response.id.desc()).limit(1))
         newest.comment = OLD  # as an older collector stored it
         session.commit()
-    make_user(app, "manager@example.org", "manager", "C01")
-    make_user(app, "viewer@example.org", "viewer", "C01")
-    make_user(app, "admin@example.org", "admin", None)
+    make.user("manager@example.org", "manager", "C01")
+    make.user("viewer@example.org", "viewer", "C01")
+    make.user("admin@example.org", "admin", None)
 
 
 def _xlsx_text(data: bytes) -> str:

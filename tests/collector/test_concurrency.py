@@ -13,7 +13,7 @@ from collector.db import get_db, get_session
 from collector.ingest import ingest_batch
 from collector.models import Answer, Kiosk, KioskChain, Response
 from shared.db import utcnow
-from tests.collector.conftest import ANSWERS, count, register
+from tests.factories import ANSWERS
 
 
 def post_concurrently(kiosks_and_batches, app) -> list[list[dict]]:
@@ -45,22 +45,22 @@ def post_concurrently(kiosks_and_batches, app) -> list[list[dict]]:
     return replies  # type: ignore[return-value]
 
 
-def test_one_kiosk_sending_the_same_batch_four_times_at_once(app, kiosk):
+def test_one_kiosk_sending_the_same_batch_four_times_at_once(app, kiosk, count):
     batch = kiosk.batch(40)
     replies = post_concurrently([(kiosk, batch)] * 4, app)
     per_id = Counter((r["id"], r["status"]) for reply in replies for r in reply)
     for response in batch:
         assert per_id[(response["id"], "accepted")] == 1
         assert per_id[(response["id"], "duplicate")] == 3
-    assert count(app, Response) == 40
-    assert count(app, Answer) == 40 * len(ANSWERS)
+    assert count(Response) == 40
+    assert count(Answer) == 40 * len(ANSWERS)
     with app.app_context():
         chain = get_session().get(KioskChain, kiosk.id)
         assert (chain.received, chain.max_seq, chain.gaps) == (40, 40, [])
 
 
-def test_two_kiosks_and_a_replayed_batch_at_once(app, client, kiosk):
-    other = register(app, client, unit="O01")
+def test_two_kiosks_and_a_replayed_batch_at_once(app, client, kiosk, count, register):
+    other = register(unit="O01")
     first, second = kiosk.batch(30), other.batch(30)
     replies = post_concurrently(
         [(kiosk, first), (other, second), (kiosk, first), (other, second[:10])], app
@@ -70,17 +70,19 @@ def test_two_kiosks_and_a_replayed_batch_at_once(app, client, kiosk):
     assert set(accepted.values()) == {1}
     statuses = Counter(r["status"] for reply in replies for r in reply)
     assert statuses == {"accepted": 60, "duplicate": 40}
-    assert count(app, Response) == 60
-    assert count(app, Response, Response.kiosk_id == other.id) == 30
-    assert count(app, Answer) == 60 * len(ANSWERS)
+    assert count(Response) == 60
+    assert count(Response, Response.kiosk_id == other.id) == 30
+    assert count(Answer) == 60 * len(ANSWERS)
 
 
 @pytest.mark.parametrize("same_kiosk", [True, False], ids=["same-kiosk", "other-kiosk"])
-def test_an_upload_waiting_on_an_uncommitted_one_answers_duplicate(app, client, kiosk, same_kiosk):
+def test_an_upload_waiting_on_an_uncommitted_one_answers_duplicate(
+    app, client, kiosk, same_kiosk, count, register
+):
     """Two real connections: the second upload starts while the first holds its transaction
     open, waits for it (a row lock, the unique index, or SQLite's write lock), then finds the
     rows committed and stores nothing."""
-    second_kiosk = kiosk if same_kiosk else register(app, client, unit="C01")
+    second_kiosk = kiosk if same_kiosk else register(unit="C01")
     batch = kiosk.batch(25)
     engine = get_db(app).engine
     first = Session(engine)
@@ -110,20 +112,20 @@ def test_an_upload_waiting_on_an_uncommitted_one_answers_duplicate(app, client, 
     assert not thread.is_alive()
     assert "error" not in outcome, outcome.get("error")
     assert [r.status for r in outcome["results"]] == ["duplicate"] * 25
-    assert count(app, Response) == 25
-    assert count(app, Answer) == 25 * len(ANSWERS)
+    assert count(Response) == 25
+    assert count(Answer) == 25 * len(ANSWERS)
     with app.app_context():
         received = get_session().scalar(sa.select(sa.func.sum(KioskChain.received)))
         assert received == 25
 
 
 def test_a_response_taken_by_a_concurrent_upload_leaves_the_rest_of_the_batch_stored(
-    app, client, kiosk
+    app, client, kiosk, count, register
 ):
     """Kiosk B replays kiosk A's second response while A uploads 1-4: that one is stored once
     (by whoever came first), A's three others are stored, and A's chain does not vouch for the
     link of 3, whose predecessor it does not hold."""
-    other = register(app, client, unit="C01")
+    other = register(unit="C01")
     batch = kiosk.batch(4)
     engine = get_db(app).engine
     replay = Session(engine)
@@ -158,7 +160,7 @@ def test_a_response_taken_by_a_concurrent_upload_leaves_the_rest_of_the_batch_st
         "accepted",
         "accepted",
     ]
-    assert count(app, Response) == 4
+    assert count(Response) == 4
     with app.app_context():
         session = get_session()
         assert session.get(KioskChain, kiosk.id).gaps == [[2, 2]]

@@ -19,18 +19,17 @@ from collector.procedures.service import (
     save_procedure,
     set_procedure_active,
 )
-from tests.collector.conftest import count
-from tests.factories import csrf_token, integration, issue, login, make_user
+from tests.factories import csrf_token, issue, login
 
 OFFICER = "quay1@example.org"
 DOSSIER = "000.00.12.H40-260302-0001"
 
 
 @pytest.fixture
-def counter(app, client, units):
+def counter(app, client, units, make):
     """A counter officer of commune C01 (and its one-stop centre O01), logged in, and a list of
     two procedures, one of them for health services."""
-    make_user(app, OFFICER, "counter", "C01")
+    make.user(OFFICER, "counter", "C01")
     with app.app_context():
         session = get_session()
         save_procedure(session, "1.001193", "Đăng ký khai sinh")
@@ -73,7 +72,9 @@ def test_a_counter_officer_issues_and_gets_one_layout_of_the_slip(app, counter):
     assert 'value="CB-07"' in page and 'id="dossier" value=""' in page
 
 
-def test_the_same_dossier_again_gives_the_same_code_also_through_the_api(app, client, counter):
+def test_the_same_dossier_again_gives_the_same_code_also_through_the_api(
+    app, client, counter, count, make
+):
     first = _post(counter, dossier=DOSSIER).headers["Location"]
     again = _post(counter, dossier=DOSSIER)
     assert again.headers["Location"] == first
@@ -81,13 +82,13 @@ def test_the_same_dossier_again_gives_the_same_code_also_through_the_api(app, cl
     assert "Hồ sơ này đã có mã đánh giá" in page
     # One function behind the page, the API and the CLI: each finds the code the page issued.
     token = re.search(r"/receipts/([^/]+)/slip", first)[1]
-    api = issue(app.test_client(), integration(app, "C01"), DOSSIER)
+    api = issue(app.test_client(), make.integration("C01"), DOSSIER)
     assert api.status_code == 200 and api.get_json()["token"] == token
     cli = app.test_cli_runner().invoke(
         collector, ["receipts", "issue", "--dossier", DOSSIER, "--unit", "O01"]
     )
     assert cli.exit_code == 0 and f"/r/{token}" in cli.output
-    assert count(app, Receipt) == 1
+    assert count(Receipt) == 1
 
 
 def test_a_health_procedure_asks_the_health_questionnaire(app, counter):
@@ -107,14 +108,14 @@ def test_a_health_procedure_asks_the_health_questionnaire(app, counter):
         ({"dossier": DOSSIER, "officer": "CB 07!"}, "officer"),
     ],
 )
-def test_a_bad_request_is_explained_and_stores_nothing(app, counter, fields, message):
+def test_a_bad_request_is_explained_and_stores_nothing(app, counter, fields, message, count):
     reply = _post(counter, **fields)
     assert reply.status_code == 400
     assert message in reply.get_data(as_text=True)
-    assert count(app, Receipt) == 0
+    assert count(Receipt) == 0
 
 
-def test_a_withdrawn_procedure_is_no_longer_offered(app, counter):
+def test_a_withdrawn_procedure_is_no_longer_offered(app, counter, count):
     with app.app_context():
         session = get_session()
         set_procedure_active(session, "1.001193", False)
@@ -122,11 +123,11 @@ def test_a_withdrawn_procedure_is_no_longer_offered(app, counter):
     page = counter.get("/counter").get_data(as_text=True)
     assert "1.001193" not in page and "1.002001" in page
     assert _post(counter, dossier=DOSSIER).status_code == 400
-    assert count(app, Receipt) == 0
+    assert count(Receipt) == 0
 
 
-def test_without_a_procedure_list_the_slip_is_issued_without_one(app, client, units):
-    make_user(app, OFFICER, "counter", "O01")
+def test_without_a_procedure_list_the_slip_is_issued_without_one(app, client, units, make):
+    make.user(OFFICER, "counter", "O01")
     login(client, OFFICER)
     page = client.get("/counter").get_data(as_text=True)
     assert 'name="procedure"' not in page and "Thủ tục" in page
@@ -177,8 +178,8 @@ def test_a_counter_officer_opens_nothing_but_the_counter_and_their_account(app, 
             set_weekly_mail(session, user, True)
 
 
-def test_a_token_made_before_the_account_became_a_counter_officer_stops(app, client, units):
-    make_user(app, OFFICER, "manager", "C01")
+def test_a_token_made_before_the_account_became_a_counter_officer_stops(app, client, units, make):
+    make.user(OFFICER, "manager", "C01")
     with app.app_context():
         session = get_session()
         _row, token = create_token(session, OFFICER)
@@ -196,8 +197,8 @@ def test_a_token_made_before_the_account_became_a_counter_officer_stops(app, cli
         assert user.role == "counter" and user.weekly_mail is False
 
 
-def test_a_slip_of_another_unit_is_not_found(app, client, counter):
-    other = issue(client, integration(app, "C02"), DOSSIER, unit="O02").get_json()["token"]
+def test_a_slip_of_another_unit_is_not_found(app, client, counter, make):
+    other = issue(client, make.integration("C02"), DOSSIER, unit="O02").get_json()["token"]
     assert counter.get(f"/receipts/{other}/slip").status_code == 404
 
 
@@ -247,9 +248,9 @@ def test_a_bad_csv_row_is_named_and_nothing_is_imported(app, units):
             save_procedure(session, "1.1", "X", "hospital")
 
 
-def test_only_a_whole_province_administrator_changes_the_list(app, units):
-    make_user(app, "sub@example.org", "admin", "C01")
-    make_user(app, "top@example.org", "admin", "P01")
+def test_only_a_whole_province_administrator_changes_the_list(app, units, make):
+    make.user("sub@example.org", "admin", "C01")
+    make.user("top@example.org", "admin", "P01")
     with app.app_context():
         session = get_session()
         sub = session.scalar(sa.select(User).where(User.email == "sub@example.org"))

@@ -15,8 +15,7 @@ from collector.models import Dossier
 from collector.reports.cli import mail_body
 from collector.reports.periods import ZONE, Period
 from collector.reports.service import build_report_for
-from tests.collector.conftest import count
-from tests.factories import answer_all, integration, issue, make_token, make_user
+from tests.factories import answer_all, issue
 
 
 def _events(client, token, *events):
@@ -30,14 +29,14 @@ def _events(client, token, *events):
 
 
 @pytest.fixture
-def outcomes(app, client, units):
+def outcomes(app, client, units, make):
     """Five dossiers of O01, received this week:
 
     1 rated 5 everywhere, settled on time;   2 rated 2 everywhere, settled late (a "dislike");
     3 rated 4 everywhere, refused;           4 receipt never answered, not yet settled;
     5 no receipt, settled on time (by dossier code).
     """
-    token = integration(app, "C01")
+    token = make.integration("C01")
     now = dt.datetime.now(ZONE).replace(microsecond=0)
     today = now.date()
     tokens = {}
@@ -68,8 +67,8 @@ def outcomes(app, client, units):
             "due_date": due_ok,
         },
     )
-    make_user(app, "m@example.org", "manager", "C01")
-    return make_token(app, "m@example.org")
+    make.user("m@example.org", "manager", "C01")
+    return make.token("m@example.org")
 
 
 def test_outcomes_and_the_national_index_worked_by_hand(client, outcomes):
@@ -125,19 +124,19 @@ def test_the_section_is_in_the_page_the_csv_and_the_mail(app, runner, outcomes, 
     assert "5.4" in body and "2,22" in body
 
 
-def test_without_status_events_there_is_no_section(app, client, units):
-    token = integration(app, "C01")
+def test_without_status_events_there_is_no_section(app, client, units, make):
+    token = make.integration("C01")
     body = issue(client, token, "000.00.12.H40-260302-0001").get_json()
     assert answer_all(client, "/r/" + body["token"], value=5).status_code == 303
-    make_user(app, "m@example.org", "manager", "C01")
-    api = make_token(app, "m@example.org")
+    make.user("m@example.org", "manager", "C01")
+    api = make.token("m@example.org")
     doc = client.get(
         "/api/v1/reports?period=this&unit=C01", headers={"Authorization": f"Bearer {api}"}
     ).get_json()
     assert doc["outcomes"] is None
 
 
-def test_the_demo_shows_outcomes_and_the_national_index(app):
+def test_the_demo_shows_outcomes_and_the_national_index(app, count):
     app.config["PHONE_RATE_LIMIT"] = "10000 per hour"
     with app.app_context():
         seed_demo(get_session(), weeks=1, seed=2)
@@ -145,7 +144,7 @@ def test_the_demo_shows_outcomes_and_the_national_index(app):
     seed_receipts(app)
     centres = [code for code, *_, kind, _base in UNITS if kind == "admin"]
     per_centre = RECEIPTS_PER_UNIT + UNRATED_PER_UNIT
-    assert count(app, Dossier) == len(centres) * per_centre
+    assert count(Dossier) == len(centres) * per_centre
     with app.test_request_context("/"):
         report = build_report_for(
             get_session(), app.config, user=None, unit_code="01", period=Period.parse("this")
@@ -156,6 +155,6 @@ def test_the_demo_shows_outcomes_and_the_national_index(app):
     assert {"on-time", "late"} <= outcomes
     total = o.national[0].national
     assert total.late > 0 and total.on_time > total.late
-    assert total.settled + o.national[0].refused < count(app, Dossier)  # some not settled yet
+    assert total.settled + o.national[0].refused < count(Dossier)  # some not settled yet
     assert o.national[0].sipas_index is not None
     assert [row.code for row in o.national[1:]] == ["00001", "00007", "00010"]

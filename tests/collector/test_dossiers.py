@@ -14,8 +14,7 @@ from collector.cli import collector
 from collector.db import get_session
 from collector.dossiers.state import Event, fold
 from collector.models import Dossier, DossierEvent, Receipt, Unit, metadata
-from tests.collector.conftest import count
-from tests.factories import integration, issue
+from tests.factories import issue
 
 DOSSIER = "000.00.12.H40-260302-0001"
 
@@ -63,11 +62,11 @@ def dossier_state(app, **where) -> dict:
 
 
 @pytest.fixture
-def itoken(app, units) -> str:
-    return integration(app, "C01")
+def itoken(app, units, make) -> str:
+    return make.integration("C01")
 
 
-def test_events_in_any_order_give_the_same_state(app, client, itoken):
+def test_events_in_any_order_give_the_same_state(app, client, itoken, count):
     states = []
     for n, order in enumerate(itertools.permutations(LATE)):
         dossier = f"000.00.12.H40-260302-{n + 1:04d}"
@@ -82,10 +81,12 @@ def test_events_in_any_order_give_the_same_state(app, client, itoken):
     assert first["due_date"] == dt.date(2026, 3, 9)
     assert first["received_at"] == dt.datetime(2026, 3, 2, 1, tzinfo=dt.UTC)
     assert first["settled_at"] == dt.datetime(2026, 3, 10, 8, tzinfo=dt.UTC)
-    assert count(app, Dossier) == 24 and count(app, DossierEvent) == 96
+    assert count(Dossier) == 24 and count(DossierEvent) == 96
 
 
-def test_a_replayed_event_changes_nothing_and_another_content_is_a_conflict(app, client, itoken):
+def test_a_replayed_event_changes_nothing_and_another_content_is_a_conflict(
+    app, client, itoken, count
+):
     events = [by_code(i, k, at, **m) for i, k, at, m in LATE]
     post(client, itoken, *events[:3])
     before = dossier_state(app, id=1)
@@ -93,7 +94,7 @@ def test_a_replayed_event_changes_nothing_and_another_content_is_a_conflict(app,
     again = post(client, itoken, *events[:3])
     assert [r["status"] for r in again] == ["duplicate"] * 3
     assert dossier_state(app, id=1) == before
-    assert count(app, DossierEvent) == 3
+    assert count(DossierEvent) == 3
     changed = dict(events[2], at="2026-03-08T15:00:00+07:00")
     (result,) = post(client, itoken, changed)
     assert (result["status"], result["code"]) == ("rejected", "conflict")
@@ -156,8 +157,8 @@ def test_receipt_token_and_dossier_code_reach_one_dossier_keyed_by_the_receipt_h
     assert (wrong["status"], wrong["code"]) == ("rejected", "invalid-value")
 
 
-def test_receiving_and_settling_units_may_differ(app, client, units):
-    province = integration(app, "P01")
+def test_receiving_and_settling_units_may_differ(app, client, units, make):
+    province = make.integration("P01")
     post(
         client,
         province,
@@ -180,9 +181,11 @@ def test_receiving_and_settling_units_may_differ(app, client, units):
         assert event.settling_unit_id == ids["O02"]
 
 
-def test_an_event_outside_the_token_s_units_is_refused_like_a_receipt(app, client, itoken):
+def test_an_event_outside_the_token_s_units_is_refused_like_a_receipt(
+    app, client, itoken, count, make
+):
     refused_receipt = issue(client, itoken, DOSSIER, unit="O02").get_json()
-    other = integration(app, "C02")
+    other = make.integration("C02")
     receipt = issue(client, other, DOSSIER, unit="O02").get_json()["token"]
     results = post(
         client,
@@ -198,10 +201,10 @@ def test_an_event_outside_the_token_s_units_is_refused_like_a_receipt(app, clien
     ]
     # The same words as a receipt refused for that unit.
     assert results[0]["message"] == refused_receipt["error"]["message"]
-    assert count(app, Dossier) == 0 and count(app, DossierEvent) == 0
+    assert count(Dossier) == 0 and count(DossierEvent) == 0
 
 
-def test_a_bad_batch_or_token_is_refused_whole(app, client, itoken):
+def test_a_bad_batch_or_token_is_refused_whole(app, client, itoken, count):
     headers = {"Authorization": f"Bearer {itoken}"}
     assert (
         client.post("/api/v1/dossier-events", json={"events": []}, headers=headers).status_code
@@ -214,7 +217,7 @@ def test_a_bad_batch_or_token_is_refused_whole(app, client, itoken):
         headers={"Authorization": "Bearer int_nope"},
     )
     assert reply.status_code == 401 and reply.get_json()["error"]["code"] == "invalid-token"
-    assert count(app, DossierEvent) == 0
+    assert count(DossierEvent) == 0
 
 
 @pytest.mark.parametrize(
@@ -240,14 +243,16 @@ def test_a_bad_batch_or_token_is_refused_whole(app, client, itoken):
         ),
     ],
 )
-def test_a_bad_event_is_rejected_with_its_code_and_nothing_stored(app, client, itoken, event, code):
+def test_a_bad_event_is_rejected_with_its_code_and_nothing_stored(
+    app, client, itoken, event, code, count
+):
     body = {"dossier": DOSSIER, "unit": "O01", **event}
     (result,) = post(client, itoken, body)
     assert (result["status"], result["code"]) == ("rejected", code), result
-    assert count(app, Dossier) == 0 and count(app, DossierEvent) == 0
+    assert count(Dossier) == 0 and count(DossierEvent) == 0
 
 
-def test_csv_import_reports_a_bad_row_and_stores_the_others(app, runner, units, tmp_path):
+def test_csv_import_reports_a_bad_row_and_stores_the_others(app, runner, units, tmp_path, count):
     path = tmp_path / "events.csv"
     path.write_text(
         "id,kind,at,dossier,unit,settling_unit,due_date\n"
@@ -260,21 +265,21 @@ def test_csv_import_reports_a_bad_row_and_stores_the_others(app, runner, units, 
     assert result.exit_code == 1, result.output
     assert "Sự kiện đã ghi: 2, đã có từ trước: 0, bị từ chối: 1." in result.output
     assert "Dòng 3: sự kiện giải quyết xong cần có due_date" in result.output
-    assert count(app, DossierEvent) == 2 and count(app, Dossier) == 1
+    assert count(DossierEvent) == 2 and count(Dossier) == 1
     assert dossier_state(app, id=1)["outcome"] == "on-time"
     # Importing the file again changes nothing; the bad row is reported again.
     again = runner.invoke(collector, ["dossiers", "import", str(path)])
-    assert again.exit_code == 1 and count(app, DossierEvent) == 2
+    assert again.exit_code == 1 and count(DossierEvent) == 2
 
 
-def test_csv_import_with_a_bad_header_stores_nothing(app, runner, units, tmp_path):
+def test_csv_import_with_a_bad_header_stores_nothing(app, runner, units, tmp_path, count):
     path = tmp_path / "events.csv"
     path.write_text(f"id,kind,when,dossier,unit\na,received,x,{DOSSIER},O01\n", encoding="utf-8")
     result = runner.invoke(collector, ["dossiers", "import", str(path)])
-    assert result.exit_code == 1 and count(app, DossierEvent) == 0
+    assert result.exit_code == 1 and count(DossierEvent) == 0
 
 
-def test_no_dossier_code_in_clear(app, client, runner, itoken, tmp_path):
+def test_no_dossier_code_in_clear(app, client, runner, itoken, tmp_path, count):
     codes = [DOSSIER, "H40.22-260303-0042"]
     post(client, itoken, by_code("a", "received", "2026-03-02T08:00:00+07:00", codes[0]))
     path = tmp_path / "events.csv"
@@ -284,7 +289,7 @@ def test_no_dossier_code_in_clear(app, client, runner, itoken, tmp_path):
         encoding="utf-8",
     )
     assert runner.invoke(collector, ["dossiers", "import", str(path)]).exit_code == 0
-    assert count(app, DossierEvent) == 2
+    assert count(DossierEvent) == 2
     with app.app_context():
         session = get_session()
         text = "\n".join(
@@ -297,7 +302,7 @@ def test_no_dossier_code_in_clear(app, client, runner, itoken, tmp_path):
         assert code.rsplit("-", 2)[1] + "-" + code.rsplit("-", 1)[1] not in text
 
 
-def test_the_same_event_twice_in_one_batch(app, client, itoken):
+def test_the_same_event_twice_in_one_batch(app, client, itoken, count):
     first = by_code("a", "received", "2026-03-02T08:00:00+07:00")
     other = dict(first, at="2026-03-02T09:00:00+07:00")
     results = post(client, itoken, first, first, other)
@@ -306,5 +311,5 @@ def test_the_same_event_twice_in_one_batch(app, client, itoken):
         ("duplicate", None),
         ("rejected", "conflict"),
     ]
-    assert count(app, DossierEvent) == 1
+    assert count(DossierEvent) == 1
     assert dossier_state(app, id=1)["received_at"] == dt.datetime(2026, 3, 2, 1, tzinfo=dt.UTC)

@@ -15,8 +15,7 @@ from openpyxl import load_workbook
 from collector.db import get_session
 from collector.models import Response
 from collector.tasks import run_refresh_counts
-from tests.collector.conftest import register
-from tests.factories import csrf_token, login, make_token, make_user, post_answers
+from tests.factories import csrf_token, login, post_answers
 
 WEEK = "2026-W10"
 ALL = ("Q0", "A0", "B0", "C0", "D0", "E0")
@@ -43,10 +42,10 @@ def hostile(app, hostile_rows):
 
 
 @pytest.fixture
-def hostile_rows(app, client, units, quiet_writes):
+def hostile_rows(app, client, units, quiet_writes, register, make):
     """Good ratings in week 10, and one hostile row per case in HOSTILE, written directly over
     them before any count (the counts must meet them as written); not counted yet."""
-    kiosk = register(app, client, "C01")
+    kiosk = register("C01")
     for minute in range(len(HOSTILE) + 3):
         post_answers(
             kiosk, dict.fromkeys(ALL, 4), f"2026-03-03T09:{minute:02d}:00+07:00", unit="O01"
@@ -61,7 +60,7 @@ def hostile_rows(app, client, units, quiet_writes):
                 }
             session.execute(sa.update(Response).where(Response.id == row_id).values(**values))
         session.commit()
-    make_user(app, "admin@example.org", "admin", None)
+    make.user("admin@example.org", "admin", None)
     return kiosk
 
 
@@ -95,8 +94,8 @@ def test_every_report_route_survives_hostile_rows(app, client, hostile):
     load_workbook(io.BytesIO(xlsx.data))  # a real, readable workbook
 
 
-def test_the_json_api_survives_hostile_rows(app, client, hostile):
-    token = make_token(app, "admin@example.org")
+def test_the_json_api_survives_hostile_rows(app, client, hostile, make):
+    token = make.token("admin@example.org")
     headers = {"Authorization": f"Bearer {token}"}
     for week in (WEEK, "last"):
         reply = client.get(f"/api/v1/reports/weekly?week={week}&unit=P01", headers=headers)

@@ -8,11 +8,10 @@ import sqlalchemy as sa
 
 from collector.db import get_session
 from collector.models import Response
-from tests.collector.conftest import count
 
 
 @pytest.mark.parametrize("channel", ["receipt", "poster"])
-def test_a_kiosk_cannot_file_its_responses_as_another_channel(app, client, kiosk, channel):
+def test_a_kiosk_cannot_file_its_responses_as_another_channel(app, client, kiosk, channel, count):
     claimed = kiosk.batch(30, channel=channel)
     reply = kiosk.post(claimed)
     assert reply.status_code == 200
@@ -20,7 +19,7 @@ def test_a_kiosk_cannot_file_its_responses_as_another_channel(app, client, kiosk
     assert {r["status"] for r in results} == {"rejected"}
     assert {r["error"]["code"] for r in results} == {"invalid-value"}
     assert "channel" in results[0]["error"]["message"]
-    assert count(app, Response) == 0
+    assert count(Response) == 0
     # The kiosk's own channel is stored, and the responses of the report keep their channel.
     kiosk.seq, kiosk.prev_hash = 0, kiosk.made[0]["prev_hash"]
     assert set(kiosk.statuses(kiosk.batch(3))) == {"accepted"}

@@ -22,8 +22,7 @@ from collector import create_app
 from collector.db import get_db, get_session
 from collector.models import ExportJob
 from collector.reports.exports import app_exports_dir, job_file
-from tests.collector.conftest import register
-from tests.factories import csrf_token, login, make_user, post_answers
+from tests.factories import csrf_token, login, post_answers
 
 REDIS_URL = "redis://127.0.0.1:6379/5"
 WEEK = "2026-W10"
@@ -119,13 +118,12 @@ def worker(settings, tmp_path):
 
 
 @pytest.fixture
-def rated(app, units):
-    client = app.test_client()
-    kiosk = register(app, client, "C01")
+def rated(app, units, register, make):
+    kiosk = register("C01", client=app.test_client())
     for minute in range(3):
         post_answers(kiosk, dict.fromkeys(ALL, 5), f"2026-03-03T09:0{minute}:00+07:00", unit="O01")
-    make_user(app, "manager@example.org", "manager", "C01")
-    make_user(app, "other@example.org", "manager", "C01")
+    make.user("manager@example.org", "manager", "C01")
+    make.user("other@example.org", "manager", "C01")
 
 
 def start_export(client) -> str:

@@ -16,7 +16,7 @@ from collector.db import get_session
 from collector.models import ExportJob, ReportCount
 from collector.reports.exports import app_exports_dir, job_file
 from collector.tasks import local_crontab, run_retention, run_weekly_mail
-from tests.collector.conftest import count, register
+from tests import factories
 from tests.factories import csrf_token, login, make_user, post_answers
 
 WEEK = "2026-W10"
@@ -24,7 +24,7 @@ ALL = ("Q0", "A0", "B0", "C0", "D0", "E0")
 
 
 def _rated(app, client):
-    kiosk = register(app, client, "C01")
+    kiosk = factories.register(app, client, "C01")
     for minute in range(2):
         post_answers(kiosk, dict.fromkeys(ALL, 4), f"2026-03-03T09:0{minute}:00+07:00", unit="O01")
     make_user(app, "manager@example.org", "manager", "C01")
@@ -98,21 +98,23 @@ def test_schedules_are_read_in_local_time():
     assert not monday_7_local(dt.datetime(2026, 3, 1, 0, 0))  # a Sunday
 
 
-def test_the_counts_job_runs_once_from_the_cli(app, client, units, runner, quiet_writes):
-    kiosk = register(app, client, "C01")
+def test_the_counts_job_runs_once_from_the_cli(
+    app, client, units, runner, quiet_writes, count, register
+):
+    kiosk = register("C01")
     post_answers(kiosk, dict.fromkeys(ALL, 5), "2026-03-03T09:00:00+07:00", unit="O01")
-    assert count(app, ReportCount) == 0
+    assert count(ReportCount) == 0
     result = runner.invoke(collector, ["worker", "--once", "refresh-counts"])
     assert result.exit_code == 0, result.output
-    assert count(app, ReportCount) > 0
+    assert count(ReportCount) > 0
 
 
-def test_the_monday_job_mails_last_week_s_report(app, client, units, smtp):  # noqa: F811
+def test_the_monday_job_mails_last_week_s_report(app, client, units, smtp, register):  # noqa: F811
     controller, inbox = smtp
     app.config.update(
         MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port, REPORT_MAIL_TO=["so@example.org"]
     )
-    kiosk = register(app, client, "C01")
+    kiosk = register("C01")
     last_week = dt.datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")) - dt.timedelta(days=7)
     monday = last_week - dt.timedelta(days=last_week.weekday())
     when = monday.replace(hour=9, minute=0, second=0, microsecond=0).isoformat()

@@ -16,14 +16,14 @@ from collector.accounts import service as account_service
 from collector.accounts.service import reset_password
 from collector.db import get_session
 from collector.models import AuditEntry, User
-from tests.factories import PASSWORD, csrf_token, login, make_user
+from tests.factories import PASSWORD, csrf_token, login
 
 MANAGER = "manager@example.org"
 
 
 @pytest.fixture
-def manager(app, units):
-    make_user(app, MANAGER, "manager", "C01")
+def manager(app, units, make):
+    make.user(MANAGER, "manager", "C01")
     return MANAGER
 
 

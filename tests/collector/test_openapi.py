@@ -13,8 +13,8 @@ from openapi_spec_validator import validate
 
 from collector.api.openapi import document, extend
 from collector.problems import ITEM_PROBLEMS, REQUEST_PROBLEMS
-from tests.collector.conftest import make_response, rehash
 from tests.collector.strategies import from_schema
+from tests.factories import make_response, rehash
 
 FUZZ = settings(
     max_examples=40,

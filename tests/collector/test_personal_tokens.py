@@ -9,7 +9,6 @@ from collector.accounts.service import change_password, invite_user, reset_passw
 from collector.cli import collector
 from collector.db import get_session
 from collector.models import ApiToken, AuditEntry, User
-from tests.factories import make_token, make_user
 
 URL = "/api/v1/questionnaires"
 NEW_PASSWORD = "another long passphrase"  # noqa: S105 - test account only
@@ -23,9 +22,9 @@ def _user(session, email: str) -> User:
     return session.scalar(sa.select(User).where(User.email == email))
 
 
-def test_a_reset_ends_every_personal_token_for_good(app, client, units):
-    make_user(app, "m@example.org", "manager", "C01")
-    token = make_token(app, "m@example.org")
+def test_a_reset_ends_every_personal_token_for_good(app, client, units, make):
+    make.user("m@example.org", "manager", "C01")
+    token = make.token("m@example.org")
     assert _status(client, token) == 200
     with app.app_context():
         session = get_session()
@@ -44,23 +43,23 @@ def test_a_reset_ends_every_personal_token_for_good(app, client, units):
         )
     # Still refused with the owner's own password back: the reset ended it.
     assert _status(client, token) == 401
-    assert _status(client, make_token(app, "m@example.org")) == 200
+    assert _status(client, make.token("m@example.org")) == 200
 
 
-def test_the_cli_reset_ends_them_too(app, client, runner, units):
-    make_user(app, "m@example.org", "manager", "C01")
-    token = make_token(app, "m@example.org")
+def test_the_cli_reset_ends_them_too(app, client, runner, units, make):
+    make.user("m@example.org", "manager", "C01")
+    token = make.token("m@example.org")
     result = runner.invoke(collector, ["users", "reset-password", "m@example.org"])
     assert result.exit_code == 0, result.output
     assert _status(client, token) == 401
 
 
-def test_a_token_does_not_work_while_its_owner_has_a_temporary_password(app, client, units):
+def test_a_token_does_not_work_while_its_owner_has_a_temporary_password(app, client, units, make):
     with app.app_context():
         session = get_session()
         _, temporary = invite_user(session, "new@example.org", "viewer", "C01")
         session.commit()
-    token = make_token(app, "new@example.org")
+    token = make.token("new@example.org")
     assert _status(client, token) == 401
     with app.app_context():
         session = get_session()

@@ -9,10 +9,8 @@ import pytest
 
 from tests.factories import (
     answer_screen,
-    integration,
     issue,
     login,
-    make_user,
     path_of,
     question_codes,
 )
@@ -23,8 +21,8 @@ AUDIO = re.compile(
 
 
 @pytest.fixture
-def itoken(app, units) -> str:
-    return integration(app, "C01")
+def itoken(app, units, make) -> str:
+    return make.integration("C01")
 
 
 def test_each_question_of_the_phone_survey_has_a_plain_player(client, itoken):
@@ -45,9 +43,9 @@ def test_each_question_of_the_phone_survey_has_a_plain_player(client, itoken):
         answer_screen(client, path, 4)
 
 
-def test_the_slip_says_the_survey_can_be_listened_to(app, client, itoken):
+def test_the_slip_says_the_survey_can_be_listened_to(app, client, itoken, make):
     token = issue(client, itoken).get_json()["token"]
-    make_user(app, "m@example.org", "manager", "C01")
+    make.user("m@example.org", "manager", "C01")
     login(client, "m@example.org")
     html = client.get(f"/receipts/{token}/slip").get_data(as_text=True)
     assert "<li>Có thể nghe đọc từng câu hỏi: bấm nút phát bên cạnh câu hỏi.</li>" in html

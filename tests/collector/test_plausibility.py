@@ -16,7 +16,7 @@ from collector.models import AuditEntry, Response
 from collector.models.responses import RATE_FLAG, kiosk_flags
 from collector.reports.counts import SUSPECT_FLAG
 from shared.chain import response_hash
-from tests.factories import login, make_token, make_user
+from tests.factories import login
 
 START = dt.datetime(2026, 3, 2, 8, 0, 0, tzinfo=dt.UTC)
 
@@ -65,11 +65,11 @@ def test_responses_beyond_a_kiosks_rate_are_flagged_in_every_batch(app, kiosk):
         assert sum(a.details["responses"] for a in alerts) == 15
 
 
-def test_flagged_responses_are_left_out_of_the_report(app, client, kiosk):
+def test_flagged_responses_are_left_out_of_the_report(app, client, kiosk, make):
     sent = [kiosk.next(started_at=_at(i), submitted_at=_at(i + 0.5)) for i in range(30)]
     assert set(kiosk.statuses(sent)) == {"accepted"}
-    make_user(app, "admin@example.org", "admin", None)
-    token = make_token(app, "admin@example.org")
+    make.user("admin@example.org", "admin", None)
+    token = make.token("admin@example.org")
     report = client.get(
         "/api/v1/reports",
         query_string={"period": "2026-W10", "unit": "C01"},
@@ -166,7 +166,7 @@ def test_an_unhurried_walk_in_is_not_flagged(app, client, units, monkeypatch):
 # -- broken links a page at a time ---------------------------------------------------------------
 
 
-def test_a_kiosk_with_every_link_broken_keeps_its_pages_small(app, client, kiosk):
+def test_a_kiosk_with_every_link_broken_keeps_its_pages_small(app, client, kiosk, make):
     from collector.models import KioskChain
 
     with app.app_context():
@@ -175,8 +175,8 @@ def test_a_kiosk_with_every_link_broken_keeps_its_pages_small(app, client, kiosk
         chain.broken = list(range(2, 100_002))  # as after 100,000 responses with forged links
         chain.max_seq = chain.received = 100_001
         session.commit()
-    make_user(app, "admin@example.org", "admin", None)
-    make_user(app, "other@example.org", "admin", "C02")
+    make.user("admin@example.org", "admin", None)
+    make.user("other@example.org", "admin", "C02")
     login(client, "admin@example.org")
     for path in ("/kiosks/", "/admin/kiosks"):
         page = client.get(path)

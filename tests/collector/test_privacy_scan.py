@@ -24,9 +24,7 @@ from kiosk import create_app as create_kiosk
 from kiosk import db as kiosk_db
 from kiosk.survey import wire
 from shared.migrate import upgrade
-from tests.collector.conftest import make_response, register
-from tests.factories import csrf_token, login, make_user
-from tests.kiosk.conftest import Tablet
+from tests.factories import Tablet, csrf_token, login, make_response
 
 STAFF = {"admin@example.org"}
 TYPED = [
@@ -114,11 +112,13 @@ def _rate_with_comment(kiosk_app, comment: str) -> None:
     tablet.post({"comment": comment, "next": "1"})
 
 
-def test_no_personal_data_in_either_database_or_any_export(app, client, units, kiosk_app, tmp_path):
+def test_no_personal_data_in_either_database_or_any_export(
+    app, client, units, kiosk_app, tmp_path, register, make
+):
     # At our kiosk: typed, stored, then sent to the collector.
     for typed in TYPED:
         _rate_with_comment(kiosk_app, typed)
-    ours = register(app, client, "C01")
+    ours = register("C01")
     with kiosk_db.engine(kiosk_app).connect() as conn, sa.orm.Session(conn) as session:
         from kiosk.models import Response as KioskResponse
 
@@ -127,7 +127,7 @@ def test_no_personal_data_in_either_database_or_any_export(app, client, units, k
     assert len(sent) == len(TYPED)
     assert ours.statuses(sent) == ["accepted"] * len(TYPED)
     # From another vendor's kiosk, straight through the API.
-    other = register(app, client, "C01")
+    other = register("C01")
     theirs = []
     prev = "0" * 64
     for seq, typed in enumerate(TYPED, 1):
@@ -162,7 +162,7 @@ def test_no_personal_data_in_either_database_or_any_export(app, client, units, k
     )
 
     # Every report and export.
-    make_user(app, "admin@example.org", "admin", None)
+    make.user("admin@example.org", "admin", None)
     login(client, "admin@example.org")
     files: dict[str, bytes] = {}
     for week in ("2026-W10", "this"):

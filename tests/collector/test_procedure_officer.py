@@ -24,9 +24,8 @@ from collector.tasks import run_refresh_counts
 from shared.chain import GENESIS, response_hash
 from shared.db import utcnow, uuid7
 from tests import reference_scoring as reference
-from tests.collector.conftest import count, make_response, rehash
 from tests.collector.report_figures import figures_from_page
-from tests.factories import login, make_token, make_user, post_answers
+from tests.factories import login, make_response, make_token, post_answers, rehash
 
 WEEK = "2026-W10"
 ALL = ("Q0", "A0", "B0", "C0", "D0", "E0")
@@ -77,7 +76,7 @@ def test_a_response_without_the_codes_hashes_exactly_as_before(kiosk):
     assert kiosk.statuses([response]) == ["accepted"]
 
 
-def test_the_codes_are_covered_by_the_hash(app, kiosk):
+def test_the_codes_are_covered_by_the_hash(app, kiosk, count):
     response = kiosk.next()
     response["officer"] = "CB-07"  # added after hashing
     [result] = kiosk.post([response]).get_json()["results"]
@@ -86,20 +85,20 @@ def test_the_codes_are_covered_by_the_hash(app, kiosk):
     altered["procedure"] = PROC_B  # changed in transit
     [result] = kiosk.post([altered]).get_json()["results"]
     assert result["error"]["code"] == "bad-hash"
-    assert count(app, Response) == 0
+    assert count(Response) == 0
 
 
 @pytest.mark.parametrize("field", ["procedure", "officer"])
 @pytest.mark.parametrize(
     "value", ["", "x" * 65, "Nguyễn Văn A", "CB 07", "<b>", 7, ["CB-07"], "a\x00b"]
 )
-def test_bad_codes_are_refused_and_nothing_is_stored(app, kiosk, field, value):
+def test_bad_codes_are_refused_and_nothing_is_stored(app, kiosk, field, value, count):
     response = kiosk.next(**{field: value})
     [result] = kiosk.post([response]).get_json()["results"]
     assert result["status"] == "rejected"
     assert result["error"]["code"] == "invalid-value"
     assert field in result["error"]["message"]
-    assert count(app, Response) == 0
+    assert count(Response) == 0
 
 
 def test_the_openapi_document_describes_the_codes(client, kiosk):
@@ -151,7 +150,7 @@ def clustered(key) -> tuple[float, float]:
 
 
 @pytest.fixture
-def coded_week(app, kiosk):
+def coded_week(app, kiosk, make):
     at = iter(f"2026-03-03T{8 + n // 60:02d}:{n % 60:02d}:00+07:00" for n in range(100))
     for n in range(12):
         answers = dict.fromkeys(ALL, 5 if n < 9 else 2)
@@ -164,9 +163,9 @@ def coded_week(app, kiosk):
         )
     for _ in range(3):
         post_answers(kiosk, dict.fromkeys(ALL, 1), next(at), unit="O01")
-    make_user(app, "manager@example.org", "manager", "C01")
-    make_user(app, "viewer@example.org", "viewer", "C01")
-    make_user(app, "admin@example.org", "admin", None)
+    make.user("manager@example.org", "manager", "C01")
+    make.user("viewer@example.org", "viewer", "C01")
+    make.user("admin@example.org", "admin", None)
 
 
 def vi_number(text: str) -> float:
@@ -287,7 +286,7 @@ def test_viewers_never_see_officers(app, client, coded_week):
     assert "CB-01" not in cells
 
 
-def test_an_officer_is_listed_from_ten_responses_up(app, client, kiosk):
+def test_an_officer_is_listed_from_ten_responses_up(app, client, kiosk, make):
     for n in range(10):
         officer = "CB-10" if n < 10 else None
         post_answers(
@@ -305,7 +304,7 @@ def test_an_officer_is_listed_from_ten_responses_up(app, client, kiosk):
             unit="O01",
             officer="CB-09",
         )
-    make_user(app, "manager@example.org", "manager", "C01")
+    make.user("manager@example.org", "manager", "C01")
     report = api_report(client, app, "manager@example.org")
     assert [o["group"][1] for o in report["officers"]] == ["CB-10"]
     assert report["officers"][0]["responses"] == 10 and report["officers_hidden"] == 1

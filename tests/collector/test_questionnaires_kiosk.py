@@ -5,7 +5,6 @@ from __future__ import annotations
 from collector.db import get_session
 from collector.fleet.kiosks import revoke_kiosk
 from shared import questionnaires
-from tests.collector.conftest import register
 
 
 def test_a_kiosk_token_reads_the_questionnaires(app, client, kiosk):
@@ -20,8 +19,8 @@ def test_a_kiosk_token_reads_the_questionnaires(app, client, kiosk):
     assert client.get("/api/v1/reports/weekly", headers=kiosk.headers).status_code == 401
 
 
-def test_a_revoked_or_unknown_kiosk_token_is_refused(app, client, units):
-    kiosk = register(app, client, "C01")
+def test_a_revoked_or_unknown_kiosk_token_is_refused(app, client, units, register):
+    kiosk = register("C01")
     with app.app_context():
         session = get_session()
         revoke_kiosk(session, kiosk.id)

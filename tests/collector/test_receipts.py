@@ -18,7 +18,6 @@ from collector.models import Answer, IntegrationToken, Receipt, Response
 from collector.receipts.service import ReceiptError, normalise_dossier
 from collector.receipts.tokens import make_token, receipt_key, token_signed
 from shared.qr import qr_png, qr_svg, qr_version
-from tests.collector.conftest import count, scalar
 from tests.factories import (
     answer_all,
     answer_screen,
@@ -33,8 +32,8 @@ DOSSIER = "000.00.12.H40-260302-0001"
 
 
 @pytest.fixture
-def itoken(app, units) -> str:
-    return integration(app, "C01")
+def itoken(app, units, make) -> str:
+    return make.integration("C01")
 
 
 def decode_png(png: bytes) -> str:
@@ -44,7 +43,7 @@ def decode_png(png: bytes) -> str:
     return results[0].text
 
 
-def test_issue_decode_answer_and_find_the_response(app, client, itoken):
+def test_issue_decode_answer_and_find_the_response(app, client, itoken, count):
     reply = issue(client, itoken, DOSSIER, procedure="1.001234", officer="CB-07")
     assert reply.status_code == 201, reply.get_json()
     body = reply.get_json()
@@ -89,7 +88,7 @@ def test_issue_decode_answer_and_find_the_response(app, client, itoken):
     again = client.get(path_of(url))
     assert again.status_code == 409
     assert "đã được sử dụng" in again.get_data(as_text=True)
-    assert count(app, Response) == 1
+    assert count(Response) == 1
 
 
 def _full_admin():
@@ -98,7 +97,7 @@ def _full_admin():
     return questionnaires.current("admin", "full")
 
 
-def test_second_submission_with_a_kept_form_stores_nothing(app, client, itoken):
+def test_second_submission_with_a_kept_form_stores_nothing(app, client, itoken, count):
     url = issue(client, itoken).get_json()["url"]
     path = path_of(url)
     for _ in range(len(_screens())):
@@ -109,11 +108,11 @@ def test_second_submission_with_a_kept_form_stores_nothing(app, client, itoken):
     assert first.status_code == 303
     replay = client.post(path + "/send", data=form)
     assert replay.status_code == 409
-    assert count(app, Response) == 1
+    assert count(Response) == 1
     # A screen posted after the end is refused too.
     late = answer_screen_direct(client, path, 0)
     assert late.status_code == 409
-    assert count(app, Response) == 1
+    assert count(Response) == 1
 
 
 def answer_screen_direct(client, path: str, step: int):
@@ -126,13 +125,13 @@ def _screens():
     return screens(_full_admin())
 
 
-def test_issuing_twice_gives_the_same_token_and_stores_no_dossier_code(app, client, itoken):
+def test_issuing_twice_gives_the_same_token_and_stores_no_dossier_code(app, client, itoken, count):
     first = issue(client, itoken, DOSSIER).get_json()
     second = issue(client, itoken, DOSSIER.lower()).get_json()
     assert second["token"] == first["token"] and second["created"] is False
     other = issue(client, itoken, "000.00.12.H40-260302-0002").get_json()
     assert other["token"] != first["token"]
-    assert count(app, Receipt) == 2
+    assert count(Receipt) == 2
     with app.app_context():
         session = get_session()
         for row in session.scalars(sa.select(Receipt)):
@@ -206,14 +205,14 @@ def _token(client, itoken) -> str:
         lambda t: t[:5] + "*" + t[6:],  # not base64
     ],
 )
-def test_forged_truncated_altered_tokens_are_refused(app, client, itoken, mangle):
+def test_forged_truncated_altered_tokens_are_refused(app, client, itoken, mangle, count, scalar):
     bad = mangle(_token(client, itoken))
     page = client.get(f"/r/{bad}")
     assert page.status_code == 404
     assert "không hợp lệ" in page.get_data(as_text=True)
     assert client.post(f"/r/{bad}/0", data={"Q0": "5"}).status_code == 404
-    assert count(app, Response) == 0
-    assert scalar(app, sa.select(Receipt.state)) == "issued"
+    assert count(Response) == 0
+    assert scalar(sa.select(Receipt.state)) == "issued"
 
 
 def test_token_signature_needs_no_database():
@@ -229,7 +228,7 @@ def test_token_signature_needs_no_database():
                 assert not token_signed(key, token[:i] + c + token[i + 1 :])
 
 
-def test_revoked_and_expired_codes_show_a_friendly_page(app, client, runner, itoken):
+def test_revoked_and_expired_codes_show_a_friendly_page(app, client, runner, itoken, count):
     revoked = _token(client, itoken)
     out = runner.invoke(collector, ["receipts", "revoke", revoked])
     assert out.exit_code == 0, out.output
@@ -250,7 +249,7 @@ def test_revoked_and_expired_codes_show_a_friendly_page(app, client, runner, ito
     page = client.get(path)
     assert page.status_code == 410 and "hết hạn" in page.get_data(as_text=True)
     assert client.post(path + "/send", data={"csrf_token": "x"}).status_code == 410
-    assert count(app, Response) == 0
+    assert count(Response) == 0
     with app.app_context():
         states = dict(get_session().execute(sa.select(Receipt.id, Receipt.state)).all())
         assert sorted(states.values()) == ["expired", "revoked"]
@@ -264,7 +263,7 @@ def test_ttl_is_configurable(app, client, itoken):
     assert dt.timedelta(days=2) < expires - dt.datetime.now(dt.UTC) <= dt.timedelta(days=3)
 
 
-def test_missing_csrf_stores_nothing(app, client, itoken):
+def test_missing_csrf_stores_nothing(app, client, itoken, count, scalar):
     path = f"/r/{_token(client, itoken)}"
     reply = client.post(path + "/0", data={"Q0": "5", "next": "1"})
     assert reply.status_code == 400
@@ -273,24 +272,26 @@ def test_missing_csrf_stores_nothing(app, client, itoken):
     html = client.get(path).get_data(as_text=True)
     reply = client.post(path + "/1", data={"csrf_token": csrf(html), "A1": "5"})
     assert reply.status_code == 400
-    assert scalar(app, sa.select(Receipt.progress)) == {}
-    assert count(app, Response) == 0
+    assert scalar(sa.select(Receipt.progress)) == {}
+    assert count(Response) == 0
 
 
-def test_oversized_comment_is_refused_and_script_is_kept_as_text(app, client, itoken):
+def test_oversized_comment_is_refused_and_script_is_kept_as_text(
+    app, client, itoken, count, scalar
+):
     path = f"/r/{_token(client, itoken)}"
     for _ in range(len(_screens())):
         answer_screen(client, path, 5)
     html = client.get(path).get_data(as_text=True)
     too_long = client.post(path + "/send", data={"csrf_token": csrf(html), "comment": "x" * 1001})
-    assert too_long.status_code == 400 and count(app, Response) == 0
+    assert too_long.status_code == 400 and count(Response) == 0
     # A NUL in any form field is refused before the view (nothing stored, the link still works).
     nul = client.post(path + "/send", data={"csrf_token": csrf(html), "comment": "a\x00b"})
-    assert nul.status_code == 400 and count(app, Response) == 0
+    assert nul.status_code == 400 and count(Response) == 0
     script = "<script>alert(1)</script>\x07 Đ\u0301 gọi 0912 345 678"
     sent = client.post(path + "/send", data={"csrf_token": csrf(html), "comment": script})
     assert sent.status_code == 303
-    stored = scalar(app, sa.select(Response.comment))
+    stored = scalar(sa.select(Response.comment))
     # Kept as text (escaped where shown), NFC, control characters gone, the phone number masked.
     assert stored == "<script>alert(1)</script> Đ\u0301 gọi [số điện thoại]"
 
@@ -322,7 +323,7 @@ def test_dossier_unit_part_is_loose():
         normalise_dossier("000.00.12.H40-230229-0001")  # 2023 had no 29 February
 
 
-def test_integration_token_outside_its_subtree_and_bad_tokens(app, client, itoken):
+def test_integration_token_outside_its_subtree_and_bad_tokens(app, client, itoken, count, register):
     reply = issue(client, itoken, unit="O02")
     assert reply.status_code == 403 and reply.get_json()["error"]["code"] == "forbidden"
     assert issue(client, itoken, unit="C01").status_code == 201
@@ -330,11 +331,9 @@ def test_integration_token_outside_its_subtree_and_bad_tokens(app, client, itoke
     no_header = client.post("/api/v1/receipts", json={"dossier": DOSSIER, "unit": "O01"})
     assert no_header.status_code == 401
     # A kiosk's token is not an integration token.
-    from tests.collector.conftest import register
-
-    kiosk = register(app, client)
+    kiosk = register()
     assert issue(client, kiosk.token, "000.00.12.H40-260302-0004").status_code == 401
-    assert count(app, Receipt) == 1
+    assert count(Receipt) == 1
 
 
 def test_bad_bodies(client, itoken):
@@ -384,7 +383,7 @@ def test_integration_cli_create_and_revoke(app, client, runner, units):
 
 
 def test_cli_issue_writes_png_and_svg_through_the_same_function(
-    app, client, runner, units, tmp_path
+    app, client, runner, units, tmp_path, count, scalar
 ):
     png = tmp_path / "qr.png"
     out = runner.invoke(
@@ -407,7 +406,7 @@ def test_cli_issue_writes_png_and_svg_through_the_same_function(
     assert out.exit_code == 0, out.output
     url = [line for line in out.output.splitlines() if "/r/" in line][0].strip()
     assert decode_png(png.read_bytes()) == url
-    expires = scalar(app, sa.select(Receipt.expires_at)).replace(tzinfo=dt.UTC)
+    expires = scalar(sa.select(Receipt.expires_at)).replace(tzinfo=dt.UTC)
     local = expires.astimezone(ZoneInfo("Asia/Ho_Chi_Minh"))
     # When it expires, in Vietnam time as the pages write it, not UTC ISO text.
     assert f"Có hiệu lực đến {local:%H:%M} {local.day}/{local.month}/{local:%y}." in out.output
@@ -420,8 +419,8 @@ def test_cli_issue_writes_png_and_svg_through_the_same_function(
     assert svg.read_bytes().startswith(b"<?xml")
     bad = runner.invoke(collector, ["receipts", "issue", "--dossier", "X-1-2", "--unit", "O01"])
     assert bad.exit_code != 0 and "YYMMDD" in bad.output
-    assert count(app, Receipt) == 1
-    assert scalar(app, sa.select(Receipt.procedure)) == "1.0001"
+    assert count(Receipt) == 1
+    assert scalar(sa.select(Receipt.procedure)) == "1.0001"
 
 
 def test_openapi_documents_receipts(client):
@@ -433,7 +432,7 @@ def test_openapi_documents_receipts(client):
     assert "/api/v1/responses" in doc["paths"]
 
 
-def test_qr_image_links_refuse_missing_wrong_and_out_of_scope_tokens(app, client, itoken):
+def test_qr_image_links_refuse_missing_wrong_and_out_of_scope_tokens(app, client, itoken, register):
     body = issue(client, itoken).get_json()
     for link in (body["qr_png"], body["qr_svg"]):
         path = path_of(link)
@@ -447,9 +446,7 @@ def test_qr_image_links_refuse_missing_wrong_and_out_of_scope_tokens(app, client
         assert other.status_code == 404 and other.get_json()["error"]["code"] == "not-found"
         # The parent unit's integration may.
         assert fetch_qr(client, integration(app, "C01"), link).status_code == 200
-        from tests.collector.conftest import register
-
-        kiosk = register(app, client)
+        kiosk = register()
         assert fetch_qr(client, kiosk.token, link).status_code == 401
 
 

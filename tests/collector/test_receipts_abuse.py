@@ -14,21 +14,18 @@ from collector.models import Answer, Receipt, Response
 from shared import questionnaires
 from shared.forms import screens
 from shared.qr import qr_svg, qr_version
-from tests.collector.conftest import count, scalar
 from tests.factories import (
     answer_screen,
     csrf,
-    integration,
     issue,
     login,
-    make_user,
     question_codes,
 )
 
 
 @pytest.fixture
-def itoken(app, units) -> str:
-    return integration(app, "C01")
+def itoken(app, units, make) -> str:
+    return make.integration("C01")
 
 
 def _ready_to_send(client, path: str) -> dict[str, str]:
@@ -38,7 +35,9 @@ def _ready_to_send(client, path: str) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
-def test_the_same_token_submitted_twice_at_once_stores_one_response(app, client, itoken):
+def test_the_same_token_submitted_twice_at_once_stores_one_response(
+    app, client, itoken, count, scalar
+):
     """Eight threads, each with its own client and database connection, post the same final form
     at the same moment: exactly one wins."""
     path = "/r/" + issue(client, itoken).get_json()["token"]
@@ -57,9 +56,9 @@ def test_the_same_token_submitted_twice_at_once_stores_one_response(app, client,
     for t in threads:
         t.join()
     assert sorted(statuses) == [303] + [409] * 7
-    assert count(app, Response) == 1
-    assert count(app, Answer) == len(questionnaires.current("admin", "full").questions)
-    assert scalar(app, sa.select(Receipt.state)) == "answered"
+    assert count(Response) == 1
+    assert count(Answer) == len(questionnaires.current("admin", "full").questions)
+    assert scalar(sa.select(Receipt.state)) == "answered"
 
 
 def test_poster_stores_walk_in_responses_and_flags_bursts(app, client, units):
@@ -89,14 +88,14 @@ def test_poster_stores_walk_in_responses_and_flags_bursts(app, client, units):
     assert client.get("/p/NOPE").status_code == 404
 
 
-def test_poster_flood_is_rate_limited_with_a_clear_message(app, client, units):
+def test_poster_flood_is_rate_limited_with_a_clear_message(app, client, units, count):
     app.config["POSTER_RATE_LIMIT"] = "3 per hour"
     html = client.get("/p/O01").get_data(as_text=True)
     form = {"csrf_token": csrf(html), "Q0": "4"}
     replies = [client.post("/p/O01", data=form) for _ in range(5)]
     assert [r.status_code for r in replies] == [303, 303, 303, 429, 429]
     assert "Quá nhiều lần thử" in replies[-1].get_data(as_text=True)
-    assert count(app, Response) == 3
+    assert count(Response) == 3
     # Another client is not affected.
     other = client.post("/p/O01", data=form, environ_base={"REMOTE_ADDR": "10.9.9.9"})
     assert other.status_code == 303
@@ -111,37 +110,37 @@ def test_flood_on_receipt_links_is_rate_limited(app, client, itoken):
     assert page.status_code == 429 and "Vui lòng đợi" in page.get_data(as_text=True)
 
 
-def test_poster_missing_csrf_stores_nothing(app, client, units):
+def test_poster_missing_csrf_stores_nothing(app, client, units, count):
     assert client.post("/p/O01", data={"Q0": "5"}).status_code == 400
-    assert count(app, Response) == 0
+    assert count(Response) == 0
 
 
-def test_script_in_a_comment_is_escaped_where_it_is_shown(app, client, units):
+def test_script_in_a_comment_is_escaped_where_it_is_shown(app, client, units, scalar, make):
     app.config["POSTER_MIN_SECONDS"] = 0  # sent at once: official, so its comment is listed
     html = client.get("/p/O01").get_data(as_text=True)
     script = '<script>alert("x")</script>'
     client.post("/p/O01", data={"csrf_token": csrf(html), "Q0": "1", "comment": script})
-    assert scalar(app, sa.select(Response.comment)) == script
-    make_user(app, "m@example.org", "manager", "C01")
+    assert scalar(sa.select(Response.comment)) == script
+    make.user("m@example.org", "manager", "C01")
     login(client, "m@example.org")
     page = client.get("/reports/weekly?unit=C01&week=this").get_data(as_text=True)
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page
     assert script not in page
 
 
-def test_slip_is_for_the_units_staff_and_its_qr_is_small(app, client, itoken):
+def test_slip_is_for_the_units_staff_and_its_qr_is_small(app, client, itoken, make):
     token = issue(client, itoken).get_json()["token"]
     anonymous = client.get(f"/receipts/{token}/slip")
     assert anonymous.status_code == 302 and "/login" in anonymous.headers["Location"]
-    make_user(app, "other@example.org", "manager", "C02")
+    make.user("other@example.org", "manager", "C02")
     other = app.test_client()
     login(other, "other@example.org")
     assert other.get(f"/receipts/{token}/slip").status_code == 404
-    make_user(app, "viewer@example.org", "viewer", "C01")
+    make.user("viewer@example.org", "viewer", "C01")
     viewer = app.test_client()
     login(viewer, "viewer@example.org")
     assert viewer.get(f"/receipts/{token}/slip").status_code == 403
-    make_user(app, "m@example.org", "manager", "C01")
+    make.user("m@example.org", "manager", "C01")
     login(client, "m@example.org")
     page = client.get(f"/receipts/{token}/slip")
     html = page.get_data(as_text=True)

@@ -19,7 +19,6 @@ from collector.receipts.settings import app_key
 from collector.receipts.tokens import token_hash
 from shared import questionnaires
 from shared.db import utcnow
-from tests.collector.conftest import count, scalar
 from tests.factories import answer_all, fetch_qr, integration, issue, path_of
 
 DOSSIER = "H40.X-261201-0001"
@@ -27,9 +26,9 @@ LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 @pytest.fixture
-def tokens(app, units) -> tuple[str, str]:
+def tokens(app, units, make) -> tuple[str, str]:
     """Integration tokens of the sibling communes C01 (holding O01) and C02 (holding O02)."""
-    return integration(app, "C01"), integration(app, "C02")
+    return make.integration("C01"), make.integration("C02")
 
 
 def _dossier(days_ahead: int, seq: int = 1) -> str:
@@ -37,13 +36,13 @@ def _dossier(days_ahead: int, seq: int = 1) -> str:
     return f"H40.X-{day:%y%m%d}-{seq:04d}"
 
 
-def test_another_units_token_never_gets_nor_answers_a_receipt(app, client, tokens):
+def test_another_units_token_never_gets_nor_answers_a_receipt(app, client, tokens, scalar):
     c01, c02 = tokens
     mine = issue(client, c01, DOSSIER, unit="O01", officer="CB-01")
     assert mine.status_code == 201, mine.get_json()
     mine = mine.get_json()
     assert answer_all(client, path_of(mine["url"]), value=5).status_code == 303
-    assert scalar(app, sa.select(Receipt.state)) == "answered"
+    assert scalar(sa.select(Receipt.state)) == "answered"
 
     # The same dossier code for C02's own unit is another dossier: a new code of C02's, which says
     # nothing of C01's receipt (neither its token nor that it was answered).
@@ -72,7 +71,7 @@ def test_another_units_token_never_gets_nor_answers_a_receipt(app, client, token
         assert comments[o01] != "của C02"
 
 
-def test_a_receipt_outside_the_tokens_units_answers_as_an_unknown_code(app, client, tokens):
+def test_a_receipt_outside_the_tokens_units_answers_as_an_unknown_code(app, client, tokens, count):
     c01, c02 = tokens
     assert issue(client, c01, DOSSIER, unit="O01").status_code == 201
     known = issue(client, c02, DOSSIER, unit="O01")
@@ -80,7 +79,7 @@ def test_a_receipt_outside_the_tokens_units_answers_as_an_unknown_code(app, clie
     assert known.status_code == unknown.status_code == 403
     assert known.get_json() == unknown.get_json()
     assert "token" not in known.get_json() and "state" not in known.get_json()
-    assert count(app, Receipt) == 1
+    assert count(Receipt) == 1
 
 
 def test_a_code_squatted_by_another_unit_does_not_reach_the_rightful_unit(app, client, tokens):
@@ -100,7 +99,7 @@ def test_a_code_squatted_by_another_unit_does_not_reach_the_rightful_unit(app, c
         assert (receipt.unit.code, receipt.officer) == ("O01", "CB-01")
 
 
-def test_the_same_unit_asking_again_gets_the_same_code(app, client, tokens):
+def test_the_same_unit_asking_again_gets_the_same_code(app, client, tokens, count):
     c01, _ = tokens
     first = issue(client, c01, DOSSIER, unit="O01").get_json()
     again = issue(client, c01, DOSSIER, unit="O01")
@@ -108,10 +107,10 @@ def test_the_same_unit_asking_again_gets_the_same_code(app, client, tokens):
     # The province's integration holds O01 too and finds the same code.
     province = issue(client, integration(app, "P01"), DOSSIER, unit="O01")
     assert province.status_code == 200 and province.get_json()["token"] == first["token"]
-    assert count(app, Receipt) == 1
+    assert count(Receipt) == 1
 
 
-def test_a_code_dated_more_than_a_day_ahead_is_refused(app, client, tokens):
+def test_a_code_dated_more_than_a_day_ahead_is_refused(app, client, tokens, count):
     c01, _ = tokens
     assert issue(client, c01, _dossier(0, 1), unit="O01").status_code == 201
     assert issue(client, c01, _dossier(1, 2), unit="O01").status_code == 201
@@ -120,7 +119,7 @@ def test_a_code_dated_more_than_a_day_ahead_is_refused(app, client, tokens):
         assert reply.status_code == 400, days
         error = reply.get_json()["error"]
         assert error["code"] == "invalid-dossier" and "ahead" in error["message"]
-    assert count(app, Receipt) == 2
+    assert count(Receipt) == 2
 
 
 @pytest.mark.parametrize(
@@ -132,7 +131,7 @@ def test_a_code_dated_more_than_a_day_ahead_is_refused(app, client, tokens):
     ],
     ids=["full-width", "arabic-indic", "devanagari"],
 )
-def test_non_ascii_digits_never_make_a_second_receipt(app, client, tokens, digits):
+def test_non_ascii_digits_never_make_a_second_receipt(app, client, tokens, digits, count):
     c01, _ = tokens
     assert issue(client, c01, DOSSIER, unit="O01").status_code == 201
     reply = issue(client, c01, f"H40.X-{digits}-0001", unit="O01")
@@ -141,27 +140,27 @@ def test_non_ascii_digits_never_make_a_second_receipt(app, client, tokens, digit
     assert error["code"] == "invalid-dossier" and "ASCII" in error["message"]
     sequence = "".join(chr(ord(digits[0]) - 2 + int(c)) for c in "0001")
     assert issue(client, c01, f"H40.X-261201-{sequence}", unit="O01").status_code == 400
-    assert count(app, Receipt) == 1
+    assert count(Receipt) == 1
 
 
 @pytest.mark.parametrize(
     "unit", ["\ud800", "O01\x00", "C011\u0000", "O\u0301", " ", "x" * 65, 7, ["O01"]]
 )
-def test_a_unit_that_cannot_be_a_code_is_a_clear_400(app, client, tokens, unit):
+def test_a_unit_that_cannot_be_a_code_is_a_clear_400(app, client, tokens, unit, count):
     c01, _ = tokens
     reply = issue(client, c01, DOSSIER, unit=unit)
     assert reply.status_code == 400, reply.get_data(as_text=True)[:300]
     assert reply.get_json()["error"]["code"] == "invalid-request"
-    assert count(app, Receipt) == 0
+    assert count(Receipt) == 0
 
 
-def test_a_dossier_code_with_a_lone_surrogate_or_nul_is_a_clear_400(app, client, tokens):
+def test_a_dossier_code_with_a_lone_surrogate_or_nul_is_a_clear_400(app, client, tokens, count):
     c01, _ = tokens
     for dossier in ("H40.\ud800-261201-0001", "H40.X-261201-0001\x00", "H40\x00.X-261201-0001"):
         reply = issue(client, c01, dossier, unit="O01")
         assert reply.status_code == 400, reply.get_data(as_text=True)[:300]
         assert reply.get_json()["error"]["code"] == "invalid-dossier"
-    assert count(app, Receipt) == 0
+    assert count(Receipt) == 0
 
 
 # -- receipts stored before the unit became part of the dossier's key ----------------------------
@@ -195,14 +194,14 @@ def _legacy_receipt(app, dossier: str, unit: str) -> str:
     return token
 
 
-def test_receipts_stored_before_keep_working(app, client, tokens):
+def test_receipts_stored_before_keep_working(app, client, tokens, count):
     c01, c02 = tokens
     old = _legacy_receipt(app, DOSSIER, "O01")
     # Its unit asking again for the dossier finds it: the same code, not a second receipt.
     again = issue(client, c01, DOSSIER, unit="O01")
     assert again.status_code == 200, again.get_json()
     assert again.get_json()["token"] == old and again.get_json()["created"] is False
-    assert count(app, Receipt) == 1
+    assert count(Receipt) == 1
     # Another unit does not find it: that is another dossier.
     other = issue(client, c02, DOSSIER, unit="O02")
     assert other.status_code == 201 and other.get_json()["token"] != old

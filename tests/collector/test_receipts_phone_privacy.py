@@ -12,13 +12,11 @@ from collector.db import get_session
 from collector.models import Receipt, Response
 from shared import questionnaires
 from shared.forms import screens
-from tests.collector.conftest import scalar
 from tests.factories import (
     action,
     answer_all,
     answer_screen,
     csrf,
-    integration,
     issue,
     path_of,
     question_codes,
@@ -36,8 +34,8 @@ PREVIEWS = [
 
 
 @pytest.fixture
-def itoken(app, units) -> str:
-    return integration(app, "C01")
+def itoken(app, units, make) -> str:
+    return make.integration("C01")
 
 
 def _new_path(client, itoken, seq: int = 1) -> str:
@@ -130,7 +128,7 @@ def scalar_list(app, column) -> list:
         return list(get_session().scalars(sa.select(column)))
 
 
-def test_a_screen_form_is_good_for_one_save(app, client, itoken):
+def test_a_screen_form_is_good_for_one_save(app, client, itoken, scalar):
     path = _new_path(client, itoken)
     page = client.get(path).get_data(as_text=True)
     codes = question_codes(page)
@@ -163,4 +161,4 @@ def test_a_screen_form_is_good_for_one_save(app, client, itoken):
         client.post(action(fresh), data={**form, "csrf_token": form["csrf_token"][:-2]}).status_code
         == 400
     )
-    assert scalar(app, sa.select(Receipt.state)) == "opened"
+    assert scalar(sa.select(Receipt.state)) == "opened"

@@ -12,8 +12,7 @@ from collector.db import get_db, get_session
 from collector.demo import RECEIPTS_PER_UNIT, UNITS, seed_demo, seed_receipts
 from collector.models import Receipt, Response, metadata
 from collector.reports.periods import local_today
-from tests.collector.conftest import count
-from tests.factories import answer_all, integration, issue, path_of
+from tests.factories import answer_all, issue, path_of
 
 
 def _all_text(app) -> str:
@@ -26,8 +25,8 @@ def _all_text(app) -> str:
     return "\n".join(parts)
 
 
-def test_no_dossier_code_is_stored_in_clear(app, client, runner, units, db_url):
-    token = integration(app, "C01")
+def test_no_dossier_code_is_stored_in_clear(app, client, runner, units, db_url, count, make):
+    token = make.integration("C01")
     dossiers = [f"000.00.12.H40-260302-{n:04d}" for n in range(1, 4)]
     for dossier in dossiers:
         url = issue(client, token, dossier, procedure="1.0001", officer="CB-1").get_json()["url"]
@@ -52,9 +51,9 @@ def test_no_dossier_code_is_stored_in_clear(app, client, runner, units, db_url):
     assert spare and client.get(path_of(spare)).status_code == 200
     # Per one-stop centre: every sixth left unopened, the one before it left half answered.
     answered = sum(1 for i in range(RECEIPTS_PER_UNIT) if i % 6 not in (4, 5))
-    assert count(app, Receipt) == 4 + 3 * RECEIPTS_PER_UNIT
-    assert count(app, Response, Response.channel == "receipt") == 3 + 3 * answered
-    assert count(app, Response, Response.channel == "poster") == 3 * 6
+    assert count(Receipt) == 4 + 3 * RECEIPTS_PER_UNIT
+    assert count(Response, Response.channel == "receipt") == 3 + 3 * answered
+    assert count(Response, Response.channel == "poster") == 3 * 6
 
     text = _all_text(app).upper()
     for dossier in dossiers:

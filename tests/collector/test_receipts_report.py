@@ -14,22 +14,18 @@ import pytest
 
 from collector.reports.periods import ZONE
 from shared import questionnaires
-from tests.collector.conftest import register
 from tests.factories import (
     answer_all,
     csrf,
-    integration,
     issue,
     login,
-    make_token,
-    make_user,
     post_answers,
 )
 
 
 @pytest.fixture
-def filled(app, client, units):
-    token = integration(app, "C01")
+def filled(app, client, units, register, make):
+    token = make.integration("C01")
     links = [
         issue(client, token, f"000.00.12.H40-260302-{n:04d}").get_json()["url"] for n in range(1, 6)
     ]
@@ -38,7 +34,7 @@ def filled(app, client, units):
         assert answer_all(client, "/r/" + url.rsplit("/", 1)[1], value=5).status_code == 303
     client.get("/r/" + links[3].rsplit("/", 1)[1])
     # Kiosk ratings this week, all 2.
-    kiosk = register(app, client, "C01")
+    kiosk = register("C01")
     now = dt.datetime.now(ZONE).replace(microsecond=0) - dt.timedelta(minutes=5)
     q = questionnaires.get("admin", "2026.1-short")
     for i in range(4):
@@ -53,7 +49,7 @@ def filled(app, client, units):
         form = {"csrf_token": csrf(html), **{c: str(value) for c in codes}}
         reply = client.post("/p/O01", data=form, environ_base={"REMOTE_ADDR": f"10.0.0.{phone}"})
         assert reply.status_code == 303
-    make_user(app, "m@example.org", "manager", "C01")
+    make.user("m@example.org", "manager", "C01")
     return {"manager": "m@example.org"}
 
 
@@ -61,8 +57,8 @@ def _comparison(rows, kind="admin"):
     return {r["channel"]: r for r in rows if r["kind"] == kind}
 
 
-def test_response_rate_and_channels_agree_everywhere(app, client, filled):
-    api_token = make_token(app, filled["manager"])
+def test_response_rate_and_channels_agree_everywhere(app, client, filled, make):
+    api_token = make.token(filled["manager"])
     reply = client.get(
         "/api/v1/reports?period=this&unit=C01",
         headers={"Authorization": f"Bearer {api_token}"},
@@ -121,13 +117,13 @@ def test_response_rate_and_channels_agree_everywhere(app, client, filled):
     assert receipt_row[2] == 100.0 and receipt_row[5] == 3
 
 
-def test_a_report_with_only_receipt_responses_works(app, client, units):
-    token = integration(app, "C01")
+def test_a_report_with_only_receipt_responses_works(app, client, units, make):
+    token = make.integration("C01")
     url = issue(client, token).get_json()["url"]
     answer_all(
         client, "/r/" + url.rsplit("/", 1)[1], value=1, reasons=["waiting"], comment="<i>x</i>"
     )
-    make_user(app, "m@example.org", "manager", "C01")
+    make.user("m@example.org", "manager", "C01")
     login(client, "m@example.org")
     page = client.get("/reports/weekly?unit=C01&week=this")
     assert page.status_code == 200

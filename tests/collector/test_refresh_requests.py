@@ -8,27 +8,26 @@ import time
 from collector import create_app, tasks
 from collector.db import get_db
 from collector.models import ReportCount
-from tests.collector.conftest import count, register
-from tests.factories import login, make_user, post_answers
+from tests.factories import login, post_answers
 
 ALL = ("Q0", "A0", "B0", "C0", "D0", "E0")
 
 
-def test_an_upload_is_counted_after_its_commit(app, client, units):
-    kiosk = register(app, client, "C01")
+def test_an_upload_is_counted_after_its_commit(app, client, units, count, register):
+    kiosk = register("C01")
     post_answers(kiosk, dict.fromkeys(ALL, 4), "2026-03-03T09:00:00+07:00", unit="O01")
-    assert count(app, ReportCount) > 0
+    assert count(ReportCount) > 0
 
 
-def test_a_report_only_reads_the_counts(app, client, units, quiet_writes):
-    kiosk = register(app, client, "C01")
+def test_a_report_only_reads_the_counts(app, client, units, quiet_writes, count, register, make):
+    kiosk = register("C01")
     post_answers(kiosk, dict.fromkeys(ALL, 4), "2026-03-03T09:00:00+07:00", unit="O01")
-    make_user(app, "admin@example.org", "admin", None)
+    make.user("admin@example.org", "admin", None)
     login(client, "admin@example.org")
     assert client.get("/reports/weekly?week=2026-W10").status_code == 200
-    assert count(app, ReportCount) == 0
+    assert count(ReportCount) == 0
     assert tasks.run_refresh_counts(app) == 1  # the explicit call
-    assert count(app, ReportCount) > 0
+    assert count(ReportCount) > 0
 
 
 def test_at_most_one_refresh_waits_in_the_queue(tmp_path):

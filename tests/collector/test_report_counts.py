@@ -20,8 +20,7 @@ from collector.reports.counts import first_day, refresh_counts
 from collector.reports.data import DIMENSIONS
 from collector.reports.loader import load_report_data, segments
 from collector.reports.periods import Period
-from tests.collector.conftest import register, rehash
-from tests.factories import post_answers
+from tests.factories import post_answers, rehash
 
 TODAY = dt.date(2026, 12, 2)
 D = dt.date
@@ -83,8 +82,10 @@ def code_counts(data, bucket: int, code: str) -> tuple[int, int, int, int]:
     return tuple(int(part[n].sum()) for n in ("answered", "satisfied", "no_opinion", "value_sum"))
 
 
-def test_sunday_night_and_monday_morning_fall_in_their_own_day_week_and_month(app, client, units):
-    kiosk = register(app, client, "C01")
+def test_sunday_night_and_monday_morning_fall_in_their_own_day_week_and_month(
+    app, client, units, register
+):
+    kiosk = register("C01")
     # Sunday 31 May 2026 23:30 and Monday 1 June 00:30 in Hà Nội (the second sent in UTC).
     post_answers(kiosk, items(5), "2026-05-31T23:30:00+07:00", unit="O01")
     post_answers(kiosk, items(1), "2026-05-31T17:30:00Z", unit="O01")
@@ -107,8 +108,8 @@ def test_sunday_night_and_monday_morning_fall_in_their_own_day_week_and_month(ap
     assert list(hours["value"]) == ["6-23"]  # Sunday, 23h local
 
 
-def test_the_respondents_row_counts_only_factor_items(app, client, units):
-    kiosk = register(app, client, "C01")
+def test_the_respondents_row_counts_only_factor_items(app, client, units, register):
+    kiosk = register("C01")
     day = "2026-03-03T09:{:02d}:00+07:00"
     post_answers(kiosk, {}, day.format(1), unit="O01", complete=False)  # empty
     post_answers(kiosk, {"Q0": 5}, day.format(2), unit="O01", complete=False)  # overall only
@@ -130,8 +131,10 @@ def test_the_respondents_row_counts_only_factor_items(app, client, units):
     assert (channel["satisfied"], channel["low"]) == (6, 1)
 
 
-def test_a_late_predecessor_that_breaks_the_chain_moves_counts_in_both_grains(app, client, units):
-    kiosk = register(app, client, "C01")
+def test_a_late_predecessor_that_breaks_the_chain_moves_counts_in_both_grains(
+    app, client, units, register
+):
+    kiosk = register("C01")
     first = kiosk.next(
         questionnaire="admin",
         questionnaire_version="2026.1-short",
@@ -189,7 +192,7 @@ def test_a_late_predecessor_that_breaks_the_chain_moves_counts_in_both_grains(ap
 
 
 @pytest.fixture
-def year(app, client, units):
+def year(app, client, units, register):
     """Responses across 2026, at O01 (kiosk at C01) and O02 (kiosk at C02):
 
     r1 Thu 15 Jan  O01  all 5                 satisfied
@@ -200,7 +203,7 @@ def year(app, client, units):
     r6 Thu  2 Jul  O01  all 3, flagged suspect-burst
     r7 Thu  2 Jul  O01  all 4, comment
     """
-    one, two = register(app, client, "C01"), register(app, client, "C02")
+    one, two = register("C01"), register("C02")
     post_answers(one, items(5), "2026-01-15T10:00:00+07:00", unit="O01")
     post_answers(one, items(2), "2026-02-20T10:00:00+07:00", unit="O01")
     post_answers(

@@ -31,7 +31,7 @@ from tests.collector.report_figures import (
     tables_from_csv,
     tables_from_xlsx,
 )
-from tests.collector.report_fixture import sample_report
+from tests.factories import sample_report
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ from collector.db import get_session
 from collector.models import Kiosk, Unit
 from collector.reports.periods import Period
 from collector.reports.service import build_report_for
-from tests.collector.conftest import register
 from tests.factories import post_answers
 
 ALL = ("Q0", "A0", "B0", "C0", "D0", "E0")
@@ -57,12 +56,12 @@ def _children(report) -> dict[str, int]:
 
 
 @pytest.fixture
-def merged(app, client, units, tmp_path):
+def merged(app, client, units, tmp_path, register):
     """C01 (its responses at O01), C02 and C03 merged into N01 on 2 February 2026: 4 + 4 + 4
     responses in week 3 before it; after it, 3 at N01 and 2 from C02's kiosk not yet moved in
     week 6, and 5 at N01 in week 10."""
     _add(app, "C03,Xã Ba,commune,P01", "N01,Xã Mới,commune,P01")
-    c01, c02, c03 = (register(app, client, code) for code in ("C01", "C02", "C03"))
+    c01, c02, c03 = (register(code) for code in ("C01", "C02", "C03"))
     _post(c01, 5, "2026-01-13", 4, unit="O01")
     _post(c02, 1, "2026-01-13", 4)
     _post(c03, 5, "2026-01-14", 4)
@@ -72,7 +71,7 @@ def merged(app, client, units, tmp_path):
         tmp_path,
         "2026-02-02,C01,N01,merge\n2026-02-02,C02,N01,merge\n2026-02-02,C03,N01,merge\n",
     )
-    n01 = register(app, client, "N01")
+    n01 = register("N01")
     _post(n01, 5, "2026-02-03", 3)
     _post(c02, 1, "2026-02-04", 2)
     _post(n01, 4, "2026-03-03", 5)
@@ -121,11 +120,11 @@ def test_after_the_date_the_trend_of_the_new_commune_runs_on_from_its_predecesso
 
 
 @pytest.fixture
-def split(app, client, units, tmp_path):
+def split(app, client, units, tmp_path, register):
     """C02 split into S01 and S02 on 2 February 2026 after 4 responses from each of two kiosks;
     one kiosk is moved to S01 and the other to S02, or left at C02 (unassignable)."""
     _add(app, "S01,Xã Tách Một,commune,P01", "S02,Xã Tách Hai,commune,P01")
-    first, second = register(app, client, "C02"), register(app, client, "C02")
+    first, second = register("C02"), register("C02")
     _post(first, 5, "2026-01-13", 4)
     _post(second, 1, "2026-01-14", 4)
     _reorganise(app, tmp_path, "2026-02-02,C02,S01,split\n2026-02-02,C02,S02,split\n")
@@ -194,7 +193,7 @@ def test_a_split_not_assigned_is_said_on_the_page(app, client, split):
     assert 'data-fig="reorganisation.2026-02-02.C02.unassigned">8<' in html
 
 
-def test_the_huong_hoa_communes_carry_their_history_into_khe_sanh(app, client, tmp_path):
+def test_the_huong_hoa_communes_carry_their_history_into_khe_sanh(app, client, tmp_path, register):
     """The shipped files on an old Hướng Hóa tree: the responses of Tân Hợp (19450) count in
     the new Khe Sanh (19429) from before the change; those of the district's own kiosk, left at
     the district, are the split's responses not assigned."""
@@ -204,7 +203,7 @@ def test_the_huong_hoa_communes_carry_their_history_into_khe_sanh(app, client, t
     old = tmp_path / "old.csv"
     old.write_text(old_huong_hoa(), encoding="utf-8")
     assert runner.invoke(collector, ["units", "import", str(old)]).exit_code == 0
-    tan_hop, khe_sanh, district = (register(app, client, c) for c in ("19450", "19429", "465"))
+    tan_hop, khe_sanh, district = (register(c) for c in ("19450", "19429", "465"))
     _post(tan_hop, 5, "2025-06-10", 3)
     _post(khe_sanh, 1, "2025-06-11", 2)
     _post(district, 5, "2025-06-12", 4)

@@ -10,8 +10,7 @@ import pytest
 from flask_babel import gettext
 
 from collector.reports import model, page, service
-from tests.browser.report_sample import sample_report
-from tests.factories import login, make_user
+from tests.factories import login, period_report
 
 
 @pytest.fixture
@@ -58,24 +57,24 @@ def figures(html: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def served(app, client, monkeypatch):
+def served(app, client, monkeypatch, make):
     """A logged-in admin; the service answers the hand-built report of the period's kind, and
     records the period it was asked for."""
     asked = []
 
     def build(session, config, *, user, unit_code, period, include_unofficial=False, via="page"):
         asked.append(period)
-        return sample_report({"range": "quarter"}.get(period.kind, period.kind))
+        return period_report({"range": "quarter"}.get(period.kind, period.kind))
 
     monkeypatch.setattr(service, "build_report_for", build, raising=False)
-    make_user(app, "admin@example.org", "admin", None)
+    make.user("admin@example.org", "admin", None)
     login(client, "admin@example.org")
     return asked
 
 
 @pytest.mark.parametrize("kind", ["week", "quarter", "year"])
 def test_every_figure_of_the_model_is_on_the_page(client, served, kind):
-    report = sample_report(kind)
+    report = period_report(kind)
     key = report.period.key
     reply = client.get(f"/reports?period={key}")
     assert reply.status_code == 200
@@ -136,7 +135,7 @@ def test_periods_that_cannot_be_are_clear_errors(client, served, period, status,
 
 
 def test_the_standalone_page_is_one_file_without_the_site(app):
-    report = sample_report("year")
+    report = period_report("year")
     with app.test_request_context("/"):
         html = page.render_report_page(report)
     assert "<style>" in html and "table.reflow" in html  # the stylesheet inlined
@@ -150,7 +149,7 @@ def test_the_standalone_page_is_one_file_without_the_site(app):
 
 def test_chart_text_is_vietnamese_and_the_target_is_labelled(app):
     with app.test_request_context("/"):
-        kind = sample_report("week").kind("health")
+        kind = period_report("week").kind("health")
         charts = page.kind_charts(kind)
         names = [f"{f.code}. {gettext(f.title)}" for f in kind.factors]
     bars = str(charts["factors"])
@@ -166,7 +165,7 @@ def test_chart_text_is_vietnamese_and_the_target_is_labelled(app):
 
 
 def test_alerts_page_lists_the_units_of_the_period(client, served):
-    report = sample_report("quarter")
+    report = period_report("quarter")
     reply = client.get("/reports/alerts?period=2026-Q3")
     assert reply.status_code == 200
     html = reply.get_data(as_text=True)

@@ -1,5 +1,5 @@
 """The renderers over the typed report (JSON, CSV, XLSX, labels) and the report API, on the
-hand-built report of tests/collector/report_fixture.py (the service that builds a report from the
+hand-built report of tests/report_samples.py (the service that builds a report from the
 database is replaced: its own tests cover it)."""
 
 from __future__ import annotations
@@ -24,8 +24,7 @@ from collector.reports.render import (
     table_sections,
     verdict_label,
 )
-from tests.collector.report_fixture import sample_report, without_data
-from tests.factories import make_token, make_user
+from tests.factories import sample_report, without_data
 
 
 @pytest.fixture
@@ -178,7 +177,7 @@ def test_a_kind_without_data(ctx):
 
 
 @pytest.fixture
-def api(app, units, monkeypatch):
+def api(app, units, monkeypatch, make):
     """The API with the service replaced: it records what it was asked and returns the sample."""
     calls = []
 
@@ -189,8 +188,8 @@ def api(app, units, monkeypatch):
         return sample_report(officers=user.role != "viewer")
 
     monkeypatch.setattr(service, "build_report_for", build_report_for, raising=False)
-    make_user(app, "m@example.org", "manager", "P01")
-    token = make_token(app, "m@example.org")
+    make.user("m@example.org", "manager", "P01")
+    token = make.token("m@example.org")
     client = app.test_client()
 
     def get(url):

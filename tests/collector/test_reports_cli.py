@@ -15,8 +15,7 @@ from collector.cli import collector
 from collector.reports import service
 from collector.reports.labels import period_label
 from collector.reports.render import report_json
-from tests.browser.conftest import free_port
-from tests.collector.report_fixture import sample_report
+from tests.factories import free_port, sample_report
 
 
 @pytest.fixture

@@ -68,7 +68,6 @@ import sqlalchemy as sa
 from collector.models import AuditEntry
 from shared import questionnaires, scoring
 from tests import reference_scoring as reference
-from tests.collector.conftest import count, register
 from tests.collector.report_figures import (
     figures_from_json,
     figures_from_model,
@@ -77,7 +76,7 @@ from tests.collector.report_figures import (
     tables_from_csv,
     tables_from_xlsx,
 )
-from tests.factories import login, make_token, make_user, post_answers
+from tests.factories import login, post_answers
 
 WEEK = "2026-W10"
 DAY = "2026-03-03T09:{minute:02d}:00+07:00"
@@ -89,10 +88,10 @@ def every(value: int) -> dict[str, int]:
 
 
 @pytest.fixture
-def oracle(app, client, units):
-    c01 = register(app, client, "C01")
-    c02 = register(app, client, "C02")
-    broken = register(app, client, "C02")
+def oracle(app, client, units, register, make):
+    c01 = register("C01")
+    c02 = register("C02")
+    broken = register("C02")
     broken.prev_hash = "ab" * 32  # its first response does not start from GENESIS
     post_answers(
         c01,
@@ -139,8 +138,8 @@ def oracle(app, client, units):
     post_answers(
         c01, every(5), DAY.format(minute=10), kind="education", unit="O01", flags=["suspect-burst"]
     )
-    make_user(app, "admin@example.org", "admin", None)
-    return make_token(app, "admin@example.org")
+    make.user("admin@example.org", "admin", None)
+    return make.token("admin@example.org")
 
 
 ADMIN = questionnaires.get("admin", "2026.1-short")
@@ -363,8 +362,8 @@ def test_sunday_2359_and_monday_0000_fall_in_different_weeks(client, oracle):
     assert kinds(report)["admin"]["summary"]["index"] == 0.0
 
 
-def test_the_switch_includes_left_out_responses_and_is_audited(app, client, oracle):
-    assert count(app, AuditEntry, AuditEntry.action == "report-included-unofficial") == 0
+def test_the_switch_includes_left_out_responses_and_is_audited(app, client, oracle, count):
+    assert count(AuditEntry, AuditEntry.action == "report-included-unofficial") == 0
     report = fetch_json(client, oracle, include="1")
     assert report["settings"]["include_unofficial"] is True
     admin = kinds(report)["admin"]
@@ -382,7 +381,7 @@ def test_the_switch_includes_left_out_responses_and_is_audited(app, client, orac
     }
     assert channels[("admin", "kiosk")]["n"] == 5 and channels[("admin", "kiosk")]["responses"] == 5
     assert channels == official
-    assert count(app, AuditEntry, AuditEntry.action == "report-included-unofficial") == 1
+    assert count(AuditEntry, AuditEntry.action == "report-included-unofficial") == 1
 
 
 def _typed_report(app, period: str):
@@ -453,11 +452,11 @@ def test_published_roll_up_check():
     assert scoring.rollup_mean([86.51, None, 86.49]) == pytest.approx(86.50)
 
 
-def test_counts_follow_new_responses(app, client, oracle):
+def test_counts_follow_new_responses(app, client, oracle, register):
     """The counts catch up with responses stored after a report was built."""
     first = fetch_json(client, oracle, period="2026-W09")
     assert kinds(first)["admin"]["summary"]["responses"] == 1
-    kiosk = register(app, client, "C01")
+    kiosk = register("C01")
     post_answers(kiosk, every(5), "2026-02-25T09:00:00+07:00", unit="O01")
     again = fetch_json(client, oracle, period="2026-W09")
     assert kinds(again)["admin"]["summary"]["responses"] == 2
@@ -466,8 +465,10 @@ def test_counts_follow_new_responses(app, client, oracle):
     assert kinds(later)["admin"]["previous_index"] == 50.0
 
 
-def test_a_late_predecessor_that_breaks_the_chain_is_taken_out_of_the_counts(app, client, units):
-    kiosk = register(app, client, "C01")
+def test_a_late_predecessor_that_breaks_the_chain_is_taken_out_of_the_counts(
+    app, client, units, register, make
+):
+    kiosk = register("C01")
     first = kiosk.next(
         questionnaire="admin",
         questionnaire_version="2026.1-short",
@@ -485,12 +486,12 @@ def test_a_late_predecessor_that_breaks_the_chain_is_taken_out_of_the_counts(app
         unit="O01",
     )
     assert kiosk.statuses([second]) == ["accepted"]  # its predecessor has not arrived
-    make_user(app, "a@example.org", "admin", None)
-    token = make_token(app, "a@example.org")
+    make.user("a@example.org", "admin", None)
+    token = make.token("a@example.org")
     before = fetch_json(client, token, period="2026-W10")
     assert kinds(before)["admin"]["trend"][-2]["index"] == 0.0  # the second, all 1
     tampered = dict(first, comment="changed after the next one was chained")
-    from tests.collector.conftest import rehash
+    from tests.factories import rehash
 
     assert kiosk.statuses([rehash(tampered)]) == ["accepted"]
     after = fetch_json(client, token, period="2026-W10")
@@ -519,7 +520,7 @@ def test_with_every_unit_a_part_the_parent_is_the_mean_of_its_parts(app, client,
 
 
 def test_a_parent_on_the_page_is_the_mean_of_the_rows_under_it_on_an_uneven_tree(
-    app, client, units
+    app, client, units, register, make
 ):
     """Every unit a part of its own (REPORT_MIN_RESPONSES = 1). P01 has responses of its own,
     C02 has its own and O02's below it, C01 only O01's two levels down; the units have 3, 1, 6
@@ -533,7 +534,7 @@ def test_a_parent_on_the_page_is_the_mean_of_the_rows_under_it_on_an_uneven_tree
         P01 = (33.333 + 50 + 83.333) / 3 = 55.556 (3 parts), n = 3 + 2 + 1 + 6 = 12 of 13
     """
     app.config["REPORT_MIN_RESPONSES"] = 1
-    top, c01, c02 = (register(app, client, unit) for unit in ("P01", "C01", "C02"))
+    top, c01, c02 = (register(unit) for unit in ("P01", "C01", "C02"))
     at = iter(f"2026-03-03T{h:02d}:{m:02d}:00+07:00" for h in range(8, 12) for m in range(0, 60, 5))
     items = ("A0", "B0", "C0", "D0", "E0")
 
@@ -548,7 +549,7 @@ def test_a_parent_on_the_page_is_the_mean_of_the_rows_under_it_on_an_uneven_tree
         rate(c02, "O02", value)
     for value in (5, 2, 2):
         rate(top, "P01", value)
-    make_user(app, "admin@example.org", "admin", None)
+    make.user("admin@example.org", "admin", None)
     login(client, "admin@example.org")
 
     def page(unit):

@@ -18,8 +18,7 @@ from collector.reports.service import DEFAULT_TARGETS
 from shared import questionnaires, scoring
 from shared.scoring import target_for, verdict
 from tests import reference_scoring as reference
-from tests.collector.conftest import register
-from tests.factories import login, make_token, make_user, post_answers
+from tests.factories import login, post_answers
 
 
 @pytest.fixture
@@ -158,25 +157,25 @@ def test_targets_are_data_by_year():
     assert target_for({"admin": {"2026": 92}}, "admin", 2026) == 92
 
 
-def test_targets_can_be_configured(app, client, units):
+def test_targets_can_be_configured(app, client, units, register, make):
     app.config["REPORT_TARGETS"] = {**DEFAULT_TARGETS, "admin": {2026: 70.0}}
-    kiosk = register(app, client, "C01")
+    kiosk = register("C01")
     post_answers(
         kiosk,
         dict.fromkeys(("Q0", "A0", "B0", "C0", "D0", "E0"), 5),
         "2026-03-03T09:00:00+07:00",
         unit="O01",
     )
-    make_user(app, "a@example.org", "admin", None)
+    make.user("a@example.org", "admin", None)
     login(client, "a@example.org")
     page = client.get("/reports/weekly?week=2026-W10&unit=P01").get_data(as_text=True)
     assert 'data-fig="admin.target">70,00 %' in page
 
 
-def test_alert_list_shows_units_below_target_and_sudden_drops(app, client, units):
+def test_alert_list_shows_units_below_target_and_sudden_drops(app, client, units, register, make):
     app.config["REPORT_MIN_RESPONSES"] = 5
-    kiosk = register(app, client, "C01")
-    other = register(app, client, "C02")
+    kiosk = register("C01")
+    other = register("C02")
     codes = ("Q0", "A0", "B0", "C0", "D0", "E0")
     for i in range(8):
         # O01: all satisfied last week, half this week: a sudden drop, interval not below 90.
@@ -190,7 +189,7 @@ def test_alert_list_shows_units_below_target_and_sudden_drops(app, client, units
         )
         # O02: nobody satisfied this week: the whole interval is below target.
         post_answers(other, dict.fromkeys(codes, 2), f"2026-03-03T10:0{i}:00+07:00", unit="O02")
-    make_user(app, "a@example.org", "admin", None)
+    make.user("a@example.org", "admin", None)
     login(client, "a@example.org")
     page = client.get("/reports/alerts?week=2026-W10&unit=P01").get_data(as_text=True)
     assert 'data-unit="O02" data-kind="admin"' in page
@@ -226,19 +225,21 @@ def test_demo_data_makes_a_report_with_every_kind(app, client):
     assert html.count("<svg") >= 6
 
 
-def test_versions_mixed_over_the_weeks_leave_criteria_without_answers(app, client, units):
+def test_versions_mixed_over_the_weeks_leave_criteria_without_answers(
+    app, client, units, register, make
+):
     """A unit that moved from the full to the short form: last week's criteria have no answers
     this week; the page, the exports and the API show them empty, and the index uses the rest."""
-    kiosk = register(app, client, "C01")
+    kiosk = register("C01")
     full = {code: 4 for code in ("Q0", "A1", "A2", "A3", "B1", "C1", "D1", "E1")}
     post_answers(kiosk, full, "2026-02-24T09:00:00+07:00", unit="O01", version="2026.1")
     short = dict.fromkeys(("Q0", "A0", "B0", "C0", "D0", "E0"), 5)
     post_answers(kiosk, short, "2026-03-03T09:00:00+07:00", unit="O01")
-    make_user(app, "a@example.org", "admin", None)
+    make.user("a@example.org", "admin", None)
     login(client, "a@example.org")
     for path in ("/reports/weekly", "/reports/weekly.xlsx", "/reports/weekly.csv"):
         assert client.get(f"{path}?week=2026-W10&unit=P01").status_code == 200
-    token = make_token(app, "a@example.org")
+    token = make.token("a@example.org")
     report = client.get(
         "/api/v1/reports/weekly?week=2026-W10&unit=P01",
         headers={"Authorization": f"Bearer {token}"},

@@ -9,18 +9,17 @@ import pytest
 from openpyxl import load_workbook
 
 from collector.db import get_db
-from tests.collector.conftest import register
-from tests.factories import csrf_token, login, make_token, make_user, post_answers
+from tests.factories import csrf_token, login, post_answers
 
 WEEK = "2026-W10"
 ALL = ("Q0", "A0", "B0", "C0", "D0", "E0")
 
 
 @pytest.fixture
-def tree(app, client, units):
+def tree(app, client, units, register, make):
     """Ratings in both communes; a manager and a viewer of C01; an admin."""
-    c01 = register(app, client, "C01")
-    c02 = register(app, client, "C02")
+    c01 = register("C01")
+    c02 = register("C02")
     for minute in range(3):
         post_answers(
             c01,
@@ -37,9 +36,9 @@ def tree(app, client, units):
             comment="SECRET-O02",
             counter="quay-bi-mat",
         )
-    make_user(app, "manager@example.org", "manager", "C01")
-    make_user(app, "viewer@example.org", "viewer", "C01")
-    make_user(app, "admin@example.org", "admin", None)
+    make.user("manager@example.org", "manager", "C01")
+    make.user("viewer@example.org", "viewer", "C01")
+    make.user("admin@example.org", "admin", None)
 
 
 OUTSIDE = ("P01", "C02", "O02")
@@ -124,8 +123,8 @@ def test_the_raw_xlsx_export_needs_a_csrf_token(client, tree):
     assert client.post("/reports/raw.xlsx?unit=C01").status_code == 400
 
 
-def test_the_api_keeps_to_the_token_owners_subtree(app, client, tree):
-    token = make_token(app, "manager@example.org")
+def test_the_api_keeps_to_the_token_owners_subtree(app, client, tree, make):
+    token = make.token("manager@example.org")
     headers = {"Authorization": f"Bearer {token}"}
     for unit in OUTSIDE:
         reply = client.get(f"/api/v1/reports/weekly?week={WEEK}&unit={unit}", headers=headers)
@@ -136,7 +135,7 @@ def test_the_api_keeps_to_the_token_owners_subtree(app, client, tree):
     admin_kind = _kind(mine, "admin")
     assert {c["code"] for c in admin_kind["children"]} == {"O01"}
     assert admin_kind["summary"]["index"] == 100.0
-    admin = make_token(app, "admin@example.org")
+    admin = make.token("admin@example.org")
     whole = client.get(
         f"/api/v1/reports/weekly?week={WEEK}&unit=P01",
         headers={"Authorization": f"Bearer {admin}"},
@@ -149,20 +148,20 @@ def _kind(report: dict, kind: str) -> dict:
     return next(k for k in report["kinds"] if k["kind"] == kind)
 
 
-def test_the_api_refuses_missing_and_kiosk_tokens(app, client, tree):
+def test_the_api_refuses_missing_and_kiosk_tokens(app, client, tree, register):
     assert client.get("/api/v1/reports/weekly").status_code == 401
-    kiosk = register(app, client, "C01")
+    kiosk = register("C01")
     reply = client.get("/api/v1/reports/weekly", headers=kiosk.headers)
     assert reply.status_code == 401
     assert reply.get_json()["error"]["code"] == "invalid-token"
 
 
-def test_viewers_cannot_include_left_out_responses(app, client, tree):
+def test_viewers_cannot_include_left_out_responses(app, client, tree, make):
     login(client, "viewer@example.org")
     assert client.get(f"/reports/weekly?week={WEEK}&include=1").status_code == 403
     page = client.get(f"/reports/weekly?week={WEEK}").get_data(as_text=True)
     assert "Theo cán bộ" not in page  # the officer breakdown is for managers only
-    token = make_token(app, "viewer@example.org")
+    token = make.token("viewer@example.org")
     reply = client.get(
         f"/api/v1/reports/weekly?week={WEEK}&include=1",
         headers={"Authorization": f"Bearer {token}"},
@@ -170,8 +169,8 @@ def test_viewers_cannot_include_left_out_responses(app, client, tree):
     assert reply.status_code == 403
 
 
-def test_questionnaires_endpoint_lists_codes(app, client, tree):
-    token = make_token(app, "viewer@example.org")
+def test_questionnaires_endpoint_lists_codes(app, client, tree, make):
+    token = make.token("viewer@example.org")
     reply = client.get("/api/v1/questionnaires", headers={"Authorization": f"Bearer {token}"})
     assert reply.status_code == 200
     found = {(q["kind"], q["version"]): q for q in reply.get_json()["questionnaires"]}

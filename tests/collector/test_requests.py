@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from werkzeug.serving import make_server
 
 from collector.reports import views as report_views
-from tests.factories import csrf_token, login, make_user, post_answers
+from tests.factories import csrf_token, login, post_answers
 
 HOSTILE_ARGS = [
     "endpoint=x",
@@ -26,9 +26,9 @@ HOSTILE_ARGS = [
 
 
 @pytest.fixture
-def manager(app, units):
-    make_user(app, "manager@example.org", "manager", "C01")
-    make_user(app, "admin@example.org", "admin", None)
+def manager(app, units, make):
+    make.user("manager@example.org", "manager", "C01")
+    make.user("admin@example.org", "admin", None)
 
 
 @pytest.mark.parametrize("args", HOSTILE_ARGS)
@@ -111,14 +111,14 @@ def test_report_pages_and_exports_are_never_cached(client, manager):
         reply.close()
 
 
-def test_a_raw_csv_that_fails_midway_is_cut_not_a_short_200(app, units, monkeypatch, caplog):
+def test_a_raw_csv_that_fails_midway_is_cut_not_a_short_200(
+    app, units, monkeypatch, caplog, register, make
+):
     """Through a real HTTP/1.1 server: the client must see a broken download."""
-    from tests.collector.conftest import register
-
-    kiosk = register(app, app.test_client(), "C01")
+    kiosk = register("C01", client=app.test_client())
     for minute in range(3):
         post_answers(kiosk, {"Q0": 5}, f"2026-03-03T09:0{minute}:00+07:00")
-    make_user(app, "manager@example.org", "manager", "C01")
+    make.user("manager@example.org", "manager", "C01")
     real = report_views.stream_raw_csv
 
     def failing(session, *args):

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from collector.db import get_session
 from collector.models import Answer, Response
 from shared import questionnaires
-from tests.factories import answer_all, csrf, integration, issue, path_of
+from tests.factories import answer_all, csrf, issue, path_of
 
 #: The columns a channel decides: who sent it and its place in a chain, the counter, and the
 #: times (a kiosk's clock, sent as text; the collector's own for the phone channels).
@@ -67,8 +67,8 @@ def _reasons(q) -> list[str]:
 
 
 @pytest.fixture
-def itoken(app, units) -> str:
-    return integration(app, "C01")
+def itoken(app, units, make) -> str:
+    return make.integration("C01")
 
 
 def test_a_receipt_survey_stores_the_row_a_kiosk_would(app, client, kiosk, itoken):

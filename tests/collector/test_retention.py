@@ -15,8 +15,7 @@ from collector.models import Answer, ExportJob, ReportCount, Response
 from collector.reports.exports import app_exports_dir, job_file
 from collector.retention import months_before
 from collector.tasks import run_refresh_counts, run_retention
-from tests.collector.conftest import count, register
-from tests.factories import make_user, post_answers
+from tests.factories import post_answers, register
 
 ALL = ("Q0", "A0", "B0", "C0", "D0", "E0")
 
@@ -48,7 +47,7 @@ def _comments(app) -> list[str | None]:
         )
 
 
-def test_dry_run_changes_nothing_then_apply_blanks_old_comments(app, client, units, runner):
+def test_dry_run_changes_nothing_then_apply_blanks_old_comments(app, client, units, runner, count):
     _ratings(app, client)
     before = _comments(app)
     dry = runner.invoke(collector, ["retention", "apply", "--dry-run"])
@@ -61,10 +60,10 @@ def test_dry_run_changes_nothing_then_apply_blanks_old_comments(app, client, uni
     assert "Ý kiến đã xoá: 1" in done.output
     comments = _comments(app)
     assert comments == [None, *before[1:]] and before[0] is not None
-    assert count(app, Response) == 3  # the ratings stay
+    assert count(Response) == 3  # the ratings stay
 
 
-def test_responses_past_the_legal_period_go_but_the_counts_stay(app, client, units):
+def test_responses_past_the_legal_period_go_but_the_counts_stay(app, client, units, count):
     _ratings(app, client)
     run_refresh_counts(app)
     with app.app_context():
@@ -72,14 +71,14 @@ def test_responses_past_the_legal_period_go_but_the_counts_stay(app, client, uni
     app.config["RETENTION_RESPONSE_MONTHS"] = 25
     result = run_retention(app)
     assert result.responses_deleted == 1
-    assert count(app, Response) == 2
-    assert count(app, Answer) == 2 * len(ALL)
+    assert count(Response) == 2
+    assert count(Answer) == 2 * len(ALL)
     with app.app_context():
         assert get_session().scalar(sa.select(sa.func.sum(ReportCount.answered))) == counted
 
 
-def test_export_files_go_after_their_keeping_time(app, client, units):
-    make_user(app, "manager@example.org", "manager", "C01")
+def test_export_files_go_after_their_keeping_time(app, client, units, make):
+    make.user("manager@example.org", "manager", "C01")
     directory = app_exports_dir(app)
     now = dt.datetime.now(dt.UTC)
     with app.app_context():

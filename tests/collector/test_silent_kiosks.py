@@ -20,8 +20,7 @@ from collector.fleet.opening import (
 )
 from collector.models import KioskChain, Unit
 from collector.tasks import run_silent_check
-from tests.collector.conftest import register
-from tests.factories import login, make_user
+from tests.factories import login
 
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 ALWAYS = "mon-sun=00:00-24:00"
@@ -58,13 +57,13 @@ def _set(app, kiosk_id: int, last_contact: dt.datetime | None) -> None:
 
 
 @pytest.fixture
-def two_kiosks(app, client, units, runner):
+def two_kiosks(app, client, units, runner, register):
     """Kiosk a at C01 (open around the clock), kiosk b at C02 (practically never open), both
     last heard from three days ago."""
     for code, spec in (("C01", ALWAYS), ("C02", NEVER)):
         result = runner.invoke(collector, ["units", "hours", code, spec])
         assert result.exit_code == 0, result.output
-    a, b = register(app, client, "C01"), register(app, client, "C02")
+    a, b = register("C01"), register("C02")
     three_days_ago = dt.datetime.now(dt.UTC) - dt.timedelta(days=3)
     _set(app, a.id, three_days_ago)
     _set(app, b.id, three_days_ago)
@@ -90,9 +89,9 @@ def test_a_unit_s_hours_decide_and_a_contact_ends_the_silence(app, two_kiosks):
         ]
 
 
-def test_the_kiosks_page_and_the_weekly_report_list_them(app, client, two_kiosks):
+def test_the_kiosks_page_and_the_weekly_report_list_them(app, client, two_kiosks, make):
     a, b = two_kiosks
-    make_user(app, "admin@example.org", "admin", None)
+    make.user("admin@example.org", "admin", None)
     login(client, "admin@example.org")
     page = client.get("/kiosks/").get_data(as_text=True)
     section = page.split('id="silent-kiosks"')[1].split("</section>")[0]
@@ -104,14 +103,14 @@ def test_the_kiosks_page_and_the_weekly_report_list_them(app, client, two_kiosks
     assert "data-kiosk=" not in only_c02.split('id="silent-kiosks"')[1]
 
 
-def test_the_unit_s_managers_are_mailed_once_per_silence(app, client, two_kiosks, smtp):  # noqa: F811
+def test_the_unit_s_managers_are_mailed_once_per_silence(app, client, two_kiosks, smtp, make):  # noqa: F811
     controller, inbox = smtp
     app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port)
     a, _b = two_kiosks
-    make_user(app, "province@example.org", "manager", "P01")
-    make_user(app, "commune@example.org", "manager", "C01")
-    make_user(app, "elsewhere@example.org", "manager", "C02")
-    make_user(app, "viewer@example.org", "viewer", "C01")
+    make.user("province@example.org", "manager", "P01")
+    make.user("commune@example.org", "manager", "C01")
+    make.user("elsewhere@example.org", "manager", "C02")
+    make.user("viewer@example.org", "viewer", "C01")
     assert run_silent_check(app) == [a.id]
     assert len(inbox.messages) == 1
     message = inbox.messages[0]

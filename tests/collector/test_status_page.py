@@ -6,8 +6,7 @@ from collector import create_app
 from collector.db import get_db, get_session
 from collector.units import add_unit
 from shared.chain import GENESIS
-from tests.collector.conftest import make_response
-from tests.factories import login, make_user
+from tests.factories import login, make_response, make_user
 
 
 def test_the_page_lists_kiosks_in_vietnamese_with_their_problems(client, kiosk):

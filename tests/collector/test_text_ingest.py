@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 from collector.db import get_session
 from collector.models import Response
 from shared.chain import response_hash
-from tests.factories import login, make_user
+from tests.factories import login
 
 
 def _stored(app) -> list[Response]:
@@ -46,14 +46,14 @@ def test_a_clean_comment_is_stored_as_sent_and_its_hash_reproduces(app, kiosk):
     assert response_hash(row.as_sent(), row.prev_hash) == row.hash
 
 
-def test_a_control_character_in_a_counter_label_cannot_break_the_xlsx(app, client, kiosk):
+def test_a_control_character_in_a_counter_label_cannot_break_the_xlsx(app, client, kiosk, make):
     sent = kiosk.next(
         counter="quầy\x03-1", comment="tốt\x0b", submitted_at="2026-03-03T09:00:00+07:00"
     )
     assert kiosk.statuses([sent]) == ["accepted"]
     [row] = _stored(app)
     assert row.counter == "quầy-1" and row.comment == "tốt"
-    make_user(app, "admin@example.org", "admin", None)
+    make.user("admin@example.org", "admin", None)
     login(client, "admin@example.org")
     reply = client.get("/reports/weekly.xlsx?week=2026-W10&unit=C01")
     assert reply.status_code == 200

@@ -13,8 +13,7 @@ import sqlalchemy as sa
 from collector.cli import collector
 from collector.db import get_session
 from collector.models import AuditEntry, Unit, UnitLink
-from tests.collector.conftest import count
-from tests.factories import QUANG_TRI, old_huong_hoa, quang_tri_rows
+from tests.factories import QUANG_TRI, count, old_huong_hoa, quang_tri_rows
 
 DAY = dt.date(2025, 7, 1)
 

@@ -16,15 +16,14 @@ from collector.db import get_session
 from collector.fleet.opening import unit_managers
 from collector.models import Unit
 from collector.units import MAX_DEPTH, UnitError, move_unit
-from tests.collector.conftest import count
-from tests.factories import csrf_token, login, make_user
+from tests.factories import csrf_token, login
 
 ADMIN = "admin@example.org"
 
 
 @pytest.fixture
-def admin(app, client, units):
-    make_user(app, ADMIN, "admin", None)
+def admin(app, client, units, make):
+    make.user(ADMIN, "admin", None)
     assert login(client, ADMIN).status_code == 302
     return csrf_token(client.get("/account/").get_data(as_text=True))
 
@@ -63,7 +62,7 @@ def test_a_move_under_a_descendant_forty_levels_down_is_refused(app, client, adm
     assert parents(app) == before
 
 
-def test_the_tree_cannot_grow_deeper_than_its_queries_reach(app, client, admin):
+def test_the_tree_cannot_grow_deeper_than_its_queries_reach(app, client, admin, count):
     """Scope and report queries follow the tree MAX_DEPTH levels down; no unit goes deeper."""
     rows = ["code,name,parent,kind"] + [
         f"D{n:02d},Cấp {n},{'C01' if n == 1 else f'D{n - 1:02d}'},office"
@@ -74,7 +73,7 @@ def test_the_tree_cannot_grow_deeper_than_its_queries_reach(app, client, admin):
     )
     assert reply.status_code == 400
     assert "D32" in reply.get_data(as_text=True)  # P01 > C01 > D01 ... D31 is as deep as it goes
-    assert count(app, Unit) == 5
+    assert count(Unit) == 5
     reply = client.post(
         "/admin/unit-import",
         data={"text": "\n".join(rows[:-1]), "confirm": "1", "csrf_token": admin},
@@ -82,7 +81,7 @@ def test_the_tree_cannot_grow_deeper_than_its_queries_reach(app, client, admin):
     assert reply.status_code == 303
     deeper = {"code": "X1", "name": "Sâu", "kind": "office", "parent": "D31", "csrf_token": admin}
     assert client.post("/admin/units", data=deeper).status_code == 400
-    assert count(app, Unit, Unit.code == "X1") == 0
+    assert count(Unit, Unit.code == "X1") == 0
     # Moving a subtree under a deep unit counts the subtree's own depth too.
     move = lambda code, parent: client.post(  # noqa: E731
         f"/admin/units/{code}/move", data={"parent": parent, "csrf_token": admin}
@@ -117,11 +116,11 @@ def bounded(session, seconds: float):
         raw.set_progress_handler(None, 0)
 
 
-def test_recursive_queries_end_on_a_cycle_already_stored(app, units):
+def test_recursive_queries_end_on_a_cycle_already_stored(app, units, make):
     """A cycle left in the table (by the old move check) must not hang the silent-kiosk job's
     query for a unit's managers, nor the scope queries."""
-    make_user(app, "m@example.org", "manager", "C01")
-    make_user(app, "elsewhere@example.org", "manager", "C02")
+    make.user("m@example.org", "manager", "C01")
+    make.user("elsewhere@example.org", "manager", "C02")
     with app.app_context():
         session = get_session()
         ids = dict(session.execute(sa.select(Unit.code, Unit.id)).all())
@@ -134,7 +133,7 @@ def test_recursive_queries_end_on_a_cycle_already_stored(app, units):
             assert in_subtree(session, ids["O01"], ids["C01"])
 
 
-def test_a_csv_field_over_the_csv_modules_limit_is_a_clear_400(app, client, admin, tmp_path):
+def test_a_csv_field_over_the_csv_modules_limit_is_a_clear_400(app, client, admin, tmp_path, count):
     huge = "code,name,parent,kind\nC03," + "x" * 140_000 + ",P01,commune\n"
     reply = client.post(
         "/admin/unit-import",
@@ -147,11 +146,11 @@ def test_a_csv_field_over_the_csv_modules_limit_is_a_clear_400(app, client, admi
     path.write_text(huge, encoding="utf-8")
     result = app.test_cli_runner().invoke(collector, ["units", "import", str(path)])
     assert result.exit_code == 1 and "131072" in result.output
-    assert count(app, Unit) == 5
+    assert count(Unit) == 5
 
 
 @pytest.mark.parametrize("name", ["Xã\x00Ba", "Xã\x07Ba", "Xã\u0085Ba"])
-def test_a_control_character_in_a_unit_name_is_refused_on_confirm(app, client, admin, name):
+def test_a_control_character_in_a_unit_name_is_refused_on_confirm(app, client, admin, name, count):
     text = f"code,name,parent,kind\nC03,{name},P01,commune\n"
     reply = client.post(
         "/admin/unit-import",
@@ -164,7 +163,7 @@ def test_a_control_character_in_a_unit_name_is_refused_on_confirm(app, client, a
     )
     assert reply.status_code == 400
     assert 'data-line="2"' in reply.get_data(as_text=True)
-    assert count(app, Unit) == 5
+    assert count(Unit) == 5
     with app.app_context(), pytest.raises(UnitError):
         from collector.units import rename_unit
 

@@ -18,8 +18,7 @@ from collector.reports.periods import Period
 from collector.reports.service import build_report_for
 from collector.tasks import run_refresh_counts
 from shared.chain import GENESIS, response_hash
-from tests.collector.conftest import make_response
-from tests.kiosk.conftest import kiosk_config
+from tests.factories import kiosk_config, make_response
 
 N = 12
 PASSWORD = "an old password"  # noqa: S105 - a test account

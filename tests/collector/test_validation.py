@@ -10,7 +10,7 @@ from collector.problems import ITEM_PROBLEMS, ItemProblem, RequestProblem
 from collector.responses.chain import record_seq
 from collector.responses.validate import parse_rfc3339, validate_heartbeat, validate_response
 from shared.chain import GENESIS
-from tests.collector.conftest import make_response, rehash
+from tests.factories import make_response, rehash
 
 
 def problem_of(response) -> str:

@@ -13,8 +13,7 @@ from openpyxl import load_workbook
 from collector.db import get_session
 from collector.models import User
 from collector.tasks import run_weekly_mail
-from tests.collector.conftest import register
-from tests.factories import csrf_token, login, make_user, post_answers
+from tests.factories import csrf_token, login, post_answers, register
 
 ALL = ("Q0", "A0", "B0", "C0", "D0", "E0")
 
@@ -43,18 +42,18 @@ def _inbox(inbox) -> dict[str, list[str]]:
     return {k: sorted(v) for k, v in got.items()}
 
 
-def test_each_opted_in_person_gets_the_report_of_their_own_scope(app, client, units, smtp):  # noqa: F811
+def test_each_opted_in_person_gets_the_report_of_their_own_scope(app, client, units, smtp, make):  # noqa: F811
     controller, inbox = smtp
     app.config.update(
         MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port, REPORT_MAIL_TO=["so@example.org"]
     )
     _last_week(app, client)
-    make_user(app, "m1@example.org", "manager", "C01")
-    make_user(app, "v2@example.org", "viewer", "C02")
-    make_user(app, "root@example.org", "admin", None)
-    make_user(app, "quiet@example.org", "manager", "C01")  # has not chosen the mail
-    make_user(app, "gone@example.org", "manager", "C01")  # chose it, then was disabled
-    make_user(app, "so@example.org", "manager", "P01")  # already in REPORT_MAIL_TO for P01
+    make.user("m1@example.org", "manager", "C01")
+    make.user("v2@example.org", "viewer", "C02")
+    make.user("root@example.org", "admin", None)
+    make.user("quiet@example.org", "manager", "C01")  # has not chosen the mail
+    make.user("gone@example.org", "manager", "C01")  # chose it, then was disabled
+    make.user("so@example.org", "manager", "P01")  # already in REPORT_MAIL_TO for P01
     # The manager chooses it on "My account", as people do.
     login(client, "m1@example.org")
     token = csrf_token(client.get("/account/").get_data(as_text=True))
@@ -91,7 +90,9 @@ def test_each_opted_in_person_gets_the_report_of_their_own_scope(app, client, un
     assert set(_inbox(inbox)) == {"m1@example.org", "v2@example.org"}
 
 
-def test_a_configured_unit_that_is_gone_does_not_stop_the_other_mails(app, client, units, smtp):  # noqa: F811
+def test_a_configured_unit_that_is_gone_does_not_stop_the_other_mails(
+    app, client, units, smtp, make
+):  # noqa: F811
     controller, inbox = smtp
     app.config.update(
         MAIL_SERVER="127.0.0.1",
@@ -99,7 +100,7 @@ def test_a_configured_unit_that_is_gone_does_not_stop_the_other_mails(app, clien
         REPORT_MAIL_TO=["so@example.org"],
         REPORT_MAIL_UNITS=["KHONG-CO", "C02"],
     )
-    make_user(app, "m1@example.org", "manager", "C01")
+    make.user("m1@example.org", "manager", "C01")
     _opt_in(app, "m1@example.org")
     assert run_weekly_mail(app) == ["C02", "C01"]
     assert sorted(m["To"] for m in inbox.messages) == ["m1@example.org", "so@example.org"]

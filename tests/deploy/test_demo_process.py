@@ -13,7 +13,7 @@ import time
 import pytest
 import requests
 
-from tests.integration.conftest import free_port
+from tests.factories import free_port
 
 pytestmark = pytest.mark.slow
 

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from collector.config import DEFAULTS
-from tests.deploy.conftest import DEPLOY, REPO, VENV_BIN, need, nginx_site, run, write_nginx_conf
+from tests.deploy.tools import DEPLOY, REPO, VENV_BIN, need, nginx_site, run, write_nginx_conf
 
 UNITS = sorted(p for p in DEPLOY.rglob("*") if p.suffix in (".service", ".timer") and p.is_file())
 SCRIPTS = sorted(DEPLOY.rglob("*.sh"))

@@ -28,8 +28,8 @@ import sqlalchemy as sa
 from openpyxl import load_workbook
 
 from collector.models import Response
-from tests.browser.conftest import CHROMIUM
-from tests.deploy.conftest import (
+from tests.browser.live import CHROMIUM
+from tests.deploy.tools import (
     DEPLOY,
     REPO,
     VENV_BIN,
@@ -39,7 +39,7 @@ from tests.deploy.conftest import (
     run,
     write_nginx_conf,
 )
-from tests.integration.conftest import free_port
+from tests.factories import free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 REDIS = "redis://127.0.0.1:6379/8"  # this test's own db: flushed before and after

@@ -15,7 +15,7 @@ from collector.migrate import upgrade
 from kiosk import create_app as create_kiosk
 from shared import __version__, logs
 from sipas.cli import main
-from tests.deploy.conftest import REPO
+from tests.deploy.tools import REPO
 
 REDIS = "redis://127.0.0.1:6379/4"
 
@@ -289,7 +289,7 @@ def test_english_on_request_and_from_the_system_locale(env):
 def test_the_kiosk_install_script_puts_everything_in_place(env, tmp_path):
     import subprocess
 
-    from tests.deploy.conftest import DEPLOY, VENV_BIN
+    from tests.deploy.tools import DEPLOY, VENV_BIN
 
     root = tmp_path / "root"
     done = subprocess.run(

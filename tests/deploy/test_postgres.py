@@ -17,8 +17,8 @@ from collector.db import get_db, get_session
 from collector.migrate import upgrade
 from collector.models import Kiosk, Response
 from collector.units import add_unit
-from tests.collector.conftest import register
-from tests.deploy.conftest import DEPLOY, in_ci, need, run
+from tests.deploy.tools import DEPLOY, in_ci, need, run
+from tests.factories import register
 
 PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 

@@ -23,8 +23,8 @@ import requests
 
 from shared import __version__
 from shared.i18n import catalogue
-from tests.deploy.conftest import REPO
-from tests.integration.conftest import free_port
+from tests.deploy.tools import REPO
+from tests.factories import free_port
 
 pytestmark = pytest.mark.slow
 

@@ -15,7 +15,8 @@ from collections.abc import Callable, Iterator
 import pytest
 import requests
 
-from tests.integration.conftest import SIPAS, ServerProcess, free_port
+from tests.factories import free_port
+from tests.integration.processes import SIPAS, ServerProcess
 
 pytestmark = pytest.mark.slow
 

@@ -8,7 +8,8 @@ import pytest
 import sqlalchemy as sa
 
 from kiosk.models import Response
-from tests.integration.conftest import SIPAS, HttpTablet, ServerProcess, free_port
+from tests.factories import free_port
+from tests.integration.processes import SIPAS, HttpTablet, ServerProcess
 
 pytestmark = pytest.mark.slow
 CODES = ["Q0", "A0", "B0", "C0", "D0", "E0"]

@@ -18,7 +18,8 @@ import requests
 import sqlalchemy as sa
 
 from kiosk.models import OPEN, Response
-from tests.integration.conftest import SIPAS, ServerProcess, free_port, staff_queue
+from tests.factories import free_port
+from tests.integration.processes import SIPAS, ServerProcess, staff_queue
 from tests.integration.proxy import FaultyProxy
 
 pytestmark = pytest.mark.slow

@@ -31,8 +31,7 @@ from collector.fleet.kiosks import register_kiosk
 from collector.migrate import upgrade
 from collector.units import add_unit
 from shared.chain import GENESIS
-from tests.collector.conftest import PG_ENV, PostgresServer, make_response
-from tests.integration.conftest import free_port
+from tests.factories import PG_ENV, PostgresServer, free_port, make_response
 from tests.integration.proxy import FaultyProxy
 
 REDIS_URL = "redis://127.0.0.1:6379/5"

@@ -17,7 +17,7 @@ from kiosk.duty import BadOfficerCode, on_duty, set_duty
 from kiosk.models import Duty
 from kiosk.outbox import _payload
 from shared.chain import CHAINED_FIELDS, response_hash
-from tests.kiosk.conftest import STAFF_PASS, TOKEN, WITH_PIN, Tablet, staff_page, stored
+from tests.factories import STAFF_PASS, TOKEN, WITH_PIN, Tablet, staff_page
 
 DUTY_TOKEN = re.compile(
     r'action="/staff/duty" class="duty-form">\s*<input id="csrf-duty-1" name="csrf_token" '
@@ -53,14 +53,14 @@ def session_of(app):
 
 
 @WITH_PIN
-def test_responses_carry_the_officer_on_duty_at_their_counter(app, client):
+def test_responses_carry_the_officer_on_duty_at_their_counter(app, client, stored):
     answer_all(client, "1")  # before anyone is on duty
     page = put_on_duty(client, "1", "CB-07")
     assert '<td id="duty-1">CB-07</td>' in page
     assert client.get_cookie("session") is None
     answer_all(client, "1")
     answer_all(client, "2")  # another counter: nobody on duty there
-    before, during, elsewhere = stored(app)
+    before, during, elsewhere = stored()
     assert (before.officer, during.officer, elsewhere.officer) == (None, "CB-07", None)
 
     # Sent inside the chain: the payload carries it and the collector's checks accept it.
@@ -77,9 +77,9 @@ def test_responses_carry_the_officer_on_duty_at_their_counter(app, client):
 
 
 @WITH_PIN
-def test_a_response_without_an_officer_hashes_as_before(app, client):
+def test_a_response_without_an_officer_hashes_as_before(app, client, stored):
     answer_all(client, "1")
-    [response] = stored(app)
+    [response] = stored()
     payload = _payload(response)
     assert payload.get("officer") is None
     # The fields every response has, and of the optional ones only those it carries (the
@@ -94,7 +94,7 @@ def test_a_response_without_an_officer_hashes_as_before(app, client):
 
 
 @WITH_PIN
-def test_changing_and_ending_the_duty(app, client):
+def test_changing_and_ending_the_duty(app, client, stored):
     put_on_duty(client, "1", "CB-07")
     page = put_on_duty(client, "1", "CB.09_b")
     assert '<td id="duty-1">CB.09_b</td>' in page
@@ -102,7 +102,7 @@ def test_changing_and_ending_the_duty(app, client):
     page = put_on_duty(client, "1", "", end="1")
     assert '<td id="duty-1">chưa có ai</td>' in page
     answer_all(client, "1")
-    assert [r.officer for r in stored(app)] == ["CB.09_b", None]
+    assert [r.officer for r in stored()] == ["CB.09_b", None]
 
 
 @WITH_PIN

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from kiosk import staff
 from kiosk.models import Duty
-from tests.kiosk.conftest import WITH_PIN, staff_page
+from tests.factories import WITH_PIN, staff_page
 
 FIELD = re.compile(r'name="(csrf_token|staff_pass)"[^>]*value="([^"]+)"')
 

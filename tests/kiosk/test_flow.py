@@ -10,31 +10,31 @@ from kiosk import db
 from shared import questionnaires
 from shared.chain import GENESIS, response_hash
 from shared.responses import SUSPECT_FLAG
-from tests.kiosk.conftest import Tablet, stored
+from tests.factories import Tablet
 
 SHORT = questionnaires.current("admin", "short")
 CODES = [q.code for q in SHORT.questions]
 
 
-def test_first_tap_is_stored_before_the_second_screen(app, tablet):
+def test_first_tap_is_stored_before_the_second_screen(app, tablet, stored):
     tablet.start()
-    assert stored(app) == []
+    assert stored() == []
     tablet.tap("Q0", 4)
     # The client is now on the second screen; the first answer is already in the file.
     assert "/r/" in tablet.url and tablet.url.endswith("/1")
-    [response] = stored(app)
+    [response] = stored()
     assert response.answers == {"Q0": 4}
     assert response.status == "open"
     assert response.seq is None
 
 
-def test_full_admin_survey_completes_with_all_answers(app, tablet):
+def test_full_admin_survey_completes_with_all_answers(app, tablet, stored):
     tablet.start()
     values = [5, 4, 4, 3, 5, 4]
     for code, value in zip(CODES, values, strict=True):
         tablet.tap(code, value)
     assert tablet.url == "/c/1/thanks"
-    [response] = stored(app)
+    [response] = stored()
     assert response.answers == dict(zip(CODES, values, strict=True))
     assert response.status == "complete"
     assert response.seq == 1
@@ -44,7 +44,7 @@ def test_full_admin_survey_completes_with_all_answers(app, tablet):
     assert response.started_at.tzinfo == dt.UTC
 
 
-def test_low_score_asks_for_reasons_and_comment_is_optional(app, tablet):
+def test_low_score_asks_for_reasons_and_comment_is_optional(app, tablet, stored):
     tablet.start()
     tablet.tap("Q0", 2)
     for _ in CODES[1:]:
@@ -53,7 +53,7 @@ def test_low_score_asks_for_reasons_and_comment_is_optional(app, tablet):
     assert "waiting" in tablet.page.get_data(as_text=True)
     tablet.post({"reasons": ["waiting", "attitude"], "comment": "", "next": "1"})
     assert tablet.url == "/c/1/thanks"
-    [response] = stored(app)
+    [response] = stored()
     assert response.answers == {"Q0": 2}
     assert response.reasons == ["attitude", "waiting"]
     assert response.comment is None
@@ -67,18 +67,18 @@ def test_no_low_score_skips_the_reasons_screen(app, tablet):
     assert tablet.url == "/c/1/thanks"
 
 
-def test_skipping_everything_stores_nothing(app, tablet):
+def test_skipping_everything_stores_nothing(app, tablet, stored):
     tablet.start()
     for _ in CODES:
         tablet.skip()
     assert tablet.url == "/c/1/thanks"
-    assert stored(app) == []
+    assert stored() == []
 
 
-def test_no_opinion_is_stored_as_zero(app, tablet):
+def test_no_opinion_is_stored_as_zero(app, tablet, stored):
     tablet.start()
     tablet.tap("Q0", 0)
-    assert stored(app)[0].answers == {"Q0": 0}
+    assert stored()[0].answers == {"Q0": 0}
 
 
 def test_counter_with_several_kinds_offers_a_chooser(client):
@@ -102,7 +102,7 @@ def test_vietnamese_is_the_default_and_english_is_kept_through_the_flow(client):
     assert 'data-home="/c/1"' in tablet.page.get_data(as_text=True)
 
 
-def test_sequence_numbers_follow_closing_order_and_chain(app, client):
+def test_sequence_numbers_follow_closing_order_and_chain(app, client, stored):
     first, second = Tablet(client, "1"), Tablet(client, "2")
     first.start()
     first.tap("Q0", 5)
@@ -112,7 +112,7 @@ def test_sequence_numbers_follow_closing_order_and_chain(app, client):
         second.tap(code, 4)
     for code in CODES[1:]:
         first.tap(code, 5)
-    by_counter = {r.counter: r for r in stored(app)}
+    by_counter = {r.counter: r for r in stored()}
     assert by_counter["2"].seq == 1 and by_counter["1"].seq == 2
     assert by_counter["2"].prev_hash == GENESIS
     assert by_counter["1"].prev_hash == by_counter["2"].hash
@@ -122,19 +122,19 @@ def test_sequence_numbers_follow_closing_order_and_chain(app, client):
         assert response_hash(wire(r), r.prev_hash) == r.hash
 
 
-def test_a_new_person_closes_the_previous_unfinished_response_as_partial(app, client):
+def test_a_new_person_closes_the_previous_unfinished_response_as_partial(app, client, stored):
     tablet = Tablet(client)
     tablet.start()
     tablet.tap("Q0", 4)
     tablet.start()
     tablet.tap("Q0", 2)
-    first, second = stored(app)
+    first, second = stored()
     assert first.status == "partial" and first.seq == 1 and first.answers == {"Q0": 4}
     assert second.status == "open"
 
 
 @pytest.mark.parametrize("config_overrides", [{"GUARD_SECONDS": 30}])
-def test_second_response_within_the_guard_interval_is_refused(app, client):
+def test_second_response_within_the_guard_interval_is_refused(app, client, stored):
     tablet = Tablet(client)
     tablet.start()
     for code in CODES:
@@ -142,11 +142,11 @@ def test_second_response_within_the_guard_interval_is_refused(app, client):
     tablet.start()
     refused = tablet.tap("Q0", 5, expect=429)
     assert "Xin vui lòng chờ giây lát" in refused.get_data(as_text=True)
-    assert len(stored(app)) == 1
+    assert len(stored()) == 1
 
 
 @pytest.mark.parametrize("config_overrides", [{"BURST_SIZE": 3, "BURST_WINDOW": 600}])
-def test_bursts_of_identical_answers_are_kept_and_flagged(app, client):
+def test_bursts_of_identical_answers_are_kept_and_flagged(app, client, stored):
     tablet = Tablet(client)
     for _ in range(4):
         tablet.start()
@@ -155,7 +155,7 @@ def test_bursts_of_identical_answers_are_kept_and_flagged(app, client):
     tablet.start()
     for code in CODES:
         tablet.tap(code, 4)
-    flags = [r.flags for r in sorted(stored(app), key=lambda r: r.seq)]
+    flags = [r.flags for r in sorted(stored(), key=lambda r: r.seq)]
     assert flags == [[], [], [SUSPECT_FLAG], [SUSPECT_FLAG], []]
 
 
@@ -187,18 +187,18 @@ def test_the_chosen_answer_is_never_shown_back(app, tablet):
     assert page.count('class="answer"') == 5
 
 
-def test_idle_response_closed_as_partial(app, tablet):
+def test_idle_response_closed_as_partial(app, tablet, stored):
     from kiosk.survey import Rules, close_idle
 
     tablet.start()
     tablet.tap("Q0", 5)
     with app.app_context():
         session = db.session()
-        later = stored(app)[0].last_tap_at + dt.timedelta(seconds=61)
+        later = stored()[0].last_tap_at + dt.timedelta(seconds=61)
         assert close_idle(session, now=later - dt.timedelta(seconds=2), rules=Rules()) == 0
         assert close_idle(session, now=later, rules=Rules()) == 1
         session.commit()
-    [response] = stored(app)
+    [response] = stored()
     assert response.status == "partial" and response.seq == 1
     tablet.tap("B0", 4, expect=409)
 
@@ -223,7 +223,7 @@ MANY_COUNTERS = [{"code": str(n), "unit": "H40.22.01", "kinds": ["admin"]} for n
 
 
 @pytest.mark.parametrize("config_overrides", [{"COUNTERS": MANY_COUNTERS}])
-def test_eight_tablets_at_once_lose_nothing_and_leave_no_gap(app):
+def test_eight_tablets_at_once_lose_nothing_and_leave_no_gap(app, stored):
     import threading
 
     errors = []
@@ -244,7 +244,7 @@ def test_eight_tablets_at_once_lose_nothing_and_leave_no_gap(app):
     for t in threads:
         t.join()
     assert errors == []
-    found = sorted(stored(app), key=lambda r: r.seq)
+    found = sorted(stored(), key=lambda r: r.seq)
     assert [r.seq for r in found] == list(range(1, 41))
     assert all(r.status == "complete" and len(r.answers) == 6 for r in found)
     for before, after in zip(found, found[1:], strict=False):

@@ -12,7 +12,6 @@ from kiosk.survey import close_idle
 from kiosk.views import IDLE_GRACE_SECONDS, rules
 from shared import questionnaires
 from shared.redaction import PHONE_MARK
-from tests.kiosk.conftest import stored
 
 SHORT = questionnaires.current("admin", "short")
 CODES = [q.code for q in SHORT.questions]
@@ -27,11 +26,13 @@ def to_reasons(tablet) -> None:
     assert tablet.url.endswith("/reasons")
 
 
-def test_a_draft_keeps_the_reasons_and_the_cleaned_comment_and_the_survey_goes_on(app, tablet):
+def test_a_draft_keeps_the_reasons_and_the_cleaned_comment_and_the_survey_goes_on(
+    app, tablet, stored
+):
     to_reasons(tablet)
-    before = stored(app)[0].last_tap_at
+    before = stored()[0].last_tap_at
     tablet.post({"reasons": ["waiting"], "comment": COMMENT, "draft": "1"}, expect=204)
-    [response] = stored(app)
+    [response] = stored()
     assert response.status == "open" and response.reasons == ["waiting"]
     assert response.comment == f"Chờ lâu quá, gọi tôi {PHONE_MARK} nhé"
     assert response.last_tap_at > before
@@ -40,55 +41,55 @@ def test_a_draft_keeps_the_reasons_and_the_cleaned_comment_and_the_survey_goes_o
     assert 'value="waiting" checked' in page and PHONE_MARK in page
     tablet.post({"reasons": ["waiting", "attitude"], "comment": "Chờ lâu", "next": "1"})
     assert tablet.url == "/c/1/thanks"
-    [response] = stored(app)
+    [response] = stored()
     assert response.status == "complete" and response.reasons == ["attitude", "waiting"]
     assert response.comment == "Chờ lâu"
 
 
-def test_a_timed_out_reasons_screen_keeps_everything_as_partial(app, tablet):
+def test_a_timed_out_reasons_screen_keeps_everything_as_partial(app, tablet, stored):
     to_reasons(tablet)
     tablet.post({"reasons": ["waiting", "attitude"], "comment": COMMENT, "idle": "1"}, expect=204)
-    [response] = stored(app)
+    [response] = stored()
     assert response.status == "partial" and response.seq == 1 and response.hash
     assert response.answers == {"Q0": 1}
     assert response.reasons == ["attitude", "waiting"]
     assert response.comment == f"Chờ lâu quá, gọi tôi {PHONE_MARK} nhé"
     # Closed: a late Send is refused and changes nothing.
     tablet.post({"reasons": ["fees"], "next": "1"}, expect=409)
-    assert stored(app)[0].reasons == ["attitude", "waiting"]
+    assert stored()[0].reasons == ["attitude", "waiting"]
 
 
-def test_a_timed_out_question_screen_closes_the_response_with_its_answers(app, tablet):
+def test_a_timed_out_question_screen_closes_the_response_with_its_answers(app, tablet, stored):
     tablet.start()
     tablet.tap("Q0", 4)
     tablet.tap("A0", 5)
     tablet.post({"idle": "1"}, expect=204)
-    [response] = stored(app)
+    [response] = stored()
     assert response.status == "partial" and response.answers == {"Q0": 4, "A0": 5}
 
 
-def test_a_timed_out_first_screen_of_the_full_questionnaire_keeps_its_choices(app, client):
+def test_a_timed_out_first_screen_of_the_full_questionnaire_keeps_its_choices(app, client, stored):
     """Radios chosen but not yet sent on a first screen: the timed-out post stores them."""
     app.config["VARIANT"] = "full"
-    from tests.kiosk.conftest import Tablet
+    from tests.factories import Tablet
 
     tablet = Tablet(client)
     tablet.start()
     tablet.tap("Q0", 4)  # the overall question, one tap
     first = questionnaires.current("admin", "full").factors[0].items
     tablet.post({first[0].code: "5", first[1].code: "2", "idle": "1"}, expect=204)
-    [response] = stored(app)
+    [response] = stored()
     assert response.status == "partial"
     assert response.answers == {"Q0": 4, first[0].code: 5, first[1].code: 2}
 
 
-def test_a_timed_out_empty_new_screen_stores_nothing(app, tablet):
+def test_a_timed_out_empty_new_screen_stores_nothing(app, tablet, stored):
     tablet.start()
     tablet.post({"idle": "1"}, expect=204)
-    assert stored(app) == []
+    assert stored() == []
 
 
-def test_back_goes_to_the_previous_screen_which_shows_the_answer_to_fix(app, tablet):
+def test_back_goes_to_the_previous_screen_which_shows_the_answer_to_fix(app, tablet, stored):
     tablet.start()
     tablet.tap("Q0", 2)
     tablet.tap("A0", 3)
@@ -104,40 +105,40 @@ def test_back_goes_to_the_previous_screen_which_shows_the_answer_to_fix(app, tab
         tablet.tap(code, 4)
     tablet.post({"back": "1"})  # from the reasons screen, back to the last question
     assert tablet.url.endswith(f"/{len(CODES) - 1}")
-    [response] = stored(app)
+    [response] = stored()
     assert response.status == "open"
     assert response.answers == {"Q0": 2, "A0": 5, **{code: 4 for code in CODES[2:]}}
 
 
-def test_back_keeps_the_reasons_already_chosen(app, tablet):
+def test_back_keeps_the_reasons_already_chosen(app, tablet, stored):
     to_reasons(tablet)
     tablet.post({"reasons": ["fees"], "comment": "Phí cao", "back": "1"})
     assert not tablet.url.endswith("/reasons")
-    [response] = stored(app)
+    [response] = stored()
     assert response.reasons == ["fees"] and response.comment == "Phí cao"
     assert response.status == "open"
 
 
-def test_back_from_the_first_question_returns_to_the_welcome_screen(app, tablet):
+def test_back_from_the_first_question_returns_to_the_welcome_screen(app, tablet, stored):
     tablet.start()
     tablet.post({"back": "1"})
-    assert tablet.url == "/c/1" and stored(app) == []
+    assert tablet.url == "/c/1" and stored() == []
     tablet.start()
     tablet.tap("Q0", 4)
     tablet.post({"back": "1"})
     assert tablet.url.endswith("/0")
     tablet.post({"back": "1"})
     assert tablet.url == "/c/1"
-    [response] = stored(app)
+    [response] = stored()
     assert response.status == "partial" and response.answers == {"Q0": 4}
 
 
 @pytest.mark.parametrize("config_overrides", [{"IDLE_TIMEOUT": 30, "REASONS_IDLE_TIMEOUT": 200}])
-def test_the_server_waits_for_the_longest_screen_before_closing_a_response(app, tablet):
+def test_the_server_waits_for_the_longest_screen_before_closing_a_response(app, tablet, stored):
     with app.app_context():
         assert rules().idle_timeout == 200 + IDLE_GRACE_SECONDS
     to_reasons(tablet)
-    last = stored(app)[0].last_tap_at
+    last = stored()[0].last_tap_at
     with app.app_context():
         session = db.session()
         wait = dt.timedelta(seconds=200 + IDLE_GRACE_SECONDS)

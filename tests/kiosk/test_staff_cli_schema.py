@@ -14,7 +14,7 @@ from kiosk import create_app, db
 from kiosk.cli import kiosk as kiosk_cli
 from kiosk.models import Model, State
 from shared.db import utcnow
-from tests.kiosk.conftest import TOKEN, Tablet
+from tests.factories import TOKEN, Tablet
 
 
 def _pin_post(client, pin):

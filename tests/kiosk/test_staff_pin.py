@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from werkzeug.security import generate_password_hash
 
 from kiosk.cli import kiosk as kiosk_cli
-from tests.kiosk.conftest import TOKEN
+from tests.factories import TOKEN
 
 PIN = "246813"
 WITH_PIN = pytest.mark.parametrize(
@@ -67,7 +67,7 @@ def test_the_staff_page_says_when_the_collector_refused_ratings_for_their_time(a
 
     from kiosk import db
     from kiosk.models import Response
-    from tests.kiosk.conftest import Tablet
+    from tests.factories import Tablet
 
     tablet = Tablet(client)
     tablet.start()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from kiosk.survey import wire
 from shared.chain import response_hash
-from tests.kiosk.conftest import Tablet, stored
+from tests.factories import Tablet
 
 
 def _to_reasons(tablet: Tablet, lang: str | None = None) -> None:
@@ -18,12 +18,12 @@ def _to_reasons(tablet: Tablet, lang: str | None = None) -> None:
     assert "/reasons" in tablet.url
 
 
-def test_personal_data_in_a_comment_is_replaced_before_it_is_hashed(app, client):
+def test_personal_data_in_a_comment_is_replaced_before_it_is_hashed(app, client, stored):
     tablet = Tablet(client)
     _to_reasons(tablet)
     comment = "Cho\u0302\u0300 lâu. Gọi 0912 345 678, thư a.b@gmail.com, CCCD 001099012345\x01"
     tablet.post({"comment": comment, "next": "1"})
-    [response] = stored(app)
+    [response] = stored()
     assert response.comment == "Chồ lâu. Gọi [số điện thoại], thư [email], CCCD [số giấy tờ]"
     assert response.status == "complete"
     # Hashed over the cleaned comment: the collector then stores it as sent, hash reproducible.
@@ -31,16 +31,16 @@ def test_personal_data_in_a_comment_is_replaced_before_it_is_hashed(app, client)
     assert response_hash(body, body["prev_hash"]) == response.hash
 
 
-def test_a_nul_in_a_comment_is_refused_in_vietnamese_and_the_rating_kept(app, client):
+def test_a_nul_in_a_comment_is_refused_in_vietnamese_and_the_rating_kept(app, client, stored):
     tablet = Tablet(client)
     _to_reasons(tablet)
     refused = tablet.post({"comment": "xấu\x00quá", "next": "1"}, expect=400)
     assert "không lưu được" in refused.get_data(as_text=True)
-    [response] = stored(app)
+    [response] = stored()
     assert response.status == "open" and response.answers == {"Q0": 1}
     tablet.page = refused
     tablet.post({"comment": "xấu quá", "next": "1"})
-    [response] = stored(app)
+    [response] = stored()
     assert response.status == "complete" and response.comment == "xấu quá"
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from shared import questionnaires
 from shared.voices import PACKS_DIR, question_key
-from tests.kiosk.conftest import STAFF_PASS, WITH_PIN, Tablet, staff_page
+from tests.factories import STAFF_PASS, WITH_PIN, Tablet, staff_page
 
 CLIP = re.compile(r'data-clip="([^"]+)"')
 READ_ALOUD_TOKEN = re.compile(
@@ -154,10 +154,9 @@ def test_a_citizen_chooses_a_language_to_hear_for_their_screens_only(app, client
 
 
 @WITH_PIN
-def test_a_response_records_its_language_and_whether_listen_was_used(app, client, tmp_path):
+def test_a_response_records_its_language_and_whether_listen_was_used(app, client, tmp_path, stored):
     from kiosk.survey import wire
     from shared.chain import canonical
-    from tests.kiosk.conftest import stored
 
     _second_pack(tmp_path)
     tablet = Tablet(client)
@@ -166,7 +165,7 @@ def test_a_response_records_its_language_and_whether_listen_was_used(app, client
     tablet.post({"A0": "5", "listened": "1"})  # "listen" pressed on the second
     tablet.start()  # the next citizen, in Vietnamese, who never presses "listen"
     tablet.tap("Q0", 3)
-    first, second = stored(app)
+    first, second = stored()
     assert (first.voice, first.listened) == ("bru", True)
     assert (second.voice, second.listened) == ("vi", False)
     sent = wire(first)

@@ -8,11 +8,10 @@ import sqlite3
 import pytest
 
 from kiosk.worker import close_idle_once
-from tests.kiosk.conftest import stored
 
 
 @pytest.mark.parametrize("config_overrides", [{"SQLITE_BUSY_TIMEOUT_MS": 200}])
-def test_looking_for_idle_responses_takes_no_write_lock(app, tablet, tmp_path):
+def test_looking_for_idle_responses_takes_no_write_lock(app, tablet, tmp_path, stored):
     tablet.start()
     tablet.tap("Q0", 4)
     writer = sqlite3.connect(tmp_path / "kiosk.sqlite3", isolation_level=None)
@@ -23,4 +22,4 @@ def test_looking_for_idle_responses_takes_no_write_lock(app, tablet, tmp_path):
     finally:
         writer.execute("ROLLBACK")
         writer.close()
-    assert stored(app)[0].status == "open"
+    assert stored()[0].status == "open"

@@ -194,9 +194,9 @@ def test_the_architecture_map_names_every_package():
 # -- the tests' own imports -----------------------------------------------------------------------
 
 
-def _test_module_imports(source: str, module: str) -> list[str]:
-    """The test modules (`test_*.py`) that this file of the suite imports: what tests share lives
-    in a conftest, tests/factories.py or a helper module, never in another test module."""
+def _suite_imports(source: str, module: str, is_one) -> list[str]:
+    """The modules of the suite (under `tests.`) that this file imports, up to the first part of
+    their name for which `is_one(part)` holds; those with no such part are left out."""
     is_package = module.endswith(".__init__")
     module = module.removesuffix(".__init__")
     found = set()
@@ -205,21 +205,42 @@ def _test_module_imports(source: str, module: str) -> list[str]:
             continue
         for name in _imported(node, module, is_package):
             parts = name.split(".")
-            tests = [i for i, part in enumerate(parts) if part.startswith("test_")]
-            if parts[0] == "tests" and tests:
-                found.add(".".join(parts[: tests[0] + 1]))
+            hits = [i for i, part in enumerate(parts) if is_one(part)]
+            if parts[0] == "tests" and hits:
+                found.add(".".join(parts[: hits[0] + 1]))
     return sorted(found)
 
 
-def test_no_test_module_imports_another():
+def _test_module_imports(source: str, module: str) -> list[str]:
+    """The test modules (`test_*.py`) that this file of the suite imports: what tests share lives
+    in a conftest's fixtures, tests/factories.py or a helper module, never in a test module."""
+    return _suite_imports(source, module, lambda part: part.startswith("test_"))
+
+
+def _conftest_imports(source: str, module: str) -> list[str]:
+    """The conftest modules this file of the suite imports: a conftest holds fixtures, which pytest
+    hands out; what tests share as code lives in tests/factories.py or a helper module."""
+    return _suite_imports(source, module, lambda part: part == "conftest")
+
+
+def _imports_of_the_suite(find) -> dict[str, list[str]]:
+    """File of the suite -> what `find` finds in its imports, for the files where it finds any."""
     imports = {
-        path.relative_to(ROOT).as_posix(): _test_module_imports(
+        path.relative_to(ROOT).as_posix(): find(
             path.read_text(encoding="utf-8"),
             ".".join(path.relative_to(ROOT).with_suffix("").parts),
         )
         for path in sorted((ROOT / "tests").rglob("*.py"))
     }
-    assert {path: names for path, names in imports.items() if names} == {}
+    return {path: names for path, names in imports.items() if names}
+
+
+def test_no_test_module_imports_another():
+    assert _imports_of_the_suite(_test_module_imports) == {}
+
+
+def test_no_module_of_the_suite_imports_a_conftest():
+    assert _imports_of_the_suite(_conftest_imports) == {}
 
 
 def test_the_test_import_check_finds_one():
@@ -236,4 +257,21 @@ def test_the_test_import_check_finds_one():
         "tests.collector.test_admin",
         "tests.collector.test_cli",
         "tests.collector.test_reports_cli",
+    ]
+
+
+def test_the_conftest_import_check_finds_one():
+    source = (
+        "from tests.collector.conftest import count\n"
+        "from tests.browser import conftest\n"
+        "import tests.kiosk.conftest\n"
+        "from .conftest import register\n"
+        "from tests.factories import make_user\n"
+        "from tests.collector.report_figures import figures_from_page\n"
+    )
+    assert _conftest_imports(source, "tests.integration.test_x") == [
+        "tests.browser.conftest",
+        "tests.collector.conftest",
+        "tests.integration.conftest",
+        "tests.kiosk.conftest",
     ]
