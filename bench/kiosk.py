@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import functools
 import http.client
 import importlib.util
 import io
@@ -468,42 +469,32 @@ def http_pair(
     think: tuple[float, float] | None = None,
 ) -> Pair:
     """The kiosk then the bare app under the same server, each in a process of its own."""
+
+    def served(which: str, argv, env: dict[str, str], start, master: bool):
+        """Warm up then drive one app; its processes' memory (whether each maps pandas, for
+        the kiosk) added to `memory`."""
+        port = free_port()
+        log = ws.root / f"{name}-{which}.log"
+        with server(argv(port), port=port, log=log, cwd=ws.root, env=env) as srv:
+            warm = warm_up(lambda: Http(port), start, "/thanks", tablets)
+            result = drive(lambda: Http(port), start, "/thanks", tablets, surveys, 2, think)
+            workers = children(srv.pid)
+            for i, pid in enumerate(workers or [srv.pid], 1):
+                role = f"worker {i}" if workers else "process"
+                pandas = master and maps_mention(pid, "pandas")
+                memory.append(Memory(f"{label}: {which} {role}", pid, rss_mb(pid), pandas))
+            if workers and master:
+                memory.append(Memory(f"{label}: {which} master", srv.pid, rss_mb(srv.pid), False))
+        return warm, result
+
     instance = ws.kiosk_instance(name)
-    port = free_port()
-    with server(
-        kiosk_argv(port, instance),
-        port=port,
-        log=ws.root / f"{name}-kiosk.log",
-        cwd=ws.root,
-        env={"PYTHONPATH": str(ROOT)},
-    ) as srv:
-        warm = warm_up(lambda: Http(port), kiosk_start, "/thanks", tablets)
-        kiosk = drive(lambda: Http(port), kiosk_start, "/thanks", tablets, surveys, 2, think)
-        workers = children(srv.pid)
-        for i, pid in enumerate(workers or [srv.pid], 1):
-            role = f"worker {i}" if workers else "process"
-            memory.append(
-                Memory(f"{label}: kiosk {role}", pid, rss_mb(pid), maps_mention(pid, "pandas"))
-            )
-        if workers:
-            memory.append(Memory(f"{label}: kiosk master", srv.pid, rss_mb(srv.pid), False))
+    argv = functools.partial(kiosk_argv, instance=instance)
+    warm, kiosk = served("kiosk", argv, {"PYTHONPATH": str(ROOT)}, kiosk_start, True)
     check_stored(f"{label} kiosk", completed_kiosk(instance), warm.surveys + kiosk.surveys)
 
     path = ws.bare_db(f"bare-{name}")
-    port = free_port()
-    with server(
-        bare_argv(port),
-        port=port,
-        log=ws.root / f"{name}-bare.log",
-        cwd=ws.root,
-        env={"BARE_DB": str(path), "PYTHONPATH": str(ws.root)},
-    ) as srv:
-        warm = warm_up(lambda: Http(port), bare_start, "/thanks", tablets)
-        bare = drive(lambda: Http(port), bare_start, "/thanks", tablets, surveys, 2, think)
-        workers = children(srv.pid)
-        for i, pid in enumerate(workers or [srv.pid], 1):
-            role = f"worker {i}" if workers else "process"
-            memory.append(Memory(f"{label}: bare {role}", pid, rss_mb(pid), False))
+    env = {"BARE_DB": str(path), "PYTHONPATH": str(ws.root)}
+    warm, bare = served("bare", bare_argv, env, bare_start, False)
     check_stored(f"{label} bare", stored_bare(path), warm.writes + bare.writes)
     return Pair(label, kiosk, bare)
 

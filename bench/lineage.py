@@ -62,8 +62,8 @@ def main() -> None:
         url = f"sqlite:///{tmp}/report.sqlite"
         base.load_sqlite(Path(url.removeprefix("sqlite:///")), *data)
         from collector import create_app
+        from collector.counts.refresh import refresh_counts
         from collector.db import get_session
-        from collector.reports.counts import refresh_counts
 
         app = create_app(
             {"TESTING": True, "SECRET_KEY": "b", "DATABASE_URL": url, "INSTANCE_PATH": tmp}

@@ -327,7 +327,7 @@ def baselines(url: str, period_key: str) -> dict:
     import pandas as pd
     import sqlalchemy as sa
 
-    from collector.reports.periods import Period
+    from collector.periods import Period
     from shared.db import make_engine
 
     period = Period.parse(period_key)
@@ -378,8 +378,8 @@ def exports(url: str, instance: str) -> dict:
 
     from collector import create_app
     from collector.db import get_session
+    from collector.periods import Period
     from collector.reports.exports import stream_raw_csv, write_raw_xlsx
-    from collector.reports.periods import Period
 
     app = create_app(
         {"TESTING": True, "SECRET_KEY": "b", "DATABASE_URL": url, "INSTANCE_PATH": instance}
@@ -425,8 +425,8 @@ def run_backend(name: str, url: str, data, instance: str) -> list[dict]:
     print(f"[{name}] loaded in {load_s:.0f} s", file=sys.stderr)
 
     from collector import create_app
+    from collector.counts.refresh import refresh_counts
     from collector.db import get_session
-    from collector.reports.counts import refresh_counts
 
     app = create_app(
         {"TESTING": True, "SECRET_KEY": "b", "DATABASE_URL": url, "INSTANCE_PATH": instance}

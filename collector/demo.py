@@ -19,8 +19,8 @@ from collector.accounts.service import add_user, find_user
 from collector.fleet.kiosks import register_kiosk
 from collector.ingest import ingest_batch
 from collector.models import Kiosk, Unit
+from collector.periods import ZONE, Period, local_today
 from collector.procedures.service import save_procedure
-from collector.reports.periods import ZONE, Period, local_today
 from collector.units import add_unit
 from shared import questionnaires
 from shared.chain import GENESIS, response_hash

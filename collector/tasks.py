@@ -166,6 +166,7 @@ def _now() -> dt.datetime:
 def run_export(app: Flask, job_id: str) -> str:
     """Write one raw XLSX export; returns the job's final state."""
     from collector.models import User
+    from collector.periods import Period
     from collector.reports.exports import (
         app_exports_dir,
         claim_job,
@@ -174,7 +175,6 @@ def run_export(app: Flask, job_id: str) -> str:
         prune_user_files,
         write_raw_xlsx,
     )
-    from collector.reports.periods import Period
     from collector.reports.service import reader_rights
 
     with app.app_context():
@@ -212,7 +212,7 @@ def run_export(app: Flask, job_id: str) -> str:
 def run_refresh_counts(app: Flask) -> int:
     """Bring the report counts up to date in a session and transaction of its own (it may run
     right after another session's commit, in the same thread); returns the responses added."""
-    from collector.reports.counts import refresh_counts
+    from collector.counts.refresh import refresh_counts
 
     with Session(get_db(app).engine) as session:
         added = refresh_counts(session)
@@ -314,9 +314,9 @@ def weekly_mail_plan(session, config) -> list[tuple[User | None, str, list[str]]
 def run_weekly_mail(app: Flask) -> list[str]:
     """The last week's reports of weekly_mail_plan, one mail each; returns the unit of each mail
     sent (a failed mail is logged and the others still go)."""
+    from collector.periods import Period
     from collector.reports import service
     from collector.reports.cli import mail_report
-    from collector.reports.periods import Period
     from collector.reports.render import report_xlsx
 
     sent = []

@@ -7,12 +7,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 from collector.models.dossiers import DOSSIER_EVENT_KINDS
+from collector.periods import ZONE  # due dates and "on time" are read in Vietnam's time
 
-#: Dates (due dates, "on time") are read in Vietnam's time.
-LOCAL_ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 #: The events that decide what became of a dossier; the latest by time wins.
 DECIDING = ("settled", "refused", "withdrawn")
 _RANK = {kind: n for n, kind in enumerate(DOSSIER_EVENT_KINDS)}
@@ -41,7 +39,7 @@ class State:
 
 def on_time(settled_at: dt.datetime, due_date: dt.date) -> bool:
     """Settled on time: on or before the due date, in Vietnam's calendar."""
-    return settled_at.astimezone(LOCAL_ZONE).date() <= due_date
+    return settled_at.astimezone(ZONE).date() <= due_date
 
 
 def fold(events: Iterable[Event]) -> State:

@@ -1,7 +1,7 @@
 """Counts kept for the reports: per local day, ISO week and month (Asia/Ho_Chi_Minh), unit,
 questionnaire and question (`ReportCount`), and per group of a breakdown (`ReportGroupCount`).
 
-Derived data: `collector.reports.counts.refresh_counts` fills them from `responses` and can rebuild
+Derived data: `collector.counts.refresh.refresh_counts` fills them from `responses` and can rebuild
 them at any time. They let a report of any period read counts instead of millions of answers: the
 days serve any span, the weeks a week and its trend at a seventh of the rows, the months a year
 at a thirtieth.
@@ -124,7 +124,7 @@ class ReportCross(_BucketKey, Base):
 
     `data` is zlib-compressed little-endian int32: the upper triangle (diagonal included, row by
     row) of `yy`, then every cell of `ya` (row by row), then the upper triangle of `aa`, over the
-    criteria `codes` in that order (`collector.reports.cross`)."""
+    criteria `codes` in that order (`collector.counts.cross`)."""
 
     __tablename__ = "report_cross"
     __table_args__ = (

@@ -23,7 +23,7 @@ CHAINED_CHANNELS = ("kiosk",)
 
 
 #: SQL true for a response left out of the official figures (flagged suspicious, or a broken
-#: hash chain link), per dialect; `collector.reports.counts` writes the same conditions.
+#: hash chain link), per dialect; `collector.counts.refresh` writes the same conditions.
 LEFT_OUT_WHERE = {
     "sqlite": f"(flags LIKE '%\"{SUSPECT_FLAG}\"%') OR (coalesce(chain_ok, 1) = 0)",
     "postgresql": f"(flags @> CAST('[\"{SUSPECT_FLAG}\"]' AS jsonb)) OR (chain_ok IS FALSE)",

@@ -16,7 +16,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -25,6 +24,7 @@ from collector.accounts.scope import in_subtree, visible_unit_ids
 from collector.audit import audit
 from collector.i18n import TranslatableError
 from collector.models import IntegrationToken, Receipt, Unit, User
+from collector.periods import ZONE
 from collector.receipts.tokens import (
     dossier_hmac,
     legacy_dossier_hmac,
@@ -210,7 +210,6 @@ def short_url(public_url: str, token: str) -> str:
 #: one-stop software may number tomorrow's first dossiers tonight); a later date is a code being
 #: claimed before its dossier exists. The message says "a day": change both together.
 DAYS_AHEAD = 1
-LOCAL_ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 def received_date(dossier: str) -> dt.date:
@@ -227,7 +226,7 @@ def _unit_to_issue_for(
     now: dt.datetime,
 ) -> int:
     """The id of the request's unit, once the dossier's date and the caller's units allow it."""
-    latest = now.astimezone(LOCAL_ZONE).date() + dt.timedelta(days=DAYS_AHEAD)
+    latest = now.astimezone(ZONE).date() + dt.timedelta(days=DAYS_AHEAD)
     if received_date(request.dossier) > latest:
         raise ReceiptError(N_("the dossier code is dated more than a day ahead"), "dossier")
     unit_id = session.scalar(sa.select(Unit.id).where(Unit.code == request.unit))

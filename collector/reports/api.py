@@ -11,8 +11,8 @@ from collector.api.auth import INTEGRATION, KIOSK, PERSON, token_required
 from collector.api.errors import error_response
 from collector.api.openapi import error_reply as _error
 from collector.db import get_session
+from collector.periods import Period
 from collector.reports import service
-from collector.reports.periods import Period
 from collector.reports.render import report_json, report_schema
 from shared import questionnaires
 

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from collector.counts import cross
 from collector.models.reports import RESPONDENTS
-from collector.reports import cross, model
+from collector.reports import model
 from shared import scoring
 
 

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from collector.periods import local_today
 from collector.reports import model, sections
 from collector.reports.arrays import (
     CrossSource,
@@ -21,7 +22,6 @@ from collector.reports.arrays import (
     value_of,
 )
 from collector.reports.data import ReportData
-from collector.reports.periods import local_today
 from collector.reports.voices import voice_use
 from shared import scoring
 from shared.questionnaires import KINDS

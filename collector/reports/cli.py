@@ -15,10 +15,10 @@ from collector.db import get_session
 from collector.fleet.opening import silent_in
 from collector.i18n import gettext as _
 from collector.mail import MailError, build_message, send
+from collector.periods import Period
 from collector.reports import model, service
 from collector.reports.labels import number
 from collector.reports.outcome_tables import outcome_mail_lines
-from collector.reports.periods import Period
 from collector.reports.render import (
     kind_label,
     period_label,

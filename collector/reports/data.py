@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 if TYPE_CHECKING:
-    from collector.reports.periods import Period
+    from collector.periods import Period
 
 COUNT_COLUMNS = ["answered", "satisfied", "no_opinion", "value_sum"]
 #: Dimensions of `ReportData.groups`.
@@ -74,7 +74,7 @@ class ReportData:
     channel_counts: pd.DataFrame
     #: The respondents' cross-products, one row per stored row and bucket it serves (every
     #: bucket but the previous period's): bucket, kind, version, channel, unit_id, unofficial,
-    #: codes, data (packed: `collector.reports.cross`). Official rows only unless included.
+    #: codes, data (packed: `collector.counts.cross`). Official rows only unless included.
     cross: pd.DataFrame
     #: kind, dimension, value, unit_id, responses, answered, satisfied, low, satisfied_sq,
     #: satisfied_answered, answered_sq (sums over the responses) for the period: per

@@ -33,8 +33,8 @@ from collector.i18n import TranslatableError
 from collector.models import ExportJob, Response, Unit, User
 from collector.models.jobs import ACTIVE_STATES
 from collector.models.responses import CHAINED_CHANNELS
+from collector.periods import ZONE, Period
 from collector.reports.listed import answers_of, comment_of, reasons_of
-from collector.reports.periods import ZONE, Period
 from collector.reports.render import BOM, neutralise, write_csv
 from shared.db import utcnow
 from shared.i18n import N_

@@ -10,8 +10,8 @@ from babel.numbers import LC_NUMERIC
 from flask_babel import gettext as _
 from flask_babel import gettext as translate  # for message ids held in data
 
+from collector.periods import Period, PeriodRef
 from collector.reports import model
-from collector.reports.periods import Period, PeriodRef
 from shared.web_i18n import current_locale, number_pattern
 
 

@@ -31,9 +31,9 @@ from sqlalchemy.orm import Session
 from collector.accounts.scope import subtree_ids
 from collector.models import IntegrationToken, Kiosk, Receipt, Response, Unit, UnitLink
 from collector.models.reports import RESPONDENTS
+from collector.periods import Period
 from collector.reports import model
 from collector.reports.data import ReportData
-from collector.reports.periods import Period
 
 #: Where the responses of a split that could not be assigned go: out of the report's figures.
 UNASSIGNED = -1

@@ -13,9 +13,9 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from collector.counts.refresh import broken_sql, suspect_sql, unofficial_sql
 from collector.models import Response
-from collector.reports.counts import broken_sql, suspect_sql, unofficial_sql
-from collector.reports.periods import ZONE, Period
+from collector.periods import ZONE, Period
 from shared.text import clean_comment, normalise_text
 
 #: The first window of the newest-first and oldest-first lists (comments, left-out responses),

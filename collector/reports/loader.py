@@ -13,9 +13,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from collector.accounts.scope import subtree_ids
+from collector.counts.refresh import GROUP_VALUES
 from collector.models import ReportCount, ReportCross, ReportGroupCount, Unit
+from collector.periods import Period
 from collector.receipts.report import load_receipts
-from collector.reports.counts import GROUP_VALUES
 from collector.reports.data import COUNT_COLUMNS, DIMENSIONS, ReportData
 from collector.reports.lineage import lineage_of
 from collector.reports.listed import (
@@ -24,7 +25,6 @@ from collector.reports.listed import (
     comment_rows,
     left_out_rows,
 )
-from collector.reports.periods import Period
 
 
 def load_units(session: Session, root_id: int) -> pd.DataFrame:
@@ -257,7 +257,7 @@ def cross_rows(
 ) -> pd.DataFrame:
     """The stored cross-products (`ReportCross`) of the buckets numbered `which`, one row per
     stored row and bucket it serves (bucket, kind, version, channel, unit_id, unofficial,
-    codes, data): they are summed in Python (`collector.reports.cross`), not in SQL."""
+    codes, data): they are summed in Python (`collector.counts.cross`), not in SQL."""
     wanted = [buckets[i] for i in which]
     spans, membership = segments(wanted)
     pieces = [p for s, (lo, hi) in enumerate(spans) for p in _pieces(s, lo, hi)]

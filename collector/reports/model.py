@@ -16,7 +16,7 @@ from collector.dossiers.national import ServiceIndex
 
 # The period a report is about: the frozen view of the one period type (`Period.ref`), and the
 # trend grains, defined with it.
-from collector.reports.periods import MONTH, WEEK, PeriodRef  # noqa: F401
+from collector.periods import MONTH, WEEK, PeriodRef  # noqa: F401
 
 # The verdict codes (methodology section 7) are defined once, in `shared.scoring`; the report's
 # types name them from here.

@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from flask_babel import gettext as translate  # for message ids held in the report
 
 from collector.models.units import UNIT_CHANGES
+from collector.periods import Period
 from collector.reports import charts, model
 from collector.reports.labels import (
     channel_label,
@@ -31,7 +32,6 @@ from collector.reports.labels import (
     verdict_label,
     verdict_text,
 )
-from collector.reports.periods import Period
 from shared import questionnaires
 
 TEMPLATE = "collector/reports/report.html"

@@ -10,9 +10,9 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from collector.counts.refresh import ANY_REASON
 from collector.reports import model
 from collector.reports.arrays import Units, interval_of, value_of
-from collector.reports.counts import ANY_REASON
 from collector.reports.data import ReportData
 from shared import scoring
 from shared.text import normalise_text

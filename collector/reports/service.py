@@ -19,13 +19,13 @@ from sqlalchemy.orm import Session
 from collector.accounts.scope import can_see, home_unit
 from collector.accounts.service import audit
 from collector.models import CountsState, Response, Unit, User
+from collector.periods import Period
 from collector.receipts.report import receipts_version
 from collector.reports import model
 from collector.reports.build import build_report
 from collector.reports.lineage import NONE, lineage_version
 from collector.reports.loader import load_report_data
 from collector.reports.outcomes import build_outcomes, load_for, outcomes_version
-from collector.reports.periods import Period
 from collector.reports.targets import effective_targets
 
 #: Targets in percent by kind and the year from which they apply (methodology section 1).

@@ -27,6 +27,7 @@ from collector.db import get_db, get_session
 from collector.fleet.opening import silent_in
 from collector.limits import limiter
 from collector.models import ExportJob, User
+from collector.periods import Period, PeriodError
 from collector.reports import model, service
 from collector.reports.exports import (
     ExportRefused,
@@ -38,7 +39,6 @@ from collector.reports.exports import (
     stream_raw_csv,
 )
 from collector.reports.page import TEMPLATE, kind_label, page_context, period_from_args
-from collector.reports.periods import Period, PeriodError
 from collector.reports.render import report_csv, report_xlsx
 from collector.reports.service import ReportNotFound, reader_rights, resolve_unit
 from collector.reports.targets import effective_targets

@@ -2,13 +2,13 @@
 heard in each language (the voice pack a citizen chose on the welcome screen, Vietnamese unless
 chosen) and how many of them pressed "listen", so a province sees whether the citizens of its
 minority languages now rate. Read from the period's group counts (dimensions VOICE and LISTENED
-of `collector.reports.counts`), like every other breakdown: official responses only unless the
+of `collector.counts.refresh`), like every other breakdown: official responses only unless the
 report includes the others, units that ceased counted in the units that follow them."""
 
 from __future__ import annotations
 
+from collector.counts.refresh import LISTENED, VOICE
 from collector.reports import model
-from collector.reports.counts import LISTENED, VOICE
 from collector.reports.data import ReportData
 
 

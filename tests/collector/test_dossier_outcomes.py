@@ -12,8 +12,8 @@ from collector.cli import collector
 from collector.db import get_session
 from collector.demo import RECEIPTS_PER_UNIT, UNITS, UNRATED_PER_UNIT, seed_demo, seed_receipts
 from collector.models import Dossier
+from collector.periods import ZONE, Period
 from collector.reports.cli import mail_body
-from collector.reports.periods import ZONE, Period
 from collector.reports.service import build_report_for
 from tests.factories import answer_all, issue
 

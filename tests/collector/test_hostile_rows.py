@@ -147,8 +147,8 @@ def test_the_raw_xlsx_export_writes_every_stored_string(app, client, hostile):
 
 
 def test_count_refresh_gets_past_a_row_in_year_9999(app, client, hostile_rows):
+    from collector.counts.refresh import refresh_counts
     from collector.models import CountsState
-    from collector.reports.counts import refresh_counts
 
     with app.app_context():
         session = get_session()

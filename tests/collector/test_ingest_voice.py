@@ -45,7 +45,7 @@ def test_the_contract_lists_both_optional_fields(client):
 
 
 def test_the_report_counts_responses_by_language_and_listen_use_per_unit(app, client, kiosk):
-    from collector.reports.periods import Period
+    from collector.periods import Period
     from collector.reports.service import build_report_for
     from tests.factories import login, make_user
 

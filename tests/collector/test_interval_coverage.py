@@ -29,7 +29,7 @@ from statistics import NormalDist
 import numpy as np
 import pytest
 
-from collector.reports import cross
+from collector.counts import cross
 from shared import questionnaires, scoring
 
 SAMPLES = 2000

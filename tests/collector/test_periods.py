@@ -10,9 +10,9 @@ import pytest
 from flask_babel import force_locale
 
 from collector import create_app
+from collector.periods import Period, PeriodError
 from collector.reports import model
 from collector.reports.labels import period_label as label
-from collector.reports.periods import Period, PeriodError
 
 TODAY = dt.date(2026, 12, 2)
 D = dt.date

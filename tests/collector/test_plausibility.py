@@ -10,11 +10,11 @@ import re
 
 import sqlalchemy as sa
 
+from collector.counts.refresh import SUSPECT_FLAG
 from collector.db import get_session
 from collector.ingest import DEFAULT_KIOSK_MAX_PER_MINUTE, flag_kiosk_rate
 from collector.models import AuditEntry, Response
 from collector.models.responses import RATE_FLAG, kiosk_flags
-from collector.reports.counts import SUSPECT_FLAG
 from shared.chain import response_hash
 from tests.factories import login
 

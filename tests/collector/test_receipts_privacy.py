@@ -11,7 +11,7 @@ from collector.cli import collector
 from collector.db import get_db, get_session
 from collector.demo import RECEIPTS_PER_UNIT, UNITS, seed_demo, seed_receipts
 from collector.models import Receipt, Response, metadata
-from collector.reports.periods import local_today
+from collector.periods import local_today
 from tests.factories import answer_all, issue, path_of
 
 

@@ -12,7 +12,7 @@ import re
 import openpyxl
 import pytest
 
-from collector.reports.periods import ZONE
+from collector.periods import ZONE
 from shared import questionnaires
 from tests.factories import (
     answer_all,

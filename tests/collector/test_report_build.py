@@ -10,10 +10,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from collector.reports import build, cross, model
+from collector.counts import cross
+from collector.periods import Period
+from collector.reports import build, model
 from collector.reports.data import ReportData
 from collector.reports.loader import CROSS_COLUMNS
-from collector.reports.periods import Period
 from shared import scoring
 from tests import reference_scoring as reference
 

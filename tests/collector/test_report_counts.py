@@ -13,13 +13,13 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+from collector.counts import cross
+from collector.counts.refresh import first_day, refresh_counts
 from collector.db import get_session
 from collector.models import ReportCount, ReportCross, ReportGroupCount, Unit
-from collector.reports import cross
-from collector.reports.counts import first_day, refresh_counts
+from collector.periods import Period
 from collector.reports.data import DIMENSIONS
 from collector.reports.loader import load_report_data, segments
-from collector.reports.periods import Period
 from tests.factories import post_answers, rehash
 
 TODAY = dt.date(2026, 12, 2)
@@ -445,8 +445,8 @@ def test_a_period_without_responses_loads_empty_frames(app, units):
 def test_every_grain_gives_the_same_counts(app, year, monkeypatch):
     """The weekly and monthly rows are the sums of the daily rows, and a report reads the same
     counts whichever grain serves it."""
+    from collector.counts.refresh import first_day
     from collector.reports import loader
-    from collector.reports.counts import first_day
 
     refresh(app)
     for model, keys in (

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from collector.cli import collector
 from collector.db import get_session
 from collector.models import Kiosk, Unit
-from collector.reports.periods import Period
+from collector.periods import Period
 from collector.reports.service import build_report_for
 from tests.factories import post_answers
 

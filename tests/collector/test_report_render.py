@@ -12,8 +12,9 @@ import jsonschema
 import openpyxl
 import pytest
 
+from collector import periods
 from collector.api.openapi import document
-from collector.reports import model, periods, service
+from collector.reports import model, service
 from collector.reports.render import (
     method_label,
     period_label,

@@ -387,7 +387,7 @@ def test_the_switch_includes_left_out_responses_and_is_audited(app, client, orac
 def _typed_report(app, period: str):
     """The same report as the readers get it, straight from the service (a manager reads all)."""
     from collector.db import get_session
-    from collector.reports.periods import Period
+    from collector.periods import Period
     from collector.reports.service import build_report_for
 
     with app.test_request_context("/"):

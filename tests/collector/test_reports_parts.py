@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from collector.demo import DEMO_ADMIN, DEMO_PASSWORD, seed_demo
-from collector.reports.periods import Period
+from collector.periods import Period
 from collector.reports.render import neutralise
 from collector.reports.service import DEFAULT_TARGETS
 from shared import questionnaires, scoring

@@ -14,7 +14,7 @@ from collector import create_app
 from collector.db import get_db, get_session
 from collector.migrate import upgrade
 from collector.models import Answer, Response, User
-from collector.reports.periods import Period
+from collector.periods import Period
 from collector.reports.service import build_report_for
 from collector.tasks import run_refresh_counts
 from shared.chain import GENESIS, response_hash

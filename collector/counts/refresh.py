@@ -18,10 +18,10 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from collector.counts import cross
 from collector.models import CountsState, ReportCount, ReportGroupCount
 from collector.models.reports import GRAINS, RESPONDENTS
-from collector.reports import cross
-from collector.reports.periods import ZONE, reportable_range, utc_offset_hours
+from collector.periods import ZONE, reportable_range, utc_offset_hours
 from shared.questionnaires import LOW, NO_OPINION, SATISFIED, registry
 from shared.responses import SUSPECT_FLAG
 from shared.scoring import SCALE
