@@ -114,6 +114,7 @@ def seeded_collector(folder: Path, viewer: str, seen: set[str]):
     from collector.demo import DEMO_PASSWORD, seed_demo, seed_receipts
     from collector.fleet.kiosks import register_kiosk
     from collector.limits import limiter
+    from collector.tasks import run_refresh_counts
 
     app = collector_app(folder)
     app.config["QUEUE_URL"] = f"{folder}/queue.sqlite3"  # exports wait: no worker here
@@ -125,6 +126,8 @@ def seeded_collector(folder: Path, viewer: str, seen: set[str]):
         register_kiosk(session, "00010.MC", label="Quầy chưa dùng")  # never contacted
         session.commit()
     spare = seed_receipts(app, seed=2)
+    # No worker runs here: the refresh the seeding asked for is made by the explicit call.
+    run_refresh_counts(app)
     seen.clear()  # the phone pages the seeding went through are for the tests to open
     limiter.reset()  # seeding answered many surveys from this address
     return app, spare

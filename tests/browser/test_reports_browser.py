@@ -9,6 +9,7 @@ import pytest
 
 from collector.db import get_db, get_session
 from collector.demo import DEMO_ADMIN, DEMO_MANAGER, DEMO_PASSWORD, seed_demo
+from collector.tasks import run_refresh_counts
 from tests.browser.live import LAPTOP, PHONE, LiveServer, collector_app
 
 #: Elements wider than the page (nothing on the report scrolls sideways).
@@ -33,6 +34,7 @@ def report_server(tmp_path_factory):
         session = get_session()
         seed_demo(session, weeks=12, seed=3)
         session.commit()
+    run_refresh_counts(app)  # no worker runs here: the explicit call counts the seeded ratings
     with LiveServer(app) as server:
         yield server
     get_db(app).dispose()
