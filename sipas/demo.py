@@ -169,15 +169,15 @@ def _spawn(command: list[str], env: dict[str, str]) -> subprocess.Popen:
     return subprocess.Popen(command, env=env, process_group=0)
 
 
-def _stop(servers: list[subprocess.Popen]) -> None:
-    """As Ctrl-C does: SIGINT to each server still running, then, after ten seconds, a kill of
-    its whole process group; what a server forked and left behind is killed with it."""
+def _stop(servers: list[subprocess.Popen], grace: float = 10.0) -> None:
+    """As Ctrl-C does: SIGINT to each server still running, then, after `grace` seconds, a kill
+    of its whole process group; what a server forked and left behind is killed with it."""
     for p in servers:
         if p.poll() is None:
             p.send_signal(signal.SIGINT)
     for p in servers:
         try:
-            p.wait(timeout=10)
+            p.wait(timeout=grace)
         except subprocess.TimeoutExpired:
             p.kill()
             p.wait()

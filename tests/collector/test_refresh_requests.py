@@ -50,3 +50,35 @@ def test_at_most_one_refresh_waits_in_the_queue(tmp_path):
     huey.put(tasks.REFRESH_ASKED, time.time() - tasks.REFRESH_LOST_SECONDS - 1)
     assert tasks.request_refresh(app) is True and len(huey) == 1
     get_db(app).dispose()
+
+
+def test_a_request_that_cannot_reach_the_queue_fails_nothing(app, monkeypatch, caplog):
+    """The responses are stored whatever the queue does: a request that cannot be made is logged
+    and reported as not queued, never raised."""
+
+    def unreachable(_app):
+        raise ConnectionError("the queue is down")
+
+    monkeypatch.setattr(tasks, "get_queue", unreachable)
+    assert tasks.request_refresh(app) is False
+    assert "could not ask for a refresh" in caplog.text
+
+
+def test_a_request_made_at_the_same_moment_elsewhere_is_not_made_twice(app, monkeypatch):
+    """Another process put the key between this one's read and its write: nothing is queued."""
+
+    class Raced:
+        enqueued = 0
+
+        def get(self, key, peek=False):
+            return None  # not asked for yet, as this process reads it
+
+        def put_if_empty(self, key, value):
+            return False  # ... but another process asked meanwhile
+
+        def refresh_counts_asked(self):
+            Raced.enqueued += 1
+
+    monkeypatch.setattr(tasks, "get_queue", lambda _app: Raced())
+    assert tasks.request_refresh(app) is False
+    assert Raced.enqueued == 0
